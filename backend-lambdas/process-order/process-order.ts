@@ -1,0 +1,91 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Catalogue } from '../../domain/catalogue.js';
+import { formatPrice } from '../../domain/catalogue.js';
+import { completeOrder, parseQueuedOrder, type StoredOrder } from '../../domain/order.js';
+
+export interface ProcessOrderDeps {
+  ddb: DynamoDBDocumentClient;
+  tableName: string;
+  logger: Logger;
+  /** Where "order received" notifications go; none are sent when absent. */
+  sns?: SNSClient | undefined;
+  topicArn?: string | undefined;
+  clock?: () => Date;
+  catalogue?: Catalogue;
+}
+
+/**
+ * The SQS consumer: each record is validated again, priced and stored once. A record that fails
+ * is reported in batchItemFailures so SQS redelivers it, and after maxReceiveCount moves it to the DLQ.
+ */
+export function createProcessOrderHandler({ ddb, tableName, logger, sns, topicArn, clock = () => new Date(), catalogue }: ProcessOrderDeps) {
+  // One processor per handler instance, as in one Lambda execution environment: it holds per-batch state.
+  const processor = new BatchProcessor(EventType.SQS);
+
+  /** Stores the order unless it is already there; a duplicate delivery is a success. */
+  async function storeOnce(order: StoredOrder): Promise<boolean> {
+    try {
+      await ddb.send(
+        new PutCommand({ TableName: tableName, Item: order, ConditionExpression: 'attribute_not_exists(order_id)' }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async function notify(order: StoredOrder): Promise<void> {
+    if (!sns || !topicArn) return;
+    await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: `Order received: ${order.quantity} x ${order.product_name}`.slice(0, 100),
+        Message: [
+          `Order ${order.order_id} was received and stored.`,
+          '',
+          `Customer: ${order.customer_id}`,
+          `Product:  ${order.product_name} (${order.product_id})`,
+          `Quantity: ${order.quantity}`,
+          `Total:    ${formatPrice(order.total_cents, order.currency)}`,
+          `Ordered:  ${order.order_date}`,
+        ].join('\n'),
+        MessageAttributes: { event_type: { DataType: 'String', StringValue: 'order.processed' } },
+      }),
+    );
+  }
+
+  async function processRecord(record: SQSRecord): Promise<void> {
+    let orderId: string | undefined;
+    try {
+      const order = completeOrder(parseQueuedOrder(record.body, catalogue), clock(), catalogue);
+      orderId = order.order_id;
+      const stored = await storeOnce(order);
+      // Published on duplicates too: if the publish of an earlier delivery failed, this is its retry
+      // (notifications are at least once).
+      await notify(order);
+      logger.info(stored ? 'Order stored' : 'Order already stored; duplicate delivery', {
+        order_id: orderId,
+        message_id: record.messageId,
+      });
+    } catch (error) {
+      logger.error('Order failed; SQS will redeliver it', {
+        order_id: orderId,
+        message_id: record.messageId,
+        receive_count: record.attributes.ApproximateReceiveCount,
+        error: error as Error,
+      });
+      throw error;
+    }
+  }
+
+  return async function processOrders(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+    // All records failing is answered like any partial failure, not thrown: SQS retries exactly the same set.
+    return processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
+  };
+}

@@ -1,0 +1,44 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Catalogue } from '../../domain/catalogue.js';
+import { DependencyUnavailableError } from '../../domain/errors.js';
+import { acceptOrder, IDEMPOTENCY_KEY_FIELD, type QueuedOrder } from '../../domain/order.js';
+import { header, jsonResponse, readJsonBody, toApiResponse } from '../lib/http.js';
+
+export interface SubmitOrderDeps {
+  sqs: SQSClient;
+  queueUrl: string;
+  logger: Logger;
+  clock?: () => Date;
+  catalogue?: Catalogue;
+  /** What a 503 tells the caller to wait before retrying. */
+  retryAfterSeconds?: number;
+}
+
+/** POST /orders: validate the order, queue it, answer 202 with its id. */
+export function createSubmitOrderHandler({ sqs, queueUrl, logger, clock = () => new Date(), catalogue, retryAfterSeconds = 5 }: SubmitOrderDeps) {
+  async function enqueue(order: QueuedOrder): Promise<void> {
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(order) }));
+    } catch (error) {
+      throw new DependencyUnavailableError('order queue', retryAfterSeconds, { cause: error });
+    }
+  }
+
+  return async function submitOrder(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+    const requestId = event.requestContext.requestId;
+    try {
+      const order = acceptOrder(readJsonBody(event), {
+        idempotencyKey: header(event, IDEMPOTENCY_KEY_FIELD),
+        now: clock(),
+        ...(catalogue ? { catalogue } : {}),
+      });
+      await enqueue(order);
+      logger.info('Order queued', { order_id: order.order_id, request_id: requestId });
+      return jsonResponse(202, { order_id: order.order_id, status: 'QUEUED' });
+    } catch (error) {
+      return toApiResponse(error, logger, requestId);
+    }
+  };
+}

@@ -1,0 +1,32 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.local/', 'coverage/', 'test-artifacts/', '**/*.cjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read config once, in a loadConfig(env) entry point.' }],
+    },
+  },
+  {
+    // Entry points are the one place that hands process.env to loadConfig.
+    files: ['**/handler.ts', 'frontend/server.ts', 'local/start.ts', 'bench/**', 'scripts/**', 'test/**'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: ['frontend/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' } },
+  },
+  {
+    files: ['*.js', 'scripts/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { parseConfig } from '../domain/config.js';
+
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const schema = z
+  .object({
+    PORT: int(3000, 0, 65535),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    API_BASE_URL: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')),
+    API_KEY: z.string().min(1).optional(),
+    API_KEY_PARAMETER: z.string().regex(/^[A-Za-z0-9_.\-/]{1,2048}$/).optional(),
+    API_TIMEOUT_MS: int(3000, 100, 60_000),
+    RATE_LIMIT_WINDOW_MS: int(60_000, 1000, 3_600_000),
+    RATE_LIMIT_MAX: int(300, 1, 1_000_000),
+    ORDER_RATE_LIMIT_MAX: int(30, 1, 1_000_000),
+    TRUST_PROXY_HOPS: int(1, 0, 10),
+    SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 120_000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    AWS_REGION: z.string().optional(),
+  })
+  .refine((env) => env.API_KEY !== undefined || env.API_KEY_PARAMETER !== undefined, {
+    path: ['API_KEY'],
+    message: 'Set API_KEY, or API_KEY_PARAMETER to read it from SSM Parameter Store',
+  });
+
+export type WebConfig = z.output<typeof schema>;
+
+/** The web tier's settings, validated once at start. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): WebConfig {
+  return parseConfig(schema, env, 'web tier');
+}

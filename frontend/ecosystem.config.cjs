@@ -1,0 +1,19 @@
+// pm2 process file for the web tier on EC2; systemd starts `pm2-runtime start ecosystem.config.cjs`.
+module.exports = {
+  apps: [
+    {
+      name: 'order-web',
+      script: './server.js',
+      cwd: __dirname,
+      exec_mode: 'cluster',
+      instances: process.env.WEB_INSTANCES || 'max',
+      // Traffic reaches a worker only once it has said 'ready'; a reload replaces workers one by one.
+      wait_ready: true,
+      listen_timeout: 15000,
+      // Longer than SHUTDOWN_TIMEOUT_MS so in-flight requests finish before pm2 kills the worker.
+      kill_timeout: 15000,
+      max_memory_restart: '300M',
+      env: { NODE_ENV: 'production' },
+    },
+  ],
+};

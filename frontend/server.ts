@@ -1,0 +1,41 @@
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { pino } from 'pino';
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+import { startServer, stopServer } from './lifecycle.js';
+import { createOrderApi } from './order-api.js';
+
+const config = loadConfig(process.env);
+const logger = pino({ level: config.LOG_LEVEL });
+
+/** The API key lives in SSM Parameter Store, never in user data or the environment of a deployed instance. */
+async function readApiKey(): Promise<string> {
+  if (config.API_KEY) return config.API_KEY;
+  const ssm = new SSMClient(config.AWS_REGION ? { region: config.AWS_REGION } : {});
+  const result = await ssm.send(new GetParameterCommand({ Name: config.API_KEY_PARAMETER, WithDecryption: true }));
+  const value = result.Parameter?.Value;
+  if (!value) throw new Error(`SSM parameter ${config.API_KEY_PARAMETER} has no value`);
+  return value;
+}
+
+const app = createApp({
+  api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey: await readApiKey(), timeoutMs: config.API_TIMEOUT_MS }),
+  config,
+  logger,
+});
+const server = await startServer(app, config.PORT, config.HOST);
+logger.info({ port: config.PORT, host: config.HOST }, 'web tier listening');
+// pm2 (wait_ready) only routes traffic to this worker, and only stops the old one on reload, after this.
+process.send?.('ready');
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'draining connections before exit');
+  await stopServer(app, server, config.SHUTDOWN_TIMEOUT_MS);
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,125 @@
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
+import type { Logger } from 'pino';
+import { Consumer } from 'sqs-consumer';
+import { createLambdaContext } from './lambda-context.js';
+import type { QueueRef } from './resources.js';
+import { settings } from './settings.js';
+
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+export interface EventSourceMappingOptions {
+  sqs: SQSClient;
+  queue: QueueRef;
+  functionName: string;
+  /** Makes one handler per concurrent poller, as Lambda runs one per execution environment. */
+  createHandler: () => SqsBatchHandler;
+  logger: Logger;
+  batchSize?: number;
+  concurrency?: number;
+  waitTimeSeconds?: number;
+}
+
+export interface EventSourceMapping {
+  stop(): Promise<void>;
+}
+
+/** An SQS message as Lambda's SQS event source hands it to a function. */
+export function toSqsRecord(message: Message, queue: QueueRef): SQSRecord {
+  const messageAttributes: SQSRecord['messageAttributes'] = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+    messageAttributes[name] = {
+      dataType: value.DataType ?? 'String',
+      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') } : {}),
+      stringListValues: [],
+      binaryListValues: [],
+    };
+  }
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? '',
+    attributes: (message.Attributes ?? {}) as unknown as SQSRecordAttributes,
+    messageAttributes,
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queue.arn,
+    awsRegion: settings.region,
+  };
+}
+
+/**
+ * Which messages Lambda's event source mapping deletes after an invocation: all but those in
+ * batchItemFailures; none when the function threw or reported an id that is not in the batch.
+ */
+export function messagesToDelete(messages: Message[], outcome: { response?: SQSBatchResponse | void; threw: boolean }): Message[] {
+  if (outcome.threw) return [];
+  const failures = outcome.response?.batchItemFailures ?? [];
+  const ids = new Set(messages.map((message) => message.MessageId));
+  if (failures.some((failure) => !failure.itemIdentifier || !ids.has(failure.itemIdentifier))) return [];
+  const failed = new Set(failures.map((failure) => failure.itemIdentifier));
+  return messages.filter((message) => !failed.has(message.MessageId!));
+}
+
+/** Polls a queue and invokes a function with batches, as a Lambda SQS event source mapping does. */
+export function startEventSourceMapping({
+  sqs,
+  queue,
+  functionName,
+  createHandler,
+  logger,
+  batchSize = settings.eventSourceMapping.batchSize,
+  concurrency = settings.eventSourceMapping.maximumConcurrency,
+  waitTimeSeconds = 20,
+}: EventSourceMappingOptions): EventSourceMapping {
+  const inFlight = new Set<Promise<unknown>>();
+  let lastErrorLogAt = 0;
+
+  const consumers = Array.from({ length: concurrency }, () => {
+    const handler = createHandler();
+    const consumer = Consumer.create({
+      queueUrl: queue.url,
+      sqs,
+      batchSize,
+      waitTimeSeconds,
+      authenticationErrorTimeout: 1000,
+      messageSystemAttributeNames: ['All'],
+      messageAttributeNames: ['All'],
+      strictReturn: true,
+      async handleMessageBatch(messages) {
+        const event: SQSEvent = { Records: messages.map((message) => toSqsRecord(message, queue)) };
+        const invocation = handler(event, createLambdaContext(functionName)).then(
+          (response) => ({ response, threw: false }),
+          (error: unknown) => {
+            logger.error({ err: error, functionName }, 'function threw; the whole batch will be retried');
+            return { threw: true };
+          },
+        );
+        inFlight.add(invocation);
+        try {
+          return messagesToDelete(messages, await invocation);
+        } finally {
+          inFlight.delete(invocation);
+        }
+      },
+    });
+    consumer.on('error', (error) => {
+      // A stopped emulator makes every poll fail; one line every few seconds is enough to say so.
+      if (Date.now() - lastErrorLogAt > 5000) {
+        lastErrorLogAt = Date.now();
+        logger.warn({ err: error, queue: queue.name }, 'polling the queue failed; retrying');
+      }
+    });
+    consumer.start();
+    return consumer;
+  });
+
+  return {
+    async stop() {
+      for (const consumer of consumers) consumer.stop({ abort: true });
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

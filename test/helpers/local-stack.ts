@@ -1,0 +1,58 @@
+import { GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { QueueRef } from '../../local/resources.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
+
+/** A local stack on free ports with its own state folder, fast profile, quiet logs. */
+export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
+  const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'orders-test-')));
+  return startLocalStack({ profile: 'fast', logLevel: 'silent', ...options, stateDir });
+}
+
+export async function queueDepth(stack: LocalStack, queue: QueueRef): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes = {} } = await stack.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queue.url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return { visible: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
+}
+
+export async function getStoredOrder(stack: LocalStack, orderId: string): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await stack.clients.documents.send(new GetCommand({ TableName: stack.resources.tableName, Key: { order_id: orderId }, ConsistentRead: true }));
+  return Item;
+}
+
+/** Every mail in the outbox, parsed, oldest first. */
+export async function readOutbox(stack: LocalStack): Promise<(ParsedMail & { file: string })[]> {
+  const files = (await readdir(stack.mailDir).catch(() => [])).filter((file) => file.endsWith('.eml')).sort();
+  return Promise.all(files.map(async (file) => ({ ...(await simpleParser(await readFile(join(stack.mailDir, file)))), file })));
+}
+
+/** Receives and deletes every message of a queue (the DLQ, say). */
+export async function drainQueue(stack: LocalStack, queue: QueueRef): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (Messages.length === 0) return bodies;
+    for (const message of Messages) {
+      bodies.push(message.Body ?? '');
+      await stack.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+}
+
+export function apiRequest(stack: LocalStack, path: string, init: RequestInit & { apiKey?: string | null } = {}) {
+  const { apiKey = stack.apiKey, headers, ...rest } = init;
+  return fetch(`${stack.urls.api}${path}`, {
+    ...rest,
+    headers: { ...(apiKey === null ? {} : { 'x-api-key': apiKey }), ...(headers as Record<string, string>) },
+  });
+}
+
+export const SEED_ORDER = { customer_id: '001', product_id: 'Banana', quantity: '1', order_date: '2025-04-25' };

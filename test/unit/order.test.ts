@@ -1,0 +1,132 @@
+import { createCatalogue, catalogue } from '../../domain/catalogue.js';
+import { InvalidJsonError, ValidationError } from '../../domain/errors.js';
+import {
+  acceptOrder,
+  completeOrder,
+  isCalendarDate,
+  orderIdFor,
+  parseOrderRequest,
+  parseQueuedOrder,
+  priceOrder,
+} from '../../domain/order.js';
+
+const seed = { customer_id: '001', product_id: 'Banana', quantity: '1', order_date: '2025-04-25' };
+const now = new Date('2026-03-04T05:06:07.000Z');
+
+function issuesOf(action: () => unknown) {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ValidationError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('the order contract', () => {
+  it('when the seed payload is given, then it is valid and normalised', () => {
+    expect(parseOrderRequest(seed)).toEqual({ customer_id: '001', product_id: 'Banana', quantity: 1, order_date: '2025-04-25' });
+  });
+
+  it('when quantity is a number or a numeric string, then both are accepted', () => {
+    expect(parseOrderRequest({ ...seed, quantity: 1000 }).quantity).toBe(1000);
+    expect(parseOrderRequest({ ...seed, quantity: ' 12 ' }).quantity).toBe(12);
+  });
+
+  it.each([0, -1, 1001, 1.5, '1.5', '1e3', '', 'ten', null, true, [], {}])('when quantity is %p, then quantity is named', (quantity) => {
+    expect(issuesOf(() => parseOrderRequest({ ...seed, quantity }))).toEqual([{ field: 'quantity', message: expect.stringMatching(/whole number/) as unknown }]);
+  });
+
+  it('when order_date is left out, then it defaults to today in UTC', () => {
+    const { order_date: _omitted, ...withoutDate } = seed;
+    expect(acceptOrder(withoutDate, { now }).order_date).toBe('2026-03-04');
+  });
+
+  it.each(['2025-02-29', '2025-13-01', '2025-04-31', '2025-00-10', '2025-4-5', '25-04-25', '2025-04-25T00:00:00Z', 'yesterday'])(
+    'when order_date is %p, then order_date is named',
+    (order_date) => {
+      expect(issuesOf(() => parseOrderRequest({ ...seed, order_date })).map((issue) => issue.field)).toEqual(['order_date']);
+    },
+  );
+
+  it('when a date is on a leap day, then it is a calendar date only in leap years', () => {
+    expect(isCalendarDate('2024-02-29')).toBe(true);
+    expect(isCalendarDate('2000-02-29')).toBe(true);
+    expect(isCalendarDate('1900-02-29')).toBe(false);
+    expect(isCalendarDate('2025-12-31')).toBe(true);
+  });
+
+  it('when several fields are bad and unknown ones are present, then every one is named', () => {
+    const issues = issuesOf(() => parseOrderRequest({ customer_id: 'a b', product_id: 'Caviar', quantity: 0, order_date: '2025-02-30', coupon: 'x', admin: true }));
+    expect(issues.map((issue) => issue.field).sort()).toEqual(['admin', 'coupon', 'customer_id', 'order_date', 'product_id', 'quantity']);
+    expect(issues.find((issue) => issue.field === 'coupon')?.message).toBe('Unknown field');
+  });
+
+  it('when fields are missing, then each says it is required', () => {
+    expect(issuesOf(() => parseOrderRequest({}))).toEqual([
+      { field: 'customer_id', message: 'Required' },
+      { field: 'product_id', message: 'Required' },
+      { field: 'quantity', message: 'Required' },
+    ]);
+  });
+
+  it.each([null, [], 'order', 42])('when the body is %p rather than an object, then the body is named', (body) => {
+    expect(issuesOf(() => parseOrderRequest(body))).toEqual([{ field: 'body', message: 'Must be a JSON object' }]);
+  });
+
+  it('when customer_id has markup or is too long, then it is refused', () => {
+    expect(issuesOf(() => parseOrderRequest({ ...seed, customer_id: '<script>alert(1)</script>' }))[0]?.field).toBe('customer_id');
+    expect(issuesOf(() => parseOrderRequest({ ...seed, customer_id: 'x'.repeat(65) }))[0]?.field).toBe('customer_id');
+    expect(parseOrderRequest({ ...seed, customer_id: 'A_b-9'.padEnd(64, 'z') }).customer_id).toHaveLength(64);
+  });
+});
+
+describe('order ids', () => {
+  it('when the same customer sends the same idempotency key, then the order id is the same', () => {
+    expect(orderIdFor('001', 'key-1')).toBe(orderIdFor('001', 'key-1'));
+    expect(acceptOrder(seed, { now, idempotencyKey: 'key-1' }).order_id).toBe(orderIdFor('001', 'key-1'));
+  });
+
+  it('when keys or customers differ, or no key is given, then ids differ', () => {
+    expect(orderIdFor('001', 'key-1')).not.toBe(orderIdFor('001', 'key-2'));
+    expect(orderIdFor('001', 'key-1')).not.toBe(orderIdFor('002', 'key-1'));
+    expect(orderIdFor('001')).not.toBe(orderIdFor('001'));
+  });
+
+  it('when the idempotency key is malformed, then it is named with the other bad fields', () => {
+    const issues = issuesOf(() => acceptOrder({ ...seed, quantity: 0 }, { now, idempotencyKey: 'bad key with spaces' }));
+    expect(issues.map((issue) => issue.field)).toEqual(['quantity', 'Idempotency-Key']);
+  });
+});
+
+describe('pricing and processing', () => {
+  it('when an order is priced, then total = unit price x quantity in cents', () => {
+    const margherita = catalogue.get('Margherita')!;
+    expect(priceOrder({ product_id: 'Margherita', quantity: 3 })).toMatchObject({
+      unit_price_cents: margherita.unit_price_cents,
+      total_cents: margherita.unit_price_cents * 3,
+    });
+    expect(priceOrder({ product_id: 'Banana', quantity: 1000 }).total_cents).toBe(35_000);
+  });
+
+  it('when a queued order is completed, then it is PROCESSED with its price and time', () => {
+    const queued = acceptOrder(seed, { now });
+    const stored = completeOrder(queued, new Date('2026-03-04T05:06:08.000Z'));
+    expect(stored).toEqual({ ...queued, product_name: 'Banana', unit_price_cents: 35, total_cents: 35, currency: 'USD', status: 'PROCESSED', processed_at: '2026-03-04T05:06:08.000Z' });
+  });
+
+  it('when a queued message is not JSON or breaks the contract, then it is refused', () => {
+    expect(() => parseQueuedOrder('not json')).toThrow(InvalidJsonError);
+    const queued = acceptOrder(seed, { now });
+    expect(parseQueuedOrder(JSON.stringify(queued))).toEqual(queued);
+    expect(issuesOf(() => parseQueuedOrder(JSON.stringify({ ...queued, order_id: 'x' })))[0]?.field).toBe('order_id');
+    expect(issuesOf(() => parseQueuedOrder(JSON.stringify({ ...queued, received_at: undefined })))[0]?.field).toBe('received_at');
+  });
+
+  it('when the catalogue no longer has a product, then its queued orders are refused, and accepted again once it is back', () => {
+    const queued = JSON.stringify(acceptOrder({ ...seed, product_id: 'Margherita' }, { now }));
+    const withoutPizza = createCatalogue([...catalogue.values()].filter((product) => product.id !== 'Margherita'));
+    expect(issuesOf(() => parseQueuedOrder(queued, withoutPizza))[0]?.field).toBe('product_id');
+    expect(parseQueuedOrder(queued, catalogue).product_id).toBe('Margherita');
+  });
+});
