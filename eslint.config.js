@@ -20,13 +20,13 @@ export default tseslint.config(
     files: ['**/handler.ts', 'frontend/server.ts', 'local/start.ts', 'bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   {
+    // Browser scripts, served as they are: no build step, no modules.
     files: ['frontend/public/**/*.js'],
-    ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' } },
-  },
-  {
-    files: ['*.js', 'scripts/**/*.js'],
-    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'script',
+      globals: { document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', Intl: 'readonly', Number: 'readonly', Date: 'readonly', String: 'readonly', encodeURIComponent: 'readonly' },
+    },
   },
 );

@@ -6,7 +6,6 @@ import { InvalidJsonError, ValidationError, type FieldIssue } from './errors.js'
 export const MAX_QUANTITY = 1000;
 /** The largest order body the API and the web tier accept. */
 export const MAX_BODY_BYTES = 8 * 1024;
-export const ORDER_FIELDS = ['customer_id', 'product_id', 'quantity', 'order_date'] as const;
 export const IDEMPOTENCY_KEY_FIELD = 'Idempotency-Key';
 
 // Fixed namespace for name-based order ids: changing it would change every derived id.

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { catalogue as shopCatalogue, formatPrice, type Catalogue } from '../domain/catalogue.js';
 import { AppError, DependencyUnavailableError, HTTP_STATUS_BY_CODE, ValidationError, type FieldIssue } from '../domain/errors.js';
-import { isIdempotencyKey, isOrderId, MAX_BODY_BYTES, ORDER_FIELDS, parseOrderRequest, utcDate } from '../domain/order.js';
+import { isIdempotencyKey, isOrderId, MAX_BODY_BYTES, parseOrderRequest, utcDate, type OrderRequest } from '../domain/order.js';
 import type { WebConfig } from './config.js';
 import type { OrderApi } from './order-api.js';
 
@@ -30,7 +30,8 @@ export interface AppDeps {
   clock?: () => Date;
 }
 
-type FormValues = Record<(typeof ORDER_FIELDS)[number], string>;
+/** The form's fields as typed, kept to show them again. */
+type FormValues = Record<keyof Required<OrderRequest>, string>;
 
 /** What a page shows for an error, whatever threw it. */
 function describeError(error: unknown): { status: number; title: string; message: string; retryAfter?: number } {
@@ -156,7 +157,7 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
     const idempotencyKey = typeof rawKey === 'string' && isIdempotencyKey(rawKey) ? rawKey : undefined;
     try {
       const order = parseOrderRequest(fields, catalogue);
-      const { order_id } = await api.submitOrder(order, { idempotencyKey, requestId: String(req.id) });
+      const { order_id } = await api.submitOrder(order, { idempotencyKey, requestId: req.id as string });
       res.redirect(303, `/orders/${order_id}`);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
@@ -169,7 +170,7 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
     if (!isOrderId(orderId)) {
       return respond(req, res, 400, NOT_AN_ORDER_NUMBER);
     }
-    const order = await api.getOrder(orderId, { requestId: String(req.id) });
+    const order = await api.getOrder(orderId, { requestId: req.id as string });
     res.set('Cache-Control', 'no-store');
     if (wantsJson(req)) {
       if (order) res.json(order);

@@ -56,3 +56,13 @@ export function apiRequest(stack: LocalStack, path: string, init: RequestInit & 
 }
 
 export const SEED_ORDER = { customer_id: '001', product_id: 'Banana', quantity: '1', order_date: '2025-04-25' };
+
+/** The URL of a port nothing listens on: a dependency that is down. */
+export async function unreachableUrl(): Promise<string> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}

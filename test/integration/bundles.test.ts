@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import yauzl from 'yauzl';
+import type { LocalStack } from '../../local/stack.js';
+import { apiEvent, sqsEvent, sqsRecord } from '../helpers/events.js';
+import { getStoredOrder, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
+import { acceptOrder } from '../../domain/order.js';
+import { waitFor } from '../helpers/wait.js';
+
+const run = promisify(execFile);
+const bundle = (name: string) => new URL(`../../dist/lambdas/${name}/index.mjs`, import.meta.url).pathname;
+
+let stack: LocalStack;
+beforeAll(async () => {
+  if (!existsSync(bundle('submit-order'))) await run('npm', ['run', 'build'], { cwd: new URL('../..', import.meta.url).pathname });
+  stack = await startTestStack();
+}, 60_000);
+afterAll(() => stack.stop());
+
+/** Loads a built bundle in a fresh Node process, configured only by its environment, as Lambda does, and invokes it once. */
+async function invoke(name: string, env: Record<string, string>, event: unknown): Promise<Record<string, unknown>> {
+  // The emulator's queue URLs (sqs.us-east-1.localhost) need DNS that AWS's real ones have: fauxqs supplies it.
+  const script = `(await import('fauxqs')).interceptLocalhostDns(); const { handler } = await import(${JSON.stringify(bundle(name))}); process.stdout.write(JSON.stringify(await handler(JSON.parse(process.argv[1]), {})));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(event)], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      ...env,
+    },
+  });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+describe('the built Lambda bundles', () => {
+  it('when a bundle is loaded without its configuration, then it fails at start naming the missing key', async () => {
+    await expect(invoke('submit-order', {}, {})).rejects.toThrow(/QUEUE_URL/);
+  });
+
+  it('when each bundle runs against the local emulators, then submit queues, process stores and get reads the order', async () => {
+    const sqsEnv = { QUEUE_URL: stack.resources.queue.url };
+    const submitted = await invoke('submit-order', sqsEnv, apiEvent({ body: JSON.stringify(SEED_ORDER) }));
+    expect(submitted.statusCode).toBe(202);
+    const { order_id } = JSON.parse(submitted.body as string) as { order_id: string };
+    await waitFor(() => getStoredOrder(stack, order_id), { what: 'the queued order to be processed by the stack' });
+
+    const order = acceptOrder({ ...SEED_ORDER, quantity: 2 }, { now: new Date() });
+    const processed = await invoke(
+      'process-order',
+      { AWS_ENDPOINT_URL: stack.urls.dynamodb, TABLE_NAME: stack.resources.tableName },
+      sqsEvent(sqsRecord(JSON.stringify(order)), sqsRecord('poison')),
+    );
+    expect((processed.batchItemFailures as unknown[]).length).toBe(1);
+    expect(await getStoredOrder(stack, order.order_id)).toMatchObject({ total_cents: 70 });
+
+    const read = await invoke(
+      'get-order',
+      { AWS_ENDPOINT_URL: stack.urls.dynamodb, TABLE_NAME: stack.resources.tableName },
+      apiEvent({ method: 'GET', resource: '/orders/{id}', path: `/orders/${order.order_id}`, pathParameters: { id: order.order_id }, headers: {} }),
+    );
+    expect(read.statusCode).toBe(200);
+    expect((await invoke('get-order', { AWS_ENDPOINT_URL: stack.urls.dynamodb, TABLE_NAME: 'orders' }, apiEvent({ method: 'GET', pathParameters: { id: randomUUID() }, headers: {} }))).statusCode).toBe(404);
+  }, 30_000);
+
+  it.each(['submit-order', 'process-order', 'get-order'])('when %s.zip is opened, then it holds index.mjs alone, as built', async (name) => {
+    const zip = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(new URL(`../../dist/lambdas/${name}.zip`, import.meta.url).pathname, { lazyEntries: false });
+    const entries: string[] = [];
+    await new Promise<void>((resolve, reject) => zip.on('entry', (entry: yauzl.Entry) => entries.push(entry.fileName)).on('end', resolve).on('error', reject));
+    expect(entries).toEqual(['index.mjs']);
+  });
+});

@@ -1,0 +1,162 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { acceptOrder } from '../../domain/order.js';
+import type { LocalStack } from '../../local/stack.js';
+import { apiRequest, getStoredOrder, queueDepth, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
+import { waitFor } from '../helpers/wait.js';
+import { idempotencyKeyOf, postForm } from '../helpers/web.js';
+
+let stack: LocalStack;
+/** Every body process-order was given, in order: proof of what was (and was not) queued. */
+const delivered: string[] = [];
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    wrapProcessOrder: (handler) => async (event: SQSEvent, context) => {
+      delivered.push(...event.Records.map((record) => record.body));
+      return handler(event, context);
+    },
+  });
+});
+afterAll(() => stack.stop());
+
+const postOrder = (body: unknown, headers: Record<string, string> = {}) =>
+  apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+describe('the order pipeline, end to end on the local stack', () => {
+  it('when a customer posts the form, then 303 to a status page that reaches PROCESSED, and the item has every field and the right total', async () => {
+    const customer = `c-${randomUUID().slice(0, 8)}`;
+    const form = await (await fetch(stack.urls.web)).text();
+    const response = await postForm(stack.urls.web, {
+      customer_id: customer,
+      product_id: 'Margherita',
+      quantity: '3',
+      order_date: '2025-04-25',
+      idempotency_key: idempotencyKeyOf(form),
+    });
+    expect(response.status).toBe(303);
+    const location = response.headers.get('location')!;
+    expect(location).toMatch(/^\/orders\/[0-9a-f-]{36}$/);
+    const orderId = location.split('/').pop()!;
+
+    const page = await waitFor(
+      async () => {
+        const html = await (await fetch(`${stack.urls.web}${location}`)).text();
+        return html.includes('id="status-text">PROCESSED<') && html;
+      },
+      { what: 'the status page to show PROCESSED' },
+    );
+    expect(page).toContain('Pizza Margherita');
+    expect(page).toContain('$34.50');
+
+    expect(await getStoredOrder(stack, orderId)).toEqual({
+      order_id: orderId,
+      customer_id: customer,
+      product_id: 'Margherita',
+      product_name: 'Pizza Margherita',
+      quantity: 3,
+      unit_price_cents: 1150,
+      total_cents: 3450,
+      currency: 'USD',
+      order_date: '2025-04-25',
+      received_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
+      processed_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
+      status: 'PROCESSED',
+    });
+  });
+
+  it('when the seed payload is posted to the API, then 202, and GET reads it back as 200 PROCESSED with total_cents', async () => {
+    const response = await postOrder(SEED_ORDER);
+    expect(response.status).toBe(202);
+    const { order_id, status } = (await response.json()) as { order_id: string; status: string };
+    expect(status).toBe('QUEUED');
+    const stored = await waitFor(
+      async () => {
+        const read = await apiRequest(stack, `/orders/${order_id}`);
+        return read.status === 200 && ((await read.json()) as Record<string, unknown>);
+      },
+      { what: 'the order to be readable' },
+    );
+    expect(stored).toMatchObject({ order_id, status: 'PROCESSED', total_cents: 35, quantity: 1, product_id: 'Banana' });
+  });
+
+  it('when the same idempotency key is posted twice, then one order id and one item', async () => {
+    const key = randomUUID();
+    const customer = `c-${randomUUID().slice(0, 8)}`;
+    const first = (await (await postOrder({ ...SEED_ORDER, customer_id: customer }, { 'Idempotency-Key': key })).json()) as { order_id: string };
+    const second = (await (await postOrder({ ...SEED_ORDER, customer_id: customer }, { 'Idempotency-Key': key })).json()) as { order_id: string };
+    expect(second.order_id).toBe(first.order_id);
+    await waitFor(() => getStoredOrder(stack, first.order_id), { what: 'the order to be stored' });
+    await waitFor(() => delivered.filter((body) => body.includes(first.order_id)).length === 2, { what: 'both deliveries' });
+    const items = await stack.clients.documents.send(
+      new (await import('@aws-sdk/lib-dynamodb')).ScanCommand({ TableName: stack.resources.tableName, FilterExpression: 'customer_id = :c', ExpressionAttributeValues: { ':c': customer } }),
+    );
+    expect(items.Items).toHaveLength(1);
+  });
+
+  it('when the same message is delivered twice, then one item is stored', async () => {
+    const order = acceptOrder(SEED_ORDER, { now: new Date() });
+    for (let i = 0; i < 2; i++) {
+      await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.queue.url, MessageBody: JSON.stringify(order) }));
+    }
+    await waitFor(() => delivered.filter((body) => body.includes(order.order_id)).length === 2, { what: 'both deliveries' });
+    await waitFor(async () => (await queueDepth(stack, stack.resources.queue)).inFlight === 0, { what: 'the batch to finish' });
+    expect(await getStoredOrder(stack, order.order_id)).toMatchObject({ order_id: order.order_id, status: 'PROCESSED' });
+    expect((await queueDepth(stack, stack.resources.deadLetterQueue)).visible).toBe(0);
+  });
+
+  describe('when the input is bad, then a 4xx names the problem and nothing is queued', () => {
+    const cases: [string, () => Promise<Response>, number, RegExp][] = [
+      ['bad JSON', () => postOrder('{"customer_id": "001",'), 400, /not valid JSON/],
+      ['quantity as words', () => postOrder({ ...SEED_ORDER, quantity: 'three' }), 400, /quantity/],
+      ['negative quantity', () => postOrder({ ...SEED_ORDER, quantity: -1 }), 400, /quantity/],
+      ['zero quantity', () => postOrder({ ...SEED_ORDER, quantity: '0' }), 400, /quantity/],
+      ['huge quantity', () => postOrder({ ...SEED_ORDER, quantity: 1_000_000 }), 400, /quantity/],
+      ['fractional quantity', () => postOrder({ ...SEED_ORDER, quantity: 1.5 }), 400, /quantity/],
+      ['February 30th', () => postOrder({ ...SEED_ORDER, order_date: '2025-02-30' }), 400, /order_date/],
+      ['month 13', () => postOrder({ ...SEED_ORDER, order_date: '2025-13-01' }), 400, /order_date/],
+      ['a date as a number', () => postOrder({ ...SEED_ORDER, order_date: 20250425 }), 400, /order_date/],
+      ['an unknown product', () => postOrder({ ...SEED_ORDER, product_id: 'Caviar' }), 400, /product_id/],
+      ['a null product', () => postOrder({ ...SEED_ORDER, product_id: null }), 400, /product_id/],
+      ['an unknown field', () => postOrder({ ...SEED_ORDER, discount: 100 }), 400, /discount/],
+      ['a customer id as a number', () => postOrder({ ...SEED_ORDER, customer_id: 1 }), 400, /customer_id/],
+      ['no customer id', () => postOrder({ product_id: 'Banana', quantity: 1 }), 400, /customer_id/],
+      ['a script tag', () => postOrder({ ...SEED_ORDER, customer_id: '<script>alert(1)</script>' }), 400, /customer_id/],
+      ['an array body', () => postOrder([SEED_ORDER]), 400, /body/],
+      ['a 9 KiB body', () => postOrder({ ...SEED_ORDER, customer_id: 'x'.repeat(9 * 1024) }), 413, /larger than 8192 bytes/],
+      ['text/plain', () => apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(SEED_ORDER) }), 415, /application\/json/],
+      ['a malformed idempotency key', () => postOrder(SEED_ORDER, { 'Idempotency-Key': 'has spaces in it' }), 400, /Idempotency-Key/],
+      ['a form with a script tag', () => postForm(stack.urls.web, { ...SEED_ORDER, customer_id: '<script>x</script>' }), 400, /Customer id/],
+      ['a form with a bad quantity', () => postForm(stack.urls.web, { ...SEED_ORDER, quantity: '-5' }), 400, /Quantity/],
+    ];
+    expect(cases.length).toBeGreaterThanOrEqual(15);
+
+    let deliveredBefore: number;
+    beforeAll(() => {
+      deliveredBefore = delivered.length;
+    });
+
+    it.each(cases)('%s', async (_name, send, status, named) => {
+      const depthBefore = await queueDepth(stack, stack.resources.queue);
+      const response = await send();
+      expect(response.status).toBe(status);
+      expect(await response.text()).toMatch(named);
+      expect(await queueDepth(stack, stack.resources.queue)).toEqual(depthBefore);
+    });
+
+    it('and process-order received none of them', async () => {
+      // A good order after the bad ones: once it arrives, anything queued before it would have too.
+      const marker = (await (await postOrder(SEED_ORDER)).json()) as { order_id: string };
+      await waitFor(() => delivered.some((body) => body.includes(marker.order_id)), { what: 'the marker order' });
+      const since = delivered.slice(deliveredBefore);
+      expect(since).toHaveLength(1);
+      expect(since[0]).toContain(marker.order_id);
+    });
+  });
+
+  it('when the API key is missing or wrong, then 403 and nothing is queued', async () => {
+    expect((await apiRequest(stack, '/orders', { method: 'POST', apiKey: null, headers: { 'content-type': 'application/json' }, body: JSON.stringify(SEED_ORDER) })).status).toBe(403);
+    expect((await apiRequest(stack, `/orders/${randomUUID()}`, { apiKey: 'wrong-key-123' })).status).toBe(403);
+  });
+});
