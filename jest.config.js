@@ -12,5 +12,6 @@ export default {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    { ...base, displayName: 'iac', testMatch: ['<rootDir>/test/iac/**/*.test.ts'] },
   ],
 };

@@ -1,3 +1,4 @@
+import ejs from 'ejs';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
@@ -65,8 +66,12 @@ function wantsJson(req: Request): boolean {
 export function createApp({ api, config, logger, catalogue = shopCatalogue, clock = () => new Date() }: AppDeps) {
   const app = express();
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
+  // Registered, not looked up by name: the bundled server has no node_modules/ejs to require.
+  app.engine('ejs', (path, data, callback) => ejs.renderFile(path, data, callback));
   app.set('views', viewsDir);
   app.set('view engine', 'ejs');
+  // Templates compiled once, not on every request (Express only does this by itself in production).
+  app.set('view cache', true);
   app.disable('x-powered-by');
   app.locals.draining = false;
   Object.assign(app.locals, { shopName: SHOP_NAME, formatPrice, products: [...catalogue.values()] });
@@ -102,6 +107,7 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
       },
       // HSTS only means something over HTTPS; set below per request.
       strictTransportSecurity: false,
+      xFrameOptions: { action: 'deny' },
     }),
   );
   app.use((req, res, next) => {
@@ -191,7 +197,8 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
   const errorHandler: ErrorRequestHandler = (error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     const { status, title, message, retryAfter } = describeError(error);
-    if (status >= 500) req.log.error({ err: error }, title);
+    // pino-http logs the response with this error attached: one log line per failed request.
+    if (status >= 500) res.err = error as Error;
     if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
     respond(req, res, status, { title, message });
   };

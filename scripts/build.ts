@@ -1,47 +1,75 @@
-// Builds what Terraform and CloudFormation deploy: one zip per Lambda under dist/lambdas/.
-import { build } from 'esbuild';
+// Builds what Terraform and CloudFormation deploy:
+//   dist/lambdas/<name>.zip   one per Lambda (index.mjs, handler index.handler)
+//   dist/web/order-web.tar.gz the web tier: server.js, views, assets, pm2 and its ecosystem file
+// Both are byte-for-byte reproducible, so an unchanged build never changes a deployment.
+import { build, type BuildOptions } from 'esbuild';
+import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ZipFile } from 'yazl';
 
+const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
-const outDir = join(root, 'dist', 'lambdas');
+const dist = join(root, 'dist');
 export const LAMBDAS = ['submit-order', 'process-order', 'get-order'] as const;
-// A fixed time in every zip entry, so the same code gives the same zip and Terraform's source_code_hash is stable.
-const FIXED_MTIME = new Date('2000-01-01T00:00:00Z');
+export const WEB_ARTIFACT = join(dist, 'web', 'order-web.tar.gz');
+const FIXED_TIME = new Date('2000-01-01T00:00:00Z');
+
+const nodeBundle: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  // CommonJS parts of the dependencies call require(); an ESM bundle has none unless it is made.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  legalComments: 'none',
+  logLevel: 'warning',
+};
 
 async function zip(files: { path: string; name: string }[], target: string): Promise<void> {
   const archive = new ZipFile();
-  for (const file of files) archive.addBuffer(await readFile(file.path), file.name, { mtime: FIXED_MTIME, mode: 0o100644 });
+  for (const file of files) archive.addBuffer(await readFile(file.path), file.name, { mtime: FIXED_TIME, mode: 0o100644 });
   archive.end();
   await new Promise<void>((resolve, reject) => {
     archive.outputStream.pipe(createWriteStream(target)).on('close', resolve).on('error', reject);
   });
 }
 
-async function buildLambda(name: (typeof LAMBDAS)[number]): Promise<{ name: string; bytes: number }> {
-  const dir = join(outDir, name);
-  await build({
-    entryPoints: [join(root, 'backend-lambdas', name, 'handler.ts')],
-    outfile: join(dir, 'index.mjs'),
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    // CommonJS parts of the SDK call require(); an ESM bundle has none unless it is made.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
-  const target = join(outDir, `${name}.zip`);
+async function buildLambda(name: (typeof LAMBDAS)[number]): Promise<string> {
+  const dir = join(dist, 'lambdas', name);
+  await build({ ...nodeBundle, entryPoints: [join(root, 'backend-lambdas', name, 'handler.ts')], outfile: join(dir, 'index.mjs'), minify: true });
+  const target = join(dist, 'lambdas', `${name}.zip`);
   await zip([{ path: join(dir, 'index.mjs'), name: 'index.mjs' }], target);
-  return { name, bytes: (await stat(target)).size };
+  return target;
 }
 
-await rm(outDir, { recursive: true, force: true });
-await mkdir(outDir, { recursive: true });
-for (const { name, bytes } of await Promise.all(LAMBDAS.map(buildLambda))) {
-  console.log(`dist/lambdas/${name}.zip  ${(bytes / 1024).toFixed(0)} KiB`);
+async function buildWebArtifact(): Promise<string> {
+  const stage = join(dist, 'web', 'order-web');
+  await build({ ...nodeBundle, entryPoints: [join(root, 'frontend', 'server.ts')], outfile: join(stage, 'server.js') });
+  await cp(join(root, 'frontend', 'views'), join(stage, 'views'), { recursive: true });
+  await cp(join(root, 'frontend', 'public'), join(stage, 'public'), { recursive: true });
+  await cp(join(root, 'frontend', 'ecosystem.config.cjs'), join(stage, 'ecosystem.config.cjs'));
+  // pm2 is the one dependency not bundled into server.js: it runs it. Same version as the project's.
+  const pm2 = (JSON.parse(await readFile(join(root, 'node_modules', 'pm2', 'package.json'), 'utf8')) as { version: string }).version;
+  await writeFile(
+    join(stage, 'package.json'),
+    `${JSON.stringify({ name: 'order-web', private: true, type: 'module', dependencies: { pm2 } }, null, 2)}\n`,
+  );
+  await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--loglevel=error'], { cwd: stage });
+  // Sorted entries, fixed times and owners, no gzip timestamp: the same inputs give the same bytes.
+  await run('tar', ['--sort=name', `--mtime=@${FIXED_TIME.getTime() / 1000}`, '--owner=0', '--group=0', '--numeric-owner', '-cf', 'order-web.tar', '-C', stage, '.'], {
+    cwd: join(dist, 'web'),
+  });
+  await run('gzip', ['-n', '-9', '-f', 'order-web.tar'], { cwd: join(dist, 'web') });
+  return WEB_ARTIFACT;
+}
+
+await rm(dist, { recursive: true, force: true });
+await mkdir(join(dist, 'lambdas'), { recursive: true });
+await mkdir(join(dist, 'web'), { recursive: true });
+const artifacts = await Promise.all([...LAMBDAS.map(buildLambda), buildWebArtifact()]);
+for (const artifact of artifacts) {
+  console.log(`${artifact.slice(root.length)}  ${((await stat(artifact)).size / 1024).toFixed(0)} KiB`);
 }

@@ -1,20 +1,25 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 import type { LocalStack } from '../../local/stack.js';
 import { apiEvent, sqsEvent, sqsRecord } from '../helpers/events.js';
-import { getStoredOrder, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
+import { getStoredOrder, SEED_ORDER, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
+import { postForm } from '../helpers/web.js';
 import { acceptOrder } from '../../domain/order.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
+const webArtifact = new URL('../../dist/web/order-web.tar.gz', import.meta.url).pathname;
 const bundle = (name: string) => new URL(`../../dist/lambdas/${name}/index.mjs`, import.meta.url).pathname;
 
 let stack: LocalStack;
 beforeAll(async () => {
-  if (!existsSync(bundle('submit-order'))) await run('npm', ['run', 'build'], { cwd: new URL('../..', import.meta.url).pathname });
+  if (!existsSync(bundle('submit-order')) || !existsSync(webArtifact)) await run('npm', ['run', 'build'], { cwd: new URL('../..', import.meta.url).pathname });
   stack = await startTestStack();
 }, 60_000);
 afterAll(() => stack.stop());
@@ -74,4 +79,33 @@ describe('the built Lambda bundles', () => {
     await new Promise<void>((resolve, reject) => zip.on('entry', (entry: yauzl.Entry) => entries.push(entry.fileName)).on('end', resolve).on('error', reject));
     expect(entries).toEqual(['index.mjs']);
   });
+});
+
+describe('the built web tier artifact', () => {
+  it('when it is unpacked and started as on EC2, then it serves the form and forwards an order to the API', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'order-web-'));
+    await run('tar', ['-xzf', webArtifact, '-C', dir]);
+    for (const file of ['server.js', 'views/form.ejs', 'public/app.css', 'ecosystem.config.cjs', 'node_modules/pm2/package.json']) {
+      expect(existsSync(join(dir, file))).toBe(true);
+    }
+    const port = Number(new URL(await unreachableUrl()).port);
+    const server = spawn(process.execPath, ['server.js'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: 'ignore',
+    });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor(async () => (await fetch(`${url}/healthz`)).ok, { what: 'the web tier to listen' });
+      expect(await (await fetch(url)).text()).toContain('name="idempotency_key"');
+      const posted = await postForm(url, SEED_ORDER);
+      expect(posted.status).toBe(303);
+      const orderId = posted.headers.get('location')!.split('/').pop()!;
+      await waitFor(() => getStoredOrder(stack, orderId), { what: 'the order to be stored' });
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
