@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { catalogue as shopCatalogue, formatPrice, type Catalogue } from '../domain/catalogue.js';
 import { AppError, DependencyUnavailableError, HTTP_STATUS_BY_CODE, ValidationError, type FieldIssue } from '../domain/errors.js';
-import { isIdempotencyKey, isOrderId, MAX_BODY_BYTES, parseOrderRequest, utcDate, type OrderRequest } from '../domain/order.js';
+import { isIdempotencyKey, isOrderId, MAX_BODY_BYTES, parseOrderRequest, priceOrder, utcDate, type OrderRequest } from '../domain/order.js';
 import type { WebConfig } from './config.js';
 import type { OrderApi } from './order-api.js';
 
@@ -138,18 +138,25 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
     else res.render('error', { ...page, status });
   }
 
-  function renderForm(res: Response, status: number, values: FormValues, issues: readonly FieldIssue[] = [], idempotencyKey: string = randomUUID()) {
+  interface FormView {
+    values: FormValues;
+    issues?: readonly FieldIssue[];
+    idempotencyKey?: string | undefined;
+    /** The priced order, shown before it is placed. */
+    total?: { cents: number; summary: string };
+  }
+  function renderForm(res: Response, status: number, { values, issues = [], idempotencyKey = randomUUID(), total }: FormView) {
     const errors: Record<string, string> = {};
     for (const issue of issues) errors[issue.field] ??= issue.message;
-    res.status(status).render('form', { values, errors, issues, idempotencyKey, title: issues.length > 0 ? 'Check your order' : 'Place an order' });
+    res.status(status).render('form', { values, errors, issues, idempotencyKey, total, title: issues.length > 0 ? 'Check your order' : 'Place an order' });
   }
 
   app.get('/', (_req, res) => {
-    renderForm(res, 200, { customer_id: '', product_id: '', quantity: '1', order_date: utcDate(clock()) });
+    renderForm(res, 200, { values: { customer_id: '', product_id: '', quantity: '1', order_date: utcDate(clock()) } });
   });
 
   app.post('/orders', orderLimiter, express.urlencoded({ extended: false, limit: MAX_BODY_BYTES, parameterLimit: 20 }), async (req, res) => {
-    const { idempotency_key: rawKey, ...fields } = (req.body ?? {}) as Record<string, unknown>;
+    const { idempotency_key: rawKey, action, ...fields } = (req.body ?? {}) as Record<string, unknown>;
     const text = (value: unknown) => (typeof value === 'string' ? value : '');
     const values: FormValues = {
       customer_id: text(fields.customer_id),
@@ -157,17 +164,22 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
       quantity: text(fields.quantity),
       order_date: text(fields.order_date),
     };
-    // A cleared date field means "today", as the contract's default does.
-    if (fields.order_date === '') delete fields.order_date;
+    // An empty field was not filled in: "Required", and for the date "today", as the contract's default does.
+    for (const [name, value] of Object.entries(fields)) if (value === '') delete fields[name];
     // The key is ours, from the rendered form: one that is missing or altered is dropped, not shown to the customer.
     const idempotencyKey = typeof rawKey === 'string' && isIdempotencyKey(rawKey) ? rawKey : undefined;
     try {
       const order = parseOrderRequest(fields, catalogue);
+      if (action === 'preview') {
+        // "Update total" without JavaScript: the same form again, priced, nothing placed.
+        const { total_cents, product_name } = priceOrder(order, catalogue);
+        return renderForm(res, 200, { values, idempotencyKey, total: { cents: total_cents, summary: `${order.quantity} x ${product_name}` } });
+      }
       const { order_id } = await api.submitOrder(order, { idempotencyKey, requestId: req.id as string });
       res.redirect(303, `/orders/${order_id}`);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      renderForm(res, 400, values, error.issues, idempotencyKey);
+      renderForm(res, 400, { values, issues: error.issues, idempotencyKey });
     }
   });
 

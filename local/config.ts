@@ -9,6 +9,7 @@ const schema = z.object({
   API_PORT: port(3001),
   SQS_PORT: port(4566),
   DYNAMODB_PORT: port(8000),
+  CONSOLE_PORT: port(3002),
   API_KEY: z.string().regex(/^[\x21-\x7e]{8,128}$/, 'Must be 8 to 128 printable characters').default('local-dev-key'),
   LOCAL_STATE_DIR: z.string().min(1).default('.local'),
   LOCAL_PROFILE: z.enum(['default', 'fast'] satisfies ProfileName[]).default('default'),

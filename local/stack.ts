@@ -13,6 +13,7 @@ import { loadConfig as loadWebConfig } from '../frontend/config.js';
 import { serverUrl, startServer, stopServer } from '../frontend/lifecycle.js';
 import { createOrderApi } from '../frontend/order-api.js';
 import { startAlarmEvaluator, type AlarmEvaluator } from './alarm.js';
+import { createConsoleApp } from './console/console.js';
 import { createApiGateway } from './api-gateway.js';
 import { createLocalClients, destroyClients, type LocalClients } from './clients.js';
 import { startQueueEmulator, startTableEmulator } from './emulators.js';
@@ -25,7 +26,8 @@ export interface LocalStackOptions {
   stateDir: string;
   host?: string;
   /** 0 picks a free port. */
-  ports?: { web?: number; api?: number; sqs?: number; dynamodb?: number };
+  /** 0 picks a free port; a console port left out means no console. */
+  ports?: { web?: number; api?: number; sqs?: number; dynamodb?: number; console?: number };
   apiKey?: string;
   profile?: ProfileName | Profile;
   adminEmail?: string;
@@ -42,7 +44,7 @@ export interface LocalStackOptions {
 }
 
 export interface LocalStack {
-  urls: { web: string; api: string; sqs: string; dynamodb: string };
+  urls: { web: string; api: string; sqs: string; dynamodb: string; console?: string };
   apiKey: string;
   stateDir: string;
   mailDir: string;
@@ -79,6 +81,7 @@ async function listen(server: Server, port: number, host: string): Promise<strin
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const ports = { web: 0, api: 0, sqs: 0, dynamodb: 0, ...options.ports };
+  let consoleUrl: string | undefined;
   const apiKey = options.apiKey ?? 'local-dev-key';
   const profile = typeof options.profile === 'object' ? options.profile : profiles[options.profile ?? 'default'];
   const stateDir = resolve(options.stateDir);
@@ -196,8 +199,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const web = await startServer(app, webConfig.PORT, host);
     stops.push(() => stopServer(app, web, 2000));
 
+    if (ports.console !== undefined) {
+      const consoleApp = createConsoleApp({ clients, resources, alarm, queueEndpoint: queues.endpoint, mailDir, logger });
+      const consoleServer = await startServer(consoleApp, ports.console, host);
+      consoleUrl = serverUrl(consoleServer);
+      stops.push(() => stopServer(consoleApp, consoleServer, 1000));
+    }
+
     return {
-      urls: { web: serverUrl(web), api: apiUrl, sqs: queues.endpoint, dynamodb: tables.endpoint },
+      urls: { web: serverUrl(web), api: apiUrl, sqs: queues.endpoint, dynamodb: tables.endpoint, ...(consoleUrl ? { console: consoleUrl } : {}) },
       apiKey,
       stateDir,
       mailDir,

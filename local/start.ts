@@ -14,7 +14,7 @@ try {
 
 const stack = await startLocalStack({
   stateDir: config.LOCAL_STATE_DIR,
-  ports: { web: config.PORT, api: config.API_PORT, sqs: config.SQS_PORT, dynamodb: config.DYNAMODB_PORT },
+  ports: { web: config.PORT, api: config.API_PORT, sqs: config.SQS_PORT, dynamodb: config.DYNAMODB_PORT, console: config.CONSOLE_PORT },
   apiKey: config.API_KEY,
   profile: config.LOCAL_PROFILE,
   adminEmail: config.ADMIN_EMAIL,
@@ -29,6 +29,7 @@ console.log(`
 Order pipeline running locally (profile: ${profile.name})
 
   Order form   ${urls.web}
+  Console      ${urls.console}   (queues, DLQ, alarm, orders, mail)
   API          ${urls.api}   (header x-api-key: ${stack.apiKey})
   SQS + SNS    ${urls.sqs}   (region ${settings.region}, any credentials)
   DynamoDB     ${urls.dynamodb}

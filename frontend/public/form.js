@@ -7,6 +7,9 @@
   var quantity = document.getElementById('quantity');
   var total = document.getElementById('order-total');
   var submit = document.getElementById('submit-order');
+  // The total updates as the customer types, so the no-JavaScript "Update total" button is not needed.
+  var preview = document.getElementById('preview-total');
+  if (preview) preview.hidden = true;
   var money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
 
   function updateTotal() {
@@ -19,7 +22,7 @@
       return;
     }
     total.hidden = false;
-    total.textContent = 'Total: ' + money.format((cents * qty) / 100);
+    total.textContent = 'Total: ' + money.format((cents * qty) / 100) + ' (' + qty + ' x ' + option.getAttribute('data-name') + ')';
   }
 
   product.addEventListener('change', updateTotal);
@@ -27,6 +30,7 @@
   updateTotal();
 
   form.addEventListener('submit', function (event) {
+    if (event.submitter && event.submitter.value === 'preview') return;
     // The hidden idempotency key already makes a second post the same order; this spares the request.
     if (form.getAttribute('data-submitted') === 'true') {
       event.preventDefault();

@@ -1,0 +1,165 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import ejs from 'ejs';
+import express, { type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { simpleParser } from 'mailparser';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { formatPrice } from '../../domain/catalogue.js';
+import type { StoredOrder } from '../../domain/order.js';
+import type { AlarmEvaluator } from '../alarm.js';
+import type { LocalClients } from '../clients.js';
+import { redriveMessages } from '../dlq.js';
+import type { LocalResources } from '../resources.js';
+
+export interface ConsoleDeps {
+  clients: LocalClients;
+  resources: LocalResources;
+  alarm: AlarmEvaluator;
+  /** The emulator's endpoint: its /_fauxqs routes show messages without receiving them. */
+  queueEndpoint: string;
+  mailDir: string;
+  logger: Logger;
+}
+
+interface InspectedMessage {
+  messageId: string;
+  body: string;
+  sentTimestamp: number;
+  approximateReceiveCount: number;
+}
+interface InspectedQueue {
+  messages: { ready: InspectedMessage[]; delayed: InspectedMessage[]; inflight: { message: InspectedMessage }[] };
+}
+
+const MAX_ORDERS = 20;
+const MAX_MAILS = 30;
+const MAIL_FILE = /^[\w.-]+\.eml$/;
+
+async function inspectQueue(endpoint: string, name: string): Promise<InspectedQueue> {
+  const response = await fetch(`${endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
+  if (!response.ok) throw new Error(`cannot inspect ${name}: ${response.status}`);
+  return (await response.json()) as InspectedQueue;
+}
+
+function orderIdOf(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { order_id?: unknown };
+    return typeof parsed.order_id === 'string' ? parsed.order_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The local console: the local cloud on one page (queues, DLQ, alarm, orders, mail), for the local
+ * stack only. It reads the emulators directly and never becomes part of the deployed web tier.
+ */
+export function createConsoleApp({ clients, resources, alarm, queueEndpoint, mailDir, logger }: ConsoleDeps) {
+  const app = express();
+  // A token per start, in the page's form: another site cannot make a browser post a redrive here.
+  const csrfToken = randomBytes(16).toString('hex');
+  app.engine('ejs', (path, data, callback) => ejs.renderFile(path, data, callback));
+  app.set('views', fileURLToPath(new URL('./views', import.meta.url)));
+  app.set('view engine', 'ejs');
+  app.set('view cache', true);
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+        },
+      },
+      strictTransportSecurity: false,
+    }),
+  );
+  app.use('/static', express.static(fileURLToPath(new URL('./public', import.meta.url)), { index: false, fallthrough: false }));
+
+  async function readState() {
+    const queues = await Promise.all(
+      [resources.queue, resources.deadLetterQueue].map(async (queue) => {
+        const { messages } = await inspectQueue(queueEndpoint, queue.name);
+        return { name: queue.name, visible: messages.ready.length, inFlight: messages.inflight.length, delayed: messages.delayed.length };
+      }),
+    );
+    const dlq = await inspectQueue(queueEndpoint, resources.deadLetterQueue.name);
+    const now = Date.now();
+    const deadLetters = [...dlq.messages.ready, ...dlq.messages.inflight.map((entry) => entry.message)].map((message) => ({
+      messageId: message.messageId,
+      orderId: orderIdOf(message.body),
+      body: message.body,
+      receiveCount: message.approximateReceiveCount,
+      ageSeconds: Math.round((now - message.sentTimestamp) / 1000),
+    }));
+
+    const items: StoredOrder[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await clients.documents.send(new ScanCommand({ TableName: resources.tableName, ExclusiveStartKey }));
+      items.push(...((page.Items ?? []) as StoredOrder[]));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    const orders = items.sort((a, b) => b.processed_at.localeCompare(a.processed_at)).slice(0, MAX_ORDERS);
+
+    const files = (await readdir(mailDir).catch(() => [] as string[])).filter((file) => MAIL_FILE.test(file)).sort().reverse().slice(0, MAX_MAILS);
+    const mails = await Promise.all(
+      files.map(async (file) => {
+        const mail = await simpleParser(await readFile(join(mailDir, file)));
+        return { file, subject: mail.subject ?? '(no subject)', from: mail.from?.text ?? '', to: Array.isArray(mail.to) ? mail.to.map((to) => to.text).join(', ') : (mail.to?.text ?? ''), date: mail.date?.toISOString() ?? '', text: mail.text ?? '' };
+      }),
+    );
+
+    return {
+      queues,
+      deadLetters,
+      alarm: { name: alarm.name, state: alarm.state, history: [...alarm.history].reverse() },
+      orders,
+      orderCount: items.length,
+      mails,
+      updatedAt: new Date().toISOString(),
+    };
+  }
+
+  app.get('/', async (req: Request, res: Response) => {
+    const state = await readState();
+    res.set('Cache-Control', 'no-store');
+    res.render(req.query.partial === '1' ? 'state' : 'console', { ...state, csrfToken, formatPrice, notice: typeof req.query.notice === 'string' ? req.query.notice.slice(0, 200) : '' });
+  });
+
+  app.get('/api/state', async (_req, res) => {
+    res.set('Cache-Control', 'no-store').json(await readState());
+  });
+
+  app.post('/dlq/redrive', express.urlencoded({ extended: false, limit: '1kb' }), async (req, res) => {
+    const submitted = (req.body as { csrf?: unknown }).csrf;
+    const token = Buffer.from(typeof submitted === 'string' ? submitted : '');
+    const expected = Buffer.from(csrfToken);
+    if (token.length !== expected.length || !timingSafeEqual(token, expected)) {
+      res.status(403).send('Forbidden: reload the console and try again.');
+      return;
+    }
+    const { moved, failed } = await redriveMessages(clients.sqs, { sourceUrl: resources.deadLetterQueue.url, targetUrl: resources.queue.url });
+    logger.info({ moved, failed }, 'redrive from the console');
+    res.redirect(303, `/?notice=${encodeURIComponent(`Redrove ${moved} message${moved === 1 ? '' : 's'} to ${resources.queue.name}${failed ? `; ${failed} failed and stay in the DLQ` : ''}.`)}`);
+  });
+
+  app.use((_req, res) => {
+    res.status(404).type('text').send('Not found');
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
+    logger.error({ err: error }, 'console request failed');
+    res.status(500).type('text').send('The console could not read the local cloud; is the stack running?');
+  });
+  return app;
+}
