@@ -23,7 +23,7 @@ export default tseslint.config(
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   {
     // Browser scripts, served as they are: no build step, no modules.
-    files: ['frontend/public/**/*.js'],
+    files: ['frontend/public/**/*.js', 'local/console/public/**/*.js'],
     languageOptions: {
       sourceType: 'script',
       globals: { document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', Intl: 'readonly', Number: 'readonly', Date: 'readonly', String: 'readonly', encodeURIComponent: 'readonly' },
