@@ -1,0 +1,531 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { loadConfig as loadWebConfig } from '../../frontend/config.js';
+import { settings, type LambdaName } from '../../local/settings.js';
+import {
+  actionsOf,
+  cfnLintVersion,
+  loadTemplate,
+  policyStatements,
+  props,
+  readTemplateText,
+  resolveDefault,
+  resource,
+  resourcesOfType,
+  roleGrants,
+  runCfnLint,
+  subWithDefaults,
+  templatePath,
+  type CfnTemplate,
+  type TemplateName,
+} from './cloudformation.js';
+
+const backend = loadTemplate('backend');
+const frontend = loadTemplate('frontend');
+const templates: [TemplateName, CfnTemplate][] = [
+  ['backend', backend],
+  ['frontend', frontend],
+];
+const root = new URL('../../', import.meta.url).pathname;
+
+const ref = (id: string) => ({ Ref: id });
+const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
+
+const lintVersion = cfnLintVersion();
+if (!lintVersion) console.log('cfn-lint is not on this machine (pip install cfn-lint): its test is skipped.');
+
+describe('cloudformation: cfn-lint', () => {
+  (lintVersion ? it : it.skip)('when cfn-lint checks both templates, then it reports no error and no warning', () => {
+    const { exitCode, output } = runCfnLint();
+    expect(output).toBe('');
+    expect(exitCode).toBe(0);
+  }, 120_000);
+
+  it.each(['backend', 'frontend'] as const)('when %s.yaml ignores a cfn-lint check, then a comment right above says why', (name) => {
+    const lines = readTemplateText(name).split('\n');
+    lines.forEach((line, index) => {
+      const ignored = /ignore_checks:\s*\[([^\]]*)\]/.exec(line)?.[1];
+      if (ignored === undefined) return;
+      // The comment block right above the list, joined.
+      const comment: string[] = [];
+      for (let above = index - 1; lines[above]?.trim().startsWith('#'); above -= 1) comment.unshift(lines[above]!.trim().replace(/^#\s*/, ''));
+      for (const check of ignored.split(',').map((id) => id.trim())) expect(comment.join(' ')).toMatch(new RegExp(`^${check}: .{30,}`));
+    });
+  });
+});
+
+describe('cloudformation: parameters and outputs', () => {
+  it.each(templates)('when %s.yaml is read, then every parameter is described and its default meets its own constraints', (_name, template) => {
+    for (const [name, parameter] of Object.entries(template.Parameters)) {
+      expect({ name, described: (parameter.Description ?? '').length > 10 }).toEqual({ name, described: true });
+      if (parameter.AllowedPattern) {
+        expect({ name, constraint: Boolean(parameter.ConstraintDescription) }).toEqual({ name, constraint: true });
+        if (parameter.Default !== undefined) expect(String(parameter.Default)).toMatch(new RegExp(parameter.AllowedPattern));
+      }
+      if (parameter.Type === 'Number' && !parameter.AllowedValues) {
+        expect({ name, bounded: parameter.MinValue !== undefined && parameter.MaxValue !== undefined }).toEqual({ name, bounded: true });
+        if (parameter.Default !== undefined) {
+          expect(Number(parameter.Default)).toBeGreaterThanOrEqual(parameter.MinValue!);
+          expect(Number(parameter.Default)).toBeLessThanOrEqual(parameter.MaxValue!);
+        }
+      }
+      if (parameter.AllowedValues && parameter.Default !== undefined) expect(parameter.AllowedValues).toContain(parameter.Default);
+    }
+  });
+
+  it.each(templates)('when %s.yaml is read, then every output has a description and an export named after the stack', (_name, template) => {
+    for (const [name, output] of Object.entries(template.Outputs)) {
+      expect({ name, described: (output.Description ?? '').length > 10 }).toEqual({ name, described: true });
+      expect(output.Export?.Name).toEqual({ 'Fn::Sub': `\${AWS::StackName}-${name}` });
+    }
+  });
+
+  it('when the outputs are read, then the backend gives what the frontend and ops need and the frontend what the README names', () => {
+    expect(Object.keys(backend.Outputs)).toEqual(
+      expect.arrayContaining(['ApiBaseUrl', 'ApiKeyParameterName', 'OrdersQueueUrl', 'DeadLetterQueueUrl', 'TableName', 'OrderEventsTopicArn', 'OpsAlarmsTopicArn']),
+    );
+    expect(Object.keys(frontend.Outputs)).toEqual(expect.arrayContaining(['SiteUrl', 'LoadBalancerDnsName', 'AutoScalingGroupName', 'ArtifactBucket']));
+    expect(backend.Outputs.ApiBaseUrl?.Value).toEqual({
+      'Fn::Sub': 'https://${OrdersApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${OrdersApiStage}',
+    });
+    // The frontend's defaults are the backend's outputs with no name prefix.
+    expect(frontend.Parameters.ApiKeyParameterName?.Default).toBe(subWithDefaults(backend, props(backend, 'ApiKeyParameter').ParameterName));
+  });
+
+  it('when any output or the user data is read, then the API key itself is in none of them', () => {
+    const apiKeyIds = resourcesOfType(backend, 'AWS::ApiGateway::ApiKey').map(([id]) => id);
+    expect(apiKeyIds).toEqual(['OrdersApiKey']);
+    const outputs = JSON.stringify([backend.Outputs, frontend.Outputs]);
+    for (const id of apiKeyIds) {
+      expect(outputs).not.toContain(`"${id}"`);
+      expect(outputs).not.toContain(`\${${id}}`);
+      expect(outputs).not.toContain(`${id}.`);
+    }
+    // API Gateway generates the value: it is in no template and no parameter.
+    expect(props(backend, 'OrdersApiKey').Value).toBeUndefined();
+    expect(Object.keys(frontend.Parameters).filter((name) => /key/i.test(name))).toEqual(['ArtifactKey', 'ApiKeyParameterName']);
+    expect(userData()).not.toMatch(/^API_KEY=/m);
+  });
+});
+
+describe('cloudformation: backend queues, table and event source mapping', () => {
+  it('when the orders queue is read, then it has the settings and redrives to the DLQ after maxReceiveCount receives', () => {
+    const queue = props(backend, 'OrdersQueue', 'AWS::SQS::Queue');
+    expect(subWithDefaults(backend, queue.QueueName)).toBe(settings.names.queue);
+    expect(queue).toMatchObject({
+      VisibilityTimeout: settings.queue.visibilityTimeoutSeconds,
+      MessageRetentionPeriod: settings.queue.messageRetentionSeconds,
+      ReceiveMessageWaitTimeSeconds: settings.queue.receiveWaitTimeSeconds,
+      RedrivePolicy: { deadLetterTargetArn: getAtt('OrdersDeadLetterQueue', 'Arn'), maxReceiveCount: settings.queue.maxReceiveCount },
+    });
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * settings.lambda.functions['process-order'].timeoutSeconds);
+  });
+
+  it('when the DLQ is read, then it keeps messages 14 days and only the orders queue may redrive into it', () => {
+    const dlq = props(backend, 'OrdersDeadLetterQueue', 'AWS::SQS::Queue');
+    expect(subWithDefaults(backend, dlq.QueueName)).toBe(settings.names.deadLetterQueue);
+    expect(dlq.MessageRetentionPeriod).toBe(settings.deadLetterQueue.messageRetentionSeconds);
+    const allow = dlq.RedriveAllowPolicy as { redrivePermission: string; sourceQueueArns: unknown[] };
+    expect(allow.redrivePermission).toBe('byQueue');
+    expect(allow.sourceQueueArns.map((arn) => subWithDefaults(backend, arn))).toEqual([
+      `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${settings.names.queue}`,
+    ]);
+  });
+
+  it('when the event source mapping is read, then process-order gets batches of 10 and reports item failures', () => {
+    const [mapping, ...others] = resourcesOfType(backend, 'AWS::Lambda::EventSourceMapping');
+    expect(others).toEqual([]);
+    expect(mapping?.[1].Properties).toEqual({
+      EventSourceArn: getAtt('OrdersQueue', 'Arn'),
+      FunctionName: ref('ProcessOrderFunction'),
+      BatchSize: settings.eventSourceMapping.batchSize,
+      MaximumBatchingWindowInSeconds: settings.eventSourceMapping.maximumBatchingWindowSeconds,
+      ScalingConfig: { MaximumConcurrency: settings.eventSourceMapping.maximumConcurrency },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('when the table is read, then it is keyed by order_id, on demand, with PITR, SSE and deletion protection from a parameter', () => {
+    const table = props(backend, 'OrdersTable', 'AWS::DynamoDB::Table');
+    expect(subWithDefaults(backend, table.TableName)).toBe(settings.names.table);
+    expect(table).toMatchObject({
+      BillingMode: settings.table.billingMode,
+      AttributeDefinitions: [{ AttributeName: settings.table.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: settings.table.partitionKey, KeyType: 'HASH' }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: { 'Fn::If': ['ProtectTable', true, false] },
+    });
+    expect(backend.Conditions?.ProtectTable).toEqual({ 'Fn::Equals': [ref('TableDeletionProtection'), 'true'] });
+    expect(backend.Parameters.TableDeletionProtection?.Default).toBe('true');
+  });
+});
+
+const FUNCTIONS: Record<LambdaName, string> = {
+  'submit-order': 'SubmitOrderFunction',
+  'process-order': 'ProcessOrderFunction',
+  'get-order': 'GetOrderFunction',
+};
+
+/** The environment variables a handler validates at start (the keys of its zod object). */
+function envReadBy(name: LambdaName): string[] {
+  const source = readFileSync(join(root, 'backend-lambdas', name, 'handler.ts'), 'utf8');
+  return [...source.matchAll(/\b([A-Z][A-Z0-9_]+):\s*z\./g)].map((match) => match[1]!);
+}
+
+describe('cloudformation: backend Lambdas', () => {
+  it.each(Object.entries(FUNCTIONS) as [LambdaName, string][])('when %s is read, then runtime, architecture, memory, timeout and packaged code match the settings and the build', (name, id) => {
+    const fn = props(backend, id, 'AWS::Lambda::Function');
+    const { memoryMb, timeoutSeconds } = settings.lambda.functions[name];
+    expect(fn).toMatchObject({
+      Runtime: settings.lambda.runtime,
+      Architectures: [settings.lambda.architecture],
+      MemorySize: memoryMb,
+      Timeout: timeoutSeconds,
+      Handler: 'index.handler',
+      Role: getAtt(id.replace('Function', 'Role'), 'Arn'),
+    });
+    expect(subWithDefaults(backend, fn.FunctionName)).toBe(name);
+    // `aws cloudformation package` resolves Code relative to the template: it must land on npm run build's zip.
+    expect(resolve(dirname(templatePath('backend')), fn.Code as string)).toBe(join(root, 'dist', 'lambdas', `${name}.zip`));
+  });
+
+  it.each(Object.entries(FUNCTIONS) as [LambdaName, string][])('when %s starts, then every variable its handler reads is set, with the Powertools ones', (name, id) => {
+    const variables = (props(backend, id).Environment as { Variables: Record<string, unknown> }).Variables;
+    const read = envReadBy(name);
+    expect(read.length).toBeGreaterThan(0);
+    expect(Object.keys(variables).sort()).toEqual([...read, 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'].sort());
+    expect(variables.POWERTOOLS_SERVICE_NAME).toBe(name);
+    expect(variables.POWERTOOLS_LOG_LEVEL).toEqual(ref('LogLevel'));
+    const expected: Record<string, unknown> = {
+      QUEUE_URL: ref('OrdersQueue'),
+      TABLE_NAME: ref('OrdersTable'),
+      ORDER_EVENTS_TOPIC_ARN: ref('OrderEventsTopic'),
+    };
+    for (const key of read) expect(variables[key]).toEqual(expected[key]);
+  });
+
+  it('when each function logs, then it has its own log group with a retention', () => {
+    for (const [name, id] of Object.entries(FUNCTIONS)) {
+      const logGroupId = id.replace('Function', 'LogGroup');
+      const group = props(backend, logGroupId, 'AWS::Logs::LogGroup');
+      expect(subWithDefaults(backend, group.LogGroupName)).toBe(`/aws/lambda/${name}`);
+      expect(group.RetentionInDays).toEqual(ref('LogRetentionDays'));
+      expect(props(backend, id).LoggingConfig).toEqual({ LogGroup: ref(logGroupId) });
+    }
+  });
+
+  it('when the roles are read, then each function may do exactly its job and log to its own group', () => {
+    const logs = (group: string) => ({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: getAtt(group, 'Arn') });
+    expect(roleGrants(backend, 'SubmitOrderRole')).toEqual([{ actions: ['sqs:SendMessage'], resource: getAtt('OrdersQueue', 'Arn') }, logs('SubmitOrderLogGroup')]);
+    expect(roleGrants(backend, 'ProcessOrderRole')).toEqual([
+      { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resource: getAtt('OrdersQueue', 'Arn') },
+      { actions: ['dynamodb:PutItem'], resource: getAtt('OrdersTable', 'Arn') },
+      { actions: ['sns:Publish'], resource: ref('OrderEventsTopic') },
+      { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resource: getAtt('NotificationsKey', 'Arn') },
+      logs('ProcessOrderLogGroup'),
+    ]);
+    expect(roleGrants(backend, 'GetOrderRole')).toEqual([{ actions: ['dynamodb:GetItem'], resource: getAtt('OrdersTable', 'Arn') }, logs('GetOrderLogGroup')]);
+  });
+});
+
+describe('cloudformation: backend API', () => {
+  /** METHOD /path for every method, walking each resource up to the API's root. */
+  function routes(): { route: string; id: string }[] {
+    const pathOf = (resourceId: unknown): string => {
+      if (JSON.stringify(resourceId) === JSON.stringify(getAtt('OrdersApi', 'RootResourceId'))) return '';
+      const { ParentId, PathPart } = props(backend, (resourceId as { Ref: string }).Ref, 'AWS::ApiGateway::Resource');
+      return `${pathOf(ParentId)}/${PathPart as string}`;
+    };
+    return resourcesOfType(backend, 'AWS::ApiGateway::Method').map(([id, method]) => ({
+      id,
+      route: `${method.Properties!.HttpMethod as string} ${pathOf(method.Properties!.ResourceId)}`,
+    }));
+  }
+
+  it('when the REST API is read, then it has exactly the two routes, each key-protected and proxied to its Lambda', () => {
+    expect(routes().map(({ route }) => route).sort()).toEqual([...settings.api.routes].sort());
+    const target: Record<string, string> = { 'POST /orders': 'SubmitOrderFunction', 'GET /orders/{id}': 'GetOrderFunction' };
+    for (const { id, route } of routes()) {
+      const method = props(backend, id);
+      expect(method).toMatchObject({ ApiKeyRequired: true, AuthorizationType: 'NONE', RestApiId: ref('OrdersApi') });
+      expect(method.Integration).toEqual({
+        Type: 'AWS_PROXY',
+        IntegrationHttpMethod: 'POST',
+        Uri: { 'Fn::Sub': `arn:\${AWS::Partition}:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${target[route]}.Arn}/invocations` },
+      });
+    }
+  });
+
+  it('when API Gateway invokes the functions, then each permission is scoped to its own route', () => {
+    const permissions = resourcesOfType(backend, 'AWS::Lambda::Permission').map(([, permission]) => permission.Properties);
+    expect(permissions).toEqual([
+      expect.objectContaining({ FunctionName: ref('SubmitOrderFunction'), Principal: 'apigateway.amazonaws.com', SourceArn: { 'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${OrdersApi}/*/POST/orders' } }),
+      expect.objectContaining({ FunctionName: ref('GetOrderFunction'), Principal: 'apigateway.amazonaws.com', SourceArn: { 'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${OrdersApi}/*/GET/orders/*' } }),
+    ]);
+  });
+
+  it('when the stage and usage plan are read, then stage v1 is throttled at 100/s, burst 200, for the one API key', () => {
+    expect(props(backend, 'OrdersApiStage', 'AWS::ApiGateway::Stage').StageName).toBe(settings.api.stageName);
+    expect(resource(backend, 'OrdersApiDeployment').DependsOn).toEqual(routes().map(({ id }) => id));
+    expect(props(backend, 'OrdersUsagePlan', 'AWS::ApiGateway::UsagePlan')).toMatchObject({
+      ApiStages: [{ ApiId: ref('OrdersApi'), Stage: ref('OrdersApiStage') }],
+      Throttle: { RateLimit: settings.api.throttleRateLimit, BurstLimit: settings.api.throttleBurstLimit },
+    });
+    expect(props(backend, 'OrdersUsagePlanKey')).toEqual({ KeyId: ref('OrdersApiKey'), KeyType: 'API_KEY', UsagePlanId: ref('OrdersUsagePlan') });
+  });
+
+  it('when the API key is stored, then a custom resource writes it as a SecureString that only it may write', () => {
+    // CloudFormation's AWS::SSM::Parameter cannot make a SecureString: none is used for the key.
+    expect(resourcesOfType(backend, 'AWS::SSM::Parameter')).toEqual([]);
+    const parameter = resource(backend, 'ApiKeyParameter', 'Custom::ApiKeyParameter').Properties!;
+    expect(parameter).toMatchObject({ ServiceToken: getAtt('ApiKeyParameterWriterFunction', 'Arn'), ApiKeyId: ref('OrdersApiKey') });
+    expect(subWithDefaults(backend, parameter.ParameterName)).toBe('/order-pipeline/api-key');
+    const code = (props(backend, 'ApiKeyParameterWriterFunction').Code as { ZipFile: string }).ZipFile;
+    expect(code).toContain("Type: 'SecureString'");
+    expect(code).toContain('includeValue: true');
+    // Neither the key nor the response to CloudFormation carries the value.
+    expect(code).not.toMatch(/console\.\w+\([^)]*(key\.value|Value)/);
+    expect(code).toMatch(/Data: \{ ParameterName \}/);
+    expect(roleGrants(backend, 'ApiKeyParameterWriterRole')).toEqual([
+      { actions: ['apigateway:GET'], resource: { 'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}::/apikeys/${OrdersApiKey}' } },
+      { actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${NamePrefix}order-pipeline/api-key' } },
+      { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: getAtt('ApiKeyParameterWriterLogGroup', 'Arn') },
+    ]);
+    expect(backend.Outputs.ApiKeyParameterName?.Value).toEqual(getAtt('ApiKeyParameter', 'ParameterName'));
+  });
+});
+
+describe('cloudformation: backend notifications and alarms', () => {
+  it('when the DLQ alarm is read, then it watches visible messages with the settings and notifies ops-alarms both ways', () => {
+    const alarm = props(backend, 'DeadLetterQueueAlarm', 'AWS::CloudWatch::Alarm');
+    expect(subWithDefaults(backend, alarm.AlarmName)).toBe(settings.names.dlqAlarm);
+    expect(alarm).toMatchObject({
+      Namespace: settings.alarm.namespace,
+      MetricName: settings.alarm.metricName,
+      Dimensions: [{ Name: 'QueueName', Value: getAtt('OrdersDeadLetterQueue', 'QueueName') }],
+      Statistic: settings.alarm.statistic,
+      ComparisonOperator: settings.alarm.comparisonOperator,
+      Threshold: settings.alarm.threshold,
+      Period: settings.alarm.periodSeconds,
+      EvaluationPeriods: settings.alarm.evaluationPeriods,
+      TreatMissingData: settings.alarm.treatMissingData,
+      AlarmActions: [ref('OpsAlarmsTopic')],
+      OKActions: [ref('OpsAlarmsTopic')],
+    });
+  });
+
+  it('when the backlog alarm is read, then it fires when the oldest order has waited 300 s', () => {
+    expect(props(backend, 'OldestOrderAgeAlarm', 'AWS::CloudWatch::Alarm')).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt('OrdersQueue', 'QueueName') }],
+      Statistic: 'Maximum',
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [ref('OpsAlarmsTopic')],
+      OKActions: [ref('OpsAlarmsTopic')],
+    });
+  });
+
+  it('when the topics are read, then both use the rotating customer key that CloudWatch may use, and admins get email', () => {
+    for (const [id, name] of [['OpsAlarmsTopic', settings.names.opsAlarmsTopic], ['OrderEventsTopic', settings.names.orderEventsTopic]] as const) {
+      const topic = props(backend, id, 'AWS::SNS::Topic');
+      expect(subWithDefaults(backend, topic.TopicName)).toBe(name);
+      expect(topic.KmsMasterKeyId).toEqual(getAtt('NotificationsKey', 'Arn'));
+    }
+    expect(props(backend, 'NotificationsKey', 'AWS::KMS::Key').EnableKeyRotation).toBe(true);
+    const cloudWatch = policyStatements(backend).find(({ where, statement }) => where === 'NotificationsKey.KeyPolicy' && JSON.stringify(statement.Principal).includes('cloudwatch.amazonaws.com'));
+    expect(cloudWatch && actionsOf(cloudWatch.statement).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+
+    expect(props(backend, 'OpsAlarmsEmailSubscription')).toEqual({ TopicArn: ref('OpsAlarmsTopic'), Protocol: 'email', Endpoint: ref('AlarmEmail') });
+    const alarmEmail = new RegExp(backend.Parameters.AlarmEmail!.AllowedPattern!);
+    expect(['ops@example.com'].filter((value) => alarmEmail.test(value))).toHaveLength(1);
+    expect(['', 'ops', 'ops@example', 'a b@example.com'].filter((value) => alarmEmail.test(value))).toEqual([]);
+    expect(resource(backend, 'OrderEventsEmailSubscription').Condition).toBe('HasOrderEventsEmail');
+  });
+});
+
+describe('cloudformation: security by default (both templates)', () => {
+  it.each(templates)('when %s.yaml grants anything, then no Allow statement has a wildcard action', (_name, template) => {
+    const wildcards = policyStatements(template)
+      .filter(({ statement }) => statement.Effect === 'Allow')
+      .flatMap(({ where, statement }) => actionsOf(statement).filter((action) => action.includes('*')).map((action) => `${where}: ${action}`));
+    expect(wildcards).toEqual([]);
+  });
+
+  it.each(templates)('when %s.yaml grants on Resource "*", then it is a KMS key policy, where "*" means the key itself', (_name, template) => {
+    const starred = policyStatements(template).filter(({ statement }) => statement.Effect === 'Allow' && JSON.stringify(statement.Resource) === '"*"');
+    for (const { where } of starred) expect(where).toMatch(/^\w+\.KeyPolicy$/);
+  });
+
+  it.each(templates)('when %s.yaml stores data, then every queue, topic, table, bucket and volume is encrypted at rest', (_name, template) => {
+    for (const [, queue] of resourcesOfType(template, 'AWS::SQS::Queue')) expect(queue.Properties?.SqsManagedSseEnabled ?? queue.Properties?.KmsMasterKeyId).toBeTruthy();
+    for (const [, topic] of resourcesOfType(template, 'AWS::SNS::Topic')) expect(topic.Properties?.KmsMasterKeyId).toBeTruthy();
+    for (const [, table] of resourcesOfType(template, 'AWS::DynamoDB::Table')) expect(table.Properties?.SSESpecification).toEqual({ SSEEnabled: true });
+    for (const [, bucket] of resourcesOfType(template, 'AWS::S3::Bucket')) {
+      expect(bucket.Properties?.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: expect.stringMatching(/^(AES256|aws:kms)$/) as unknown } }] });
+    }
+    for (const [, template_] of resourcesOfType(template, 'AWS::EC2::LaunchTemplate')) {
+      const mappings = (template_.Properties!.LaunchTemplateData as { BlockDeviceMappings: { Ebs: Record<string, unknown> }[] }).BlockDeviceMappings;
+      for (const { Ebs } of mappings) expect(Ebs).toMatchObject({ Encrypted: true, VolumeType: 'gp3' });
+    }
+    expect(resourcesOfType(template, 'AWS::EC2::Volume')).toEqual([]);
+  });
+});
+
+/** The launch template's user data script, as written (with ${...} substitutions). */
+function userData(): string {
+  const data = (props(frontend, 'LaunchTemplate').LaunchTemplateData as { UserData: { 'Fn::Base64': { 'Fn::Sub': string } } }).UserData;
+  return data['Fn::Base64']['Fn::Sub'];
+}
+
+describe('cloudformation: frontend instances', () => {
+  it('when an instance launches, then IMDSv2 is required, there is no key pair and the root volume is encrypted gp3', () => {
+    const data = props(frontend, 'LaunchTemplate', 'AWS::EC2::LaunchTemplate').LaunchTemplateData as Record<string, unknown>;
+    expect(data.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpEndpoint: 'enabled' });
+    expect(data.KeyName).toBeUndefined();
+    expect(data.ImageId).toEqual(ref('LatestAmiId'));
+    expect(frontend.Parameters.LatestAmiId).toMatchObject({
+      Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+      Default: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+    });
+    expect(frontend.Parameters.InstanceType?.Default).toBe('t4g.small');
+    expect(data.IamInstanceProfile).toEqual({ Arn: getAtt('InstanceProfile', 'Arn') });
+  });
+
+  it('when the instance role is read, then it has Session Manager, this release only and the key parameter only', () => {
+    expect(props(frontend, 'InstanceRole').ManagedPolicyArns).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore' }]);
+    expect(roleGrants(frontend, 'InstanceRole')).toEqual([
+      { actions: ['s3:GetObject'], resource: { 'Fn::Sub': '${ArtifactBucket.Arn}/${ArtifactKey}' } },
+      { actions: ['ssm:GetParameter'], resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ApiKeyParameterName}' } },
+    ]);
+  });
+
+  it('when the user data runs, then it installs Node 22, unpacks the release and starts pm2-runtime under systemd as its own user', () => {
+    const script = userData();
+    expect(script).toMatch(/^#!\/bin\/bash\nset -euo pipefail\n/);
+    expect(script).toMatch(/dnf install -y nodejs22\b/);
+    expect(script).toContain("aws s3 cp 's3://${ArtifactBucket}/${ArtifactKey}'");
+    expect(script).toContain('tar -xzf /tmp/order-web.tar.gz -C /opt/order-web');
+    expect(script).toMatch(/^WorkingDirectory=\/opt\/order-web$/m);
+    expect(script).toMatch(/^ExecStart=\/opt\/order-web\/node_modules\/\.bin\/pm2-runtime start ecosystem\.config\.cjs$/m);
+    expect(script).toMatch(/^User=order-web$/m);
+    expect(script).toContain('systemctl enable --now order-web.service');
+    expect(script).toContain("curl -fsS -o /dev/null 'http://127.0.0.1:${AppPort}${HealthCheckPath}'");
+  });
+
+  it("when the web tier reads the env file the user data writes, then loadConfig accepts it and it names the key's parameter, not the key", () => {
+    const body = /cat > \/etc\/order-web\.env <<'ENV'\n([\s\S]*?)\nENV\n/.exec(userData())?.[1];
+    expect(body).toBeDefined();
+    const values: Record<string, string> = { 'AWS::Region': 'us-east-1', ApiBaseUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1' };
+    const env = Object.fromEntries(
+      body!.split('\n').map((line) => {
+        const [key, ...rest] = line.split('=');
+        const value = rest.join('=').replace(/\$\{([A-Za-z:]+)\}/g, (_match, name: string) => values[name] ?? String(frontend.Parameters[name]?.Default));
+        return [key!, value];
+      }),
+    );
+    expect(Object.keys(env).sort()).toEqual(['API_BASE_URL', 'API_KEY_PARAMETER', 'AWS_REGION', 'HOST', 'NODE_ENV', 'PORT', 'TRUST_PROXY_HOPS']);
+    expect(env).toMatchObject({ PORT: String(settings.web.appPort), HOST: '0.0.0.0', TRUST_PROXY_HOPS: '1', NODE_ENV: 'production' });
+    const config = loadWebConfig(env);
+    expect(config).toMatchObject({ API_KEY_PARAMETER: '/order-pipeline/api-key', PORT: settings.web.appPort });
+    expect(config.API_KEY).toBeUndefined();
+  });
+
+  it('when the Auto Scaling group is read, then it uses ELB health checks, rolls updates and runs no instance until a release is given', () => {
+    const group = resource(frontend, 'WebServerGroup', 'AWS::AutoScaling::AutoScalingGroup');
+    expect(group.Properties).toMatchObject({
+      HealthCheckType: 'ELB',
+      TargetGroupARNs: [ref('TargetGroup')],
+      LaunchTemplate: { LaunchTemplateId: ref('LaunchTemplate'), Version: getAtt('LaunchTemplate', 'LatestVersionNumber') },
+      MinSize: { 'Fn::If': ['HasArtifact', ref('MinCapacity'), '0'] },
+      DesiredCapacity: { 'Fn::If': ['HasArtifact', ref('DesiredCapacity'), '0'] },
+      MaxSize: ref('MaxCapacity'),
+    });
+    expect(frontend.Conditions?.HasArtifact).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [ref('ArtifactKey'), ''] }] });
+    expect(frontend.Parameters.ArtifactKey?.Default).toBe('');
+    expect(group.UpdatePolicy?.AutoScalingRollingUpdate).toMatchObject({ MaxBatchSize: 1, WaitOnResourceSignals: true });
+    const [policy] = resourcesOfType(frontend, 'AWS::AutoScaling::ScalingPolicy');
+    expect(policy?.[1].Properties).toMatchObject({ AutoScalingGroupName: ref('WebServerGroup'), PolicyType: 'TargetTrackingScaling' });
+    for (const name of ['MinCapacity', 'DesiredCapacity', 'MaxCapacity']) expect(frontend.Parameters[name]).toMatchObject({ Type: 'Number', MinValue: 1 });
+  });
+
+  it('when an existing VPC is not given, then the template creates one with public subnets in two AZs', () => {
+    expect(resource(frontend, 'Vpc').Condition).toBe('CreateVpc');
+    const zones = ['PublicSubnetA', 'PublicSubnetB'].map((id) => {
+      expect(resource(frontend, id).Condition).toBe('CreateVpc');
+      return props(frontend, id).AvailabilityZone;
+    });
+    expect(zones).toEqual([{ 'Fn::Select': [0, { 'Fn::GetAZs': '' }] }, { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] }]);
+    expect(frontend.Conditions?.CreateVpc).toEqual({ 'Fn::Equals': [ref('VpcId'), ''] });
+  });
+});
+
+describe('cloudformation: frontend load balancer and network', () => {
+  /** Every ingress rule, inline or standalone, with the group it opens. */
+  function ingressRules(): { group: string; rule: Record<string, unknown> }[] {
+    const rules: { group: string; rule: Record<string, unknown> }[] = [];
+    for (const [id, group] of resourcesOfType(frontend, 'AWS::EC2::SecurityGroup')) {
+      for (const rule of (group.Properties?.SecurityGroupIngress as Record<string, unknown>[] | undefined) ?? []) {
+        const ifRule = rule['Fn::If'] as [string, Record<string, unknown>, unknown] | undefined;
+        rules.push({ group: id, rule: ifRule ? ifRule[1] : rule });
+      }
+    }
+    for (const [, ingress] of resourcesOfType(frontend, 'AWS::EC2::SecurityGroupIngress')) {
+      rules.push({ group: (ingress.Properties!.GroupId as { Ref: string }).Ref, rule: ingress.Properties! });
+    }
+    return rules;
+  }
+
+  it('when the security groups are read, then there is no SSH and the world reaches only the load balancer on 80 and 443', () => {
+    const rules = ingressRules();
+    expect(rules.length).toBeGreaterThan(0);
+    for (const { group, rule } of rules) {
+      const from = Number(resolveDefault(frontend, rule.FromPort));
+      const to = Number(resolveDefault(frontend, rule.ToPort));
+      expect({ group, ssh: from <= 22 && 22 <= to }).toEqual({ group, ssh: false });
+      const cidr = resolveDefault(frontend, rule.CidrIp);
+      if (cidr === '0.0.0.0/0' || rule.CidrIpv6 === '::/0') expect({ group, port: from === to && [80, 443].includes(from) }).toEqual({ group: 'LoadBalancerSecurityGroup', port: true });
+    }
+    expect(rules.filter(({ group }) => group === 'InstanceSecurityGroup').map(({ rule }) => rule)).toEqual([
+      expect.objectContaining({ FromPort: ref('AppPort'), ToPort: ref('AppPort'), SourceSecurityGroupId: ref('LoadBalancerSecurityGroup') }),
+    ]);
+  });
+
+  it('when the load balancer is read, then it is public, drops invalid headers and sends the app port /healthz checks', () => {
+    const alb = props(frontend, 'LoadBalancer', 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    expect(alb).toMatchObject({ Scheme: 'internet-facing', Type: 'application' });
+    expect(alb.LoadBalancerAttributes).toContainEqual({ Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' });
+    const targets = props(frontend, 'TargetGroup', 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(resolveDefault(frontend, targets.Port)).toBe(settings.web.appPort);
+    expect(resolveDefault(frontend, targets.HealthCheckPath)).toBe(settings.web.healthCheckPath);
+  });
+
+  it('when a certificate is given, then HTTP redirects to HTTPS; without one, HTTP forwards to the app', () => {
+    const [condition, withCertificate, without] = (props(frontend, 'HttpListener').DefaultActions as { 'Fn::If': [string, unknown[], unknown[]] })['Fn::If'];
+    expect(condition).toBe('HasCertificate');
+    expect(withCertificate).toEqual([expect.objectContaining({ Type: 'redirect', RedirectConfig: expect.objectContaining({ Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' }) as unknown })]);
+    expect(without).toEqual([{ Type: 'forward', TargetGroupArn: ref('TargetGroup') }]);
+    const https = resource(frontend, 'HttpsListener');
+    expect(https.Condition).toBe('HasCertificate');
+    expect(https.Properties).toMatchObject({ Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: ref('CertificateArn') }] });
+  });
+
+  it('when the artifact bucket is read, then it is versioned, encrypted, private and owner-enforced, over TLS only', () => {
+    expect(props(frontend, 'ArtifactBucket', 'AWS::S3::Bucket')).toMatchObject({
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    });
+    const [tls] = policyStatements(frontend).filter(({ where }) => where === 'ArtifactBucketPolicy');
+    expect(tls?.statement).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+  });
+});
+
+describe('cloudformation: packaging', () => {
+  (existsSync(join(root, 'dist', 'lambdas')) ? it : it.skip)('when npm run build has run, then every Code path of the backend names a zip that exists', () => {
+    for (const id of Object.values(FUNCTIONS)) {
+      expect(existsSync(resolve(dirname(templatePath('backend')), props(backend, id).Code as string))).toBe(true);
+    }
+  });
+});
