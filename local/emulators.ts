@@ -36,3 +36,29 @@ export async function startTableEmulator(host: string, port: number, dataDir: st
       }),
   };
 }
+
+/** An emulator that can be stopped and started again on the same port, for fault tests. */
+export interface RestartableEmulator extends Emulator {
+  readonly running: boolean;
+  start(): Promise<void>;
+}
+
+export async function restartable(startOn: (port: number) => Promise<Emulator>, port: number): Promise<RestartableEmulator> {
+  let current: Emulator | undefined = await startOn(port);
+  const endpoint = current.endpoint;
+  const fixedPort = Number(new URL(endpoint).port);
+  return {
+    endpoint,
+    get running() {
+      return current !== undefined;
+    },
+    async start() {
+      current ??= await startOn(fixedPort);
+    },
+    async stop() {
+      const stopping = current;
+      current = undefined;
+      await stopping?.stop();
+    },
+  };
+}

@@ -16,7 +16,7 @@ import { startAlarmEvaluator, type AlarmEvaluator } from './alarm.js';
 import { createConsoleApp } from './console/console.js';
 import { createApiGateway } from './api-gateway.js';
 import { createLocalClients, destroyClients, type LocalClients } from './clients.js';
-import { startQueueEmulator, startTableEmulator } from './emulators.js';
+import { restartable, startQueueEmulator, startTableEmulator } from './emulators.js';
 import { startEventSourceMapping, type SqsBatchHandler } from './event-source-mapping.js';
 import { startMailDelivery } from './mail.js';
 import { createResources, type LocalResources } from './resources.js';
@@ -52,6 +52,13 @@ export interface LocalStack {
   resources: LocalResources;
   clients: LocalClients;
   alarm: AlarmEvaluator;
+  /** Take an emulator away and bring it back, as an outage would. */
+  faults: {
+    stopQueueEmulator(): Promise<void>;
+    startQueueEmulator(): Promise<void>;
+    stopTableEmulator(): Promise<void>;
+    startTableEmulator(): Promise<void>;
+  };
   stop(): Promise<void>;
 }
 
@@ -102,13 +109,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const queues = await startQueueEmulator(host, ports.sqs);
+    const queues = await restartable((port) => startQueueEmulator(host, port), ports.sqs);
     stops.push(() => queues.stop());
-    const tables = await startTableEmulator(host, ports.dynamodb, join(stateDir, 'dynamodb'));
+    const tables = await restartable((port) => startTableEmulator(host, port, join(stateDir, 'dynamodb')), ports.dynamodb);
     stops.push(() => tables.stop());
     const clients = createLocalClients(queues.endpoint, tables.endpoint);
     stops.push(() => destroyClients(clients));
-    const resources = await createResources(clients, profile, options.adminEmail ?? 'admin@example.com');
+    const adminEmail = options.adminEmail ?? 'admin@example.com';
+    const resources = await createResources(clients, profile, adminEmail);
 
     const mail = await startMailDelivery({
       sqs: clients.sqsPolling,
@@ -215,6 +223,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       resources,
       clients,
       alarm,
+      faults: {
+        stopQueueEmulator: () => queues.stop(),
+        async startQueueEmulator() {
+          // The emulator keeps nothing across a restart: its queues and topics are made again, as they were.
+          await queues.start();
+          await createResources(clients, profile, adminEmail);
+        },
+        stopTableEmulator: () => tables.stop(),
+        startTableEmulator: () => tables.start(),
+      },
       stop: stopAll,
     };
   } catch (error) {

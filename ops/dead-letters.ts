@@ -1,20 +1,89 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  StartMessageMoveTaskCommand,
+  type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+
+export interface DeadLetter {
+  messageId: string;
+  orderId: string | undefined;
+  body: string;
+  receiveCount: number;
+  ageSeconds: number;
+}
 
 export interface RedriveResult {
   moved: number;
   failed: number;
+  method: 'StartMessageMoveTask' | 'receive-send-delete';
+}
+
+function orderIdOf(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { order_id?: unknown };
+    return typeof parsed.order_id === 'string' ? parsed.order_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  return Attributes!.QueueArn!;
+}
+
+/**
+ * Every message of a dead-letter queue. SQS has no peek: each is received (which counts as a
+ * receive) and made visible again at once, so listing changes nothing else.
+ */
+export async function listDeadLetters(sqs: SQSClient, queueUrl: string, { limit = 1000, now = Date.now() } = {}): Promise<DeadLetter[]> {
+  const held: Message[] = [];
+  try {
+    while (held.length < limit) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(10, limit - held.length),
+          VisibilityTimeout: 60,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        }),
+      );
+      if (Messages.length === 0) break;
+      held.push(...Messages);
+    }
+  } finally {
+    for (let i = 0; i < held.length; i += 10) {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: held.slice(i, i + 10).map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
+        }),
+      );
+    }
+  }
+  return held.map((message) => ({
+    messageId: message.MessageId!,
+    orderId: orderIdOf(message.Body ?? ''),
+    body: message.Body ?? '',
+    // Less the receive this listing made.
+    receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1,
+    ageSeconds: Math.round((now - Number(message.Attributes?.SentTimestamp ?? now)) / 1000),
+  }));
 }
 
 /**
  * Moves messages from one queue to another by receive, send, delete: body and attributes kept, and
  * a message is deleted from the source only once the target has accepted it.
  */
-export async function redriveMessages(sqs: SQSClient, { sourceUrl, targetUrl, limit = Infinity }: { sourceUrl: string; targetUrl: string; limit?: number }): Promise<RedriveResult> {
+export async function moveMessages(sqs: SQSClient, { sourceUrl, targetUrl, limit = Infinity }: { sourceUrl: string; targetUrl: string; limit?: number }): Promise<Omit<RedriveResult, 'method'>> {
   let moved = 0;
   let failed = 0;
   while (moved + failed < limit) {
@@ -52,4 +121,44 @@ export async function redriveMessages(sqs: SQSClient, { sourceUrl, targetUrl, li
     moved += resent.length;
   }
   return { moved, failed };
+}
+
+function isUnsupported(error: unknown): boolean {
+  const { name, message } = error as { name?: string; message?: string };
+  return name === 'InvalidAction' || name === 'UnsupportedOperation' || /unknown action|not supported/i.test(message ?? '');
+}
+
+/**
+ * Sends a DLQ's messages back to their queue: with SQS's own StartMessageMoveTask where the endpoint
+ * has it (AWS), else by receive-send-delete (emulators).
+ */
+export async function redriveDeadLetters(
+  sqs: SQSClient,
+  { deadLetterUrl, queueUrl, pollMs = 1000, timeoutMs = 15 * 60_000 }: { deadLetterUrl: string; queueUrl: string; pollMs?: number; timeoutMs?: number },
+): Promise<RedriveResult> {
+  const sourceArn = await queueArn(sqs, deadLetterUrl);
+  const destinationArn = await queueArn(sqs, queueUrl);
+  try {
+    await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destinationArn }));
+  } catch (error) {
+    if (!isUnsupported(error)) throw error;
+    return { ...(await moveMessages(sqs, { sourceUrl: deadLetterUrl, targetUrl: queueUrl })), method: 'receive-send-delete' };
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }));
+    const task = Results[0];
+    if (task && task.Status !== 'RUNNING') {
+      if (task.Status !== 'COMPLETED') throw new Error(`The move task ended ${task.Status}: ${task.FailureReason ?? 'no reason given'}`);
+      const moved = task.ApproximateNumberOfMessagesMoved ?? 0;
+      return { moved, failed: Math.max(0, (task.ApproximateNumberOfMessagesToMove ?? moved) - moved), method: 'StartMessageMoveTask' };
+    }
+    if (Date.now() > deadline) throw new Error('The move task is still running; check it with aws sqs list-message-move-tasks');
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** Deletes every message of a queue. */
+export async function purgeQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
+  await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
 }

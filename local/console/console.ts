@@ -12,7 +12,7 @@ import { formatPrice } from '../../domain/catalogue.js';
 import type { StoredOrder } from '../../domain/order.js';
 import type { AlarmEvaluator } from '../alarm.js';
 import type { LocalClients } from '../clients.js';
-import { redriveMessages } from '../dlq.js';
+import { redriveDeadLetters } from '../../ops/dead-letters.js';
 import type { LocalResources } from '../resources.js';
 
 export interface ConsoleDeps {
@@ -149,7 +149,7 @@ export function createConsoleApp({ clients, resources, alarm, queueEndpoint, mai
       res.status(403).send('Forbidden: reload the console and try again.');
       return;
     }
-    const { moved, failed } = await redriveMessages(clients.sqs, { sourceUrl: resources.deadLetterQueue.url, targetUrl: resources.queue.url });
+    const { moved, failed } = await redriveDeadLetters(clients.sqs, { deadLetterUrl: resources.deadLetterQueue.url, queueUrl: resources.queue.url });
     logger.info({ moved, failed }, 'redrive from the console');
     res.redirect(303, `/?notice=${encodeURIComponent(`Redrove ${moved} message${moved === 1 ? '' : 's'} to ${resources.queue.name}${failed ? `; ${failed} failed and stay in the DLQ` : ''}.`)}`);
   });
