@@ -1,0 +1,247 @@
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest, createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { acceptOrder, type QueuedOrder } from '../../domain/order.js';
+import type { LocalStack } from '../../local/stack.js';
+import { apiRequest, getStoredOrder, queueDepth, SEED_ORDER, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
+import { waitFor } from '../helpers/wait.js';
+import { postForm } from '../helpers/web.js';
+
+const run = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+const webArtifact = join(root, 'dist', 'web', 'order-web.tar.gz');
+
+/** Every delivery process-order got, by order id; and what the test wants to go wrong. */
+const deliveries = new Map<string, number>();
+const thrownBatches: string[][] = [];
+let throwOnceFor: string | undefined;
+let failOnceFor: string | undefined;
+
+function idOf(body: string): string {
+  try {
+    return (JSON.parse(body) as { order_id?: string }).order_id ?? body;
+  } catch {
+    return body;
+  }
+}
+
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startTestStack({
+    throttle: { rateLimit: 10_000, burstLimit: 10_000 },
+    wrapProcessOrder: (handler) => async (event: SQSEvent, context): Promise<SQSBatchResponse> => {
+      const ids = event.Records.map((record) => idOf(record.body));
+      for (const id of ids) deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
+      if (throwOnceFor && ids.includes(throwOnceFor)) {
+        throwOnceFor = undefined;
+        thrownBatches.push(ids);
+        throw new Error('process-order crashed on this batch');
+      }
+      const failing = event.Records.find((record) => idOf(record.body) === failOnceFor);
+      if (failing) {
+        failOnceFor = undefined;
+        const rest = await handler({ Records: event.Records.filter((record) => record !== failing) }, context);
+        return { batchItemFailures: [...(rest?.batchItemFailures ?? []), { itemIdentifier: failing.messageId }] };
+      }
+      return (await handler(event, context)) ?? { batchItemFailures: [] };
+    },
+  });
+});
+afterAll(() => stack.stop());
+
+const newOrders = (count: number, customer = `f-${randomUUID().slice(0, 8)}`) =>
+  Array.from({ length: count }, () => acceptOrder({ ...SEED_ORDER, customer_id: customer }, { now: new Date() }));
+
+async function enqueue(orders: QueuedOrder[]) {
+  for (let i = 0; i < orders.length; i += 10) {
+    await stack.clients.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: stack.resources.queue.url,
+        Entries: orders.slice(i, i + 10).map((order, index) => ({ Id: String(index), MessageBody: JSON.stringify(order) })),
+      }),
+    );
+  }
+}
+
+async function allStored(orders: QueuedOrder[], timeoutMs = 30_000) {
+  await waitFor(async () => (await Promise.all(orders.map((order) => getStoredOrder(stack, order.order_id)))).every(Boolean), { timeoutMs, what: 'every order to be stored' });
+}
+
+describe('faults against the local stack', () => {
+  it('1. when DynamoDB is down for a few seconds while orders flow, then they come back after the visibility timeout and are stored once, none in the DLQ', async () => {
+    await stack.faults.stopTableEmulator();
+    const orders = newOrders(20);
+    await enqueue(orders);
+    await waitFor(() => orders.every((order) => (deliveries.get(order.order_id) ?? 0) >= 1), { what: 'every order to be tried while the table is down' });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await stack.faults.startTableEmulator();
+    await allStored(orders);
+    expect(orders.every((order) => (deliveries.get(order.order_id) ?? 0) >= 2)).toBe(true);
+    expect(orders.every((order) => (deliveries.get(order.order_id) ?? 0) < 5)).toBe(true);
+    expect((await queueDepth(stack, stack.resources.deadLetterQueue)).visible).toBe(0);
+  });
+
+  it('2. when process-order throws on a batch, then that whole batch is redone; when it fails one record, then only that record is redone', async () => {
+    const thrown = newOrders(10);
+    throwOnceFor = thrown[0]!.order_id;
+    await enqueue(thrown);
+    await allStored(thrown);
+    const crashedBatch = thrownBatches[0]!;
+    expect(crashedBatch).toContain(thrown[0]!.order_id);
+    for (const order of thrown) {
+      expect(deliveries.get(order.order_id)).toBe(crashedBatch.includes(order.order_id) ? 2 : 1);
+    }
+
+    const partial = newOrders(10);
+    failOnceFor = partial[3]!.order_id;
+    await enqueue(partial);
+    await allStored(partial);
+    for (const order of partial) expect(deliveries.get(order.order_id)).toBe(order === partial[3] ? 2 : 1);
+    expect((await queueDepth(stack, stack.resources.deadLetterQueue)).visible).toBe(0);
+  });
+
+  it('3. when the queue emulator is down, then submit answers 503 with Retry-After and the web tier its 503 page; both recover once it is back', async () => {
+    await stack.faults.stopQueueEmulator();
+    try {
+      const api = await apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SEED_ORDER) });
+      expect(api.status).toBe(503);
+      expect(api.headers.get('retry-after')).toBe('5');
+      expect(await api.json()).toMatchObject({ error: 'dependency_unavailable' });
+      const web = await postForm(stack.urls.web, SEED_ORDER);
+      expect(web.status).toBe(503);
+      expect(await web.text()).toMatch(/try again/i);
+    } finally {
+      await stack.faults.startQueueEmulator();
+    }
+    const api = await apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SEED_ORDER) });
+    expect(api.status).toBe(202);
+    const { order_id } = (await api.json()) as { order_id: string };
+    const web = await postForm(stack.urls.web, SEED_ORDER);
+    expect(web.status).toBe(303);
+    await waitFor(() => getStoredOrder(stack, order_id), { timeoutMs: 20_000, what: 'the order placed after recovery' });
+  });
+
+  describe('4. the web tier under SIGTERM and pm2 reload', () => {
+    let dir: string;
+    beforeAll(async () => {
+      if (!existsSync(webArtifact)) await run('npm', ['run', 'build'], { cwd: root });
+      dir = await mkdtemp(join(tmpdir(), 'order-web-'));
+      await run('tar', ['-xzf', webArtifact, '-C', dir]);
+    }, 120_000);
+    afterAll(() => rm(dir, { recursive: true, force: true }));
+
+    /** One request on its own connection, as a client that does not reuse sockets: its status, or the error. */
+    function post(port: number, body: string): Promise<number | string> {
+      return new Promise((resolve) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/orders', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        req.end(body);
+      });
+    }
+    const form = new URLSearchParams({ ...SEED_ORDER }).toString();
+
+    it('when SIGTERM arrives with requests in flight, then they finish, new ones are refused, and the process exits 0', async () => {
+      // An API that takes its time, so requests are in flight when the signal comes.
+      const slowApi = createServer((req, res) => {
+        req.resume();
+        setTimeout(() => res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ order_id: randomUUID(), status: 'QUEUED' })), 800);
+      });
+      await new Promise<void>((resolve) => slowApi.listen(0, '127.0.0.1', resolve));
+      const port = Number(new URL(await unreachableUrl()).port);
+      const server: ChildProcess = spawn(process.execPath, ['server.js'], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, API_BASE_URL: `http://127.0.0.1:${(slowApi.address() as { port: number }).port}`, API_KEY: 'k', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        stdio: 'ignore',
+      });
+      const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
+      try {
+        await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, { what: 'the web tier to listen' });
+        const inFlight = Array.from({ length: 20 }, () => post(port, form));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        server.kill('SIGTERM');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const late = await post(port, form);
+        expect(await Promise.all(inFlight)).toEqual(Array(20).fill(303));
+        expect(late).toBe('ECONNREFUSED');
+        expect(await exited).toBe(0);
+      } finally {
+        server.kill('SIGKILL');
+        slowApi.close();
+      }
+    });
+
+    it('when pm2 reloads the cluster under load, then no request is dropped', async () => {
+      const port = Number(new URL(await unreachableUrl()).port);
+      const pm2Home = await mkdtemp(join(tmpdir(), 'pm2-'));
+      const pm2 = (...args: string[]) =>
+        run(join(dir, 'node_modules', '.bin', 'pm2'), args, {
+          cwd: dir,
+          env: {
+            PATH: process.env.PATH,
+            PM2_HOME: pm2Home,
+            API_BASE_URL: stack.urls.api,
+            API_KEY: stack.apiKey,
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            LOG_LEVEL: 'silent',
+            WEB_INSTANCES: '2',
+            RATE_LIMIT_MAX: '100000',
+            ORDER_RATE_LIMIT_MAX: '100000',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+        });
+      try {
+        await pm2('start', 'ecosystem.config.cjs');
+        await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, { what: 'the cluster to listen' });
+        const results: (number | string)[] = [];
+        let loading = true;
+        // 8 clients posting orders back to back, bounded by the reload (and by a count).
+        const clients = Array.from({ length: 8 }, async () => {
+          for (let i = 0; loading && i < 2000; i++) results.push(await post(port, form));
+        });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await pm2('reload', 'order-web');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        loading = false;
+        await Promise.all(clients);
+        const failures = results.filter((result) => result !== 303);
+        expect({ requests: results.length, failures }).toEqual({ requests: results.length, failures: [] });
+        expect(results.length).toBeGreaterThan(50);
+      } finally {
+        await pm2('kill').catch(() => undefined);
+        await rm(pm2Home, { recursive: true, force: true });
+      }
+    }, 90_000);
+  });
+});
+
+describe('5. a restart of the local stack', () => {
+  it('when the stack stops and starts again on the same state folder, then the stored orders are still there', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'orders-restart-'));
+    const first = await startTestStack({ stateDir });
+    const response = await apiRequest(first, '/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SEED_ORDER) });
+    const { order_id } = (await response.json()) as { order_id: string };
+    await waitFor(() => getStoredOrder(first, order_id), { what: 'the order' });
+    await first.stop();
+
+    const second = await startTestStack({ stateDir });
+    try {
+      const read = await apiRequest(second, `/orders/${order_id}`);
+      expect(read.status).toBe(200);
+      expect(await read.json()).toMatchObject({ order_id, status: 'PROCESSED', total_cents: 35 });
+    } finally {
+      await second.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+});
