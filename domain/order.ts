@@ -109,7 +109,7 @@ function schemasFor(catalogue: Catalogue) {
 function toFieldIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.flatMap((issue): FieldIssue[] => {
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: key, message: 'Unknown field' }));
+      return issue.keys.map((key) => ({ field: key === '' ? '(empty name)' : key, message: 'Unknown field' }));
     }
     const field = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
     return [{ field, message: issue.message }];
