@@ -107,7 +107,8 @@ describe('hostile input', () => {
         if (key !== undefined && key !== '') headers['idempotency-key'] = key;
         const response = await apiRequest(stack, '/orders', { method: 'POST', headers, body: text });
         const answer = (await response.json()) as { order_id?: string; message?: string; issues?: { field: string; message: string }[] };
-        const expectValid = isValidApiRequest(text, type, key === '' ? undefined : key);
+        // HTTP drops the spaces around a header's value; a header left out is no key at all.
+        const expectValid = isValidApiRequest(text, type, key === undefined || key === '' ? undefined : key.trim());
         if (expectValid) valid++;
         expect(response.status).toBeLessThan(500);
         expect(response.status === 202).toBe(expectValid);

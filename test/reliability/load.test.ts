@@ -1,0 +1,159 @@
+import { ReceiveMessageCommand, DeleteMessageBatchCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
+import { catalogue } from '../../domain/catalogue.js';
+import type { StoredOrder } from '../../domain/order.js';
+import type { LocalStack } from '../../local/stack.js';
+import { queueDepth, startTestStack } from '../helpers/local-stack.js';
+import { waitFor } from '../helpers/wait.js';
+
+const ORDERS = 2000;
+const CLIENTS = 50;
+const REPEAT_SHARE = 0.1;
+const POISON_SHARE = 0.05;
+
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startTestStack({
+    throttle: { rateLimit: 100_000, burstLimit: 100_000 },
+    webEnv: { RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000' },
+  });
+});
+afterAll(() => stack.stop());
+
+interface Planned {
+  customer: string;
+  productId: string;
+  quantity: number;
+  key: string;
+}
+
+function postForm(agent: Agent, order: Planned): Promise<{ status: number; location?: string | undefined }> {
+  const body = new URLSearchParams({ customer_id: order.customer, product_id: order.productId, quantity: String(order.quantity), idempotency_key: order.key }).toString();
+  const { hostname, port } = new URL(stack.urls.web);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, method: 'POST', path: '/orders', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function scanRun(runId: string): Promise<StoredOrder[]> {
+  const items: StoredOrder[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await stack.clients.documents.send(
+      new ScanCommand({ TableName: stack.resources.tableName, FilterExpression: 'begins_with(customer_id, :run)', ExpressionAttributeValues: { ':run': runId }, ExclusiveStartKey }),
+    );
+    items.push(...((page.Items ?? []) as StoredOrder[]));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+describe('load with reconciliation', () => {
+  it(`when ${ORDERS} orders arrive from ${CLIENTS} clients with repeats and poison on the queue, then every order is stored exactly once and the DLQ holds exactly the poison`, async () => {
+    const runId = `L${randomUUID().slice(0, 6)}`;
+    const products = [...catalogue.values()];
+    // Each logical order has its own customer id, so the table shows at once whether one is missing or doubled.
+    const logical: Planned[] = [];
+    const posts: Planned[] = [];
+    for (let i = 0; i < ORDERS; i++) {
+      if (i > 0 && i % Math.round(1 / REPEAT_SHARE) === 0) {
+        posts.push(logical[Math.floor((i * 7919) % logical.length)]!);
+      } else {
+        const order = { customer: `${runId}-${i}`, productId: products[i % products.length]!.id, quantity: 1 + (i % 7), key: randomUUID() };
+        logical.push(order);
+        posts.push(order);
+      }
+    }
+    const poison = Array.from({ length: Math.round(ORDERS * POISON_SHARE) }, (_, i) =>
+      i % 2 === 0 ? `not an order ${runId} ${i}` : JSON.stringify({ order_id: randomUUID(), customer_id: `${runId}-poison-${i}`, product_id: 'Caviar', quantity: 1, order_date: '2025-04-25', received_at: new Date().toISOString() }),
+    );
+
+    const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+    const answers: { planned: Planned; status: number; orderId?: string | undefined }[] = [];
+    let next = 0;
+    const started = Date.now();
+    const clients = Array.from({ length: CLIENTS }, async () => {
+      for (let index = next++; index < posts.length; index = next++) {
+        const planned = posts[index]!;
+        const { status, location } = await postForm(agent, planned);
+        answers.push({ planned, status, orderId: location?.split('/').pop() });
+        // Poison goes straight onto the queue, spread through the run.
+        if (index % 200 === 0) {
+          const batch = poison.splice(0, 10);
+          if (batch.length > 0) {
+            await stack.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: stack.resources.queue.url, Entries: batch.map((body, i) => ({ Id: String(i), MessageBody: body })) }));
+            sentPoison.push(...batch);
+          }
+        }
+      }
+    });
+    const sentPoison: string[] = [];
+    await Promise.all(clients);
+    if (poison.length > 0) {
+      await stack.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: stack.resources.queue.url, Entries: poison.map((body, i) => ({ Id: String(i), MessageBody: body })) }));
+      sentPoison.push(...poison.splice(0));
+    }
+    const postSeconds = (Date.now() - started) / 1000;
+    agent.destroy();
+
+    const accepted = new Set(answers.filter((answer) => answer.status === 303).map((answer) => answer.orderId!));
+    await waitFor(async () => (await scanRun(runId)).length >= logical.length, { timeoutMs: 60_000, intervalMs: 500, what: 'every order to be stored' });
+    await waitFor(async () => (await queueDepth(stack, stack.resources.deadLetterQueue)).visible >= sentPoison.length, { timeoutMs: 60_000, intervalMs: 500, what: 'the poison to reach the DLQ' });
+    // Let anything still in flight land before counting.
+    await waitFor(async () => {
+      const depth = await queueDepth(stack, stack.resources.queue);
+      return depth.visible + depth.inFlight === 0;
+    }, { timeoutMs: 30_000, what: 'the queue to drain' });
+
+    const stored = await scanRun(runId);
+    const deadLetters: string[] = [];
+    for (;;) {
+      const { Messages = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.resources.deadLetterQueue.url, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }));
+      if (Messages.length === 0) break;
+      deadLetters.push(...Messages.map((message) => message.Body ?? ''));
+      await stack.clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: stack.resources.deadLetterQueue.url, Entries: Messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })) }));
+    }
+
+    const storedByCustomer = new Map<string, StoredOrder[]>();
+    for (const item of stored) storedByCustomer.set(item.customer_id, [...(storedByCustomer.get(item.customer_id) ?? []), item]);
+    const lost = logical.filter((order) => !storedByCustomer.has(order.customer));
+    const doubled = [...storedByCustomer.values()].filter((items) => items.length > 1);
+    const wrongTotal = stored.filter((item) => item.total_cents !== catalogue.get(item.product_id)!.unit_price_cents * item.quantity);
+    const storedIds = new Set(stored.map((item) => item.order_id));
+    const unaccounted = [...accepted].filter((id) => !storedIds.has(id));
+    const poisonSet = new Set(sentPoison);
+
+    const rows: [string, number | string][] = [
+      ['form posts', answers.length],
+      ['answered 303', answers.filter((answer) => answer.status === 303).length],
+      ['answered otherwise', answers.filter((answer) => answer.status !== 303).length],
+      ['repeats of an earlier key', posts.length - logical.length],
+      ['distinct order ids accepted', accepted.size],
+      ['distinct valid orders', logical.length],
+      ['stored', stored.length],
+      ['lost', lost.length],
+      ['doubled', doubled.length],
+      ['wrong total', wrongTotal.length],
+      ['accepted ids not stored', unaccounted.length],
+      ['poison sent', sentPoison.length],
+      ['in the DLQ', deadLetters.length],
+      ['DLQ messages that are not poison', deadLetters.filter((body) => !poisonSet.has(body)).length],
+      ['poison not in the DLQ', sentPoison.filter((body) => !deadLetters.includes(body)).length],
+      ['posting took', `${postSeconds.toFixed(1)} s (${Math.round(answers.length / postSeconds)} posts/s)`],
+    ];
+    console.log(`Reconciliation\n${rows.map(([name, value]) => `  ${name.padEnd(34)} ${value}`).join('\n')}`);
+
+    expect(answers.every((answer) => answer.status === 303)).toBe(true);
+    expect(accepted.size).toBe(logical.length);
+    expect(stored).toHaveLength(logical.length);
+    expect({ lost: lost.length, doubled: doubled.length, wrongTotal: wrongTotal.length, unaccounted: unaccounted.length }).toEqual({ lost: 0, doubled: 0, wrongTotal: 0, unaccounted: 0 });
+    expect(deadLetters.sort()).toEqual([...sentPoison].sort());
+  }, 180_000);
+});
