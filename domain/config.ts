@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** Configuration that cannot start the process; the message names every bad key. */
 export class ConfigError extends Error {
@@ -12,8 +12,8 @@ export class ConfigError extends Error {
 }
 
 /** Validates a flat map of settings (usually the environment) once, at start. */
-export function parseConfig<S extends z.ZodType>(schema: S, env: Readonly<Record<string, string | undefined>>, source: string): z.output<S> {
-  const result = schema.safeParse(env);
+export function parseConfig<S extends z.core.$ZodType>(schema: S, env: Readonly<Record<string, string | undefined>>, source: string): z.output<S> {
+  const result = z.safeParse(schema, env);
   if (result.success) return result.data;
   throw new ConfigError(
     source,

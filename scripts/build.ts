@@ -22,6 +22,8 @@ const nodeBundle: BuildOptions = {
   platform: 'node',
   target: 'node22',
   format: 'esm',
+  // The ES module builds first: esbuild can tree-shake them, and the SDK's CommonJS builds it cannot.
+  mainFields: ['module', 'main'],
   // CommonJS parts of the dependencies call require(); an ESM bundle has none unless it is made.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   legalComments: 'none',

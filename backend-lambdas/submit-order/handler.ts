@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseConfig } from '../../domain/config.js';
 import { awsClientConfig } from '../lib/aws.js';
 import { createSubmitOrderHandler } from './submit-order.js';
