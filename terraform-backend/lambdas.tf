@@ -1,0 +1,136 @@
+resource "aws_iam_role" "lambda" {
+  for_each = var.lambda_functions
+
+  name = "${var.name_prefix}${each.key}"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  for_each = var.lambda_functions
+
+  # The group Lambda writes to by default, made here so it has a retention. Encrypted at rest by
+  # CloudWatch Logs by default.
+  name              = "/aws/lambda/${var.name_prefix}${each.key}"
+  retention_in_days = var.log_retention_days
+}
+
+# Each function writes to its own log group only (no logs:CreateLogGroup: Terraform owns the group).
+resource "aws_iam_role_policy" "lambda_logs" {
+  for_each = var.lambda_functions
+
+  name = "write-own-logs"
+  role = aws_iam_role.lambda[each.key].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = "${aws_cloudwatch_log_group.lambda[each.key].arn}:*"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "submit_order" {
+  name = "send-to-orders-queue"
+  role = aws_iam_role.lambda["submit-order"].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = "sqs:SendMessage"
+      Resource = aws_sqs_queue.orders.arn
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "process_order" {
+  name = "consume-orders-store-publish"
+  role = aws_iam_role.lambda["process-order"].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+        Resource = aws_sqs_queue.orders.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "dynamodb:PutItem"
+        Resource = aws_dynamodb_table.orders.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "sns:Publish"
+        Resource = aws_sns_topic.order_events.arn
+      },
+      {
+        # order-events is encrypted with the notifications key; publishing needs a data key from it.
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource = aws_kms_key.notifications.arn
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role_policy" "get_order" {
+  name = "read-orders-table"
+  role = aws_iam_role.lambda["get-order"].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = "dynamodb:GetItem"
+      Resource = aws_dynamodb_table.orders.arn
+    }]
+  })
+}
+
+resource "aws_lambda_function" "this" {
+  for_each = var.lambda_functions
+  depends_on = [
+    aws_cloudwatch_log_group.lambda,
+    aws_iam_role_policy.lambda_logs,
+    aws_iam_role_policy.submit_order,
+    aws_iam_role_policy.process_order,
+    aws_iam_role_policy.get_order,
+  ]
+
+  function_name    = "${var.name_prefix}${each.key}"
+  role             = aws_iam_role.lambda[each.key].arn
+  runtime          = var.lambda_runtime
+  architectures    = [var.lambda_architecture]
+  handler          = "index.handler"
+  filename         = "${local.lambda_package_dir}/${each.key}.zip"
+  source_code_hash = filebase64sha256("${local.lambda_package_dir}/${each.key}.zip")
+  memory_size      = each.value.memory_mb
+  timeout          = each.value.timeout_seconds
+
+  environment {
+    variables = merge(local.lambda_environment[each.key], {
+      POWERTOOLS_SERVICE_NAME = each.key
+      POWERTOOLS_LOG_LEVEL    = var.log_level
+    })
+  }
+}
+
+resource "aws_lambda_event_source_mapping" "orders" {
+  event_source_arn                   = aws_sqs_queue.orders.arn
+  function_name                      = aws_lambda_function.this["process-order"].arn
+  batch_size                         = var.event_source_batch_size
+  maximum_batching_window_in_seconds = var.event_source_maximum_batching_window_seconds
+  # Only the failed messages of a batch return to the queue; the rest are deleted.
+  function_response_types = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.event_source_maximum_concurrency
+  }
+}

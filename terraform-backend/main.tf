@@ -1,0 +1,23 @@
+locals {
+  lambda_package_dir = coalesce(var.lambda_package_dir, "${path.module}/../dist/lambdas")
+
+  # Account and partition without a data source (so an offline plan needs no API call): read from
+  # the ARN of a role this module creates.
+  role_arn_parts = split(":", aws_iam_role.lambda["submit-order"].arn)
+  partition      = local.role_arn_parts[1]
+  account_id     = local.role_arn_parts[4]
+
+  # What differs between the three functions; the rest is shared in lambdas.tf.
+  lambda_environment = {
+    "submit-order" = {
+      QUEUE_URL = aws_sqs_queue.orders.url
+    }
+    "process-order" = {
+      TABLE_NAME             = aws_dynamodb_table.orders.name
+      ORDER_EVENTS_TOPIC_ARN = aws_sns_topic.order_events.arn
+    }
+    "get-order" = {
+      TABLE_NAME = aws_dynamodb_table.orders.name
+    }
+  }
+}

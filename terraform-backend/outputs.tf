@@ -1,0 +1,49 @@
+output "api_base_url" {
+  description = "Base URL of the REST API (the stage's invoke URL); the web tier's API_BASE_URL."
+  value       = aws_api_gateway_stage.orders.invoke_url
+}
+
+output "api_key_parameter_name" {
+  description = "Name of the SSM SecureString parameter holding the API key; the web tier's API_KEY_PARAMETER. The key itself is never an output."
+  value       = aws_ssm_parameter.api_key.name
+}
+
+output "api_key_parameter_arn" {
+  description = "ARN of the SSM parameter holding the API key, for IAM policies that read it."
+  value       = aws_ssm_parameter.api_key.arn
+}
+
+output "queue_url" {
+  description = "URL of the orders queue."
+  value       = aws_sqs_queue.orders.url
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the orders dead-letter queue."
+  value       = aws_sqs_queue.orders_dlq.url
+}
+
+output "table_name" {
+  description = "Name of the DynamoDB orders table."
+  value       = aws_dynamodb_table.orders.name
+}
+
+output "order_events_topic_arn" {
+  description = "ARN of the SNS topic process-order publishes order events to."
+  value       = aws_sns_topic.order_events.arn
+}
+
+output "ops_alarms_topic_arn" {
+  description = "ARN of the SNS topic the alarms notify."
+  value       = aws_sns_topic.ops_alarms.arn
+}
+
+output "lambda_function_names" {
+  description = "Function names keyed submit-order, process-order, get-order."
+  value       = { for key, function in aws_lambda_function.this : key => function.function_name }
+}
+
+output "event_source_mapping_uuid" {
+  description = "UUID of the orders queue -> process-order event source mapping."
+  value       = aws_lambda_event_source_mapping.orders.uuid
+}

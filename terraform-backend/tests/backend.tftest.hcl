@@ -1,0 +1,275 @@
+# Mocked AWS: no credentials, no network. Values only AWS knows (ARNs, URLs) come from the
+# defaults below; ARN-shaped because the provider validates them.
+mock_provider "aws" {
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock-role" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:mock-queue"
+      url = "https://sqs.us-east-1.amazonaws.com/123456789012/mock-queue"
+    }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:123456789012:mock-topic" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000" }
+  }
+  mock_resource "aws_dynamodb_table" {
+    defaults = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/mock-table" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/mock" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:us-east-1:123456789012:function:mock"
+      invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mock/invocations"
+    }
+  }
+  mock_resource "aws_api_gateway_rest_api" {
+    defaults = {
+      execution_arn    = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234"
+      root_resource_id = "rootid1234"
+    }
+  }
+  mock_resource "aws_api_gateway_stage" {
+    defaults = { invoke_url = "https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1" }
+  }
+  mock_resource "aws_ssm_parameter" {
+    defaults = { arn = "arn:aws:ssm:us-east-1:123456789012:parameter/order-pipeline/api-key" }
+  }
+}
+
+variables {
+  alarm_email        = "ops@example.com"
+  lambda_package_dir = "tests/fixtures"
+}
+
+run "queues_redrive_to_an_encrypted_dlq" {
+  command = apply
+
+  assert {
+    condition     = jsondecode(aws_sqs_queue.orders.redrive_policy).maxReceiveCount == 5
+    error_message = "orders must move a message to the DLQ after 5 receives."
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue.orders.redrive_policy).deadLetterTargetArn == aws_sqs_queue.orders_dlq.arn
+    error_message = "orders must redrive to orders-dlq."
+  }
+  assert {
+    condition     = aws_sqs_queue.orders_dlq.message_retention_seconds == 1209600
+    error_message = "The DLQ must keep messages 14 days."
+  }
+  assert {
+    condition     = aws_sqs_queue.orders.sqs_managed_sse_enabled && aws_sqs_queue.orders_dlq.sqs_managed_sse_enabled
+    error_message = "Both queues must be encrypted at rest."
+  }
+  assert {
+    condition     = aws_sqs_queue.orders.visibility_timeout_seconds >= 6 * aws_lambda_function.this["process-order"].timeout
+    error_message = "The visibility timeout must be at least 6 x the process-order timeout."
+  }
+  assert {
+    condition     = length(aws_sqs_queue_redrive_allow_policy.orders_dlq) == 1 && jsondecode(aws_sqs_queue_redrive_allow_policy.orders_dlq[0].redrive_allow_policy).sourceQueueArns == [aws_sqs_queue.orders.arn]
+    error_message = "Only the orders queue may redrive into the DLQ."
+  }
+}
+
+run "rehearsal_leaves_out_the_redrive_allow_policy_only" {
+  command = plan
+
+  variables {
+    rehearsal = true
+  }
+
+  assert {
+    condition     = length(aws_sqs_queue_redrive_allow_policy.orders_dlq) == 0
+    error_message = "The moto rehearsal must not create the redrive allow policy."
+  }
+}
+
+run "dlq_alarm_watches_visible_messages_and_notifies_ops" {
+  command = apply
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dlq_not_empty.namespace == "AWS/SQS" && aws_cloudwatch_metric_alarm.dlq_not_empty.metric_name == "ApproximateNumberOfMessagesVisible"
+    error_message = "The DLQ alarm must watch AWS/SQS ApproximateNumberOfMessagesVisible (redriven messages are not counted as sent)."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dlq_not_empty.dimensions.QueueName == aws_sqs_queue.orders_dlq.name
+    error_message = "The DLQ alarm must watch the DLQ."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dlq_not_empty.comparison_operator == "GreaterThanOrEqualToThreshold" && aws_cloudwatch_metric_alarm.dlq_not_empty.threshold == 1 && aws_cloudwatch_metric_alarm.dlq_not_empty.statistic == "Maximum"
+    error_message = "The DLQ alarm must fire at Maximum >= 1."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dlq_not_empty.alarm_actions == toset([aws_sns_topic.ops_alarms.arn]) && aws_cloudwatch_metric_alarm.dlq_not_empty.ok_actions == toset([aws_sns_topic.ops_alarms.arn])
+    error_message = "The DLQ alarm must notify ops-alarms on ALARM and on OK."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dlq_not_empty.treat_missing_data == "notBreaching"
+    error_message = "Missing DLQ data must not breach."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.orders_backlog.metric_name == "ApproximateAgeOfOldestMessage" && aws_cloudwatch_metric_alarm.orders_backlog.dimensions.QueueName == aws_sqs_queue.orders.name && aws_cloudwatch_metric_alarm.orders_backlog.threshold == 300
+    error_message = "The backlog alarm must watch the age of the oldest message in orders, at 300 s."
+  }
+  assert {
+    condition     = aws_sns_topic_subscription.ops_alarms_email.protocol == "email" && aws_sns_topic_subscription.ops_alarms_email.endpoint == "ops@example.com"
+    error_message = "ops-alarms must mail alarm_email."
+  }
+  assert {
+    condition     = aws_sns_topic.ops_alarms.kms_master_key_id == aws_kms_key.notifications.arn && aws_kms_key.notifications.enable_key_rotation
+    error_message = "ops-alarms must use the rotating customer-managed key (CloudWatch cannot use aws/sns)."
+  }
+  assert {
+    condition     = contains([for s in jsondecode(aws_kms_key.notifications.policy).Statement : try(s.Principal.Service, "")], "cloudwatch.amazonaws.com")
+    error_message = "The key policy must let CloudWatch use the key."
+  }
+  assert {
+    condition     = length(aws_sns_topic_subscription.order_events_email) == 0
+    error_message = "order-events has no subscription unless order_events_email is set."
+  }
+}
+
+run "process_order_reports_batch_item_failures" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.orders.function_response_types == toset(["ReportBatchItemFailures"])
+    error_message = "The event source mapping must let process-order report partial batch failures."
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.orders.batch_size == 10 && aws_lambda_event_source_mapping.orders.maximum_batching_window_in_seconds == 0 && aws_lambda_event_source_mapping.orders.scaling_config[0].maximum_concurrency == 5
+    error_message = "Batch size 10, window 0 and maximum concurrency 5 are the pipeline's settings."
+  }
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : f.runtime == "nodejs22.x" && one(f.architectures) == "arm64" && f.memory_size == 256 && f.handler == "index.handler"])
+    error_message = "Every function runs nodejs22.x on arm64 with 256 MB."
+  }
+  assert {
+    condition     = aws_lambda_function.this["submit-order"].environment[0].variables.QUEUE_URL == aws_sqs_queue.orders.url && aws_lambda_function.this["process-order"].environment[0].variables.TABLE_NAME == aws_dynamodb_table.orders.name
+    error_message = "The functions must be told their queue and table."
+  }
+}
+
+run "each_role_gets_only_what_its_function_does" {
+  command = apply
+
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.submit_order.policy).Statement[0].Action == "sqs:SendMessage" && jsondecode(aws_iam_role_policy.submit_order.policy).Statement[0].Resource == aws_sqs_queue.orders.arn
+    error_message = "submit-order may only send to the orders queue."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.get_order.policy).Statement[0].Action == "dynamodb:GetItem" && length(jsondecode(aws_iam_role_policy.get_order.policy).Statement) == 1
+    error_message = "get-order may only read items."
+  }
+  assert {
+    condition = alltrue(flatten([
+      for p in concat([aws_iam_role_policy.submit_order.policy, aws_iam_role_policy.process_order.policy, aws_iam_role_policy.get_order.policy], [for l in aws_iam_role_policy.lambda_logs : l.policy]) : [
+        for s in jsondecode(p).Statement : [for a in flatten([s.Action]) : !strcontains(a, "*")]
+      ]
+    ]))
+    error_message = "No Lambda policy may grant a wildcard action."
+  }
+}
+
+run "api_requires_a_key_kept_in_a_secure_string" {
+  command = apply
+
+  assert {
+    condition     = aws_api_gateway_method.post_orders.api_key_required && aws_api_gateway_method.get_order.api_key_required
+    error_message = "Both routes must require the API key."
+  }
+  assert {
+    condition     = aws_api_gateway_integration.post_orders.type == "AWS_PROXY" && aws_api_gateway_integration.get_order.type == "AWS_PROXY"
+    error_message = "Both routes must be Lambda proxy integrations."
+  }
+  assert {
+    condition     = aws_api_gateway_usage_plan.web.throttle_settings[0].rate_limit == 100 && aws_api_gateway_usage_plan.web.throttle_settings[0].burst_limit == 200
+    error_message = "The usage plan must throttle at 100 rps, burst 200."
+  }
+  assert {
+    condition     = aws_ssm_parameter.api_key.type == "SecureString" && output.api_key_parameter_name == aws_ssm_parameter.api_key.name
+    error_message = "The key must be kept in a SecureString, and only its name given out."
+  }
+  assert {
+    condition     = aws_api_gateway_stage.orders.stage_name == "v1" && output.api_base_url == aws_api_gateway_stage.orders.invoke_url
+    error_message = "The API base URL is the v1 stage's invoke URL."
+  }
+}
+
+run "table_is_on_demand_recoverable_and_encrypted" {
+  command = apply
+
+  assert {
+    condition     = aws_dynamodb_table.orders.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.orders.hash_key == "order_id"
+    error_message = "orders is on demand, keyed by order_id."
+  }
+  assert {
+    condition     = aws_dynamodb_table.orders.point_in_time_recovery[0].enabled
+    error_message = "orders must have point-in-time recovery."
+  }
+  assert {
+    condition     = aws_dynamodb_table.orders.server_side_encryption[0].enabled
+    error_message = "orders must be encrypted with KMS."
+  }
+  assert {
+    condition     = aws_dynamodb_table.orders.deletion_protection_enabled
+    error_message = "Deletion protection is on by default."
+  }
+}
+
+run "name_prefix_separates_two_stacks" {
+  command = plan
+
+  variables {
+    name_prefix        = "dev-"
+    order_events_email = "orders@example.com"
+  }
+
+  assert {
+    condition     = aws_sqs_queue.orders.name == "dev-orders" && aws_sqs_queue.orders_dlq.name == "dev-orders-dlq" && aws_cloudwatch_metric_alarm.dlq_not_empty.alarm_name == "dev-orders-dlq-not-empty"
+    error_message = "name_prefix must prefix every name."
+  }
+  assert {
+    condition     = aws_ssm_parameter.api_key.name == "/dev-order-pipeline/api-key"
+    error_message = "The key parameter is named per stack."
+  }
+  assert {
+    condition     = length(aws_sns_topic_subscription.order_events_email) == 1
+    error_message = "order_events_email subscribes to order-events."
+  }
+}
+
+run "rejects_a_bad_alarm_email" {
+  command = plan
+
+  variables {
+    alarm_email = "not-an-address"
+  }
+
+  expect_failures = [var.alarm_email]
+}
+
+run "rejects_a_visibility_timeout_under_six_times_process_order" {
+  command = plan
+
+  variables {
+    queue_visibility_timeout_seconds = 150
+  }
+
+  expect_failures = [aws_sqs_queue.orders]
+}
+
+run "rejects_a_lambda_map_without_all_three_functions" {
+  command = plan
+
+  variables {
+    lambda_functions = { "submit-order" = { memory_mb = 256, timeout_seconds = 10 } }
+  }
+
+  expect_failures = [var.lambda_functions]
+}

@@ -1,0 +1,378 @@
+# Defaults equal local/settings.ts; test/iac/parity.test.ts compares them.
+
+variable "aws_region" {
+  description = "AWS region to deploy the pipeline into."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))
+    error_message = "aws_region must be a region code such as us-east-1."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix for every resource name, so two stacks can share an account (for example \"dev-\"). Empty for none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]{0,20}$", var.name_prefix))
+    error_message = "name_prefix must be at most 20 characters of lower-case letters, digits and hyphens."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for every resource, merged over Project and ManagedBy."
+  type        = map(string)
+  default     = {}
+}
+
+variable "endpoints" {
+  description = "Service endpoint URLs by provider endpoint name (apigateway, cloudwatch, dynamodb, iam, kms, lambda, logs, sns, sqs, ssm, sts). Null deploys to AWS; set only to rehearse against an emulator such as moto."
+  type        = map(string)
+  default     = null
+
+  validation {
+    condition     = var.endpoints == null || alltrue([for name in keys(coalesce(var.endpoints, {})) : contains(["apigateway", "autoscaling", "cloudwatch", "dynamodb", "ec2", "elbv2", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm", "sts"], name)])
+    error_message = "endpoints keys must be provider endpoint names: apigateway, cloudwatch, dynamodb, iam, kms, lambda, logs, sns, sqs, ssm, sts (autoscaling, ec2, elbv2 and s3 are accepted and unused here)."
+  }
+}
+
+variable "rehearsal" {
+  description = "True only when rehearsing against moto: leaves out the SQS redrive allow policy, an attribute moto never returns (the provider would wait 20 minutes). Never set it for AWS."
+  type        = bool
+  default     = false
+}
+
+# --- Names ---
+
+variable "queue_name" {
+  description = "Name of the orders queue, before name_prefix."
+  type        = string
+  default     = "orders"
+}
+
+variable "dead_letter_queue_name" {
+  description = "Name of the orders dead-letter queue, before name_prefix."
+  type        = string
+  default     = "orders-dlq"
+}
+
+variable "table_name" {
+  description = "Name of the DynamoDB orders table, before name_prefix."
+  type        = string
+  default     = "orders"
+}
+
+variable "order_events_topic_name" {
+  description = "Name of the SNS topic process-order publishes order events to, before name_prefix."
+  type        = string
+  default     = "order-events"
+}
+
+variable "ops_alarms_topic_name" {
+  description = "Name of the SNS topic CloudWatch alarms notify, before name_prefix."
+  type        = string
+  default     = "ops-alarms"
+}
+
+variable "dlq_alarm_name" {
+  description = "Name of the CloudWatch alarm on messages in the dead-letter queue, before name_prefix."
+  type        = string
+  default     = "orders-dlq-not-empty"
+}
+
+# --- Queues ---
+
+variable "queue_visibility_timeout_seconds" {
+  description = "Visibility timeout of the orders queue, in seconds. AWS advises at least 6 x the process-order timeout for an event source mapping; a precondition enforces it."
+  type        = number
+  default     = 180
+
+  validation {
+    condition     = var.queue_visibility_timeout_seconds >= 0 && var.queue_visibility_timeout_seconds <= 43200 && floor(var.queue_visibility_timeout_seconds) == var.queue_visibility_timeout_seconds
+    error_message = "queue_visibility_timeout_seconds must be a whole number from 0 to 43200."
+  }
+}
+
+variable "queue_message_retention_seconds" {
+  description = "How long the orders queue keeps a message, in seconds (default 4 days)."
+  type        = number
+  default     = 345600
+
+  validation {
+    condition     = var.queue_message_retention_seconds >= 60 && var.queue_message_retention_seconds <= 1209600
+    error_message = "queue_message_retention_seconds must be from 60 to 1209600."
+  }
+}
+
+variable "queue_receive_wait_time_seconds" {
+  description = "Long-polling wait of the orders queue, in seconds."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.queue_receive_wait_time_seconds >= 0 && var.queue_receive_wait_time_seconds <= 20
+    error_message = "queue_receive_wait_time_seconds must be from 0 to 20."
+  }
+}
+
+variable "max_receive_count" {
+  description = "Receives of a message before SQS moves it to the dead-letter queue (redrive maxReceiveCount)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.max_receive_count >= 1 && var.max_receive_count <= 1000 && floor(var.max_receive_count) == var.max_receive_count
+    error_message = "max_receive_count must be a whole number from 1 to 1000."
+  }
+}
+
+variable "dead_letter_queue_message_retention_seconds" {
+  description = "How long the dead-letter queue keeps a message, in seconds (default and maximum 14 days)."
+  type        = number
+  default     = 1209600
+
+  validation {
+    condition     = var.dead_letter_queue_message_retention_seconds >= 60 && var.dead_letter_queue_message_retention_seconds <= 1209600
+    error_message = "dead_letter_queue_message_retention_seconds must be from 60 to 1209600."
+  }
+}
+
+# --- Event source mapping ---
+
+variable "event_source_batch_size" {
+  description = "Most messages the event source mapping hands process-order in one batch."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.event_source_batch_size >= 1 && var.event_source_batch_size <= 10000
+    error_message = "event_source_batch_size must be from 1 to 10000."
+  }
+}
+
+variable "event_source_maximum_batching_window_seconds" {
+  description = "Longest the event source mapping waits to fill a batch, in seconds. Batches over 10 messages need more than 0."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.event_source_maximum_batching_window_seconds >= 0 && var.event_source_maximum_batching_window_seconds <= 300
+    error_message = "event_source_maximum_batching_window_seconds must be from 0 to 300."
+  }
+}
+
+variable "event_source_maximum_concurrency" {
+  description = "Most concurrent process-order invocations the event source mapping starts (scaling_config.maximum_concurrency)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.event_source_maximum_concurrency >= 2 && var.event_source_maximum_concurrency <= 1000
+    error_message = "event_source_maximum_concurrency must be from 2 to 1000."
+  }
+}
+
+# --- Lambdas ---
+
+variable "lambda_runtime" {
+  description = "Lambda runtime of the three functions."
+  type        = string
+  default     = "nodejs22.x"
+
+  validation {
+    condition     = can(regex("^nodejs(2[2-9]|[3-9][0-9])\\.x$", var.lambda_runtime))
+    error_message = "lambda_runtime must be nodejs22.x or newer (the bundles target Node 22)."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the three functions."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
+variable "lambda_functions" {
+  description = "Memory (MB) and timeout (seconds) of each function, keyed submit-order, process-order, get-order."
+  type = map(object({
+    memory_mb       = number
+    timeout_seconds = number
+  }))
+  default = {
+    "submit-order"  = { memory_mb = 256, timeout_seconds = 10 }
+    "process-order" = { memory_mb = 256, timeout_seconds = 30 }
+    "get-order"     = { memory_mb = 256, timeout_seconds = 10 }
+  }
+
+  validation {
+    condition     = toset(keys(var.lambda_functions)) == toset(["submit-order", "process-order", "get-order"])
+    error_message = "lambda_functions must have exactly the keys submit-order, process-order and get-order."
+  }
+
+  validation {
+    condition     = alltrue([for f in values(var.lambda_functions) : f.memory_mb >= 128 && f.memory_mb <= 10240 && f.timeout_seconds >= 1 && f.timeout_seconds <= 900])
+    error_message = "Each function needs memory_mb from 128 to 10240 and timeout_seconds from 1 to 900."
+  }
+}
+
+variable "lambda_package_dir" {
+  description = "Directory holding submit-order.zip, process-order.zip and get-order.zip (from npm run build). Null means ../dist/lambdas next to this module."
+  type        = string
+  default     = null
+}
+
+variable "log_level" {
+  description = "POWERTOOLS_LOG_LEVEL of the three functions."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"], var.log_level)
+    error_message = "log_level must be one of DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days the functions' CloudWatch log groups keep events."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
+}
+
+# --- Table ---
+
+variable "table_partition_key" {
+  description = "Partition key (type S) of the orders table; the Lambdas read and write this attribute."
+  type        = string
+  default     = "order_id"
+}
+
+variable "table_deletion_protection" {
+  description = "Whether DynamoDB refuses to delete the orders table. Set false only for throwaway stacks."
+  type        = bool
+  default     = true
+}
+
+# --- API ---
+
+variable "api_stage_name" {
+  description = "Stage of the REST API; the base URL ends with it."
+  type        = string
+  default     = "v1"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.api_stage_name))
+    error_message = "api_stage_name must be 1-128 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "api_throttle_rate_limit" {
+  description = "Steady-state requests per second the usage plan allows the API key."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.api_throttle_rate_limit > 0
+    error_message = "api_throttle_rate_limit must be greater than 0."
+  }
+}
+
+variable "api_throttle_burst_limit" {
+  description = "Burst of requests the usage plan allows the API key."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.api_throttle_burst_limit >= 1 && floor(var.api_throttle_burst_limit) == var.api_throttle_burst_limit
+    error_message = "api_throttle_burst_limit must be a whole number of at least 1."
+  }
+}
+
+# --- Alarms and notifications ---
+
+variable "alarm_email" {
+  description = "Address that receives ops alarms (the DLQ alarm and the queue age alarm). AWS mails a confirmation link first."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an email address such as ops@example.com."
+  }
+}
+
+variable "order_events_email" {
+  description = "Optional address subscribed to the order-events topic. Null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.order_events_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", coalesce(var.order_events_email, "-")))
+    error_message = "order_events_email must be null or an email address such as orders@example.com."
+  }
+}
+
+variable "dlq_alarm_threshold" {
+  description = "Messages visible in the dead-letter queue at which the DLQ alarm fires."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.dlq_alarm_threshold >= 1
+    error_message = "dlq_alarm_threshold must be at least 1."
+  }
+}
+
+variable "alarm_period_seconds" {
+  description = "Period over which both alarms take the metric's Maximum, in seconds."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = contains([10, 20, 30], var.alarm_period_seconds) || (var.alarm_period_seconds >= 60 && var.alarm_period_seconds % 60 == 0)
+    error_message = "alarm_period_seconds must be 10, 20, 30 or a multiple of 60."
+  }
+}
+
+variable "alarm_evaluation_periods" {
+  description = "Consecutive breaching periods before an alarm fires."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.alarm_evaluation_periods >= 1 && floor(var.alarm_evaluation_periods) == var.alarm_evaluation_periods
+    error_message = "alarm_evaluation_periods must be a whole number of at least 1."
+  }
+}
+
+variable "queue_age_alarm_threshold_seconds" {
+  description = "Age of the oldest message in the orders queue, in seconds, at which the backlog alarm fires."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.queue_age_alarm_threshold_seconds >= 60
+    error_message = "queue_age_alarm_threshold_seconds must be at least 60."
+  }
+}
+
+variable "kms_key_deletion_window_days" {
+  description = "Days KMS waits before deleting the notifications key after destroy."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_key_deletion_window_days >= 7 && var.kms_key_deletion_window_days <= 30
+    error_message = "kms_key_deletion_window_days must be from 7 to 30."
+  }
+}

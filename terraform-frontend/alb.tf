@@ -1,0 +1,63 @@
+resource "aws_lb" "web" {
+  name                       = local.name
+  load_balancer_type         = "application"
+  internal                   = false
+  security_groups            = [aws_security_group.alb.id]
+  subnets                    = local.subnet_ids
+  drop_invalid_header_fields = true
+}
+
+resource "aws_lb_target_group" "web" {
+  name                 = local.name
+  port                 = var.app_port
+  protocol             = "HTTP"
+  vpc_id               = local.vpc_id
+  target_type          = "instance"
+  deregistration_delay = var.deregistration_delay_seconds
+
+  health_check {
+    path                = var.health_check_path
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+}
+
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.web.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  # With a certificate, plain HTTP only redirects; without one, it serves the site.
+  default_action {
+    type             = local.https ? "redirect" : "forward"
+    target_group_arn = local.https ? null : aws_lb_target_group.web.arn
+
+    dynamic "redirect" {
+      for_each = local.https ? [1] : []
+
+      content {
+        protocol    = "HTTPS"
+        port        = "443"
+        status_code = "HTTP_301"
+      }
+    }
+  }
+}
+
+resource "aws_lb_listener" "https" {
+  count = local.https ? 1 : 0
+
+  load_balancer_arn = aws_lb.web.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  certificate_arn   = var.certificate_arn
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.web.arn
+  }
+}

@@ -1,0 +1,115 @@
+resource "aws_launch_template" "web" {
+  name                   = local.name
+  description            = "Order web tier on Amazon Linux 2023"
+  image_id               = var.image_id
+  instance_type          = var.instance_type
+  update_default_version = true
+
+  iam_instance_profile {
+    arn = aws_iam_instance_profile.web.arn
+  }
+
+  # IMDSv2 only; one hop, so nothing but the instance itself reaches the metadata service.
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+    instance_metadata_tags      = "disabled"
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+
+    ebs {
+      volume_type           = "gp3"
+      volume_size           = var.root_volume_size_gb
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  network_interfaces {
+    associate_public_ip_address = true
+    security_groups             = [aws_security_group.instance.id]
+    delete_on_termination       = true
+  }
+
+  user_data = base64encode(templatefile("${path.module}/user-data.sh.tftpl", {
+    region                 = var.aws_region
+    bucket                 = aws_s3_bucket.artifacts.id
+    object_key             = aws_s3_object.web_artifact.key
+    install_dir            = local.app_install_dir
+    api_base_url           = var.api_base_url
+    api_key_parameter_name = var.api_key_parameter_name
+    app_port               = var.app_port
+  }))
+
+  tag_specifications {
+    resource_type = "instance"
+    tags          = { Name = local.name }
+  }
+
+  tag_specifications {
+    resource_type = "volume"
+    tags          = { Name = local.name }
+  }
+}
+
+resource "aws_autoscaling_group" "web" {
+  depends_on = [aws_iam_role_policy.web, aws_iam_role_policy_attachment.web_ssm_core]
+
+  name                      = local.name
+  vpc_zone_identifier       = local.subnet_ids
+  min_size                  = var.capacity.min
+  desired_capacity          = var.capacity.desired
+  max_size                  = var.capacity.max
+  health_check_type         = "ELB"
+  health_check_grace_period = var.health_check_grace_period_seconds
+  target_group_arns         = [aws_lb_target_group.web.arn]
+
+  launch_template {
+    id      = aws_launch_template.web.id
+    version = aws_launch_template.web.latest_version
+  }
+
+  # A new launch template version (a new artifact, image or setting) rolls the instances. Left out
+  # in the moto rehearsal: moto does not implement StartInstanceRefresh.
+  dynamic "instance_refresh" {
+    for_each = var.rehearsal ? [] : [1]
+
+    content {
+      strategy = "Rolling"
+
+      preferences {
+        min_healthy_percentage = var.instance_refresh_min_healthy_percentage
+        max_healthy_percentage = 200
+        instance_warmup        = var.health_check_grace_period_seconds
+      }
+    }
+  }
+
+  tag {
+    key                 = "Name"
+    value               = local.name
+    propagate_at_launch = true
+  }
+
+  lifecycle {
+    # After creation, the target tracking policy owns the desired capacity.
+    ignore_changes = [desired_capacity]
+  }
+}
+
+resource "aws_autoscaling_policy" "cpu" {
+  name                   = "${local.name}-cpu"
+  autoscaling_group_name = aws_autoscaling_group.web.name
+  policy_type            = "TargetTrackingScaling"
+
+  target_tracking_configuration {
+    target_value = var.cpu_target_percent
+
+    predefined_metric_specification {
+      predefined_metric_type = "ASGAverageCPUUtilization"
+    }
+  }
+}

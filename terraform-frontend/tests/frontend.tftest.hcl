@@ -1,0 +1,255 @@
+# Mocked AWS: no credentials, no network. Values only AWS knows come from the defaults below;
+# ARN-shaped because the provider validates them.
+mock_provider "aws" {
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/order-web-instance" }
+  }
+  mock_resource "aws_iam_instance_profile" {
+    defaults = { arn = "arn:aws:iam::123456789012:instance-profile/order-web-instance" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      id  = "order-web-artifacts-mock"
+      arn = "arn:aws:s3:::order-web-artifacts-mock"
+    }
+  }
+  mock_resource "aws_lb" {
+    defaults = {
+      arn      = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/order-web/0123456789abcdef"
+      dns_name = "order-web-123456.us-east-1.elb.amazonaws.com"
+    }
+  }
+  mock_resource "aws_lb_target_group" {
+    defaults = { arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/order-web/0123456789abcdef" }
+  }
+  mock_resource "aws_launch_template" {
+    defaults = {
+      id             = "lt-0123456789abcdef0"
+      latest_version = 1
+    }
+  }
+  mock_resource "aws_vpc" {
+    defaults = { id = "vpc-0123456789abcdef0" }
+  }
+  mock_resource "aws_subnet" {
+    defaults = { id = "subnet-0123456789abcdef0" }
+  }
+  mock_resource "aws_security_group" {
+    defaults = { id = "sg-0123456789abcdef0" }
+  }
+}
+
+variables {
+  api_base_url           = "https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1"
+  api_key_parameter_name = "/order-pipeline/api-key"
+  web_artifact_path      = "tests/fixtures/order-web.tar.gz"
+}
+
+run "instances_require_imdsv2_and_encrypt_their_disk" {
+  command = apply
+
+  assert {
+    condition     = aws_launch_template.web.metadata_options[0].http_tokens == "required" && aws_launch_template.web.metadata_options[0].http_put_response_hop_limit <= 2
+    error_message = "Instances must require IMDSv2 tokens."
+  }
+  assert {
+    condition     = aws_launch_template.web.block_device_mappings[0].ebs[0].encrypted == "true" && aws_launch_template.web.block_device_mappings[0].ebs[0].volume_type == "gp3"
+    error_message = "The root volume must be encrypted gp3."
+  }
+  assert {
+    condition     = aws_launch_template.web.key_name == null
+    error_message = "No key pair: there is no SSH."
+  }
+  assert {
+    condition     = aws_launch_template.web.image_id == "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" && startswith(aws_launch_template.web.instance_type, "t4g.")
+    error_message = "The default is Amazon Linux 2023 on an arm64 (Graviton) instance type."
+  }
+}
+
+run "user_data_installs_node_22_and_holds_no_secret" {
+  command = apply
+
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.web.user_data), "dnf install -y nodejs22") && strcontains(base64decode(aws_launch_template.web.user_data), "pm2-runtime start ecosystem.config.cjs")
+    error_message = "User data must install Node 22 and start the app under pm2-runtime."
+  }
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.web.user_data), "API_KEY_PARAMETER=/order-pipeline/api-key") && !strcontains(base64decode(aws_launch_template.web.user_data), "API_KEY=")
+    error_message = "User data names the key parameter and never carries a key."
+  }
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.web.user_data), "User=order-web")
+    error_message = "The app must run as its own non-root user."
+  }
+  assert {
+    condition     = strcontains(aws_s3_object.web_artifact.key, filesha256("tests/fixtures/order-web.tar.gz")) && strcontains(base64decode(aws_launch_template.web.user_data), aws_s3_object.web_artifact.key)
+    error_message = "The artifact key must carry the build's hash, so a new build changes the launch template."
+  }
+}
+
+run "only_the_load_balancer_reaches_the_instances" {
+  command = apply
+
+  variables {
+    allowed_cidrs = ["203.0.113.0/24"]
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.instance_from_alb.referenced_security_group_id == aws_security_group.alb.id && aws_vpc_security_group_ingress_rule.instance_from_alb.from_port == 3000 && aws_vpc_security_group_ingress_rule.instance_from_alb.to_port == 3000
+    error_message = "Instances admit the app port from the ALB's security group only."
+  }
+  assert {
+    condition     = alltrue([for rule in aws_vpc_security_group_ingress_rule.alb : rule.cidr_ipv4 == "203.0.113.0/24" && rule.from_port == 80]) && length(aws_vpc_security_group_ingress_rule.alb) == 1
+    error_message = "Without a certificate the ALB admits port 80 from the allowed CIDRs only."
+  }
+  assert {
+    condition     = aws_lb.web.drop_invalid_header_fields && !aws_lb.web.internal
+    error_message = "The public ALB must drop invalid header fields."
+  }
+  assert {
+    condition     = aws_lb_target_group.web.port == 3000 && aws_lb_target_group.web.health_check[0].path == "/healthz"
+    error_message = "The target group checks /healthz on the app port."
+  }
+  assert {
+    condition     = aws_lb_listener.http.default_action[0].type == "forward" && length(aws_lb_listener.https) == 0 && startswith(output.site_url, "http://")
+    error_message = "Without a certificate, HTTP serves the site."
+  }
+}
+
+run "a_certificate_turns_http_into_a_redirect" {
+  command = apply
+
+  variables {
+    certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  }
+
+  assert {
+    condition     = aws_lb_listener.http.default_action[0].type == "redirect" && aws_lb_listener.http.default_action[0].redirect[0].protocol == "HTTPS"
+    error_message = "With a certificate, HTTP must redirect to HTTPS."
+  }
+  assert {
+    condition     = length(aws_lb_listener.https) == 1 && contains([for rule in aws_vpc_security_group_ingress_rule.alb : rule.from_port], 443)
+    error_message = "With a certificate, the ALB listens on 443."
+  }
+}
+
+run "instances_read_only_their_artifact_and_key" {
+  command = apply
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.web.policy).Statement == [
+      { Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::order-web-artifacts-mock/${aws_s3_object.web_artifact.key}" },
+      { Effect = "Allow", Action = "ssm:GetParameter", Resource = "arn:aws:ssm:us-east-1:123456789012:parameter/order-pipeline/api-key" },
+    ]
+    error_message = "The instance role may read the artifact object and the key parameter, nothing more."
+  }
+  assert {
+    condition     = aws_iam_role_policy_attachment.web_ssm_core.policy_arn == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    error_message = "Instances are managed through Session Manager."
+  }
+}
+
+run "artifact_bucket_is_private_versioned_and_encrypted" {
+  command = apply
+
+  assert {
+    condition     = aws_s3_bucket_public_access_block.artifacts.block_public_acls && aws_s3_bucket_public_access_block.artifacts.block_public_policy && aws_s3_bucket_public_access_block.artifacts.ignore_public_acls && aws_s3_bucket_public_access_block.artifacts.restrict_public_buckets
+    error_message = "The artifact bucket must block all public access."
+  }
+  assert {
+    condition     = aws_s3_bucket_versioning.artifacts.versioning_configuration[0].status == "Enabled" && aws_s3_bucket_ownership_controls.artifacts.rule[0].object_ownership == "BucketOwnerEnforced"
+    error_message = "The artifact bucket must be versioned and owner-enforced."
+  }
+  assert {
+    condition     = one(aws_s3_bucket_server_side_encryption_configuration.artifacts.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "AES256"
+    error_message = "The artifact bucket must be encrypted at rest."
+  }
+}
+
+run "the_group_rolls_on_a_new_launch_template" {
+  command = apply
+
+  assert {
+    condition     = length(aws_autoscaling_group.web.instance_refresh) == 1 && aws_autoscaling_group.web.instance_refresh[0].strategy == "Rolling"
+    error_message = "A launch template change must start a rolling instance refresh."
+  }
+  assert {
+    condition     = aws_autoscaling_group.web.health_check_type == "ELB" && aws_autoscaling_group.web.min_size == 2 && aws_autoscaling_group.web.max_size == 4
+    error_message = "The group uses the ALB's health checks, 2 to 4 instances."
+  }
+  assert {
+    condition     = aws_autoscaling_policy.cpu.policy_type == "TargetTrackingScaling"
+    error_message = "The group scales by target tracking."
+  }
+  assert {
+    condition     = length(aws_subnet.public) == 2 && toset(aws_subnet.public[*].availability_zone) == toset(["us-east-1a", "us-east-1b"])
+    error_message = "The VPC has public subnets in two zones."
+  }
+}
+
+run "rehearsal_leaves_out_the_instance_refresh_only" {
+  command = plan
+
+  variables {
+    rehearsal = true
+  }
+
+  assert {
+    condition     = length(aws_autoscaling_group.web.instance_refresh) == 0
+    error_message = "The moto rehearsal must not configure an instance refresh."
+  }
+}
+
+run "existing_network_is_used_as_given" {
+  command = plan
+
+  variables {
+    vpc_id     = "vpc-0123456789abcdef0"
+    subnet_ids = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+  }
+
+  assert {
+    condition     = length(aws_vpc.this) == 0 && length(aws_subnet.public) == 0 && aws_security_group.alb.vpc_id == "vpc-0123456789abcdef0"
+    error_message = "Given a VPC, the module creates none."
+  }
+}
+
+run "rejects_min_above_desired" {
+  command = plan
+
+  variables {
+    capacity = { min = 3, desired = 2, max = 4 }
+  }
+
+  expect_failures = [var.capacity]
+}
+
+run "rejects_desired_above_max" {
+  command = plan
+
+  variables {
+    capacity = { min = 1, desired = 5, max = 4 }
+  }
+
+  expect_failures = [var.capacity]
+}
+
+run "rejects_zero_instances" {
+  command = plan
+
+  variables {
+    capacity = { min = 0, desired = 0, max = 0 }
+  }
+
+  expect_failures = [var.capacity]
+}
+
+run "rejects_a_bad_cidr" {
+  command = plan
+
+  variables {
+    allowed_cidrs = ["everyone"]
+  }
+
+  expect_failures = [var.allowed_cidrs]
+}

@@ -1,0 +1,264 @@
+variable "aws_region" {
+  description = "AWS region to deploy the web tier into; the same as the backend's."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))
+    error_message = "aws_region must be a region code such as us-east-1."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix for every resource name, so two stacks can share an account (for example \"dev-\"). Empty for none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]{0,12}$", var.name_prefix))
+    error_message = "name_prefix must be at most 12 characters of lower-case letters, digits and hyphens (load balancer names are short)."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for every resource, merged over Project and ManagedBy."
+  type        = map(string)
+  default     = {}
+}
+
+variable "endpoints" {
+  description = "Service endpoint URLs by provider endpoint name (autoscaling, ec2, elbv2, iam, s3, ssm, sts). Null deploys to AWS; set only to rehearse against an emulator such as moto."
+  type        = map(string)
+  default     = null
+
+  validation {
+    condition     = var.endpoints == null || alltrue([for name in keys(coalesce(var.endpoints, {})) : contains(["apigateway", "autoscaling", "cloudwatch", "dynamodb", "ec2", "elbv2", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm", "sts"], name)])
+    error_message = "endpoints keys must be provider endpoint names: autoscaling, ec2, elbv2, iam, s3, ssm, sts (the backend's names are accepted and unused here)."
+  }
+}
+
+variable "rehearsal" {
+  description = "True only when rehearsing against moto: leaves out the Auto Scaling group's instance refresh, which moto does not implement (an update would hang). Never set it for AWS."
+  type        = bool
+  default     = false
+}
+
+# --- What the web tier talks to (the backend's outputs) ---
+
+variable "api_base_url" {
+  description = "Base URL of the order API: the backend's api_base_url output. The web tier's API_BASE_URL."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https?://[^/\\s]+", var.api_base_url))
+    error_message = "api_base_url must be an http(s) URL."
+  }
+}
+
+variable "api_key_parameter_name" {
+  description = "Name of the SSM SecureString parameter holding the API key: the backend's api_key_parameter_name output. Instances may read this parameter only."
+  type        = string
+
+  validation {
+    condition     = length(var.api_key_parameter_name) <= 2048 && can(regex("^[A-Za-z0-9_.\\-/]+$", var.api_key_parameter_name))
+    error_message = "api_key_parameter_name must be an SSM parameter name (letters, digits, _ . - /)."
+  }
+}
+
+# --- The application ---
+
+variable "web_artifact_path" {
+  description = "Path of the web tier's build, dist/web/order-web.tar.gz from npm run build. Terraform uploads it; a new artifact rolls the instances."
+  type        = string
+
+  validation {
+    condition     = fileexists(var.web_artifact_path)
+    error_message = "web_artifact_path must name an existing file; run npm run build first."
+  }
+}
+
+variable "app_port" {
+  description = "Port the web tier listens on inside the instance; the target group's port."
+  type        = number
+  default     = 3000
+
+  validation {
+    condition     = var.app_port >= 1024 && var.app_port <= 65535
+    error_message = "app_port must be from 1024 to 65535 (the app runs as a non-root user)."
+  }
+}
+
+variable "health_check_path" {
+  description = "Path the load balancer checks; the app answers 200, or 503 while draining."
+  type        = string
+  default     = "/healthz"
+
+  validation {
+    condition     = startswith(var.health_check_path, "/")
+    error_message = "health_check_path must start with /."
+  }
+}
+
+# --- Instances ---
+
+variable "instance_type" {
+  description = "EC2 instance type of the web tier; must match the image's architecture (arm64 by default)."
+  type        = string
+  default     = "t4g.small"
+}
+
+variable "image_id" {
+  description = "AMI of the web tier, or an SSM parameter to resolve at launch. Default: the latest Amazon Linux 2023 for arm64."
+  type        = string
+  default     = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+
+  validation {
+    condition     = can(regex("^(ami-[0-9a-f]{8,17}|resolve:ssm:.+)$", var.image_id))
+    error_message = "image_id must be an AMI id (ami-...) or resolve:ssm:<parameter>."
+  }
+}
+
+variable "root_volume_size_gb" {
+  description = "Size of each instance's encrypted gp3 root volume, in GiB."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.root_volume_size_gb >= 8 && var.root_volume_size_gb <= 1024
+    error_message = "root_volume_size_gb must be from 8 (the AL2023 image) to 1024."
+  }
+}
+
+variable "capacity" {
+  description = "Instances in the Auto Scaling group: min <= desired <= max, min at least 1. desired applies at creation; later, target tracking owns it."
+  type = object({
+    min     = number
+    desired = number
+    max     = number
+  })
+  default = {
+    min     = 2
+    desired = 2
+    max     = 4
+  }
+
+  validation {
+    condition     = var.capacity.min >= 1 && var.capacity.min <= var.capacity.desired && var.capacity.desired <= var.capacity.max
+    error_message = "capacity must satisfy 1 <= min <= desired <= max."
+  }
+}
+
+variable "cpu_target_percent" {
+  description = "Average CPU the Auto Scaling group's target tracking policy aims for."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.cpu_target_percent >= 10 && var.cpu_target_percent <= 90
+    error_message = "cpu_target_percent must be from 10 to 90."
+  }
+}
+
+variable "health_check_grace_period_seconds" {
+  description = "Seconds after launch before failed health checks replace an instance (Node install and start)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.health_check_grace_period_seconds >= 0
+    error_message = "health_check_grace_period_seconds must not be negative."
+  }
+}
+
+variable "instance_refresh_min_healthy_percentage" {
+  description = "Share of capacity kept healthy while an instance refresh replaces instances after a launch template change."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.instance_refresh_min_healthy_percentage >= 0 && var.instance_refresh_min_healthy_percentage <= 100
+    error_message = "instance_refresh_min_healthy_percentage must be from 0 to 100."
+  }
+}
+
+# --- Load balancer ---
+
+variable "certificate_arn" {
+  description = "ACM certificate for HTTPS on the load balancer. With it, HTTP redirects to HTTPS; null serves plain HTTP."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$", coalesce(var.certificate_arn, "-")))
+    error_message = "certificate_arn must be null or an ACM certificate ARN."
+  }
+}
+
+variable "allowed_cidrs" {
+  description = "IPv4 CIDR blocks allowed to reach the load balancer on 80 and 443."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = length(var.allowed_cidrs) > 0 && alltrue([for cidr in var.allowed_cidrs : can(cidrnetmask(cidr))])
+    error_message = "allowed_cidrs must hold at least one IPv4 CIDR block such as 203.0.113.0/24."
+  }
+}
+
+variable "deregistration_delay_seconds" {
+  description = "Seconds the load balancer drains a leaving instance; longer than the app's 10 s shutdown timeout."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.deregistration_delay_seconds >= 0 && var.deregistration_delay_seconds <= 3600
+    error_message = "deregistration_delay_seconds must be from 0 to 3600."
+  }
+}
+
+# --- Network ---
+
+variable "vpc_id" {
+  description = "Existing VPC to deploy into, with subnet_ids. Null creates a VPC with two public subnets."
+  type        = string
+  default     = null
+}
+
+variable "subnet_ids" {
+  description = "Existing public subnets (at least two zones, routed to an internet gateway) for the load balancer and instances. Used only with vpc_id."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.subnet_ids == null || length(coalesce(var.subnet_ids, [])) >= 2
+    error_message = "subnet_ids must hold at least two subnets, in different zones."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC this module creates when vpc_id is null."
+  type        = string
+  default     = "10.20.0.0/16"
+
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr)) && tonumber(split("/", var.vpc_cidr)[1]) <= 24
+    error_message = "vpc_cidr must be an IPv4 CIDR block of /24 or larger."
+  }
+}
+
+variable "availability_zones" {
+  description = "Two or more zones for the public subnets this module creates. Null means <region>a and <region>b."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.availability_zones == null || length(coalesce(var.availability_zones, [])) >= 2
+    error_message = "availability_zones must name at least two zones."
+  }
+}
+
+variable "artifact_bucket_force_destroy" {
+  description = "Whether destroy empties the artifact bucket (every version) first. Keep false in production."
+  type        = bool
+  default     = false
+}

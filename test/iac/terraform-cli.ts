@@ -1,0 +1,196 @@
+// Runs the terraform CLI for the iac tests: providers from the machine's filesystem mirror only
+// (never the registry), each module copied into a temp workspace so no .terraform, lock file or
+// state is ever written into the repository, and an outer timeout on every command.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+export const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+
+export type ModuleName = 'terraform-backend' | 'terraform-frontend';
+
+export interface CommandResult {
+  command: string;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export interface Workspace {
+  module: ModuleName;
+  /** The module's copy; terraform runs here. */
+  dir: string;
+}
+
+export interface TerraformSession {
+  terraform: string;
+  mirror: string;
+  root: string;
+  cliConfigFile: string;
+  workspaces: Map<ModuleName, Workspace>;
+}
+
+/** The first executable of that name on PATH. */
+export function findExecutable(name: string, path = process.env.PATH ?? ''): string | undefined {
+  return path
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name))
+    .find((candidate) => existsSync(candidate));
+}
+
+/** A directory laid out as a provider mirror (<host>/hashicorp/aws/<version>/<os_arch>/) that holds the aws provider. */
+export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = [
+    env.TF_PLUGIN_DIR,
+    '/opt/tf-plugins',
+    join(homedir(), '.terraform.d', 'plugins'),
+    join(homedir(), '.local', 'share', 'terraform', 'plugins'),
+    '/usr/local/share/terraform/plugins',
+    '/usr/share/terraform/plugins',
+  ].filter((dir): dir is string => Boolean(dir));
+  return candidates.find((dir) => {
+    const versions = join(dir, 'registry.terraform.io', 'hashicorp', 'aws');
+    if (!existsSync(versions)) return false;
+    return readdirSync(versions).some((version) =>
+      readdirSync(join(versions, version), { withFileTypes: true }).some(
+        (platform) => platform.isDirectory() && readdirSync(join(versions, version, platform.name)).some((file) => file.startsWith('terraform-provider-aws')),
+      ),
+    );
+  });
+}
+
+/** Why terraform cannot run here, or undefined when it can. */
+export function terraformUnavailableReason(): string | undefined {
+  if (!findExecutable('terraform')) return 'terraform is not on PATH';
+  if (!findProviderMirror()) return 'no hashicorp/aws provider mirror found (looked in TF_PLUGIN_DIR, /opt/tf-plugins, ~/.terraform.d/plugins, /usr/share/terraform/plugins)';
+  return undefined;
+}
+
+/** The environment terraform runs with: no real AWS credentials or profile leak in. */
+export function terraformEnv(cliConfigFile: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('AWS_') && !key.startsWith('TF_')) env[key] = value;
+  }
+  return {
+    ...env,
+    TF_CLI_CONFIG_FILE: cliConfigFile,
+    TF_IN_AUTOMATION: '1',
+    TF_INPUT: '0',
+    CHECKPOINT_DISABLE: '1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...extra,
+  };
+}
+
+/**
+ * A temp root with a CLI config that installs providers from the mirror alone (no direct
+ * installation, so the registry is never asked) into a plugin cache under the same root, and a
+ * copy of each module.
+ */
+export async function createTerraformSession(modules: ModuleName[]): Promise<TerraformSession> {
+  const terraform = findExecutable('terraform');
+  const mirror = findProviderMirror();
+  if (!terraform || !mirror) throw new Error(terraformUnavailableReason());
+  const root = await mkdtemp(join(tmpdir(), 'orders-iac-'));
+  const pluginCache = join(root, 'plugin-cache');
+  await mkdir(pluginCache);
+  const cliConfigFile = join(root, 'cli.tfrc');
+  await writeFile(
+    cliConfigFile,
+    [
+      `plugin_cache_dir = ${JSON.stringify(pluginCache)}`,
+      'provider_installation {',
+      '  filesystem_mirror {',
+      `    path = ${JSON.stringify(mirror)}`,
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const workspaces = new Map<ModuleName, Workspace>();
+  for (const module of modules) {
+    const dir = join(root, module);
+    await cp(join(repoRoot, module), dir, {
+      recursive: true,
+      filter: (source) => !/(^|\/)(\.terraform|\.terraform\.lock\.hcl|terraform\.tfstate[^/]*)$/.test(source),
+    });
+    workspaces.set(module, { module, dir });
+  }
+  return { terraform, mirror, root, cliConfigFile, workspaces };
+}
+
+export async function removeTerraformSession(session: TerraformSession | undefined): Promise<void> {
+  if (session) await rm(session.root, { recursive: true, force: true });
+}
+
+/** Runs a command in its own process group; on timeout the whole group is killed (SIGTERM, then SIGKILL). */
+export function runCommand(
+  file: string,
+  args: string[],
+  { cwd, env, timeoutMs }: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<CommandResult> {
+  const started = Date.now();
+  const command = `${file} ${args.join(' ')}`;
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // Already gone.
+      }
+    };
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        killGroup('SIGTERM');
+        setTimeout(() => killGroup('SIGKILL'), 5_000).unref();
+      },
+      Math.max(1_000, timeoutMs),
+    );
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ command, code: null, stdout, stderr: `${stderr}${error.message}`, timedOut, durationMs: Date.now() - started });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ command, code, stdout, stderr, timedOut, durationMs: Date.now() - started });
+    });
+  });
+}
+
+/** Runs terraform in a module's workspace. Never rejects: check the result (or use `succeeded`). */
+export function terraform(
+  session: TerraformSession,
+  module: ModuleName,
+  args: string[],
+  { timeoutMs, env = {} }: { timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<CommandResult> {
+  const workspace = session.workspaces.get(module);
+  if (!workspace) throw new Error(`${module} is not in this session`);
+  return runCommand(session.terraform, [...args, '-no-color'], { cwd: workspace.dir, env: terraformEnv(session.cliConfigFile, env), timeoutMs });
+}
+
+/** `terraform init` for a module: no backend, providers from the mirror. */
+export function terraformInit(session: TerraformSession, module: ModuleName, timeoutMs = 120_000): Promise<CommandResult> {
+  return terraform(session, module, ['init', '-backend=false', '-input=false'], { timeoutMs });
+}
+
+/** The result, or an error that says what ran, how it ended and the end of its output. */
+export function succeeded(result: CommandResult): CommandResult {
+  if (result.code === 0 && !result.timedOut) return result;
+  const tail = (text: string) => text.split('\n').slice(-40).join('\n');
+  const ending = result.timedOut ? `timed out after ${Math.round(result.durationMs / 1000)} s` : `exited with ${String(result.code)}`;
+  throw new Error(`${result.command} ${ending}\n--- stdout (tail) ---\n${tail(result.stdout)}\n--- stderr (tail) ---\n${tail(result.stderr)}`);
+}
