@@ -85,6 +85,11 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
         res.setHeader('X-Request-Id', id);
         return id;
       },
+      // One short line per request: what and how it ended, never the headers (cookies, keys) or bodies.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
       autoLogging: { ignore: (req) => req.url === '/healthz' || (req.url ?? '').startsWith('/static/') },
     }),

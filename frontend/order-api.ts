@@ -1,3 +1,4 @@
+import { Agent, request } from 'undici';
 import { DependencyUnavailableError, ValidationError, type FieldIssue } from '../domain/errors.js';
 import { IDEMPOTENCY_KEY_FIELD, type OrderRequest, type StoredOrder } from '../domain/order.js';
 
@@ -19,31 +20,34 @@ export interface OrderApiOptions {
 export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds = 5 }: OrderApiOptions): OrderApi {
   const unavailable = (cause: unknown) => new DependencyUnavailableError('order service', retryAfterSeconds, { cause });
 
-  async function call(path: string, init: RequestInit, requestId?: string): Promise<{ status: number; body: unknown }> {
-    let response: Response;
+  // Kept-alive connections to the API, and undici's request rather than fetch: a third of the CPU per call.
+  // Timeouts are undici's own, not AbortSignal.timeout: a signal and its timer per request stay alive
+  // until the timer fires, which at hundreds of requests a second is most of the web tier's memory.
+  const dispatcher = new Agent({ connections: 128, keepAliveTimeout: 30_000, connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+
+  async function call(path: string, init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string }, requestId?: string): Promise<{ status: number; body: unknown }> {
+    let status: number;
+    let body: unknown;
     try {
-      response = await fetch(`${baseUrl}${path}`, {
-        ...init,
+      const response = await request(`${baseUrl}${path}`, {
+        method: init.method,
         headers: {
           accept: 'application/json',
           'x-api-key': apiKey,
           ...(requestId ? { 'x-request-id': requestId } : {}),
-          ...(init.headers as Record<string, string>),
+          ...init.headers,
         },
-        signal: AbortSignal.timeout(timeoutMs),
+        ...(init.body !== undefined ? { body: init.body } : {}),
+        dispatcher,
       });
+      status = response.statusCode;
+      body = await response.body.json();
     } catch (error) {
       throw unavailable(error);
     }
-    let body: unknown;
-    try {
-      body = await response.json();
-    } catch (error) {
-      throw unavailable(error);
-    }
-    if (response.status === 429 || response.status >= 500) throw unavailable(new Error(`API answered ${response.status}`));
-    if (response.status === 403) throw unavailable(new Error('API refused the API key (403); check API_KEY or API_KEY_PARAMETER'));
-    return { status: response.status, body };
+    if (status === 429 || status >= 500) throw unavailable(new Error(`API answered ${status}`));
+    if (status === 403) throw unavailable(new Error('API refused the API key (403); check API_KEY or API_KEY_PARAMETER'));
+    return { status, body };
   }
 
   return {

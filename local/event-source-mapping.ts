@@ -22,7 +22,12 @@ export interface EventSourceMappingOptions {
 }
 
 export interface EventSourceMapping {
-  stop(): Promise<void>;
+  /**
+   * Stops polling. Graceful: the polls under way finish and their messages are handled, as when a
+   * mapping is disabled. Otherwise they are aborted (fast, for shutdown): a long poll the emulator
+   * answers after that leaves its messages in flight until their visibility timeout.
+   */
+  stop(options?: { graceful?: boolean }): Promise<void>;
 }
 
 /** An SQS message as Lambda's SQS event source hands it to a function. */
@@ -88,6 +93,7 @@ export function startEventSourceMapping({
       messageSystemAttributeNames: ['All'],
       messageAttributeNames: ['All'],
       strictReturn: true,
+      pollingCompleteWaitTimeMs: (waitTimeSeconds + 10) * 1000,
       async handleMessageBatch(messages) {
         const event: SQSEvent = { Records: messages.map((message) => toSqsRecord(message, queue)) };
         const invocation = handler(event, createLambdaContext(functionName)).then(
@@ -117,8 +123,17 @@ export function startEventSourceMapping({
   });
 
   return {
-    async stop() {
-      for (const consumer of consumers) consumer.stop({ abort: true });
+    async stop({ graceful = false } = {}) {
+      await Promise.all(
+        consumers.map(
+          (consumer) =>
+            new Promise<void>((resolve) => {
+              if (graceful) consumer.once('stopped', () => resolve());
+              consumer.stop({ abort: !graceful });
+              if (!graceful) resolve();
+            }),
+        ),
+      );
       await Promise.allSettled([...inFlight]);
     },
   };

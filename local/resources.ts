@@ -46,7 +46,7 @@ async function ensureTable(clients: LocalClients, tableName: string): Promise<vo
 }
 
 /** Creates what Terraform creates on AWS: queues with redrive, the table, topics and their email subscriptions. */
-export async function createResources(clients: LocalClients, profile: Profile, adminEmail: string): Promise<LocalResources> {
+export async function createResources(clients: LocalClients, profile: Profile, adminEmail: string, { orderEventsEmail = true } = {}): Promise<LocalResources> {
   const { names } = settings;
   const deadLetterQueue = await createQueue(clients.sqs, names.deadLetterQueue, {
     MessageRetentionPeriod: String(settings.deadLetterQueue.messageRetentionSeconds),
@@ -64,6 +64,7 @@ export async function createResources(clients: LocalClients, profile: Profile, a
   for (const [key, name] of [['orderEvents', names.orderEventsTopic], ['opsAlarms', names.opsAlarmsTopic]] as const) {
     const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: name }));
     topics[key] = TopicArn!;
+    if (key === 'orderEvents' && !orderEventsEmail) continue;
     await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: adminEmail }));
     await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: mailQueue.arn }));
   }

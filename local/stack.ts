@@ -17,7 +17,7 @@ import { createConsoleApp } from './console/console.js';
 import { createApiGateway } from './api-gateway.js';
 import { createLocalClients, destroyClients, type LocalClients } from './clients.js';
 import { restartable, startQueueEmulator, startTableEmulator } from './emulators.js';
-import { startEventSourceMapping, type SqsBatchHandler } from './event-source-mapping.js';
+import { startEventSourceMapping, type EventSourceMapping, type SqsBatchHandler } from './event-source-mapping.js';
 import { startMailDelivery } from './mail.js';
 import { createResources, type LocalResources } from './resources.js';
 import { profiles, settings, type Profile, type ProfileName } from './settings.js';
@@ -39,6 +39,12 @@ export interface LocalStackOptions {
   webEnv?: Readonly<Record<string, string | undefined>>;
   throttle?: { rateLimit: number; burstLimit: number };
   catalogue?: Catalogue;
+  /** False starts the stack with the event source mapping disabled (see faults.startProcessing). */
+  processOrders?: boolean;
+  /** The pollers' long-poll wait, 20 s as Lambda's; shorter makes disabling the mapping quicker. */
+  pollWaitSeconds?: number;
+  /** False leaves order-events without the admin's email subscription, as Terraform does by default. */
+  orderEventsEmail?: boolean;
   /** Lets a test put a fault between the event source mapping and process-order. */
   wrapProcessOrder?: (handler: SqsBatchHandler) => SqsBatchHandler;
 }
@@ -58,6 +64,9 @@ export interface LocalStack {
     startQueueEmulator(): Promise<void>;
     stopTableEmulator(): Promise<void>;
     startTableEmulator(): Promise<void>;
+    /** Disable and enable the SQS event source mapping, as `aws lambda update-event-source-mapping --no-enabled` does. */
+    stopProcessing(): Promise<void>;
+    startProcessing(): void;
   };
   stop(): Promise<void>;
 }
@@ -116,7 +125,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const clients = createLocalClients(queues.endpoint, tables.endpoint);
     stops.push(() => destroyClients(clients));
     const adminEmail = options.adminEmail ?? 'admin@example.com';
-    const resources = await createResources(clients, profile, adminEmail);
+    const resources = await createResources(clients, profile, adminEmail, { orderEventsEmail: options.orderEventsEmail !== false });
 
     const mail = await startMailDelivery({
       sqs: clients.sqsPolling,
@@ -141,8 +150,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const processLogger = lambdaLogger('process-order');
     const wrap = options.wrapProcessOrder ?? ((handler: SqsBatchHandler) => handler);
-    const mapping = startEventSourceMapping({
+    const startMapping = () => startEventSourceMapping({
       sqs: clients.sqsPolling,
+      ...(options.pollWaitSeconds !== undefined ? { waitTimeSeconds: options.pollWaitSeconds } : {}),
       queue: resources.queue,
       functionName: 'process-order',
       logger,
@@ -158,7 +168,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           }),
         ),
     });
-    stops.push(() => mapping.stop());
+    let mapping: EventSourceMapping | undefined = options.processOrders === false ? undefined : startMapping();
+    stops.push(() => mapping?.stop());
 
     const api = createServer(
       createApiGateway({
@@ -228,10 +239,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         async startQueueEmulator() {
           // The emulator keeps nothing across a restart: its queues and topics are made again, as they were.
           await queues.start();
-          await createResources(clients, profile, adminEmail);
+          await createResources(clients, profile, adminEmail, { orderEventsEmail: options.orderEventsEmail !== false });
         },
         stopTableEmulator: () => tables.stop(),
         startTableEmulator: () => tables.start(),
+        async stopProcessing() {
+          const stopping = mapping;
+          mapping = undefined;
+          await stopping?.stop({ graceful: true });
+        },
+        startProcessing() {
+          mapping ??= startMapping();
+        },
       },
       stop: stopAll,
     };

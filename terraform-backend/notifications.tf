@@ -13,14 +13,23 @@ resource "aws_kms_key" "notifications" {
         Sid       = "AccountAdministersKeyThroughIam"
         Effect    = "Allow"
         Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
+        # Listed rather than kms:*, so no IAM policy in the account can grant Encrypt, ReEncrypt or
+        # key material import on this key (the same list as cloudformation/backend.yaml).
+        Action = [
+          "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt", "kms:DeleteAlias",
+          "kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation",
+          "kms:GenerateDataKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants",
+          "kms:ListKeyPolicies", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RetireGrant", "kms:RevokeGrant",
+          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
+          "kms:UpdateKeyDescription",
+        ]
+        Resource = "*"
       },
       {
         Sid       = "CloudWatchAlarmsPublishToEncryptedTopics"
         Effect    = "Allow"
         Principal = { Service = "cloudwatch.amazonaws.com" }
-        Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
+        Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
         Resource  = "*"
         Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
       },
@@ -28,7 +37,7 @@ resource "aws_kms_key" "notifications" {
         Sid       = "SnsDeliversFromEncryptedTopics"
         Effect    = "Allow"
         Principal = { Service = "sns.amazonaws.com" }
-        Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
+        Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
         Resource  = "*"
         Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
       },

@@ -1,7 +1,7 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Catalogue } from '../../domain/catalogue.js';
@@ -40,36 +40,54 @@ export function createProcessOrderHandler({ ddb, tableName, logger, sns, topicAr
     }
   }
 
-  async function notify(order: StoredOrder): Promise<void> {
-    if (!sns || !topicArn) return;
-    await sns.send(
-      new PublishCommand({
-        TopicArn: topicArn,
-        Subject: `Order received: ${order.quantity} x ${order.product_name}`.slice(0, 100),
-        Message: [
-          `Order ${order.order_id} was received and stored.`,
-          '',
-          `Customer: ${order.customer_id}`,
-          `Product:  ${order.product_name} (${order.product_id})`,
-          `Quantity: ${order.quantity}`,
-          `Total:    ${formatPrice(order.total_cents, order.currency)}`,
-          `Ordered:  ${order.order_date}`,
-        ].join('\n'),
-        MessageAttributes: { event_type: { DataType: 'String', StringValue: 'order.processed' } },
-      }),
-    );
+  function notification(order: StoredOrder, id: string) {
+    return {
+      Id: id,
+      Subject: `Order received: ${order.quantity} x ${order.product_name}`.slice(0, 100),
+      Message: [
+        `Order ${order.order_id} was received and stored.`,
+        '',
+        `Customer: ${order.customer_id}`,
+        `Product:  ${order.product_name} (${order.product_id})`,
+        `Quantity: ${order.quantity}`,
+        `Total:    ${formatPrice(order.total_cents, order.currency)}`,
+        `Ordered:  ${order.order_date}`,
+      ].join('\n'),
+      MessageAttributes: { event_type: { DataType: 'String', StringValue: 'order.processed' } },
+    };
   }
 
-  async function processRecord(record: SQSRecord): Promise<void> {
+  /**
+   * Publishes "order received" for the stored orders, ten to a PublishBatch call; answers the message
+   * ids whose notification failed. Published on duplicate deliveries too: if an earlier delivery's
+   * publish failed, this is its retry (notifications are at least once).
+   */
+  async function notifyAll(stored: { messageId: string; order: StoredOrder }[]): Promise<string[]> {
+    if (!sns || !topicArn || stored.length === 0) return [];
+    const failed: string[] = [];
+    for (let i = 0; i < stored.length; i += 10) {
+      const chunk = stored.slice(i, i + 10);
+      try {
+        const { Failed = [] } = await sns.send(
+          new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: chunk.map((entry, j) => notification(entry.order, String(j))) }),
+        );
+        for (const entry of Failed) failed.push(chunk[Number(entry.Id)]!.messageId);
+      } catch (error) {
+        logger.error('Publishing order notifications failed; SQS will redeliver their orders', { error: error as Error });
+        failed.push(...chunk.map((entry) => entry.messageId));
+      }
+    }
+    return failed;
+  }
+
+  async function processRecord(record: SQSRecord, stored: { messageId: string; order: StoredOrder }[]): Promise<void> {
     let orderId: string | undefined;
     try {
       const order = completeOrder(parseQueuedOrder(record.body, catalogue), clock(), catalogue);
       orderId = order.order_id;
-      const stored = await storeOnce(order);
-      // Published on duplicates too: if the publish of an earlier delivery failed, this is its retry
-      // (notifications are at least once).
-      await notify(order);
-      logger.info(stored ? 'Order stored' : 'Order already stored; duplicate delivery', {
+      const isNew = await storeOnce(order);
+      stored.push({ messageId: record.messageId, order });
+      logger.info(isNew ? 'Order stored' : 'Order already stored; duplicate delivery', {
         order_id: orderId,
         message_id: record.messageId,
       });
@@ -85,7 +103,14 @@ export function createProcessOrderHandler({ ddb, tableName, logger, sns, topicAr
   }
 
   return async function processOrders(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-    // All records failing is answered like any partial failure, not thrown: SQS retries exactly the same set.
-    return processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
+    const stored: { messageId: string; order: StoredOrder }[] = [];
+    // processPartialResponse's steps, with the batch's notifications published between process and
+    // response. All records failing is answered like any partial failure, not thrown: SQS retries
+    // exactly the same set either way.
+    processor.register(event.Records, (record: SQSRecord) => processRecord(record, stored), { context });
+    await processor.process();
+    const failed = new Set(processor.response().batchItemFailures.map((failure) => failure.itemIdentifier));
+    for (const messageId of await notifyAll(stored)) failed.add(messageId);
+    return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }

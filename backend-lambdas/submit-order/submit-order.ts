@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Catalogue } from '../../domain/catalogue.js';
 import { DependencyUnavailableError } from '../../domain/errors.js';
 import { acceptOrder, IDEMPOTENCY_KEY_FIELD, type QueuedOrder } from '../../domain/order.js';
+import { createBatchingSender } from '../lib/batching-sender.js';
 import { header, jsonResponse, readJsonBody, toApiResponse } from '../lib/http.js';
 
 export interface SubmitOrderDeps {
@@ -18,9 +19,11 @@ export interface SubmitOrderDeps {
 
 /** POST /orders: validate the order, queue it, answer 202 with its id. */
 export function createSubmitOrderHandler({ sqs, queueUrl, logger, clock = () => new Date(), catalogue, retryAfterSeconds = 5 }: SubmitOrderDeps) {
+  const sendMessage = createBatchingSender(sqs, queueUrl);
+
   async function enqueue(order: QueuedOrder): Promise<void> {
     try {
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(order) }));
+      await sendMessage(JSON.stringify(order));
     } catch (error) {
       throw new DependencyUnavailableError('order queue', retryAfterSeconds, { cause: error });
     }

@@ -1,0 +1,153 @@
+// The local stack in a process of its own for the benchmark, driven over IPC by bench/run.ts, so its
+// memory can be measured apart from the driver and the baselines run with the stack's own clients.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acceptOrder, completeOrder } from '../domain/order.js';
+import { settings } from '../local/settings.js';
+import { startLocalStack } from '../local/stack.js';
+
+const stack = await startLocalStack({
+  stateDir: await mkdtemp(join(tmpdir(), 'orders-bench-')),
+  logLevel: 'silent',
+  processOrders: false,
+  // As deployed by default (order_events_email unset): no mail per order.
+  orderEventsEmail: false,
+  // Disabling the mapping between runs waits for its polls to end: keep them short so no poll is left holding messages.
+  pollWaitSeconds: 1,
+  throttle: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
+  webEnv: { RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000', LOG_LEVEL: 'silent' },
+});
+const { sqs, documents } = stack.clients;
+const queueUrl = stack.resources.queue.url;
+const tableName = stack.resources.tableName;
+const concurrency = settings.eventSourceMapping.maximumConcurrency;
+
+function order(tag: string) {
+  return acceptOrder({ customer_id: tag, product_id: 'Banana', quantity: 1 }, { now: new Date() });
+}
+
+async function depth(): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+}
+
+async function untilEmpty(): Promise<void> {
+  while ((await depth()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+const commands: Record<string, (args: Record<string, number | string>) => Promise<unknown>> = {
+  /** The floor of intake: SendMessage in a loop from this process, `connections` at a time. */
+  async rawSend({ seconds, connections }) {
+    const body = JSON.stringify(order('bench-raw'));
+    const deadline = Date.now() + Number(seconds) * 1000;
+    let count = 0;
+    let errors = 0;
+    await Promise.all(
+      Array.from({ length: Number(connections) }, async () => {
+        while (Date.now() < deadline) {
+          try {
+            await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+            count++;
+          } catch {
+            errors++;
+          }
+        }
+      }),
+    );
+    return { count, errors, seconds: Number(seconds) };
+  },
+  async purge() {
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+    return {};
+  },
+  /** Puts `count` valid orders on the queue. */
+  async fill({ count, tag }) {
+    const total = Number(count);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        for (let start = (next += 10) - 10; start < total; start = (next += 10) - 10) {
+          const entries = Array.from({ length: Math.min(10, total - start) }, (_, i) => ({ Id: String(i), MessageBody: JSON.stringify(order(`${tag}-${start + i}`)) }));
+          await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        }
+      }),
+    );
+    return { count: total };
+  },
+  /** The event source mapping and process-order, timed from start until the queue is empty. */
+  async drain() {
+    const started = performance.now();
+    stack.faults.startProcessing();
+    await untilEmpty();
+    const seconds = (performance.now() - started) / 1000;
+    await stack.faults.stopProcessing();
+    return { seconds };
+  },
+  /** The least that draining takes: receive, the same conditional put, delete; same clients, same concurrency. */
+  async baselineDrain() {
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (;;) {
+          const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+          if (Messages.length === 0 && (await depth()) === 0) return;
+          await Promise.all(
+            Messages.map(async (message) => {
+              const item = completeOrder(JSON.parse(message.Body!) as ReturnType<typeof order>, new Date());
+              try {
+                await documents.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(order_id)' }));
+              } catch (error) {
+                if (!(error instanceof ConditionalCheckFailedException)) throw error;
+              }
+            }),
+          );
+          if (Messages.length > 0) {
+            await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })) }));
+          }
+        }
+      }),
+    );
+    return { seconds: (performance.now() - started) / 1000 };
+  },
+  startProcessing() {
+    stack.faults.startProcessing();
+    return Promise.resolve({});
+  },
+  async stopProcessing() {
+    await stack.faults.stopProcessing();
+    return {};
+  },
+  /** Submit-to-stored times (processed_at - received_at, both stamped here) of the orders of a customer tag. */
+  async latencies({ tag }) {
+    const values: number[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await documents.send(
+        new ScanCommand({ TableName: tableName, FilterExpression: 'customer_id = :tag', ExpressionAttributeValues: { ':tag': tag }, ProjectionExpression: 'received_at, processed_at', ExclusiveStartKey }),
+      );
+      for (const item of page.Items ?? []) values.push(Date.parse(item.processed_at as string) - Date.parse(item.received_at as string));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return { values };
+  },
+  async untilEmpty() {
+    await untilEmpty();
+    return {};
+  },
+};
+
+process.on('message', (message: { id: number; command: string; args?: Record<string, number | string> }) => {
+  const run = commands[message.command];
+  (run ? run(message.args ?? {}) : Promise.reject(new Error(`unknown command ${message.command}`))).then(
+    (result) => process.send!({ id: message.id, result }),
+    (error: unknown) => process.send!({ id: message.id, error: String(error) }),
+  );
+});
+process.on('disconnect', () => void stack.stop().then(() => process.exit(0)));
+process.send!({ ready: true, urls: stack.urls, apiKey: stack.apiKey });

@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { loadTemplate, type CfnTemplate } from './cloudformation.js';
+import { cloudFormationModel, evaluate, findViolations, parseModule, terraformModel, WILDCARD_RESOURCES_ALLOWED, type ParsedModule } from './policy.js';
+import { createTerraformSession, removeTerraformSession, repoRoot, succeeded, terraformInit, terraformUnavailableReason, type ModuleName, type TerraformSession } from './terraform-cli.js';
+
+const VARS: Record<ModuleName, Record<string, string>> = {
+  'terraform-backend': { alarm_email: 'ops@example.com' },
+  'terraform-frontend': {
+    api_base_url: 'https://example.execute-api.us-east-1.amazonaws.com/v1',
+    api_key_parameter_name: '/order-pipeline/api-key',
+    web_artifact_path: join(repoRoot, 'terraform-frontend', 'tests', 'fixtures', 'order-web.tar.gz'),
+  },
+};
+
+const PLANTED_TERRAFORM = `
+resource "aws_iam_role_policy" "planted_admin" {
+  role   = "x"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }] })
+}
+resource "aws_vpc_security_group_ingress_rule" "planted_ssh" {
+  security_group_id = "sg-123"
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_ipv4         = "0.0.0.0/0"
+}
+`;
+
+describe('the security policy', () => {
+  it('lists every Resource "*" it allows, with the reason', () => {
+    console.log(`Resource "*" is allowed only here:\n${WILDCARD_RESOURCES_ALLOWED.map((allowed) => `  - ${allowed.reason}`).join('\n')}`);
+    expect(WILDCARD_RESOURCES_ALLOWED.every((allowed) => allowed.reason.length > 20)).toBe(true);
+  });
+
+  describe('over CloudFormation', () => {
+    const templates = () => [loadTemplate('backend'), loadTemplate('frontend')];
+
+    it('when both templates are checked, then nothing breaks the policy, and every kind of fact was found', () => {
+      const model = cloudFormationModel(...templates());
+      expect(findViolations(model)).toEqual([]);
+      expect(new Set(model.encryption.map((fact) => fact.kind))).toEqual(new Set(['queue', 'topic', 'table', 'bucket', 'volume']));
+      expect(model.instanceMetadata.length).toBeGreaterThan(0);
+      expect(model.ingress.some((rule) => rule.loadBalancer && rule.cidr === '0.0.0.0/0')).toBe(true);
+      expect(model.statements.length).toBeGreaterThan(10);
+    });
+
+    it('when a "*" action or an open port 22 is planted, then the policy catches each', () => {
+      const [backend, frontend] = templates() as [CfnTemplate, CfnTemplate];
+      const role = Object.values(backend.Resources).find((resource) => resource.Type === 'AWS::IAM::Role' && resource.Properties?.Policies)!;
+      (role.Properties!.Policies as { PolicyDocument: { Statement: unknown[] } }[])[0]!.PolicyDocument.Statement.push({ Effect: 'Allow', Action: 'sqs:*', Resource: '*' });
+      const group = Object.values(frontend.Resources).find((resource) => resource.Type === 'AWS::EC2::SecurityGroup')!;
+      ((group.Properties!.SecurityGroupIngress ??= []) as unknown[]).push({ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIp: '0.0.0.0/0' });
+      const violations = findViolations(cloudFormationModel(backend, frontend));
+      expect(violations).toEqual(expect.arrayContaining([expect.stringMatching(/wildcard action sqs:\*/), expect.stringMatching(/Resource "\*"/), expect.stringMatching(/ingress on port 22/)]));
+    });
+  });
+
+  const unavailable = terraformUnavailableReason();
+  if (unavailable) console.warn(`SKIPPED the Terraform half of the policy test: ${unavailable}`);
+  (unavailable ? describe.skip : describe)('over Terraform', () => {
+    let session: TerraformSession;
+    const modules: ModuleName[] = ['terraform-backend', 'terraform-frontend'];
+    beforeAll(async () => {
+      session = await createTerraformSession(modules);
+      await Promise.all(modules.map(async (module) => succeeded(await terraformInit(session, module))));
+    }, 180_000);
+    afterAll(() => removeTerraformSession(session));
+
+    const modelOf = (module: ModuleName, parsed: ParsedModule) => terraformModel(parsed, (expressions) => evaluate(session, module, expressions, VARS[module]));
+
+    it.each(modules)('when %s is checked, then nothing breaks the policy', async (module) => {
+      const model = await modelOf(module, await parseModule(join(repoRoot, module)));
+      expect(findViolations(model)).toEqual([]);
+      expect(model.statements.length).toBeGreaterThan(2);
+      if (module === 'terraform-frontend') {
+        // The ALB's listeners, expanded from for_each: 80 from the default allowed CIDR.
+        expect(model.ingress).toEqual(expect.arrayContaining([{ where: 'aws_vpc_security_group_ingress_rule.alb', fromPort: 80, toPort: 80, cidr: '0.0.0.0/0', loadBalancer: true }]));
+        expect(model.instanceMetadata).toEqual([{ where: 'aws_launch_template.web', tokensRequired: true }]);
+      } else {
+        expect(new Set(model.encryption.map((fact) => fact.kind))).toEqual(new Set(['queue', 'topic', 'table']));
+      }
+    }, 120_000);
+
+    it('when a "*" action or an open port 22 is planted, then the policy catches each', async () => {
+      const parsed = await parseModule(join(repoRoot, 'terraform-frontend'), { 'planted.tf': PLANTED_TERRAFORM });
+      const violations = findViolations(await modelOf('terraform-frontend', parsed));
+      expect(violations).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/planted_admin.*wildcard action \*/),
+          expect.stringMatching(/planted_admin.*Resource "\*"/),
+          expect.stringMatching(/planted_ssh: ingress on port 22/),
+          expect.stringMatching(/planted_ssh: ingress from 0\.0\.0\.0\/0 on 22-22/),
+        ]),
+      );
+    }, 120_000);
+  });
+});
