@@ -84,6 +84,16 @@ function toStatement(where: string, raw: Record<string, unknown>, keyPolicy: boo
 
 // ---------------------------------------------------------------- CloudFormation
 
+/** What a value can be: both branches of an Fn::If (a rule must hold either way), none for AWS::NoValue. */
+function branches(value: unknown): Record<string, unknown>[] {
+  if (value && typeof value === 'object' && 'Fn::If' in value) {
+    const [, whenTrue, whenFalse] = (value as { 'Fn::If': [string, unknown, unknown] })['Fn::If'];
+    return [...branches(whenTrue), ...branches(whenFalse)];
+  }
+  if (value && typeof value === 'object' && (value as { Ref?: string }).Ref === 'AWS::NoValue') return [];
+  return [value as Record<string, unknown>];
+}
+
 export function cloudFormationModel(...templates: CfnTemplate[]): SecurityModel {
   const model: SecurityModel = { statements: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [] };
   for (const template of templates) {
@@ -109,7 +119,9 @@ export function cloudFormationModel(...templates: CfnTemplate[]): SecurityModel 
     for (const [id, r] of resources) {
       const p = r.Properties ?? {};
       if (r.Type === 'AWS::EC2::SecurityGroup') {
-        ((p.SecurityGroupIngress as Record<string, unknown>[] | undefined) ?? []).forEach((rule, i) => addIngress(`${id}.SecurityGroupIngress[${i}]`, id, rule));
+        ((p.SecurityGroupIngress as unknown[] | undefined) ?? []).forEach((rule, i) => {
+          for (const branch of branches(rule)) addIngress(`${id}.SecurityGroupIngress[${i}]`, id, branch);
+        });
       }
       if (r.Type === 'AWS::EC2::SecurityGroupIngress') addIngress(id, (p.GroupId as { Ref?: string } | undefined)?.Ref, p);
       if (r.Type === 'AWS::SQS::Queue') model.encryption.push({ where: id, kind: 'queue', encrypted: p.SqsManagedSseEnabled === true || p.KmsMasterKeyId !== undefined });
@@ -186,7 +198,14 @@ async function terraformStatements(module: ParsedModule): Promise<Statement[]> {
 }
 
 /** Evaluates HCL expressions against the module's variables and locals, one JSON value each. */
-export function evaluate(session: TerraformSession, module: ModuleName, expressions: string[], vars: Record<string, string>): Promise<unknown[]> {
+export async function evaluate(session: TerraformSession, module: ModuleName, expressions: string[], vars: Record<string, string>): Promise<unknown[]> {
+  // One console a question: given several lines at once, it answers only the last.
+  const answers: unknown[] = [];
+  for (const expression of expressions) answers.push(...(await evaluateAll(session, module, [expression], vars)));
+  return answers;
+}
+
+function evaluateAll(session: TerraformSession, module: ModuleName, expressions: string[], vars: Record<string, string>): Promise<unknown[]> {
   const dir = session.workspaces.get(module)!.dir;
   const args = ['console', ...Object.entries(vars).map(([name, value]) => `-var=${name}=${value}`)];
   return new Promise((resolve, reject) => {
