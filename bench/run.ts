@@ -133,7 +133,7 @@ async function measureIntake(webUrl: string, bareExpressUrl: string, bareHttpUrl
       log(`  intake round ${round + 1}: ${name.padEnd(12)} ${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms, errors ${load.errors}`);
     }
   }
-  const summary = (loads: Load[]) => ({ rps: median(loads.map((l) => l.rps)), p50: median(loads.map((l) => l.p50)), p99: median(loads.map((l) => l.p99)), errors: loads.reduce((sum, l) => sum + l.errors, 0), rounds: loads.map((l) => Math.round(l.rps)) });
+  const summary = (loads: Load[]) => ({ rps: median(loads.map((l) => l.rps)), p50: median(loads.map((l) => l.p50)), p99: median(loads.map((l) => l.p99)), errors: loads.reduce((sum, l) => sum + l.errors, 0), rounds: loads.map((l) => Math.round(l.rps)), p99Rounds: loads.map((l) => l.p99) });
   return Object.fromEntries(names.map((name) => [name, summary(rounds[name]!)])) as Record<'intake' | 'rawSend' | 'bareExpress' | 'bareHttp', ReturnType<typeof summary>>;
 }
 
@@ -259,13 +259,15 @@ async function main() {
       await writeFile(join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     }
     const f = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+    // The noise of a figure: the lowest and highest of its rounds.
+    const spread = (rounds: number[]) => (rounds.length > 1 ? ` (rounds ${Math.min(...rounds)}–${Math.max(...rounds)})` : '');
     console.log(
       [
         '',
         '| stage | measured | baseline(s), same run | ratio |',
         '|---|---|---|---|',
-        `| intake, web tier -> SQS | ${f(intake.intake.rps)} req/s, p50 ${f(intake.intake.p50)} ms, p99 ${f(intake.intake.p99)} ms, ${intake.intake.errors} errors | raw SendMessage ${f(intake.rawSend.rps)}/s; bare Express ${f(intake.bareExpress.rps)} req/s; bare node:http ${f(intake.bareHttp.rps)} req/s | ${f(intake.intake.rps / intake.rawSend.rps, 2)} / ${f(intake.intake.rps / intake.bareExpress.rps, 2)} / ${f(intake.intake.rps / intake.bareHttp.rps, 2)} |`,
-        `| drain, ${plan.drainOrders} orders | ${f(drain.pipeline)} orders/s | minimal receive-put-delete loop ${f(drain.baseline)} orders/s | ${f(drain.pipeline / drain.baseline, 2)} |`,
+        `| intake, web tier -> SQS | ${f(intake.intake.rps)} req/s${spread(intake.intake.rounds)}, p50 ${f(intake.intake.p50)} ms, p99 ${f(intake.intake.p99)} ms${spread(intake.intake.p99Rounds)}, ${intake.intake.errors} errors | raw SendMessage ${f(intake.rawSend.rps)}/s${spread(intake.rawSend.rounds)}; bare Express ${f(intake.bareExpress.rps)} req/s; bare node:http ${f(intake.bareHttp.rps)} req/s | ${f(intake.intake.rps / intake.rawSend.rps, 2)} / ${f(intake.intake.rps / intake.bareExpress.rps, 2)} / ${f(intake.intake.rps / intake.bareHttp.rps, 2)} |`,
+        `| drain, ${plan.drainOrders} orders | ${f(drain.pipeline)} orders/s${spread(drain.rounds.pipeline)} | minimal receive-put-delete loop ${f(drain.baseline)} orders/s${spread(drain.rounds.baseline)} | ${f(drain.pipeline / drain.baseline, 2)} |`,
         `| steady ${plan.steadyRate}/s for ${plan.steadySeconds} s | submit-to-stored p50 ${f(steady.p50)} ms, p99 ${f(steady.p99)} ms (${steady.stored}/${steady.sent} stored) | | |`,
         ...LAMBDAS.map((name) => `| cold start ${name} | ${f(coldStart[name]!.bytes / 1024)} KB, import ${f(coldStart[name]!.bundledMs, 1)} ms | unbundled import ${f(coldStart[name]!.unbundledMs, 1)} ms | ${f(coldStart[name]!.ratio, 2)} |`),
         `| memory, peak RSS | web tier ${f(memory.webRssMb)} MB; whole local stack ${f(memory.stackRssMb)} MB | | |`,

@@ -10,10 +10,26 @@ resource "aws_iam_role" "web" {
   })
 }
 
-# Session Manager instead of SSH.
-resource "aws_iam_role_policy_attachment" "web_ssm_core" {
-  role       = aws_iam_role.web.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+# Session Manager instead of SSH: the agent's own calls and nothing more. (AmazonSSMManagedInstanceCore
+# would also grant ssm:GetParameter and GetParameters on every parameter in the account.)
+resource "aws_iam_role_policy" "web_session_manager" {
+  name = "session-manager-agent"
+  role = aws_iam_role.web.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect = "Allow"
+      Action = [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ]
+      # These actions take no resource-level permissions: "*" is the only form AWS accepts.
+      Resource = "*"
+    }]
+  })
 }
 
 # The artifact object and the key parameter, nothing else. No kms:Decrypt: the parameter uses the

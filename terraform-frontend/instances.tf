@@ -56,7 +56,7 @@ resource "aws_launch_template" "web" {
 }
 
 resource "aws_autoscaling_group" "web" {
-  depends_on = [aws_iam_role_policy.web, aws_iam_role_policy_attachment.web_ssm_core]
+  depends_on = [aws_iam_role_policy.web, aws_iam_role_policy.web_session_manager]
 
   name                      = local.name
   vpc_zone_identifier       = local.subnet_ids

@@ -107,7 +107,7 @@ export function createProcessOrderHandler({ ddb, tableName, logger, sns, topicAr
     // processPartialResponse's steps, with the batch's notifications published between process and
     // response. All records failing is answered like any partial failure, not thrown: SQS retries
     // exactly the same set either way.
-    processor.register(event.Records, (record: SQSRecord) => processRecord(record, stored), { context });
+    processor.register(event.Records, (record: SQSRecord) => processRecord(record, stored), { context, throwOnFullBatchFailure: false });
     await processor.process();
     const failed = new Set(processor.response().batchItemFailures.map((failure) => failure.itemIdentifier));
     for (const messageId of await notifyAll(stored)) failed.add(messageId);

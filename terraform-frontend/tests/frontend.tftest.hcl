@@ -144,8 +144,11 @@ run "instances_read_only_their_artifact_and_key" {
     error_message = "The instance role may read the artifact object and the key parameter, nothing more."
   }
   assert {
-    condition     = aws_iam_role_policy_attachment.web_ssm_core.policy_arn == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
-    error_message = "Instances are managed through Session Manager."
+    condition = jsondecode(aws_iam_role_policy.web_session_manager.policy).Statement[0].Action == [
+      "ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+    ]
+    error_message = "Instances are managed through Session Manager, with the agent's own actions only."
   }
 }
 

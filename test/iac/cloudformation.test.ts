@@ -394,8 +394,12 @@ describe('cloudformation: frontend instances', () => {
   });
 
   it('when the instance role is read, then it has Session Manager, this release only and the key parameter only', () => {
-    expect(props(frontend, 'InstanceRole').ManagedPolicyArns).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore' }]);
+    expect(props(frontend, 'InstanceRole').ManagedPolicyArns).toBeUndefined();
     expect(roleGrants(frontend, 'InstanceRole')).toEqual([
+      {
+        actions: ['ssm:UpdateInstanceInformation', 'ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'],
+        resource: '*',
+      },
       { actions: ['s3:GetObject'], resource: { 'Fn::Sub': '${ArtifactBucket.Arn}/${ArtifactKey}' } },
       { actions: ['ssm:GetParameter'], resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ApiKeyParameterName}' } },
     ]);

@@ -36,9 +36,21 @@ export interface SecurityModel {
   buckets: { where: string; publicAccessBlocked: boolean }[];
 }
 
+const SESSION_MANAGER_AGENT = new Set([
+  'ssm:UpdateInstanceInformation',
+  'ssmmessages:CreateControlChannel',
+  'ssmmessages:CreateDataChannel',
+  'ssmmessages:OpenControlChannel',
+  'ssmmessages:OpenDataChannel',
+]);
+
 /** Resource "*" where AWS offers nothing narrower, each with its reason. */
 export const WILDCARD_RESOURCES_ALLOWED: { applies: (statement: Statement) => boolean; reason: string }[] = [
   { applies: (statement) => statement.keyPolicy, reason: 'In a KMS key policy, Resource "*" means the key that holds the policy and nothing else.' },
+  {
+    applies: (statement) => statement.actions.length > 0 && statement.actions.every((action) => SESSION_MANAGER_AGENT.has(action)),
+    reason: "Session Manager's agent (ssm:UpdateInstanceInformation, ssmmessages:*Channel) has no resource-level permissions.",
+  },
 ];
 
 const OPEN = new Set(['0.0.0.0/0', '::/0']);

@@ -90,9 +90,8 @@ function freePort(): Promise<number> {
 async function startMoto(): Promise<void> {
   const port = await freePort();
   endpoint = `http://127.0.0.1:${port}`;
-  // Without the managed policies, attaching AmazonSSMManagedInstanceCore fails with NoSuchEntity.
   moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+    env: process.env,
     detached: true,
     stdio: 'ignore',
   });
