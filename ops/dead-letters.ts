@@ -25,7 +25,8 @@ export interface RedriveResult {
   method: 'StartMessageMoveTask' | 'receive-send-delete';
 }
 
-function orderIdOf(body: string): string | undefined {
+/** The order id in a message body, when it has one. */
+export function orderIdOf(body: string): string | undefined {
   try {
     const parsed = JSON.parse(body) as { order_id?: unknown };
     return typeof parsed.order_id === 'string' ? parsed.order_id : undefined;

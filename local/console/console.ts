@@ -12,7 +12,7 @@ import { formatPrice } from '../../domain/catalogue.js';
 import type { StoredOrder } from '../../domain/order.js';
 import type { AlarmEvaluator } from '../alarm.js';
 import type { LocalClients } from '../clients.js';
-import { redriveDeadLetters } from '../../ops/dead-letters.js';
+import { orderIdOf, redriveDeadLetters } from '../../ops/dead-letters.js';
 import type { LocalResources } from '../resources.js';
 
 export interface ConsoleDeps {
@@ -43,15 +43,6 @@ async function inspectQueue(endpoint: string, name: string): Promise<InspectedQu
   const response = await fetch(`${endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
   if (!response.ok) throw new Error(`cannot inspect ${name}: ${response.status}`);
   return (await response.json()) as InspectedQueue;
-}
-
-function orderIdOf(body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body) as { order_id?: unknown };
-    return typeof parsed.order_id === 'string' ? parsed.order_id : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
