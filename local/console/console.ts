@@ -78,13 +78,13 @@ export function createConsoleApp({ clients, resources, alarm, queueEndpoint, mai
   app.use('/static', express.static(fileURLToPath(new URL('./public', import.meta.url)), { index: false, fallthrough: false }));
 
   async function readState() {
-    const queues = await Promise.all(
-      [resources.queue, resources.deadLetterQueue].map(async (queue) => {
-        const { messages } = await inspectQueue(queueEndpoint, queue.name);
-        return { name: queue.name, visible: messages.ready.length, inFlight: messages.inflight.length, delayed: messages.delayed.length };
-      }),
-    );
-    const dlq = await inspectQueue(queueEndpoint, resources.deadLetterQueue.name);
+    const watched = [resources.queue, resources.deadLetterQueue];
+    const inspected = await Promise.all(watched.map((queue) => inspectQueue(queueEndpoint, queue.name)));
+    const queues = watched.map((queue, i) => {
+      const { messages } = inspected[i]!;
+      return { name: queue.name, visible: messages.ready.length, inFlight: messages.inflight.length, delayed: messages.delayed.length };
+    });
+    const dlq = inspected[1]!;
     const now = Date.now();
     const deadLetters = [...dlq.messages.ready, ...dlq.messages.inflight.map((entry) => entry.message)].map((message) => ({
       messageId: message.messageId,
