@@ -26,7 +26,15 @@ export function createCatalogue(items: readonly Product[]): Catalogue {
 /** The shop's catalogue. */
 export const catalogue: Catalogue = createCatalogue(products);
 
+// Building an Intl.NumberFormat costs far more than formatting with one: build one per currency, once.
+const formatters = new Map<string, Intl.NumberFormat>();
+
 /** Formats cents as a price, for example 1150 -> "$11.50". */
 export function formatPrice(cents: number, currency: string = CURRENCY): string {
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(cents / 100);
+  let formatter = formatters.get(currency);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat('en-US', { style: 'currency', currency });
+    formatters.set(currency, formatter);
+  }
+  return formatter.format(cents / 100);
 }
