@@ -41,7 +41,14 @@ async function zip(files: { path: string; name: string }[], target: string): Pro
 
 async function buildLambda(name: (typeof LAMBDAS)[number]): Promise<string> {
   const dir = join(dist, 'lambdas', name);
-  await build({ ...nodeBundle, entryPoints: [join(root, 'backend-lambdas', name, 'handler.ts')], outfile: join(dir, 'index.mjs'), minify: true });
+  await build({
+    ...nodeBundle,
+    entryPoints: [join(root, 'backend-lambdas', name, 'handler.ts')],
+    outfile: join(dir, 'index.mjs'),
+    minify: true,
+    // On Lambda the credentials are in the environment: the SDK's default chain is swapped for that one provider.
+    alias: { '@aws-sdk/credential-provider-node': join(root, 'backend-lambdas', 'lib', 'lambda-credentials.ts') },
+  });
   const target = join(dist, 'lambdas', `${name}.zip`);
   await zip([{ path: join(dir, 'index.mjs'), name: 'index.mjs' }], target);
   return target;
