@@ -86,6 +86,9 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
         return id;
       },
       // One short line per request: what and how it ended, never the headers (cookies, keys) or bodies.
+      // Unwrapped, these serializers read the request and response themselves; wrapped, pino's standard
+      // ones would first copy every header of both, on every request, only for these to drop them.
+      wrapSerializers: false,
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import { pino } from 'pino';
 import { createApp } from '../../frontend/app.js';
 import { loadConfig } from '../../frontend/config.js';
 import { serverUrl, startServer } from '../../frontend/lifecycle.js';
@@ -116,6 +117,25 @@ describe('the web tier', () => {
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain('Page not found');
     expect((await postForm(stack.urls.web, { ...SEED_ORDER, customer_id: 'x'.repeat(9000) })).status).toBe(413);
+  });
+});
+
+describe('the web tier\'s request log', () => {
+  it('when a request is served, then one line says its id, method, path and status, and nothing of its headers', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const config = loadConfig({ API_KEY: 'k', API_BASE_URL: await unreachableUrl(), PORT: '0', HOST: '127.0.0.1' });
+    const app = createApp({ api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey: 'k', timeoutMs: 300 }), config, logger });
+    const server = await startServer(app, 0, '127.0.0.1');
+    const response = await fetch(`${serverUrl(server)}/find?id=nope`, { headers: { cookie: 'session=secret-cookie', 'x-request-id': 'trace-42' } });
+    expect(response.status).toBe(400);
+    await waitFor(() => lines.find((line) => line.msg === 'request completed'), { what: 'the request log line' });
+    server.close();
+    const line = lines.find((entry) => entry.msg === 'request completed')!;
+    expect(line).toMatchObject({ level: 40, req: { id: 'trace-42', method: 'GET', url: '/find?id=nope' }, res: { statusCode: 400 } });
+    expect(typeof line.responseTime).toBe('number');
+    expect(JSON.stringify(lines)).not.toContain('secret-cookie');
+    expect(JSON.stringify(lines)).not.toContain('headers');
   });
 });
 
