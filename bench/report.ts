@@ -1,0 +1,143 @@
+// What npm run bench judges and prints: the targets, the checks of a run against them, its table.
+// Pure functions of a run's figures, so the judging can be tested without running a benchmark.
+
+export const targets = {
+  intakeVsRawSend: 0.6,
+  intakeP99Ms: 100,
+  intakeErrors: 0,
+  drainVsBaseline: 0.7,
+  steadyP99Ms: 1000,
+  bundleBytes: 600 * 1024,
+  importMs: 100,
+  bundledVsUnbundled: 0.8,
+  webRssMb: 150,
+  stackRssMb: 500,
+};
+
+export const LAMBDAS = ['submit-order', 'process-order', 'get-order'] as const;
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The nearest-rank percentile: the smallest value that `p` % of the values are at or below. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+/** One load's outcome: requests a second, latency in ms, and every answer that was not the expected one. */
+export interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** A variant's rounds and their medians; errors are summed, since any error fails the run. */
+export interface Variant extends Load {
+  rounds: number[];
+  p99Rounds: number[];
+}
+
+export function summarise(loads: readonly Load[]): Variant {
+  return {
+    rps: median(loads.map((load) => load.rps)),
+    p50: median(loads.map((load) => load.p50)),
+    p99: median(loads.map((load) => load.p99)),
+    errors: loads.reduce((sum, load) => sum + load.errors, 0),
+    rounds: loads.map((load) => Math.round(load.rps)),
+    p99Rounds: loads.map((load) => load.p99),
+  };
+}
+
+/** The ratio of two variants run in the same rounds: medians over medians, and each round's own ratio for its noise. */
+export function ratio(measured: readonly number[], baseline: readonly number[]): { value: number; rounds: number[] } {
+  return { value: median(measured) / median(baseline), rounds: measured.map((value, i) => value / baseline[i]!) };
+}
+
+export interface BenchResults {
+  when: string;
+  smoke: boolean;
+  node: string;
+  cores: number;
+  plan: Record<string, number>;
+  intake: Record<'intake' | 'rawSend' | 'bareExpress' | 'bareHttp', Variant>;
+  drain: { orders: number; pipeline: number[]; baseline: number[] };
+  steady: { rate: number; seconds: number; sent: number; stored: number; p50: number; p99: number };
+  coldStart: Record<(typeof LAMBDAS)[number], { bytes: number; bundledMs: number; unbundledMs: number; ratio: number }>;
+  memory: { webRssMb: number; stackRssMb: number };
+}
+
+export interface Check {
+  name: string;
+  value: number;
+  target: string;
+  ok: boolean;
+  /** The lowest and highest of the figure's rounds, where it has rounds. */
+  rounds?: number[];
+}
+
+const atLeast = (name: string, value: number, target: number, rounds?: number[]): Check => ({ name, value, target: `>= ${target}`, ok: value >= target, ...(rounds ? { rounds } : {}) });
+const atMost = (name: string, value: number, target: number, rounds?: number[]): Check => ({ name, value, target: `<= ${target}`, ok: value <= target, ...(rounds ? { rounds } : {}) });
+
+/** Each figure of a run against its target. */
+export function evaluate(results: BenchResults): Check[] {
+  const { intake, drain, steady, coldStart, memory } = results;
+  const intakeVsRaw = ratio(intake.intake.rounds, intake.rawSend.rounds);
+  const drainVsLoop = ratio(drain.pipeline, drain.baseline);
+  return [
+    atLeast('intake / raw SendMessage', intakeVsRaw.value, targets.intakeVsRawSend, intakeVsRaw.rounds),
+    atMost('intake p99 (ms)', intake.intake.p99, targets.intakeP99Ms, intake.intake.p99Rounds),
+    { name: 'intake errors', value: intake.intake.errors, target: `= ${targets.intakeErrors}`, ok: intake.intake.errors === targets.intakeErrors },
+    atLeast('drain / minimal loop', drainVsLoop.value, targets.drainVsBaseline, drainVsLoop.rounds),
+    // Orders still in flight when autocannon stops are answered and stored too, so stored may exceed sent.
+    { ...atMost('steady submit-to-stored p99 (ms)', steady.p99, targets.steadyP99Ms), ok: steady.p99 <= targets.steadyP99Ms && steady.stored >= steady.sent },
+    ...LAMBDAS.flatMap((name) => [
+      atMost(`${name} bundle (KB)`, coldStart[name].bytes / 1024, targets.bundleBytes / 1024),
+      atMost(`${name} import (ms)`, coldStart[name].bundledMs, targets.importMs),
+      atMost(`${name} bundled / unbundled`, coldStart[name].ratio, targets.bundledVsUnbundled),
+    ]),
+    atMost('web tier peak RSS (MB)', memory.webRssMb, targets.webRssMb),
+    atMost('local stack peak RSS (MB)', memory.stackRssMb, targets.stackRssMb),
+  ];
+}
+
+const f = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+/** A figure's noise: the lowest and highest of its rounds. */
+const spread = (rounds: readonly number[], digits = 0) => (rounds.length > 1 ? ` (rounds ${f(Math.min(...rounds), digits)}–${f(Math.max(...rounds), digits)})` : '');
+
+/** The run as two Markdown tables: the figures with their baselines, then each target. */
+export function renderTables(results: BenchResults, checks: readonly Check[]): string {
+  const { intake, drain, steady, coldStart, memory, plan } = results;
+  const pipeline = median(drain.pipeline);
+  const loop = median(drain.baseline);
+  const vs = (name: keyof typeof intake) => ratio(intake.intake.rounds, intake[name].rounds);
+  return [
+    '| stage | measured | baseline(s), same run | ratio (rounds) |',
+    '|---|---|---|---|',
+    `| intake, web tier -> SQS | ${f(intake.intake.rps)} req/s${spread(intake.intake.rounds)}, p50 ${f(intake.intake.p50)} ms, p99 ${f(intake.intake.p99)} ms${spread(intake.intake.p99Rounds)}, ${intake.intake.errors} errors | raw SendMessage ${f(intake.rawSend.rps)}/s${spread(intake.rawSend.rounds)}; bare Express ${f(intake.bareExpress.rps)} req/s; bare node:http ${f(intake.bareHttp.rps)} req/s | ${f(vs('rawSend').value, 2)}${spread(vs('rawSend').rounds, 2)} / ${f(vs('bareExpress').value, 2)} / ${f(vs('bareHttp').value, 2)} |`,
+    `| drain, ${drain.orders} orders | ${f(pipeline)} orders/s${spread(drain.pipeline.map(Math.round))} | minimal receive-put-delete loop ${f(loop)} orders/s${spread(drain.baseline.map(Math.round))} | ${f(pipeline / loop, 2)}${spread(ratio(drain.pipeline, drain.baseline).rounds, 2)} |`,
+    `| steady ${steady.rate}/s for ${steady.seconds} s | submit-to-stored p50 ${f(steady.p50)} ms, p99 ${f(steady.p99)} ms (${steady.stored}/${steady.sent} stored) | | |`,
+    ...LAMBDAS.map((name) => `| cold start ${name} | ${f(coldStart[name].bytes / 1024)} KB, import ${f(coldStart[name].bundledMs, 1)} ms | unbundled import ${f(coldStart[name].unbundledMs, 1)} ms | ${f(coldStart[name].ratio, 2)} |`),
+    `| memory, peak RSS | web tier ${f(memory.webRssMb)} MB; whole local stack ${f(memory.stackRssMb)} MB | | |`,
+    '',
+    `Intake and drain: medians of ${plan.rounds} and ${plan.drainRounds} alternating rounds.`,
+    '',
+    '| target | value (rounds) | wanted | |',
+    '|---|---|---|---|',
+    ...checks.map((check) => `| ${check.name} | ${f(check.value, 2)}${check.rounds ? spread(check.rounds, 2) : ''} | ${check.target} | ${results.smoke ? 'smoke' : check.ok ? 'met' : 'MISSED'} |`),
+  ].join('\n');
+}
+
+/** Puts `section` between the markers of `document`, replacing what was there. */
+export function replaceSection(document: string, section: string, marker = 'bench'): string {
+  const start = `<!-- ${marker}:start -->`;
+  const end = `<!-- ${marker}:end -->`;
+  const from = document.indexOf(start);
+  const to = document.indexOf(end);
+  if (from === -1 || to < from) throw new Error(`the document has no ${start} ... ${end} section`);
+  return `${document.slice(0, from + start.length)}\n${section}\n${document.slice(to)}`;
+}

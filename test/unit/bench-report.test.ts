@@ -1,0 +1,67 @@
+import { evaluate, median, percentile, ratio, renderTables, replaceSection, summarise, targets, type BenchResults } from '../../bench/report.js';
+
+/** A run that meets every target, with each figure a little inside it. */
+function passingRun(): BenchResults {
+  const variant = (rounds: number[], p99 = 20) => ({ ...summarise(rounds.map((rps) => ({ rps, p50: 5, p99, errors: 0 }))) });
+  const lambda = { bytes: 300 * 1024, bundledMs: 30, unbundledMs: 120, ratio: 0.25 };
+  return {
+    when: '2026-12-01T10:00:00.000Z',
+    smoke: false,
+    node: 'v20.20.2',
+    cores: 2,
+    plan: { rounds: 3, drainRounds: 5 },
+    intake: { intake: variant([3500, 3600, 3700]), rawSend: variant([3000, 3100, 3200]), bareExpress: variant([10_000, 10_000, 10_000]), bareHttp: variant([90_000, 90_000, 90_000], 1) },
+    drain: { orders: 10_000, pipeline: [1600, 1650, 1700, 1620, 1640], baseline: [2000, 2000, 2000, 2000, 2000] },
+    steady: { rate: 200, seconds: 10, sent: 2000, stored: 2020, p50: 15, p99: 40 },
+    coldStart: { 'submit-order': lambda, 'process-order': lambda, 'get-order': lambda },
+    memory: { webRssMb: 130, stackRssMb: 340 },
+  };
+}
+
+const missed = (results: BenchResults) => evaluate(results).filter((check) => !check.ok).map((check) => check.name);
+
+describe('the benchmark report', () => {
+  it('when every figure is inside its target, then every check is met', () => {
+    expect(missed(passingRun())).toEqual([]);
+  });
+
+  it.each([
+    ['intake / raw SendMessage', (run: BenchResults) => void (run.intake.intake = summarise([1000, 1100, 1200].map((rps) => ({ rps, p50: 5, p99: 20, errors: 0 }))))],
+    ['intake p99 (ms)', (run: BenchResults) => void (run.intake.intake.p99 = targets.intakeP99Ms + 1)],
+    ['intake errors', (run: BenchResults) => void (run.intake.intake.errors = 1)],
+    ['drain / minimal loop', (run: BenchResults) => void (run.drain.pipeline = [1300, 1350, 1390, 1300, 1310])],
+    ['steady submit-to-stored p99 (ms)', (run: BenchResults) => void (run.steady.p99 = 1001)],
+    ['steady submit-to-stored p99 (ms)', (run: BenchResults) => void (run.steady.stored = run.steady.sent - 1)],
+    ['process-order bundle (KB)', (run: BenchResults) => void (run.coldStart['process-order'] = { ...run.coldStart['process-order'], bytes: 601 * 1024 })],
+    ['get-order import (ms)', (run: BenchResults) => void (run.coldStart['get-order'] = { ...run.coldStart['get-order'], bundledMs: 101 })],
+    ['submit-order bundled / unbundled', (run: BenchResults) => void (run.coldStart['submit-order'] = { ...run.coldStart['submit-order'], ratio: 0.81 })],
+    ['web tier peak RSS (MB)', (run: BenchResults) => void (run.memory.webRssMb = 151)],
+    ['local stack peak RSS (MB)', (run: BenchResults) => void (run.memory.stackRssMb = 501)],
+  ])('when %s is past its target, then that check alone is missed', (name, spoil) => {
+    const run = passingRun();
+    spoil(run);
+    expect(missed(run)).toEqual([name]);
+  });
+
+  it('when ratios are taken, then the figure is the ratio of the medians and each round keeps its own ratio', () => {
+    expect(ratio([3, 1, 2], [2, 2, 2])).toEqual({ value: 1, rounds: [1.5, 0.5, 1] });
+    expect(median([5, 1, 4, 2])).toBe(3);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99)).toBe(10);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).toBe(5);
+  });
+
+  it('when the tables are rendered, then each check shows its value, the spread of its rounds and whether it was met', () => {
+    const run = passingRun();
+    run.memory.webRssMb = 160;
+    const tables = renderTables(run, evaluate(run));
+    expect(tables).toContain('| drain / minimal loop | 0.82 (rounds 0.80–0.85) | >= 0.7 | met |');
+    expect(tables).toContain('| web tier peak RSS (MB) | 160.00 | <= 150 | MISSED |');
+    expect(tables).toContain('medians of 3 and 5 alternating rounds');
+  });
+
+  it('when the latest run is written into a document, then only the text between its markers changes', () => {
+    const document = 'intro\n<!-- latest-run:start -->\nold table\n<!-- latest-run:end -->\noutro\n';
+    expect(replaceSection(document, 'new table', 'latest-run')).toBe('intro\n<!-- latest-run:start -->\nnew table\n<!-- latest-run:end -->\noutro\n');
+    expect(() => replaceSection('no markers', 'x', 'latest-run')).toThrow(/latest-run:start/);
+  });
+});
