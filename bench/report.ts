@@ -76,12 +76,15 @@ export interface Check {
   value: number;
   target: string;
   ok: boolean;
-  /** The lowest and highest of the figure's rounds, where it has rounds. */
+  /** The figure in each round, where it has rounds. */
   rounds?: number[];
 }
 
-const atLeast = (name: string, value: number, target: number, rounds?: number[]): Check => ({ name, value, target: `>= ${target}`, ok: value >= target, ...(rounds ? { rounds } : {}) });
-const atMost = (name: string, value: number, target: number, rounds?: number[]): Check => ({ name, value, target: `<= ${target}`, ok: value <= target, ...(rounds ? { rounds } : {}) });
+function compare(name: string, value: number, op: '>=' | '<=', target: number, rounds?: number[]): Check {
+  return { name, value, target: `${op} ${target}`, ok: op === '>=' ? value >= target : value <= target, ...(rounds ? { rounds } : {}) };
+}
+const atLeast = (name: string, value: number, target: number, rounds?: number[]) => compare(name, value, '>=', target, rounds);
+const atMost = (name: string, value: number, target: number, rounds?: number[]) => compare(name, value, '<=', target, rounds);
 
 /** Each figure of a run against its target. */
 export function evaluate(results: BenchResults): Check[] {
@@ -112,14 +115,13 @@ const spread = (rounds: readonly number[], digits = 0) => (rounds.length > 1 ? `
 /** The run as two Markdown tables: the figures with their baselines, then each target. */
 export function renderTables(results: BenchResults, checks: readonly Check[]): string {
   const { intake, drain, steady, coldStart, memory, plan } = results;
-  const pipeline = median(drain.pipeline);
-  const loop = median(drain.baseline);
   const vs = (name: keyof typeof intake) => ratio(intake.intake.rounds, intake[name].rounds);
+  const drainVsLoop = ratio(drain.pipeline, drain.baseline);
   return [
     '| stage | measured | baseline(s), same run | ratio (rounds) |',
     '|---|---|---|---|',
     `| intake, web tier -> SQS | ${f(intake.intake.rps)} req/s${spread(intake.intake.rounds)}, p50 ${f(intake.intake.p50)} ms, p99 ${f(intake.intake.p99)} ms${spread(intake.intake.p99Rounds)}, ${intake.intake.errors} errors | raw SendMessage ${f(intake.rawSend.rps)}/s${spread(intake.rawSend.rounds)}; bare Express ${f(intake.bareExpress.rps)} req/s; bare node:http ${f(intake.bareHttp.rps)} req/s | ${f(vs('rawSend').value, 2)}${spread(vs('rawSend').rounds, 2)} / ${f(vs('bareExpress').value, 2)} / ${f(vs('bareHttp').value, 2)} |`,
-    `| drain, ${drain.orders} orders | ${f(pipeline)} orders/s${spread(drain.pipeline.map(Math.round))} | minimal receive-put-delete loop ${f(loop)} orders/s${spread(drain.baseline.map(Math.round))} | ${f(pipeline / loop, 2)}${spread(ratio(drain.pipeline, drain.baseline).rounds, 2)} |`,
+    `| drain, ${drain.orders} orders | ${f(median(drain.pipeline))} orders/s${spread(drain.pipeline)} | minimal receive-put-delete loop ${f(median(drain.baseline))} orders/s${spread(drain.baseline)} | ${f(drainVsLoop.value, 2)}${spread(drainVsLoop.rounds, 2)} |`,
     `| steady ${steady.rate}/s for ${steady.seconds} s | submit-to-stored p50 ${f(steady.p50)} ms, p99 ${f(steady.p99)} ms (${steady.stored}/${steady.sent} stored) | | |`,
     ...LAMBDAS.map((name) => `| cold start ${name} | ${f(coldStart[name].bytes / 1024)} KB, import ${f(coldStart[name].bundledMs, 1)} ms | unbundled import ${f(coldStart[name].unbundledMs, 1)} ms | ${f(coldStart[name].ratio, 2)} |`),
     `| memory, peak RSS | web tier ${f(memory.webRssMb)} MB; whole local stack ${f(memory.stackRssMb)} MB | | |`,
@@ -133,7 +135,7 @@ export function renderTables(results: BenchResults, checks: readonly Check[]): s
 }
 
 /** Puts `section` between the markers of `document`, replacing what was there. */
-export function replaceSection(document: string, section: string, marker = 'bench'): string {
+export function replaceSection(document: string, section: string, marker: string): string {
   const start = `<!-- ${marker}:start -->`;
   const end = `<!-- ${marker}:end -->`;
   const from = document.indexOf(start);

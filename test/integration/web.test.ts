@@ -120,18 +120,23 @@ describe('the web tier', () => {
   });
 });
 
+/** A web tier of its own, outside the shared stack, in front of the API at env's API_BASE_URL. */
+async function startWeb(env: Record<string, string>, logger = silentLogger()): Promise<{ server: Server; url: string }> {
+  const config = loadConfig({ API_KEY: 'k', PORT: '0', HOST: '127.0.0.1', ...env });
+  const app = createApp({ api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey: 'k', timeoutMs: config.API_TIMEOUT_MS }), config, logger });
+  const server = await startServer(app, 0, '127.0.0.1');
+  return { server, url: serverUrl(server) };
+}
+
 describe('the web tier\'s request log', () => {
   it('when a request is served, then one line says its id, method, path and status, and nothing of its headers', async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
-    const config = loadConfig({ API_KEY: 'k', API_BASE_URL: await unreachableUrl(), PORT: '0', HOST: '127.0.0.1' });
-    const app = createApp({ api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey: 'k', timeoutMs: 300 }), config, logger });
-    const server = await startServer(app, 0, '127.0.0.1');
-    const response = await fetch(`${serverUrl(server)}/find?id=nope`, { headers: { cookie: 'session=secret-cookie', 'x-request-id': 'trace-42' } });
+    const web = await startWeb({ API_BASE_URL: await unreachableUrl() }, logger);
+    const response = await fetch(`${web.url}/find?id=nope`, { headers: { cookie: 'session=secret-cookie', 'x-request-id': 'trace-42' } });
     expect(response.status).toBe(400);
-    await waitFor(() => lines.find((line) => line.msg === 'request completed'), { what: 'the request log line' });
-    server.close();
-    const line = lines.find((entry) => entry.msg === 'request completed')!;
+    const line = await waitFor(() => lines.find((entry) => entry.msg === 'request completed'), { what: 'the request log line' });
+    web.server.close();
     expect(line).toMatchObject({ level: 40, req: { id: 'trace-42', method: 'GET', url: '/find?id=nope' }, res: { statusCode: 400 } });
     expect(typeof line.responseTime).toBe('number');
     expect(JSON.stringify(lines)).not.toContain('secret-cookie');
@@ -140,12 +145,6 @@ describe('the web tier\'s request log', () => {
 });
 
 describe('the web tier when things go wrong', () => {
-  async function startWeb(env: Record<string, string>): Promise<{ server: Server; url: string }> {
-    const config = loadConfig({ API_KEY: 'k', PORT: '0', HOST: '127.0.0.1', ...env });
-    const app = createApp({ api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey: 'k', timeoutMs: config.API_TIMEOUT_MS }), config, logger: silentLogger() });
-    const server = await startServer(app, 0, '127.0.0.1');
-    return { server, url: serverUrl(server) };
-  }
 
   it('when the API is unreachable, then the customer gets a 503 page that says to try again', async () => {
     const web = await startWeb({ API_BASE_URL: await unreachableUrl() });
