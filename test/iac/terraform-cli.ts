@@ -183,8 +183,15 @@ export function terraform(
 }
 
 /** `terraform init` for a module: no backend, providers from the mirror. */
+// Terraform's plugin cache is not safe for concurrent installs: two inits filling it at once can fail
+// with "mkdir ...: file exists". Inits of one session run one after the other; the second links from the cache.
+const initsInProgress = new WeakMap<TerraformSession, Promise<unknown>>();
+
 export function terraformInit(session: TerraformSession, module: ModuleName, timeoutMs = 120_000): Promise<CommandResult> {
-  return terraform(session, module, ['init', '-backend=false', '-input=false'], { timeoutMs });
+  const previous = initsInProgress.get(session) ?? Promise.resolve();
+  const init = previous.then(() => terraform(session, module, ['init', '-backend=false', '-input=false'], { timeoutMs }));
+  initsInProgress.set(session, init.catch(() => undefined));
+  return init;
 }
 
 /** The result, or an error that says what ran, how it ended and the end of its output. */
