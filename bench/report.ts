@@ -1,5 +1,7 @@
 // What npm run bench judges and prints: the targets, the checks of a run against them, its table.
 // Pure functions of a run's figures, so the judging can be tested without running a benchmark.
+import { functionNames, type FunctionName } from '../platform/functions.js';
+
 
 export const targets = {
   intakeVsRawSend: 0.6,
@@ -14,7 +16,7 @@ export const targets = {
   stackRssMb: 500,
 };
 
-export const LAMBDAS = ['submit-order', 'process-order', 'get-order'] as const;
+export const LAMBDAS: readonly FunctionName[] = functionNames;
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -67,7 +69,7 @@ export interface BenchResults {
   intake: Record<'intake' | 'rawSend' | 'bareExpress' | 'bareHttp', Variant>;
   drain: { orders: number; pipeline: number[]; baseline: number[] };
   steady: { rate: number; seconds: number; sent: number; stored: number; p50: number; p99: number };
-  coldStart: Record<(typeof LAMBDAS)[number], { bytes: number; bundledMs: number; unbundledMs: number; ratio: number }>;
+  coldStart: Record<FunctionName, { bytes: number; bundledMs: number; unbundledMs: number; ratio: number }>;
   memory: { webRssMb: number; stackRssMb: number };
 }
 

@@ -12,6 +12,8 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { functions } from '../platform/functions.js';
+import { settings } from '../platform/settings.js';
 import { evaluate, LAMBDAS, median, percentile, renderTables, replaceSection, summarise, type BenchResults, type Load } from './report.js';
 
 const run = promisify(execFile);
@@ -149,12 +151,19 @@ async function measureSteady(webUrl: string, call: StackCall): Promise<BenchResu
 async function measureColdStart(): Promise<BenchResults['coldStart']> {
   const unbundledDir = join(root, 'dist', 'bench', 'unbundled');
   await mkdir(unbundledDir, { recursive: true });
-  const lambdaEnv = { QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/orders', TABLE_NAME: 'orders', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', PATH: process.env.PATH ?? '' };
+  const lambdaEnv = {
+    QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/orders',
+    TABLE_NAME: 'orders',
+    ORDER_TIMINGS: JSON.stringify(settings.lifecycle.timingsSeconds),
+    AWS_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    PATH: process.env.PATH ?? '',
+  };
   const results = {} as BenchResults['coldStart'];
   for (const name of LAMBDAS) {
     // The same handler with its dependencies left in node_modules: what Lambda would load without a bundler.
     const unbundled = join(unbundledDir, `${name}.mjs`);
-    await build({ entryPoints: [join(root, 'backend-lambdas', name, 'handler.ts')], outfile: unbundled, bundle: true, packages: 'external', platform: 'node', target: 'node22', format: 'esm', logLevel: 'warning' });
+    await build({ entryPoints: [join(root, functions[name].entry)], outfile: unbundled, bundle: true, packages: 'external', platform: 'node', target: 'node22', format: 'esm', logLevel: 'warning' });
     const bundled = join(root, 'dist', 'lambdas', name, 'index.mjs');
     const timeImport = async (file: string) => {
       const script = `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'not_found'
+  | 'illegal_transition'
   | 'dependency_unavailable';
 
 /** The HTTP status each error code answers with, at every entry point. */
@@ -19,6 +20,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   unsupported_media_type: 415,
   payload_too_large: 413,
   not_found: 404,
+  illegal_transition: 409,
   dependency_unavailable: 503,
 };
 

@@ -3,6 +3,7 @@ import { v4 as randomUuid, v5 as nameBasedUuid, validate as isUuid } from 'uuid'
 import * as z from 'zod/mini';
 import { catalogue as shopCatalogue, CURRENCY, type Catalogue } from './catalogue.js';
 import { InvalidJsonError, ValidationError, type FieldIssue } from './errors.js';
+import { received, type Lifecycle, type LifecycleTimings } from './lifecycle.js';
 
 export const MAX_QUANTITY = 1000;
 /** The largest order body the API and the web tier accept. */
@@ -33,16 +34,12 @@ export interface QueuedOrder {
   received_at: string;
 }
 
-export type OrderStatus = 'QUEUED' | 'PROCESSED';
-
-/** An order as the table stores it. */
-export interface StoredOrder extends QueuedOrder {
+/** An order as the table stores it: priced, with its lifecycle (status, history, version). */
+export interface StoredOrder extends QueuedOrder, Lifecycle {
   product_name: string;
   unit_price_cents: number;
   total_cents: number;
   currency: string;
-  status: 'PROCESSED';
-  processed_at: string;
 }
 
 function required(what: string) {
@@ -194,7 +191,7 @@ export function priceOrder(order: Pick<QueuedOrder, 'product_id' | 'quantity'>, 
   };
 }
 
-/** The order as stored once processed. */
-export function completeOrder(order: QueuedOrder, now: Date, catalogue: Catalogue = shopCatalogue): StoredOrder {
-  return { ...order, ...priceOrder(order, catalogue), status: 'PROCESSED', processed_at: now.toISOString() };
+/** The order as process-order stores it: priced, and RECEIVED at `now`. */
+export function storedOrder(order: QueuedOrder, now: Date, timings: LifecycleTimings, catalogue: Catalogue = shopCatalogue): StoredOrder {
+  return { ...order, ...priceOrder(order, catalogue), ...received(now.toISOString(), timings) };
 }

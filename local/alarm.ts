@@ -2,7 +2,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import type { QueueRef } from './resources.js';
-import { settings } from './settings.js';
+import { settings } from '../platform/settings.js';
 
 export type AlarmState = 'INSUFFICIENT_DATA' | 'OK' | 'ALARM';
 

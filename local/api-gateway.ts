@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createLambdaContext } from './lambda-context.js';
-import type { LambdaName } from './settings.js';
+import type { FunctionName } from '../platform/functions.js';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -11,7 +12,7 @@ export interface ApiRoute {
   method: string;
   /** API Gateway's resource path, for example /orders/{id}. */
   resource: string;
-  functionName: LambdaName;
+  functionName: FunctionName;
   handler: ProxyHandler;
 }
 
@@ -193,5 +194,22 @@ export function createApiGateway(options: ApiGatewayOptions): RequestListener {
       if (!res.headersSent) send(res, 500, JSON.stringify({ message: 'Internal server error' }));
       else res.destroy();
     });
+  };
+}
+
+/** The adapter on its own HTTP server; `stop` cuts open connections, as a stack shutting down does. */
+export async function startApiGateway(options: ApiGatewayOptions, port: number, host: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const server = createServer(createApiGateway(options));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    url: `http://${host}:${(server.address() as AddressInfo).port}`,
+    stop: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
   };
 }

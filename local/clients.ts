@@ -3,7 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '../backend-lambdas/lib/aws.js';
-import { settings } from './settings.js';
+import { settings } from '../platform/settings.js';
 
 // The emulators accept any credentials; fixed ones keep the SDK from looking for real ones.
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseConfig } from '../domain/config.js';
-import type { ProfileName } from './settings.js';
+import type { ProfileName } from './profiles.js';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 

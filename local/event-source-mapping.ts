@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Consumer } from 'sqs-consumer';
 import { createLambdaContext } from './lambda-context.js';
 import type { QueueRef } from './resources.js';
-import { settings } from './settings.js';
+import { settings } from '../platform/settings.js';
 
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
@@ -75,8 +75,8 @@ export function startEventSourceMapping({
   functionName,
   createHandler,
   logger,
-  batchSize = settings.eventSourceMapping.batchSize,
-  concurrency = settings.eventSourceMapping.maximumConcurrency,
+  batchSize = 10,
+  concurrency = 1,
   waitTimeSeconds = 20,
 }: EventSourceMappingOptions): EventSourceMapping {
   const inFlight = new Set<Promise<unknown>>();

@@ -1,11 +1,26 @@
-import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  ScanCommand,
+  type AttributeValue,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from 'pino';
+import { orderTable } from '../backend-lambdas/lib/order-store.js';
+import { settings } from '../platform/settings.js';
 import type { LocalClients } from './clients.js';
-import { settings, type Profile } from './settings.js';
+import type { Profile } from './profiles.js';
 
 /** The internal queue that stands in for SNS email delivery, which the emulator does not do. */
 export const MAIL_QUEUE_NAME = 'local-email-delivery';
+
+/** Only "order received" reaches the admin's mailbox, not every status change (Terraform's filter policy too). */
+export const ORDER_EVENTS_EMAIL_FILTER = { event_type: ['order.received'] };
 
 export interface QueueRef {
   name: string;
@@ -27,26 +42,69 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
   return { name, url: QueueUrl!, arn: Attributes!.QueueArn! };
 }
 
-async function ensureTable(clients: LocalClients, tableName: string): Promise<void> {
+/** The orders table as Terraform and CloudFormation create it, from the order store's key schema. */
+export function orderTableDefinition(tableName: string): CreateTableCommandInput {
+  const { partitionKey, dueIndex } = orderTable;
+  return {
+    TableName: tableName,
+    BillingMode: settings.table.billingMode,
+    AttributeDefinitions: [
+      { AttributeName: partitionKey, AttributeType: 'S' },
+      { AttributeName: dueIndex.partitionKey, AttributeType: 'N' },
+      { AttributeName: dueIndex.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: dueIndex.name,
+        KeySchema: [
+          { AttributeName: dueIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: dueIndex.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...dueIndex.projection] },
+      },
+    ],
+  };
+}
+
+/**
+ * Creates the table, or brings one made by an earlier version up to date. dynalite cannot add an
+ * index to a table, so such a table is read, made again and refilled: no order is lost.
+ */
+async function ensureTable(clients: LocalClients, tableName: string, logger: Logger): Promise<void> {
+  let indexes: string[] | undefined;
   try {
-    await clients.dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+    indexes = (Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName!);
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  const key = settings.table.partitionKey;
-  await clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: settings.table.billingMode,
-      AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
-    }),
-  );
+  if (indexes?.includes(orderTable.dueIndex.name)) return;
+
+  const items: Record<string, AttributeValue>[] = [];
+  if (indexes) {
+    let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await clients.dynamodb.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    await clients.dynamodb.send(new DeleteTableCommand({ TableName: tableName }));
+    logger.warn({ table: tableName, orders: items.length }, 'the table had no due-orders index; made again with its orders');
+  }
+  await clients.dynamodb.send(new CreateTableCommand(orderTableDefinition(tableName)));
+  for (let i = 0; i < items.length; i += 25) {
+    await clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+  }
 }
 
 /** Creates what Terraform creates on AWS: queues with redrive, the table, topics and their email subscriptions. */
-export async function createResources(clients: LocalClients, profile: Profile, adminEmail: string, { orderEventsEmail = true } = {}): Promise<LocalResources> {
+export async function createResources(
+  clients: LocalClients,
+  profile: Profile,
+  adminEmail: string,
+  { orderEventsEmail = true, logger }: { orderEventsEmail?: boolean; logger: Logger },
+): Promise<LocalResources> {
   const { names } = settings;
   const deadLetterQueue = await createQueue(clients.sqs, names.deadLetterQueue, {
     MessageRetentionPeriod: String(settings.deadLetterQueue.messageRetentionSeconds),
@@ -58,15 +116,17 @@ export async function createResources(clients: LocalClients, profile: Profile, a
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueue.arn, maxReceiveCount: settings.queue.maxReceiveCount }),
   });
   const mailQueue = await createQueue(clients.sqs, MAIL_QUEUE_NAME, { VisibilityTimeout: '30' });
-  await ensureTable(clients, names.table);
+  await ensureTable(clients, names.table, logger);
 
   const topics = { orderEvents: '', opsAlarms: '' };
   for (const [key, name] of [['orderEvents', names.orderEventsTopic], ['opsAlarms', names.opsAlarmsTopic]] as const) {
     const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: name }));
     topics[key] = TopicArn!;
     if (key === 'orderEvents' && !orderEventsEmail) continue;
-    await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: adminEmail }));
-    await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: mailQueue.arn }));
+    // The mail queue's subscription carries the email subscription's filter: the emulator filters, as SNS would.
+    const Attributes = key === 'orderEvents' ? { FilterPolicy: JSON.stringify(ORDER_EVENTS_EMAIL_FILTER) } : undefined;
+    await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: adminEmail, Attributes }));
+    await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: mailQueue.arn, Attributes }));
   }
   return { queue, deadLetterQueue, mailQueue, tableName: names.table, topics };
 }

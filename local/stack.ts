@@ -1,31 +1,26 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { LogLevel as PowertoolsLevel } from '@aws-lambda-powertools/logger/types';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, type Level } from 'pino';
-import { createGetOrderHandler } from '../backend-lambdas/get-order/get-order.js';
-import { createProcessOrderHandler } from '../backend-lambdas/process-order/process-order.js';
-import { createSubmitOrderHandler } from '../backend-lambdas/submit-order/submit-order.js';
+import { createOrderStore, type OrderStore } from '../backend-lambdas/lib/order-store.js';
 import type { Catalogue } from '../domain/catalogue.js';
-import { createApp } from '../frontend/app.js';
-import { loadConfig as loadWebConfig } from '../frontend/config.js';
-import { serverUrl, startServer, stopServer } from '../frontend/lifecycle.js';
-import { createOrderApi } from '../frontend/order-api.js';
+import type { FunctionName } from '../platform/functions.js';
+import { settings } from '../platform/settings.js';
 import { startAlarmEvaluator, type AlarmEvaluator } from './alarm.js';
-import { createConsoleApp } from './console/console.js';
-import { createApiGateway } from './api-gateway.js';
+import { startApiGateway } from './api-gateway.js';
 import { createLocalClients, destroyClients, type LocalClients } from './clients.js';
+import { startConsole } from './console/console.js';
 import { restartable, startQueueEmulator, startTableEmulator } from './emulators.js';
-import { startEventSourceMapping, type EventSourceMapping, type SqsBatchHandler } from './event-source-mapping.js';
+import { loadFunctions, type FunctionWrappers } from './functions.js';
 import { startMailDelivery } from './mail.js';
+import { profiles, type Profile, type ProfileName } from './profiles.js';
 import { createResources, type LocalResources } from './resources.js';
-import { profiles, settings, type Profile, type ProfileName } from './settings.js';
+import { startTriggers } from './triggers.js';
+import { startWebTier } from './web-tier.js';
 
 export interface LocalStackOptions {
   stateDir: string;
   host?: string;
-  /** 0 picks a free port. */
   /** 0 picks a free port; a console port left out means no console. */
   ports?: { web?: number; api?: number; sqs?: number; dynamodb?: number; console?: number };
   apiKey?: string;
@@ -39,14 +34,16 @@ export interface LocalStackOptions {
   webEnv?: Readonly<Record<string, string | undefined>>;
   throttle?: { rateLimit: number; burstLimit: number };
   catalogue?: Catalogue;
-  /** False starts the stack with the event source mapping disabled (see faults.startProcessing). */
+  /** False starts the stack with the event source mappings disabled (see faults.startProcessing). */
   processOrders?: boolean;
+  /** False leaves scheduled functions (the kitchen) to `invoke`. */
+  runSchedules?: boolean;
   /** The pollers' long-poll wait, 20 s as Lambda's; shorter makes disabling the mapping quicker. */
   pollWaitSeconds?: number;
   /** False leaves order-events without the admin's email subscription, as Terraform does by default. */
   orderEventsEmail?: boolean;
-  /** Lets a test put a fault between the event source mapping and process-order. */
-  wrapProcessOrder?: (handler: SqsBatchHandler) => SqsBatchHandler;
+  /** Lets a test put a fault between a function's trigger and its handler. */
+  wrap?: FunctionWrappers;
 }
 
 export interface LocalStack {
@@ -57,7 +54,11 @@ export interface LocalStack {
   profile: Profile;
   resources: LocalResources;
   clients: LocalClients;
+  /** The orders table, through the same store the Lambdas use. */
+  store: OrderStore;
   alarm: AlarmEvaluator;
+  /** Invokes a function once, as `aws lambda invoke` does (the kitchen's staff commands, say). */
+  invoke: (name: FunctionName, event: unknown) => Promise<unknown>;
   /** Take an emulator away and bring it back, as an outage would. */
   faults: {
     stopQueueEmulator(): Promise<void>;
@@ -81,30 +82,23 @@ const POWERTOOLS_LEVEL: Record<Level | 'silent', PowertoolsLevel> = {
   silent: 'SILENT',
 };
 
-async function listen(server: Server, port: number, host: string): Promise<string> {
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolveListen());
-  });
-  const address = server.address() as AddressInfo;
-  return `http://${host}:${address.port}`;
-}
-
 /**
- * The whole pipeline in this process: emulators, the resources Terraform would create, the API
- * Gateway adapter, the SQS event source mapping, the DLQ alarm, mail delivery and the web tier.
+ * The whole pipeline in this process: emulators, the resources Terraform would create, every
+ * declared function behind its trigger (API Gateway adapter, SQS event source mapping, schedule),
+ * the DLQ alarm, mail delivery, the web tier and the console. Each part is started by its own
+ * module; this only wires them together and stops them in reverse.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const ports = { web: 0, api: 0, sqs: 0, dynamodb: 0, ...options.ports };
-  let consoleUrl: string | undefined;
   const apiKey = options.apiKey ?? 'local-dev-key';
   const profile = typeof options.profile === 'object' ? options.profile : profiles[options.profile ?? 'default'];
   const stateDir = resolve(options.stateDir);
   const mailDir = join(stateDir, 'mail');
   const logLevel = options.logLevel ?? 'warn';
   const logger = pino({ level: logLevel });
-  const lambdaLogger = (serviceName: string) => new PowertoolsLogger({ serviceName, logLevel: POWERTOOLS_LEVEL[logLevel] });
+  const adminEmail = options.adminEmail ?? 'admin@example.com';
+  const resourceOptions = { orderEventsEmail: options.orderEventsEmail !== false, logger };
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
     // Last started, first stopped; one part failing to stop must not leave the others running.
@@ -124,8 +118,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(() => tables.stop());
     const clients = createLocalClients(queues.endpoint, tables.endpoint);
     stops.push(() => destroyClients(clients));
-    const adminEmail = options.adminEmail ?? 'admin@example.com';
-    const resources = await createResources(clients, profile, adminEmail, { orderEventsEmail: options.orderEventsEmail !== false });
+    const resources = await createResources(clients, profile, adminEmail, resourceOptions);
 
     const mail = await startMailDelivery({
       sqs: clients.sqsPolling,
@@ -148,109 +141,70 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.push(() => alarm.stop());
 
-    const processLogger = lambdaLogger('process-order');
-    const wrap = options.wrapProcessOrder ?? ((handler: SqsBatchHandler) => handler);
-    const startMapping = () => startEventSourceMapping({
-      sqs: clients.sqsPolling,
-      ...(options.pollWaitSeconds !== undefined ? { waitTimeSeconds: options.pollWaitSeconds } : {}),
-      queue: resources.queue,
-      functionName: 'process-order',
-      logger,
-      createHandler: () =>
-        wrap(
-          createProcessOrderHandler({
-            ddb: clients.documents,
-            tableName: resources.tableName,
-            sns: clients.sns,
-            topicArn: resources.topics.orderEvents,
-            logger: processLogger,
-            ...(options.catalogue ? { catalogue: options.catalogue } : {}),
-          }),
-        ),
+    const functions = await loadFunctions({
+      resources,
+      profile,
+      clients,
+      logger: (serviceName) => new PowertoolsLogger({ serviceName, logLevel: POWERTOOLS_LEVEL[logLevel] }),
+      overrides: options.catalogue ? { catalogue: options.catalogue } : {},
+      ...(options.wrap ? { wrappers: options.wrap } : {}),
     });
-    let mapping: EventSourceMapping | undefined = options.processOrders === false ? undefined : startMapping();
-    stops.push(() => mapping?.stop());
+    const triggers = startTriggers({
+      functions,
+      resources,
+      profile,
+      sqsPolling: clients.sqsPolling,
+      logger,
+      processQueues: options.processOrders !== false,
+      runSchedules: options.runSchedules !== false,
+      ...(options.pollWaitSeconds !== undefined ? { pollWaitSeconds: options.pollWaitSeconds } : {}),
+    });
+    stops.push(() => triggers.stop());
 
-    const api = createServer(
-      createApiGateway({
+    const api = await startApiGateway(
+      {
         apiKey,
         maxBodyBytes: settings.api.maxBodyBytes,
         throttle: options.throttle ?? { rateLimit: settings.api.throttleRateLimit, burstLimit: settings.api.throttleBurstLimit },
         stageName: settings.api.stageName,
         logger,
-        routes: [
-          {
-            method: 'POST',
-            resource: '/orders',
-            functionName: 'submit-order',
-            handler: createSubmitOrderHandler({
-              sqs: clients.sqs,
-              queueUrl: resources.queue.url,
-              logger: lambdaLogger('submit-order'),
-              ...(options.catalogue ? { catalogue: options.catalogue } : {}),
-            }),
-          },
-          {
-            method: 'GET',
-            resource: '/orders/{id}',
-            functionName: 'get-order',
-            handler: createGetOrderHandler({ ddb: clients.documents, tableName: resources.tableName, logger: lambdaLogger('get-order') }),
-          },
-        ],
-      }),
+        routes: triggers.routes,
+      },
+      ports.api,
+      host,
     );
-    const apiUrl = await listen(api, ports.api, host);
-    stops.push(
-      () =>
-        new Promise<void>((done) => {
-          api.close(() => done());
-          api.closeAllConnections();
-        }),
-    );
+    stops.push(() => api.stop());
 
-    const webConfig = loadWebConfig({ ...options.webEnv, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(ports.web), HOST: host });
-    const app = createApp({
-      api: createOrderApi({ baseUrl: webConfig.API_BASE_URL, apiKey, timeoutMs: webConfig.API_TIMEOUT_MS }),
-      config: webConfig,
-      logger: logger.child({ service: 'web' }),
-      ...(options.catalogue ? { catalogue: options.catalogue } : {}),
-    });
-    const web = await startServer(app, webConfig.PORT, host);
-    stops.push(() => stopServer(app, web, 2000));
+    const web = await startWebTier({ apiUrl: api.url, apiKey, host, port: ports.web, env: options.webEnv ?? {}, logger, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
+    stops.push(() => web.stop());
 
-    if (ports.console !== undefined) {
-      const consoleApp = createConsoleApp({ clients, resources, alarm, queueEndpoint: queues.endpoint, mailDir, logger });
-      const consoleServer = await startServer(consoleApp, ports.console, host);
-      consoleUrl = serverUrl(consoleServer);
-      stops.push(() => stopServer(consoleApp, consoleServer, 1000));
-    }
+    const console = ports.console === undefined
+      ? undefined
+      : await startConsole({ clients, resources, alarm, queueEndpoint: queues.endpoint, mailDir, logger, invoke: triggers.invoke }, ports.console, host);
+    if (console) stops.push(() => console.stop());
 
     return {
-      urls: { web: serverUrl(web), api: apiUrl, sqs: queues.endpoint, dynamodb: tables.endpoint, ...(consoleUrl ? { console: consoleUrl } : {}) },
+      urls: { web: web.url, api: api.url, sqs: queues.endpoint, dynamodb: tables.endpoint, ...(console ? { console: console.url } : {}) },
       apiKey,
       stateDir,
       mailDir,
       profile,
       resources,
       clients,
+      store: createOrderStore({ documents: clients.documents, tableName: resources.tableName }),
       alarm,
+      invoke: triggers.invoke,
       faults: {
         stopQueueEmulator: () => queues.stop(),
         async startQueueEmulator() {
           // The emulator keeps nothing across a restart: its queues and topics are made again, as they were.
           await queues.start();
-          await createResources(clients, profile, adminEmail, { orderEventsEmail: options.orderEventsEmail !== false });
+          await createResources(clients, profile, adminEmail, resourceOptions);
         },
         stopTableEmulator: () => tables.stop(),
         startTableEmulator: () => tables.start(),
-        async stopProcessing() {
-          const stopping = mapping;
-          mapping = undefined;
-          await stopping?.stop({ graceful: true });
-        },
-        startProcessing() {
-          mapping ??= startMapping();
-        },
+        stopProcessing: () => triggers.stopProcessing(),
+        startProcessing: () => triggers.startProcessing(),
       },
       stop: stopAll,
     };

@@ -1,6 +1,6 @@
 import { ConfigError } from '../domain/config.js';
 import { loadLocalConfig } from './config.js';
-import { settings } from './settings.js';
+import { settings } from '../platform/settings.js';
 import { startLocalStack } from './stack.js';
 
 let config;
@@ -37,6 +37,7 @@ Order pipeline running locally (profile: ${profile.name})
 
   Queue "${settings.names.queue}": visibility ${profile.visibilityTimeoutSeconds} s, to "${settings.names.deadLetterQueue}" after ${settings.queue.maxReceiveCount} receives.
   Alarm "${settings.names.dlqAlarm}": every ${profile.alarmPeriodSeconds} s, mails ${config.ADMIN_EMAIL}.
+  Kitchen: every ${profile.scheduleEverySeconds ?? 60} s; an order is RECEIVED ${profile.lifecycleTimings.RECEIVED} s, PREPARING ${profile.lifecycleTimings.PREPARING} s, READY ${profile.lifecycleTimings.READY} s, then COMPLETED.
 
 Ctrl-C stops everything.
 `);

@@ -3,7 +3,7 @@ import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { awsClientConfig } from '../backend-lambdas/lib/aws.js';
-import { settings } from '../local/settings.js';
+import { settings } from '../platform/settings.js';
 import { listDeadLetters, purgeQueue, redriveDeadLetters } from './dead-letters.js';
 
 const USAGE = `Usage: npm run dlq -- <list|redrive|purge> [options]

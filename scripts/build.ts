@@ -9,11 +9,11 @@ import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ZipFile } from 'yazl';
+import { functions, functionNames, type FunctionName } from '../platform/functions.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, 'dist');
-export const LAMBDAS = ['submit-order', 'process-order', 'get-order'] as const;
 export const WEB_ARTIFACT = join(dist, 'web', 'order-web.tar.gz');
 const FIXED_TIME = new Date('2000-01-01T00:00:00Z');
 
@@ -39,11 +39,11 @@ async function zip(files: { path: string; name: string }[], target: string): Pro
   });
 }
 
-async function buildLambda(name: (typeof LAMBDAS)[number]): Promise<string> {
+async function buildLambda(name: FunctionName): Promise<string> {
   const dir = join(dist, 'lambdas', name);
   await build({
     ...nodeBundle,
-    entryPoints: [join(root, 'backend-lambdas', name, 'handler.ts')],
+    entryPoints: [join(root, functions[name].entry)],
     outfile: join(dir, 'index.mjs'),
     minify: true,
     // On Lambda the credentials are in the environment: the SDK's default chain is swapped for that one provider.
@@ -78,7 +78,7 @@ async function buildWebArtifact(): Promise<string> {
 await rm(dist, { recursive: true, force: true });
 await mkdir(join(dist, 'lambdas'), { recursive: true });
 await mkdir(join(dist, 'web'), { recursive: true });
-const artifacts = await Promise.all([...LAMBDAS.map(buildLambda), buildWebArtifact()]);
+const artifacts = await Promise.all([...functionNames.map(buildLambda), buildWebArtifact()]);
 for (const artifact of artifacts) {
   console.log(`${artifact.slice(root.length)}  ${((await stat(artifact)).size / 1024).toFixed(0)} KiB`);
 }

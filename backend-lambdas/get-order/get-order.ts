@@ -1,26 +1,26 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { parseConfig } from '../../domain/config.js';
 import { DependencyUnavailableError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { isOrderId } from '../../domain/order.js';
 import { jsonResponse, toApiResponse } from '../lib/http.js';
+import { createOrderStore, type OrderStore } from '../lib/order-store.js';
+import type { Wiring } from '../lib/wiring.js';
 
 export interface GetOrderDeps {
-  ddb: DynamoDBDocumentClient;
-  tableName: string;
+  store: OrderStore;
   logger: Logger;
   retryAfterSeconds?: number;
 }
 
-/** GET /orders/{id}: the stored order, or 404 until it has been processed. */
-export function createGetOrderHandler({ ddb, tableName, logger, retryAfterSeconds = 2 }: GetOrderDeps) {
+/** GET /orders/{id}: the stored order with its status and history, or 404 until it is stored. */
+export function createGetOrderHandler({ store, logger, retryAfterSeconds = 2 }: GetOrderDeps) {
   async function readOrder(orderId: string) {
     try {
-      // Consistent read: the status page asks right after processing and must not see a stale miss.
-      const result = await ddb.send(new GetCommand({ TableName: tableName, Key: { order_id: orderId }, ConsistentRead: true }));
-      return result.Item;
+      return await store.get(orderId);
     } catch (error) {
-      throw new DependencyUnavailableError('order table', retryAfterSeconds, { cause: error });
+      throw new DependencyUnavailableError('order service', retryAfterSeconds, { cause: error });
     }
   }
 
@@ -37,3 +37,11 @@ export function createGetOrderHandler({ ddb, tableName, logger, retryAfterSecond
     }
   };
 }
+
+const configSchema = z.object({ TABLE_NAME: z.string().check(z.minLength(3)) });
+
+export const wire: Wiring<'documents', ReturnType<typeof createGetOrderHandler>> = (env, { documents }, options = {}) =>
+  createGetOrderHandler({
+    store: createOrderStore({ documents, tableName: parseConfig(configSchema, env, 'get-order').TABLE_NAME }),
+    logger: options.logger ?? new Logger({ serviceName: 'get-order' }),
+  });

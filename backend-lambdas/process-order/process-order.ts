@@ -1,16 +1,20 @@
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import * as z from 'zod/mini';
 import type { Catalogue } from '../../domain/catalogue.js';
 import { formatPrice } from '../../domain/catalogue.js';
-import { completeOrder, parseQueuedOrder, type StoredOrder } from '../../domain/order.js';
+import { parseConfig } from '../../domain/config.js';
+import { lifecycleTimingsJson, type LifecycleTimings } from '../../domain/lifecycle.js';
+import { parseQueuedOrder, storedOrder, type StoredOrder } from '../../domain/order.js';
+import { eventAttributes } from '../lib/order-events.js';
+import { createOrderStore, type OrderStore } from '../lib/order-store.js';
+import type { Wiring } from '../lib/wiring.js';
 
 export interface ProcessOrderDeps {
-  ddb: DynamoDBDocumentClient;
-  tableName: string;
+  store: OrderStore;
+  timings: LifecycleTimings;
   logger: Logger;
   /** Where "order received" notifications go; none are sent when absent. */
   sns?: SNSClient | undefined;
@@ -20,25 +24,13 @@ export interface ProcessOrderDeps {
 }
 
 /**
- * The SQS consumer: each record is validated again, priced and stored once. A record that fails
- * is reported in batchItemFailures so SQS redelivers it, and after maxReceiveCount moves it to the DLQ.
+ * The SQS consumer: each record is validated again, priced and stored once as RECEIVED. A record
+ * that fails is reported in batchItemFailures so SQS redelivers it, and after maxReceiveCount moves
+ * it to the DLQ.
  */
-export function createProcessOrderHandler({ ddb, tableName, logger, sns, topicArn, clock = () => new Date(), catalogue }: ProcessOrderDeps) {
+export function createProcessOrderHandler({ store, timings, logger, sns, topicArn, clock = () => new Date(), catalogue }: ProcessOrderDeps) {
   // One processor per handler instance, as in one Lambda execution environment: it holds per-batch state.
   const processor = new BatchProcessor(EventType.SQS);
-
-  /** Stores the order unless it is already there; a duplicate delivery is a success. */
-  async function storeOnce(order: StoredOrder): Promise<boolean> {
-    try {
-      await ddb.send(
-        new PutCommand({ TableName: tableName, Item: order, ConditionExpression: 'attribute_not_exists(order_id)' }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
 
   function notification(order: StoredOrder, id: string) {
     return {
@@ -53,7 +45,7 @@ export function createProcessOrderHandler({ ddb, tableName, logger, sns, topicAr
         `Total:    ${formatPrice(order.total_cents, order.currency)}`,
         `Ordered:  ${order.order_date}`,
       ].join('\n'),
-      MessageAttributes: { event_type: { DataType: 'String', StringValue: 'order.processed' } },
+      MessageAttributes: eventAttributes('order.received', order.customer_id, order.status),
     };
   }
 
@@ -83,9 +75,9 @@ export function createProcessOrderHandler({ ddb, tableName, logger, sns, topicAr
   async function processRecord(record: SQSRecord, stored: { messageId: string; order: StoredOrder }[]): Promise<void> {
     let orderId: string | undefined;
     try {
-      const order = completeOrder(parseQueuedOrder(record.body, catalogue), clock(), catalogue);
+      const order = storedOrder(parseQueuedOrder(record.body, catalogue), clock(), timings, catalogue);
       orderId = order.order_id;
-      const isNew = await storeOnce(order);
+      const isNew = await store.putOnce(order);
       stored.push({ messageId: record.messageId, order });
       logger.info(isNew ? 'Order stored' : 'Order already stored; duplicate delivery', {
         order_id: orderId,
@@ -114,3 +106,22 @@ export function createProcessOrderHandler({ ddb, tableName, logger, sns, topicAr
     return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
+
+const configSchema = z.object({
+  TABLE_NAME: z.string().check(z.minLength(3)),
+  ORDER_EVENTS_TOPIC_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  ORDER_TIMINGS: lifecycleTimingsJson,
+});
+
+export const wire: Wiring<'documents' | 'sns', ReturnType<typeof createProcessOrderHandler>> = (env, { documents, sns }, options = {}) => {
+  const config = parseConfig(configSchema, env, 'process-order');
+  return createProcessOrderHandler({
+    store: createOrderStore({ documents, tableName: config.TABLE_NAME }),
+    timings: config.ORDER_TIMINGS,
+    sns: config.ORDER_EVENTS_TOPIC_ARN ? sns : undefined,
+    topicArn: config.ORDER_EVENTS_TOPIC_ARN,
+    logger: options.logger ?? new Logger({ serviceName: 'process-order' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.catalogue ? { catalogue: options.catalogue } : {}),
+  });
+};

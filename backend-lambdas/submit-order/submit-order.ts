@@ -1,11 +1,14 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import * as z from 'zod/mini';
 import type { Catalogue } from '../../domain/catalogue.js';
+import { parseConfig } from '../../domain/config.js';
 import { DependencyUnavailableError } from '../../domain/errors.js';
 import { acceptOrder, IDEMPOTENCY_KEY_FIELD, type QueuedOrder } from '../../domain/order.js';
 import { createBatchingSender } from '../lib/batching-sender.js';
 import { header, jsonResponse, readJsonBody, toApiResponse } from '../lib/http.js';
+import type { Wiring } from '../lib/wiring.js';
 
 export interface SubmitOrderDeps {
   sqs: SQSClient;
@@ -45,3 +48,14 @@ export function createSubmitOrderHandler({ sqs, queueUrl, logger, clock = () => 
     }
   };
 }
+
+const configSchema = z.object({ QUEUE_URL: z.url() });
+
+export const wire: Wiring<'sqs', ReturnType<typeof createSubmitOrderHandler>> = (env, { sqs }, options = {}) =>
+  createSubmitOrderHandler({
+    sqs,
+    queueUrl: parseConfig(configSchema, env, 'submit-order').QUEUE_URL,
+    logger: options.logger ?? new Logger({ serviceName: 'submit-order' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.catalogue ? { catalogue: options.catalogue } : {}),
+  });

@@ -1,4 +1,3 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import ejs from 'ejs';
 import express, { type Request, type Response } from 'express';
 import helmet from 'helmet';
@@ -9,7 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { formatPrice } from '../../domain/catalogue.js';
-import type { StoredOrder } from '../../domain/order.js';
+import { isOrderId } from '../../domain/order.js';
+import { createOrderStore } from '../../backend-lambdas/lib/order-store.js';
+import { serverUrl, startServer, stopServer } from '../../frontend/lifecycle.js';
+import type { FunctionName } from '../../platform/functions.js';
 import type { AlarmEvaluator } from '../alarm.js';
 import type { LocalClients } from '../clients.js';
 import { orderIdOf, redriveDeadLetters } from '../../ops/dead-letters.js';
@@ -23,6 +25,8 @@ export interface ConsoleDeps {
   queueEndpoint: string;
   mailDir: string;
   logger: Logger;
+  /** Invokes a function, as `aws lambda invoke` does: the kitchen takes staff commands. */
+  invoke: (name: FunctionName, event: unknown) => Promise<unknown>;
 }
 
 interface InspectedMessage {
@@ -49,8 +53,9 @@ async function inspectQueue(endpoint: string, name: string): Promise<InspectedQu
  * The local console: the local cloud on one page (queues, DLQ, alarm, orders, mail), for the local
  * stack only. It reads the emulators directly and never becomes part of the deployed web tier.
  */
-export function createConsoleApp({ clients, resources, alarm, queueEndpoint, mailDir, logger }: ConsoleDeps) {
+export function createConsoleApp({ clients, resources, alarm, queueEndpoint, mailDir, logger, invoke }: ConsoleDeps) {
   const app = express();
+  const store = createOrderStore({ documents: clients.documents, tableName: resources.tableName });
   // A token per start, in the page's form: another site cannot make a browser post a redrive here.
   const csrfToken = randomBytes(16).toString('hex');
   app.engine('ejs', (path, data, callback) => ejs.renderFile(path, data, callback));
@@ -94,14 +99,8 @@ export function createConsoleApp({ clients, resources, alarm, queueEndpoint, mai
       ageSeconds: Math.round((now - message.sentTimestamp) / 1000),
     }));
 
-    const items: StoredOrder[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await clients.documents.send(new ScanCommand({ TableName: resources.tableName, ExclusiveStartKey }));
-      items.push(...((page.Items ?? []) as StoredOrder[]));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    const orders = items.sort((a, b) => b.processed_at.localeCompare(a.processed_at)).slice(0, MAX_ORDERS);
+    const items = await store.all();
+    const orders = items.sort((a, b) => b.received_at.localeCompare(a.received_at)).slice(0, MAX_ORDERS);
 
     const files = (await readdir(mailDir).catch(() => [] as string[])).filter((file) => MAIL_FILE.test(file)).sort().reverse().slice(0, MAX_MAILS);
     const mails = await Promise.all(
@@ -132,17 +131,35 @@ export function createConsoleApp({ clients, resources, alarm, queueEndpoint, mai
     res.set('Cache-Control', 'no-store').json(await readState());
   });
 
-  app.post('/dlq/redrive', express.urlencoded({ extended: false, limit: '1kb' }), async (req, res) => {
-    const submitted = (req.body as { csrf?: unknown }).csrf;
+  const form = express.urlencoded({ extended: false, limit: '1kb' });
+  function hasToken(req: Request, res: Response): boolean {
+    const submitted = (req.body as { csrf?: unknown } | undefined)?.csrf;
     const token = Buffer.from(typeof submitted === 'string' ? submitted : '');
     const expected = Buffer.from(csrfToken);
-    if (token.length !== expected.length || !timingSafeEqual(token, expected)) {
-      res.status(403).send('Forbidden: reload the console and try again.');
+    if (token.length === expected.length && timingSafeEqual(token, expected)) return true;
+    res.status(403).send('Forbidden: reload the console and try again.');
+    return false;
+  }
+  const back = (res: Response, notice: string) => res.redirect(303, `/?notice=${encodeURIComponent(notice)}`);
+
+  // Staff actions go through the kitchen function, as `aws lambda invoke` does on AWS: one code path.
+  app.post('/orders/:id/:action', form, async (req, res) => {
+    if (!hasToken(req, res)) return;
+    const { id, action } = req.params;
+    if (!isOrderId(id) || (action !== 'advance' && action !== 'cancel')) {
+      res.status(404).type('text').send('Not found');
       return;
     }
+    const result = (await invoke('advance-orders', { action, order_id: id })) as { ok: boolean; to?: string; message?: string };
+    logger.info({ order_id: id, action, result }, 'staff command from the console');
+    back(res, result.ok ? `Order ${id} is now ${result.to}.` : `Order ${id} was not changed: ${result.message}`);
+  });
+
+  app.post('/dlq/redrive', form, async (req, res) => {
+    if (!hasToken(req, res)) return;
     const { moved, failed } = await redriveDeadLetters(clients.sqs, { deadLetterUrl: resources.deadLetterQueue.url, queueUrl: resources.queue.url });
     logger.info({ moved, failed }, 'redrive from the console');
-    res.redirect(303, `/?notice=${encodeURIComponent(`Redrove ${moved} message${moved === 1 ? '' : 's'} to ${resources.queue.name}${failed ? `; ${failed} failed and stay in the DLQ` : ''}.`)}`);
+    back(res, `Redrove ${moved} message${moved === 1 ? '' : 's'} to ${resources.queue.name}${failed ? `; ${failed} failed and stay in the DLQ` : ''}.`);
   });
 
   app.use((_req, res) => {
@@ -153,4 +170,11 @@ export function createConsoleApp({ clients, resources, alarm, queueEndpoint, mai
     res.status(500).type('text').send('The console could not read the local cloud; is the stack running?');
   });
   return app;
+}
+
+/** The console on its own server (never part of the deployed web tier). */
+export async function startConsole(deps: ConsoleDeps, port: number, host: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const app = createConsoleApp(deps);
+  const server = await startServer(app, port, host);
+  return { url: serverUrl(server), stop: () => stopServer(app, server, 1000) };
 }

@@ -1,5 +1,4 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,9 +22,8 @@ export async function queueDepth(stack: LocalStack, queue: QueueRef): Promise<{ 
   return { visible: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
 }
 
-export async function getStoredOrder(stack: LocalStack, orderId: string): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await stack.clients.documents.send(new GetCommand({ TableName: stack.resources.tableName, Key: { order_id: orderId }, ConsistentRead: true }));
-  return Item;
+export function getStoredOrder(stack: LocalStack, orderId: string) {
+  return stack.store.get(orderId);
 }
 
 /** Every mail in the outbox, parsed, oldest first. */

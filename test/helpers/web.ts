@@ -14,3 +14,10 @@ export function idempotencyKeyOf(html: string): string {
   if (!match?.[1]) throw new Error('the form has no idempotency key');
   return match[1];
 }
+
+/** The order id of a redirect to a status page (`/orders/<id>?placed=...`). */
+export function orderIdOfLocation(location: string | null): string {
+  const id = new URL(location ?? '', 'http://web.invalid').pathname.split('/').pop();
+  if (!location || !id) throw new Error(`not a status page location: ${location}`);
+  return id;
+}

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig as loadWebConfig } from '../../frontend/config.js';
-import { settings, type LambdaName } from '../../local/settings.js';
+import { orderTable } from '../../backend-lambdas/lib/order-store.js';
+import { apiRoutes, functions, type FunctionName } from '../../platform/functions.js';
+import { settings } from '../../platform/settings.js';
 import {
   actionsOf,
   cfnLintVersion,
@@ -119,7 +121,7 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
       ReceiveMessageWaitTimeSeconds: settings.queue.receiveWaitTimeSeconds,
       RedrivePolicy: { deadLetterTargetArn: getAtt('OrdersDeadLetterQueue', 'Arn'), maxReceiveCount: settings.queue.maxReceiveCount },
     });
-    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * settings.lambda.functions['process-order'].timeoutSeconds);
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * functions['process-order'].timeoutSeconds);
   });
 
   it('when the DLQ is read, then it keeps messages 14 days and only the orders queue may redrive into it', () => {
@@ -139,9 +141,9 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
     expect(mapping?.[1].Properties).toEqual({
       EventSourceArn: getAtt('OrdersQueue', 'Arn'),
       FunctionName: ref('ProcessOrderFunction'),
-      BatchSize: settings.eventSourceMapping.batchSize,
-      MaximumBatchingWindowInSeconds: settings.eventSourceMapping.maximumBatchingWindowSeconds,
-      ScalingConfig: { MaximumConcurrency: settings.eventSourceMapping.maximumConcurrency },
+      BatchSize: functions['process-order'].trigger.batchSize,
+      MaximumBatchingWindowInSeconds: functions['process-order'].trigger.maximumBatchingWindowSeconds,
+      ScalingConfig: { MaximumConcurrency: functions['process-order'].trigger.maximumConcurrency },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
@@ -151,8 +153,8 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
     expect(subWithDefaults(backend, table.TableName)).toBe(settings.names.table);
     expect(table).toMatchObject({
       BillingMode: settings.table.billingMode,
-      AttributeDefinitions: [{ AttributeName: settings.table.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: settings.table.partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: orderTable.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: orderTable.partitionKey, KeyType: 'HASH' }],
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
       DeletionProtectionEnabled: { 'Fn::If': ['ProtectTable', true, false] },
@@ -162,22 +164,23 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
   });
 });
 
-const FUNCTIONS: Record<LambdaName, string> = {
+const FUNCTIONS: Record<FunctionName, string> = {
   'submit-order': 'SubmitOrderFunction',
   'process-order': 'ProcessOrderFunction',
   'get-order': 'GetOrderFunction',
+  'advance-orders': 'AdvanceOrdersFunction',
 };
 
 /** The environment variables a handler validates at start (the keys of its zod object). */
-function envReadBy(name: LambdaName): string[] {
-  const source = readFileSync(join(root, 'backend-lambdas', name, 'handler.ts'), 'utf8');
+function envReadBy(name: FunctionName): string[] {
+  const source = readFileSync(join(root, functions[name].wiring), 'utf8');
   return [...source.matchAll(/\b([A-Z][A-Z0-9_]+):\s*z\./g)].map((match) => match[1]!);
 }
 
 describe('cloudformation: backend Lambdas', () => {
-  it.each(Object.entries(FUNCTIONS) as [LambdaName, string][])('when %s is read, then runtime, architecture, memory, timeout and packaged code match the settings and the build', (name, id) => {
+  it.each(Object.entries(FUNCTIONS) as [FunctionName, string][])('when %s is read, then runtime, architecture, memory, timeout and packaged code match the settings and the build', (name, id) => {
     const fn = props(backend, id, 'AWS::Lambda::Function');
-    const { memoryMb, timeoutSeconds } = settings.lambda.functions[name];
+    const { memoryMb, timeoutSeconds } = functions[name];
     expect(fn).toMatchObject({
       Runtime: settings.lambda.runtime,
       Architectures: [settings.lambda.architecture],
@@ -191,7 +194,7 @@ describe('cloudformation: backend Lambdas', () => {
     expect(resolve(dirname(templatePath('backend')), fn.Code as string)).toBe(join(root, 'dist', 'lambdas', `${name}.zip`));
   });
 
-  it.each(Object.entries(FUNCTIONS) as [LambdaName, string][])('when %s starts, then every variable its handler reads is set, with the Powertools ones', (name, id) => {
+  it.each(Object.entries(FUNCTIONS) as [FunctionName, string][])('when %s starts, then every variable its handler reads is set, with the Powertools ones', (name, id) => {
     const variables = (props(backend, id).Environment as { Variables: Record<string, unknown> }).Variables;
     const read = envReadBy(name);
     expect(read.length).toBeGreaterThan(0);
@@ -245,7 +248,7 @@ describe('cloudformation: backend API', () => {
   }
 
   it('when the REST API is read, then it has exactly the two routes, each key-protected and proxied to its Lambda', () => {
-    expect(routes().map(({ route }) => route).sort()).toEqual([...settings.api.routes].sort());
+    expect(routes().map(({ route }) => route).sort()).toEqual([...apiRoutes].sort());
     const target: Record<string, string> = { 'POST /orders': 'SubmitOrderFunction', 'GET /orders/{id}': 'GetOrderFunction' };
     for (const { id, route } of routes()) {
       const method = props(backend, id);

@@ -2,7 +2,9 @@
 // is read as deployed or run (Terraform: the attribute, through its variable's default; CloudFormation:
 // the property, through its parameter's default; the local stack: local/settings.ts).
 import { join } from 'node:path';
-import { settings } from '../../local/settings.js';
+import { orderTable } from '../../backend-lambdas/lib/order-store.js';
+import { apiRoutes, functions } from '../../platform/functions.js';
+import { settings } from '../../platform/settings.js';
 import { loadTemplate, resolveDefault, type CfnTemplate } from './cloudformation.js';
 import { parseModule, type ParsedModule } from './policy.js';
 import { repoRoot } from './terraform-cli.js';
@@ -141,27 +143,28 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
 }
 
 function localSettings(source: typeof settings): Values {
+  const mapping = functions['process-order'].trigger;
   return {
     'queue.visibilityTimeoutSeconds': source.queue.visibilityTimeoutSeconds,
     'queue.messageRetentionSeconds': source.queue.messageRetentionSeconds,
     'queue.receiveWaitTimeSeconds': source.queue.receiveWaitTimeSeconds,
     'queue.maxReceiveCount': source.queue.maxReceiveCount,
     'deadLetterQueue.messageRetentionSeconds': source.deadLetterQueue.messageRetentionSeconds,
-    'eventSourceMapping.batchSize': source.eventSourceMapping.batchSize,
-    'eventSourceMapping.maximumBatchingWindowSeconds': source.eventSourceMapping.maximumBatchingWindowSeconds,
-    'eventSourceMapping.maximumConcurrency': source.eventSourceMapping.maximumConcurrency,
+    'eventSourceMapping.batchSize': mapping.batchSize,
+    'eventSourceMapping.maximumBatchingWindowSeconds': mapping.maximumBatchingWindowSeconds,
+    'eventSourceMapping.maximumConcurrency': mapping.maximumConcurrency,
     ...Object.fromEntries(Object.entries(source.alarm).map(([key, value]) => [`alarm.${key}`, value])),
     'lambda.runtime': source.lambda.runtime,
     'lambda.architecture': source.lambda.architecture,
     ...Object.fromEntries(
-      Object.entries(source.lambda.functions).flatMap(([name, fn]) => [
+      Object.entries(functions).flatMap(([name, fn]) => [
         [`lambda.${name}.memoryMb`, fn.memoryMb],
         [`lambda.${name}.timeoutSeconds`, fn.timeoutSeconds],
       ]),
     ),
-    'table.partitionKey': source.table.partitionKey,
+    'table.partitionKey': orderTable.partitionKey,
     'table.billingMode': source.table.billingMode,
-    'api.routes': [...source.api.routes].sort(),
+    'api.routes': [...apiRoutes].sort(),
     'api.stageName': source.api.stageName,
     'api.throttleRateLimit': source.api.throttleRateLimit,
     'api.throttleBurstLimit': source.api.throttleBurstLimit,

@@ -9,9 +9,10 @@ import yauzl from 'yauzl';
 import type { LocalStack } from '../../local/stack.js';
 import { apiEvent, sqsEvent, sqsRecord } from '../helpers/events.js';
 import { getStoredOrder, SEED_ORDER, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
-import { postForm } from '../helpers/web.js';
+import { orderIdOfLocation, postForm } from '../helpers/web.js';
 import { acceptOrder } from '../../domain/order.js';
 import { waitFor } from '../helpers/wait.js';
+import { functionNames } from '../../platform/functions.js';
 
 const run = promisify(execFile);
 const webArtifact = new URL('../../dist/web/order-web.tar.gz', import.meta.url).pathname;
@@ -58,7 +59,7 @@ describe('the built Lambda bundles', () => {
     const order = acceptOrder({ ...SEED_ORDER, quantity: 2 }, { now: new Date() });
     const processed = await invoke(
       'process-order',
-      { AWS_ENDPOINT_URL: stack.urls.dynamodb, TABLE_NAME: stack.resources.tableName },
+      { AWS_ENDPOINT_URL: stack.urls.dynamodb, TABLE_NAME: stack.resources.tableName, ORDER_TIMINGS: JSON.stringify(stack.profile.lifecycleTimings) },
       sqsEvent(sqsRecord(JSON.stringify(order)), sqsRecord('poison')),
     );
     expect((processed.batchItemFailures as unknown[]).length).toBe(1);
@@ -73,7 +74,7 @@ describe('the built Lambda bundles', () => {
     expect((await invoke('get-order', { AWS_ENDPOINT_URL: stack.urls.dynamodb, TABLE_NAME: 'orders' }, apiEvent({ method: 'GET', pathParameters: { id: randomUUID() }, headers: {} }))).statusCode).toBe(404);
   }, 30_000);
 
-  it.each(['submit-order', 'process-order', 'get-order'])('when %s.zip is opened, then it holds index.mjs alone, as built', async (name) => {
+  it.each(functionNames)('when %s.zip is opened, then it holds index.mjs alone, as built', async (name) => {
     const zip = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(new URL(`../../dist/lambdas/${name}.zip`, import.meta.url).pathname, { lazyEntries: false });
     const entries: string[] = [];
     await new Promise<void>((resolve, reject) => zip.on('entry', (entry: yauzl.Entry) => entries.push(entry.fileName)).on('end', resolve).on('error', reject));
@@ -100,7 +101,7 @@ describe('the built web tier artifact', () => {
       expect(await (await fetch(url)).text()).toContain('name="idempotency_key"');
       const posted = await postForm(url, SEED_ORDER);
       expect(posted.status).toBe(303);
-      const orderId = posted.headers.get('location')!.split('/').pop()!;
+      const orderId = orderIdOfLocation(posted.headers.get('location'));
       await waitFor(() => getStoredOrder(stack, orderId), { what: 'the order to be stored' });
     } finally {
       server.kill('SIGTERM');

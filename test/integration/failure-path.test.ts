@@ -11,9 +11,11 @@ const receives = new Map<string, number>();
 
 beforeAll(async () => {
   stack = await startTestStack({
-    wrapProcessOrder: (handler) => async (event: SQSEvent, context) => {
+    wrap: {
+      'process-order': (handler) => async (event: SQSEvent, context) => {
       for (const record of event.Records) receives.set(record.body, (receives.get(record.body) ?? 0) + 1);
       return handler(event, context);
+    },
     },
   });
 });
@@ -30,7 +32,7 @@ describe('the failure path: poison message -> DLQ -> alarm -> mail', () => {
     await waitFor(async () => (await queueDepth(stack, stack.resources.deadLetterQueue)).visible === 1, { timeoutMs: 30_000, what: 'the poison message in the DLQ' });
     expect(receives.get(poison)).toBe(5);
     expect(receives.get(JSON.stringify(good))).toBe(1);
-    expect(await getStoredOrder(stack, good.order_id)).toMatchObject({ status: 'PROCESSED' });
+    expect((await getStoredOrder(stack, good.order_id))?.status_history[0]).toMatchObject({ status: 'RECEIVED' });
     expect(await getStoredOrder(stack, (JSON.parse(poison) as { order_id: string }).order_id)).toBeUndefined();
 
     await waitFor(() => stack.alarm.state === 'ALARM', { timeoutMs: 15_000, what: 'the alarm' });

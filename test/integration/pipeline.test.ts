@@ -5,7 +5,7 @@ import { acceptOrder } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
 import { apiRequest, getStoredOrder, queueDepth, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
-import { idempotencyKeyOf, postForm } from '../helpers/web.js';
+import { idempotencyKeyOf, orderIdOfLocation, postForm } from '../helpers/web.js';
 
 let stack: LocalStack;
 /** Every body process-order was given, in order: proof of what was (and was not) queued. */
@@ -13,9 +13,11 @@ const delivered: string[] = [];
 
 beforeAll(async () => {
   stack = await startTestStack({
-    wrapProcessOrder: (handler) => async (event: SQSEvent, context) => {
+    wrap: {
+      'process-order': (handler) => async (event: SQSEvent, context) => {
       delivered.push(...event.Records.map((record) => record.body));
       return handler(event, context);
+    },
     },
   });
 });
@@ -25,7 +27,7 @@ const postOrder = (body: unknown, headers: Record<string, string> = {}) =>
   apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 describe('the order pipeline, end to end on the local stack', () => {
-  it('when a customer posts the form, then 303 to a status page that reaches PROCESSED, and the item has every field and the right total', async () => {
+  it('when a customer posts the form, then 303 to a status page that reaches COMPLETED by itself, and the item has every field, the right total and its whole history', async () => {
     const customer = `c-${randomUUID().slice(0, 8)}`;
     const form = await (await fetch(stack.urls.web)).text();
     const response = await postForm(stack.urls.web, {
@@ -37,15 +39,15 @@ describe('the order pipeline, end to end on the local stack', () => {
     });
     expect(response.status).toBe(303);
     const location = response.headers.get('location')!;
-    expect(location).toMatch(/^\/orders\/[0-9a-f-]{36}$/);
-    const orderId = location.split('/').pop()!;
+    expect(location).toMatch(/^\/orders\/[0-9a-f-]{36}\?placed=\d+$/);
+    const orderId = orderIdOfLocation(location);
 
     const page = await waitFor(
       async () => {
         const html = await (await fetch(`${stack.urls.web}${location}`)).text();
-        return html.includes('id="status-text">PROCESSED<') && html;
+        return html.includes('id="status-text">COMPLETED<') && html;
       },
-      { what: 'the status page to show PROCESSED' },
+      { what: 'the status page to show COMPLETED', timeoutMs: 25_000 },
     );
     expect(page).toContain('Pizza Margherita');
     expect(page).toContain('$34.50');
@@ -61,12 +63,17 @@ describe('the order pipeline, end to end on the local stack', () => {
       currency: 'USD',
       order_date: '2025-04-25',
       received_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
-      processed_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
-      status: 'PROCESSED',
+      status: 'COMPLETED',
+      status_history: ['RECEIVED', 'PREPARING', 'READY', 'COMPLETED'].map((status) => ({ status, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown })),
+      version: 4,
     });
-  });
+    const times = (await getStoredOrder(stack, orderId))!.status_history.map((entry) => Date.parse(entry.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // Each step waited its time in the fast profile (RECEIVED 2 s, PREPARING 3 s, READY 2 s).
+    expect(times[3]! - times[0]!).toBeGreaterThanOrEqual(7_000);
+  }, 30_000);
 
-  it('when the seed payload is posted to the API, then 202, and GET reads it back as 200 PROCESSED with total_cents', async () => {
+  it('when the seed payload is posted to the API, then 202, and GET reads it back as 200 with its status, history and total_cents', async () => {
     const response = await postOrder(SEED_ORDER);
     expect(response.status).toBe(202);
     const { order_id, status } = (await response.json()) as { order_id: string; status: string };
@@ -78,7 +85,7 @@ describe('the order pipeline, end to end on the local stack', () => {
       },
       { what: 'the order to be readable' },
     );
-    expect(stored).toMatchObject({ order_id, status: 'PROCESSED', total_cents: 35, quantity: 1, product_id: 'Banana' });
+    expect(stored).toMatchObject({ order_id, status: 'RECEIVED', status_history: [{ status: 'RECEIVED' }], version: 1, total_cents: 35, quantity: 1, product_id: 'Banana' });
   });
 
   it('when the same idempotency key is posted twice, then one order id and one item', async () => {
@@ -89,10 +96,7 @@ describe('the order pipeline, end to end on the local stack', () => {
     expect(second.order_id).toBe(first.order_id);
     await waitFor(() => getStoredOrder(stack, first.order_id), { what: 'the order to be stored' });
     await waitFor(() => delivered.filter((body) => body.includes(first.order_id)).length === 2, { what: 'both deliveries' });
-    const items = await stack.clients.documents.send(
-      new (await import('@aws-sdk/lib-dynamodb')).ScanCommand({ TableName: stack.resources.tableName, FilterExpression: 'customer_id = :c', ExpressionAttributeValues: { ':c': customer } }),
-    );
-    expect(items.Items).toHaveLength(1);
+    expect((await stack.store.all()).filter((order) => order.customer_id === customer)).toHaveLength(1);
   });
 
   it('when the same message is delivered twice, then one item is stored', async () => {
@@ -102,7 +106,7 @@ describe('the order pipeline, end to end on the local stack', () => {
     }
     await waitFor(() => delivered.filter((body) => body.includes(order.order_id)).length === 2, { what: 'both deliveries' });
     await waitFor(async () => (await queueDepth(stack, stack.resources.queue)).inFlight === 0, { what: 'the batch to finish' });
-    expect(await getStoredOrder(stack, order.order_id)).toMatchObject({ order_id: order.order_id, status: 'PROCESSED' });
+    expect(await getStoredOrder(stack, order.order_id)).toMatchObject({ order_id: order.order_id, status_history: [{ status: 'RECEIVED' }] });
     expect((await queueDepth(stack, stack.resources.deadLetterQueue)).visible).toBe(0);
   });
 

@@ -9,7 +9,7 @@ import type { LocalStack } from '../../local/stack.js';
 import { getStoredOrder, SEED_ORDER, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
 import { silentLogger } from '../helpers/loggers.js';
 import { waitFor } from '../helpers/wait.js';
-import { idempotencyKeyOf, postForm } from '../helpers/web.js';
+import { idempotencyKeyOf, orderIdOfLocation, postForm } from '../helpers/web.js';
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -64,37 +64,53 @@ describe('the web tier', () => {
     const fields = { ...SEED_ORDER, customer_id: `c-${randomUUID().slice(0, 8)}`, idempotency_key: key };
     const [first, second] = await Promise.all([postForm(stack.urls.web, fields), postForm(stack.urls.web, fields)]);
     expect(first.status).toBe(303);
-    expect(second.headers.get('location')).toBe(first.headers.get('location'));
-    const orderId = first.headers.get('location')!.split('/').pop()!;
+    const orderId = orderIdOfLocation(first.headers.get('location'));
+    expect(orderIdOfLocation(second.headers.get('location'))).toBe(orderId);
     await waitFor(() => getStoredOrder(stack, orderId), { what: 'the order' });
   });
 
   it('when the date is left empty, then the order is placed for today', async () => {
     const response = await postForm(stack.urls.web, { ...SEED_ORDER, order_date: '' });
     expect(response.status).toBe(303);
-    const orderId = response.headers.get('location')!.split('/').pop()!;
+    const orderId = orderIdOfLocation(response.headers.get('location'));
     const stored = await waitFor(() => getStoredOrder(stack, orderId), { what: 'the order' });
     expect(stored.order_date).toBe(new Date().toISOString().slice(0, 10));
   });
 
-  it('when the status is asked for as JSON, then 404 until processed and 200 with the order after', async () => {
+  it('when the status is asked for as JSON, then 404 until stored and 200 with the order, its status and history after', async () => {
     const unknown = await page(`/orders/${randomUUID()}`, { headers: { accept: 'application/json' } });
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ status: 'QUEUED' });
+    expect(await unknown.json()).toMatchObject({ error: 'not_found' });
     const location = (await postForm(stack.urls.web, { ...SEED_ORDER, quantity: '7' })).headers.get('location')!;
     const order = await waitFor(async () => {
       const response = await page(location, { headers: { accept: 'application/json' } });
       return response.status === 200 && ((await response.json()) as Record<string, unknown>);
     });
-    expect(order).toMatchObject({ status: 'PROCESSED', quantity: 7, total_cents: 245 });
+    expect(order).toMatchObject({ status: expect.stringMatching(/^(RECEIVED|PREPARING|READY|COMPLETED)$/) as unknown, quantity: 7, total_cents: 245 });
+    expect((order as { status_history: { status: string }[] }).status_history[0]).toMatchObject({ status: 'RECEIVED' });
   });
 
-  it('when an order is not processed yet, then its page says so, refreshes itself without script, and loads the external poller', async () => {
-    const html = await (await page(`/orders/${randomUUID()}`)).text();
-    expect(html).toContain('id="status-text">QUEUED<');
+  it('when a just-placed order is not stored yet, then its page says it is being taken in, refreshes itself without script, and loads the external script', async () => {
+    const response = await page(`/orders/${randomUUID()}?placed=${Date.now()}`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('id="status-text">PLACED<');
+    expect(html).not.toContain('safe in the queue');
+    expect(html).toMatch(/data-wait-ms="\d+"/);
     expect(html).toContain('<noscript><meta http-equiv="refresh"');
     expect(html).toContain('<script src="/static/status.js" defer></script>');
     expect(html).not.toMatch(/<script>(?!<\/script>)/);
+  });
+
+  it('when an order number was never accepted, then its page says plainly that no such order was found and what to do', async () => {
+    for (const path of [`/orders/${randomUUID()}`, `/orders/${randomUUID()}?placed=${Date.now() - 120_000}`, `/orders/${randomUUID()}?placed=soon`]) {
+      const response = await page(path);
+      expect(response.status).toBe(404);
+      const html = await response.text();
+      expect(html).toContain('No order with this number was found');
+      expect(html).toContain('place the order again');
+      expect(html).not.toContain('safe in the queue');
+    }
   });
 
   it.each(['not-an-id', '..%2F..%2Fetc%2Fpasswd', '%3Cscript%3E', '1%00'])('when the order id in the path is %p, then 400 or 404, never 5xx', async (id) => {

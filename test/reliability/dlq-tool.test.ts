@@ -48,7 +48,7 @@ describe('the DLQ tool', () => {
     expect(redriven.stdout).toContain('Moved 1 message from orders-dlq to orders (receive-send-delete).');
 
     const stored = await waitFor(() => getStoredOrder(stack, order.order_id), { what: 'the redriven order to be stored' });
-    expect(stored).toMatchObject({ status: 'PROCESSED', total_cents: 2 * margherita.unit_price_cents });
+    expect(stored).toMatchObject({ status_history: [{ status: 'RECEIVED' }], total_cents: 2 * margherita.unit_price_cents });
     await waitFor(() => stack.alarm.state === 'OK', { timeoutMs: 15_000, what: 'the alarm to return to OK' });
     const okMail = await waitFor(async () => (await readOutbox(stack)).find((mail) => mail.subject === 'OK: "orders-dlq-not-empty" in US East (N. Virginia)'), { what: 'the OK mail' });
     expect(okMail.text).toContain('ALARM -> OK');

@@ -36,7 +36,8 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await startTestStack({
     throttle: { rateLimit: 10_000, burstLimit: 10_000 },
-    wrapProcessOrder: (handler) => async (event: SQSEvent, context): Promise<SQSBatchResponse> => {
+    wrap: {
+      'process-order': (handler) => async (event: SQSEvent, context): Promise<SQSBatchResponse> => {
       const ids = event.Records.map((record) => idOf(record.body));
       for (const id of ids) deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
       if (throwOnceFor && ids.includes(throwOnceFor)) {
@@ -51,6 +52,7 @@ beforeAll(async () => {
         return { batchItemFailures: [...(rest?.batchItemFailures ?? []), { itemIdentifier: failing.messageId }] };
       }
       return (await handler(event, context)) ?? { batchItemFailures: [] };
+    },
     },
   });
 });
@@ -238,7 +240,7 @@ describe('5. a restart of the local stack', () => {
     try {
       const read = await apiRequest(second, `/orders/${order_id}`);
       expect(read.status).toBe(200);
-      expect(await read.json()).toMatchObject({ order_id, status: 'PROCESSED', total_cents: 35 });
+      expect(await read.json()).toMatchObject({ order_id, status_history: [{ status: 'RECEIVED' }], total_cents: 35 });
     } finally {
       await second.stop();
       await rm(stateDir, { recursive: true, force: true });

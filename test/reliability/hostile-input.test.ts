@@ -1,9 +1,9 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { catalogue } from '../../domain/catalogue.js';
+import type { OrderStatus } from '../../domain/lifecycle.js';
 import { acceptOrder, MAX_BODY_BYTES, parseJson, parseOrderRequest } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
 import { apiRequest, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
@@ -17,7 +17,8 @@ beforeAll(async () => {
     ports: { console: 0 },
     throttle: { rateLimit: 100_000, burstLimit: 100_000 },
     webEnv: { RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000' },
-    wrapProcessOrder: (handler) => async (event: SQSEvent, context) => {
+    wrap: {
+      'process-order': (handler) => async (event: SQSEvent, context) => {
       for (const record of event.Records) {
         try {
           delivered.add((JSON.parse(record.body) as { order_id: string }).order_id);
@@ -26,6 +27,7 @@ beforeAll(async () => {
         }
       }
       return handler(event, context);
+    },
     },
   });
 });
@@ -176,25 +178,22 @@ describe('hostile input', () => {
 
   it('when a stored order holds markup, then every page renders it escaped', async () => {
     const orderId = randomUUID();
-    await stack.clients.documents.send(
-      new PutCommand({
-        TableName: stack.resources.tableName,
-        Item: {
-          order_id: orderId,
-          customer_id: '<script>alert("c")</script>',
-          product_id: 'Banana',
-          product_name: '<img src=x onerror=alert(1)>',
-          quantity: 1,
-          unit_price_cents: 35,
-          total_cents: 35,
-          currency: 'USD',
-          order_date: '2025-04-25',
-          received_at: new Date().toISOString(),
-          processed_at: new Date().toISOString(),
-          status: '<b>PROCESSED</b>',
-        },
-      }),
-    );
+    const hostileStatus = '<b>PROCESSED</b>' as OrderStatus;
+    await stack.store.putOnce({
+      order_id: orderId,
+      customer_id: '<script>alert("c")</script>',
+      product_id: 'Banana',
+      product_name: '<img src=x onerror=alert(1)>',
+      quantity: 1,
+      unit_price_cents: 35,
+      total_cents: 35,
+      currency: 'USD',
+      order_date: '2025-04-25',
+      received_at: new Date().toISOString(),
+      status: hostileStatus,
+      status_history: [{ status: hostileStatus, at: new Date().toISOString() }],
+      version: 1,
+    });
     for (const url of [`${stack.urls.web}/orders/${orderId}`, stack.urls.console!]) {
       const html = await (await fetch(url)).text();
       expect(html).not.toContain('<script>alert("c")</script>');

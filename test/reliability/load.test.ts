@@ -1,5 +1,4 @@
 import { ReceiveMessageCommand, DeleteMessageBatchCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { catalogue } from '../../domain/catalogue.js';
@@ -7,6 +6,7 @@ import type { StoredOrder } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
 import { queueDepth, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
+import { orderIdOfLocation } from '../helpers/web.js';
 
 const ORDERS = 2000;
 const CLIENTS = 50;
@@ -43,16 +43,7 @@ function postForm(agent: Agent, order: Planned): Promise<{ status: number; locat
 }
 
 async function scanRun(runId: string): Promise<StoredOrder[]> {
-  const items: StoredOrder[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await stack.clients.documents.send(
-      new ScanCommand({ TableName: stack.resources.tableName, FilterExpression: 'begins_with(customer_id, :run)', ExpressionAttributeValues: { ':run': runId }, ExclusiveStartKey }),
-    );
-    items.push(...((page.Items ?? []) as StoredOrder[]));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
+  return (await stack.store.all()).filter((order) => order.customer_id.startsWith(runId));
 }
 
 describe('load with reconciliation', () => {
@@ -83,7 +74,7 @@ describe('load with reconciliation', () => {
       for (let index = next++; index < posts.length; index = next++) {
         const planned = posts[index]!;
         const { status, location } = await postForm(agent, planned);
-        answers.push({ planned, status, orderId: location?.split('/').pop() });
+        answers.push({ planned, status, orderId: location ? orderIdOfLocation(location) : undefined });
         // Poison goes straight onto the queue, spread through the run.
         if (index % 200 === 0) {
           const batch = poison.splice(0, 10);

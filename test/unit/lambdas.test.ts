@@ -7,6 +7,7 @@ import { awsClientConfig } from '../../backend-lambdas/lib/aws.js';
 import { createGetOrderHandler } from '../../backend-lambdas/get-order/get-order.js';
 import { createProcessOrderHandler } from '../../backend-lambdas/process-order/process-order.js';
 import { createSubmitOrderHandler } from '../../backend-lambdas/submit-order/submit-order.js';
+import { createOrderStore } from '../../backend-lambdas/lib/order-store.js';
 import { acceptOrder } from '../../domain/order.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
 import type { LocalStack } from '../../local/stack.js';
@@ -94,12 +95,16 @@ describe('submit-order', () => {
   });
 });
 
+const timings = { RECEIVED: 60, PREPARING: 600, READY: 300 };
+const storeOn = (documents: DynamoDBDocumentClient) => createOrderStore({ documents, tableName: stack.resources.tableName });
+const unreachableTable = async () => storeOn(DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig({ region: 'us-east-1', endpoint: await unreachableUrl(), credentials }))));
+
 describe('process-order', () => {
   const processed = new Date('2026-05-06T07:08:10.000Z');
   const process = (overrides: Partial<Parameters<typeof createProcessOrderHandler>[0]> = {}) =>
     createProcessOrderHandler({
-      ddb: stack.clients.documents,
-      tableName: stack.resources.tableName,
+      store: stack.store,
+      timings,
       sns: stack.clients.sns,
       topicArn: stack.resources.topics.orderEvents,
       logger: silentLambdaLogger(),
@@ -120,10 +125,12 @@ describe('process-order', () => {
       unit_price_cents: 35,
       total_cents: 105,
       currency: 'USD',
-      status: 'PROCESSED',
-      processed_at: processed.toISOString(),
+      status: 'RECEIVED',
+      status_history: [{ status: 'RECEIVED', at: processed.toISOString() }],
+      version: 1,
+      due_at: new Date(processed.getTime() + 60_000).toISOString(),
     });
-    expect(await getStoredOrder(stack, good[1]!.order_id)).toMatchObject({ total_cents: 2300, status: 'PROCESSED' });
+    expect(await getStoredOrder(stack, good[1]!.order_id)).toMatchObject({ total_cents: 2300, status: 'RECEIVED' });
   });
 
   it('when the same order is delivered twice, then one item is stored and both deliveries succeed', async () => {
@@ -133,7 +140,7 @@ describe('process-order', () => {
     expect(first.batchItemFailures).toEqual([]);
     expect(second.batchItemFailures).toEqual([]);
     // The first write wins: the redelivery did not overwrite it.
-    expect(await getStoredOrder(stack, order.order_id)).toMatchObject({ processed_at: '2026-01-01T00:00:00.000Z' });
+    expect(await getStoredOrder(stack, order.order_id)).toMatchObject({ status_history: [{ status: 'RECEIVED', at: '2026-01-01T00:00:00.000Z' }] });
   });
 
   it('when a topic is configured, then an "order received" notification is published for each stored order', async () => {
@@ -156,13 +163,12 @@ describe('process-order', () => {
     expect(failing.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     const retried = await process()(sqsEvent(record), createLambdaContext('process-order'));
     expect(retried.batchItemFailures).toEqual([]);
-    expect(await getStoredOrder(stack, order.order_id)).toMatchObject({ status: 'PROCESSED' });
+    expect(await getStoredOrder(stack, order.order_id)).toMatchObject({ status: 'RECEIVED' });
   });
 
   it('when DynamoDB is unreachable, then every record is reported for retry', async () => {
-    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig({ region: 'us-east-1', endpoint: await unreachableUrl(), credentials })));
     const records = [sqsRecord(JSON.stringify(queued())), sqsRecord(JSON.stringify(queued()))];
-    const response = await process({ ddb })(sqsEvent(...records), createLambdaContext('process-order'));
+    const response = await process({ store: await unreachableTable() })(sqsEvent(...records), createLambdaContext('process-order'));
     expect(response.batchItemFailures).toHaveLength(2);
   });
 
@@ -178,7 +184,7 @@ describe('process-order', () => {
 });
 
 describe('get-order', () => {
-  const get = (ddb = stack.clients.documents) => createGetOrderHandler({ ddb, tableName: stack.resources.tableName, logger: silentLambdaLogger() });
+  const get = (store = stack.store) => createGetOrderHandler({ store, logger: silentLambdaLogger() });
   const getEvent = (id: string) => apiEvent({ method: 'GET', resource: '/orders/{id}', path: `/orders/${id}`, pathParameters: { id }, headers: {} });
 
   it('when the id is malformed, then 400 names the id', async () => {
@@ -192,18 +198,17 @@ describe('get-order', () => {
   it('when the order is not stored, then 404; once stored, then 200 with the order', async () => {
     const order = acceptOrder(SEED_ORDER, { now: new Date() });
     expect((await get()(getEvent(order.order_id))).statusCode).toBe(404);
-    await createProcessOrderHandler({ ddb: stack.clients.documents, tableName: stack.resources.tableName, logger: silentLambdaLogger() })(
+    await createProcessOrderHandler({ store: stack.store, timings, logger: silentLambdaLogger() })(
       sqsEvent(sqsRecord(JSON.stringify(order))),
       createLambdaContext('process-order'),
     );
     const response = await get()(getEvent(order.order_id));
     expect(response.statusCode).toBe(200);
-    expect(json(response.body)).toMatchObject({ order_id: order.order_id, status: 'PROCESSED', total_cents: 35 });
+    expect(json(response.body)).toMatchObject({ order_id: order.order_id, status: 'RECEIVED', status_history: [{ status: 'RECEIVED' }], version: 1, total_cents: 35 });
   });
 
   it('when DynamoDB is unreachable, then 503 with Retry-After', async () => {
-    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig({ region: 'us-east-1', endpoint: await unreachableUrl(), credentials })));
-    const response = await get(ddb)(getEvent(randomUUID()));
+    const response = await get(await unreachableTable())(getEvent(randomUUID()));
     expect(response.statusCode).toBe(503);
     expect(response.headers?.['Retry-After']).toBeDefined();
   });

@@ -2,12 +2,12 @@ import { createCatalogue, catalogue } from '../../domain/catalogue.js';
 import { InvalidJsonError, ValidationError } from '../../domain/errors.js';
 import {
   acceptOrder,
-  completeOrder,
   isCalendarDate,
   orderIdFor,
   parseOrderRequest,
   parseQueuedOrder,
   priceOrder,
+  storedOrder,
 } from '../../domain/order.js';
 
 const seed = { customer_id: '001', product_id: 'Banana', quantity: '1', order_date: '2025-04-25' };
@@ -109,10 +109,20 @@ describe('pricing and processing', () => {
     expect(priceOrder({ product_id: 'Banana', quantity: 1000 }).total_cents).toBe(35_000);
   });
 
-  it('when a queued order is completed, then it is PROCESSED with its price and time', () => {
+  it('when a queued order is stored, then it is RECEIVED with its price, history, version and due time', () => {
     const queued = acceptOrder(seed, { now });
-    const stored = completeOrder(queued, new Date('2026-03-04T05:06:08.000Z'));
-    expect(stored).toEqual({ ...queued, product_name: 'Banana', unit_price_cents: 35, total_cents: 35, currency: 'USD', status: 'PROCESSED', processed_at: '2026-03-04T05:06:08.000Z' });
+    const stored = storedOrder(queued, new Date('2026-03-04T05:06:08.000Z'), { RECEIVED: 60, PREPARING: 600, READY: 300 });
+    expect(stored).toEqual({
+      ...queued,
+      product_name: 'Banana',
+      unit_price_cents: 35,
+      total_cents: 35,
+      currency: 'USD',
+      status: 'RECEIVED',
+      status_history: [{ status: 'RECEIVED', at: '2026-03-04T05:06:08.000Z' }],
+      version: 1,
+      due_at: '2026-03-04T05:07:08.000Z',
+    });
   });
 
   it('when a queued message is not JSON or breaks the contract, then it is refused', () => {

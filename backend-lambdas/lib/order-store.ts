@@ -1,0 +1,184 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { OrderStatus, StatusChange } from '../../domain/lifecycle.js';
+import type { StoredOrder } from '../../domain/order.js';
+
+/**
+ * The orders table's key schema and indexes; the local stack creates the table from this, and the
+ * parity test checks Terraform and CloudFormation create the same.
+ */
+export const orderTable = {
+  partitionKey: 'order_id',
+  /**
+   * Sparse: only orders that are not final carry `due_shard` and `due_at`, so the kitchen's Query
+   * reads exactly the orders it may have to move. The shard spreads them over several partitions.
+   */
+  dueIndex: {
+    name: 'due-orders',
+    partitionKey: 'due_shard',
+    sortKey: 'due_at',
+    projection: ['customer_id', 'status', 'version', 'pending_event'],
+  },
+  dueShards: 4,
+} as const;
+
+/** What the kitchen reads of a due order, from the index alone. */
+export interface DueOrder {
+  order_id: string;
+  customer_id: string;
+  status: OrderStatus;
+  version: number;
+  due_at: string;
+  /** An event whose publish failed after its change was written; published first on the next run. */
+  pending_event?: string;
+}
+
+/** The shard of an order in the due index, from its id (a UUID, so its first hex digits are uniform). */
+export function dueShardOf(orderId: string): number {
+  return Number.parseInt(orderId.slice(0, 8), 16) % orderTable.dueShards;
+}
+
+// Storage details that are not part of the order.
+const INTERNAL = ['due_shard', 'pending_event'] as const;
+
+function toOrder(item: Record<string, unknown>): StoredOrder {
+  const order = { ...item };
+  for (const name of INTERNAL) delete order[name];
+  return order as unknown as StoredOrder;
+}
+
+export type OrderStore = ReturnType<typeof createOrderStore>;
+
+/** Every read and write of the orders table. Nothing else builds a key or an expression for it. */
+export function createOrderStore({ documents, tableName }: { documents: DynamoDBDocumentClient; tableName: string }) {
+  const key = (orderId: string) => ({ [orderTable.partitionKey]: orderId });
+
+  async function conditional(command: UpdateCommand): Promise<boolean> {
+    try {
+      await documents.send(command);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** SET of the index attributes when the order is due at `due`, REMOVE of them when it is final. */
+  function dueUpdate(orderId: string, due: string | undefined) {
+    return due === undefined
+      ? { set: [], remove: ['due_at', 'due_shard'], values: {} }
+      : { set: ['due_at = :due_at', 'due_shard = :due_shard'], remove: [], values: { ':due_at': due, ':due_shard': dueShardOf(orderId) } };
+  }
+
+  return {
+    tableName,
+
+    /** Stores a new order unless one with its id is there; false for a duplicate (the first one wins). */
+    async putOnce(order: StoredOrder): Promise<boolean> {
+      const { due_at, ...rest } = order;
+      const item = due_at === undefined ? rest : { ...rest, due_at, due_shard: dueShardOf(order.order_id) };
+      try {
+        await documents.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: `attribute_not_exists(${orderTable.partitionKey})` }));
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+
+    /** The order as stored now (a consistent read), or undefined. */
+    async get(orderId: string): Promise<StoredOrder | undefined> {
+      const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: key(orderId), ConsistentRead: true }));
+      return Item ? toOrder(Item) : undefined;
+    },
+
+    /**
+     * Writes a status change if the order is still in the status and version it was read in; false
+     * when it has changed meanwhile (another run moved it first), and then nothing is written.
+     */
+    applyChange(orderId: string, change: StatusChange): Promise<boolean> {
+      const due = dueUpdate(orderId, change.due_at);
+      return conditional(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key(orderId),
+          UpdateExpression: [
+            `SET ${['#status = :to', 'version = :version', 'status_history = list_append(status_history, :entry)', ...due.set].join(', ')}`,
+            ...(due.remove.length ? [`REMOVE ${due.remove.join(', ')}`] : []),
+          ].join(' '),
+          ConditionExpression: '#status = :from AND version = :from_version',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':to': change.to,
+            ':version': change.version,
+            ':entry': [{ status: change.to, at: change.at }],
+            ':from': change.from,
+            ':from_version': change.fromVersion,
+            ...due.values,
+          },
+        }),
+      );
+    },
+
+    /** Keeps an event whose publish failed on the order, due now, so the next kitchen run publishes it. */
+    keepPendingEvent(orderId: string, version: number, event: string, now: Date): Promise<boolean> {
+      return conditional(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key(orderId),
+          UpdateExpression: 'SET pending_event = :event, due_at = :due_at, due_shard = :due_shard',
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':event': event, ':version': version, ':due_at': now.toISOString(), ':due_shard': dueShardOf(orderId) },
+        }),
+      );
+    },
+
+    /** Drops a published pending event and puts the order back at its real due time (or out of the index). */
+    clearPendingEvent(orderId: string, version: number, dueAt: string | undefined): Promise<boolean> {
+      const due = dueUpdate(orderId, dueAt);
+      return conditional(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key(orderId),
+          UpdateExpression: [...(due.set.length ? [`SET ${due.set.join(', ')}`] : []), `REMOVE ${['pending_event', ...due.remove].join(', ')}`].join(' '),
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':version': version, ...due.values },
+        }),
+      );
+    },
+
+    /** The orders due at `now`, a page at a time, from the sparse index (a Query per shard, never a Scan). */
+    async *dueOrders(now: Date, { pageSize = 100 }: { pageSize?: number } = {}): AsyncGenerator<DueOrder[]> {
+      const { name, partitionKey, sortKey } = orderTable.dueIndex;
+      for (let shard = 0; shard < orderTable.dueShards; shard++) {
+        let ExclusiveStartKey: Record<string, unknown> | undefined;
+        do {
+          const page = await documents.send(
+            new QueryCommand({
+              TableName: tableName,
+              IndexName: name,
+              KeyConditionExpression: `${partitionKey} = :shard AND ${sortKey} <= :now`,
+              ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
+              Limit: pageSize,
+              ExclusiveStartKey,
+            }),
+          );
+          if (page.Items?.length) yield page.Items as DueOrder[];
+          ExclusiveStartKey = page.LastEvaluatedKey;
+        } while (ExclusiveStartKey);
+      }
+    },
+
+    /** Every order, by Scan: for the local console and tests, never for a request path. */
+    async all(): Promise<StoredOrder[]> {
+      const orders: StoredOrder[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
+        orders.push(...(page.Items ?? []).map(toOrder));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return orders;
+    },
+  };
+}

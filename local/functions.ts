@@ -1,0 +1,69 @@
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { join } from 'node:path';
+import type { AwsClients, Wiring, WiringOptions } from '../backend-lambdas/lib/wiring.js';
+import { functions, functionNames, type FunctionName, type FunctionSpec, type ResourceRef } from '../platform/functions.js';
+import type { ProxyHandler } from './api-gateway.js';
+import type { SqsBatchHandler } from './event-source-mapping.js';
+import type { Profile } from './profiles.js';
+import type { LocalResources } from './resources.js';
+import type { ScheduledHandler } from './scheduler.js';
+
+const root = new URL('..', import.meta.url).pathname;
+
+interface HandlerByTrigger {
+  api: ProxyHandler;
+  queue: SqsBatchHandler;
+  schedule: ScheduledHandler;
+}
+export type HandlerOf<Name extends FunctionName> = HandlerByTrigger[(typeof functions)[Name]['trigger']['type']];
+
+/** Lets a test put a fault between a function's trigger and its handler. */
+export type FunctionWrappers = { [Name in FunctionName]?: (handler: HandlerOf<Name>) => HandlerOf<Name> };
+
+/** A declared function, ready to be given its trigger. */
+export interface LocalFunction {
+  name: FunctionName;
+  spec: FunctionSpec;
+  /** A new handler, as a new Lambda execution environment would build it. */
+  create(): HandlerByTrigger[keyof HandlerByTrigger];
+}
+
+export interface LoadFunctionsOptions {
+  resources: LocalResources;
+  profile: Profile;
+  clients: AwsClients;
+  logger: (functionName: string) => PowertoolsLogger;
+  overrides?: Omit<WiringOptions, 'logger'>;
+  wrappers?: FunctionWrappers;
+}
+
+/** What each kind of environment value is in the local stack. */
+function resolve(ref: ResourceRef, resources: LocalResources, profile: Profile): string {
+  switch (ref) {
+    case 'orders-queue-url':
+      return resources.queue.url;
+    case 'orders-table-name':
+      return resources.tableName;
+    case 'order-events-topic-arn':
+      return resources.topics.orderEvents;
+    case 'lifecycle-timings':
+      return JSON.stringify(profile.lifecycleTimings);
+  }
+}
+
+/**
+ * Every function of the declaration, built by its own wiring from the environment Terraform would
+ * give it, here pointing at the local resources. Nothing here knows a function by name.
+ */
+export async function loadFunctions({ resources, profile, clients, logger, overrides = {}, wrappers = {} }: LoadFunctionsOptions): Promise<LocalFunction[]> {
+  const loaded: LocalFunction[] = [];
+  // One import at a time: jest's ESM loader fails on modules that share dependencies when imported at once.
+  for (const name of functionNames) {
+    const spec: FunctionSpec = functions[name];
+    const { wire } = (await import(join(root, spec.wiring))) as { wire: Wiring<keyof AwsClients, HandlerByTrigger[keyof HandlerByTrigger]> };
+    const env = Object.fromEntries(Object.entries(spec.environment).map(([variable, ref]) => [variable, resolve(ref, resources, profile)]));
+    const wrap = (wrappers[name] ?? ((handler) => handler)) as (handler: HandlerByTrigger[keyof HandlerByTrigger]) => HandlerByTrigger[keyof HandlerByTrigger];
+    loaded.push({ name, spec, create: () => wrap(wire(env, clients, { ...overrides, logger: logger(name) })) });
+  }
+  return loaded;
+}

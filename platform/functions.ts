@@ -1,0 +1,85 @@
+/**
+ * The Lambda functions, declared once. `npm run build` bundles each `entry`; the local stack wires
+ * each from its `wiring` module, environment and trigger; the parity test checks Terraform and
+ * CloudFormation deploy the same. A new function is its folder, one entry here and its IaC.
+ */
+import { settings } from './settings.js';
+
+/** A value a function's environment variable is given, named by what it is, not by how each tool spells it. */
+export type ResourceRef = 'orders-queue-url' | 'orders-table-name' | 'order-events-topic-arn' | 'lifecycle-timings';
+
+export type Trigger =
+  /** API Gateway REST routes, each "METHOD /resource/{param}". */
+  | { readonly type: 'api'; readonly routes: readonly string[] }
+  /** An SQS event source mapping that reports batch item failures. */
+  | {
+      readonly type: 'queue';
+      readonly queue: 'orders';
+      readonly batchSize: number;
+      readonly maximumBatchingWindowSeconds: number;
+      readonly maximumConcurrency: number;
+    }
+  /** An EventBridge schedule; `everySeconds` is the same rate, for the local stack. */
+  | { readonly type: 'schedule'; readonly expression: string; readonly everySeconds: number };
+
+export interface FunctionSpec {
+  readonly description: string;
+  /** The Lambda entry point, exporting `handler`; what the build bundles. */
+  readonly entry: string;
+  /** Exports `wire(env, clients, options)`: the same handler, built from an environment and clients. */
+  readonly wiring: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly environment: Readonly<Record<string, ResourceRef>>;
+  readonly trigger: Trigger;
+}
+
+export const functions = {
+  'submit-order': {
+    description: 'POST /orders; validates the order and queues it.',
+    entry: 'backend-lambdas/submit-order/handler.ts',
+    wiring: 'backend-lambdas/submit-order/submit-order.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    environment: { QUEUE_URL: 'orders-queue-url' },
+    trigger: { type: 'api', routes: ['POST /orders'] },
+  },
+  'process-order': {
+    description: 'Consumes the orders queue; stores each order once as RECEIVED and publishes order.received.',
+    entry: 'backend-lambdas/process-order/handler.ts',
+    wiring: 'backend-lambdas/process-order/process-order.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    environment: { TABLE_NAME: 'orders-table-name', ORDER_EVENTS_TOPIC_ARN: 'order-events-topic-arn', ORDER_TIMINGS: 'lifecycle-timings' },
+    trigger: { type: 'queue', queue: 'orders', batchSize: 10, maximumBatchingWindowSeconds: 0, maximumConcurrency: 5 },
+  },
+  'get-order': {
+    description: 'GET /orders/{id}; reads a stored order with its status and history.',
+    entry: 'backend-lambdas/get-order/handler.ts',
+    wiring: 'backend-lambdas/get-order/get-order.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    environment: { TABLE_NAME: 'orders-table-name' },
+    trigger: { type: 'api', routes: ['GET /orders/{id}'] },
+  },
+  'advance-orders': {
+    description: 'The kitchen: moves due orders to their next status and publishes order.status_changed; staff commands too.',
+    entry: 'backend-lambdas/advance-orders/handler.ts',
+    wiring: 'backend-lambdas/advance-orders/advance-orders.ts',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    environment: { TABLE_NAME: 'orders-table-name', ORDER_EVENTS_TOPIC_ARN: 'order-events-topic-arn', ORDER_TIMINGS: 'lifecycle-timings' },
+    trigger: { type: 'schedule', expression: 'rate(1 minute)', everySeconds: 60 },
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionName = keyof typeof functions;
+export const functionNames = Object.keys(functions) as FunctionName[];
+
+/** Every API route of every function, "METHOD /path". */
+export const apiRoutes: readonly string[] = Object.values(functions as Record<string, FunctionSpec>).flatMap((spec) =>
+  spec.trigger.type === 'api' ? spec.trigger.routes : [],
+);
+
+/** What the lifecycle-timings reference is given: the timings as JSON. */
+export const lifecycleTimingsJson = JSON.stringify(settings.lifecycle.timingsSeconds);

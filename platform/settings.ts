@@ -1,0 +1,50 @@
+/**
+ * The pipeline's settings, one value each, shared by production and the local stack: Terraform's
+ * and CloudFormation's defaults are checked against these by test/iac/parity.test.ts, and
+ * `npm start` runs with them (its profiles change only timings, see local/profiles.ts).
+ */
+export const settings = {
+  region: 'us-east-1',
+  names: {
+    queue: 'orders',
+    deadLetterQueue: 'orders-dlq',
+    table: 'orders',
+    orderEventsTopic: 'order-events',
+    opsAlarmsTopic: 'ops-alarms',
+    dlqAlarm: 'orders-dlq-not-empty',
+  },
+  queue: {
+    // At least 6 x the process-order timeout, as AWS advises for an event source mapping.
+    visibilityTimeoutSeconds: 180,
+    messageRetentionSeconds: 345_600,
+    receiveWaitTimeSeconds: 20,
+    maxReceiveCount: 5,
+  },
+  deadLetterQueue: { messageRetentionSeconds: 1_209_600 },
+  lambda: { runtime: 'nodejs22.x', architecture: 'arm64' },
+  table: { billingMode: 'PAY_PER_REQUEST' },
+  /**
+   * How long an order stays in each status before the kitchen moves it on, in seconds. The kitchen
+   * runs once a minute on AWS, so each step takes its time plus up to a minute.
+   */
+  lifecycle: { timingsSeconds: { RECEIVED: 60, PREPARING: 600, READY: 300 } },
+  api: {
+    stageName: 'v1',
+    throttleRateLimit: 100,
+    throttleBurstLimit: 200,
+    maxBodyBytes: 8192,
+  },
+  alarm: {
+    namespace: 'AWS/SQS',
+    metricName: 'ApproximateNumberOfMessagesVisible',
+    statistic: 'Maximum',
+    comparisonOperator: 'GreaterThanOrEqualToThreshold',
+    threshold: 1,
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+    treatMissingData: 'notBreaching',
+  },
+  web: { appPort: 3000, healthCheckPath: '/healthz' },
+} as const;
+
+export type Settings = typeof settings;
