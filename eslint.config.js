@@ -26,7 +26,7 @@ export default tseslint.config(
     files: ['frontend/public/**/*.js', 'local/console/public/**/*.js'],
     languageOptions: {
       sourceType: 'script',
-      globals: { document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', Intl: 'readonly', Number: 'readonly', Date: 'readonly', String: 'readonly', encodeURIComponent: 'readonly' },
+      globals: { document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', Intl: 'readonly', Number: 'readonly', Date: 'readonly', String: 'readonly', encodeURIComponent: 'readonly', EventSource: 'readonly', JSON: 'readonly', Math: 'readonly' },
     },
   },
 );

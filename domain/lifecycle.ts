@@ -56,9 +56,16 @@ export interface StatusChange {
 export class IllegalTransitionError extends AppError {
   constructor(
     readonly from: OrderStatus,
-    readonly to: OrderStatus,
+    /** Undefined when the order was to move to its next step and has none. */
+    readonly to: OrderStatus | undefined,
   ) {
-    super('illegal_transition', `An order that is ${from} cannot become ${to}${ALLOWED[from].length ? `; it can become ${ALLOWED[from].join(' or ')}` : '; it is final'}`);
+    const allowed = ALLOWED[from];
+    super(
+      'illegal_transition',
+      to === undefined
+        ? `An order that is ${from} is final and cannot move on`
+        : `An order that is ${from} cannot become ${to}${allowed.length ? `; it can become ${allowed.join(' or ')}` : '; it is final'}`,
+    );
   }
 }
 
@@ -90,7 +97,7 @@ export function transition(
   { to, at, timings }: { to?: OrderStatus | undefined; at: Date; timings: LifecycleTimings },
 ): StatusChange {
   const target = to ?? NEXT[current.status];
-  if (!target || !ALLOWED[current.status].includes(target)) throw new IllegalTransitionError(current.status, target ?? current.status);
+  if (!target || !ALLOWED[current.status].includes(target)) throw new IllegalTransitionError(current.status, target);
   const when = at.toISOString();
   return { from: current.status, fromVersion: current.version, to: target, version: current.version + 1, at: when, due_at: dueAt(target, when, timings) };
 }

@@ -9,8 +9,10 @@ import { pinoHttp } from 'pino-http';
 import { catalogue as shopCatalogue, formatPrice, type Catalogue } from '../domain/catalogue.js';
 import type { WebConfig } from './config.js';
 import type { OrderApi } from './order-api.js';
+import { graphqlRoutes } from './graphql/routes.js';
 import { describeError, respond } from './pages.js';
 import { shopRoutes } from './routes/shop.js';
+import { createStatusWatcher } from './status-watch.js';
 
 export const SHOP_NAME = 'Corner Shop';
 const viewsDir = fileURLToPath(new URL('./views', import.meta.url));
@@ -19,7 +21,17 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 export type AppConfig = Pick<
   WebConfig,
-  'RATE_LIMIT_WINDOW_MS' | 'RATE_LIMIT_MAX' | 'ORDER_RATE_LIMIT_MAX' | 'TRUST_PROXY_HOPS'
+  | 'RATE_LIMIT_WINDOW_MS'
+  | 'RATE_LIMIT_MAX'
+  | 'ORDER_RATE_LIMIT_MAX'
+  | 'TRUST_PROXY_HOPS'
+  | 'NODE_ENV'
+  | 'STATUS_POLL_MS'
+  | 'STATUS_SLOW_POLL_MS'
+  | 'STATUS_OVERDUE_AFTER_MS'
+  | 'STATUS_RECHECK_MS'
+  | 'STREAMS_MAX'
+  | 'STREAMS_MAX_PER_CLIENT'
 >;
 
 export interface AppDeps {
@@ -112,6 +124,25 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
   const orderLimiter = rateLimit({ ...limiterOptions, limit: config.ORDER_RATE_LIMIT_MAX, identifier: 'orders' });
 
   app.use(shopRoutes({ api, catalogue, clock, orderLimiter }));
+
+  const watcher = createStatusWatcher({
+    api,
+    logger,
+    timings: { pollMs: config.STATUS_POLL_MS, slowPollMs: config.STATUS_SLOW_POLL_MS, overdueAfterMs: config.STATUS_OVERDUE_AFTER_MS, recheckMs: config.STATUS_RECHECK_MS },
+  });
+  const graphql = graphqlRoutes({
+    api,
+    watcher,
+    logger,
+    introspection: config.NODE_ENV !== 'production',
+    streams: { max: config.STREAMS_MAX, maxPerClient: config.STREAMS_MAX_PER_CLIENT },
+  });
+  app.use(graphql.router);
+  // lifecycle.stopServer calls this: long-lived streams must not hold a stopping process open.
+  app.locals.closeStreams = () => {
+    graphql.closeStreams();
+    watcher.close();
+  };
 
   app.use((req, res) => respond(req, res, 404, { title: 'Page not found', message: 'There is nothing at this address.' }));
 

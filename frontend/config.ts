@@ -17,6 +17,17 @@ const schema = z
     TRUST_PROXY_HOPS: int(1, 0, 10),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 120_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // Production turns GraphQL introspection off.
+    NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
+    // How a watched order is polled upstream: every STATUS_POLL_MS once it is due to move on, every
+    // STATUS_SLOW_POLL_MS once it is long overdue, and at least every STATUS_RECHECK_MS before that.
+    STATUS_POLL_MS: int(1000, 100, 60_000),
+    STATUS_SLOW_POLL_MS: int(5000, 100, 300_000),
+    STATUS_OVERDUE_AFTER_MS: int(90_000, 1000, 3_600_000),
+    STATUS_RECHECK_MS: int(15_000, 100, 3_600_000),
+    // Open status streams (SSE), at most, in this process and from one client address.
+    STREAMS_MAX: int(2000, 1, 100_000),
+    STREAMS_MAX_PER_CLIENT: int(20, 1, 100_000),
     AWS_REGION: z.string().optional(),
   })
   .refine((env) => env.API_KEY !== undefined || env.API_KEY_PARAMETER !== undefined, {

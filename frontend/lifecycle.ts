@@ -25,6 +25,7 @@ export function serverUrl(server: Server): string {
 export async function stopServer(app: Express, server: Server, timeoutMs: number): Promise<void> {
   app.locals.draining = true;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  (app.locals.closeStreams as (() => void) | undefined)?.();
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
   timer.unref();

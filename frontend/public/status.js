@@ -1,4 +1,5 @@
-// Follows an order through its life without reloading the page.
+// Follows an order through its life without reloading the page: a GraphQL subscription over
+// server-sent events, or, where the stream cannot open, the same query polled.
 (function () {
   'use strict';
   var root = document.getElementById('order-status');
@@ -7,8 +8,9 @@
   // How long the server said to wait for a just-placed order to be stored; 0 when it is stored already.
   var waitMs = Number(root.getAttribute('data-wait-ms') || 0);
   var giveUpAt = Date.now() + waitMs;
-  var money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
-  var FINAL = { COMPLETED: true, CANCELLED: true };
+  var FIELDS = '{ id status version final total orderDate customerId statusHistory { status at } lines { productName quantity } }';
+  var SUBSCRIPTION = 'subscription Follow($id: OrderId!, $wait: Int) { orderStatus(id: $id, waitSeconds: $wait) ' + FIELDS + ' }';
+  var QUERY = 'query Read($id: OrderId!) { order(id: $id) ' + FIELDS + ' }';
 
   function text(id, value) {
     var element = document.getElementById(id);
@@ -20,7 +22,7 @@
     root.setAttribute('data-status', order.status);
     root.setAttribute('data-version', String(order.version));
     var reached = {};
-    order.status_history.forEach(function (entry) { reached[entry.status] = true; });
+    order.statusHistory.forEach(function (entry) { reached[entry.status] = true; });
     if (order.status === 'CANCELLED' && !document.getElementById('step-CANCELLED')) {
       var steps = document.getElementById('steps');
       Array.prototype.slice.call(steps.children, 1).forEach(function (step) { steps.removeChild(step); });
@@ -37,17 +39,17 @@
       }
     });
     text('status-text', order.status);
-    text('status-hint', FINAL[order.status] ? 'Thank you for your order.' : 'This page follows your order as it moves on.');
-    text('detail-product', order.product_name);
-    text('detail-quantity', String(order.quantity));
-    text('detail-total', money.format(order.total_cents / 100));
-    text('detail-customer', order.customer_id);
-    text('detail-date', order.order_date);
+    text('status-hint', order.final ? 'Thank you for your order.' : 'This page follows your order as it moves on.');
+    text('detail-product', order.lines.map(function (line) { return line.productName; }).join(', '));
+    text('detail-quantity', order.lines.map(function (line) { return String(line.quantity); }).join(', '));
+    text('detail-total', order.total);
+    text('detail-customer', order.customerId);
+    text('detail-date', order.orderDate);
     document.getElementById('order-details').hidden = false;
     document.getElementById('history-title').hidden = false;
     var history = document.getElementById('status-history');
     history.textContent = '';
-    order.status_history.forEach(function (entry) {
+    order.statusHistory.forEach(function (entry) {
       var item = document.createElement('li');
       item.setAttribute('data-status', entry.status);
       var strong = document.createElement('strong');
@@ -70,16 +72,44 @@
       'if you placed it just now and it still cannot be found, place the order again.');
   }
 
+  // Without a stream (an old proxy, too many open): the same order, read every few seconds.
   function poll() {
-    fetch('/orders/' + encodeURIComponent(orderId), { headers: { Accept: 'application/json' }, cache: 'no-store' })
-      .then(function (response) { return response.status === 200 ? response.json() : null; })
-      .then(function (order) {
+    fetch('/graphql', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ query: QUERY, variables: { id: orderId } }),
+      cache: 'no-store',
+    })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (result) {
+        var order = result && result.data ? result.data.order : null;
         if (order) show(order);
         else if (Date.now() > giveUpAt) return notFound();
-        if (!order || !FINAL[order.status]) setTimeout(poll, 1000);
+        if (!order || !order.final) setTimeout(poll, 3000);
       })
-      .catch(function () { setTimeout(poll, 3000); });
+      .catch(function () { setTimeout(poll, 5000); });
   }
 
-  poll();
+  function follow() {
+    if (typeof EventSource === 'undefined') return poll();
+    var variables = { id: orderId, wait: Math.ceil(waitMs / 1000) };
+    var source = new EventSource('/graphql/stream?query=' + encodeURIComponent(SUBSCRIPTION) + '&variables=' + encodeURIComponent(JSON.stringify(variables)));
+    var ended = false;
+    source.addEventListener('next', function (event) {
+      var result = JSON.parse(event.data);
+      var order = result && result.data ? result.data.orderStatus : undefined;
+      if (order) show(order);
+      else if (order === null) notFound();
+    });
+    source.addEventListener('complete', function () {
+      ended = true;
+      source.close();
+    });
+    source.onerror = function () {
+      // The browser reconnects by itself after a dropped connection; a refused one stays closed.
+      if (!ended && source.readyState === 2) poll();
+    };
+  }
+
+  follow();
 })();

@@ -1,0 +1,153 @@
+import {
+  GraphQLBoolean,
+  GraphQLEnumType,
+  GraphQLError,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLScalarType,
+  GraphQLSchema,
+  GraphQLString,
+  Kind,
+} from 'graphql';
+import { formatPrice } from '../../domain/catalogue.js';
+import { isFinal, ORDER_STATUSES } from '../../domain/lifecycle.js';
+import { isOrderId, type StoredOrder } from '../../domain/order.js';
+import type { OrderApi } from '../order-api.js';
+import type { StatusWatcher } from '../status-watch.js';
+
+/** How long a subscription waits, at most, for an order that is not stored yet. */
+export const MAX_WAIT_SECONDS = 60;
+
+function orderIdOf(value: unknown): string {
+  if (typeof value !== 'string' || !isOrderId(value)) throw new GraphQLError('An order id is a UUID, such as 3f2b8c1e-6d4a-4f7b-9c2d-1a2b3c4d5e6f');
+  return value;
+}
+
+// A scalar, so a malformed id is a validation error (a 400) before anything runs.
+const OrderId = new GraphQLScalarType({
+  name: 'OrderId',
+  description: 'An order number: a UUID.',
+  serialize: orderIdOf,
+  parseValue: orderIdOf,
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) throw new GraphQLError('An order id is a string: a UUID');
+    return orderIdOf(ast.value);
+  },
+});
+
+const OrderStatus = new GraphQLEnumType({
+  name: 'OrderStatus',
+  values: Object.fromEntries(ORDER_STATUSES.map((status) => [status, { value: status }])),
+});
+
+const StatusEntry = new GraphQLObjectType<{ status: string; at: string }>({
+  name: 'StatusEntry',
+  fields: {
+    status: { type: new GraphQLNonNull(OrderStatus) },
+    at: { type: new GraphQLNonNull(GraphQLString), description: 'When the order entered this status (ISO 8601, UTC).' },
+  },
+});
+
+interface Line {
+  productId: string;
+  productName: string;
+  quantity: number;
+  unitPriceCents: number;
+  totalCents: number;
+}
+
+const OrderLine = new GraphQLObjectType<Line>({
+  name: 'OrderLine',
+  fields: {
+    productId: { type: new GraphQLNonNull(GraphQLString) },
+    productName: { type: new GraphQLNonNull(GraphQLString) },
+    quantity: { type: new GraphQLNonNull(GraphQLInt) },
+    unitPriceCents: { type: new GraphQLNonNull(GraphQLInt) },
+    totalCents: { type: new GraphQLNonNull(GraphQLInt) },
+  },
+});
+
+const nonNull = <T>(type: T) => ({ type: new GraphQLNonNull(type as never) });
+
+const Order = new GraphQLObjectType<StoredOrder>({
+  name: 'Order',
+  fields: {
+    id: { type: new GraphQLNonNull(OrderId), resolve: (order) => order.order_id },
+    customerId: { ...nonNull(GraphQLString), resolve: (order) => order.customer_id },
+    status: nonNull(OrderStatus),
+    version: { ...nonNull(GraphQLInt), description: 'Rises by one with every change of status.' },
+    final: { ...nonNull(GraphQLBoolean), description: 'True once the order is COMPLETED or CANCELLED.', resolve: (order) => isFinal(order.status) },
+    statusHistory: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(StatusEntry))), resolve: (order) => order.status_history },
+    dueAt: { type: GraphQLString, description: 'When the kitchen moves the order on next; null once it is final.', resolve: (order) => order.due_at ?? null },
+    lines: {
+      type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(OrderLine))),
+      resolve: (order): Line[] => [
+        { productId: order.product_id, productName: order.product_name, quantity: order.quantity, unitPriceCents: order.unit_price_cents, totalCents: order.total_cents },
+      ],
+    },
+    totalCents: { ...nonNull(GraphQLInt), resolve: (order) => order.total_cents },
+    currency: nonNull(GraphQLString),
+    total: { ...nonNull(GraphQLString), description: 'The total, formatted in its currency.', resolve: (order) => formatPrice(order.total_cents, order.currency) },
+    orderDate: { ...nonNull(GraphQLString), resolve: (order) => order.order_date },
+    receivedAt: { ...nonNull(GraphQLString), resolve: (order) => order.received_at },
+  },
+});
+
+/** What each operation is given: the order API and the process's shared status watches. */
+// A type, not an interface: the transports want a context assignable to Record<PropertyKey, unknown>.
+export type GraphQLContext = {
+  api: OrderApi;
+  watcher: StatusWatcher;
+  requestId: string | undefined;
+};
+
+/** Turns a watch into the subscription's stream: each new version, then the end at a final status. */
+async function* followOrder(watcher: StatusWatcher, orderId: string, waitSeconds: number): AsyncGenerator<{ orderStatus: StoredOrder | null }> {
+  const pending: (StoredOrder | null)[] = [];
+  let wake: (() => void) | undefined;
+  const push = (value: StoredOrder | null) => {
+    pending.push(value);
+    wake?.();
+  };
+  const stop = watcher.watch(orderId, { next: push, notFound: () => push(null) }, { waitMs: waitSeconds * 1000 });
+  try {
+    for (;;) {
+      while (pending.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      const value = pending.shift()!;
+      yield { orderStatus: value };
+      if (value === null || isFinal(value.status)) return;
+    }
+  } finally {
+    stop();
+  }
+}
+
+export const schema = new GraphQLSchema({
+  query: new GraphQLObjectType<unknown, GraphQLContext>({
+    name: 'Query',
+    fields: {
+      order: {
+        type: Order,
+        description: 'An order with its status and history; null while no order with this id is stored.',
+        args: { id: { type: new GraphQLNonNull(OrderId) } },
+        resolve: (_root, { id }: { id: string }, { api, requestId }) => api.getOrder(id, requestId ? { requestId } : {}),
+      },
+    },
+  }),
+  subscription: new GraphQLObjectType<unknown, GraphQLContext>({
+    name: 'Subscription',
+    fields: {
+      orderStatus: {
+        type: Order,
+        description:
+          'The order now, then again at each change of status; the stream ends after a final status. ' +
+          `While the order is not stored it waits up to waitSeconds (at most ${MAX_WAIT_SECONDS}); if it never appears, one null ends the stream.`,
+        args: { id: { type: new GraphQLNonNull(OrderId) }, waitSeconds: { type: GraphQLInt, defaultValue: MAX_WAIT_SECONDS } },
+        subscribe: (_root, { id, waitSeconds }: { id: string; waitSeconds: number }, { watcher }) =>
+          followOrder(watcher, id, Math.max(0, Math.min(MAX_WAIT_SECONDS, waitSeconds))),
+      },
+    },
+  }),
+});
