@@ -2,6 +2,9 @@ import type { Express } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** Requests of each server that have not ended yet: what a graceful stop waits for. */
+const inFlight = new WeakMap<Server, { count: number; onIdle?: () => void }>();
+
 /** Starts listening; keep-alive outlives the ALB's 60 s idle timeout so the ALB closes first, never us mid-request. */
 export async function startServer(app: Express, port: number, host: string): Promise<Server> {
   const server = await new Promise<Server>((resolve, reject) => {
@@ -10,6 +13,14 @@ export async function startServer(app: Express, port: number, host: string): Pro
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;
+  const requests = { count: 0 } as { count: number; onIdle?: () => void };
+  inFlight.set(server, requests);
+  server.on('request', (_req, res) => {
+    requests.count++;
+    res.once('close', () => {
+      if (--requests.count === 0) requests.onIdle?.();
+    });
+  });
   return server;
 }
 
@@ -20,12 +31,18 @@ export function serverUrl(server: Server): string {
 
 /**
  * Graceful stop: health checks fail and responses say "Connection: close" so the load balancer and
- * clients move on, in-flight requests finish, idle sockets close; after `timeoutMs` the rest are cut.
+ * clients move on, open status streams are dropped (their browsers reconnect elsewhere), in-flight
+ * requests finish, and then every connection is closed, idle or not yet used; after `timeoutMs`
+ * whatever is left is cut.
  */
 export async function stopServer(app: Express, server: Server, timeoutMs: number): Promise<void> {
   app.locals.draining = true;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   (app.locals.closeStreams as (() => void) | undefined)?.();
+  const requests = inFlight.get(server);
+  // A client may hold a connection it has not sent a request on yet; Node counts it as busy, not idle.
+  if (!requests || requests.count === 0) server.closeAllConnections();
+  else requests.onIdle = () => server.closeAllConnections();
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
   timer.unref();

@@ -45,10 +45,10 @@ const report = {
 function rulesFor({ introspection }: OperationLimits): ValidationRule[] {
   return [
     ...specifiedRules,
-    maxDepthRule({ n: 8, ...report }),
+    maxDepthRule({ n: 8, ignoreIntrospection: false, ...report }),
     maxAliasesRule({ n: 10, allowList: [], ...report }),
     maxDirectivesRule({ n: 10, ...report }),
-    costLimitRule({ maxCost: 2000, ...report }),
+    costLimitRule({ maxCost: 2000, ignoreIntrospection: false, ...report }),
     ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
 }
@@ -80,5 +80,6 @@ export function prepareOperation(params: OperationParams, limits: OperationLimit
   if (errors.length > 0) return { ok: false, errors: withoutSuggestions(errors, limits) };
   const operation = getOperationAST(document, params.operationName ?? undefined);
   if (!operation) return { ok: false, errors: [new GraphQLError(params.operationName ? `No operation named "${params.operationName}"` : 'Name the operation to run: the document has several')] };
+  if (!schema.getRootType(operation.operation)) return { ok: false, errors: [new GraphQLError(`This API has no ${operation.operation} operations; it answers queries and subscriptions`)] };
   return { ok: true, document, operation: operation.operation };
 }

@@ -1,3 +1,12 @@
+import type { Express } from 'express';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { createApp } from '../../frontend/app.js';
+import { loadConfig } from '../../frontend/config.js';
+import { serverUrl, startServer, stopServer } from '../../frontend/lifecycle.js';
+import { createOrderApi } from '../../frontend/order-api.js';
+import { silentLogger } from './loggers.js';
+
 /** Posts the order form as a browser would (urlencoded), without following the redirect. */
 export function postForm(webUrl: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
   return fetch(`${webUrl}/orders`, {
@@ -20,4 +29,12 @@ export function orderIdOfLocation(location: string | null): string {
   const id = new URL(location ?? '', 'http://web.invalid').pathname.split('/').pop();
   if (!location || !id) throw new Error(`not a status page location: ${location}`);
   return id;
+}
+
+/** A web tier of its own, outside the shared stack, in front of the API at env's API_BASE_URL. */
+export async function startWeb(env: Record<string, string>, logger: Logger = silentLogger()): Promise<{ server: Server; app: Express; url: string; stop(): Promise<void> }> {
+  const config = loadConfig({ API_KEY: 'k', PORT: '0', HOST: '127.0.0.1', ...env });
+  const app = createApp({ api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey: config.API_KEY ?? 'k', timeoutMs: config.API_TIMEOUT_MS }), config, logger });
+  const server = await startServer(app, 0, '127.0.0.1');
+  return { server, app, url: serverUrl(server), stop: () => stopServer(app, server, 1000) };
 }

@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
 import { pino } from 'pino';
-import { createApp } from '../../frontend/app.js';
-import { loadConfig } from '../../frontend/config.js';
-import { serverUrl, startServer } from '../../frontend/lifecycle.js';
-import { createOrderApi } from '../../frontend/order-api.js';
+import { serverUrl } from '../../frontend/lifecycle.js';
 import type { LocalStack } from '../../local/stack.js';
 import { getStoredOrder, SEED_ORDER, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
-import { silentLogger } from '../helpers/loggers.js';
 import { waitFor } from '../helpers/wait.js';
-import { idempotencyKeyOf, orderIdOfLocation, postForm } from '../helpers/web.js';
+import { idempotencyKeyOf, orderIdOfLocation, postForm, startWeb } from '../helpers/web.js';
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -135,14 +130,6 @@ describe('the web tier', () => {
     expect((await postForm(stack.urls.web, { ...SEED_ORDER, customer_id: 'x'.repeat(9000) })).status).toBe(413);
   });
 });
-
-/** A web tier of its own, outside the shared stack, in front of the API at env's API_BASE_URL. */
-async function startWeb(env: Record<string, string>, logger = silentLogger()): Promise<{ server: Server; url: string }> {
-  const config = loadConfig({ API_KEY: 'k', PORT: '0', HOST: '127.0.0.1', ...env });
-  const app = createApp({ api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey: 'k', timeoutMs: config.API_TIMEOUT_MS }), config, logger });
-  const server = await startServer(app, 0, '127.0.0.1');
-  return { server, url: serverUrl(server) };
-}
 
 describe('the web tier\'s request log', () => {
   it('when a request is served, then one line says its id, method, path and status, and nothing of its headers', async () => {
