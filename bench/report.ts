@@ -14,6 +14,9 @@ export const targets = {
   bundledVsUnbundled: 0.8,
   webRssMb: 150,
   stackRssMb: 500,
+  kitchenVsUpdate: 0.5,
+  liveP99Ms: 2000,
+  liveWebRssMb: 200,
 };
 
 export const LAMBDAS: readonly FunctionName[] = functionNames;
@@ -71,6 +74,8 @@ export interface BenchResults {
   steady: { rate: number; seconds: number; sent: number; stored: number; p50: number; p99: number };
   coldStart: Record<FunctionName, { bytes: number; bundledMs: number; unbundledMs: number; ratio: number }>;
   memory: { webRssMb: number; stackRssMb: number };
+  kitchen: { orders: number; kitchen: number[]; baseline: number[] };
+  live: { subscriptions: number; completed: number; transitions: number; expected: number; p50: number; p99: number; webRssMb: number };
 }
 
 export interface Check {
@@ -90,9 +95,10 @@ const atMost = (name: string, value: number, target: number, rounds?: number[]) 
 
 /** Each figure of a run against its target. */
 export function evaluate(results: BenchResults): Check[] {
-  const { intake, drain, steady, coldStart, memory } = results;
+  const { intake, drain, steady, coldStart, memory, kitchen, live } = results;
   const intakeVsRaw = ratio(intake.intake.rounds, intake.rawSend.rounds);
   const drainVsLoop = ratio(drain.pipeline, drain.baseline);
+  const kitchenVsUpdate = ratio(kitchen.kitchen, kitchen.baseline);
   return [
     atLeast('intake / raw SendMessage', intakeVsRaw.value, targets.intakeVsRawSend, intakeVsRaw.rounds),
     atMost('intake p99 (ms)', intake.intake.p99, targets.intakeP99Ms, intake.intake.p99Rounds),
@@ -107,6 +113,10 @@ export function evaluate(results: BenchResults): Check[] {
     ]),
     atMost('web tier peak RSS (MB)', memory.webRssMb, targets.webRssMb),
     atMost('local stack peak RSS (MB)', memory.stackRssMb, targets.stackRssMb),
+    atLeast('kitchen / conditional UpdateItem loop', kitchenVsUpdate.value, targets.kitchenVsUpdate, kitchenVsUpdate.rounds),
+    // Every subscription must have seen its order through to COMPLETED: a stream that missed steps fails the row.
+    { ...atMost(`status change to browser p99, ${live.subscriptions} subscriptions (ms)`, live.p99, targets.liveP99Ms), ok: live.p99 <= targets.liveP99Ms && live.completed === live.subscriptions },
+    atMost('web process peak RSS with those subscriptions (MB)', live.webRssMb, targets.liveWebRssMb),
   ];
 }
 
@@ -116,9 +126,10 @@ const spread = (rounds: readonly number[], digits = 0) => (rounds.length > 1 ? `
 
 /** The run as two Markdown tables: the figures with their baselines, then each target. */
 export function renderTables(results: BenchResults, checks: readonly Check[]): string {
-  const { intake, drain, steady, coldStart, memory, plan } = results;
+  const { intake, drain, steady, coldStart, memory, plan, kitchen, live } = results;
   const vs = (name: keyof typeof intake) => ratio(intake.intake.rounds, intake[name].rounds);
   const drainVsLoop = ratio(drain.pipeline, drain.baseline);
+  const kitchenVsUpdate = ratio(kitchen.kitchen, kitchen.baseline);
   return [
     '| stage | measured | baseline(s), same run | ratio (rounds) |',
     '|---|---|---|---|',
@@ -127,6 +138,8 @@ export function renderTables(results: BenchResults, checks: readonly Check[]): s
     `| steady ${steady.rate}/s for ${steady.seconds} s | submit-to-stored p50 ${f(steady.p50)} ms, p99 ${f(steady.p99)} ms (${steady.stored}/${steady.sent} stored) | | |`,
     ...LAMBDAS.map((name) => `| cold start ${name} | ${f(coldStart[name].bytes / 1024)} KB, import ${f(coldStart[name].bundledMs, 1)} ms | unbundled import ${f(coldStart[name].unbundledMs, 1)} ms | ${f(coldStart[name].ratio, 2)} |`),
     `| memory, peak RSS | web tier ${f(memory.webRssMb)} MB; whole local stack ${f(memory.stackRssMb)} MB | | |`,
+    `| kitchen, ${kitchen.orders} due orders a round | ${f(median(kitchen.kitchen))} orders/s${spread(kitchen.kitchen)} | conditional UpdateItem loop ${f(median(kitchen.baseline))} orders/s${spread(kitchen.baseline)} | ${f(kitchenVsUpdate.value, 2)}${spread(kitchenVsUpdate.rounds, 2)} |`,
+    `| live status, ${live.subscriptions} subscriptions on one web process | status change to browser p50 ${f(live.p50)} ms, p99 ${f(live.p99)} ms (${live.transitions}/${live.expected} changes seen, ${live.completed} streams to COMPLETED); web process ${f(live.webRssMb)} MB | | |`,
     '',
     `Intake and drain: medians of ${plan.rounds} and ${plan.drainRounds} alternating rounds.`,
     '',

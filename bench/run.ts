@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
@@ -20,8 +21,8 @@ const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const smoke = process.argv.includes('--smoke');
 const plan = smoke
-  ? { warmup: 0.5, duration: 1, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2 }
-  : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30 };
+  ? { warmup: 0.5, duration: 1, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20 }
+  : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, kitchenOrders: 3_000, kitchenRounds: 3, liveSubscriptions: 500 };
 const CONNECTIONS = 50;
 const FORM = 'customer_id=bench&product_id=Banana&quantity=1';
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
@@ -76,6 +77,23 @@ function stackClient(child: ChildProcess) {
     });
 }
 type StackCall = ReturnType<typeof stackClient>;
+
+/** The built web tier, started as pm2 starts it on EC2: the ecosystem file's node flags and environment. */
+async function startWebTier(apiUrl: string, apiKey: string, extraEnv: Record<string, string> = {}): Promise<{ process: ChildProcess; url: string }> {
+  const port = await freePort();
+  const { apps } = createRequire(import.meta.url)(join(root, 'dist', 'web', 'order-web', 'ecosystem.config.cjs')) as { apps: { node_args?: string[]; env?: Record<string, string> }[] };
+  const child = spawn(process.execPath, [...(apps[0]?.node_args ?? []), 'server.js'], {
+    cwd: join(root, 'dist', 'web', 'order-web'),
+    env: { ...env, ...apps[0]?.env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000', ...extraEnv },
+    stdio: 'ignore',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { process: child, url };
+}
 
 async function cannon(options: autocannon.Options, expectedStatus: number): Promise<Load> {
   const result = await autocannon({ connections: CONNECTIONS, ...options });
@@ -184,6 +202,73 @@ async function measureColdStart(): Promise<BenchResults['coldStart']> {
   return results;
 }
 
+/** The kitchen's advance rate against a bare loop of the same conditional UpdateItem, in alternating rounds. */
+async function measureKitchen(call: StackCall): Promise<BenchResults['kitchen']> {
+  const rates = { kitchen: [] as number[], baseline: [] as number[] };
+  const once = async (name: 'kitchenRound' | 'baselineAdvance', round: number) => {
+    const { seconds, advanced } = await call<{ seconds: number; advanced: number }>(name, { count: plan.kitchenOrders, tag: `${name}-${round}` });
+    return advanced / seconds;
+  };
+  await once('kitchenRound', -1);
+  for (let round = 0; round < plan.kitchenRounds; round++) {
+    for (const name of round % 2 === 0 ? (['kitchenRound', 'baselineAdvance'] as const) : (['baselineAdvance', 'kitchenRound'] as const)) {
+      const rate = await once(name, round);
+      rates[name === 'kitchenRound' ? 'kitchen' : 'baseline'].push(rate);
+      log(`  kitchen round ${round + 1}: ${name.padEnd(15)} ${rate.toFixed(0)} orders/s`);
+    }
+  }
+  return { orders: plan.kitchenOrders, ...rates };
+}
+
+/**
+ * Status change to browser-visible: one web process with `liveSubscriptions` open subscriptions
+ * (server-sent events, one order each) while the kitchen moves every order through its steps; each
+ * step's latency is the time its event arrived less the time the kitchen wrote it.
+ */
+async function measureLiveStatus(call: StackCall, apiUrl: string, apiKey: string): Promise<BenchResults['live']> {
+  // A web process of its own, so its peak memory is this row's alone.
+  const web = await startWebTier(apiUrl, apiKey, { STREAMS_MAX_PER_CLIENT: '100000', STREAMS_MAX: '100000', LOG_LEVEL: 'silent' });
+  const { ids } = await call<{ ids: string[] }>('liveOrders', { count: plan.liveSubscriptions, tag: `live-${Date.now()}`, dueInMs: 3000 });
+  const query = encodeURIComponent('subscription($id: OrderId!) { orderStatus(id: $id) { status version statusHistory { status at } } }');
+  const latencies: number[] = [];
+  let completed = 0;
+  const streams = ids.map(
+    (id) =>
+      new Promise<void>((resolve, reject) => {
+        const request = httpGet(`${web.url}/graphql/stream?query=${query}&variables=${encodeURIComponent(JSON.stringify({ id }))}`, { headers: { accept: 'text/event-stream' }, agent: false }, (response) => {
+          if (response.statusCode !== 200) return reject(new Error(`stream answered ${response.statusCode}`));
+          let buffered = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => {
+            const arrived = Date.now();
+            buffered += chunk;
+            const events = buffered.split('\n\n');
+            buffered = events.pop()!;
+            for (const event of events) {
+              const data = /^data: (.+)$/m.exec(event)?.[1];
+              if (!event.startsWith('event: next') || !data) continue;
+              const order = (JSON.parse(data) as { data: { orderStatus: { status: string; version: number; statusHistory: { status: string; at: string }[] } } }).data.orderStatus;
+              // Version 1 is the order as first seen, not a change.
+              if (order.version > 1) latencies.push(arrived - Date.parse(order.statusHistory.at(-1)!.at));
+              if (order.status === 'COMPLETED') completed++;
+            }
+          });
+          response.on('end', () => resolve());
+        });
+        request.on('error', reject);
+        request.setTimeout(90_000, () => request.destroy(new Error('the stream did not end within 90 s')));
+      }),
+  );
+  await call('startKitchen', { everyMs: 1000 });
+  try {
+    await Promise.all(streams);
+  } finally {
+    await call('stopKitchen');
+    web.process.kill();
+  }
+  const webRssMb = peakRssMb(web.process.pid!);
+  return { subscriptions: ids.length, completed, transitions: latencies.length, expected: ids.length * 3, p50: percentile(latencies, 50), p99: percentile(latencies, 99), webRssMb };
+}
+
 async function main() {
   if (!existsSync(join(root, 'dist', 'web', 'order-web', 'server.js')) || !existsSync(join(root, 'dist', 'lambdas', 'submit-order', 'index.mjs'))) {
     log('Building first (npm run build)...');
@@ -196,19 +281,7 @@ async function main() {
     child.once('exit', (code) => reject(new Error(`the stack exited with ${code}`)));
   });
   const call = stackClient(stack.child);
-  const webPort = await freePort();
-  // Started as pm2 starts it on EC2: the ecosystem file's node flags and environment.
-  const { apps } = createRequire(import.meta.url)(join(root, 'dist', 'web', 'order-web', 'ecosystem.config.cjs')) as { apps: { node_args?: string[]; env?: Record<string, string> }[] };
-  const web = spawn(process.execPath, [...(apps[0]?.node_args ?? []), 'server.js'], {
-    cwd: join(root, 'dist', 'web', 'order-web'),
-    env: { ...env, ...apps[0]?.env, API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey, PORT: String(webPort), HOST: '127.0.0.1', RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000' },
-    stdio: 'ignore',
-  });
-  const webUrl = `http://127.0.0.1:${webPort}`;
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`${webUrl}/healthz`).then((r) => r.ok, () => false)) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const { process: web, url: webUrl } = await startWebTier(stack.urls.api, stack.apiKey);
   const [expressPort, httpPort] = [await freePort(), await freePort()];
   const bareExpress = await startChild([join(root, 'bench', 'baselines', 'bare-express.ts')], { PORT: String(expressPort) });
   const bareHttp = await startChild([join(root, 'bench', 'baselines', 'bare-http.ts')], { PORT: String(httpPort) });
@@ -223,8 +296,12 @@ async function main() {
     const steady = await measureSteady(webUrl, call);
     log('Cold start: import of each Lambda bundle in a fresh process');
     const coldStart = await measureColdStart();
+    log(`Kitchen: ${plan.kitchenOrders} due orders a round, against a bare conditional UpdateItem loop`);
+    const kitchen = await measureKitchen(call);
+    log(`Live status: ${plan.liveSubscriptions} open subscriptions on one web process while the kitchen moves their orders`);
+    const live = await measureLiveStatus(call, stack.urls.api, stack.apiKey);
 
-    const results: BenchResults = { when: new Date().toISOString(), smoke, node: process.version, cores: cpus().length, plan, intake, drain, steady, coldStart, memory };
+    const results: BenchResults = { when: new Date().toISOString(), smoke, node: process.version, cores: cpus().length, plan, intake, drain, steady, coldStart, memory, kitchen, live };
     const checks = evaluate(results);
     const tables = renderTables(results, checks);
     console.log(`\n${tables}\n`);

@@ -6,12 +6,20 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrderStore } from '../backend-lambdas/lib/order-store.js';
+import { transition } from '../domain/lifecycle.js';
 import { acceptOrder, storedOrder } from '../domain/order.js';
 import { functions } from '../platform/functions.js';
+import { profiles } from '../local/profiles.js';
 import { startLocalStack } from '../local/stack.js';
+
+// Stored orders wait an hour before the kitchen may take them, so intake and drain leave nothing due;
+// the kitchen's rows make their own due orders, and then each later step takes 2 s.
+const lifecycleTimings = { RECEIVED: 3600, PREPARING: 2, READY: 2 };
+const scheduledEvent = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 
 const stack = await startLocalStack({
   stateDir: await mkdtemp(join(tmpdir(), 'orders-bench-')),
+  profile: { ...profiles.default, lifecycleTimings },
   logLevel: 'silent',
   processOrders: false,
   // The kitchen runs only when the benchmark asks (its own row); on a schedule it would move orders mid-measurement.
@@ -28,6 +36,16 @@ const queueUrl = stack.resources.queue.url;
 const tableName = stack.resources.tableName;
 const store = createOrderStore({ documents, tableName });
 const concurrency = functions['process-order'].trigger.maximumConcurrency;
+
+let kitchenTimer: NodeJS.Timeout | undefined;
+
+/** `count` orders stored as RECEIVED long enough ago to be due `dueInMs` from now. */
+async function storeDue(count: number, tag: string, dueInMs: number): Promise<string[]> {
+  const at = new Date(Date.now() - lifecycleTimings.RECEIVED * 1000 + dueInMs);
+  const orders = Array.from({ length: count }, (_, i) => storedOrder(order(`${tag}-${i}`), at, lifecycleTimings));
+  for (let i = 0; i < orders.length; i += 50) await Promise.all(orders.slice(i, i + 50).map((stored) => store.putOnce(stored)));
+  return orders.map((stored) => stored.order_id);
+}
 
 function order(tag: string) {
   return acceptOrder({ customer_id: tag, product_id: 'Banana', quantity: 1 }, { now: new Date() });
@@ -137,6 +155,42 @@ const commands: Record<string, (args: Record<string, number | string>) => Promis
   async untilEmpty() {
     await untilEmpty();
     return {};
+  },
+  /** Stores `count` due orders, then one kitchen run (Query the index, conditional UpdateItem, publish). */
+  async kitchenRound({ count, tag }) {
+    await storeDue(Number(count), String(tag), -1000);
+    const started = performance.now();
+    const run = (await stack.invoke('advance-orders', scheduledEvent)) as { advanced: number };
+    return { seconds: (performance.now() - started) / 1000, advanced: run.advanced };
+  },
+  /** The least that advancing takes: the same conditional UpdateItem per order, ids known, no Query, no publish. */
+  async baselineAdvance({ count, tag }) {
+    const ids = await storeDue(Number(count), String(tag), 3_600_000);
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        // The same concurrency the kitchen uses for its writes.
+        while (next < ids.length) {
+          const id = ids[next++]!;
+          await store.applyChange(id, transition({ status: 'RECEIVED', version: 1 }, { to: 'CANCELLED', at: new Date(), timings: lifecycleTimings }));
+        }
+      }),
+    );
+    return { seconds: (performance.now() - started) / 1000, advanced: ids.length };
+  },
+  /** Orders for the live-status row: due `dueInMs` from now. */
+  async liveOrders({ count, tag, dueInMs }) {
+    return { ids: await storeDue(Number(count), String(tag), Number(dueInMs)) };
+  },
+  /** The kitchen on a schedule of `everyMs`, as EventBridge would run it (seconds apart, not minutes). */
+  startKitchen({ everyMs }) {
+    kitchenTimer = setInterval(() => void stack.invoke('advance-orders', scheduledEvent), Number(everyMs));
+    return Promise.resolve({});
+  },
+  stopKitchen() {
+    clearInterval(kitchenTimer);
+    return Promise.resolve({});
   },
 };
 

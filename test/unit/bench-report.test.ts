@@ -15,6 +15,8 @@ function passingRun(): BenchResults {
     steady: { rate: 200, seconds: 10, sent: 2000, stored: 2020, p50: 15, p99: 40 },
     coldStart: { 'submit-order': lambda, 'process-order': lambda, 'get-order': lambda, 'advance-orders': lambda },
     memory: { webRssMb: 130, stackRssMb: 340 },
+    kitchen: { orders: 3000, kitchen: [600, 620, 640], baseline: [1000, 1000, 1000] },
+    live: { subscriptions: 500, completed: 500, transitions: 1500, expected: 1500, p50: 600, p99: 1500, webRssMb: 150 },
   };
 }
 
@@ -37,6 +39,10 @@ describe('the benchmark report', () => {
     ['submit-order bundled / unbundled', (run: BenchResults) => void (run.coldStart['submit-order'] = { ...run.coldStart['submit-order'], ratio: 0.81 })],
     ['web tier peak RSS (MB)', (run: BenchResults) => void (run.memory.webRssMb = 151)],
     ['local stack peak RSS (MB)', (run: BenchResults) => void (run.memory.stackRssMb = 501)],
+    ['kitchen / conditional UpdateItem loop', (run: BenchResults) => void (run.kitchen.kitchen = [400, 450, 490])],
+    ['status change to browser p99, 500 subscriptions (ms)', (run: BenchResults) => void (run.live.p99 = 2001)],
+    ['status change to browser p99, 500 subscriptions (ms)', (run: BenchResults) => void (run.live.completed = 499)],
+    ['web process peak RSS with those subscriptions (MB)', (run: BenchResults) => void (run.live.webRssMb = 201)],
   ])('when %s is past its target, then that check alone is missed', (name, spoil) => {
     const run = passingRun();
     spoil(run);
