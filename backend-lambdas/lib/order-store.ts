@@ -44,6 +44,12 @@ const INTERNAL = ['due_shard', 'pending_event'] as const;
 function toOrder(item: Record<string, unknown>): StoredOrder {
   const order = { ...item };
   for (const name of INTERNAL) delete order[name];
+  // Orders stored before the lifecycle existed say PROCESSED and have no history: they were done.
+  if (order.status === 'PROCESSED' && !Array.isArray(order.status_history)) {
+    const at = typeof order.processed_at === 'string' ? order.processed_at : String(order.received_at);
+    delete order.processed_at;
+    Object.assign(order, { status: 'COMPLETED', status_history: [{ status: 'COMPLETED', at }], version: 1 });
+  }
   return order as unknown as StoredOrder;
 }
 

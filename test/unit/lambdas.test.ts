@@ -213,3 +213,20 @@ describe('get-order', () => {
     expect(response.headers?.['Retry-After']).toBeDefined();
   });
 });
+
+describe('the order store', () => {
+  it('when an order stored before the lifecycle (PROCESSED, no history) is read, then it reads as COMPLETED at its processed time', async () => {
+    const order = acceptOrder(SEED_ORDER, { now: new Date('2026-01-01T00:00:00.000Z') });
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    // Written as the version before the lifecycle wrote it, behind the store's back on purpose.
+    await stack.clients.documents.send(
+      new PutCommand({
+        TableName: stack.resources.tableName,
+        Item: { ...order, product_name: 'Banana', unit_price_cents: 35, total_cents: 35, currency: 'USD', status: 'PROCESSED', processed_at: '2026-01-01T00:00:01.000Z' },
+      }),
+    );
+    const read = await stack.store.get(order.order_id);
+    expect(read).toMatchObject({ status: 'COMPLETED', status_history: [{ status: 'COMPLETED', at: '2026-01-01T00:00:01.000Z' }], version: 1 });
+    expect(read).not.toHaveProperty('processed_at');
+  });
+});
