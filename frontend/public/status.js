@@ -109,6 +109,15 @@
       // The browser reconnects by itself after a dropped connection; a refused one stays closed.
       if (!ended && source.readyState === 2) poll();
     };
+    // The server ends the stream with a null once its wait is over; the page keeps its own time too.
+    if (waitMs > 0) {
+      setTimeout(function () {
+        if (Number(root.getAttribute('data-version')) > 0) return;
+        ended = true;
+        source.close();
+        notFound();
+      }, waitMs + 2000);
+    }
   }
 
   follow();
