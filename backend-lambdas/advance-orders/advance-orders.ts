@@ -100,17 +100,23 @@ export function createAdvanceOrdersHandler({ store, timings, logger, sns, topicA
   async function publishOrKeep(written: { event: StatusChangedEvent; version: number }[], now: Date): Promise<number> {
     const failed = new Set(await publish(written.map((entry) => entry.event)));
     for (const entry of written.filter((candidate) => failed.has(candidate.event))) {
-      await store.keepPendingEvent(entry.event.order_id, entry.version, JSON.stringify(entry.event), now);
+      await store.keepPendingEvent(entry.event, entry.version, JSON.stringify(entry.event), now);
     }
     return failed.size;
   }
 
-  /** Runs `work` over `items`, at most `concurrency` at a time. */
-  async function eachLimited<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  /**
+   * Runs `work` over a page of due orders, at most `concurrency` at a time, but one customer's orders
+   * one after another, in the page's order (due time): a customer's changes are applied in order.
+   */
+  async function eachByCustomer(page: readonly DueOrder[], work: (due: DueOrder) => Promise<void>): Promise<void> {
+    const byCustomer = new Map<string, DueOrder[]>();
+    for (const due of page) byCustomer.set(due.customer_id, [...(byCustomer.get(due.customer_id) ?? []), due]);
+    const customers = [...byCustomer.values()];
     let next = 0;
     await Promise.all(
-      Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-        while (next < items.length) await work(items[next++]!);
+      Array.from({ length: Math.min(concurrency, customers.length) }, async () => {
+        while (next < customers.length) for (const due of customers[next++]!) await work(due);
       }),
     );
   }
@@ -121,13 +127,13 @@ export function createAdvanceOrdersHandler({ store, timings, logger, sns, topicA
     for await (const page of store.dueOrders(now)) {
       const written: { event: StatusChangedEvent; version: number }[] = [];
       const republish: DueOrder[] = [];
-      await eachLimited(page, async (due) => {
+      await eachByCustomer(page, async (due) => {
         if (due.pending_event) {
           republish.push(due);
           return;
         }
         const change = transition(due, { at: now, timings });
-        if (await store.applyChange(due.order_id, change)) {
+        if (await store.applyChange(due, change)) {
           result.advanced++;
           written.push({ event: eventOf(due, change), version: change.version });
         } else {
@@ -138,7 +144,7 @@ export function createAdvanceOrdersHandler({ store, timings, logger, sns, topicA
       const failedAgain = new Set((await publish(republish.map((due) => JSON.parse(due.pending_event!) as StatusChangedEvent))).map((event) => event.order_id));
       for (const due of republish.filter((candidate) => !failedAgain.has(candidate.order_id))) {
         const event = JSON.parse(due.pending_event!) as StatusChangedEvent;
-        if (await store.clearPendingEvent(due.order_id, due.version, dueAt(event.to, event.at, timings))) result.republished++;
+        if (await store.clearPendingEvent(due, due.version, dueAt(event.to, event.at, timings))) result.republished++;
       }
       result.pending += failedAgain.size;
       if (context && context.getRemainingTimeInMillis() < STOP_BEFORE_TIMEOUT_MS) {
@@ -155,7 +161,7 @@ export function createAdvanceOrdersHandler({ store, timings, logger, sns, topicA
       const order = await store.get(input.order_id);
       if (!order) throw new NotFoundError(`Order ${input.order_id}`);
       const change = transition(order, { to: input.action === 'cancel' ? 'CANCELLED' : input.to, at: clock(), timings });
-      if (!(await store.applyChange(order.order_id, change))) {
+      if (!(await store.applyChange(order, change))) {
         return { ok: false, error: 'conflict', message: `Order ${order.order_id} changed while it was being ${input.action === 'cancel' ? 'cancelled' : 'advanced'}; read it again and retry` };
       }
       await publishOrKeep([{ event: eventOf(order, change), version: change.version }], clock());

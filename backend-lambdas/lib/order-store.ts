@@ -33,9 +33,17 @@ export interface DueOrder {
   pending_event?: string;
 }
 
-/** The shard of an order in the due index, from its id (a UUID, so its first hex digits are uniform). */
-export function dueShardOf(orderId: string): number {
-  return Number.parseInt(orderId.slice(0, 8), 16) % orderTable.dueShards;
+/** What names an order to the store: its key, and the customer whose orders share a shard. */
+export type OrderKey = Pick<StoredOrder, 'order_id' | 'customer_id'>;
+
+/**
+ * The shard of an order in the due index. By customer, so one Query returns a customer's due orders
+ * together and in due order, and the kitchen can apply each customer's changes in order.
+ */
+export function dueShardOf(customerId: string): number {
+  let hash = 0;
+  for (let i = 0; i < customerId.length; i++) hash = (hash * 31 + customerId.charCodeAt(i)) >>> 0;
+  return hash % orderTable.dueShards;
 }
 
 // Storage details that are not part of the order.
@@ -57,7 +65,7 @@ export type OrderStore = ReturnType<typeof createOrderStore>;
 
 /** Every read and write of the orders table. Nothing else builds a key or an expression for it. */
 export function createOrderStore({ documents, tableName }: { documents: DynamoDBDocumentClient; tableName: string }) {
-  const key = (orderId: string) => ({ [orderTable.partitionKey]: orderId });
+  const key = (order: OrderKey | string) => ({ [orderTable.partitionKey]: typeof order === 'string' ? order : order.order_id });
 
   async function conditional(command: UpdateCommand): Promise<boolean> {
     try {
@@ -70,10 +78,10 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
   }
 
   /** SET of the index attributes when the order is due at `due`, REMOVE of them when it is final. */
-  function dueUpdate(orderId: string, due: string | undefined) {
+  function dueUpdate(order: OrderKey, due: string | undefined) {
     return due === undefined
       ? { set: [], remove: ['due_at', 'due_shard'], values: {} }
-      : { set: ['due_at = :due_at', 'due_shard = :due_shard'], remove: [], values: { ':due_at': due, ':due_shard': dueShardOf(orderId) } };
+      : { set: ['due_at = :due_at', 'due_shard = :due_shard'], remove: [], values: { ':due_at': due, ':due_shard': dueShardOf(order.customer_id) } };
   }
 
   return {
@@ -82,7 +90,7 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
     /** Stores a new order unless one with its id is there; false for a duplicate (the first one wins). */
     async putOnce(order: StoredOrder): Promise<boolean> {
       const { due_at, ...rest } = order;
-      const item = due_at === undefined ? rest : { ...rest, due_at, due_shard: dueShardOf(order.order_id) };
+      const item = due_at === undefined ? rest : { ...rest, due_at, due_shard: dueShardOf(order.customer_id) };
       try {
         await documents.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: `attribute_not_exists(${orderTable.partitionKey})` }));
         return true;
@@ -102,12 +110,12 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
      * Writes a status change if the order is still in the status and version it was read in; false
      * when it has changed meanwhile (another run moved it first), and then nothing is written.
      */
-    applyChange(orderId: string, change: StatusChange): Promise<boolean> {
-      const due = dueUpdate(orderId, change.due_at);
+    applyChange(order: OrderKey, change: StatusChange): Promise<boolean> {
+      const due = dueUpdate(order, change.due_at);
       return conditional(
         new UpdateCommand({
           TableName: tableName,
-          Key: key(orderId),
+          Key: key(order),
           UpdateExpression: [
             `SET ${['#status = :to', 'version = :version', 'status_history = list_append(status_history, :entry)', ...due.set].join(', ')}`,
             ...(due.remove.length ? [`REMOVE ${due.remove.join(', ')}`] : []),
@@ -127,25 +135,25 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
     },
 
     /** Keeps an event whose publish failed on the order, due now, so the next kitchen run publishes it. */
-    keepPendingEvent(orderId: string, version: number, event: string, now: Date): Promise<boolean> {
+    keepPendingEvent(order: OrderKey, version: number, event: string, now: Date): Promise<boolean> {
       return conditional(
         new UpdateCommand({
           TableName: tableName,
-          Key: key(orderId),
+          Key: key(order),
           UpdateExpression: 'SET pending_event = :event, due_at = :due_at, due_shard = :due_shard',
           ConditionExpression: 'version = :version',
-          ExpressionAttributeValues: { ':event': event, ':version': version, ':due_at': now.toISOString(), ':due_shard': dueShardOf(orderId) },
+          ExpressionAttributeValues: { ':event': event, ':version': version, ':due_at': now.toISOString(), ':due_shard': dueShardOf(order.customer_id) },
         }),
       );
     },
 
     /** Drops a published pending event and puts the order back at its real due time (or out of the index). */
-    clearPendingEvent(orderId: string, version: number, dueAt: string | undefined): Promise<boolean> {
-      const due = dueUpdate(orderId, dueAt);
+    clearPendingEvent(order: OrderKey, version: number, dueAt: string | undefined): Promise<boolean> {
+      const due = dueUpdate(order, dueAt);
       return conditional(
         new UpdateCommand({
           TableName: tableName,
-          Key: key(orderId),
+          Key: key(order),
           UpdateExpression: [...(due.set.length ? [`SET ${due.set.join(', ')}`] : []), `REMOVE ${['pending_event', ...due.remove].join(', ')}`].join(' '),
           ConditionExpression: 'version = :version',
           ExpressionAttributeValues: { ':version': version, ...due.values },
