@@ -94,6 +94,43 @@ resource "aws_iam_role_policy" "get_order" {
   })
 }
 
+# The kitchen: finds due orders through the sparse index, moves each with a conditional update,
+# reads one order for a staff command, and publishes each change to order-events.
+resource "aws_iam_role_policy" "advance_orders" {
+  name = "advance-due-orders-publish"
+  role = aws_iam_role.lambda["advance-orders"].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # Query on the due-orders index only: not on the table, and no Scan, so the kitchen can read
+        # nothing but the orders that are due.
+        Effect   = "Allow"
+        Action   = "dynamodb:Query"
+        Resource = "${aws_dynamodb_table.orders.arn}/index/${local.due_index_name}"
+      },
+      {
+        # GetItem for a staff command; UpdateItem is every advance, conditional on status and version.
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        Resource = aws_dynamodb_table.orders.arn
+      },
+      {
+        # PublishBatch is authorised by sns:Publish; there is no action of its own.
+        Effect   = "Allow"
+        Action   = "sns:Publish"
+        Resource = aws_sns_topic.order_events.arn
+      },
+      {
+        # order-events is encrypted with the notifications key; publishing needs a data key from it.
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource = aws_kms_key.notifications.arn
+      },
+    ]
+  })
+}
+
 resource "aws_lambda_function" "this" {
   for_each = var.lambda_functions
   depends_on = [
@@ -102,6 +139,7 @@ resource "aws_lambda_function" "this" {
     aws_iam_role_policy.submit_order,
     aws_iam_role_policy.process_order,
     aws_iam_role_policy.get_order,
+    aws_iam_role_policy.advance_orders,
   ]
 
   function_name    = "${var.name_prefix}${each.key}"
@@ -133,4 +171,27 @@ resource "aws_lambda_event_source_mapping" "orders" {
   scaling_config {
     maximum_concurrency = var.event_source_maximum_concurrency
   }
+}
+
+# The kitchen's clock: EventBridge invokes advance-orders on the schedule. Runs that overlap are safe
+# (every advance is conditional), so a slow run needs no lock.
+resource "aws_cloudwatch_event_rule" "kitchen" {
+  name                = "${var.name_prefix}advance-orders-schedule"
+  description         = "Runs the kitchen (advance-orders), which moves due orders to their next status."
+  schedule_expression = var.kitchen_schedule_expression
+}
+
+resource "aws_cloudwatch_event_target" "kitchen" {
+  rule      = aws_cloudwatch_event_rule.kitchen.name
+  target_id = "advance-orders"
+  arn       = aws_lambda_function.this["advance-orders"].arn
+}
+
+# Only this rule may invoke the kitchen through EventBridge, not any rule of any account.
+resource "aws_lambda_permission" "kitchen_schedule" {
+  statement_id  = "AllowEventBridgeKitchenSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this["advance-orders"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.kitchen.arn
 }

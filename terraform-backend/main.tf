@@ -7,7 +7,12 @@ locals {
   partition      = local.role_arn_parts[1]
   account_id     = local.role_arn_parts[4]
 
-  # What differs between the three functions; the rest is shared in lambdas.tf.
+  # The orders table's index of due orders: its name is in the table, and in the kitchen's grant.
+  due_index_name = "due-orders"
+
+  # What differs between the functions' environments; the rest is shared in lambdas.tf. Each
+  # function's variables and what they are bound to are those of platform/functions.ts (the parity
+  # test compares them).
   lambda_environment = {
     "submit-order" = {
       QUEUE_URL = aws_sqs_queue.orders.url
@@ -15,9 +20,15 @@ locals {
     "process-order" = {
       TABLE_NAME             = aws_dynamodb_table.orders.name
       ORDER_EVENTS_TOPIC_ARN = aws_sns_topic.order_events.arn
+      ORDER_TIMINGS          = jsonencode(var.order_timings_seconds)
     }
     "get-order" = {
       TABLE_NAME = aws_dynamodb_table.orders.name
+    }
+    "advance-orders" = {
+      TABLE_NAME             = aws_dynamodb_table.orders.name
+      ORDER_EVENTS_TOPIC_ARN = aws_sns_topic.order_events.arn
+      ORDER_TIMINGS          = jsonencode(var.order_timings_seconds)
     }
   }
 }

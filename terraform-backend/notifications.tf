@@ -72,6 +72,10 @@ resource "aws_sns_topic_subscription" "order_events_email" {
   topic_arn = aws_sns_topic.order_events.arn
   protocol  = "email"
   endpoint  = var.order_events_email
+  # One mail per order, not one per status change: only order.received passes (the kitchen's
+  # order.status_changed events are for the web tier and other subscribers).
+  filter_policy_scope = "MessageAttributes"
+  filter_policy       = jsonencode({ event_type = ["order.received"] })
 }
 
 # Orders that failed maxReceiveCount times: someone has to look.
@@ -106,4 +110,22 @@ resource "aws_cloudwatch_metric_alarm" "orders_backlog" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.ops_alarms.arn]
   ok_actions          = [aws_sns_topic.ops_alarms.arn]
+}
+
+# A kitchen that fails stops every order where it is: ops hear of the first failed run.
+resource "aws_cloudwatch_metric_alarm" "kitchen_errors" {
+  alarm_name          = "${var.name_prefix}advance-orders-errors"
+  alarm_description   = "The kitchen (${aws_lambda_function.this["advance-orders"].function_name}) failed a run; orders stop moving until it runs cleanly. Its log group says why."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.this["advance-orders"].function_name }
+  statistic           = "Sum"
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  period              = var.alarm_period_seconds
+  evaluation_periods  = var.alarm_evaluation_periods
+  # No invocation in a period (the schedule disabled) is no error.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = [aws_sns_topic.ops_alarms.arn]
+  ok_actions         = [aws_sns_topic.ops_alarms.arn]
 }

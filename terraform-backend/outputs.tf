@@ -29,7 +29,7 @@ output "table_name" {
 }
 
 output "order_events_topic_arn" {
-  description = "ARN of the SNS topic process-order publishes order events to."
+  description = "ARN of the SNS topic of order events (order.received from process-order, order.status_changed from the kitchen)."
   value       = aws_sns_topic.order_events.arn
 }
 
@@ -39,11 +39,21 @@ output "ops_alarms_topic_arn" {
 }
 
 output "lambda_function_names" {
-  description = "Function names keyed submit-order, process-order, get-order."
+  description = "Function names keyed by their names in platform/functions.ts (submit-order, process-order, get-order, advance-orders); advance-orders also takes the staff commands of the README."
   value       = { for key, function in aws_lambda_function.this : key => function.function_name }
 }
 
 output "event_source_mapping_uuid" {
   description = "UUID of the orders queue -> process-order event source mapping."
   value       = aws_lambda_event_source_mapping.orders.uuid
+}
+
+output "kitchen_schedule_rule_name" {
+  description = "Name of the EventBridge rule that runs the kitchen (advance-orders); disable it to stop orders moving on their own."
+  value       = aws_cloudwatch_event_rule.kitchen.name
+}
+
+output "kitchen_error_alarm_name" {
+  description = "Name of the CloudWatch alarm on the kitchen's errors."
+  value       = aws_cloudwatch_metric_alarm.kitchen_errors.alarm_name
 }

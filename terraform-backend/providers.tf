@@ -12,6 +12,7 @@ provider "aws" {
       apigateway = lookup(endpoints.value, "apigateway", null)
       cloudwatch = lookup(endpoints.value, "cloudwatch", null)
       dynamodb   = lookup(endpoints.value, "dynamodb", null)
+      events     = lookup(endpoints.value, "events", null)
       iam        = lookup(endpoints.value, "iam", null)
       kms        = lookup(endpoints.value, "kms", null)
       lambda     = lookup(endpoints.value, "lambda", null)

@@ -1,12 +1,35 @@
 resource "aws_dynamodb_table" "orders" {
-  name                        = "${var.name_prefix}${var.table_name}"
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = var.table_partition_key
+  name         = "${var.name_prefix}${var.table_name}"
+  billing_mode = "PAY_PER_REQUEST"
+  # The keys belong to the order store (backend-lambdas/lib/order-store.ts, `orderTable`), which
+  # every function reads and writes through: they are not settings. The parity test compares them.
+  hash_key                    = "order_id"
   deletion_protection_enabled = var.table_deletion_protection
 
   attribute {
-    name = var.table_partition_key
+    name = "order_id"
     type = "S"
+  }
+
+  attribute {
+    name = "due_shard"
+    type = "N"
+  }
+
+  attribute {
+    name = "due_at"
+    type = "S"
+  }
+
+  # Sparse: only orders that are not final carry due_shard and due_at, so the kitchen's Query reads
+  # just the orders it may have to move, never the whole table. It projects what the kitchen needs
+  # to write its conditional update without a read of the item.
+  global_secondary_index {
+    name               = local.due_index_name
+    hash_key           = "due_shard"
+    range_key          = "due_at"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["customer_id", "status", "version", "pending_event"]
   }
 
   point_in_time_recovery {

@@ -1,4 +1,4 @@
-# Defaults equal local/settings.ts; test/iac/parity.test.ts compares them.
+# Defaults equal platform/settings.ts and platform/functions.ts; test/iac/parity.test.ts compares them.
 
 variable "aws_region" {
   description = "AWS region to deploy the pipeline into."
@@ -29,13 +29,13 @@ variable "tags" {
 }
 
 variable "endpoints" {
-  description = "Service endpoint URLs by provider endpoint name (apigateway, cloudwatch, dynamodb, iam, kms, lambda, logs, sns, sqs, ssm, sts). Null deploys to AWS; set only to rehearse against an emulator such as moto."
+  description = "Service endpoint URLs by provider endpoint name (apigateway, cloudwatch, dynamodb, events, iam, kms, lambda, logs, sns, sqs, ssm, sts). Null deploys to AWS; set only to rehearse against an emulator such as moto."
   type        = map(string)
   default     = null
 
   validation {
-    condition     = var.endpoints == null || alltrue([for name in keys(coalesce(var.endpoints, {})) : contains(["apigateway", "autoscaling", "cloudwatch", "dynamodb", "ec2", "elbv2", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm", "sts"], name)])
-    error_message = "endpoints keys must be provider endpoint names: apigateway, cloudwatch, dynamodb, iam, kms, lambda, logs, sns, sqs, ssm, sts (autoscaling, ec2, elbv2 and s3 are accepted and unused here)."
+    condition     = var.endpoints == null || alltrue([for name in keys(coalesce(var.endpoints, {})) : contains(["apigateway", "autoscaling", "cloudwatch", "dynamodb", "ec2", "elbv2", "events", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm", "sts"], name)])
+    error_message = "endpoints keys must be provider endpoint names: apigateway, cloudwatch, dynamodb, events, iam, kms, lambda, logs, sns, sqs, ssm, sts (autoscaling, ec2, elbv2 and s3 are accepted and unused here)."
   }
 }
 
@@ -66,7 +66,7 @@ variable "table_name" {
 }
 
 variable "order_events_topic_name" {
-  description = "Name of the SNS topic process-order publishes order events to, before name_prefix."
+  description = "Name of the SNS topic process-order and the kitchen publish order events to, before name_prefix."
   type        = string
   default     = "order-events"
 }
@@ -178,7 +178,7 @@ variable "event_source_maximum_concurrency" {
 # --- Lambdas ---
 
 variable "lambda_runtime" {
-  description = "Lambda runtime of the three functions."
+  description = "Lambda runtime of every function."
   type        = string
   default     = "nodejs22.x"
 
@@ -189,7 +189,7 @@ variable "lambda_runtime" {
 }
 
 variable "lambda_architecture" {
-  description = "Instruction set of the three functions."
+  description = "Instruction set of every function."
   type        = string
   default     = "arm64"
 
@@ -200,20 +200,23 @@ variable "lambda_architecture" {
 }
 
 variable "lambda_functions" {
-  description = "Memory (MB) and timeout (seconds) of each function, keyed submit-order, process-order, get-order."
+  description = "Memory (MB) and timeout (seconds) of each function, keyed by the names of platform/functions.ts: submit-order, process-order, get-order, advance-orders."
   type = map(object({
     memory_mb       = number
     timeout_seconds = number
   }))
   default = {
-    "submit-order"  = { memory_mb = 256, timeout_seconds = 10 }
-    "process-order" = { memory_mb = 256, timeout_seconds = 30 }
-    "get-order"     = { memory_mb = 256, timeout_seconds = 10 }
+    "submit-order"   = { memory_mb = 256, timeout_seconds = 10 }
+    "process-order"  = { memory_mb = 256, timeout_seconds = 30 }
+    "get-order"      = { memory_mb = 256, timeout_seconds = 10 }
+    "advance-orders" = { memory_mb = 256, timeout_seconds = 60 }
   }
 
+  # Each key is a function this module wires (its environment, role grants and trigger): a key more
+  # or less would deploy a function with no code or leave one out.
   validation {
-    condition     = toset(keys(var.lambda_functions)) == toset(["submit-order", "process-order", "get-order"])
-    error_message = "lambda_functions must have exactly the keys submit-order, process-order and get-order."
+    condition     = toset(keys(var.lambda_functions)) == toset(["submit-order", "process-order", "get-order", "advance-orders"])
+    error_message = "lambda_functions must have exactly the keys submit-order, process-order, get-order and advance-orders."
   }
 
   validation {
@@ -223,13 +226,13 @@ variable "lambda_functions" {
 }
 
 variable "lambda_package_dir" {
-  description = "Directory holding submit-order.zip, process-order.zip and get-order.zip (from npm run build). Null means ../dist/lambdas next to this module."
+  description = "Directory holding one <name>.zip per key of lambda_functions (npm run build writes them). Null means ../dist/lambdas next to this module."
   type        = string
   default     = null
 }
 
 variable "log_level" {
-  description = "POWERTOOLS_LOG_LEVEL of the three functions."
+  description = "POWERTOOLS_LOG_LEVEL of every function."
   type        = string
   default     = "INFO"
 
@@ -252,16 +255,39 @@ variable "log_retention_days" {
 
 # --- Table ---
 
-variable "table_partition_key" {
-  description = "Partition key (type S) of the orders table; the Lambdas read and write this attribute."
-  type        = string
-  default     = "order_id"
-}
-
 variable "table_deletion_protection" {
   description = "Whether DynamoDB refuses to delete the orders table. Set false only for throwaway stacks."
   type        = bool
   default     = true
+}
+
+# --- The order lifecycle and the kitchen ---
+
+variable "order_timings_seconds" {
+  description = "Seconds an order stays in each status before the kitchen moves it on (RECEIVED -> PREPARING -> READY -> COMPLETED). Given as JSON in ORDER_TIMINGS to process-order (the first due time) and advance-orders."
+  type = object({
+    RECEIVED  = number
+    PREPARING = number
+    READY     = number
+  })
+  default = { RECEIVED = 60, PREPARING = 600, READY = 300 }
+
+  # The functions refuse anything else at start (domain/lifecycle.ts): fail at plan instead.
+  validation {
+    condition     = alltrue([for seconds in values(var.order_timings_seconds) : seconds >= 0 && seconds <= 86400 && floor(seconds) == seconds])
+    error_message = "Each of order_timings_seconds RECEIVED, PREPARING and READY must be a whole number of seconds from 0 to 86400."
+  }
+}
+
+variable "kitchen_schedule_expression" {
+  description = "EventBridge schedule of the kitchen (advance-orders). Each step of an order takes its time in order_timings_seconds plus up to one period of this schedule."
+  type        = string
+  default     = "rate(1 minute)"
+
+  validation {
+    condition     = can(regex("^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\([^)]+\\))$", var.kitchen_schedule_expression))
+    error_message = "kitchen_schedule_expression must be an EventBridge schedule such as rate(1 minute), rate(5 minutes) or cron(0/2 * * * ? *)."
+  }
 }
 
 # --- API ---
@@ -302,7 +328,7 @@ variable "api_throttle_burst_limit" {
 # --- Alarms and notifications ---
 
 variable "alarm_email" {
-  description = "Address that receives ops alarms (the DLQ alarm and the queue age alarm). AWS mails a confirmation link first."
+  description = "Address that receives ops alarms (the DLQ alarm, the queue age alarm and the kitchen's error alarm). AWS mails a confirmation link first."
   type        = string
 
   validation {
@@ -312,7 +338,7 @@ variable "alarm_email" {
 }
 
 variable "order_events_email" {
-  description = "Optional address subscribed to the order-events topic. Null for none."
+  description = "Optional address subscribed to the order-events topic; a filter policy passes only order.received, one mail per order. Null for none."
   type        = string
   default     = null
 
@@ -334,7 +360,7 @@ variable "dlq_alarm_threshold" {
 }
 
 variable "alarm_period_seconds" {
-  description = "Period over which both alarms take the metric's Maximum, in seconds."
+  description = "Period of every alarm, in seconds: the DLQ and backlog alarms take the metric's Maximum over it, the kitchen's error alarm its Sum."
   type        = number
   default     = 60
 

@@ -32,7 +32,7 @@ variable "endpoints" {
   default     = null
 
   validation {
-    condition     = var.endpoints == null || alltrue([for name in keys(coalesce(var.endpoints, {})) : contains(["apigateway", "autoscaling", "cloudwatch", "dynamodb", "ec2", "elbv2", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm", "sts"], name)])
+    condition     = var.endpoints == null || alltrue([for name in keys(coalesce(var.endpoints, {})) : contains(["apigateway", "autoscaling", "cloudwatch", "dynamodb", "ec2", "elbv2", "events", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm", "sts"], name)])
     error_message = "endpoints keys must be provider endpoint names: autoscaling, ec2, elbv2, iam, s3, ssm, sts (the backend's names are accepted and unused here)."
   }
 }

@@ -37,6 +37,9 @@ mock_provider "aws" {
   mock_resource "aws_api_gateway_stage" {
     defaults = { invoke_url = "https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1" }
   }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-1:123456789012:rule/mock-rule" }
+  }
   mock_resource "aws_ssm_parameter" {
     defaults = { arn = "arn:aws:ssm:us-east-1:123456789012:parameter/order-pipeline/api-key" }
   }
@@ -153,6 +156,10 @@ run "process_order_reports_batch_item_failures" {
     condition     = aws_lambda_function.this["submit-order"].environment[0].variables.QUEUE_URL == aws_sqs_queue.orders.url && aws_lambda_function.this["process-order"].environment[0].variables.TABLE_NAME == aws_dynamodb_table.orders.name
     error_message = "The functions must be told their queue and table."
   }
+  assert {
+    condition     = alltrue([for name in ["process-order", "advance-orders"] : jsondecode(aws_lambda_function.this[name].environment[0].variables.ORDER_TIMINGS) == { RECEIVED = 60, PREPARING = 600, READY = 300 }])
+    error_message = "process-order and advance-orders must be given the lifecycle timings as JSON in ORDER_TIMINGS."
+  }
 }
 
 run "each_role_gets_only_what_its_function_does" {
@@ -168,7 +175,7 @@ run "each_role_gets_only_what_its_function_does" {
   }
   assert {
     condition = alltrue(flatten([
-      for p in concat([aws_iam_role_policy.submit_order.policy, aws_iam_role_policy.process_order.policy, aws_iam_role_policy.get_order.policy], [for l in aws_iam_role_policy.lambda_logs : l.policy]) : [
+      for p in concat([aws_iam_role_policy.submit_order.policy, aws_iam_role_policy.process_order.policy, aws_iam_role_policy.get_order.policy, aws_iam_role_policy.advance_orders.policy], [for l in aws_iam_role_policy.lambda_logs : l.policy]) : [
         for s in jsondecode(p).Statement : [for a in flatten([s.Action]) : !strcontains(a, "*")]
       ]
     ]))
@@ -205,8 +212,8 @@ run "table_is_on_demand_recoverable_and_encrypted" {
   command = apply
 
   assert {
-    condition     = aws_dynamodb_table.orders.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.orders.hash_key == "order_id"
-    error_message = "orders is on demand, keyed by order_id."
+    condition     = aws_dynamodb_table.orders.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.orders.hash_key == "order_id" && aws_dynamodb_table.orders.range_key == null
+    error_message = "orders is on demand, keyed by order_id alone."
   }
   assert {
     condition     = aws_dynamodb_table.orders.point_in_time_recovery[0].enabled
@@ -264,7 +271,7 @@ run "rejects_a_visibility_timeout_under_six_times_process_order" {
   expect_failures = [aws_sqs_queue.orders]
 }
 
-run "rejects_a_lambda_map_without_all_three_functions" {
+run "rejects_a_lambda_map_without_all_four_functions" {
   command = plan
 
   variables {
@@ -272,4 +279,160 @@ run "rejects_a_lambda_map_without_all_three_functions" {
   }
 
   expect_failures = [var.lambda_functions]
+}
+
+run "table_has_the_sparse_due_orders_index" {
+  command = apply
+
+  assert {
+    condition     = { for a in aws_dynamodb_table.orders.attribute : a.name => a.type } == { order_id = "S", due_shard = "N", due_at = "S" }
+    error_message = "orders must define order_id (S), due_shard (N) and due_at (S), and nothing else."
+  }
+  assert {
+    condition     = length(aws_dynamodb_table.orders.global_secondary_index) == 1
+    error_message = "orders has exactly one index, due-orders."
+  }
+  assert {
+    condition = alltrue([for i in aws_dynamodb_table.orders.global_secondary_index :
+      i.name == "due-orders" && i.hash_key == "due_shard" && i.range_key == "due_at" && i.projection_type == "INCLUDE"
+      && toset(i.non_key_attributes) == toset(["customer_id", "status", "version", "pending_event"])
+    ])
+    error_message = "due-orders must be keyed due_shard/due_at and project customer_id, status, version and pending_event, as the order store says."
+  }
+}
+
+run "kitchen_may_query_only_the_index" {
+  command = apply
+
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.advance_orders.policy).Statement : s.Resource if contains(flatten([s.Action]), "dynamodb:Query")] == ["${aws_dynamodb_table.orders.arn}/index/due-orders"]
+    error_message = "The kitchen may Query the due-orders index ARN and nothing else (not the table, not index/*)."
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.advance_orders.policy).Statement : toset(flatten([s.Action])) if s.Resource == aws_dynamodb_table.orders.arn] == [toset(["dynamodb:GetItem", "dynamodb:UpdateItem"])]
+    error_message = "On the table itself the kitchen may only GetItem (staff commands) and UpdateItem (advances)."
+  }
+  assert {
+    condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.advance_orders.policy).Statement : contains(flatten([s.Action]), "dynamodb:Scan")])
+    error_message = "The kitchen must never be allowed to Scan."
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.advance_orders.policy).Statement : s.Resource if contains(flatten([s.Action]), "sns:Publish")] == [aws_sns_topic.order_events.arn]
+    error_message = "The kitchen may publish to order-events only."
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.advance_orders.policy).Statement : s.Resource if contains(flatten([s.Action]), "kms:GenerateDataKey")] == [aws_kms_key.notifications.arn]
+    error_message = "The kitchen may use the notifications key only."
+  }
+  assert {
+    condition     = aws_iam_role_policy.advance_orders.role == aws_iam_role.lambda["advance-orders"].id && jsondecode(aws_iam_role_policy.lambda_logs["advance-orders"].policy).Statement[0].Resource == "${aws_cloudwatch_log_group.lambda["advance-orders"].arn}:*"
+    error_message = "The kitchen has its own role, which writes to its own log group only."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.lambda["advance-orders"].name == "/aws/lambda/advance-orders" && aws_cloudwatch_log_group.lambda["advance-orders"].retention_in_days == 30
+    error_message = "The kitchen logs to /aws/lambda/advance-orders, kept 30 days."
+  }
+  assert {
+    condition     = aws_lambda_function.this["advance-orders"].timeout == 60 && aws_lambda_function.this["advance-orders"].memory_size == 256 && toset(keys(aws_lambda_function.this["advance-orders"].environment[0].variables)) == toset(["ORDER_EVENTS_TOPIC_ARN", "ORDER_TIMINGS", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_SERVICE_NAME", "TABLE_NAME"])
+    error_message = "The kitchen runs 60 s with 256 MB, told its table, topic and timings."
+  }
+}
+
+run "kitchen_runs_every_minute" {
+  command = apply
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.kitchen.schedule_expression == "rate(1 minute)" && aws_cloudwatch_event_rule.kitchen.name == "advance-orders-schedule"
+    error_message = "The kitchen's rule must run it every minute."
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.kitchen.rule == aws_cloudwatch_event_rule.kitchen.name && aws_cloudwatch_event_target.kitchen.arn == aws_lambda_function.this["advance-orders"].arn
+    error_message = "The rule's target must be advance-orders."
+  }
+  assert {
+    condition     = aws_lambda_permission.kitchen_schedule.principal == "events.amazonaws.com" && aws_lambda_permission.kitchen_schedule.source_arn == aws_cloudwatch_event_rule.kitchen.arn && aws_lambda_permission.kitchen_schedule.function_name == aws_lambda_function.this["advance-orders"].function_name
+    error_message = "Only the kitchen's rule may invoke advance-orders through EventBridge."
+  }
+  assert {
+    condition     = output.kitchen_schedule_rule_name == aws_cloudwatch_event_rule.kitchen.name && output.lambda_function_names["advance-orders"] == aws_lambda_function.this["advance-orders"].function_name
+    error_message = "Ops are given the rule's and the kitchen's names."
+  }
+}
+
+run "kitchen_errors_alarm_ops" {
+  command = apply
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.kitchen_errors.namespace == "AWS/Lambda" && aws_cloudwatch_metric_alarm.kitchen_errors.metric_name == "Errors" && aws_cloudwatch_metric_alarm.kitchen_errors.dimensions.FunctionName == aws_lambda_function.this["advance-orders"].function_name
+    error_message = "The kitchen's alarm must watch advance-orders' Errors."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.kitchen_errors.statistic == "Sum" && aws_cloudwatch_metric_alarm.kitchen_errors.comparison_operator == "GreaterThanOrEqualToThreshold" && aws_cloudwatch_metric_alarm.kitchen_errors.threshold == 1 && aws_cloudwatch_metric_alarm.kitchen_errors.period == 60
+    error_message = "The kitchen's alarm must fire on one error (Sum >= 1) in a period."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.kitchen_errors.treat_missing_data == "notBreaching" && aws_cloudwatch_metric_alarm.kitchen_errors.alarm_actions == toset([aws_sns_topic.ops_alarms.arn]) && aws_cloudwatch_metric_alarm.kitchen_errors.ok_actions == toset([aws_sns_topic.ops_alarms.arn])
+    error_message = "The kitchen's alarm must notify ops-alarms on ALARM and OK, and not breach on missing data."
+  }
+}
+
+run "order_events_email_gets_one_mail_per_order" {
+  command = apply
+
+  variables {
+    order_events_email = "orders@example.com"
+  }
+
+  assert {
+    condition     = jsondecode(aws_sns_topic_subscription.order_events_email[0].filter_policy) == { event_type = ["order.received"] } && aws_sns_topic_subscription.order_events_email[0].filter_policy_scope == "MessageAttributes"
+    error_message = "The order-events mail must pass order.received only, not every status change."
+  }
+}
+
+run "timings_and_schedule_are_variables" {
+  command = plan
+
+  variables {
+    order_timings_seconds       = { RECEIVED = 0, PREPARING = 86400, READY = 5 }
+    kitchen_schedule_expression = "rate(5 minutes)"
+  }
+
+  assert {
+    condition     = jsondecode(aws_lambda_function.this["advance-orders"].environment[0].variables.ORDER_TIMINGS) == { RECEIVED = 0, PREPARING = 86400, READY = 5 } && aws_lambda_function.this["process-order"].environment[0].variables.ORDER_TIMINGS == aws_lambda_function.this["advance-orders"].environment[0].variables.ORDER_TIMINGS
+    error_message = "order_timings_seconds must reach both functions."
+  }
+  assert {
+    condition     = aws_cloudwatch_event_rule.kitchen.schedule_expression == "rate(5 minutes)"
+    error_message = "kitchen_schedule_expression must set the rule's schedule."
+  }
+}
+
+run "rejects_timings_out_of_range" {
+  command = plan
+
+  variables {
+    order_timings_seconds = { RECEIVED = 60, PREPARING = 86401, READY = 300 }
+  }
+
+  expect_failures = [var.order_timings_seconds]
+}
+
+run "rejects_fractional_timings" {
+  command = plan
+
+  variables {
+    order_timings_seconds = { RECEIVED = 1.5, PREPARING = 600, READY = 300 }
+  }
+
+  expect_failures = [var.order_timings_seconds]
+}
+
+run "rejects_a_schedule_that_is_not_one" {
+  command = plan
+
+  variables {
+    kitchen_schedule_expression = "every minute"
+  }
+
+  expect_failures = [var.kitchen_schedule_expression]
 }

@@ -2,11 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig as loadWebConfig } from '../../frontend/config.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
-import { apiRoutes, functions, type FunctionName } from '../../platform/functions.js';
+import { lifecycleTimingsJson } from '../../domain/lifecycle.js';
+import { ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
+import { apiRoutes, functionNames, functions, type FunctionName } from '../../platform/functions.js';
 import { settings } from '../../platform/settings.js';
 import {
   actionsOf,
   cfnLintVersion,
+  deployedFunctions,
+  functionLogicalId,
   loadTemplate,
   policyStatements,
   props,
@@ -22,6 +26,7 @@ import {
   type TemplateName,
 } from './cloudformation.js';
 import { cloudFormationModel, WILDCARD_RESOURCES_ALLOWED } from './policy.js';
+import { CFN_REFS, CFN_TIMINGS_PARAMETERS } from './resource-refs.js';
 
 const backend = loadTemplate('backend');
 const frontend = loadTemplate('frontend');
@@ -85,8 +90,15 @@ describe('cloudformation: parameters and outputs', () => {
 
   it('when the outputs are read, then the backend gives what the frontend and ops need and the frontend what the README names', () => {
     expect(Object.keys(backend.Outputs)).toEqual(
-      expect.arrayContaining(['ApiBaseUrl', 'ApiKeyParameterName', 'OrdersQueueUrl', 'DeadLetterQueueUrl', 'TableName', 'OrderEventsTopicArn', 'OpsAlarmsTopicArn']),
+      expect.arrayContaining(['ApiBaseUrl', 'ApiKeyParameterName', 'OrdersQueueUrl', 'DeadLetterQueueUrl', 'TableName', 'OrderEventsTopicArn', 'OpsAlarmsTopicArn', 'KitchenScheduleRuleName', 'KitchenErrorAlarmName']),
     );
+    // Every declared function's name is an output (ops invoke the kitchen by it, and read logs by all).
+    for (const name of functionNames) {
+      const id = functionLogicalId(backend, name);
+      expect({ name, output: id && backend.Outputs[`${id}Name`]?.Value }).toEqual({ name, output: ref(id!) });
+    }
+    expect(backend.Outputs.KitchenScheduleRuleName?.Value).toEqual(ref('KitchenScheduleRule'));
+    expect(backend.Outputs.KitchenErrorAlarmName?.Value).toEqual(ref('KitchenErrorsAlarm'));
     expect(Object.keys(frontend.Outputs)).toEqual(expect.arrayContaining(['SiteUrl', 'LoadBalancerDnsName', 'AutoScalingGroupName', 'ArtifactBucket']));
     expect(backend.Outputs.ApiBaseUrl?.Value).toEqual({
       'Fn::Sub': 'https://${OrdersApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${OrdersApiStage}',
@@ -153,7 +165,6 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
     expect(subWithDefaults(backend, table.TableName)).toBe(settings.names.table);
     expect(table).toMatchObject({
       BillingMode: settings.table.billingMode,
-      AttributeDefinitions: [{ AttributeName: orderTable.partitionKey, AttributeType: 'S' }],
       KeySchema: [{ AttributeName: orderTable.partitionKey, KeyType: 'HASH' }],
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
@@ -162,25 +173,44 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
     expect(backend.Conditions?.ProtectTable).toEqual({ 'Fn::Equals': [ref('TableDeletionProtection'), 'true'] });
     expect(backend.Parameters.TableDeletionProtection?.Default).toBe('true');
   });
+
+  it('when the table is read, then it has the sparse due-orders index exactly as the local stack creates it from the order store', () => {
+    const table = props(backend, 'OrdersTable', 'AWS::DynamoDB::Table');
+    const local = orderTableDefinition(settings.names.table);
+    expect(table.AttributeDefinitions).toEqual(local.AttributeDefinitions);
+    expect(table.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
+    expect((table.GlobalSecondaryIndexes as { IndexName: string }[]).map((index) => index.IndexName)).toEqual([orderTable.dueIndex.name]);
+  });
 });
 
-const FUNCTIONS: Record<FunctionName, string> = {
-  'submit-order': 'SubmitOrderFunction',
-  'process-order': 'ProcessOrderFunction',
-  'get-order': 'GetOrderFunction',
-  'advance-orders': 'AdvanceOrdersFunction',
-};
+/** Each declared function's logical id in backend.yaml, found by its FunctionName (undefined when it is missing). */
+const FUNCTIONS = Object.fromEntries(functionNames.map((name) => [name, functionLogicalId(backend, name)])) as Record<FunctionName, string | undefined>;
 
-/** The environment variables a handler validates at start (the keys of its zod object). */
+/** The logical id of a declared function, failing with its name when backend.yaml does not deploy it. */
+function functionId(name: FunctionName): string {
+  const id = FUNCTIONS[name];
+  if (!id) throw new Error(`platform/functions.ts declares ${name}, but backend.yaml has no AWS::Lambda::Function named ${name}`);
+  return id;
+}
+
+/** The environment variables a handler validates at start (the keys of its zod `configSchema` object). */
 function envReadBy(name: FunctionName): string[] {
   const source = readFileSync(join(root, functions[name].wiring), 'utf8');
-  return [...source.matchAll(/\b([A-Z][A-Z0-9_]+):\s*z\./g)].map((match) => match[1]!);
+  const schema = /const configSchema = z\.object\(\{([\s\S]*?)\}\);/.exec(source)?.[1];
+  if (schema === undefined) throw new Error(`${functions[name].wiring} has no configSchema = z.object({...}) to read its variables from`);
+  return [...schema.matchAll(/\b([A-Z][A-Z0-9_]+):/g)].map((match) => match[1]!);
 }
 
 describe('cloudformation: backend Lambdas', () => {
-  it.each(Object.entries(FUNCTIONS) as [FunctionName, string][])('when %s is read, then runtime, architecture, memory, timeout and packaged code match the settings and the build', (name, id) => {
+  it('when the declaration is read, then backend.yaml deploys every declared function and no other', () => {
+    expect([...deployedFunctions(backend).keys()].sort()).toEqual([...functionNames].sort());
+  });
+
+  it.each(functionNames)('when %s is read, then runtime, architecture, memory, timeout, description and packaged code match the declaration and the build', (name) => {
+    const id = functionId(name);
     const fn = props(backend, id, 'AWS::Lambda::Function');
-    const { memoryMb, timeoutSeconds } = functions[name];
+    const { memoryMb, timeoutSeconds, description } = functions[name];
+    expect(fn.Description).toBe(description);
     expect(fn).toMatchObject({
       Runtime: settings.lambda.runtime,
       Architectures: [settings.lambda.architecture],
@@ -194,23 +224,35 @@ describe('cloudformation: backend Lambdas', () => {
     expect(resolve(dirname(templatePath('backend')), fn.Code as string)).toBe(join(root, 'dist', 'lambdas', `${name}.zip`));
   });
 
-  it.each(Object.entries(FUNCTIONS) as [FunctionName, string][])('when %s starts, then every variable its handler reads is set, with the Powertools ones', (name, id) => {
-    const variables = (props(backend, id).Environment as { Variables: Record<string, unknown> }).Variables;
+  it.each(functionNames)('when %s starts, then every variable its handler reads is set as declared, with the Powertools ones', (name) => {
+    const variables = (props(backend, functionId(name)).Environment as { Variables: Record<string, unknown> }).Variables;
     const read = envReadBy(name);
+    const declared: Record<string, keyof typeof CFN_REFS> = functions[name].environment;
     expect(read.length).toBeGreaterThan(0);
+    // The declaration names what the handler reads, and the template sets exactly that.
+    expect(Object.keys(declared).sort()).toEqual([...read].sort());
     expect(Object.keys(variables).sort()).toEqual([...read, 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'].sort());
     expect(variables.POWERTOOLS_SERVICE_NAME).toBe(name);
     expect(variables.POWERTOOLS_LOG_LEVEL).toEqual(ref('LogLevel'));
-    const expected: Record<string, unknown> = {
-      QUEUE_URL: ref('OrdersQueue'),
-      TABLE_NAME: ref('OrdersTable'),
-      ORDER_EVENTS_TOPIC_ARN: ref('OrderEventsTopic'),
-    };
-    for (const key of read) expect(variables[key]).toEqual(expected[key]);
+    for (const key of read) expect({ key, value: variables[key] }).toEqual({ key, value: CFN_REFS[declared[key]!] });
+  });
+
+  it('when the timings are left at their defaults, then ORDER_TIMINGS is the settings\' JSON, which the functions accept', () => {
+    const sub = (CFN_REFS['lifecycle-timings'] as { 'Fn::Sub': string })['Fn::Sub'];
+    const json = subWithDefaults(backend, { 'Fn::Sub': sub });
+    expect(JSON.parse(json)).toEqual(settings.lifecycle.timingsSeconds);
+    expect(lifecycleTimingsJson.parse(json)).toEqual(settings.lifecycle.timingsSeconds);
+    for (const parameter of Object.values(CFN_TIMINGS_PARAMETERS)) {
+      const pattern = new RegExp(backend.Parameters[parameter]!.AllowedPattern!);
+      expect({ parameter, accepted: ['0', '1', '60', '9999', '10000', '86399', '86400'].filter((value) => !pattern.test(value)) }).toEqual({ parameter, accepted: [] });
+      // Fractions, leading zeros (not JSON), signs, and a day and a second are refused.
+      expect({ parameter, refused: ['', '-1', '1.5', '060', '86401', '99999', '1e3'].filter((value) => pattern.test(value)) }).toEqual({ parameter, refused: [] });
+    }
   });
 
   it('when each function logs, then it has its own log group with a retention', () => {
-    for (const [name, id] of Object.entries(FUNCTIONS)) {
+    for (const name of functionNames) {
+      const id = functionId(name);
       const logGroupId = id.replace('Function', 'LogGroup');
       const group = props(backend, logGroupId, 'AWS::Logs::LogGroup');
       expect(subWithDefaults(backend, group.LogGroupName)).toBe(`/aws/lambda/${name}`);
@@ -230,6 +272,38 @@ describe('cloudformation: backend Lambdas', () => {
       logs('ProcessOrderLogGroup'),
     ]);
     expect(roleGrants(backend, 'GetOrderRole')).toEqual([{ actions: ['dynamodb:GetItem'], resource: getAtt('OrdersTable', 'Arn') }, logs('GetOrderLogGroup')]);
+    // The kitchen: Query on the due-orders index ARN only (not the table, not index/*, no Scan).
+    expect(roleGrants(backend, 'AdvanceOrdersRole')).toEqual([
+      { actions: ['dynamodb:Query'], resource: { 'Fn::Sub': `\${OrdersTable.Arn}/index/${orderTable.dueIndex.name}` } },
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: getAtt('OrdersTable', 'Arn') },
+      { actions: ['sns:Publish'], resource: ref('OrderEventsTopic') },
+      { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resource: getAtt('NotificationsKey', 'Arn') },
+      logs('AdvanceOrdersLogGroup'),
+    ]);
+  });
+
+  it('when the kitchen\'s schedule is read, then an EventBridge rule runs advance-orders at the declared rate, and only that rule may invoke it', () => {
+    const trigger = functions['advance-orders'].trigger;
+    const [rule, ...others] = resourcesOfType(backend, 'AWS::Events::Rule');
+    expect(others).toEqual([]);
+    expect(rule?.[0]).toBe('KitchenScheduleRule');
+    expect(rule?.[1].Properties).toEqual({
+      Name: { 'Fn::Sub': '${NamePrefix}advance-orders-schedule' },
+      Description: expect.any(String) as unknown,
+      ScheduleExpression: ref('KitchenScheduleExpression'),
+      State: 'ENABLED',
+      Targets: [{ Id: 'advance-orders', Arn: getAtt(functionId('advance-orders'), 'Arn') }],
+    });
+    expect(resolveDefault(backend, ref('KitchenScheduleExpression'))).toBe(trigger.expression);
+    const schedule = new RegExp(backend.Parameters.KitchenScheduleExpression!.AllowedPattern!);
+    expect(['rate(1 minute)', 'rate(5 minutes)', 'cron(0/2 * * * ? *)'].filter((value) => !schedule.test(value))).toEqual([]);
+    expect(['', 'rate(1 minutes)', 'rate(0 minutes)', 'every minute'].filter((value) => schedule.test(value))).toEqual([]);
+    expect(props(backend, 'KitchenSchedulePermission', 'AWS::Lambda::Permission')).toEqual({
+      FunctionName: ref(functionId('advance-orders')),
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      SourceArn: getAtt('KitchenScheduleRule', 'Arn'),
+    });
   });
 });
 
@@ -264,6 +338,8 @@ describe('cloudformation: backend API', () => {
   it('when API Gateway invokes the functions, then each permission is scoped to its own route', () => {
     const permissions = resourcesOfType(backend, 'AWS::Lambda::Permission').map(([, permission]) => permission.Properties);
     expect(permissions).toEqual([
+      // Not API Gateway's: the kitchen's schedule (its own test above).
+      expect.objectContaining({ FunctionName: ref('AdvanceOrdersFunction'), Principal: 'events.amazonaws.com' }),
       expect.objectContaining({ FunctionName: ref('SubmitOrderFunction'), Principal: 'apigateway.amazonaws.com', SourceArn: { 'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${OrdersApi}/*/POST/orders' } }),
       expect.objectContaining({ FunctionName: ref('GetOrderFunction'), Principal: 'apigateway.amazonaws.com', SourceArn: { 'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${OrdersApi}/*/GET/orders/*' } }),
     ]);
@@ -328,6 +404,34 @@ describe('cloudformation: backend notifications and alarms', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [ref('OpsAlarmsTopic')],
       OKActions: [ref('OpsAlarmsTopic')],
+    });
+  });
+
+  it('when the kitchen fails, then its error alarm (Errors, Sum >= 1 in a period) notifies ops-alarms both ways', () => {
+    const alarm = props(backend, 'KitchenErrorsAlarm', 'AWS::CloudWatch::Alarm');
+    expect(subWithDefaults(backend, alarm.AlarmName)).toBe('advance-orders-errors');
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: ref(functionId('advance-orders')) }],
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      Period: settings.alarm.periodSeconds,
+      EvaluationPeriods: settings.alarm.evaluationPeriods,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [ref('OpsAlarmsTopic')],
+      OKActions: [ref('OpsAlarmsTopic')],
+    });
+  });
+
+  it('when the optional order-events mail is read, then it passes order.received only, as the local stack\'s does', () => {
+    expect(props(backend, 'OrderEventsEmailSubscription', 'AWS::SNS::Subscription')).toEqual({
+      TopicArn: ref('OrderEventsTopic'),
+      Protocol: 'email',
+      Endpoint: ref('OrderEventsEmail'),
+      FilterPolicyScope: 'MessageAttributes',
+      FilterPolicy: ORDER_EVENTS_EMAIL_FILTER,
     });
   });
 
@@ -532,8 +636,8 @@ describe('cloudformation: frontend load balancer and network', () => {
 
 describe('cloudformation: packaging', () => {
   (existsSync(join(root, 'dist', 'lambdas')) ? it : it.skip)('when npm run build has run, then every Code path of the backend names a zip that exists', () => {
-    for (const id of Object.values(FUNCTIONS)) {
-      expect(existsSync(resolve(dirname(templatePath('backend')), props(backend, id).Code as string))).toBe(true);
+    for (const name of functionNames) {
+      expect({ name, built: existsSync(resolve(dirname(templatePath('backend')), props(backend, functionId(name)).Code as string)) }).toEqual({ name, built: true });
     }
   });
 });

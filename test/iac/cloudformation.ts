@@ -100,6 +100,23 @@ export function subWithDefaults(template: CfnTemplate, value: unknown): string {
   });
 }
 
+/**
+ * The logical id of the AWS::Lambda::Function that deploys a declared function (its FunctionName,
+ * with the prefix left at its default, is the declared name), or undefined when the template has none.
+ */
+export function functionLogicalId(template: CfnTemplate, name: string): string | undefined {
+  return resourcesOfType(template, 'AWS::Lambda::Function').find(([, fn]) => subWithDefaults(template, fn.Properties?.FunctionName) === name)?.[0];
+}
+
+/** The pipeline's functions in the template: every Lambda but the custom resources' inline ones, by name. */
+export function deployedFunctions(template: CfnTemplate): Map<string, string> {
+  return new Map(
+    resourcesOfType(template, 'AWS::Lambda::Function')
+      .filter(([, fn]) => typeof fn.Properties?.Code === 'string')
+      .map(([id, fn]) => [subWithDefaults(template, fn.Properties!.FunctionName), id]),
+  );
+}
+
 export interface PolicyStatement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';

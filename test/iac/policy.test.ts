@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { loadTemplate, type CfnTemplate } from './cloudformation.js';
-import { cloudFormationModel, evaluate, findViolations, parseModule, terraformModel, WILDCARD_RESOURCES_ALLOWED, type ParsedModule } from './policy.js';
+import { cloudFormationModel, evaluate, findViolations, PARTIAL_WILDCARDS_ALLOWED, parseModule, terraformModel, WILDCARD_RESOURCES_ALLOWED, type ParsedModule } from './policy.js';
 import { createTerraformSession, removeTerraformSession, repoRoot, succeeded, terraformInit, terraformUnavailableReason, type ModuleName, type TerraformSession } from './terraform-cli.js';
 
 const VARS: Record<ModuleName, Record<string, string>> = {
@@ -26,10 +26,23 @@ resource "aws_vpc_security_group_ingress_rule" "planted_ssh" {
 }
 `;
 
+const PLANTED_BACKEND = `
+resource "aws_iam_role_policy" "planted_every_index" {
+  role   = "x"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "dynamodb:Query", Resource = "\${aws_dynamodb_table.orders.arn}/index/*" }] })
+}
+resource "aws_lambda_permission" "planted_any_rule" {
+  action        = "lambda:InvokeFunction"
+  function_name = "advance-orders"
+  principal     = "events.amazonaws.com"
+}
+`;
+
 describe('the security policy', () => {
-  it('lists every Resource "*" it allows, with the reason', () => {
+  it('lists every Resource "*" and every "*" inside an ARN it allows, with the reason', () => {
     console.log(`Resource "*" is allowed only here:\n${WILDCARD_RESOURCES_ALLOWED.map((allowed) => `  - ${allowed.reason}`).join('\n')}`);
-    expect(WILDCARD_RESOURCES_ALLOWED.every((allowed) => allowed.reason.length > 20)).toBe(true);
+    console.log(`A "*" inside a resource ARN is allowed only here:\n${PARTIAL_WILDCARDS_ALLOWED.map((allowed) => `  - ${allowed.reason}`).join('\n')}`);
+    expect([...WILDCARD_RESOURCES_ALLOWED, ...PARTIAL_WILDCARDS_ALLOWED].every((allowed) => allowed.reason.length > 20)).toBe(true);
   });
 
   describe('over CloudFormation', () => {
@@ -42,6 +55,10 @@ describe('the security policy', () => {
       expect(model.instanceMetadata.length).toBeGreaterThan(0);
       expect(model.ingress.some((rule) => rule.loadBalancer && rule.cidr === '0.0.0.0/0')).toBe(true);
       expect(model.statements.length).toBeGreaterThan(10);
+      // The kitchen's role and its schedule's permission are among the facts checked.
+      expect(model.statements.filter(({ where }) => where.startsWith('AdvanceOrdersRole.Policies.')).length).toBeGreaterThanOrEqual(5);
+      expect(model.invokePermissions).toEqual(expect.arrayContaining([{ where: 'KitchenSchedulePermission', principal: 'events.amazonaws.com', sourceArn: '{"Fn::GetAtt":["KitchenScheduleRule","Arn"]}' }]));
+      expect(model.invokePermissions.every((permission) => permission.sourceArn !== null)).toBe(true);
     });
 
     it('when a "*" action or an open port 22 is planted, then the policy catches each', () => {
@@ -52,6 +69,17 @@ describe('the security policy', () => {
       ((group.Properties!.SecurityGroupIngress ??= []) as unknown[]).push({ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIp: '0.0.0.0/0' });
       const violations = findViolations(cloudFormationModel(backend, frontend));
       expect(violations).toEqual(expect.arrayContaining([expect.stringMatching(/wildcard action sqs:\*/), expect.stringMatching(/Resource "\*"/), expect.stringMatching(/ingress on port 22/)]));
+    });
+
+    it('when every index of the table or an unscoped schedule permission is planted, then the policy catches each', () => {
+      const [backend] = templates() as [CfnTemplate, CfnTemplate];
+      const kitchen = backend.Resources.AdvanceOrdersRole!.Properties!.Policies as { PolicyDocument: { Statement: Record<string, unknown>[] } }[];
+      kitchen[0]!.PolicyDocument.Statement[0]!.Resource = { 'Fn::Sub': '${OrdersTable.Arn}/index/*' };
+      delete backend.Resources.KitchenSchedulePermission!.Properties!.SourceArn;
+      expect(findViolations(cloudFormationModel(backend))).toEqual([
+        'AdvanceOrdersRole.Policies.advance-orders: wildcard in resource {"Fn::Sub":"${OrdersTable.Arn}/index/*"}',
+        'KitchenSchedulePermission: events.amazonaws.com may invoke the function from any source (no source ARN)',
+      ]);
     });
   });
 
@@ -78,6 +106,15 @@ describe('the security policy', () => {
         expect(model.instanceMetadata).toEqual([{ where: 'aws_launch_template.web', tokensRequired: true }]);
       } else {
         expect(new Set(model.encryption.map((fact) => fact.kind))).toEqual(new Set(['queue', 'topic', 'table']));
+        // The kitchen's role and its schedule's permission are among the facts checked.
+        expect(model.statements.filter(({ where }) => where.startsWith('aws_iam_role_policy.advance_orders[')).map(({ actions }) => actions)).toEqual([
+          ['dynamodb:Query'],
+          ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          ['sns:Publish'],
+          ['kms:GenerateDataKey', 'kms:Decrypt'],
+        ]);
+        expect(model.invokePermissions).toEqual(expect.arrayContaining([{ where: 'aws_lambda_permission.kitchen_schedule', principal: 'events.amazonaws.com', sourceArn: '${aws_cloudwatch_event_rule.kitchen.arn}' }]));
+        expect(model.invokePermissions.map(({ where }) => where).sort()).toEqual(['aws_lambda_permission.api_get_order', 'aws_lambda_permission.api_submit_order', 'aws_lambda_permission.kitchen_schedule']);
       }
     }, 120_000);
 
@@ -92,6 +129,14 @@ describe('the security policy', () => {
           expect.stringMatching(/planted_ssh: ingress from 0\.0\.0\.0\/0 on 22-22/),
         ]),
       );
+    }, 120_000);
+
+    it('when every index of the table or an unscoped schedule permission is planted in the backend, then the policy catches each', async () => {
+      const parsed = await parseModule(join(repoRoot, 'terraform-backend'), { 'planted.tf': PLANTED_BACKEND });
+      expect(findViolations(await modelOf('terraform-backend', parsed))).toEqual([
+        'aws_iam_role_policy.planted_every_index[0].policy.Statement[0]: wildcard in resource ${aws_dynamodb_table.orders.arn}/index/*',
+        'aws_lambda_permission.planted_any_rule: events.amazonaws.com may invoke the function from any source (no source ARN)',
+      ]);
     }, 120_000);
   });
 });

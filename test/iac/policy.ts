@@ -28,8 +28,17 @@ export interface Ingress {
   loadBalancer: boolean;
 }
 
+/** A resource-based permission that lets a service invoke a Lambda function. */
+export interface InvokePermission {
+  where: string;
+  principal: string;
+  /** The one resource of that service that may invoke; null when none is named. */
+  sourceArn: string | null;
+}
+
 export interface SecurityModel {
   statements: Statement[];
+  invokePermissions: InvokePermission[];
   ingress: Ingress[];
   encryption: { where: string; kind: 'queue' | 'topic' | 'table' | 'bucket' | 'volume'; encrypted: boolean }[];
   instanceMetadata: { where: string; tokensRequired: boolean }[];
@@ -53,6 +62,16 @@ export const WILDCARD_RESOURCES_ALLOWED: { applies: (statement: Statement) => bo
   },
 ];
 
+/** A "*" inside a resource ARN (not Resource "*" itself) where that is the narrowest there is, each with its reason. */
+export const PARTIAL_WILDCARDS_ALLOWED: { applies: (statement: Statement, resource: string) => boolean; reason: string }[] = [
+  {
+    // Terraform writes the stream suffix; CloudFormation's Fn::GetAtt LogGroup.Arn already ends in it.
+    applies: (statement, resource) =>
+      /^\$\{aws_cloudwatch_log_group\.\w+(\[[^\]]+\])?\.arn\}:\*$/.test(resource) && statement.actions.every((action) => action === 'logs:CreateLogStream' || action === 'logs:PutLogEvents'),
+    reason: "A function's own log group's streams (<log group ARN>:*): Lambda names a new stream for each execution environment.",
+  },
+];
+
 const OPEN = new Set(['0.0.0.0/0', '::/0']);
 const LOAD_BALANCER_PORTS = new Set([80, 443]);
 
@@ -66,6 +85,16 @@ export function findViolations(model: SecurityModel): string[] {
     if (statement.resources.includes('*') && !WILDCARD_RESOURCES_ALLOWED.some((allowed) => allowed.applies(statement))) {
       violations.push(`${statement.where}: Resource "*" where a narrower resource exists`);
     }
+    // A "*" inside an ARN is a wildcard too: ".../index/*" grants every index of a table, not the one used.
+    for (const resource of statement.resources) {
+      if (resource !== '*' && resource.includes('*') && !PARTIAL_WILDCARDS_ALLOWED.some((allowed) => allowed.applies(statement, resource))) {
+        violations.push(`${statement.where}: wildcard in resource ${resource}`);
+      }
+    }
+  }
+  // Without a source ARN, any resource of that service, in any account, may invoke the function.
+  for (const permission of model.invokePermissions) {
+    if (permission.principal.endsWith('.amazonaws.com') && !permission.sourceArn) violations.push(`${permission.where}: ${permission.principal} may invoke the function from any source (no source ARN)`);
   }
   for (const rule of model.ingress) {
     if (rule.fromPort <= 22 && 22 <= rule.toPort) violations.push(`${rule.where}: ingress on port 22`);
@@ -107,7 +136,7 @@ function branches(value: unknown): Record<string, unknown>[] {
 }
 
 export function cloudFormationModel(...templates: CfnTemplate[]): SecurityModel {
-  const model: SecurityModel = { statements: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [] };
+  const model: SecurityModel = { statements: [], invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [] };
   for (const template of templates) {
     for (const { where, statement } of policyStatements(template)) {
       model.statements.push(toStatement(where, statement as unknown as Record<string, unknown>, where.endsWith('.KeyPolicy')));
@@ -136,6 +165,7 @@ export function cloudFormationModel(...templates: CfnTemplate[]): SecurityModel 
         });
       }
       if (r.Type === 'AWS::EC2::SecurityGroupIngress') addIngress(id, (p.GroupId as { Ref?: string } | undefined)?.Ref, p);
+      if (r.Type === 'AWS::Lambda::Permission') model.invokePermissions.push({ where: id, principal: text(p.Principal), sourceArn: p.SourceArn === undefined ? null : text(p.SourceArn) });
       if (r.Type === 'AWS::SQS::Queue') model.encryption.push({ where: id, kind: 'queue', encrypted: p.SqsManagedSseEnabled === true || p.KmsMasterKeyId !== undefined });
       if (r.Type === 'AWS::SNS::Topic') model.encryption.push({ where: id, kind: 'topic', encrypted: p.KmsMasterKeyId !== undefined });
       if (r.Type === 'AWS::DynamoDB::Table') model.encryption.push({ where: id, kind: 'table', encrypted: (p.SSESpecification as { SSEEnabled?: boolean } | undefined)?.SSEEnabled === true });
@@ -240,7 +270,7 @@ function evaluateAll(session: TerraformSession, module: ModuleName, expressions:
 
 /** The module's facts: statements parsed, the rest read from its blocks, ports and CIDRs evaluated by Terraform. */
 export async function terraformModel(module: ParsedModule, evaluateIn: (expressions: string[]) => Promise<unknown[]>): Promise<SecurityModel> {
-  const model: SecurityModel = { statements: await terraformStatements(module), ingress: [], encryption: [], instanceMetadata: [], buckets: [] };
+  const model: SecurityModel = { statements: await terraformStatements(module), invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [] };
   const blocks = (type: string) => Object.entries(module.resource[type] ?? {}).map(([name, [block]]) => [name, block ?? {}] as const);
   const refersTo = (value: unknown, type: string, name: string) => typeof value === 'string' && value.includes(`${type}.${name}.`);
 
@@ -265,6 +295,10 @@ export async function terraformModel(module: ParsedModule, evaluateIn: (expressi
   }
   for (const [name] of blocks('aws_security_group_rule')) {
     model.ingress.push({ where: `aws_security_group_rule.${name} (write it as aws_vpc_security_group_ingress_rule)`, fromPort: 0, toPort: 65535, cidr: '0.0.0.0/0', loadBalancer: false });
+  }
+
+  for (const [name, block] of blocks('aws_lambda_permission')) {
+    model.invokePermissions.push({ where: `aws_lambda_permission.${name}`, principal: text(block.principal), sourceArn: block.source_arn === undefined ? null : text(block.source_arn) });
   }
 
   for (const [name, block] of blocks('aws_sqs_queue')) model.encryption.push({ where: `aws_sqs_queue.${name}`, kind: 'queue', encrypted: block.sqs_managed_sse_enabled === true || block.kms_master_key_id !== undefined });

@@ -2,9 +2,11 @@
 // from its outputs), read back through the AWS SDK, then destroyed until nothing is left.
 // Bounded to 10 minutes; every terraform command has its own outer timeout inside that budget.
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetEventSourceMappingCommand, GetFunctionConfigurationCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { DescribeRuleCommand, EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import { GetEventSourceMappingCommand, GetFunctionConfigurationCommand, GetPolicyCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeParametersCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,6 +15,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { orderTable } from '../../backend-lambdas/lib/order-store.js';
+import { ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
+import { functionNames, functions, type FunctionName } from '../../platform/functions.js';
+import { settings } from '../../platform/settings.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   createTerraformSession,
@@ -31,7 +37,8 @@ import {
 const BUDGET_MS = 10 * 60_000;
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-const LAMBDA_ZIPS = ['submit-order', 'process-order', 'get-order'].map((name) => join(repoRoot, 'dist', 'lambdas', `${name}.zip`));
+// One zip a declared function: npm run build writes exactly these.
+const LAMBDA_ZIPS = functionNames.map((name) => join(repoRoot, 'dist', 'lambdas', `${name}.zip`));
 const WEB_ARTIFACT = join(repoRoot, 'dist', 'web', 'order-web.tar.gz');
 
 const deadline = Date.now() + BUDGET_MS;
@@ -55,8 +62,10 @@ interface BackendOutputs {
   table_name: string;
   ops_alarms_topic_arn: string;
   order_events_topic_arn: string;
-  lambda_function_names: Record<'submit-order' | 'process-order' | 'get-order', string>;
+  lambda_function_names: Record<FunctionName, string>;
   event_source_mapping_uuid: string;
+  kitchen_schedule_rule_name: string;
+  kitchen_error_alarm_name: string;
 }
 
 interface FrontendOutputs {
@@ -114,7 +123,7 @@ async function ensureBuilt(): Promise<void> {
 
 /** Variables shared by both modules: every service at moto, and the rehearsal switch. */
 function rehearsalVariables(): Record<string, unknown> {
-  const services = ['apigateway', 'autoscaling', 'cloudwatch', 'dynamodb', 'ec2', 'elbv2', 'iam', 'kms', 'lambda', 'logs', 's3', 'sns', 'sqs', 'ssm', 'sts'];
+  const services = ['apigateway', 'autoscaling', 'cloudwatch', 'dynamodb', 'ec2', 'elbv2', 'events', 'iam', 'kms', 'lambda', 'logs', 's3', 'sns', 'sqs', 'ssm', 'sts'];
   return { aws_region: REGION, rehearsal: true, endpoints: Object.fromEntries(services.map((service) => [service, endpoint])) };
 }
 
@@ -122,6 +131,8 @@ function backendVariables(): Record<string, unknown> {
   return {
     ...rehearsalVariables(),
     alarm_email: 'ops@example.com',
+    // Set so that the rehearsal reads the subscription's filter policy back.
+    order_events_email: 'orders@example.com',
     lambda_package_dir: join(repoRoot, 'dist', 'lambdas'),
     table_deletion_protection: false,
     kms_key_deletion_window_days: 7,
@@ -247,6 +258,70 @@ describe('the Terraform modules, rehearsed on moto', () => {
     expect(JSON.stringify(backend)).not.toContain(apiKey);
   }, 300_000);
 
+  it('when the backend is applied, then the kitchen runs on its schedule with its timings, the table has the due-orders index and the order mail passes only order.received', async () => {
+    if (skipped('backend read-back of the kitchen')) return;
+    expect(backend).toBeDefined();
+    const kitchen = functions['advance-orders'];
+    const lambda = new LambdaClient(clientConfig());
+    const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: backend!.lambda_function_names['advance-orders'] }));
+    expect({ runtime: configuration.Runtime, architectures: configuration.Architectures, memory: configuration.MemorySize, timeout: configuration.Timeout }).toEqual({
+      runtime: settings.lambda.runtime,
+      architectures: [settings.lambda.architecture],
+      memory: kitchen.memoryMb,
+      timeout: kitchen.timeoutSeconds,
+    });
+    const variables = configuration.Environment?.Variables ?? {};
+    expect(Object.keys(variables).sort()).toEqual([...Object.keys(kitchen.environment), 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'].sort());
+    expect(variables).toMatchObject({ TABLE_NAME: backend!.table_name, ORDER_EVENTS_TOPIC_ARN: backend!.order_events_topic_arn });
+    expect(JSON.parse(variables.ORDER_TIMINGS ?? '{}')).toEqual(settings.lifecycle.timingsSeconds);
+    const processOrder = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: backend!.lambda_function_names['process-order'] }));
+    expect(processOrder.Environment?.Variables?.ORDER_TIMINGS).toBe(variables.ORDER_TIMINGS);
+
+    // The schedule: the rule at the declared rate, the kitchen its one target, and only that rule may invoke it.
+    const events = new EventBridgeClient(clientConfig());
+    const rule = await events.send(new DescribeRuleCommand({ Name: backend!.kitchen_schedule_rule_name }));
+    expect({ schedule: rule.ScheduleExpression, state: rule.State }).toEqual({ schedule: kitchen.trigger.expression, state: 'ENABLED' });
+    const { Targets = [] } = await events.send(new ListTargetsByRuleCommand({ Rule: backend!.kitchen_schedule_rule_name }));
+    expect(Targets.map((target) => target.Arn)).toEqual([configuration.FunctionArn]);
+    const { Policy = '{}' } = await lambda.send(new GetPolicyCommand({ FunctionName: backend!.lambda_function_names['advance-orders'] }));
+    const statements = (JSON.parse(Policy) as { Statement: { Principal: { Service?: string }; Condition?: { ArnLike?: Record<string, string> } }[] }).Statement;
+    expect(statements.map((statement) => ({ service: statement.Principal.Service, source: statement.Condition?.ArnLike?.['AWS:SourceArn'] }))).toEqual([{ service: 'events.amazonaws.com', source: rule.Arn }]);
+
+    const cloudwatch = new CloudWatchClient(clientConfig());
+    const { MetricAlarms = [] } = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [backend!.kitchen_error_alarm_name] }));
+    expect(MetricAlarms[0]).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: backend!.lambda_function_names['advance-orders'] }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [backend!.ops_alarms_topic_arn],
+      OKActions: [backend!.ops_alarms_topic_arn],
+    });
+
+    // The table as the local stack creates it from the order store: its key, attribute types and the sparse index.
+    const { Table } = await new DynamoDBClient(clientConfig()).send(new DescribeTableCommand({ TableName: backend!.table_name }));
+    const expected = orderTableDefinition(backend!.table_name);
+    expect(Table?.KeySchema).toEqual(expected.KeySchema);
+    expect(Table?.AttributeDefinitions).toEqual(expected.AttributeDefinitions);
+    const indexes = (Table?.GlobalSecondaryIndexes ?? []).map((index) => ({
+      IndexName: index.IndexName,
+      KeySchema: index.KeySchema,
+      Projection: { ProjectionType: index.Projection?.ProjectionType, NonKeyAttributes: [...(index.Projection?.NonKeyAttributes ?? [])].sort() },
+    }));
+    expect(indexes).toEqual(
+      (expected.GlobalSecondaryIndexes ?? []).map((index) => ({ ...index, Projection: { ...index.Projection, NonKeyAttributes: [...(index.Projection?.NonKeyAttributes ?? [])].sort() } })),
+    );
+    expect(indexes.map((index) => index.IndexName)).toEqual([orderTable.dueIndex.name]);
+
+    const sns = new SNSClient(clientConfig());
+    const { Subscriptions = [] } = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: backend!.order_events_topic_arn }));
+    expect(Subscriptions.map((subscription) => subscription.Endpoint)).toEqual(['orders@example.com']);
+    const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: Subscriptions[0]!.SubscriptionArn! }));
+    expect(JSON.parse(Attributes.FilterPolicy ?? '{}')).toEqual(ORDER_EVENTS_EMAIL_FILTER);
+  }, 60_000);
+
   it('when the web tier is applied from the backend\'s outputs, then its launch template requires IMDSv2, encrypts its disk and carries the key parameter but not the key', async () => {
     if (skipped('frontend apply')) return;
     expect(backend).toBeDefined();
@@ -268,7 +343,7 @@ describe('the Terraform modules, rehearsed on moto', () => {
     expect(userData).not.toContain(Parameter?.Value ?? '<no key>');
   }, 300_000);
 
-  it('when both are destroyed, then no queue, function, table, alarm, parameter or launch template is left', async () => {
+  it('when both are destroyed, then no queue, function, table, alarm, schedule rule, parameter or launch template is left', async () => {
     if (skipped('destroy')) return;
     expect(backend).toBeDefined();
     // Side by side: the web tier holds only strings from the backend, no Terraform dependency.
@@ -276,21 +351,23 @@ describe('the Terraform modules, rehearsed on moto', () => {
     expect(await stateResourceCount('terraform-frontend')).toBe(0);
     expect(await stateResourceCount('terraform-backend')).toBe(0);
 
-    const [queues, functions, tables, alarms, parameters, templates] = await Promise.all([
+    const [queues, lambdas, tables, alarms, rules, parameters, templates] = await Promise.all([
       new SQSClient(clientConfig()).send(new ListQueuesCommand({})),
       new LambdaClient(clientConfig()).send(new ListFunctionsCommand({})),
       new DynamoDBClient(clientConfig()).send(new ListTablesCommand({})),
       new CloudWatchClient(clientConfig()).send(new DescribeAlarmsCommand({})),
+      new EventBridgeClient(clientConfig()).send(new ListRulesCommand({})),
       new SSMClient(clientConfig()).send(new DescribeParametersCommand({})),
       new EC2Client(clientConfig()).send(new DescribeLaunchTemplatesCommand({})),
     ]);
     expect({
       queues: queues.QueueUrls ?? [],
-      functions: functions.Functions ?? [],
+      functions: lambdas.Functions ?? [],
       tables: tables.TableNames ?? [],
       alarms: alarms.MetricAlarms ?? [],
+      rules: rules.Rules ?? [],
       parameters: parameters.Parameters ?? [],
       launchTemplates: templates.LaunchTemplates ?? [],
-    }).toEqual({ queues: [], functions: [], tables: [], alarms: [], parameters: [], launchTemplates: [] });
+    }).toEqual({ queues: [], functions: [], tables: [], alarms: [], rules: [], parameters: [], launchTemplates: [] });
   }, 400_000);
 });
