@@ -1,9 +1,13 @@
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import { join } from 'node:path';
 import type { AwsClients, Wiring, WiringOptions } from '../backend-lambdas/lib/wiring.js';
 import { functions, functionNames, type FunctionName, type FunctionSpec, type ResourceRef } from '../platform/functions.js';
 import type { ProxyHandler } from './api-gateway.js';
 import type { SqsBatchHandler } from './event-source-mapping.js';
+import { settings } from '../platform/settings.js';
+import type { Invoker } from './invocation.js';
+import { LocalMetrics, type MetricsTally } from './observability.js';
 import type { Profile } from './profiles.js';
 import type { LocalResources } from './resources.js';
 import type { ScheduledHandler } from './scheduler.js';
@@ -33,7 +37,11 @@ export interface LoadFunctionsOptions {
   profile: Profile;
   clients: AwsClients;
   logger: (functionName: string) => PowertoolsLogger;
-  overrides?: Omit<WiringOptions, 'logger'>;
+  /** Where every function's metrics go: the stack's log and the console's counts. */
+  metrics: MetricsTally;
+  /** Runs each invocation in its own invoke context (request and trace ids). */
+  invoker: Invoker;
+  overrides?: Omit<WiringOptions, 'logger' | 'metrics'>;
   wrappers?: FunctionWrappers;
 }
 
@@ -48,6 +56,8 @@ function resolve(ref: ResourceRef, resources: LocalResources, profile: Profile):
       return resources.topics.orderEvents;
     case 'lifecycle-timings':
       return JSON.stringify(profile.lifecycleTimings);
+    case 'max-receive-count':
+      return String(settings.queue.maxReceiveCount);
   }
 }
 
@@ -55,7 +65,7 @@ function resolve(ref: ResourceRef, resources: LocalResources, profile: Profile):
  * Every function of the declaration, built by its own wiring from the environment Terraform would
  * give it, here pointing at the local resources. Nothing here knows a function by name.
  */
-export async function loadFunctions({ resources, profile, clients, logger, overrides = {}, wrappers = {} }: LoadFunctionsOptions): Promise<LocalFunction[]> {
+export async function loadFunctions({ resources, profile, clients, logger, metrics, invoker, overrides = {}, wrappers = {} }: LoadFunctionsOptions): Promise<LocalFunction[]> {
   const loaded: LocalFunction[] = [];
   // One import at a time: jest's ESM loader fails on modules that share dependencies when imported at once.
   for (const name of functionNames) {
@@ -63,7 +73,11 @@ export async function loadFunctions({ resources, profile, clients, logger, overr
     const { wire } = (await import(join(root, spec.wiring))) as { wire: Wiring<keyof AwsClients, HandlerByTrigger[keyof HandlerByTrigger]> };
     const env = Object.fromEntries(Object.entries(spec.environment).map(([variable, ref]) => [variable, resolve(ref, resources, profile)]));
     const wrap = (wrappers[name] ?? ((handler) => handler)) as (handler: HandlerByTrigger[keyof HandlerByTrigger]) => HandlerByTrigger[keyof HandlerByTrigger];
-    loaded.push({ name, spec, create: () => wrap(wire(env, clients, { ...overrides, logger: logger(name) })) });
+    const create = () => {
+      const handler = wrap(wire(env, clients, { ...overrides, logger: logger(name), metrics: new LocalMetrics(name, metrics) })) as (event: unknown, context: Context) => Promise<unknown>;
+      return ((event: unknown, context: Context) => invoker(name, context, () => handler(event, context))) as HandlerByTrigger[keyof HandlerByTrigger];
+    };
+    loaded.push({ name, spec, create });
   }
   return loaded;
 }

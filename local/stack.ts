@@ -12,6 +12,8 @@ import { createLocalClients, destroyClients, type LocalClients } from './clients
 import { startConsole } from './console/console.js';
 import { restartable, startQueueEmulator, startTableEmulator } from './emulators.js';
 import { loadFunctions, type FunctionWrappers } from './functions.js';
+import { createInvoker } from './invocation.js';
+import { createMetricsTally, type MetricsTally } from './observability.js';
 import { startMailDelivery } from './mail.js';
 import { profiles, type Profile, type ProfileName } from './profiles.js';
 import { createResources, type LocalResources } from './resources.js';
@@ -57,6 +59,8 @@ export interface LocalStack {
   /** The orders table, through the same store the Lambdas use. */
   store: OrderStore;
   alarm: AlarmEvaluator;
+  /** The business metrics every function has published, summed. */
+  metrics: MetricsTally;
   /** Invokes a function once, as `aws lambda invoke` does (the kitchen's staff commands, say). */
   invoke: (name: FunctionName, event: unknown) => Promise<unknown>;
   /** Take an emulator away and bring it back, as an outage would. */
@@ -141,10 +145,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.push(() => alarm.stop());
 
+    const metrics = createMetricsTally(logger.child({ service: 'metrics' }));
     const functions = await loadFunctions({
       resources,
       profile,
       clients,
+      metrics,
+      invoker: await createInvoker(logger.child({ service: 'lambda' })),
       logger: (serviceName) => new PowertoolsLogger({ serviceName, logLevel: POWERTOOLS_LEVEL[logLevel] }),
       overrides: options.catalogue ? { catalogue: options.catalogue } : {},
       ...(options.wrap ? { wrappers: options.wrap } : {}),
@@ -180,7 +187,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const console = ports.console === undefined
       ? undefined
-      : await startConsole({ clients, resources, alarm, queueEndpoint: queues.endpoint, mailDir, logger, invoke: triggers.invoke }, ports.console, host);
+      : await startConsole({ clients, resources, alarm, metrics, queueEndpoint: queues.endpoint, mailDir, logger, invoke: triggers.invoke }, ports.console, host);
     if (console) stops.push(() => console.stop());
 
     return {
@@ -193,6 +200,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clients,
       store: createOrderStore({ documents: clients.documents, tableName: resources.tableName }),
       alarm,
+      metrics,
       invoke: triggers.invoke,
       faults: {
         stopQueueEmulator: () => queues.stop(),

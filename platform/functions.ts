@@ -3,10 +3,8 @@
  * each from its `wiring` module, environment and trigger; the parity test checks Terraform and
  * CloudFormation deploy the same. A new function is its folder, one entry here and its IaC.
  */
-import { settings } from './settings.js';
-
 /** A value a function's environment variable is given, named by what it is, not by how each tool spells it. */
-export type ResourceRef = 'orders-queue-url' | 'orders-table-name' | 'order-events-topic-arn' | 'lifecycle-timings';
+export type ResourceRef = 'orders-queue-url' | 'orders-table-name' | 'order-events-topic-arn' | 'lifecycle-timings' | 'max-receive-count';
 
 export type Trigger =
   /** API Gateway REST routes, each "METHOD /resource/{param}". */
@@ -50,7 +48,7 @@ export const functions = {
     wiring: 'backend-lambdas/process-order/process-order.ts',
     memoryMb: 256,
     timeoutSeconds: 30,
-    environment: { TABLE_NAME: 'orders-table-name', ORDER_EVENTS_TOPIC_ARN: 'order-events-topic-arn', ORDER_TIMINGS: 'lifecycle-timings' },
+    environment: { TABLE_NAME: 'orders-table-name', ORDER_EVENTS_TOPIC_ARN: 'order-events-topic-arn', ORDER_TIMINGS: 'lifecycle-timings', MAX_RECEIVE_COUNT: 'max-receive-count' },
     trigger: { type: 'queue', queue: 'orders', batchSize: 10, maximumBatchingWindowSeconds: 0, maximumConcurrency: 5 },
   },
   'get-order': {
@@ -81,5 +79,3 @@ export const apiRoutes: readonly string[] = Object.values(functions as Record<st
   spec.trigger.type === 'api' ? spec.trigger.routes : [],
 );
 
-/** What the lifecycle-timings reference is given: the timings as JSON. */
-export const lifecycleTimingsJson = JSON.stringify(settings.lifecycle.timingsSeconds);

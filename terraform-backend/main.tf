@@ -21,6 +21,8 @@ locals {
       TABLE_NAME             = aws_dynamodb_table.orders.name
       ORDER_EVENTS_TOPIC_ARN = aws_sns_topic.order_events.arn
       ORDER_TIMINGS          = jsonencode(var.order_timings_seconds)
+      # The redrive policy's count: a failure at this receive is counted as moved to the DLQ.
+      MAX_RECEIVE_COUNT = tostring(var.max_receive_count)
     }
     "get-order" = {
       TABLE_NAME = aws_dynamodb_table.orders.name

@@ -1,12 +1,10 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { parseConfig } from '../../domain/config.js';
 import { AppError, NotFoundError } from '../../domain/errors.js';
 import {
   dueAt,
-  lifecycleTimingsJson,
   ORDER_STATUSES,
   transition,
   type LifecycleTimings,
@@ -16,13 +14,16 @@ import {
 } from '../../domain/lifecycle.js';
 import { isOrderId } from '../../domain/order.js';
 import { eventAttributes } from '../lib/order-events.js';
-import { createOrderStore, type DueOrder, type OrderStore } from '../lib/order-store.js';
-import type { Wiring } from '../lib/wiring.js';
+import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
+import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
+import type { DueOrder, OrderStore } from '../lib/order-store.js';
+import type { LambdaHandler, Wiring } from '../lib/wiring.js';
 
 export interface AdvanceOrdersDeps {
   store: OrderStore;
   timings: LifecycleTimings;
   logger: Logger;
+  metrics?: MetricsRecorder;
   /** Where order.status_changed goes; none is published when absent. */
   sns?: SNSClient | undefined;
   topicArn?: string | undefined;
@@ -64,7 +65,7 @@ const STOP_BEFORE_TIMEOUT_MS = 10_000;
  * overlap never move an order twice or skip a status; each change is published as
  * order.status_changed. The same function takes staff commands.
  */
-export function createAdvanceOrdersHandler({ store, timings, logger, sns, topicArn, clock = () => new Date(), concurrency = 16 }: AdvanceOrdersDeps) {
+export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sns, topicArn, clock = () => new Date(), concurrency = 16 }: AdvanceOrdersDeps) {
   function eventOf(order: Pick<DueOrder, 'order_id' | 'customer_id'>, change: StatusChange): StatusChangedEvent {
     return { type: 'order.status_changed', order_id: order.order_id, customer_id: order.customer_id, from: change.from, to: change.to, at: change.at };
   }
@@ -135,6 +136,7 @@ export function createAdvanceOrdersHandler({ store, timings, logger, sns, topicA
         const change = transition(due, { at: now, timings });
         if (await store.applyChange(due, change)) {
           result.advanced++;
+          count(metrics, 'StatusChanges');
           written.push({ event: eventOf(due, change), version: change.version });
         } else {
           result.skipped++;
@@ -164,6 +166,7 @@ export function createAdvanceOrdersHandler({ store, timings, logger, sns, topicA
       if (!(await store.applyChange(order, change))) {
         return { ok: false, error: 'conflict', message: `Order ${order.order_id} changed while it was being ${input.action === 'cancel' ? 'cancelled' : 'advanced'}; read it again and retry` };
       }
+      count(metrics, 'StatusChanges');
       await publishOrKeep([{ event: eventOf(order, change), version: change.version }], clock());
       logger.info('Order changed by staff', { order_id: order.order_id, from: change.from, to: change.to });
       return { ok: true, order_id: order.order_id, from: change.from, to: change.to, at: change.at };
@@ -186,20 +189,9 @@ export function createAdvanceOrdersHandler({ store, timings, logger, sns, topicA
   };
 }
 
-const configSchema = z.object({
-  TABLE_NAME: z.string().check(z.minLength(3)),
-  ORDER_EVENTS_TOPIC_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
-  ORDER_TIMINGS: lifecycleTimingsJson,
-});
+export const configSchema = orderWriterEnvironment;
 
-export const wire: Wiring<'documents' | 'sns', ReturnType<typeof createAdvanceOrdersHandler>> = (env, { documents, sns }, options = {}) => {
-  const config = parseConfig(configSchema, env, 'advance-orders');
-  return createAdvanceOrdersHandler({
-    store: createOrderStore({ documents, tableName: config.TABLE_NAME }),
-    timings: config.ORDER_TIMINGS,
-    sns: config.ORDER_EVENTS_TOPIC_ARN ? sns : undefined,
-    topicArn: config.ORDER_EVENTS_TOPIC_ARN,
-    logger: options.logger ?? new Logger({ serviceName: 'advance-orders' }),
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
+export const wire: Wiring<'documents' | 'sns', LambdaHandler<unknown, KitchenRun | StaffResult>> = (env, clients, options = {}) => {
+  const { tracer, ...deps } = orderWriterDeps('advance-orders', env, clients, options);
+  return instrumented('advance-orders', { tracer, metrics: deps.metrics }, createAdvanceOrdersHandler(deps));
 };

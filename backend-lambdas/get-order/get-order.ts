@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { parseConfig } from '../../domain/config.js';
@@ -6,7 +6,9 @@ import { DependencyUnavailableError, NotFoundError, ValidationError } from '../.
 import { isOrderId } from '../../domain/order.js';
 import { jsonResponse, toApiResponse } from '../lib/http.js';
 import { createOrderStore, type OrderStore } from '../lib/order-store.js';
-import type { Wiring } from '../lib/wiring.js';
+import { observabilityFor } from '../lib/defaults.js';
+import { instrumented } from '../lib/observability.js';
+import type { LambdaHandler, Wiring } from '../lib/wiring.js';
 
 export interface GetOrderDeps {
   store: OrderStore;
@@ -38,10 +40,11 @@ export function createGetOrderHandler({ store, logger, retryAfterSeconds = 2 }: 
   };
 }
 
-const configSchema = z.object({ TABLE_NAME: z.string().check(z.minLength(3)) });
+export const configSchema = z.object({ TABLE_NAME: z.string().check(z.minLength(3)) });
 
-export const wire: Wiring<'documents', ReturnType<typeof createGetOrderHandler>> = (env, { documents }, options = {}) =>
-  createGetOrderHandler({
-    store: createOrderStore({ documents, tableName: parseConfig(configSchema, env, 'get-order').TABLE_NAME }),
-    logger: options.logger ?? new Logger({ serviceName: 'get-order' }),
-  });
+export const wire: Wiring<'documents', LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>> = (env, { documents }, options = {}) => {
+  const { logger, tracer } = observabilityFor('get-order', env, options);
+  const handler = createGetOrderHandler({ store: createOrderStore({ documents, tableName: parseConfig(configSchema, env, 'get-order').TABLE_NAME }), logger });
+  // No business metric here: reads are counted by API Gateway and Lambda themselves.
+  return instrumented('get-order', { tracer }, handler);
+};

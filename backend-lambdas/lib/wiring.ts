@@ -1,8 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
 import type { Catalogue } from '../../domain/catalogue.js';
+import type { MetricsRecorder } from './observability.js';
 
 /** The SDK clients a function may use; each Lambda's handler.ts builds only those it needs. */
 export interface AwsClients {
@@ -13,9 +16,15 @@ export interface AwsClients {
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/** What a host other than Lambda (the local stack, a test) may put in place of the defaults. */
+/** A Lambda handler as a host invokes it. */
+export type LambdaHandler<Event, Result> = (event: Event, context: Context) => Promise<Result>;
+
+/** What handler.ts adds on Lambda (the tracer), and what another host (the local stack, a test) may put in place of the defaults. */
 export interface WiringOptions {
   logger?: Logger;
+  /** Powertools Metrics by default, in the namespace POWERTOOLS_METRICS_NAMESPACE names. */
+  metrics?: MetricsRecorder;
+  tracer?: Tracer;
   clock?: () => Date;
   catalogue?: Catalogue;
 }

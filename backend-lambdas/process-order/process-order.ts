@@ -1,21 +1,26 @@
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { Catalogue } from '../../domain/catalogue.js';
 import { formatPrice } from '../../domain/catalogue.js';
 import { parseConfig } from '../../domain/config.js';
-import { lifecycleTimingsJson, type LifecycleTimings } from '../../domain/lifecycle.js';
+import type { LifecycleTimings } from '../../domain/lifecycle.js';
 import { parseQueuedOrder, storedOrder, type StoredOrder } from '../../domain/order.js';
 import { eventAttributes } from '../lib/order-events.js';
-import { createOrderStore, type OrderStore } from '../lib/order-store.js';
-import type { Wiring } from '../lib/wiring.js';
+import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
+import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
+import type { OrderStore } from '../lib/order-store.js';
+import type { LambdaHandler, Wiring } from '../lib/wiring.js';
 
 export interface ProcessOrderDeps {
   store: OrderStore;
   timings: LifecycleTimings;
   logger: Logger;
+  metrics?: MetricsRecorder;
+  /** The queue's maxReceiveCount: a record failing at this receive goes to the DLQ, and is counted so. */
+  maxReceiveCount?: number | undefined;
   /** Where "order received" notifications go; none are sent when absent. */
   sns?: SNSClient | undefined;
   topicArn?: string | undefined;
@@ -28,7 +33,7 @@ export interface ProcessOrderDeps {
  * that fails is reported in batchItemFailures so SQS redelivers it, and after maxReceiveCount moves
  * it to the DLQ.
  */
-export function createProcessOrderHandler({ store, timings, logger, sns, topicArn, clock = () => new Date(), catalogue }: ProcessOrderDeps) {
+export function createProcessOrderHandler({ store, timings, logger, metrics, maxReceiveCount, sns, topicArn, clock = () => new Date(), catalogue }: ProcessOrderDeps) {
   // One processor per handler instance, as in one Lambda execution environment: it holds per-batch state.
   const processor = new BatchProcessor(EventType.SQS);
 
@@ -78,12 +83,15 @@ export function createProcessOrderHandler({ store, timings, logger, sns, topicAr
       const order = storedOrder(parseQueuedOrder(record.body, catalogue), clock(), timings, catalogue);
       orderId = order.order_id;
       const isNew = await store.putOnce(order);
+      if (isNew) count(metrics, 'OrdersStored');
       stored.push({ messageId: record.messageId, order });
       logger.info(isNew ? 'Order stored' : 'Order already stored; duplicate delivery', {
         order_id: orderId,
         message_id: record.messageId,
       });
     } catch (error) {
+      count(metrics, 'OrdersFailed');
+      if (maxReceiveCount !== undefined && Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount) count(metrics, 'OrdersDeadLettered');
       logger.error('Order failed; SQS will redeliver it', {
         order_id: orderId,
         message_id: record.messageId,
@@ -107,21 +115,16 @@ export function createProcessOrderHandler({ store, timings, logger, sns, topicAr
   };
 }
 
-const configSchema = z.object({
-  TABLE_NAME: z.string().check(z.minLength(3)),
-  ORDER_EVENTS_TOPIC_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
-  ORDER_TIMINGS: lifecycleTimingsJson,
+export const configSchema = z.extend(orderWriterEnvironment, {
+  MAX_RECEIVE_COUNT: z.optional(z.pipe(z.string().check(z.regex(/^\d{1,4}$/)), z.transform(Number))),
 });
 
-export const wire: Wiring<'documents' | 'sns', ReturnType<typeof createProcessOrderHandler>> = (env, { documents, sns }, options = {}) => {
-  const config = parseConfig(configSchema, env, 'process-order');
-  return createProcessOrderHandler({
-    store: createOrderStore({ documents, tableName: config.TABLE_NAME }),
-    timings: config.ORDER_TIMINGS,
-    sns: config.ORDER_EVENTS_TOPIC_ARN ? sns : undefined,
-    topicArn: config.ORDER_EVENTS_TOPIC_ARN,
-    logger: options.logger ?? new Logger({ serviceName: 'process-order' }),
-    ...(options.clock ? { clock: options.clock } : {}),
+export const wire: Wiring<'documents' | 'sns', LambdaHandler<SQSEvent, SQSBatchResponse>> = (env, clients, options = {}) => {
+  const { tracer, ...deps } = orderWriterDeps('process-order', env, clients, options);
+  const handler = createProcessOrderHandler({
+    ...deps,
+    maxReceiveCount: parseConfig(configSchema, env, 'process-order').MAX_RECEIVE_COUNT,
     ...(options.catalogue ? { catalogue: options.catalogue } : {}),
   });
+  return instrumented('process-order', { tracer, metrics: deps.metrics }, handler);
 };

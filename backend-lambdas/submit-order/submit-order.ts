@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
@@ -8,12 +8,15 @@ import { DependencyUnavailableError } from '../../domain/errors.js';
 import { acceptOrder, IDEMPOTENCY_KEY_FIELD, type QueuedOrder } from '../../domain/order.js';
 import { createBatchingSender } from '../lib/batching-sender.js';
 import { header, jsonResponse, readJsonBody, toApiResponse } from '../lib/http.js';
-import type { Wiring } from '../lib/wiring.js';
+import { observabilityFor } from '../lib/defaults.js';
+import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
+import type { LambdaHandler, Wiring } from '../lib/wiring.js';
 
 export interface SubmitOrderDeps {
   sqs: SQSClient;
   queueUrl: string;
   logger: Logger;
+  metrics?: MetricsRecorder;
   clock?: () => Date;
   catalogue?: Catalogue;
   /** What a 503 tells the caller to wait before retrying. */
@@ -21,7 +24,7 @@ export interface SubmitOrderDeps {
 }
 
 /** POST /orders: validate the order, queue it, answer 202 with its id. */
-export function createSubmitOrderHandler({ sqs, queueUrl, logger, clock = () => new Date(), catalogue, retryAfterSeconds = 5 }: SubmitOrderDeps) {
+export function createSubmitOrderHandler({ sqs, queueUrl, logger, metrics, clock = () => new Date(), catalogue, retryAfterSeconds = 5 }: SubmitOrderDeps) {
   const sendMessage = createBatchingSender(sqs, queueUrl);
 
   async function enqueue(order: QueuedOrder): Promise<void> {
@@ -41,6 +44,7 @@ export function createSubmitOrderHandler({ sqs, queueUrl, logger, clock = () => 
         ...(catalogue ? { catalogue } : {}),
       });
       await enqueue(order);
+      count(metrics, 'OrdersAccepted');
       logger.info('Order queued', { order_id: order.order_id, request_id: requestId });
       return jsonResponse(202, { order_id: order.order_id, status: 'QUEUED' });
     } catch (error) {
@@ -49,13 +53,16 @@ export function createSubmitOrderHandler({ sqs, queueUrl, logger, clock = () => 
   };
 }
 
-const configSchema = z.object({ QUEUE_URL: z.url() });
+export const configSchema = z.object({ QUEUE_URL: z.url() });
 
-export const wire: Wiring<'sqs', ReturnType<typeof createSubmitOrderHandler>> = (env, { sqs }, options = {}) =>
-  createSubmitOrderHandler({
+export const wire: Wiring<'sqs', LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>> = (env, { sqs }, options = {}) => {
+  const { tracer, ...observability } = observabilityFor('submit-order', env, options);
+  const handler = createSubmitOrderHandler({
     sqs,
     queueUrl: parseConfig(configSchema, env, 'submit-order').QUEUE_URL,
-    logger: options.logger ?? new Logger({ serviceName: 'submit-order' }),
+    ...observability,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.catalogue ? { catalogue: options.catalogue } : {}),
   });
+  return instrumented('submit-order', { tracer, metrics: observability.metrics }, handler);
+};

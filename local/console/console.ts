@@ -15,6 +15,7 @@ import type { FunctionName } from '../../platform/functions.js';
 import type { AlarmEvaluator } from '../alarm.js';
 import type { LocalClients } from '../clients.js';
 import { orderIdOf, redriveDeadLetters } from '../../ops/dead-letters.js';
+import type { MetricsTally } from '../observability.js';
 import type { LocalResources } from '../resources.js';
 
 export interface ConsoleDeps {
@@ -25,6 +26,8 @@ export interface ConsoleDeps {
   queueEndpoint: string;
   mailDir: string;
   logger: Logger;
+  /** The functions' business metrics, summed as CloudWatch would. */
+  metrics: MetricsTally;
   /** Invokes a function, as `aws lambda invoke` does: the kitchen takes staff commands. */
   invoke: (name: FunctionName, event: unknown) => Promise<unknown>;
 }
@@ -53,7 +56,7 @@ async function inspectQueue(endpoint: string, name: string): Promise<InspectedQu
  * The local console: the local cloud on one page (queues, DLQ, alarm, orders, mail), for the local
  * stack only. It reads the emulators directly and never becomes part of the deployed web tier.
  */
-export function createConsoleApp({ clients, resources, alarm, queueEndpoint, mailDir, logger, invoke }: ConsoleDeps) {
+export function createConsoleApp({ clients, resources, alarm, metrics, queueEndpoint, mailDir, logger, invoke }: ConsoleDeps) {
   const app = express();
   const store = createOrderStore({ documents: clients.documents, tableName: resources.tableName });
   // A token per start, in the page's form: another site cannot make a browser post a redrive here.
@@ -114,6 +117,7 @@ export function createConsoleApp({ clients, resources, alarm, queueEndpoint, mai
       queues,
       deadLetters,
       alarm: { name: alarm.name, state: alarm.state, history: [...alarm.history].reverse() },
+      metrics: Object.entries(metrics.counts()).sort(([a], [b]) => a.localeCompare(b)),
       orders,
       orderCount: items.length,
       mails,

@@ -8,6 +8,7 @@ export const TERRAFORM_REFS: Record<ResourceRef, string> = {
   'orders-table-name': '${aws_dynamodb_table.orders.name}',
   'order-events-topic-arn': '${aws_sns_topic.order_events.arn}',
   'lifecycle-timings': '${jsonencode(var.order_timings_seconds)}',
+  'max-receive-count': '${tostring(var.max_receive_count)}',
 };
 
 /** The timings JSON as CloudFormation writes it, one parameter a status. */
@@ -23,6 +24,8 @@ export const CFN_REFS: Record<ResourceRef, unknown> = {
       .map(([status, parameter]) => `"${status}":\${${parameter}}`)
       .join(',')}}`,
   },
+  // The redrive policy's maxReceiveCount is written into the template (5), so its variable is too.
+  'max-receive-count': '5',
 };
 
 /** The reference a tool's value stands for, or a marker that names the value when it is none of them. */

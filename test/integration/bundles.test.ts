@@ -25,10 +25,14 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => stack.stop());
 
+/** The EMF lines each invocation printed to stdout, as CloudWatch Logs would receive them from Lambda. */
+const emfLines: Record<string, unknown>[] = [];
+
 /** Loads a built bundle in a fresh Node process, configured only by its environment, as Lambda does, and invokes it once. */
 async function invoke(name: string, env: Record<string, string>, event: unknown): Promise<Record<string, unknown>> {
   // The emulator's queue URLs (sqs.us-east-1.localhost) need DNS that AWS's real ones have: fauxqs supplies it.
-  const script = `(await import('fauxqs')).interceptLocalhostDns(); const { handler } = await import(${JSON.stringify(bundle(name))}); process.stdout.write(JSON.stringify(await handler(JSON.parse(process.argv[1]), {})));`;
+  // The result goes last, on a line of its own: Powertools Metrics writes EMF lines to stdout before it.
+  const script = `(await import('fauxqs')).interceptLocalhostDns(); const { handler } = await import(${JSON.stringify(bundle(name))}); const result = await handler(JSON.parse(process.argv[1]), {}); process.stdout.write('\\n' + JSON.stringify(result));`;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(event)], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: {
@@ -41,7 +45,9 @@ async function invoke(name: string, env: Record<string, string>, event: unknown)
       ...env,
     },
   });
-  return JSON.parse(stdout) as Record<string, unknown>;
+  const lines = stdout.trim().split('\n');
+  for (const line of lines.slice(0, -1).filter(Boolean)) emfLines.push(JSON.parse(line) as Record<string, unknown>);
+  return JSON.parse(lines.at(-1)!) as Record<string, unknown>;
 }
 
 describe('the built Lambda bundles', () => {
@@ -49,7 +55,7 @@ describe('the built Lambda bundles', () => {
     await expect(invoke('submit-order', {}, {})).rejects.toThrow(/QUEUE_URL/);
   });
 
-  it('when each bundle runs against the local emulators, then submit queues, process stores and get reads the order', async () => {
+  it('when each bundle runs against the local emulators, then submit queues, process stores, get reads and the kitchen moves the order', async () => {
     const sqsEnv = { QUEUE_URL: stack.resources.queue.url };
     const submitted = await invoke('submit-order', sqsEnv, apiEvent({ body: JSON.stringify(SEED_ORDER) }));
     expect(submitted.statusCode).toBe(202);
@@ -71,6 +77,23 @@ describe('the built Lambda bundles', () => {
       apiEvent({ method: 'GET', resource: '/orders/{id}', path: `/orders/${order.order_id}`, pathParameters: { id: order.order_id }, headers: {} }),
     );
     expect(read.statusCode).toBe(200);
+    const kitchenEnv = { AWS_ENDPOINT_URL: stack.urls.dynamodb, TABLE_NAME: stack.resources.tableName, ORDER_TIMINGS: JSON.stringify(stack.profile.lifecycleTimings) };
+    expect(await invoke('advance-orders', kitchenEnv, { action: 'cancel', order_id: order.order_id })).toMatchObject({ ok: true, from: 'RECEIVED', to: 'CANCELLED' });
+    expect(await invoke('advance-orders', kitchenEnv, { source: 'aws.events', 'detail-type': 'Scheduled Event' })).toEqual({
+      advanced: expect.any(Number) as unknown,
+      skipped: expect.any(Number) as unknown,
+      republished: 0,
+      pending: 0,
+    });
+    // Each bundle published its business metrics as EMF, in the pipeline's namespace.
+    expect(emfLines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ service: 'submit-order', OrdersAccepted: 1 }),
+        expect.objectContaining({ service: 'process-order', OrdersStored: 1, OrdersFailed: 1 }),
+        expect.objectContaining({ service: 'advance-orders', StatusChanges: 1 }),
+      ]),
+    );
+    for (const line of emfLines) expect(line).toMatchObject({ _aws: { CloudWatchMetrics: [{ Namespace: 'OrderPipeline' }] } });
     expect((await invoke('get-order', { AWS_ENDPOINT_URL: stack.urls.dynamodb, TABLE_NAME: 'orders' }, apiEvent({ method: 'GET', pathParameters: { id: randomUUID() }, headers: {} }))).statusCode).toBe(404);
   }, 30_000);
 

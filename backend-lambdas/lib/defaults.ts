@@ -1,0 +1,37 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import * as z from 'zod/mini';
+import { parseConfig } from '../../domain/config.js';
+import { lifecycleTimingsJson } from '../../domain/lifecycle.js';
+import { METRICS_NAMESPACE } from './observability.js';
+import { createOrderStore } from './order-store.js';
+import type { AwsClients, Environment, WiringOptions } from './wiring.js';
+
+/** The logger, metrics and tracer of a function: the host's where it gives them, Powertools' otherwise. */
+export function observabilityFor(serviceName: string, env: Environment, options: WiringOptions) {
+  return {
+    logger: options.logger ?? new Logger({ serviceName }),
+    metrics: options.metrics ?? new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName }),
+    tracer: options.tracer,
+  };
+}
+
+/** The environment of a function that writes orders and publishes their events (process-order, the kitchen). */
+export const orderWriterEnvironment = z.object({
+  TABLE_NAME: z.string().check(z.minLength(3)),
+  ORDER_EVENTS_TOPIC_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  ORDER_TIMINGS: lifecycleTimingsJson,
+});
+
+/** The dependencies such a function shares: its store, timings, topic and observability. */
+export function orderWriterDeps(serviceName: string, env: Environment, { documents, sns }: Pick<AwsClients, 'documents' | 'sns'>, options: WiringOptions) {
+  const config = parseConfig(orderWriterEnvironment, env, serviceName);
+  return {
+    store: createOrderStore({ documents, tableName: config.TABLE_NAME }),
+    timings: config.ORDER_TIMINGS,
+    sns: config.ORDER_EVENTS_TOPIC_ARN ? sns : undefined,
+    topicArn: config.ORDER_EVENTS_TOPIC_ARN,
+    ...observabilityFor(serviceName, env, options),
+    ...(options.clock ? { clock: options.clock } : {}),
+  };
+}

@@ -1,0 +1,74 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { randomUUID } from 'node:crypto';
+import { wire as wireKitchen } from '../../backend-lambdas/advance-orders/advance-orders.js';
+import { METRICS_NAMESPACE, type MetricsRecorder } from '../../backend-lambdas/lib/observability.js';
+import { wire as wireProcess } from '../../backend-lambdas/process-order/process-order.js';
+import { wire as wireSubmit } from '../../backend-lambdas/submit-order/submit-order.js';
+import { acceptOrder, storedOrder } from '../../domain/order.js';
+import { createLambdaContext } from '../../local/lambda-context.js';
+import type { LocalStack } from '../../local/stack.js';
+import { apiEvent, sqsEvent, sqsRecord } from '../helpers/events.js';
+import { SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
+import { silentLambdaLogger } from '../helpers/loggers.js';
+
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startTestStack({ processOrders: false, runSchedules: false });
+});
+afterAll(() => stack.stop());
+
+/** Counts what a function records, and how often it flushes (once per invocation, as on Lambda). */
+function recorder() {
+  const counts: Record<string, number> = {};
+  const state = { flushes: 0 };
+  const metrics: MetricsRecorder = {
+    addMetric: (name, _unit, value) => void (counts[name] = (counts[name] ?? 0) + value),
+    publishStoredMetrics: () => void state.flushes++,
+  };
+  return { metrics, counts, state };
+}
+
+const timings = { RECEIVED: 0, PREPARING: 3600, READY: 3600 };
+const tableEnv = () => ({ TABLE_NAME: stack.resources.tableName, ORDER_TIMINGS: JSON.stringify(timings), ORDER_EVENTS_TOPIC_ARN: stack.resources.topics.orderEvents });
+
+describe('business metrics', () => {
+  it('when submit-order accepts one order and refuses another, then OrdersAccepted is 1 and each invocation flushes once', async () => {
+    const { metrics, counts, state } = recorder();
+    const handler = wireSubmit({ QUEUE_URL: stack.resources.queue.url }, stack.clients, { metrics, logger: silentLambdaLogger() });
+    expect((await handler(apiEvent({ body: JSON.stringify(SEED_ORDER) }), createLambdaContext('submit-order'))).statusCode).toBe(202);
+    expect((await handler(apiEvent({ body: '{"quantity":0}' }), createLambdaContext('submit-order'))).statusCode).toBe(400);
+    expect(counts).toEqual({ OrdersAccepted: 1 });
+    expect(state.flushes).toBe(2);
+  });
+
+  it('when process-order stores one new order, sees a duplicate and fails two records, one at its last receive, then Stored 1, Failed 2, DeadLettered 1', async () => {
+    const { metrics, counts } = recorder();
+    const handler = wireProcess({ ...tableEnv(), MAX_RECEIVE_COUNT: '5' }, stack.clients, { metrics, logger: silentLambdaLogger() });
+    const order = acceptOrder(SEED_ORDER, { now: new Date() });
+    const poison = JSON.stringify({ ...order, order_id: randomUUID(), product_id: 'Gone' });
+    const response = await handler(
+      sqsEvent(sqsRecord(JSON.stringify(order)), sqsRecord(JSON.stringify(order)), sqsRecord(poison, { receiveCount: 2 }), sqsRecord(poison, { receiveCount: 5 })),
+      createLambdaContext('process-order'),
+    );
+    expect(response.batchItemFailures).toHaveLength(2);
+    expect(counts).toEqual({ OrdersStored: 1, OrdersFailed: 2, OrdersDeadLettered: 1 });
+  });
+
+  it('when the kitchen moves orders, then StatusChanges counts each move', async () => {
+    const { metrics, counts } = recorder();
+    const at = new Date(Date.now() - 1000);
+    for (let i = 0; i < 3; i++) await stack.store.putOnce(storedOrder(acceptOrder({ ...SEED_ORDER, customer_id: `m-${i}` }, { now: at }), at, timings));
+    const run = (await wireKitchen(tableEnv(), stack.clients, { metrics, logger: silentLambdaLogger() })({}, createLambdaContext('advance-orders'))) as { advanced: number };
+    expect(run.advanced).toBeGreaterThanOrEqual(3);
+    expect(counts).toEqual({ StatusChanges: run.advanced });
+  });
+
+  it('when Powertools Metrics serializes them, then they are EMF in namespace OrderPipeline with the function as service', () => {
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'process-order' });
+    metrics.addMetric('OrdersStored', 'Count', 2);
+    const emf = metrics.serializeMetrics();
+    expect(emf._aws.CloudWatchMetrics).toEqual([{ Namespace: 'OrderPipeline', Dimensions: [['service']], Metrics: [{ Name: 'OrdersStored', Unit: 'Count' }] }]);
+    expect(emf).toMatchObject({ service: 'process-order', OrdersStored: 2 });
+    metrics.clearMetrics();
+  });
+});
