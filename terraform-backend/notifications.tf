@@ -111,21 +111,3 @@ resource "aws_cloudwatch_metric_alarm" "orders_backlog" {
   alarm_actions       = [aws_sns_topic.ops_alarms.arn]
   ok_actions          = [aws_sns_topic.ops_alarms.arn]
 }
-
-# A kitchen that fails stops every order where it is: ops hear of the first failed run.
-resource "aws_cloudwatch_metric_alarm" "kitchen_errors" {
-  alarm_name          = "${var.name_prefix}advance-orders-errors"
-  alarm_description   = "The kitchen (${aws_lambda_function.this["advance-orders"].function_name}) failed a run; orders stop moving until it runs cleanly. Its log group says why."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.this["advance-orders"].function_name }
-  statistic           = "Sum"
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = 1
-  period              = var.alarm_period_seconds
-  evaluation_periods  = var.alarm_evaluation_periods
-  # No invocation in a period (the schedule disabled) is no error.
-  treat_missing_data = "notBreaching"
-  alarm_actions      = [aws_sns_topic.ops_alarms.arn]
-  ok_actions         = [aws_sns_topic.ops_alarms.arn]
-}
