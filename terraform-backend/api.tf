@@ -58,19 +58,21 @@ resource "aws_api_gateway_integration" "get_order" {
 }
 
 resource "aws_lambda_permission" "api_submit_order" {
-  statement_id  = "AllowApiGatewayPostOrders"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this["submit-order"].function_name
-  principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.orders.execution_arn}/*/POST/orders"
+  statement_id   = "AllowApiGatewayPostOrders"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this["submit-order"].function_name
+  principal      = "apigateway.amazonaws.com"
+  source_arn     = "${aws_api_gateway_rest_api.orders.execution_arn}/*/POST/orders"
+  source_account = local.account_id
 }
 
 resource "aws_lambda_permission" "api_get_order" {
-  statement_id  = "AllowApiGatewayGetOrder"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this["get-order"].function_name
-  principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.orders.execution_arn}/*/GET/orders/*"
+  statement_id   = "AllowApiGatewayGetOrder"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this["get-order"].function_name
+  principal      = "apigateway.amazonaws.com"
+  source_arn     = "${aws_api_gateway_rest_api.orders.execution_arn}/*/GET/orders/*"
+  source_account = local.account_id
 }
 
 resource "aws_api_gateway_deployment" "orders" {

@@ -215,9 +215,10 @@ resource "aws_cloudwatch_event_target" "kitchen" {
 
 # Only this rule may invoke the kitchen through EventBridge, not any rule of any account.
 resource "aws_lambda_permission" "kitchen_schedule" {
-  statement_id  = "AllowEventBridgeKitchenSchedule"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this["advance-orders"].function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.kitchen.arn
+  statement_id   = "AllowEventBridgeKitchenSchedule"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this["advance-orders"].function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.kitchen.arn
+  source_account = local.account_id
 }

@@ -26,6 +26,16 @@ resource "aws_kms_key" "notifications" {
         Resource = "*"
       },
       {
+        # Grants only for AWS services, or for AWS resources that use the key (Control Tower's
+        # CT.KMS.PR.2): no principal can hand the key's use to another principal.
+        Sid       = "DenyGrantsExceptForAwsResources"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "kms:CreateGrant"
+        Resource  = "*"
+        Condition = { BoolIfExists = { "kms:GrantIsForAWSResource" = "false", "aws:PrincipalIsAWSService" = "false" } }
+      },
+      {
         Sid       = "CloudWatchAlarmsPublishToEncryptedTopics"
         Effect    = "Allow"
         Principal = { Service = "cloudwatch.amazonaws.com" }
