@@ -8,11 +8,11 @@ import { parse } from '@cdktf/hcl2json';
 import { join } from 'node:path';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
-import { apiRoutes, functions, type FunctionSpec, type Trigger } from '../../platform/functions.js';
+import { apiRoutes, functions, type FunctionName, type FunctionSpec, type Trigger } from '../../platform/functions.js';
 import { settings } from '../../platform/settings.js';
 import { deployedFunctions, loadTemplate, resolveDefault, resourcesOfType, subWithDefaults, type CfnTemplate } from './cloudformation.js';
 import { parseModule, type ParsedModule } from './policy.js';
-import { CFN_REFS, CFN_TIMINGS_PARAMETERS, refOf, TERRAFORM_REFS } from './resource-refs.js';
+import { CFN_REFS, CFN_TIMINGS_PARAMETERS, PENDING_BINDINGS, refOf, TERRAFORM_REFS } from './resource-refs.js';
 import { repoRoot } from './terraform-cli.js';
 
 type Values = Record<string, unknown>;
@@ -116,7 +116,8 @@ async function terraformSettings(backend: ParsedModule, frontend: ParsedModule):
   const orders = block(backend, 'aws_sqs_queue', 'orders');
   const dlq = block(backend, 'aws_sqs_queue', 'orders_dlq');
   const alarm = block(backend, 'aws_cloudwatch_metric_alarm', 'dlq_not_empty');
-  const kitchenAlarm = block(backend, 'aws_cloudwatch_metric_alarm', 'kitchen_errors');
+  // The functions' alarms are one block each (for_each over the functions): their period and evaluation periods.
+  const functionAlarm = block(backend, 'aws_cloudwatch_metric_alarm', 'lambda_errors');
   const lambda = block(backend, 'aws_lambda_function', 'this');
   const table = block(backend, 'aws_dynamodb_table', 'orders');
   const plan = (block(backend, 'aws_api_gateway_usage_plan', 'web').throttle_settings as Values[])[0]!;
@@ -188,8 +189,8 @@ async function terraformSettings(backend: ParsedModule, frontend: ParsedModule):
     'alarm.periodSeconds': v(backend, alarm.period),
     'alarm.evaluationPeriods': v(backend, alarm.evaluation_periods),
     'alarm.treatMissingData': alarm.treat_missing_data,
-    'kitchenAlarm.periodSeconds': v(backend, kitchenAlarm.period),
-    'kitchenAlarm.evaluationPeriods': v(backend, kitchenAlarm.evaluation_periods),
+    'functionAlarms.periodSeconds': v(backend, functionAlarm.period),
+    'functionAlarms.evaluationPeriods': v(backend, functionAlarm.evaluation_periods),
     'lambda.runtime': v(backend, lambda.runtime),
     'lambda.architecture': v(backend, String(lambda.architectures).replace(/^\$\{\[(.*)\]\}$/, '${$1}')),
     ...functionSettings(deployed),
@@ -231,7 +232,11 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
   const getAttId = (value: unknown) => (value as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
   const orders = props(backend, 'OrdersQueue');
   const alarm = props(backend, 'DeadLetterQueueAlarm');
-  const kitchenAlarm = props(backend, 'KitchenErrorsAlarm');
+  // One alarm resource a function and metric: all must share the period and evaluation periods.
+  const functionAlarms = resourcesOfType(backend, 'AWS::CloudWatch::Alarm')
+    .map(([, alarm]) => alarm.Properties!)
+    .filter((alarm) => alarm.Namespace === 'AWS/Lambda');
+  const shared = (values: unknown[]) => (new Set(values.map((value) => JSON.stringify(value))).size === 1 ? values[0] : values);
   const table = props(backend, 'OrdersTable');
   const plan = props(backend, 'OrdersUsagePlan').Throttle as Values;
   const targetGroup = props(frontend, 'TargetGroup');
@@ -306,8 +311,8 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
     'alarm.periodSeconds': v(backend, alarm.Period),
     'alarm.evaluationPeriods': v(backend, alarm.EvaluationPeriods),
     'alarm.treatMissingData': alarm.TreatMissingData,
-    'kitchenAlarm.periodSeconds': v(backend, kitchenAlarm.Period),
-    'kitchenAlarm.evaluationPeriods': v(backend, kitchenAlarm.EvaluationPeriods),
+    'functionAlarms.periodSeconds': shared(functionAlarms.map((alarm) => v(backend, alarm.Period))),
+    'functionAlarms.evaluationPeriods': shared(functionAlarms.map((alarm) => v(backend, alarm.EvaluationPeriods))),
     'lambda.runtime': runtimes.size === 1 ? [...runtimes][0] : [...runtimes],
     'lambda.architecture': architectures.size === 1 ? [...architectures][0] : [...architectures],
     ...functionSettings(deployed),
@@ -344,16 +349,17 @@ function localSettings(source: typeof settings, declaration: Declaration): Value
     'queue.maxReceiveCount': source.queue.maxReceiveCount,
     'deadLetterQueue.messageRetentionSeconds': source.deadLetterQueue.messageRetentionSeconds,
     ...Object.fromEntries(Object.entries(source.alarm).map(([key, value]) => [`alarm.${key}`, value])),
-    // The kitchen's error alarm shares the alarms' period and evaluation periods.
-    'kitchenAlarm.periodSeconds': source.alarm.periodSeconds,
-    'kitchenAlarm.evaluationPeriods': source.alarm.evaluationPeriods,
+    // The functions' error and throttle alarms share the alarms' period and evaluation periods.
+    'functionAlarms.periodSeconds': source.alarm.periodSeconds,
+    'functionAlarms.evaluationPeriods': source.alarm.evaluationPeriods,
     'lambda.runtime': source.lambda.runtime,
     'lambda.architecture': source.lambda.architecture,
     ...functionSettings(
       Object.fromEntries(
         Object.entries(declaration).map(([name, spec]) => [
           name,
-          { memoryMb: spec.memoryMb, timeoutSeconds: spec.timeoutSeconds, environment: { ...spec.environment }, triggers: [declaredTrigger(spec.trigger)] },
+          // The bindings both tools make ahead of the declaration are expected too (resource-refs.ts, PENDING_BINDINGS).
+          { memoryMb: spec.memoryMb, timeoutSeconds: spec.timeoutSeconds, environment: { ...PENDING_BINDINGS[name as FunctionName], ...spec.environment }, triggers: [declaredTrigger(spec.trigger)] },
         ]),
       ),
     ),

@@ -53,12 +53,18 @@ const SESSION_MANAGER_AGENT = new Set([
   'ssmmessages:OpenDataChannel',
 ]);
 
+const XRAY_WRITE = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+
 /** Resource "*" where AWS offers nothing narrower, each with its reason. */
 export const WILDCARD_RESOURCES_ALLOWED: { applies: (statement: Statement) => boolean; reason: string }[] = [
   { applies: (statement) => statement.keyPolicy, reason: 'In a KMS key policy, Resource "*" means the key that holds the policy and nothing else.' },
   {
     applies: (statement) => statement.actions.length > 0 && statement.actions.every((action) => SESSION_MANAGER_AGENT.has(action)),
     reason: "Session Manager's agent (ssm:UpdateInstanceInformation, ssmmessages:*Channel) has no resource-level permissions.",
+  },
+  {
+    applies: (statement) => statement.actions.length > 0 && statement.actions.every((action) => XRAY_WRITE.has(action)),
+    reason: "X-Ray's write actions (xray:PutTraceSegments, xray:PutTelemetryRecords), which active tracing needs, have no resource-level permissions.",
   },
 ];
 
@@ -69,6 +75,11 @@ export const PARTIAL_WILDCARDS_ALLOWED: { applies: (statement: Statement, resour
     applies: (statement, resource) =>
       /^\$\{aws_cloudwatch_log_group\.\w+(\[[^\]]+\])?\.arn\}:\*$/.test(resource) && statement.actions.every((action) => action === 'logs:CreateLogStream' || action === 'logs:PutLogEvents'),
     reason: "A function's own log group's streams (<log group ARN>:*): Lambda names a new stream for each execution environment.",
+  },
+  {
+    // Terraform's and CloudFormation's spellings of <access log bucket ARN>/<prefix>/AWSLogs/<account>/*.
+    applies: (statement, resource) => statement.actions.every((action) => action === 's3:PutObject') && /(aws_s3_bucket\.access_logs\.arn|AccessLogBucket\.Arn)\}\/.*\/AWSLogs\/\$\{(local\.account_id|AWS::AccountId)\}\/\*"?\}?$/.test(resource),
+    reason: "Elastic Load Balancing writes access log objects under <prefix>/AWSLogs/<account>/ with names it chooses (date, load balancer, address).",
   },
 ];
 
