@@ -52,7 +52,7 @@ if (unavailable) console.warn(`SKIPPED the cfn-guard tests: ${unavailable}`);
       'backend.yaml: SubmitOrderFunction has lambda_inside_vpc_check (a reason, but not in SuppressedRules)',
     ]);
     const stale = loadTemplate('backend');
-    const queue = (stale.Resources.OrdersQueue!.Metadata ??= {}) as Record<string, unknown>;
+    const queue = (stale.Resources.OrdersQueue!.Metadata ??= {});
     queue.guard = { SuppressedRules: ['sqs_dlq_check'], SuppressionReasons: { sqs_dlq_check: 'The orders queue redrives to orders-dlq after MaxReceiveCount receives.' } };
     expect(guardProblems('backend.yaml', stale, failures)).toEqual(['backend.yaml: OrdersQueue suppresses sqs_dlq_check, which it no longer fails (remove the suppression)']);
   });

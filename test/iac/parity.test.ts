@@ -412,8 +412,8 @@ function terraformIacSettings(backend: ParsedModule, frontend: ParsedModule): Va
   const v = (module: ParsedModule, value: unknown) => terraformValue(module, value);
   const enabledBy = (module: ParsedModule, count: unknown) => {
     if (count === undefined) return true;
-    const variable = /^\$\{var\.(\w+) \? 1 : 0\}$/.exec(String(count))?.[1];
-    return variable ? v(module, `\${var.${variable}}`) === true : `<count ${String(count)}>`;
+    const variable = /^\$\{var\.(\w+) \? 1 : 0\}$/.exec(JSON.stringify(count).replace(/^"|"$/g, ''))?.[1];
+    return variable ? v(module, `\${var.${variable}}`) === true : `<count ${JSON.stringify(count)}>`;
   };
   const topic = (value: unknown) => (value === '${aws_sns_topic.ops_alarms.arn}' || value === '${var.ops_alarms_topic_arn}' ? OPS : String(value));
   const actions = (value: unknown) => (Array.isArray(value) ? value.map(topic) : `<${JSON.stringify(value)}>`);
@@ -433,11 +433,11 @@ function terraformIacSettings(backend: ParsedModule, frontend: ParsedModule): Va
       okActions: actions(raw.ok_actions),
     };
   };
-  const functionNames = Object.keys((v(backend, '${var.lambda_functions}') ?? {}) as Values);
+  const functionNames = Object.keys((v(backend, '${var.lambda_functions}') ?? {}));
   const perFunction = (name: string) => {
     const raw = block(backend, 'aws_cloudwatch_metric_alarm', name);
     // for_each over the functions: each one has it; a for_each over a literal map, only its keys.
-    const covered = raw?.for_each === '${var.lambda_functions}' ? functionNames : Object.keys((raw?.for_each ?? {}) as Values);
+    const covered = raw?.for_each === '${var.lambda_functions}' ? functionNames : Object.keys((raw?.for_each ?? {}));
     return { raw, covered, dimensionsOk: (raw?.dimensions as Values | undefined)?.FunctionName === '${aws_lambda_function.this[each.key].function_name}' };
   };
   const errors = perFunction('lambda_errors');
@@ -469,13 +469,13 @@ function terraformIacSettings(backend: ParsedModule, frontend: ParsedModule): Va
     }
     return found.length > 0 ? found.sort() : ['none'];
   };
-  const lambdaGroups = Object.keys((v(backend, '${var.lambda_functions}') ?? {}) as Values);
+  const lambdaGroups = Object.keys((v(backend, '${var.lambda_functions}') ?? {}));
   const stage = block(backend, 'aws_api_gateway_stage', 'orders') ?? {};
   const settingsBlock = ((block(backend, 'aws_api_gateway_method_settings', 'all')?.settings as Values[] | undefined) ?? [])[0] ?? {};
   const launchTemplate = block(frontend, 'aws_launch_template', 'web') ?? {};
   const wafRules = (module: ParsedModule, acl: Values | undefined) =>
     ((acl?.rule as Values[] | undefined) ?? []).map((rule) => {
-      const statement = ((rule.statement as Values[])[0] ?? {}) as Values;
+      const statement = ((rule.statement as Values[])[0] ?? {});
       const managed = (statement.managed_rule_group_statement as Values[] | undefined)?.[0];
       const rate = (statement.rate_based_statement as Values[] | undefined)?.[0];
       return `${String(rule.name)}: ${managed ? `${String(managed.vendor_name)}/${String(managed.name)}` : `rate ${String(v(module, rate?.limit))} per 5 min by ${String(rate?.aggregate_key_type)}`}`;
@@ -500,7 +500,7 @@ function terraformIacSettings(backend: ParsedModule, frontend: ParsedModule): Va
     'logRetention.api.access': v(backend, block(backend, 'aws_cloudwatch_log_group', 'api_access')?.retention_in_days),
     'logRetention.api.execution': v(backend, block(backend, 'aws_cloudwatch_log_group', 'api_execution')?.retention_in_days),
     'logRetention.web.accessLogs': v(frontend, ((block(frontend, 'aws_s3_bucket_lifecycle_configuration', 'access_logs')?.rule as Values[] | undefined)?.[0]?.expiration as Values[] | undefined)?.[0]?.days),
-    ...Object.assign({}, ...alarmNames(functions).map((name) => alarmValues(name, alarms[name]))),
+    ...(Object.assign({}, ...alarmNames(functions).map((name) => alarmValues(name, alarms[name]))) as Values),
     'securityGroup.alb.ingress': rules('ingress', 'alb'),
     'securityGroup.alb.egress': rules('egress', 'alb'),
     'securityGroup.instance.ingress': rules('ingress', 'instance'),
@@ -516,7 +516,7 @@ function terraformIacSettings(backend: ParsedModule, frontend: ParsedModule): Va
     'apiLogging.level': v(backend, settingsBlock.logging_level),
     'apiLogging.dataTrace': settingsBlock.data_trace_enabled,
     'apiLogging.metrics': settingsBlock.metrics_enabled,
-    'apiLogging.accessLogFields': ((stage.access_log_settings as Values[] | undefined)?.[0]?.format as string | undefined) ?? 'none',
+    'apiLogging.accessLogFields': ((stage.access_log_settings as Values[] | undefined)?.[0]?.format) ?? 'none',
     'web.instancePublicIp': String((launchTemplate.network_interfaces as Values[] | undefined)?.[0]?.associate_public_ip_address) === 'true',
     'web.instanceSubnets': block(frontend, 'aws_autoscaling_group', 'web')?.vpc_zone_identifier === '${local.private_subnet_ids}' ? 'private' : String(block(frontend, 'aws_autoscaling_group', 'web')?.vpc_zone_identifier),
     'web.natGatewayPerZone': v(frontend, '${var.nat_gateway_per_zone}'),
@@ -581,10 +581,10 @@ function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate):
     const inlineKey = direction === 'ingress' ? 'SecurityGroupIngress' : 'SecurityGroupEgress';
     const inline = props(frontend, id)?.[inlineKey] as unknown[] | undefined;
     // Fn::If: the branch taken with the parameters' defaults (no certificate: no 443).
-    const taken = (inline ?? []).flatMap((rule) => {
+    const taken = (inline ?? []).flatMap((rule): Values[] => {
       const choice = (rule as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
-      const value = choice ? (choice[0] === 'HasCertificate' ? choice[2] : choice[1]) : rule;
-      return (value as { Ref?: string }).Ref === 'AWS::NoValue' ? [] : [value as Values];
+      const value = (choice ? (choice[0] === 'HasCertificate' ? choice[2] : choice[1]) : rule) as Values;
+      return value.Ref === 'AWS::NoValue' ? [] : [value];
     });
     const standalone = resourcesOfType(frontend, direction === 'ingress' ? 'AWS::EC2::SecurityGroupIngress' : 'AWS::EC2::SecurityGroupEgress')
       .map(([, resource]) => resource.Properties!)
@@ -629,7 +629,7 @@ function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate):
     'logRetention.api.access': logGroup('ApiAccessLogGroup'),
     'logRetention.api.execution': logGroup('ApiExecutionLogGroup'),
     'logRetention.web.accessLogs': v(frontend, ((props(frontend, 'AccessLogBucket')?.LifecycleConfiguration as { Rules: Values[] } | undefined)?.Rules[0]?.ExpirationInDays)),
-    ...Object.assign({}, ...alarmNames(functions).map((name) => alarmValues(name, alarms[name]))),
+    ...(Object.assign({}, ...alarmNames(functions).map((name) => alarmValues(name, alarms[name]))) as Values),
     'securityGroup.alb.ingress': rules('ingress', 'alb'),
     'securityGroup.alb.egress': rules('egress', 'alb'),
     'securityGroup.instance.ingress': rules('ingress', 'instance'),
@@ -724,7 +724,7 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
     const keys = Object.keys(iac.terraform!);
     console.log(`parity: ${keys.length} settings compared across terraform, cloudformation only`);
     expect(keys.length).toBeGreaterThanOrEqual(100);
-    for (const [name, values] of Object.entries(iac)) expect({ name, unread: Object.keys(values).filter((key) => values[key] === undefined || String(values[key]).startsWith('<')) }).toEqual({ name, unread: [] });
+    for (const [name, values] of Object.entries(iac)) expect({ name, unread: Object.keys(values).filter((key) => values[key] === undefined || JSON.stringify(values[key]).startsWith('"<')) }).toEqual({ name, unread: [] });
     expect(disagreements(iac)).toEqual([]);
     // What the comparison stands on, spelt out once.
     expect(iac.terraform!['securityGroup.alb.egress']).toEqual([`tcp ${settings.web.appPort}-${settings.web.appPort} to sg:instance`]);
@@ -761,7 +761,7 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
       const [b, f] = await Promise.all([readBackend(), readFrontend()]);
       edit(b, f);
       const found = disagreements({ ...iac, terraform: await terraformIac(b, f) }).sort();
-      expect({ what, found }).toEqual({ what, found: expect.arrayContaining(expected.map((pattern) => expect.stringMatching(pattern))) as unknown });
+      expect({ what, found }).toEqual({ what, found: expect.arrayContaining(expected.map((pattern): unknown => expect.stringMatching(pattern))) as unknown });
       expect({ what, count: found.length }).toEqual({ what, count: what.startsWith('a function') ? 9 : expected.length });
     }
     const cloudFormationEdits: [string, (b: CfnTemplate, f: CfnTemplate) => void, RegExp[]][] = [
@@ -786,7 +786,7 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
       const [b, f] = [loadTemplate('backend'), loadTemplate('frontend')];
       edit(b, f);
       const found = disagreements({ ...iac, cloudformation: await cloudFormationIac(b, f) }).sort();
-      expect({ what, found }).toEqual({ what, found: expected.map((pattern) => expect.stringMatching(pattern)) as unknown });
+      expect({ what, found }).toEqual({ what, found: expected.map((pattern): unknown => expect.stringMatching(pattern)) });
     }
   });
 
