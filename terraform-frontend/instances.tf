@@ -9,6 +9,11 @@ resource "aws_launch_template" "web" {
     arn = aws_iam_instance_profile.web.arn
   }
 
+  # Detailed (one-minute) CloudWatch metrics, as the CloudFormation template has them.
+  monitoring {
+    enabled = true
+  }
+
   # IMDSv2 only; one hop, so nothing but the instance itself reaches the metadata service.
   metadata_options {
     http_endpoint               = "enabled"

@@ -501,7 +501,7 @@ run "api_stage_logs_traces_and_sits_behind_waf" {
     error_message = "The API stage must be associated with the web ACL."
   }
   assert {
-    condition = [for r in aws_wafv2_web_acl.api[0].rule : r.name] == ["aws-common-rule-set", "rate-limit-per-ip"] || toset([for r in aws_wafv2_web_acl.api[0].rule : r.name]) == toset(["aws-common-rule-set", "rate-limit-per-ip"])
+    condition     = toset([for r in aws_wafv2_web_acl.api[0].rule : r.name]) == toset(["aws-common-rule-set", "rate-limit-per-ip"])
     error_message = "The web ACL holds the common rule set and the rate limit."
   }
   assert {
