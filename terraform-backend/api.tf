@@ -58,19 +58,21 @@ resource "aws_api_gateway_integration" "get_order" {
 }
 
 resource "aws_lambda_permission" "api_submit_order" {
-  statement_id  = "AllowApiGatewayPostOrders"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this["submit-order"].function_name
-  principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.orders.execution_arn}/*/POST/orders"
+  statement_id   = "AllowApiGatewayPostOrders"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this["submit-order"].function_name
+  principal      = "apigateway.amazonaws.com"
+  source_arn     = "${aws_api_gateway_rest_api.orders.execution_arn}/*/POST/orders"
+  source_account = local.account_id
 }
 
 resource "aws_lambda_permission" "api_get_order" {
-  statement_id  = "AllowApiGatewayGetOrder"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this["get-order"].function_name
-  principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.orders.execution_arn}/*/GET/orders/*"
+  statement_id   = "AllowApiGatewayGetOrder"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this["get-order"].function_name
+  principal      = "apigateway.amazonaws.com"
+  source_arn     = "${aws_api_gateway_rest_api.orders.execution_arn}/*/GET/orders/*"
+  source_account = local.account_id
 }
 
 resource "aws_api_gateway_deployment" "orders" {
@@ -93,10 +95,93 @@ resource "aws_api_gateway_deployment" "orders" {
   }
 }
 
+# API Gateway writes to CloudWatch Logs through one role per account and region. Managed here unless
+# the account already sets it elsewhere (api_gateway_cloudwatch_role = false).
+resource "aws_iam_role" "api_gateway_cloudwatch" {
+  count = var.api_gateway_cloudwatch_role ? 1 : 0
+
+  name = "${var.name_prefix}api-gateway-cloudwatch-logs"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "apigateway.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
+  count = var.api_gateway_cloudwatch_role ? 1 : 0
+
+  role       = aws_iam_role.api_gateway_cloudwatch[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}
+
+resource "aws_api_gateway_account" "this" {
+  count      = var.api_gateway_cloudwatch_role ? 1 : 0
+  depends_on = [aws_iam_role_policy_attachment.api_gateway_cloudwatch]
+
+  # Destroy leaves the account's setting as it is (provider 5 does; its reset_on_delete is deprecated).
+  cloudwatch_role_arn = aws_iam_role.api_gateway_cloudwatch[0].arn
+}
+
+# One JSON line per request: who, what, how it ended and how long it took. No body, no headers, so
+# neither the API key nor an order's content reaches the logs.
+resource "aws_cloudwatch_log_group" "api_access" {
+  name              = "/aws/apigateway/${var.name_prefix}orders-api/access"
+  retention_in_days = var.log_retention_days
+}
+
+# The group API Gateway writes execution logs to, made here so it has a retention.
+resource "aws_cloudwatch_log_group" "api_execution" {
+  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.orders.id}/${var.api_stage_name}"
+  retention_in_days = var.log_retention_days
+}
+
 resource "aws_api_gateway_stage" "orders" {
-  rest_api_id   = aws_api_gateway_rest_api.orders.id
-  deployment_id = aws_api_gateway_deployment.orders.id
-  stage_name    = var.api_stage_name
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.api_execution]
+
+  rest_api_id          = aws_api_gateway_rest_api.orders.id
+  deployment_id        = aws_api_gateway_deployment.orders.id
+  stage_name           = var.api_stage_name
+  xray_tracing_enabled = true
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      extendedRequestId  = "$context.extendedRequestId"
+      xrayTraceId        = "$context.xrayTraceId"
+      ip                 = "$context.identity.sourceIp"
+      requestTime        = "$context.requestTime"
+      httpMethod         = "$context.httpMethod"
+      resourcePath       = "$context.resourcePath"
+      status             = "$context.status"
+      protocol           = "$context.protocol"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationLatency = "$context.integrationLatency"
+      integrationStatus  = "$context.integration.status"
+      errorMessage       = "$context.error.message"
+      wafStatus          = "$context.waf.status"
+    })
+  }
+}
+
+# Execution logging and per-method metrics for every method; data tracing stays off (it would log
+# request bodies and headers, the API key among them).
+resource "aws_api_gateway_method_settings" "all" {
+  rest_api_id = aws_api_gateway_rest_api.orders.id
+  stage_name  = aws_api_gateway_stage.orders.stage_name
+  method_path = "*/*"
+
+  settings {
+    metrics_enabled    = true
+    logging_level      = var.api_execution_logging_level
+    data_trace_enabled = false
+  }
 }
 
 resource "aws_api_gateway_api_key" "web" {

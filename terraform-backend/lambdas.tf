@@ -37,6 +37,24 @@ resource "aws_iam_role_policy" "lambda_logs" {
   })
 }
 
+# Active tracing: Lambda samples each invocation into X-Ray, and Powertools Tracer in the functions
+# adds their AWS SDK calls as subsegments.
+resource "aws_iam_role_policy" "lambda_tracing" {
+  for_each = var.lambda_functions
+
+  name = "write-traces"
+  role = aws_iam_role.lambda[each.key].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect = "Allow"
+      Action = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      # The X-Ray write actions take no resource-level permissions: "*" is the only form AWS accepts.
+      Resource = "*"
+    }]
+  })
+}
+
 resource "aws_iam_role_policy" "submit_order" {
   name = "send-to-orders-queue"
   role = aws_iam_role.lambda["submit-order"].id
@@ -136,6 +154,7 @@ resource "aws_lambda_function" "this" {
   depends_on = [
     aws_cloudwatch_log_group.lambda,
     aws_iam_role_policy.lambda_logs,
+    aws_iam_role_policy.lambda_tracing,
     aws_iam_role_policy.submit_order,
     aws_iam_role_policy.process_order,
     aws_iam_role_policy.get_order,
@@ -152,10 +171,17 @@ resource "aws_lambda_function" "this" {
   memory_size      = each.value.memory_mb
   timeout          = each.value.timeout_seconds
 
+  tracing_config {
+    mode = "Active"
+  }
+
+  # Powertools: the service is the function's declared name (the `service` dimension of its business
+  # metrics), and every metric goes to one namespace, which the dashboard reads.
   environment {
     variables = merge(local.lambda_environment[each.key], {
-      POWERTOOLS_SERVICE_NAME = each.key
-      POWERTOOLS_LOG_LEVEL    = var.log_level
+      POWERTOOLS_SERVICE_NAME      = each.key
+      POWERTOOLS_LOG_LEVEL         = var.log_level
+      POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
     })
   }
 }
@@ -189,9 +215,10 @@ resource "aws_cloudwatch_event_target" "kitchen" {
 
 # Only this rule may invoke the kitchen through EventBridge, not any rule of any account.
 resource "aws_lambda_permission" "kitchen_schedule" {
-  statement_id  = "AllowEventBridgeKitchenSchedule"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this["advance-orders"].function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.kitchen.arn
+  statement_id   = "AllowEventBridgeKitchenSchedule"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this["advance-orders"].function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.kitchen.arn
+  source_account = local.account_id
 }

@@ -7,6 +7,10 @@ locals {
   partition      = local.role_arn_parts[1]
   account_id     = local.role_arn_parts[4]
 
+  # Powertools Metrics' namespace of the business metrics (OrdersAccepted, OrdersStored, OrdersFailed,
+  # OrdersDeadLettered, StatusChanges), each with the dimension service = the function's name.
+  metrics_namespace = "OrderPipeline"
+
   # The orders table's index of due orders: its name is in the table, and in the kitchen's grant.
   due_index_name = "due-orders"
 
@@ -21,8 +25,8 @@ locals {
       TABLE_NAME             = aws_dynamodb_table.orders.name
       ORDER_EVENTS_TOPIC_ARN = aws_sns_topic.order_events.arn
       ORDER_TIMINGS          = jsonencode(var.order_timings_seconds)
-      # The redrive policy's count: a failure at this receive is counted as moved to the DLQ.
-      MAX_RECEIVE_COUNT = tostring(var.max_receive_count)
+      # The redrive count: process-order counts an order's last failed receive as dead-lettered.
+      MAX_RECEIVE_COUNT = var.max_receive_count
     }
     "get-order" = {
       TABLE_NAME = aws_dynamodb_table.orders.name

@@ -26,6 +26,16 @@ resource "aws_kms_key" "notifications" {
         Resource = "*"
       },
       {
+        # Grants only for AWS services, or for AWS resources that use the key (Control Tower's
+        # CT.KMS.PR.2): no principal can hand the key's use to another principal.
+        Sid       = "DenyGrantsExceptForAwsResources"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "kms:CreateGrant"
+        Resource  = "*"
+        Condition = { BoolIfExists = { "kms:GrantIsForAWSResource" = "false", "aws:PrincipalIsAWSService" = "false" } }
+      },
+      {
         Sid       = "CloudWatchAlarmsPublishToEncryptedTopics"
         Effect    = "Allow"
         Principal = { Service = "cloudwatch.amazonaws.com" }
@@ -110,22 +120,4 @@ resource "aws_cloudwatch_metric_alarm" "orders_backlog" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.ops_alarms.arn]
   ok_actions          = [aws_sns_topic.ops_alarms.arn]
-}
-
-# A kitchen that fails stops every order where it is: ops hear of the first failed run.
-resource "aws_cloudwatch_metric_alarm" "kitchen_errors" {
-  alarm_name          = "${var.name_prefix}advance-orders-errors"
-  alarm_description   = "The kitchen (${aws_lambda_function.this["advance-orders"].function_name}) failed a run; orders stop moving until it runs cleanly. Its log group says why."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.this["advance-orders"].function_name }
-  statistic           = "Sum"
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = 1
-  period              = var.alarm_period_seconds
-  evaluation_periods  = var.alarm_evaluation_periods
-  # No invocation in a period (the schedule disabled) is no error.
-  treat_missing_data = "notBreaching"
-  alarm_actions      = [aws_sns_topic.ops_alarms.arn]
-  ok_actions         = [aws_sns_topic.ops_alarms.arn]
 }

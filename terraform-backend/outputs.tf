@@ -55,5 +55,38 @@ output "kitchen_schedule_rule_name" {
 
 output "kitchen_error_alarm_name" {
   description = "Name of the CloudWatch alarm on the kitchen's errors."
-  value       = aws_cloudwatch_metric_alarm.kitchen_errors.alarm_name
+  value       = aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].alarm_name
+}
+
+output "alarm_names" {
+  description = "Every alarm's name: the DLQ and backlog alarms, the API's 5xx rate, and each function's errors and throttles (keyed <function>-errors, <function>-throttles)."
+  value = merge(
+    {
+      dlq_not_empty  = aws_cloudwatch_metric_alarm.dlq_not_empty.alarm_name
+      orders_backlog = aws_cloudwatch_metric_alarm.orders_backlog.alarm_name
+      api_5xx_rate   = aws_cloudwatch_metric_alarm.api_5xx_rate.alarm_name
+    },
+    { for key, alarm in aws_cloudwatch_metric_alarm.lambda_errors : "${key}-errors" => alarm.alarm_name },
+    { for key, alarm in aws_cloudwatch_metric_alarm.lambda_throttles : "${key}-throttles" => alarm.alarm_name },
+  )
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard of the pipeline (business metrics, API, functions, queues, table, web tier)."
+  value       = aws_cloudwatch_dashboard.pipeline.dashboard_name
+}
+
+output "api_stage_arn" {
+  description = "ARN of the API stage (what the WAF web ACL is associated with)."
+  value       = aws_api_gateway_stage.orders.arn
+}
+
+output "api_web_acl_arn" {
+  description = "ARN of the WAF web ACL protecting the API stage; null with waf_enabled = false."
+  value       = one(aws_wafv2_web_acl.api[*].arn)
+}
+
+output "api_access_log_group_name" {
+  description = "CloudWatch log group of the API's JSON access logs (one line a request)."
+  value       = aws_cloudwatch_log_group.api_access.name
 }

@@ -25,11 +25,8 @@ resource "aws_sqs_queue" "orders" {
   }
 }
 
-# Only the orders queue may use the DLQ. Left out in the moto rehearsal: moto never returns this
-# attribute, and the provider would wait 20 minutes for it.
+# Only the orders queue may use the DLQ.
 resource "aws_sqs_queue_redrive_allow_policy" "orders_dlq" {
-  count = var.rehearsal ? 0 : 1
-
   queue_url = aws_sqs_queue.orders_dlq.id
   redrive_allow_policy = jsonencode({
     redrivePermission = "byQueue"

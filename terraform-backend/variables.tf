@@ -28,23 +28,6 @@ variable "tags" {
   default     = {}
 }
 
-variable "endpoints" {
-  description = "Service endpoint URLs by provider endpoint name (apigateway, cloudwatch, dynamodb, events, iam, kms, lambda, logs, sns, sqs, ssm, sts). Null deploys to AWS; set only to rehearse against an emulator such as moto."
-  type        = map(string)
-  default     = null
-
-  validation {
-    condition     = var.endpoints == null || alltrue([for name in keys(coalesce(var.endpoints, {})) : contains(["apigateway", "autoscaling", "cloudwatch", "dynamodb", "ec2", "elbv2", "events", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm", "sts"], name)])
-    error_message = "endpoints keys must be provider endpoint names: apigateway, cloudwatch, dynamodb, events, iam, kms, lambda, logs, sns, sqs, ssm, sts (autoscaling, ec2, elbv2 and s3 are accepted and unused here)."
-  }
-}
-
-variable "rehearsal" {
-  description = "True only when rehearsing against moto: leaves out the SQS redrive allow policy, an attribute moto never returns (the provider would wait 20 minutes). Never set it for AWS."
-  type        = bool
-  default     = false
-}
-
 # --- Names ---
 
 variable "queue_name" {
@@ -243,7 +226,7 @@ variable "log_level" {
 }
 
 variable "log_retention_days" {
-  description = "Days the functions' CloudWatch log groups keep events."
+  description = "Days the CloudWatch log groups keep events: the functions' groups and the API's access and execution logs."
   type        = number
   default     = 30
 
@@ -328,7 +311,7 @@ variable "api_throttle_burst_limit" {
 # --- Alarms and notifications ---
 
 variable "alarm_email" {
-  description = "Address that receives ops alarms (the DLQ alarm, the queue age alarm and the kitchen's error alarm). AWS mails a confirmation link first."
+  description = "Address that receives ops alarms (the DLQ and queue age alarms, each function's errors and throttles, the API's 5xx rate, and the web tier's alarms). AWS mails a confirmation link first."
   type        = string
 
   validation {
@@ -360,7 +343,7 @@ variable "dlq_alarm_threshold" {
 }
 
 variable "alarm_period_seconds" {
-  description = "Period of every alarm, in seconds: the DLQ and backlog alarms take the metric's Maximum over it, the kitchen's error alarm its Sum."
+  description = "Period of every alarm, in seconds: the DLQ and backlog alarms take the metric's Maximum over it, the functions' error and throttle alarms its Sum, the API's 5xx alarm its Average."
   type        = number
   default     = 60
 
@@ -389,6 +372,75 @@ variable "queue_age_alarm_threshold_seconds" {
   validation {
     condition     = var.queue_age_alarm_threshold_seconds >= 60
     error_message = "queue_age_alarm_threshold_seconds must be at least 60."
+  }
+}
+
+variable "lambda_error_alarm_threshold" {
+  description = "Failed invocations of one function in one alarm period at which its error alarm fires."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.lambda_error_alarm_threshold >= 1
+    error_message = "lambda_error_alarm_threshold must be at least 1."
+  }
+}
+
+variable "lambda_throttle_alarm_threshold" {
+  description = "Throttled invocations of one function in one alarm period at which its throttle alarm fires."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.lambda_throttle_alarm_threshold >= 1
+    error_message = "lambda_throttle_alarm_threshold must be at least 1."
+  }
+}
+
+variable "api_5xx_rate_alarm_threshold" {
+  description = "Share of API requests answered 5xx in one alarm period (0.05 = 5%) above which the API alarm fires."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.api_5xx_rate_alarm_threshold > 0 && var.api_5xx_rate_alarm_threshold < 1
+    error_message = "api_5xx_rate_alarm_threshold must be a fraction between 0 and 1."
+  }
+}
+
+# --- API logging and WAF ---
+
+variable "api_execution_logging_level" {
+  description = "Execution logging of the API stage: ERROR logs failed requests only, INFO every request's steps (more log volume). Request bodies are never logged."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["ERROR", "INFO"], var.api_execution_logging_level)
+    error_message = "api_execution_logging_level must be ERROR or INFO."
+  }
+}
+
+variable "api_gateway_cloudwatch_role" {
+  description = "Whether this module sets the account's API Gateway CloudWatch Logs role (one per account and region, needed for access and execution logs). Set false where the account already has one."
+  type        = bool
+  default     = true
+}
+
+variable "waf_enabled" {
+  description = "Whether an AWS WAF web ACL (AWS managed common rule set and a rate limit per IP) protects the API stage."
+  type        = bool
+  default     = true
+}
+
+variable "waf_rate_limit_per_5_minutes" {
+  description = "Requests one client IP may make to the API in any 5 minutes before WAF blocks it. All of the web tier's calls come from its NAT gateways' addresses, so keep it at or above the usage plan's rate x 300."
+  type        = number
+  default     = 30000
+
+  validation {
+    condition     = var.waf_rate_limit_per_5_minutes >= 100 && var.waf_rate_limit_per_5_minutes <= 2000000000 && floor(var.waf_rate_limit_per_5_minutes) == var.waf_rate_limit_per_5_minutes
+    error_message = "waf_rate_limit_per_5_minutes must be a whole number from 100 to 2000000000."
   }
 }
 

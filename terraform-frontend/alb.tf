@@ -1,14 +1,24 @@
 resource "aws_lb" "web" {
+  depends_on = [aws_s3_bucket_policy.access_logs]
+
   name                       = local.name
   load_balancer_type         = "application"
   internal                   = false
   security_groups            = [aws_security_group.alb.id]
-  subnets                    = local.subnet_ids
+  subnets                    = local.public_subnet_ids
   drop_invalid_header_fields = true
+
+  access_logs {
+    bucket  = aws_s3_bucket.access_logs.id
+    prefix  = local.access_log_prefix
+    enabled = true
+  }
 }
 
+# Named by prefix (at most 6 characters) and created before the old one is destroyed: a new app_port
+# replaces the target group while the listener still forwards to the old one.
 resource "aws_lb_target_group" "web" {
-  name                 = local.name
+  name_prefix          = local.target_group_name_prefix
   port                 = var.app_port
   protocol             = "HTTP"
   vpc_id               = local.vpc_id
@@ -22,6 +32,12 @@ resource "aws_lb_target_group" "web" {
     timeout             = 5
     healthy_threshold   = 2
     unhealthy_threshold = 3
+  }
+
+  tags = { Name = local.name }
+
+  lifecycle {
+    create_before_destroy = true
   }
 }
 

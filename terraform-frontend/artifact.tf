@@ -40,6 +40,44 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
   }
 }
 
+# TLS only: a Deny that grants nothing and takes nothing from HTTPS callers.
+resource "aws_s3_bucket_policy" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [aws_s3_bucket.artifacts.arn, "${aws_s3_bucket.artifacts.arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+}
+
+# Replaced builds stay 90 days (to roll back to), then go; unfinished uploads after 7.
+resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
+  depends_on = [aws_s3_bucket_versioning.artifacts]
+
+  bucket = aws_s3_bucket.artifacts.id
+
+  rule {
+    id     = "expire-replaced-releases"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = 90
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+}
+
 # The key holds the artifact's hash: a new build is a new key, a new user data, a new launch
 # template version, and so an instance refresh.
 resource "aws_s3_object" "web_artifact" {

@@ -9,6 +9,11 @@ resource "aws_launch_template" "web" {
     arn = aws_iam_instance_profile.web.arn
   }
 
+  # Detailed (one-minute) CloudWatch metrics, as the CloudFormation template has them.
+  monitoring {
+    enabled = true
+  }
+
   # IMDSv2 only; one hop, so nothing but the instance itself reaches the metadata service.
   metadata_options {
     http_endpoint               = "enabled"
@@ -28,8 +33,10 @@ resource "aws_launch_template" "web" {
     }
   }
 
+  # Private subnets, no public address: the instances are reached through the load balancer only, and
+  # reach out through the NAT gateways and the VPC endpoints.
   network_interfaces {
-    associate_public_ip_address = true
+    associate_public_ip_address = false
     security_groups             = [aws_security_group.instance.id]
     delete_on_termination       = true
   }
@@ -56,10 +63,17 @@ resource "aws_launch_template" "web" {
 }
 
 resource "aws_autoscaling_group" "web" {
-  depends_on = [aws_iam_role_policy.web, aws_iam_role_policy.web_session_manager]
+  # The user data needs its way out (packages, the artifact, SSM) before the first instance boots.
+  depends_on = [
+    aws_iam_role_policy.web,
+    aws_iam_role_policy.web_session_manager,
+    aws_route_table_association.private,
+    aws_vpc_endpoint.s3,
+    aws_vpc_endpoint.interface,
+  ]
 
   name                      = local.name
-  vpc_zone_identifier       = local.subnet_ids
+  vpc_zone_identifier       = local.private_subnet_ids
   min_size                  = var.capacity.min
   desired_capacity          = var.capacity.desired
   max_size                  = var.capacity.max
@@ -72,19 +86,14 @@ resource "aws_autoscaling_group" "web" {
     version = aws_launch_template.web.latest_version
   }
 
-  # A new launch template version (a new artifact, image or setting) rolls the instances. Left out
-  # in the moto rehearsal: moto does not implement StartInstanceRefresh.
-  dynamic "instance_refresh" {
-    for_each = var.rehearsal ? [] : [1]
+  # A new launch template version (a new artifact, image or setting) rolls the instances.
+  instance_refresh {
+    strategy = "Rolling"
 
-    content {
-      strategy = "Rolling"
-
-      preferences {
-        min_healthy_percentage = var.instance_refresh_min_healthy_percentage
-        max_healthy_percentage = 200
-        instance_warmup        = var.health_check_grace_period_seconds
-      }
+    preferences {
+      min_healthy_percentage = var.instance_refresh_min_healthy_percentage
+      max_healthy_percentage = 200
+      instance_warmup        = var.health_check_grace_period_seconds
     }
   }
 

@@ -1,10 +1,17 @@
 locals {
   name = "${var.name_prefix}order-web"
 
-  create_vpc         = var.vpc_id == null
-  availability_zones = coalesce(var.availability_zones, ["${var.aws_region}a", "${var.aws_region}b"])
+  create_vpc = var.vpc_id == null
+  # The first zones the account has in the region, as many as availability_zone_count.
+  availability_zones = slice(sort(data.aws_availability_zones.available.names), 0, min(var.availability_zone_count, length(data.aws_availability_zones.available.names)))
+  nat_gateway_count  = var.nat_gateway_per_zone ? length(local.availability_zones) : 1
   vpc_id             = local.create_vpc ? aws_vpc.this[0].id : var.vpc_id
-  subnet_ids         = local.create_vpc ? aws_subnet.public[*].id : var.subnet_ids
+  public_subnet_ids  = local.create_vpc ? aws_subnet.public[*].id : var.public_subnet_ids
+  private_subnet_ids = local.create_vpc ? aws_subnet.private[*].id : var.private_subnet_ids
+
+  # Interface endpoints with vpc_interface_endpoints: the SSM parameter, Session Manager's channels,
+  # and CloudWatch Logs and metrics.
+  interface_endpoint_services = ["ssm", "ssmmessages", "ec2messages", "logs", "monitoring"]
 
   https = var.certificate_arn != null
 
@@ -17,4 +24,7 @@ locals {
   artifact_object_key     = "order-web/${filesha256(var.web_artifact_path)}.tar.gz"
   app_install_dir         = "/opt/order-web"
   load_balancer_listeners = local.https ? [80, 443] : [80]
+  # Target group names are at most 32 characters; a name_prefix at most 6.
+  target_group_name_prefix = substr("${var.name_prefix}web-", 0, 6)
+  access_log_prefix        = "${local.name}-alb"
 }

@@ -1,3 +1,14 @@
+# The region's zones as the account sees them (names differ between accounts; some lack "<region>b").
+# Local and Wavelength zones are left out: they need an opt-in and hold no NAT gateway or ALB.
+data "aws_availability_zones" "available" {
+  state = "available"
+
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
+}
+
 resource "aws_vpc" "this" {
   count = local.create_vpc ? 1 : 0
 
@@ -16,16 +27,29 @@ resource "aws_internet_gateway" "this" {
   tags = { Name = local.name }
 }
 
-# Public subnets for the load balancer and the instances. Instances take a public address only to
-# reach the package repositories, S3, SSM and the API; their security group admits the ALB alone.
+# Public subnets: the load balancer and the NAT gateways only. Nothing here gets a public address
+# unless AWS assigns one to the load balancer or a NAT gateway.
 resource "aws_subnet" "public" {
   count = local.create_vpc ? length(local.availability_zones) : 0
 
-  vpc_id            = aws_vpc.this[0].id
-  availability_zone = local.availability_zones[count.index]
-  cidr_block        = cidrsubnet(var.vpc_cidr, 4, count.index)
+  vpc_id                  = aws_vpc.this[0].id
+  availability_zone       = local.availability_zones[count.index]
+  cidr_block              = cidrsubnet(var.vpc_cidr, 4, count.index)
+  map_public_ip_on_launch = false
 
   tags = { Name = "${local.name}-public-${local.availability_zones[count.index]}" }
+}
+
+# Private subnets: the instances, with no public addresses and no route from the internet.
+resource "aws_subnet" "private" {
+  count = local.create_vpc ? length(local.availability_zones) : 0
+
+  vpc_id                  = aws_vpc.this[0].id
+  availability_zone       = local.availability_zones[count.index]
+  cidr_block              = cidrsubnet(var.vpc_cidr, 4, 8 + count.index)
+  map_public_ip_on_launch = false
+
+  tags = { Name = "${local.name}-private-${local.availability_zones[count.index]}" }
 }
 
 resource "aws_route_table" "public" {
@@ -48,19 +72,119 @@ resource "aws_route_table_association" "public" {
   route_table_id = aws_route_table.public[0].id
 }
 
+# The instances' way out for what no VPC endpoint reaches: the orders API (a public regional
+# endpoint) and, without interface endpoints, SSM and CloudWatch. One gateway a zone by default, so a
+# zone's outage leaves the other zones' instances their way out; nat_gateway_per_zone = false keeps one.
+resource "aws_eip" "nat" {
+  count = local.create_vpc ? local.nat_gateway_count : 0
+
+  domain = "vpc"
+
+  tags = { Name = "${local.name}-nat-${local.availability_zones[count.index]}" }
+}
+
+resource "aws_nat_gateway" "this" {
+  count      = local.create_vpc ? local.nat_gateway_count : 0
+  depends_on = [aws_internet_gateway.this]
+
+  allocation_id = aws_eip.nat[count.index].id
+  subnet_id     = aws_subnet.public[count.index].id
+
+  tags = { Name = "${local.name}-${local.availability_zones[count.index]}" }
+}
+
+resource "aws_route_table" "private" {
+  count = local.create_vpc ? length(local.availability_zones) : 0
+
+  vpc_id = aws_vpc.this[0].id
+
+  route {
+    cidr_block     = "0.0.0.0/0"
+    nat_gateway_id = aws_nat_gateway.this[min(count.index, local.nat_gateway_count - 1)].id
+  }
+
+  tags = { Name = "${local.name}-private-${local.availability_zones[count.index]}" }
+}
+
+resource "aws_route_table_association" "private" {
+  count = local.create_vpc ? length(local.availability_zones) : 0
+
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private[count.index].id
+}
+
+# S3 through a gateway endpoint (no charge): the artifact and the Amazon Linux package repositories,
+# which are S3 buckets, never cross the NAT gateways.
+resource "aws_vpc_endpoint" "s3" {
+  count = local.create_vpc ? 1 : 0
+
+  vpc_id            = aws_vpc.this[0].id
+  service_name      = "com.amazonaws.${var.aws_region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = aws_route_table.private[*].id
+
+  tags = { Name = "${local.name}-s3" }
+}
+
+# With vpc_interface_endpoints, SSM (the key parameter), Session Manager and CloudWatch are reached
+# inside the VPC too, so only the orders API goes through the NAT gateways.
+resource "aws_vpc_endpoint" "interface" {
+  for_each = local.create_vpc && var.vpc_interface_endpoints ? toset(local.interface_endpoint_services) : toset([])
+
+  vpc_id              = aws_vpc.this[0].id
+  service_name        = "com.amazonaws.${var.aws_region}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints[0].id]
+  private_dns_enabled = true
+
+  tags = { Name = "${local.name}-${each.key}" }
+}
+
+resource "aws_security_group" "endpoints" {
+  count = local.create_vpc && var.vpc_interface_endpoints ? 1 : 0
+
+  name_prefix = "${local.name}-endpoints-"
+  description = "Order web VPC interface endpoints: HTTPS from the instances only."
+  vpc_id      = local.vpc_id
+
+  tags = { Name = "${local.name}-endpoints" }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_instances" {
+  count = local.create_vpc && var.vpc_interface_endpoints ? 1 : 0
+
+  security_group_id            = aws_security_group.endpoints[0].id
+  description                  = "HTTPS from the web instances"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.instance.id
+}
+
+# Named by prefix and created before the old one is destroyed, so a change that replaces a group
+# (a new VPC, a new description) never fails on a name still in use.
 resource "aws_security_group" "alb" {
-  name        = "${local.name}-alb"
+  name_prefix = "${local.name}-alb-"
   description = "Order web load balancer: 80/443 from the allowed CIDRs, out to the instances' app port."
   vpc_id      = local.vpc_id
 
+  tags = { Name = "${local.name}-alb" }
+
   lifecycle {
+    create_before_destroy = true
+
     precondition {
-      condition     = var.vpc_id != null || var.subnet_ids == null
-      error_message = "subnet_ids needs vpc_id."
+      condition     = var.vpc_id != null || (var.public_subnet_ids == null && var.private_subnet_ids == null)
+      error_message = "public_subnet_ids and private_subnet_ids need vpc_id."
     }
     precondition {
-      condition     = var.vpc_id == null || var.subnet_ids != null
-      error_message = "vpc_id needs subnet_ids."
+      condition     = var.vpc_id == null || (var.public_subnet_ids != null && var.private_subnet_ids != null)
+      error_message = "vpc_id needs public_subnet_ids (the load balancer) and private_subnet_ids (the instances)."
     }
   }
 }
@@ -76,6 +200,7 @@ resource "aws_vpc_security_group_ingress_rule" "alb" {
   cidr_ipv4         = each.value.cidr
 }
 
+# The load balancer's only way out: requests and health checks to the instances' app port.
 resource "aws_vpc_security_group_egress_rule" "alb_to_instances" {
   security_group_id            = aws_security_group.alb.id
   description                  = "To the web tier's app port"
@@ -86,9 +211,15 @@ resource "aws_vpc_security_group_egress_rule" "alb_to_instances" {
 }
 
 resource "aws_security_group" "instance" {
-  name        = "${local.name}-instance"
+  name_prefix = "${local.name}-instance-"
   description = "Order web instances: the app port from the load balancer only; no SSH (use Session Manager)."
   vpc_id      = local.vpc_id
+
+  tags = { Name = "${local.name}-instance" }
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_vpc_security_group_ingress_rule" "instance_from_alb" {
@@ -100,8 +231,9 @@ resource "aws_vpc_security_group_ingress_rule" "instance_from_alb" {
   referenced_security_group_id = aws_security_group.alb.id
 }
 
-# HTTPS out only: dnf repositories, S3, SSM, the API. DNS and time use the VPC's link-local
-# services, which security groups do not filter.
+# HTTPS out only: the orders API and AWS services through the NAT gateways or the endpoints, the
+# package repositories and the artifact through the S3 endpoint. DNS and time use the VPC's
+# link-local services, which security groups do not filter.
 resource "aws_vpc_security_group_egress_rule" "instance_https" {
   security_group_id = aws_security_group.instance.id
   description       = "HTTPS to AWS APIs, the order API and package repositories"

@@ -32,3 +32,33 @@ output "vpc_id" {
   description = "VPC the web tier runs in (created or given)."
   value       = local.vpc_id
 }
+
+output "private_subnet_ids" {
+  description = "Subnets the instances run in (no public addresses)."
+  value       = local.private_subnet_ids
+}
+
+output "availability_zones" {
+  description = "Zones of the created VPC, from the region's available zones."
+  value       = local.create_vpc ? local.availability_zones : null
+}
+
+output "web_acl_arn" {
+  description = "ARN of the WAF web ACL protecting the load balancer; null with waf_enabled = false."
+  value       = one(aws_wafv2_web_acl.web[*].arn)
+}
+
+output "access_log_bucket" {
+  description = "Bucket of the load balancer's access logs (under <name>-alb/AWSLogs/)."
+  value       = aws_s3_bucket.access_logs.id
+}
+
+output "alarm_names" {
+  description = "The web tier's alarms: 5xx answered and unhealthy hosts."
+  value       = { alb_5xx = aws_cloudwatch_metric_alarm.alb_5xx.alarm_name, unhealthy_hosts = aws_cloudwatch_metric_alarm.unhealthy_hosts.alarm_name }
+}
+
+output "nat_gateway_public_ips" {
+  description = "Addresses the instances' calls to the orders API come from (the NAT gateways')."
+  value       = aws_eip.nat[*].public_ip
+}

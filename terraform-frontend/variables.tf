@@ -26,23 +26,6 @@ variable "tags" {
   default     = {}
 }
 
-variable "endpoints" {
-  description = "Service endpoint URLs by provider endpoint name (autoscaling, ec2, elbv2, iam, s3, ssm, sts). Null deploys to AWS; set only to rehearse against an emulator such as moto."
-  type        = map(string)
-  default     = null
-
-  validation {
-    condition     = var.endpoints == null || alltrue([for name in keys(coalesce(var.endpoints, {})) : contains(["apigateway", "autoscaling", "cloudwatch", "dynamodb", "ec2", "elbv2", "events", "iam", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm", "sts"], name)])
-    error_message = "endpoints keys must be provider endpoint names: autoscaling, ec2, elbv2, iam, s3, ssm, sts (the backend's names are accepted and unused here)."
-  }
-}
-
-variable "rehearsal" {
-  description = "True only when rehearsing against moto: leaves out the Auto Scaling group's instance refresh, which moto does not implement (an update would hang). Never set it for AWS."
-  type        = bool
-  default     = false
-}
-
 # --- What the web tier talks to (the backend's outputs) ---
 
 variable "api_base_url" {
@@ -62,6 +45,16 @@ variable "api_key_parameter_name" {
   validation {
     condition     = length(var.api_key_parameter_name) <= 2048 && can(regex("^[A-Za-z0-9_.\\-/]+$", var.api_key_parameter_name))
     error_message = "api_key_parameter_name must be an SSM parameter name (letters, digits, _ . - /)."
+  }
+}
+
+variable "ops_alarms_topic_arn" {
+  description = "SNS topic the web tier's alarms notify: the backend's ops_alarms_topic_arn output."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.ops_alarms_topic_arn))
+    error_message = "ops_alarms_topic_arn must be an SNS topic ARN."
   }
 }
 
@@ -216,27 +209,118 @@ variable "deregistration_delay_seconds" {
   }
 }
 
+# --- Protection and observation ---
+
+variable "waf_enabled" {
+  description = "Whether an AWS WAF web ACL (AWS managed common rule set and a rate limit per IP) protects the load balancer."
+  type        = bool
+  default     = true
+}
+
+variable "waf_rate_limit_per_5_minutes" {
+  description = "Requests one client IP may make in any 5 minutes before WAF blocks it (browsers behind one office NAT share an IP)."
+  type        = number
+  default     = 2000
+
+  validation {
+    condition     = var.waf_rate_limit_per_5_minutes >= 100 && var.waf_rate_limit_per_5_minutes <= 2000000000 && floor(var.waf_rate_limit_per_5_minutes) == var.waf_rate_limit_per_5_minutes
+    error_message = "waf_rate_limit_per_5_minutes must be a whole number from 100 to 2000000000."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days the load balancer's access logs are kept in their bucket."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.log_retention_days >= 1 && var.log_retention_days <= 3653 && floor(var.log_retention_days) == var.log_retention_days
+    error_message = "log_retention_days must be a whole number of days from 1 to 3653."
+  }
+}
+
+variable "access_log_bucket_force_destroy" {
+  description = "Whether destroy empties the access log bucket first. Keep false in production."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_period_seconds" {
+  description = "Period of the web tier's alarms, in seconds."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.alarm_period_seconds >= 60 && var.alarm_period_seconds % 60 == 0
+    error_message = "alarm_period_seconds must be a multiple of 60."
+  }
+}
+
+variable "alarm_evaluation_periods" {
+  description = "Consecutive breaching periods before a web tier alarm fires."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.alarm_evaluation_periods >= 1 && floor(var.alarm_evaluation_periods) == var.alarm_evaluation_periods
+    error_message = "alarm_evaluation_periods must be a whole number of at least 1."
+  }
+}
+
+variable "alb_5xx_alarm_threshold" {
+  description = "5xx responses (the load balancer's and the instances') in one period at which the 5xx alarm fires."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.alb_5xx_alarm_threshold >= 1
+    error_message = "alb_5xx_alarm_threshold must be at least 1."
+  }
+}
+
+variable "unhealthy_host_alarm_threshold" {
+  description = "Unhealthy instances in the target group at which the unhealthy hosts alarm fires."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.unhealthy_host_alarm_threshold >= 1
+    error_message = "unhealthy_host_alarm_threshold must be at least 1."
+  }
+}
+
 # --- Network ---
 
 variable "vpc_id" {
-  description = "Existing VPC to deploy into, with subnet_ids. Null creates a VPC with two public subnets."
+  description = "Existing VPC to deploy into, with public_subnet_ids and private_subnet_ids. Null creates a VPC with public and private subnets in availability_zone_count zones, NAT gateways and an S3 endpoint."
   type        = string
   default     = null
 }
 
-variable "subnet_ids" {
-  description = "Existing public subnets (at least two zones, routed to an internet gateway) for the load balancer and instances. Used only with vpc_id."
+variable "public_subnet_ids" {
+  description = "Existing public subnets (routed to an internet gateway, at least two zones) for the load balancer. Used only with vpc_id."
   type        = list(string)
   default     = null
 
   validation {
-    condition     = var.subnet_ids == null || length(coalesce(var.subnet_ids, [])) >= 2
-    error_message = "subnet_ids must hold at least two subnets, in different zones."
+    condition     = var.public_subnet_ids == null || length(coalesce(var.public_subnet_ids, [])) >= 2
+    error_message = "public_subnet_ids must hold at least two subnets, in different zones."
+  }
+}
+
+variable "private_subnet_ids" {
+  description = "Existing private subnets (with a way out to the orders API, S3 and SSM, at least two zones) for the instances. Used only with vpc_id."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.private_subnet_ids == null || length(coalesce(var.private_subnet_ids, [])) >= 2
+    error_message = "private_subnet_ids must hold at least two subnets, in different zones."
   }
 }
 
 variable "vpc_cidr" {
-  description = "CIDR block of the VPC this module creates when vpc_id is null."
+  description = "CIDR block of the VPC this module creates when vpc_id is null: public subnets from its first /20s, private ones from its ninth."
   type        = string
   default     = "10.20.0.0/16"
 
@@ -246,15 +330,27 @@ variable "vpc_cidr" {
   }
 }
 
-variable "availability_zones" {
-  description = "Two or more zones for the public subnets this module creates. Null means <region>a and <region>b."
-  type        = list(string)
-  default     = null
+variable "availability_zone_count" {
+  description = "Zones of the created VPC, taken from the zones the account has in the region (data.aws_availability_zones)."
+  type        = number
+  default     = 2
 
   validation {
-    condition     = var.availability_zones == null || length(coalesce(var.availability_zones, [])) >= 2
-    error_message = "availability_zones must name at least two zones."
+    condition     = var.availability_zone_count >= 2 && var.availability_zone_count <= 8 && floor(var.availability_zone_count) == var.availability_zone_count
+    error_message = "availability_zone_count must be a whole number from 2 to 8."
   }
+}
+
+variable "nat_gateway_per_zone" {
+  description = "One NAT gateway in each zone (a zone's outage leaves the others their way out), or false for one in the first zone (cheaper; the instances of every zone then depend on it)."
+  type        = bool
+  default     = true
+}
+
+variable "vpc_interface_endpoints" {
+  description = "Interface endpoints for SSM, Session Manager (ssmmessages, ec2messages) and CloudWatch (logs, monitoring), so that only calls to the orders API cross the NAT gateways. Each costs per zone and hour."
+  type        = bool
+  default     = false
 }
 
 variable "artifact_bucket_force_destroy" {

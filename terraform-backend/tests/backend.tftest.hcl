@@ -35,7 +35,16 @@ mock_provider "aws" {
     }
   }
   mock_resource "aws_api_gateway_stage" {
-    defaults = { invoke_url = "https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1" }
+    defaults = {
+      invoke_url = "https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1"
+      arn        = "arn:aws:apigateway:us-east-1::/restapis/abcdef1234/stages/v1"
+    }
+  }
+  mock_resource "aws_wafv2_web_acl" {
+    defaults = { arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-api/00000000-0000-0000-0000-000000000000" }
+  }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = { arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:mock" }
   }
   mock_resource "aws_cloudwatch_event_rule" {
     defaults = { arn = "arn:aws:events:us-east-1:123456789012:rule/mock-rule" }
@@ -74,21 +83,8 @@ run "queues_redrive_to_an_encrypted_dlq" {
     error_message = "The visibility timeout must be at least 6 x the process-order timeout."
   }
   assert {
-    condition     = length(aws_sqs_queue_redrive_allow_policy.orders_dlq) == 1 && jsondecode(aws_sqs_queue_redrive_allow_policy.orders_dlq[0].redrive_allow_policy).sourceQueueArns == [aws_sqs_queue.orders.arn]
+    condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.orders_dlq.redrive_allow_policy).sourceQueueArns == [aws_sqs_queue.orders.arn]
     error_message = "Only the orders queue may redrive into the DLQ."
-  }
-}
-
-run "rehearsal_leaves_out_the_redrive_allow_policy_only" {
-  command = plan
-
-  variables {
-    rehearsal = true
-  }
-
-  assert {
-    condition     = length(aws_sqs_queue_redrive_allow_policy.orders_dlq) == 0
-    error_message = "The moto rehearsal must not create the redrive allow policy."
   }
 }
 
@@ -333,7 +329,7 @@ run "kitchen_may_query_only_the_index" {
     error_message = "The kitchen logs to /aws/lambda/advance-orders, kept 30 days."
   }
   assert {
-    condition     = aws_lambda_function.this["advance-orders"].timeout == 60 && aws_lambda_function.this["advance-orders"].memory_size == 256 && toset(keys(aws_lambda_function.this["advance-orders"].environment[0].variables)) == toset(["ORDER_EVENTS_TOPIC_ARN", "ORDER_TIMINGS", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_SERVICE_NAME", "TABLE_NAME"])
+    condition     = aws_lambda_function.this["advance-orders"].timeout == 60 && aws_lambda_function.this["advance-orders"].memory_size == 256 && toset(keys(aws_lambda_function.this["advance-orders"].environment[0].variables)) == toset(["ORDER_EVENTS_TOPIC_ARN", "ORDER_TIMINGS", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME", "TABLE_NAME"])
     error_message = "The kitchen runs 60 s with 256 MB, told its table, topic and timings."
   }
 }
@@ -363,15 +359,15 @@ run "kitchen_errors_alarm_ops" {
   command = apply
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.kitchen_errors.namespace == "AWS/Lambda" && aws_cloudwatch_metric_alarm.kitchen_errors.metric_name == "Errors" && aws_cloudwatch_metric_alarm.kitchen_errors.dimensions.FunctionName == aws_lambda_function.this["advance-orders"].function_name
+    condition     = aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].namespace == "AWS/Lambda" && aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].metric_name == "Errors" && aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].dimensions.FunctionName == aws_lambda_function.this["advance-orders"].function_name
     error_message = "The kitchen's alarm must watch advance-orders' Errors."
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.kitchen_errors.statistic == "Sum" && aws_cloudwatch_metric_alarm.kitchen_errors.comparison_operator == "GreaterThanOrEqualToThreshold" && aws_cloudwatch_metric_alarm.kitchen_errors.threshold == 1 && aws_cloudwatch_metric_alarm.kitchen_errors.period == 60
+    condition     = aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].statistic == "Sum" && aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].comparison_operator == "GreaterThanOrEqualToThreshold" && aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].threshold == 1 && aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].period == 60
     error_message = "The kitchen's alarm must fire on one error (Sum >= 1) in a period."
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.kitchen_errors.treat_missing_data == "notBreaching" && aws_cloudwatch_metric_alarm.kitchen_errors.alarm_actions == toset([aws_sns_topic.ops_alarms.arn]) && aws_cloudwatch_metric_alarm.kitchen_errors.ok_actions == toset([aws_sns_topic.ops_alarms.arn])
+    condition     = aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].treat_missing_data == "notBreaching" && aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].alarm_actions == toset([aws_sns_topic.ops_alarms.arn]) && aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].ok_actions == toset([aws_sns_topic.ops_alarms.arn])
     error_message = "The kitchen's alarm must notify ops-alarms on ALARM and OK, and not breach on missing data."
   }
 }
@@ -435,4 +431,109 @@ run "rejects_a_schedule_that_is_not_one" {
   }
 
   expect_failures = [var.kitchen_schedule_expression]
+}
+
+run "every_function_is_traced_and_tells_its_metrics_namespace" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : f.tracing_config[0].mode == "Active" && f.environment[0].variables.POWERTOOLS_METRICS_NAMESPACE == "OrderPipeline"])
+    error_message = "Every function must have active X-Ray tracing and POWERTOOLS_METRICS_NAMESPACE=OrderPipeline."
+  }
+  assert {
+    condition     = alltrue([for key, f in aws_lambda_function.this : f.environment[0].variables.POWERTOOLS_SERVICE_NAME == key])
+    error_message = "Each function's service (its metrics' dimension) is its declared name."
+  }
+  assert {
+    condition     = aws_lambda_function.this["process-order"].environment[0].variables.MAX_RECEIVE_COUNT == "5"
+    error_message = "process-order must be told the redrive count in MAX_RECEIVE_COUNT."
+  }
+  assert {
+    condition     = alltrue([for key, p in aws_iam_role_policy.lambda_tracing : p.role == aws_iam_role.lambda[key].id && toset(jsondecode(p.policy).Statement[0].Action) == toset(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])]) && length(aws_iam_role_policy.lambda_tracing) == 4
+    error_message = "Every function's role may write traces, and nothing else through that policy."
+  }
+}
+
+run "every_function_has_error_and_throttle_alarms_to_ops" {
+  command = apply
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.lambda_errors)) == toset(keys(var.lambda_functions)) && toset(keys(aws_cloudwatch_metric_alarm.lambda_throttles)) == toset(keys(var.lambda_functions))
+    error_message = "Each function of lambda_functions has an error alarm and a throttle alarm."
+  }
+  assert {
+    condition = alltrue([for key, a in merge(aws_cloudwatch_metric_alarm.lambda_errors, aws_cloudwatch_metric_alarm.lambda_throttles) :
+      a.namespace == "AWS/Lambda" && a.statistic == "Sum" && a.threshold == 1 && a.alarm_actions == toset([aws_sns_topic.ops_alarms.arn]) && a.ok_actions == toset([aws_sns_topic.ops_alarms.arn])
+    ])
+    error_message = "The function alarms fire on Sum >= 1 and notify ops-alarms both ways."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.lambda_throttles["process-order"].metric_name == "Throttles" && aws_cloudwatch_metric_alarm.lambda_throttles["process-order"].dimensions.FunctionName == aws_lambda_function.this["process-order"].function_name
+    error_message = "Each throttle alarm watches its own function's Throttles."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.api_5xx_rate.metric_name == "5XXError" && aws_cloudwatch_metric_alarm.api_5xx_rate.statistic == "Average" && aws_cloudwatch_metric_alarm.api_5xx_rate.threshold == 0.05 && aws_cloudwatch_metric_alarm.api_5xx_rate.dimensions.Stage == "v1" && aws_cloudwatch_metric_alarm.api_5xx_rate.alarm_actions == toset([aws_sns_topic.ops_alarms.arn])
+    error_message = "The API's 5xx rate (Average of 5XXError) above 5% alarms ops."
+  }
+}
+
+run "api_stage_logs_traces_and_sits_behind_waf" {
+  command = apply
+
+  assert {
+    condition     = aws_api_gateway_stage.orders.xray_tracing_enabled && aws_api_gateway_stage.orders.access_log_settings[0].destination_arn == aws_cloudwatch_log_group.api_access.arn
+    error_message = "The stage traces with X-Ray and writes access logs to its log group."
+  }
+  assert {
+    condition     = jsondecode(aws_api_gateway_stage.orders.access_log_settings[0].format).status == "$context.status" && !strcontains(aws_api_gateway_stage.orders.access_log_settings[0].format, "apiKey")
+    error_message = "Access logs are JSON with the status, and never the API key."
+  }
+  assert {
+    condition     = aws_api_gateway_method_settings.all.method_path == "*/*" && aws_api_gateway_method_settings.all.settings[0].logging_level == "ERROR" && !aws_api_gateway_method_settings.all.settings[0].data_trace_enabled && aws_api_gateway_method_settings.all.settings[0].metrics_enabled
+    error_message = "Execution logging is on for every method, without data tracing."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.api_access.retention_in_days == 30 && aws_cloudwatch_log_group.api_execution.retention_in_days == 30
+    error_message = "The API's log groups keep log_retention_days."
+  }
+  assert {
+    condition     = length(aws_wafv2_web_acl_association.api) == 1 && aws_wafv2_web_acl_association.api[0].resource_arn == aws_api_gateway_stage.orders.arn && aws_wafv2_web_acl_association.api[0].web_acl_arn == aws_wafv2_web_acl.api[0].arn
+    error_message = "The API stage must be associated with the web ACL."
+  }
+  assert {
+    condition     = toset([for r in aws_wafv2_web_acl.api[0].rule : r.name]) == toset(["aws-common-rule-set", "rate-limit-per-ip"])
+    error_message = "The web ACL holds the common rule set and the rate limit."
+  }
+  assert {
+    condition     = one([for r in aws_wafv2_web_acl.api[0].rule : r.statement[0].rate_based_statement[0].limit if r.name == "rate-limit-per-ip"]) == 30000 && one([for r in aws_wafv2_web_acl.api[0].rule : r.statement[0].managed_rule_group_statement[0].name if r.name == "aws-common-rule-set"]) == "AWSManagedRulesCommonRuleSet"
+    error_message = "The rate limit is 30000 a 5 minutes per IP; the managed group is AWSManagedRulesCommonRuleSet."
+  }
+}
+
+run "waf_can_be_turned_off" {
+  command = plan
+
+  variables {
+    waf_enabled = false
+  }
+
+  assert {
+    condition     = length(aws_wafv2_web_acl.api) == 0 && length(aws_wafv2_web_acl_association.api) == 0
+    error_message = "waf_enabled = false leaves out the web ACL and its association."
+  }
+}
+
+run "the_dashboard_shows_the_business_metrics_and_the_services" {
+  command = apply
+
+  assert {
+    condition = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : [for m in try(w.properties.metrics, []) : "${m[1]}/${m[3]}" if try(m[0], "") == "OrderPipeline"]])) == toset([
+      "OrdersAccepted/submit-order", "OrdersStored/process-order", "StatusChanges/advance-orders", "OrdersFailed/process-order", "OrdersDeadLettered/process-order",
+    ])
+    error_message = "The dashboard shows each business metric by its service."
+  }
+  assert {
+    condition     = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : [for m in try(w.properties.metrics, []) : m[0] if can(tostring(m[0]))]])) == toset(["OrderPipeline", "AWS/ApiGateway", "AWS/Lambda", "AWS/SQS", "AWS/DynamoDB"])
+    error_message = "The dashboard shows the API, the functions, the queues and the table."
+  }
 }

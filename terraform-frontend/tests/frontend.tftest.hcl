@@ -37,9 +37,26 @@ mock_provider "aws" {
   mock_resource "aws_security_group" {
     defaults = { id = "sg-0123456789abcdef0" }
   }
+  mock_resource "aws_nat_gateway" {
+    defaults = { id = "nat-0123456789abcdef0" }
+  }
+  mock_resource "aws_internet_gateway" {
+    defaults = { id = "igw-0123456789abcdef0" }
+  }
+  mock_resource "aws_wafv2_web_acl" {
+    defaults = { arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/order-web/00000000-0000-0000-0000-000000000000" }
+  }
+  # An account whose zones in the region are b, c and d (it has no "a"): the subnets must follow it.
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["us-east-1d", "us-east-1b", "us-east-1c"] }
+  }
+  mock_data "aws_elb_service_account" {
+    defaults = { arn = "arn:aws:iam::127311923021:root" }
+  }
 }
 
 variables {
+  ops_alarms_topic_arn   = "arn:aws:sns:us-east-1:123456789012:ops-alarms"
   api_base_url           = "https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1"
   api_key_parameter_name = "/order-pipeline/api-key"
   web_artifact_path      = "tests/fixtures/order-web.tar.gz"
@@ -185,21 +202,128 @@ run "the_group_rolls_on_a_new_launch_template" {
     error_message = "The group scales by target tracking."
   }
   assert {
-    condition     = length(aws_subnet.public) == 2 && toset(aws_subnet.public[*].availability_zone) == toset(["us-east-1a", "us-east-1b"])
-    error_message = "The VPC has public subnets in two zones."
+    condition     = length(aws_subnet.public) == 2 && toset(aws_subnet.public[*].availability_zone) == toset(["us-east-1b", "us-east-1c"])
+    error_message = "The VPC has public subnets in the first two zones the account has."
   }
 }
 
-run "rehearsal_leaves_out_the_instance_refresh_only" {
+# Must show 2: the defaults, planned, put the instances in private subnets without public addresses,
+# in zones read from the account, behind a load balancer with a WAF web ACL.
+run "default_plan_is_private_in_the_accounts_zones_and_behind_waf" {
   command = plan
 
-  variables {
-    rehearsal = true
+  override_resource {
+    target          = aws_lb.web
+    override_during = plan
+    values = {
+      arn        = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/order-web/0123456789abcdef"
+      arn_suffix = "app/order-web/0123456789abcdef"
+    }
   }
 
   assert {
-    condition     = length(aws_autoscaling_group.web.instance_refresh) == 0
-    error_message = "The moto rehearsal must not configure an instance refresh."
+    condition     = one(aws_launch_template.web.network_interfaces).associate_public_ip_address == "false"
+    error_message = "No instance may get a public IP."
+  }
+  assert {
+    condition     = length(aws_subnet.private) == 2 && alltrue([for subnet in concat(aws_subnet.private, aws_subnet.public) : !subnet.map_public_ip_on_launch])
+    error_message = "The instances' subnets are private, and no subnet hands out public addresses."
+  }
+  assert {
+    condition     = alltrue([for table in aws_route_table.private : one(table.route).gateway_id == null || one(table.route).gateway_id == ""])
+    error_message = "The private subnets never route to an internet gateway."
+  }
+  assert {
+    condition     = tolist(aws_subnet.private[*].availability_zone) == tolist(["us-east-1b", "us-east-1c"]) && tolist(aws_subnet.public[*].availability_zone) == tolist(["us-east-1b", "us-east-1c"]) && tolist(output.availability_zones) == tolist(["us-east-1b", "us-east-1c"])
+    error_message = "The zones come from data.aws_availability_zones (the account has b, c, d here), not from <region>a and <region>b."
+  }
+  assert {
+    condition     = length(aws_nat_gateway.this) == 2 && length(aws_vpc_endpoint.s3) == 1 && length(aws_vpc_endpoint.interface) == 0
+    error_message = "By default: a NAT gateway a zone and the S3 gateway endpoint, no interface endpoints."
+  }
+  assert {
+    condition     = length(aws_wafv2_web_acl_association.web) == 1 && aws_wafv2_web_acl_association.web[0].resource_arn == "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/order-web/0123456789abcdef"
+    error_message = "The load balancer must be associated with the WAF web ACL."
+  }
+  assert {
+    condition     = toset([for r in aws_wafv2_web_acl.web[0].rule : r.name]) == toset(["aws-common-rule-set", "rate-limit-per-ip"]) && one([for r in aws_wafv2_web_acl.web[0].rule : r.statement[0].rate_based_statement[0].limit if r.name == "rate-limit-per-ip"]) == 2000
+    error_message = "The web ACL holds AWS's common rule set and a rate limit of 2000 a 5 minutes per IP."
+  }
+  assert {
+    condition     = one(aws_lb.web.access_logs).enabled && one(aws_lb.web.access_logs).prefix == "order-web-alb"
+    error_message = "The load balancer writes access logs."
+  }
+}
+
+run "waf_nat_and_endpoints_are_variables" {
+  command = plan
+
+  variables {
+    waf_enabled             = false
+    nat_gateway_per_zone    = false
+    vpc_interface_endpoints = true
+    availability_zone_count = 3
+  }
+
+  assert {
+    condition     = length(aws_wafv2_web_acl.web) == 0 && length(aws_wafv2_web_acl_association.web) == 0
+    error_message = "waf_enabled = false leaves out the web ACL."
+  }
+  assert {
+    condition     = length(aws_subnet.private) == 3 && length(aws_nat_gateway.this) == 1 && length(aws_route_table.private) == 3
+    error_message = "One NAT gateway serves every zone's private subnet when nat_gateway_per_zone = false."
+  }
+  assert {
+    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["ssm", "ssmmessages", "ec2messages", "logs", "monitoring"]) && alltrue([for e in aws_vpc_endpoint.interface : e.private_dns_enabled])
+    error_message = "vpc_interface_endpoints adds the SSM, Session Manager and CloudWatch endpoints with private DNS."
+  }
+}
+
+run "access_logs_are_encrypted_private_and_expire" {
+  command = apply
+
+  assert {
+    condition     = one(aws_s3_bucket_server_side_encryption_configuration.access_logs.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "AES256" && aws_s3_bucket_public_access_block.access_logs.restrict_public_buckets && aws_s3_bucket_public_access_block.access_logs.block_public_policy
+    error_message = "The access log bucket is encrypted (SSE-S3, the only kind ALB delivery supports) and private."
+  }
+  assert {
+    condition     = one(aws_s3_bucket_lifecycle_configuration.access_logs.rule).expiration[0].days == 30
+    error_message = "Access logs expire after log_retention_days."
+  }
+  assert {
+    condition     = jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[0].Principal.AWS == "arn:aws:iam::127311923021:root" && jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[1].Effect == "Deny"
+    error_message = "Only the region's ELB account may write the logs, over TLS."
+  }
+  assert {
+    condition     = jsondecode(aws_s3_bucket_policy.artifacts.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && one(aws_s3_bucket_lifecycle_configuration.artifacts.rule).noncurrent_version_expiration[0].noncurrent_days == 90
+    error_message = "The artifact bucket is TLS only and drops replaced builds after 90 days."
+  }
+}
+
+run "alarms_watch_5xx_and_unhealthy_hosts" {
+  command = apply
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.unhealthy_hosts.metric_name == "UnHealthyHostCount" && aws_cloudwatch_metric_alarm.unhealthy_hosts.threshold == 1 && aws_cloudwatch_metric_alarm.unhealthy_hosts.alarm_actions == toset(["arn:aws:sns:us-east-1:123456789012:ops-alarms"])
+    error_message = "One unhealthy host alarms ops-alarms."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.alb_5xx.threshold == 5 && toset([for q in aws_cloudwatch_metric_alarm.alb_5xx.metric_query : try(q.metric[0].metric_name, "")]) == toset(["", "HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count"]) && aws_cloudwatch_metric_alarm.alb_5xx.ok_actions == toset(["arn:aws:sns:us-east-1:123456789012:ops-alarms"])
+    error_message = "5 or more 5xx (the load balancer's and the instances') in a period alarm ops-alarms."
+  }
+}
+
+run "named_resources_can_be_replaced" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for table in aws_route_table.private : one(table.route).nat_gateway_id == "nat-0123456789abcdef0"])
+    error_message = "The private subnets route out through the NAT gateways."
+  }
+
+  assert {
+    condition     = aws_lb_target_group.web.name_prefix == "web-" && aws_security_group.alb.name_prefix == "order-web-alb-" && aws_security_group.instance.name_prefix == "order-web-instance-"
+    error_message = "The target group and security groups are named by prefix, so a replacement never collides with the old name."
   }
 }
 
@@ -207,13 +331,18 @@ run "existing_network_is_used_as_given" {
   command = plan
 
   variables {
-    vpc_id     = "vpc-0123456789abcdef0"
-    subnet_ids = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+    vpc_id             = "vpc-0123456789abcdef0"
+    public_subnet_ids  = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+    private_subnet_ids = ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"]
   }
 
   assert {
-    condition     = length(aws_vpc.this) == 0 && length(aws_subnet.public) == 0 && aws_security_group.alb.vpc_id == "vpc-0123456789abcdef0"
+    condition     = length(aws_vpc.this) == 0 && length(aws_subnet.public) == 0 && length(aws_nat_gateway.this) == 0 && aws_security_group.alb.vpc_id == "vpc-0123456789abcdef0"
     error_message = "Given a VPC, the module creates none."
+  }
+  assert {
+    condition     = aws_autoscaling_group.web.vpc_zone_identifier == toset(["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"]) && aws_lb.web.subnets == toset(["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"])
+    error_message = "The instances run in the private subnets given, the load balancer in the public ones."
   }
 }
 

@@ -26,7 +26,7 @@ import {
   type TemplateName,
 } from './cloudformation.js';
 import { cloudFormationModel, WILDCARD_RESOURCES_ALLOWED } from './policy.js';
-import { CFN_REFS, CFN_TIMINGS_PARAMETERS } from './resource-refs.js';
+import { CFN_REFS, CFN_TIMINGS_PARAMETERS, expectedBindings } from './resource-refs.js';
 
 const backend = loadTemplate('backend');
 const frontend = loadTemplate('frontend');
@@ -98,7 +98,7 @@ describe('cloudformation: parameters and outputs', () => {
       expect({ name, output: id && backend.Outputs[`${id}Name`]?.Value }).toEqual({ name, output: ref(id!) });
     }
     expect(backend.Outputs.KitchenScheduleRuleName?.Value).toEqual(ref('KitchenScheduleRule'));
-    expect(backend.Outputs.KitchenErrorAlarmName?.Value).toEqual(ref('KitchenErrorsAlarm'));
+    expect(backend.Outputs.KitchenErrorAlarmName?.Value).toEqual(ref('AdvanceOrdersErrorsAlarm'));
     expect(Object.keys(frontend.Outputs)).toEqual(expect.arrayContaining(['SiteUrl', 'LoadBalancerDnsName', 'AutoScalingGroupName', 'ArtifactBucket']));
     expect(backend.Outputs.ApiBaseUrl?.Value).toEqual({
       'Fn::Sub': 'https://${OrdersApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${OrdersApiStage}',
@@ -131,8 +131,9 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
       VisibilityTimeout: settings.queue.visibilityTimeoutSeconds,
       MessageRetentionPeriod: settings.queue.messageRetentionSeconds,
       ReceiveMessageWaitTimeSeconds: settings.queue.receiveWaitTimeSeconds,
-      RedrivePolicy: { deadLetterTargetArn: getAtt('OrdersDeadLetterQueue', 'Arn'), maxReceiveCount: settings.queue.maxReceiveCount },
+      RedrivePolicy: { deadLetterTargetArn: getAtt('OrdersDeadLetterQueue', 'Arn'), maxReceiveCount: ref('MaxReceiveCount') },
     });
+    expect(backend.Parameters.MaxReceiveCount?.Default).toBe(settings.queue.maxReceiveCount);
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * functions['process-order'].timeoutSeconds);
   });
 
@@ -227,14 +228,16 @@ describe('cloudformation: backend Lambdas', () => {
   it.each(functionNames)('when %s starts, then every variable its handler reads is set as declared, with the Powertools ones', (name) => {
     const variables = (props(backend, functionId(name)).Environment as { Variables: Record<string, unknown> }).Variables;
     const read = envReadBy(name);
-    const declared: Record<string, keyof typeof CFN_REFS> = functions[name].environment;
+    const declared = expectedBindings(name);
     expect(read.length).toBeGreaterThan(0);
     // The declaration names what the handler reads, and the template sets exactly that.
-    expect(Object.keys(declared).sort()).toEqual([...read].sort());
-    expect(Object.keys(variables).sort()).toEqual([...read, 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'].sort());
+    expect([...read].sort()).toEqual(Object.keys(declared).sort());
+    expect(Object.keys(variables).sort()).toEqual([...Object.keys(declared), 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'].sort());
     expect(variables.POWERTOOLS_SERVICE_NAME).toBe(name);
     expect(variables.POWERTOOLS_LOG_LEVEL).toEqual(ref('LogLevel'));
-    for (const key of read) expect({ key, value: variables[key] }).toEqual({ key, value: CFN_REFS[declared[key]!] });
+    expect(variables.POWERTOOLS_METRICS_NAMESPACE).toBe('OrderPipeline');
+    expect(props(backend, functionId(name)).TracingConfig).toEqual({ Mode: 'Active' });
+    for (const key of Object.keys(declared)) expect({ key, value: variables[key] }).toEqual({ key, value: CFN_REFS[declared[key]!] });
   });
 
   it('when the timings are left at their defaults, then ORDER_TIMINGS is the settings\' JSON, which the functions accept', () => {
@@ -261,24 +264,27 @@ describe('cloudformation: backend Lambdas', () => {
     }
   });
 
-  it('when the roles are read, then each function may do exactly its job and log to its own group', () => {
-    const logs = (group: string) => ({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: getAtt(group, 'Arn') });
-    expect(roleGrants(backend, 'SubmitOrderRole')).toEqual([{ actions: ['sqs:SendMessage'], resource: getAtt('OrdersQueue', 'Arn') }, logs('SubmitOrderLogGroup')]);
+  it('when the roles are read, then each function may do exactly its job, log to its own group and write traces', () => {
+    const logs = (group: string) => [
+      { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: getAtt(group, 'Arn') },
+      { actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resource: '*' },
+    ];
+    expect(roleGrants(backend, 'SubmitOrderRole')).toEqual([{ actions: ['sqs:SendMessage'], resource: getAtt('OrdersQueue', 'Arn') }, ...logs('SubmitOrderLogGroup')]);
     expect(roleGrants(backend, 'ProcessOrderRole')).toEqual([
       { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resource: getAtt('OrdersQueue', 'Arn') },
       { actions: ['dynamodb:PutItem'], resource: getAtt('OrdersTable', 'Arn') },
       { actions: ['sns:Publish'], resource: ref('OrderEventsTopic') },
       { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resource: getAtt('NotificationsKey', 'Arn') },
-      logs('ProcessOrderLogGroup'),
+      ...logs('ProcessOrderLogGroup'),
     ]);
-    expect(roleGrants(backend, 'GetOrderRole')).toEqual([{ actions: ['dynamodb:GetItem'], resource: getAtt('OrdersTable', 'Arn') }, logs('GetOrderLogGroup')]);
+    expect(roleGrants(backend, 'GetOrderRole')).toEqual([{ actions: ['dynamodb:GetItem'], resource: getAtt('OrdersTable', 'Arn') }, ...logs('GetOrderLogGroup')]);
     // The kitchen: Query on the due-orders index ARN only (not the table, not index/*, no Scan).
     expect(roleGrants(backend, 'AdvanceOrdersRole')).toEqual([
       { actions: ['dynamodb:Query'], resource: { 'Fn::Sub': `\${OrdersTable.Arn}/index/${orderTable.dueIndex.name}` } },
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: getAtt('OrdersTable', 'Arn') },
       { actions: ['sns:Publish'], resource: ref('OrderEventsTopic') },
       { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resource: getAtt('NotificationsKey', 'Arn') },
-      logs('AdvanceOrdersLogGroup'),
+      ...logs('AdvanceOrdersLogGroup'),
     ]);
   });
 
@@ -303,6 +309,7 @@ describe('cloudformation: backend Lambdas', () => {
       Action: 'lambda:InvokeFunction',
       Principal: 'events.amazonaws.com',
       SourceArn: getAtt('KitchenScheduleRule', 'Arn'),
+      SourceAccount: ref('AWS::AccountId'),
     });
   });
 });
@@ -407,16 +414,18 @@ describe('cloudformation: backend notifications and alarms', () => {
     });
   });
 
-  it('when the kitchen fails, then its error alarm (Errors, Sum >= 1 in a period) notifies ops-alarms both ways', () => {
-    const alarm = props(backend, 'KitchenErrorsAlarm', 'AWS::CloudWatch::Alarm');
-    expect(subWithDefaults(backend, alarm.AlarmName)).toBe('advance-orders-errors');
+  it.each(functionNames.flatMap((name) => (['Errors', 'Throttles'] as const).map((metric) => [name, metric] as const)))('when %s has %s, then its own alarm (Sum >= threshold in a period) notifies ops-alarms both ways', (name, metric) => {
+    const alarms = resourcesOfType(backend, 'AWS::CloudWatch::Alarm').filter(
+      ([, alarm]) => alarm.Properties!.MetricName === metric && JSON.stringify(alarm.Properties!.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: ref(functionId(name)) }]),
+    );
+    expect(alarms).toHaveLength(1);
+    const alarm = alarms[0]![1].Properties!;
+    expect(subWithDefaults(backend, alarm.AlarmName)).toBe(`${name}-${metric.toLowerCase()}`);
     expect(alarm).toMatchObject({
       Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: [{ Name: 'FunctionName', Value: ref(functionId('advance-orders')) }],
       Statistic: 'Sum',
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      Threshold: 1,
+      Threshold: ref(metric === 'Errors' ? 'LambdaErrorAlarmThreshold' : 'LambdaThrottleAlarmThreshold'),
       Period: settings.alarm.periodSeconds,
       EvaluationPeriods: settings.alarm.evaluationPeriods,
       TreatMissingData: 'notBreaching',

@@ -116,7 +116,8 @@ async function terraformSettings(backend: ParsedModule, frontend: ParsedModule):
   const orders = block(backend, 'aws_sqs_queue', 'orders');
   const dlq = block(backend, 'aws_sqs_queue', 'orders_dlq');
   const alarm = block(backend, 'aws_cloudwatch_metric_alarm', 'dlq_not_empty');
-  const kitchenAlarm = block(backend, 'aws_cloudwatch_metric_alarm', 'kitchen_errors');
+  // The functions' alarms are one block each (for_each over the functions): their period and evaluation periods.
+  const functionAlarm = block(backend, 'aws_cloudwatch_metric_alarm', 'lambda_errors');
   const lambda = block(backend, 'aws_lambda_function', 'this');
   const table = block(backend, 'aws_dynamodb_table', 'orders');
   const plan = (block(backend, 'aws_api_gateway_usage_plan', 'web').throttle_settings as Values[])[0]!;
@@ -188,8 +189,8 @@ async function terraformSettings(backend: ParsedModule, frontend: ParsedModule):
     'alarm.periodSeconds': v(backend, alarm.period),
     'alarm.evaluationPeriods': v(backend, alarm.evaluation_periods),
     'alarm.treatMissingData': alarm.treat_missing_data,
-    'kitchenAlarm.periodSeconds': v(backend, kitchenAlarm.period),
-    'kitchenAlarm.evaluationPeriods': v(backend, kitchenAlarm.evaluation_periods),
+    'functionAlarms.periodSeconds': v(backend, functionAlarm.period),
+    'functionAlarms.evaluationPeriods': v(backend, functionAlarm.evaluation_periods),
     'lambda.runtime': v(backend, lambda.runtime),
     'lambda.architecture': v(backend, String(lambda.architectures).replace(/^\$\{\[(.*)\]\}$/, '${$1}')),
     ...functionSettings(deployed),
@@ -231,7 +232,11 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
   const getAttId = (value: unknown) => (value as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
   const orders = props(backend, 'OrdersQueue');
   const alarm = props(backend, 'DeadLetterQueueAlarm');
-  const kitchenAlarm = props(backend, 'KitchenErrorsAlarm');
+  // One alarm resource a function and metric: all must share the period and evaluation periods.
+  const functionAlarms = resourcesOfType(backend, 'AWS::CloudWatch::Alarm')
+    .map(([, alarm]) => alarm.Properties!)
+    .filter((alarm) => alarm.Namespace === 'AWS/Lambda');
+  const shared = (values: unknown[]) => (new Set(values.map((value) => JSON.stringify(value))).size === 1 ? values[0] : values);
   const table = props(backend, 'OrdersTable');
   const plan = props(backend, 'OrdersUsagePlan').Throttle as Values;
   const targetGroup = props(frontend, 'TargetGroup');
@@ -306,8 +311,8 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
     'alarm.periodSeconds': v(backend, alarm.Period),
     'alarm.evaluationPeriods': v(backend, alarm.EvaluationPeriods),
     'alarm.treatMissingData': alarm.TreatMissingData,
-    'kitchenAlarm.periodSeconds': v(backend, kitchenAlarm.Period),
-    'kitchenAlarm.evaluationPeriods': v(backend, kitchenAlarm.EvaluationPeriods),
+    'functionAlarms.periodSeconds': shared(functionAlarms.map((alarm) => v(backend, alarm.Period))),
+    'functionAlarms.evaluationPeriods': shared(functionAlarms.map((alarm) => v(backend, alarm.EvaluationPeriods))),
     'lambda.runtime': runtimes.size === 1 ? [...runtimes][0] : [...runtimes],
     'lambda.architecture': architectures.size === 1 ? [...architectures][0] : [...architectures],
     ...functionSettings(deployed),
@@ -344,16 +349,16 @@ function localSettings(source: typeof settings, declaration: Declaration): Value
     'queue.maxReceiveCount': source.queue.maxReceiveCount,
     'deadLetterQueue.messageRetentionSeconds': source.deadLetterQueue.messageRetentionSeconds,
     ...Object.fromEntries(Object.entries(source.alarm).map(([key, value]) => [`alarm.${key}`, value])),
-    // The kitchen's error alarm shares the alarms' period and evaluation periods.
-    'kitchenAlarm.periodSeconds': source.alarm.periodSeconds,
-    'kitchenAlarm.evaluationPeriods': source.alarm.evaluationPeriods,
+    // The functions' error and throttle alarms share the alarms' period and evaluation periods.
+    'functionAlarms.periodSeconds': source.alarm.periodSeconds,
+    'functionAlarms.evaluationPeriods': source.alarm.evaluationPeriods,
     'lambda.runtime': source.lambda.runtime,
     'lambda.architecture': source.lambda.architecture,
     ...functionSettings(
       Object.fromEntries(
         Object.entries(declaration).map(([name, spec]) => [
           name,
-          { memoryMb: spec.memoryMb, timeoutSeconds: spec.timeoutSeconds, environment: { ...spec.environment }, triggers: [declaredTrigger(spec.trigger)] },
+          { memoryMb: spec.memoryMb, timeoutSeconds: spec.timeoutSeconds, environment: spec.environment, triggers: [declaredTrigger(spec.trigger)] },
         ]),
       ),
     ),
@@ -380,6 +385,278 @@ function localSettings(source: typeof settings, declaration: Declaration): Value
     'web.appPort': source.web.appPort,
     'web.healthCheckPath': source.web.healthCheckPath,
   };
+}
+
+
+// ---------------------------------------------------------------- what only the two tools share
+//
+// Encryption, log retention, alarms, security groups, WAF, tracing and API logging exist in Terraform
+// and CloudFormation but not in the local stack: these two are compared with each other, by the same
+// `disagreements`. Alarms and security groups are named by what they are, not by either tool's ids.
+
+const OPS = 'ops-alarms';
+
+/** The alarms each tool must have: the queue's two, the API's, each declared function's two, the web tier's two. */
+function alarmNames(declaration: Declaration): string[] {
+  return ['dlq', 'backlog', 'api-5xx-rate', ...Object.keys(declaration).flatMap((name) => [`${name}-errors`, `${name}-throttles`]), 'web-5xx', 'web-unhealthy-hosts'];
+}
+
+function alarmValues(name: string, alarm: Values | undefined): Values {
+  const keys = ['metric', 'statistic', 'comparison', 'threshold', 'periodSeconds', 'evaluationPeriods', 'treatMissingData', 'actions', 'okActions'];
+  return Object.fromEntries(keys.map((key) => [`alarm.${name}.${key}`, alarm === undefined ? `<no ${name} alarm>` : alarm[key]]));
+}
+
+function terraformIacSettings(backend: ParsedModule, frontend: ParsedModule): Values {
+  const block = (module: ParsedModule, type: string, name: string) => module.resource[type]?.[name]?.[0];
+  const v = (module: ParsedModule, value: unknown) => terraformValue(module, value);
+  const enabledBy = (module: ParsedModule, count: unknown) => {
+    if (count === undefined) return true;
+    const variable = /^\$\{var\.(\w+) \? 1 : 0\}$/.exec(JSON.stringify(count).replace(/^"|"$/g, ''))?.[1];
+    return variable ? v(module, `\${var.${variable}}`) === true : `<count ${JSON.stringify(count)}>`;
+  };
+  const topic = (value: unknown) => (value === '${aws_sns_topic.ops_alarms.arn}' || value === '${var.ops_alarms_topic_arn}' ? OPS : String(value));
+  const actions = (value: unknown) => (Array.isArray(value) ? value.map(topic) : `<${JSON.stringify(value)}>`);
+  const alarm = (module: ParsedModule, raw: Values | undefined, dimensionsOk = true): Values | undefined => {
+    if (!raw) return undefined;
+    const queries = (raw.metric_query as Values[] | undefined) ?? [];
+    const metrics = queries.flatMap((query) => ((query.metric as Values[] | undefined) ?? []).map((metric): Values => ({ ...metric, id: query.id })));
+    return {
+      metric: queries.length > 0 ? `math ${String(queries.find((query) => query.return_data === true)?.expression)} of ${metrics.map((metric) => `${String(metric.id)}=${String(metric.namespace)}/${String(metric.metric_name)}`).join(', ')}` : `${String(raw.namespace)}/${String(raw.metric_name)}${dimensionsOk ? '' : ' (on another resource)'}`,
+      statistic: queries.length > 0 ? [...new Set(metrics.map((metric) => metric.stat))].join() : raw.statistic,
+      comparison: raw.comparison_operator,
+      threshold: v(module, raw.threshold),
+      periodSeconds: queries.length > 0 ? v(module, metrics[0]?.period) : v(module, raw.period),
+      evaluationPeriods: v(module, raw.evaluation_periods),
+      treatMissingData: raw.treat_missing_data,
+      actions: actions(raw.alarm_actions),
+      okActions: actions(raw.ok_actions),
+    };
+  };
+  const functionNames = Object.keys((v(backend, '${var.lambda_functions}') ?? {}));
+  const perFunction = (name: string) => {
+    const raw = block(backend, 'aws_cloudwatch_metric_alarm', name);
+    // for_each over the functions: each one has it; a for_each over a literal map, only its keys.
+    const covered = raw?.for_each === '${var.lambda_functions}' ? functionNames : Object.keys((raw?.for_each ?? {}));
+    return { raw, covered, dimensionsOk: (raw?.dimensions as Values | undefined)?.FunctionName === '${aws_lambda_function.this[each.key].function_name}' };
+  };
+  const errors = perFunction('lambda_errors');
+  const throttles = perFunction('lambda_throttles');
+  const alarms: Record<string, Values | undefined> = {
+    dlq: alarm(backend, block(backend, 'aws_cloudwatch_metric_alarm', 'dlq_not_empty')),
+    backlog: alarm(backend, block(backend, 'aws_cloudwatch_metric_alarm', 'orders_backlog')),
+    'api-5xx-rate': alarm(backend, block(backend, 'aws_cloudwatch_metric_alarm', 'api_5xx_rate')),
+    'web-5xx': alarm(frontend, block(frontend, 'aws_cloudwatch_metric_alarm', 'alb_5xx')),
+    'web-unhealthy-hosts': alarm(frontend, block(frontend, 'aws_cloudwatch_metric_alarm', 'unhealthy_hosts')),
+  };
+  for (const name of errors.covered) alarms[`${name}-errors`] = alarm(backend, errors.raw, errors.dimensionsOk);
+  for (const name of throttles.covered) alarms[`${name}-throttles`] = alarm(backend, throttles.raw, throttles.dimensionsOk);
+
+  // Security groups: every rule of a group, as "tcp 3000-3000 to sg:instance"; no rule at all is "none"
+  // (Terraform removes AWS's default allow-all egress from the groups it creates).
+  const groupOf = (value: unknown) => /aws_security_group\.(\w+)\./.exec(String(value))?.[1] ?? String(value);
+  const rules = (direction: 'ingress' | 'egress', group: string): string[] => {
+    const found: string[] = [];
+    for (const [name, [rule]] of Object.entries(frontend.resource[`aws_vpc_security_group_${direction}_rule`] ?? {})) {
+      if (groupOf(rule!.security_group_id) !== group) continue;
+      const peer = rule!.referenced_security_group_id !== undefined ? `sg:${groupOf(rule!.referenced_security_group_id)}` : rule!.cidr_ipv4;
+      // The load balancer's listener rules: for_each over listeners x allowed CIDRs; no certificate by default, so port 80.
+      if (name === 'alb' && rule!.for_each !== undefined) {
+        for (const cidr of (v(frontend, '${var.allowed_cidrs}') as string[] | undefined) ?? []) found.push(`tcp 80-80 ${direction === 'ingress' ? 'from' : 'to'} ${cidr}`);
+        continue;
+      }
+      found.push(`${String(rule!.ip_protocol)} ${String(v(frontend, rule!.from_port))}-${String(v(frontend, rule!.to_port))} ${direction === 'ingress' ? 'from' : 'to'} ${String(v(frontend, peer))}`);
+    }
+    return found.length > 0 ? found.sort() : ['none'];
+  };
+  const lambdaGroups = Object.keys((v(backend, '${var.lambda_functions}') ?? {}));
+  const stage = block(backend, 'aws_api_gateway_stage', 'orders') ?? {};
+  const settingsBlock = ((block(backend, 'aws_api_gateway_method_settings', 'all')?.settings as Values[] | undefined) ?? [])[0] ?? {};
+  const launchTemplate = block(frontend, 'aws_launch_template', 'web') ?? {};
+  const wafRules = (module: ParsedModule, acl: Values | undefined) =>
+    ((acl?.rule as Values[] | undefined) ?? []).map((rule) => {
+      const statement = ((rule.statement as Values[])[0] ?? {});
+      const managed = (statement.managed_rule_group_statement as Values[] | undefined)?.[0];
+      const rate = (statement.rate_based_statement as Values[] | undefined)?.[0];
+      return `${String(rule.name)}: ${managed ? `${String(managed.vendor_name)}/${String(managed.name)}` : `rate ${String(v(module, rate?.limit))} per 5 min by ${String(rate?.aggregate_key_type)}`}`;
+    });
+  const bucketEncryption = (name: string) =>
+    ((block(frontend, 'aws_s3_bucket_server_side_encryption_configuration', name)?.rule as Values[] | undefined)?.[0]?.apply_server_side_encryption_by_default as Values[] | undefined)?.[0]?.sse_algorithm ?? 'none';
+  const topicKey = (name: string) => (String(block(backend, 'aws_sns_topic', name)?.kms_master_key_id).startsWith('${aws_kms_key.') ? 'customer-managed KMS key' : 'none');
+  const queueEncryption = (name: string) => {
+    const queue = block(backend, 'aws_sqs_queue', name) ?? {};
+    return queue.sqs_managed_sse_enabled === true ? 'SSE-SQS' : queue.kms_master_key_id !== undefined ? 'KMS' : 'none';
+  };
+  return {
+    'encryption.queue.orders': queueEncryption('orders'),
+    'encryption.queue.orders-dlq': queueEncryption('orders_dlq'),
+    'encryption.table.orders': ((block(backend, 'aws_dynamodb_table', 'orders')?.server_side_encryption as Values[] | undefined)?.[0]?.enabled === true ? 'KMS (AWS-managed)' : 'none'),
+    'encryption.topic.ops-alarms': topicKey('ops_alarms'),
+    'encryption.topic.order-events': topicKey('order_events'),
+    'encryption.bucket.artifacts': bucketEncryption('artifacts'),
+    'encryption.bucket.access-logs': bucketEncryption('access_logs'),
+    'encryption.volume.root': String((((launchTemplate.block_device_mappings as Values[] | undefined)?.[0]?.ebs as Values[] | undefined)?.[0]?.encrypted)) === 'true',
+    ...Object.fromEntries(lambdaGroups.map((name) => [`logRetention.lambda.${name}`, v(backend, block(backend, 'aws_cloudwatch_log_group', 'lambda')?.retention_in_days)])),
+    'logRetention.api.access': v(backend, block(backend, 'aws_cloudwatch_log_group', 'api_access')?.retention_in_days),
+    'logRetention.api.execution': v(backend, block(backend, 'aws_cloudwatch_log_group', 'api_execution')?.retention_in_days),
+    'logRetention.web.accessLogs': v(frontend, ((block(frontend, 'aws_s3_bucket_lifecycle_configuration', 'access_logs')?.rule as Values[] | undefined)?.[0]?.expiration as Values[] | undefined)?.[0]?.days),
+    ...(Object.assign({}, ...alarmNames(functions).map((name) => alarmValues(name, alarms[name]))) as Values),
+    'securityGroup.alb.ingress': rules('ingress', 'alb'),
+    'securityGroup.alb.egress': rules('egress', 'alb'),
+    'securityGroup.instance.ingress': rules('ingress', 'instance'),
+    'securityGroup.instance.egress': rules('egress', 'instance'),
+    'waf.api.enabled': enabledBy(backend, block(backend, 'aws_wafv2_web_acl', 'api')?.count),
+    'waf.api.associated': enabledBy(backend, block(backend, 'aws_wafv2_web_acl_association', 'api')?.count),
+    'waf.api.rules': wafRules(backend, block(backend, 'aws_wafv2_web_acl', 'api')),
+    'waf.web.enabled': enabledBy(frontend, block(frontend, 'aws_wafv2_web_acl', 'web')?.count),
+    'waf.web.associated': enabledBy(frontend, block(frontend, 'aws_wafv2_web_acl_association', 'web')?.count),
+    'waf.web.rules': wafRules(frontend, block(frontend, 'aws_wafv2_web_acl', 'web')),
+    'tracing.lambda': ((block(backend, 'aws_lambda_function', 'this')?.tracing_config as Values[] | undefined)?.[0]?.mode ?? 'none'),
+    'tracing.apiStage': stage.xray_tracing_enabled === true,
+    'apiLogging.level': v(backend, settingsBlock.logging_level),
+    'apiLogging.dataTrace': settingsBlock.data_trace_enabled,
+    'apiLogging.metrics': settingsBlock.metrics_enabled,
+    'apiLogging.accessLogFields': ((stage.access_log_settings as Values[] | undefined)?.[0]?.format) ?? 'none',
+    'web.instancePublicIp': String((launchTemplate.network_interfaces as Values[] | undefined)?.[0]?.associate_public_ip_address) === 'true',
+    'web.instanceSubnets': block(frontend, 'aws_autoscaling_group', 'web')?.vpc_zone_identifier === '${local.private_subnet_ids}' ? 'private' : String(block(frontend, 'aws_autoscaling_group', 'web')?.vpc_zone_identifier),
+    'web.natGatewayPerZone': v(frontend, '${var.nat_gateway_per_zone}'),
+    'web.interfaceEndpoints': v(frontend, '${var.vpc_interface_endpoints}'),
+  };
+}
+
+function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate): Values {
+  const v = (template: CfnTemplate, value: unknown) => resolveDefault(template, value);
+  const props = (template: CfnTemplate, id: string) => template.Resources[id]?.Properties;
+  const enabledBy = (template: CfnTemplate, id: string) => {
+    const condition = template.Resources[id]?.Condition;
+    if (condition === undefined) return template.Resources[id] !== undefined;
+    const [left, right] = ((template.Conditions?.[condition] as { 'Fn::Equals'?: [unknown, unknown] } | undefined)?.['Fn::Equals'] ?? []) as [unknown, unknown];
+    return String(v(template, left)) === String(right);
+  };
+  const topic = (value: unknown) => {
+    const id = (value as { Ref?: string }).Ref;
+    return id === 'OpsAlarmsTopic' || id === 'OpsAlarmsTopicArn' ? OPS : JSON.stringify(value);
+  };
+  const actions = (value: unknown) => (Array.isArray(value) ? value.map(topic) : `<${JSON.stringify(value)}>`);
+  const alarm = (template: CfnTemplate, raw: Values | undefined): Values | undefined => {
+    if (!raw) return undefined;
+    const metrics = (raw.Metrics as Values[] | undefined) ?? [];
+    const stats = metrics.filter((metric) => metric.MetricStat).map((metric): Values => ({ id: metric.Id, ...(metric.MetricStat as Values) }));
+    return {
+      metric: metrics.length > 0 ? `math ${String(metrics.find((metric) => metric.ReturnData === true)?.Expression)} of ${stats.map((stat) => `${String(stat.id)}=${String((stat.Metric as Values).Namespace)}/${String((stat.Metric as Values).MetricName)}`).join(', ')}` : `${String(raw.Namespace)}/${String(raw.MetricName)}`,
+      statistic: metrics.length > 0 ? [...new Set(stats.map((stat) => stat.Stat))].join() : raw.Statistic,
+      comparison: raw.ComparisonOperator,
+      threshold: Number(v(template, raw.Threshold)),
+      periodSeconds: metrics.length > 0 ? v(template, stats[0]?.Period) : v(template, raw.Period),
+      evaluationPeriods: v(template, raw.EvaluationPeriods),
+      treatMissingData: raw.TreatMissingData,
+      actions: actions(raw.AlarmActions),
+      okActions: actions(raw.OKActions),
+    };
+  };
+  const byFunction = new Map([...deployedFunctions(backend)].map(([name, id]) => [id, name]));
+  const alarms: Record<string, Values | undefined> = {
+    dlq: alarm(backend, props(backend, 'DeadLetterQueueAlarm')),
+    backlog: alarm(backend, props(backend, 'OldestOrderAgeAlarm')),
+    'api-5xx-rate': alarm(backend, props(backend, 'Api5xxRateAlarm')),
+    'web-5xx': alarm(frontend, props(frontend, 'LoadBalancer5xxAlarm')),
+    'web-unhealthy-hosts': alarm(frontend, props(frontend, 'UnhealthyHostsAlarm')),
+  };
+  // One resource a function and metric, found by the function its dimension names.
+  for (const [, resource] of resourcesOfType(backend, 'AWS::CloudWatch::Alarm')) {
+    const p = resource.Properties!;
+    if (p.Namespace !== 'AWS/Lambda') continue;
+    const dimensions = p.Dimensions as { Name: string; Value: { Ref?: string } }[];
+    const name = byFunction.get(dimensions.find((dimension) => dimension.Name === 'FunctionName')?.Value.Ref ?? '');
+    if (name) alarms[`${name}-${String(p.MetricName).toLowerCase()}`] = alarm(backend, p);
+  }
+  const groupName: Record<string, string> = { LoadBalancerSecurityGroup: 'alb', InstanceSecurityGroup: 'instance', EndpointSecurityGroup: 'endpoints' };
+  const describe = (template: CfnTemplate, rule: Values, direction: 'ingress' | 'egress') => {
+    const peerId = (rule.SourceSecurityGroupId ?? rule.DestinationSecurityGroupId) as { Ref?: string } | undefined;
+    const peer = peerId ? `sg:${groupName[peerId.Ref ?? ''] ?? String(peerId.Ref)}` : String(v(template, rule.CidrIp));
+    return `${String(rule.IpProtocol)} ${String(v(template, rule.FromPort))}-${String(v(template, rule.ToPort))} ${direction === 'ingress' ? 'from' : 'to'} ${peer}`;
+  };
+  const rules = (direction: 'ingress' | 'egress', group: string): string[] => {
+    const id = Object.entries(groupName).find(([, name]) => name === group)![0];
+    const inlineKey = direction === 'ingress' ? 'SecurityGroupIngress' : 'SecurityGroupEgress';
+    const inline = props(frontend, id)?.[inlineKey] as unknown[] | undefined;
+    // Fn::If: the branch taken with the parameters' defaults (no certificate: no 443).
+    const taken = (inline ?? []).flatMap((rule): Values[] => {
+      const choice = (rule as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
+      const value = (choice ? (choice[0] === 'HasCertificate' ? choice[2] : choice[1]) : rule) as Values;
+      return value.Ref === 'AWS::NoValue' ? [] : [value];
+    });
+    const standalone = resourcesOfType(frontend, direction === 'ingress' ? 'AWS::EC2::SecurityGroupIngress' : 'AWS::EC2::SecurityGroupEgress')
+      .map(([, resource]) => resource.Properties!)
+      .filter((rule) => (rule.GroupId as { Ref?: string }).Ref === id);
+    const found = [...taken, ...standalone].map((rule) => describe(frontend, rule, direction));
+    // CloudFormation keeps AWS's default allow-all egress unless the group itself lists egress rules.
+    if (direction === 'egress' && inline === undefined) found.push('-1 all to 0.0.0.0/0 (the default rule)');
+    return found.length > 0 ? found.sort() : ['none'];
+  };
+  const wafRules = (template: CfnTemplate, id: string) =>
+    ((props(template, id)?.Rules as Values[] | undefined) ?? []).map((rule) => {
+      const statement = rule.Statement as Values;
+      const managed = statement.ManagedRuleGroupStatement as Values | undefined;
+      const rate = statement.RateBasedStatement as Values | undefined;
+      return `${String(rule.Name)}: ${managed ? `${String(managed.VendorName)}/${String(managed.Name)}` : `rate ${String(v(template, rate?.Limit))} per 5 min by ${String(rate?.AggregateKeyType)}`}`;
+    });
+  const bucketEncryption = (id: string) =>
+    ((props(frontend, id)?.BucketEncryption as { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string } }[] } | undefined)?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm ?? 'none');
+  const topicKey = (id: string) => ((props(backend, id)?.KmsMasterKeyId as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0] !== undefined && backend.Resources[(props(backend, id)!.KmsMasterKeyId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]]?.Type === 'AWS::KMS::Key' ? 'customer-managed KMS key' : 'none');
+  const queueEncryption = (id: string) => {
+    const queue = props(backend, id) ?? {};
+    return queue.SqsManagedSseEnabled === true ? 'SSE-SQS' : queue.KmsMasterKeyId !== undefined ? 'KMS' : 'none';
+  };
+  const functionIds = [...byFunction.keys()];
+  const tracing = new Set(functionIds.map((id) => (props(backend, id)?.TracingConfig as Values | undefined)?.Mode ?? 'none'));
+  const stage = props(backend, 'OrdersApiStage') ?? {};
+  const method = ((stage.MethodSettings as Values[] | undefined) ?? [])[0] ?? {};
+  const data = (props(frontend, 'LaunchTemplate')?.LaunchTemplateData ?? {}) as { NetworkInterfaces?: Values[]; BlockDeviceMappings?: { Ebs?: Values }[] };
+  const zones = (props(frontend, 'WebServerGroup')?.VPCZoneIdentifier as { 'Fn::If'?: [string, { Ref: string }[], unknown] } | undefined)?.['Fn::If']?.[1];
+  const logGroup = (id: string | undefined) => (id ? v(backend, props(backend, id)?.RetentionInDays) : undefined);
+  const format = stage.AccessLogSetting as { Format?: string } | undefined;
+  return {
+    'encryption.queue.orders': queueEncryption('OrdersQueue'),
+    'encryption.queue.orders-dlq': queueEncryption('OrdersDeadLetterQueue'),
+    'encryption.table.orders': (props(backend, 'OrdersTable')?.SSESpecification as Values | undefined)?.SSEEnabled === true ? 'KMS (AWS-managed)' : 'none',
+    'encryption.topic.ops-alarms': topicKey('OpsAlarmsTopic'),
+    'encryption.topic.order-events': topicKey('OrderEventsTopic'),
+    'encryption.bucket.artifacts': bucketEncryption('ArtifactBucket'),
+    'encryption.bucket.access-logs': bucketEncryption('AccessLogBucket'),
+    'encryption.volume.root': data.BlockDeviceMappings?.[0]?.Ebs?.Encrypted === true,
+    ...Object.fromEntries([...byFunction].map(([id, name]) => [`logRetention.lambda.${name}`, logGroup(((props(backend, id)?.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)?.LogGroup?.Ref))])),
+    'logRetention.api.access': logGroup('ApiAccessLogGroup'),
+    'logRetention.api.execution': logGroup('ApiExecutionLogGroup'),
+    'logRetention.web.accessLogs': v(frontend, ((props(frontend, 'AccessLogBucket')?.LifecycleConfiguration as { Rules: Values[] } | undefined)?.Rules[0]?.ExpirationInDays)),
+    ...(Object.assign({}, ...alarmNames(functions).map((name) => alarmValues(name, alarms[name]))) as Values),
+    'securityGroup.alb.ingress': rules('ingress', 'alb'),
+    'securityGroup.alb.egress': rules('egress', 'alb'),
+    'securityGroup.instance.ingress': rules('ingress', 'instance'),
+    'securityGroup.instance.egress': rules('egress', 'instance'),
+    'waf.api.enabled': enabledBy(backend, 'ApiWebAcl'),
+    'waf.api.associated': enabledBy(backend, 'ApiWebAclAssociation'),
+    'waf.api.rules': wafRules(backend, 'ApiWebAcl'),
+    'waf.web.enabled': enabledBy(frontend, 'WebAcl'),
+    'waf.web.associated': enabledBy(frontend, 'WebAclAssociation'),
+    'waf.web.rules': wafRules(frontend, 'WebAcl'),
+    'tracing.lambda': tracing.size === 1 ? [...tracing][0] : [...tracing],
+    'tracing.apiStage': stage.TracingEnabled === true,
+    'apiLogging.level': v(backend, method.LoggingLevel),
+    'apiLogging.dataTrace': method.DataTraceEnabled,
+    'apiLogging.metrics': method.MetricsEnabled,
+    'apiLogging.accessLogFields': format?.Format ?? 'none',
+    'web.instancePublicIp': data.NetworkInterfaces?.[0]?.AssociatePublicIpAddress === true,
+    'web.instanceSubnets': zones && zones.every((zone) => zone.Ref.startsWith('PrivateSubnet')) ? 'private' : JSON.stringify(zones),
+    'web.natGatewayPerZone': v(frontend, { Ref: 'NatGatewayPerZone' }) === 'true',
+    'web.interfaceEndpoints': v(frontend, { Ref: 'VpcInterfaceEndpoints' }) === 'true',
+  };
+}
+
+/** The access log format as its field names, so the two tools' spellings (jsonencode, a JSON string) compare. */
+async function normaliseAccessLogFields(values: Values): Promise<Values> {
+  const raw = values['apiLogging.accessLogFields'];
+  const parsed = typeof raw === 'string' && raw.startsWith('${jsonencode(') ? await jsonencoded(raw) : typeof raw === 'string' && raw.startsWith('{') ? (JSON.parse(raw) as unknown) : raw;
+  return { ...values, 'apiLogging.accessLogFields': parsed };
 }
 
 // ---------------------------------------------------------------- comparing
@@ -415,18 +692,101 @@ function deploymentGaps(declaration: Declaration, terraform: ParsedModule, cloud
 
 const escape = (key: string) => key.replace(/[.$()[\]{}+*?|^\\]/g, '\\$&');
 
+/** Every alarm field of one alarm, as the disagreement each would be when that alarm is missing on the CloudFormation side. */
+function alarmValuesKeys(name: string): RegExp[] {
+  return Object.keys(alarmValues(name, {}))
+    .sort()
+    .map((key) => new RegExp(`^${escape(key)}: .*cloudformation="<no ${escape(name)} alarm>"$`));
+}
+
 describe('parity of Terraform, CloudFormation and the local stack', () => {
   let backend: ParsedModule;
   let frontend: ParsedModule;
   let sources: Record<string, Values>;
+  /** What only the two tools share (encryption, retention, alarms, security groups, WAF, tracing, API logging). */
+  let iac: Record<string, Values>;
   const readBackend = () => parseModule(join(repoRoot, 'terraform-backend'));
+  const readFrontend = () => parseModule(join(repoRoot, 'terraform-frontend'));
+  const terraformIac = async (b: ParsedModule, f: ParsedModule) => normaliseAccessLogFields(terraformIacSettings(b, f));
+  const cloudFormationIac = (b: CfnTemplate, f: CfnTemplate) => normaliseAccessLogFields(cloudFormationIacSettings(b, f));
   beforeAll(async () => {
-    [backend, frontend] = await Promise.all([readBackend(), parseModule(join(repoRoot, 'terraform-frontend'))]);
+    [backend, frontend] = await Promise.all([readBackend(), readFrontend()]);
     sources = {
       terraform: await terraformSettings(backend, frontend),
       cloudformation: cloudFormationSettings(loadTemplate('backend'), loadTemplate('frontend')),
       local: localSettings(settings, functions),
     };
+    iac = { terraform: await terraformIac(backend, frontend), cloudformation: await cloudFormationIac(loadTemplate('backend'), loadTemplate('frontend')) };
+  });
+
+  it('when encryption, retention, alarms, security groups, WAF, tracing and API logging are read from both tools, then they agree', () => {
+    const keys = Object.keys(iac.terraform!);
+    console.log(`parity: ${keys.length} settings compared across terraform, cloudformation only`);
+    expect(keys.length).toBeGreaterThanOrEqual(100);
+    for (const [name, values] of Object.entries(iac)) expect({ name, unread: Object.keys(values).filter((key) => values[key] === undefined || JSON.stringify(values[key]).startsWith('"<')) }).toEqual({ name, unread: [] });
+    expect(disagreements(iac)).toEqual([]);
+    // What the comparison stands on, spelt out once.
+    expect(iac.terraform!['securityGroup.alb.egress']).toEqual([`tcp ${settings.web.appPort}-${settings.web.appPort} to sg:instance`]);
+    expect(iac.terraform!['waf.api.enabled']).toBe(true);
+    expect(iac.terraform!['waf.web.enabled']).toBe(true);
+    expect(iac.terraform!['alarm.advance-orders-throttles.metric']).toBe('AWS/Lambda/Throttles');
+    expect(iac.terraform!['web.instancePublicIp']).toBe(false);
+  });
+
+  it('when any one of those values changes on one side, then the parity fails naming it', () => {
+    for (const name of Object.keys(iac)) {
+      for (const key of Object.keys(iac[name]!)) {
+        const value = iac[name]![key];
+        const changed = { ...iac, [name]: { ...iac[name], [key]: typeof value === 'number' ? value + 1 : `${JSON.stringify(value)}x` } };
+        expect(disagreements(changed)).toEqual([expect.stringMatching(new RegExp(`^${escape(key)}:`))]);
+      }
+    }
+  });
+
+  it('when queue or table encryption, an alarm threshold, the ALB group\'s egress, a log retention or WAF is changed in one tool\'s files, then the parity fails naming it', async () => {
+    const terraformEdits: [string, (b: ParsedModule, f: ParsedModule) => void, RegExp[]][] = [
+      ['the orders queue unencrypted', (b) => (b.resource.aws_sqs_queue!.orders![0]!.sqs_managed_sse_enabled = false), [/^encryption\.queue\.orders: terraform="none", cloudformation="SSE-SQS"$/]],
+      ['the DLQ alarm\'s threshold', (b) => ((b.variable.dlq_alarm_threshold![0] as { default: number }).default = 2), [/^alarm\.dlq\.threshold: terraform=2, cloudformation=1$/]],
+      ['the log retention', (b) => ((b.variable.log_retention_days![0] as { default: number }).default = 14), [/^logRetention\.api\.access: terraform=14/, /^logRetention\.api\.execution: terraform=14/, ...Object.keys(functions).map((name) => new RegExp(`^logRetention\\.lambda\\.${name}: terraform=14`))]],
+      ['WAF off on the load balancer', (_b, f) => ((f.variable.waf_enabled![0] as { default: boolean }).default = false), [/^waf\.web\.associated: terraform=false/, /^waf\.web\.enabled: terraform=false/]],
+      [
+        'the ALB group opened to everything',
+        (_b, f) => (f.resource.aws_vpc_security_group_egress_rule!.alb_to_instances![0] = { security_group_id: '${aws_security_group.alb.id}', ip_protocol: '-1', cidr_ipv4: '0.0.0.0/0' }),
+        [/^securityGroup\.alb\.egress: terraform=\["-1 undefined-undefined to 0\.0\.0\.0\/0"\]/],
+      ],
+      ['a function\'s throttle alarms for only three functions', (b) => (b.resource.aws_cloudwatch_metric_alarm!.lambda_throttles![0]!.for_each = { 'submit-order': {}, 'process-order': {}, 'get-order': {} }), [/^alarm\.advance-orders-throttles\.actions: terraform="<no advance-orders-throttles alarm>"/]],
+    ];
+    for (const [what, edit, expected] of terraformEdits) {
+      const [b, f] = await Promise.all([readBackend(), readFrontend()]);
+      edit(b, f);
+      const found = disagreements({ ...iac, terraform: await terraformIac(b, f) }).sort();
+      expect({ what, found }).toEqual({ what, found: expect.arrayContaining(expected.map((pattern): unknown => expect.stringMatching(pattern))) as unknown });
+      expect({ what, count: found.length }).toEqual({ what, count: what.startsWith('a function') ? 9 : expected.length });
+    }
+    const cloudFormationEdits: [string, (b: CfnTemplate, f: CfnTemplate) => void, RegExp[]][] = [
+      ['the table unencrypted', (b) => delete b.Resources.OrdersTable!.Properties!.SSESpecification, [/^encryption\.table\.orders: terraform="KMS \(AWS-managed\)", cloudformation="none"$/]],
+      ['the API\'s 5xx threshold', (b) => (b.Parameters.Api5xxRateAlarmThreshold!.Default = 0.1), [/^alarm\.api-5xx-rate\.threshold: terraform=0\.05, cloudformation=0\.1$/]],
+      // The finding of the review: without inline egress, CloudFormation keeps AWS's allow-all rule.
+      [
+        'the ALB group\'s egress as a separate resource',
+        (_b, f) => {
+          const group = f.Resources.LoadBalancerSecurityGroup!.Properties!;
+          const [rule] = group.SecurityGroupEgress as Values[];
+          delete group.SecurityGroupEgress;
+          f.Resources.LoadBalancerEgress = { Type: 'AWS::EC2::SecurityGroupEgress', Properties: { GroupId: { Ref: 'LoadBalancerSecurityGroup' }, ...rule } };
+        },
+        [/^securityGroup\.alb\.egress: .*cloudformation=\["-1 all to 0\.0\.0\.0\/0 \(the default rule\)","tcp 3000-3000 to sg:instance"\]$/],
+      ],
+      ['the access logs\' retention', (_b, f) => (f.Parameters.LogRetentionDays!.Default = 90), [/^logRetention\.web\.accessLogs: terraform=30, cloudformation=90$/]],
+      ['WAF off on the API', (b) => (b.Parameters.WafEnabled!.Default = 'false'), [/^waf\.api\.associated: terraform=true, cloudformation=false$/, /^waf\.api\.enabled: terraform=true, cloudformation=false$/]],
+      ['the kitchen\'s error alarm removed', (b) => delete b.Resources.AdvanceOrdersErrorsAlarm, alarmValuesKeys('advance-orders-errors')],
+    ];
+    for (const [what, edit, expected] of cloudFormationEdits) {
+      const [b, f] = [loadTemplate('backend'), loadTemplate('frontend')];
+      edit(b, f);
+      const found = disagreements({ ...iac, cloudformation: await cloudFormationIac(b, f) }).sort();
+      expect({ what, found }).toEqual({ what, found: expected.map((pattern): unknown => expect.stringMatching(pattern)) });
+    }
   });
 
   it('when the declaration is read, then Terraform and CloudFormation deploy every declared function and no other', () => {

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { loadTemplate, type CfnTemplate } from './cloudformation.js';
-import { cloudFormationModel, evaluate, findViolations, PARTIAL_WILDCARDS_ALLOWED, parseModule, terraformModel, WILDCARD_RESOURCES_ALLOWED, type ParsedModule } from './policy.js';
+import { cloudFormationModel, CONTROLS, evaluate, findViolations, PARTIAL_WILDCARDS_ALLOWED, parseModule, terraformModel, WILDCARD_RESOURCES_ALLOWED, type ParsedModule, type SecurityModel } from './policy.js';
 import { createTerraformSession, removeTerraformSession, repoRoot, succeeded, terraformInit, terraformUnavailableReason, type ModuleName, type TerraformSession } from './terraform-cli.js';
 
 const VARS: Record<ModuleName, Record<string, string>> = {
   'terraform-backend': { alarm_email: 'ops@example.com' },
   'terraform-frontend': {
+    ops_alarms_topic_arn: 'arn:aws:sns:us-east-1:123456789012:ops-alarms',
     api_base_url: 'https://example.execute-api.us-east-1.amazonaws.com/v1',
     api_key_parameter_name: '/order-pipeline/api-key',
     web_artifact_path: join(repoRoot, 'terraform-frontend', 'tests', 'fixtures', 'order-web.tar.gz'),
@@ -38,6 +39,29 @@ resource "aws_lambda_permission" "planted_any_rule" {
 }
 `;
 
+const PLANTED_CONTROLS = `
+resource "aws_cloudwatch_log_group" "planted_forever" {
+  name = "forever"
+}
+resource "aws_sqs_queue" "planted_no_dlq" {
+  name                    = "no-dlq"
+  sqs_managed_sse_enabled = true
+}
+resource "aws_cloudwatch_metric_alarm" "planted_silent" {
+  alarm_name          = "silent"
+  namespace           = "AWS/SQS"
+  metric_name         = "NumberOfMessagesSent"
+  statistic           = "Sum"
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 1
+  period              = 60
+  evaluation_periods  = 1
+}
+`;
+
+/** The controls a model holds facts of, so that a control nothing was read for cannot pass unnoticed. */
+const controlsFound = (...models: SecurityModel[]) => new Set(models.flatMap((model) => model.controls.map((fact) => fact.control)));
+
 describe('the security policy', () => {
   it('lists every Resource "*" and every "*" inside an ARN it allows, with the reason', () => {
     console.log(`Resource "*" is allowed only here:\n${WILDCARD_RESOURCES_ALLOWED.map((allowed) => `  - ${allowed.reason}`).join('\n')}`);
@@ -59,6 +83,26 @@ describe('the security policy', () => {
       expect(model.statements.filter(({ where }) => where.startsWith('AdvanceOrdersRole.Policies.')).length).toBeGreaterThanOrEqual(5);
       expect(model.invokePermissions).toEqual(expect.arrayContaining([{ where: 'KitchenSchedulePermission', principal: 'events.amazonaws.com', sourceArn: '{"Fn::GetAtt":["KitchenScheduleRule","Arn"]}' }]));
       expect(model.invokePermissions.every((permission) => permission.sourceArn !== null)).toBe(true);
+    });
+
+    it('when both templates are read for the Control Tower controls, then every control has facts and all hold', () => {
+      const model = cloudFormationModel(...templates());
+      expect([...controlsFound(model)].sort()).toEqual(Object.keys(CONTROLS).sort());
+      expect(model.controls.filter((fact) => !fact.ok)).toEqual([]);
+      console.log(`Control Tower controls held by both tools (${Object.keys(CONTROLS).length}), ${model.controls.length} facts in the templates:\n${Object.values(CONTROLS).map((control) => `  - ${control}`).join('\n')}`);
+    });
+
+    it('when the artifact bucket loses its TLS-only policy, the key its grant rule and the stage its tracing, then the policy catches each', () => {
+      const [backend, frontend] = templates() as [CfnTemplate, CfnTemplate];
+      delete frontend.Resources.ArtifactBucketPolicy;
+      const key = backend.Resources.NotificationsKey!.Properties!.KeyPolicy as { Statement: { Sid?: string }[] };
+      key.Statement = key.Statement.filter((statement) => statement.Sid !== 'DenyGrantsExceptForAwsResources');
+      backend.Resources.OrdersApiStage!.Properties!.TracingEnabled = false;
+      expect(findViolations(cloudFormationModel(backend, frontend))).toEqual([
+        'NotificationsKey: fails kms_create_grant_aws_service_check: every key policy denies grants except for AWS resources',
+        'OrdersApiStage: fails api_gw_xray_enabled_check: the stage traces with X-Ray',
+        'ArtifactBucket: fails s3_bucket_policy_ssl_requests_only_check: every bucket denies requests without TLS',
+      ]);
     });
 
     it('when a "*" action or an open port 22 is planted, then the policy catches each', () => {
@@ -116,6 +160,28 @@ describe('the security policy', () => {
         expect(model.invokePermissions).toEqual(expect.arrayContaining([{ where: 'aws_lambda_permission.kitchen_schedule', principal: 'events.amazonaws.com', sourceArn: '${aws_cloudwatch_event_rule.kitchen.arn}' }]));
         expect(model.invokePermissions.map(({ where }) => where).sort()).toEqual(['aws_lambda_permission.api_get_order', 'aws_lambda_permission.api_submit_order', 'aws_lambda_permission.kitchen_schedule']);
       }
+    }, 120_000);
+
+    it('when both modules are read for the Control Tower controls, then every control has facts and all hold', async () => {
+      const models = await Promise.all(modules.map(async (module) => modelOf(module, await parseModule(join(repoRoot, module)))));
+      expect([...controlsFound(...models)].sort()).toEqual(Object.keys(CONTROLS).sort());
+      expect(models.flatMap((model) => model.controls.filter((fact) => !fact.ok))).toEqual([]);
+    }, 120_000);
+
+    it('when a log group without retention, a queue without a DLQ and an alarm that tells no one are planted, then the policy catches each', async () => {
+      const parsed = await parseModule(join(repoRoot, 'terraform-backend'), { 'planted.tf': PLANTED_CONTROLS });
+      expect(findViolations(await modelOf('terraform-backend', parsed))).toEqual([
+        'aws_cloudwatch_metric_alarm.planted_silent: fails cloudwatch_alarm_action_check: every alarm notifies someone, with its actions enabled',
+        'aws_cloudwatch_log_group.planted_forever: fails cloudwatch_log_group_retention_period_check: every log group has a retention',
+        'aws_sqs_queue.planted_no_dlq: fails sqs_dlq_check: every queue has a dead-letter queue, or is one',
+      ]);
+      // The frontend's buckets without their TLS-only policies (as the rehearsal's override leaves them on moto).
+      const frontend = await parseModule(join(repoRoot, 'terraform-frontend'));
+      delete frontend.resource.aws_s3_bucket_policy;
+      expect(findViolations(await modelOf('terraform-frontend', frontend))).toEqual([
+        'aws_s3_bucket.access_logs: fails s3_bucket_policy_ssl_requests_only_check: every bucket denies requests without TLS',
+        'aws_s3_bucket.artifacts: fails s3_bucket_policy_ssl_requests_only_check: every bucket denies requests without TLS',
+      ]);
     }, 120_000);
 
     it('when a "*" action or an open port 22 is planted, then the policy catches each', async () => {

@@ -16,6 +16,7 @@ export interface Statement {
   resources: string[];
   /** A KMS key policy, where Resource "*" means the key itself. */
   keyPolicy: boolean;
+  condition?: unknown;
 }
 
 export interface Ingress {
@@ -43,6 +44,46 @@ export interface SecurityModel {
   encryption: { where: string; kind: 'queue' | 'topic' | 'table' | 'bucket' | 'volume'; encrypted: boolean }[];
   instanceMetadata: { where: string; tokensRequired: boolean }[];
   buckets: { where: string; publicAccessBlocked: boolean }[];
+  /** AWS Control Tower proactive controls, the same for both tools (CONTROLS), one fact a resource each. */
+  controls: ControlFact[];
+}
+
+/**
+ * The AWS Control Tower proactive controls this policy holds both tools to: those cfn-guard checks on
+ * the templates (test/iac/cfn-guard.test.ts) that the Terraform modules can be read for here. Each
+ * id is Control Tower's rule name.
+ */
+export const CONTROLS = {
+  api_gw_execution_logging: 'api_gw_v1_execution_logging_enabled_check: the stage logs every method at ERROR or INFO',
+  api_gw_xray: 'api_gw_xray_enabled_check: the stage traces with X-Ray',
+  alarm_actions: 'cloudwatch_alarm_action_check: every alarm notifies someone, with its actions enabled',
+  log_group_retention: 'cloudwatch_log_group_retention_period_check: every log group has a retention',
+  dynamodb_pitr: 'dynamodb_table_pitr_enabled_check: every table has point-in-time recovery',
+  kms_rotation: 'kms_key_rotation_enabled_check: every key rotates',
+  kms_grants: 'kms_create_grant_aws_service_check: every key policy denies grants except for AWS resources',
+  sqs_dlq: 'sqs_dlq_check: every queue has a dead-letter queue, or is one',
+  waf_not_empty: 'wafv2_webacl_not_empty_check: every web ACL has rules',
+  alb_drop_invalid_headers: 'alb_http_drop_invalid_header_enabled_check: the load balancer drops invalid header fields',
+  alb_desync: 'alb_desync_mode_check: the load balancer is not in monitor desync mode',
+  alb_logging: 'elbv2_logging_enabled_check: the load balancer writes access logs',
+  asg_elb_health: 'autoscaling_group_elb_healthcheck_required_check: the group uses the load balancer\'s health checks',
+  asg_launch_template: 'autoscaling_launch_template_check: the group launches from a launch template',
+  lt_no_public_ip: 'ec2_launch_template_public_ip_disabled_check: instances get no public address',
+  lt_hop_limit: 'ec2_launch_template_token_hop_limit_check: the metadata token reaches one hop only',
+  lt_monitoring: 'ec2_launch_template_monitoring_enabled_check: detailed monitoring is on',
+  subnet_no_public_ip: 'subnet_auto_assign_public_ip_disabled_check: no subnet assigns public addresses',
+  s3_acl_prohibited: 's3_bucket_acl_prohibited_check: every bucket is owner-enforced (no ACLs)',
+  s3_tls_only: 's3_bucket_policy_ssl_requests_only_check: every bucket denies requests without TLS',
+  s3_lifecycle: 's3_lifecycle_policy_check: every bucket has a lifecycle',
+  s3_version_lifecycle: 's3_version_lifecycle_policy_check: every versioned bucket expires old versions',
+} as const;
+
+export type Control = keyof typeof CONTROLS;
+
+export interface ControlFact {
+  where: string;
+  control: Control;
+  ok: boolean;
 }
 
 const SESSION_MANAGER_AGENT = new Set([
@@ -53,12 +94,18 @@ const SESSION_MANAGER_AGENT = new Set([
   'ssmmessages:OpenDataChannel',
 ]);
 
+const XRAY_WRITE = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+
 /** Resource "*" where AWS offers nothing narrower, each with its reason. */
 export const WILDCARD_RESOURCES_ALLOWED: { applies: (statement: Statement) => boolean; reason: string }[] = [
   { applies: (statement) => statement.keyPolicy, reason: 'In a KMS key policy, Resource "*" means the key that holds the policy and nothing else.' },
   {
     applies: (statement) => statement.actions.length > 0 && statement.actions.every((action) => SESSION_MANAGER_AGENT.has(action)),
     reason: "Session Manager's agent (ssm:UpdateInstanceInformation, ssmmessages:*Channel) has no resource-level permissions.",
+  },
+  {
+    applies: (statement) => statement.actions.length > 0 && statement.actions.every((action) => XRAY_WRITE.has(action)),
+    reason: "X-Ray's write actions (xray:PutTraceSegments, xray:PutTelemetryRecords), which active tracing needs, have no resource-level permissions.",
   },
 ];
 
@@ -69,6 +116,11 @@ export const PARTIAL_WILDCARDS_ALLOWED: { applies: (statement: Statement, resour
     applies: (statement, resource) =>
       /^\$\{aws_cloudwatch_log_group\.\w+(\[[^\]]+\])?\.arn\}:\*$/.test(resource) && statement.actions.every((action) => action === 'logs:CreateLogStream' || action === 'logs:PutLogEvents'),
     reason: "A function's own log group's streams (<log group ARN>:*): Lambda names a new stream for each execution environment.",
+  },
+  {
+    // Terraform's and CloudFormation's spellings of <access log bucket ARN>/<prefix>/AWSLogs/<account>/*.
+    applies: (statement, resource) => statement.actions.every((action) => action === 's3:PutObject') && /(aws_s3_bucket\.access_logs\.arn|AccessLogBucket\.Arn)\}\/.*\/AWSLogs\/\$\{(local\.account_id|AWS::AccountId)\}\/\*"?\}?$/.test(resource),
+    reason: "Elastic Load Balancing writes access log objects under <prefix>/AWSLogs/<account>/ with names it chooses (date, load balancer, address).",
   },
 ];
 
@@ -106,6 +158,7 @@ export function findViolations(model: SecurityModel): string[] {
   for (const store of model.encryption) if (!store.encrypted) violations.push(`${store.where}: ${store.kind} not encrypted at rest`);
   for (const template of model.instanceMetadata) if (!template.tokensRequired) violations.push(`${template.where}: IMDSv2 (http tokens) not required`);
   for (const bucket of model.buckets) if (!bucket.publicAccessBlocked) violations.push(`${bucket.where}: public access not blocked`);
+  for (const fact of model.controls) if (!fact.ok) violations.push(`${fact.where}: fails ${CONTROLS[fact.control]}`);
   return violations;
 }
 
@@ -120,7 +173,32 @@ function toStatement(where: string, raw: Record<string, unknown>, keyPolicy: boo
     notAction: raw.NotAction !== undefined,
     resources: list(raw.Resource ?? raw.NotResource),
     keyPolicy,
+    condition: raw.Condition,
   };
+}
+
+type Raw = Record<string, unknown>;
+
+/** A key policy statement that denies every grant but those for AWS resources (Control Tower's form). */
+function deniesGrantsExceptForAwsResources(statement: Raw): boolean {
+  const condition = (statement.Condition as { BoolIfExists?: Raw } | undefined)?.BoolIfExists ?? {};
+  return (
+    statement.Effect === 'Deny' &&
+    list(statement.Action).every((action) => action === 'kms:CreateGrant') &&
+    (statement.Principal === '*' || (statement.Principal as Raw | undefined)?.AWS === '*') &&
+    String(condition['kms:GrantIsForAWSResource']) === 'false' &&
+    String(condition['aws:PrincipalIsAWSService']) === 'false'
+  );
+}
+
+/** A bucket policy statement that denies everything without TLS. */
+function deniesWithoutTls(statement: Raw): boolean {
+  return (
+    statement.Effect === 'Deny' &&
+    list(statement.Action).some((action) => action === 's3:*' || action === '*') &&
+    (statement.Principal === '*' || (statement.Principal as Raw | undefined)?.AWS === '*') &&
+    String((statement.Condition as { Bool?: Raw } | undefined)?.Bool?.['aws:SecureTransport']) === 'false'
+  );
 }
 
 // ---------------------------------------------------------------- CloudFormation
@@ -136,8 +214,9 @@ function branches(value: unknown): Record<string, unknown>[] {
 }
 
 export function cloudFormationModel(...templates: CfnTemplate[]): SecurityModel {
-  const model: SecurityModel = { statements: [], invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [] };
+  const model: SecurityModel = { statements: [], invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [], controls: [] };
   for (const template of templates) {
+    model.controls.push(...cloudFormationControls(template));
     for (const { where, statement } of policyStatements(template)) {
       model.statements.push(toStatement(where, statement as unknown as Record<string, unknown>, where.endsWith('.KeyPolicy')));
     }
@@ -185,6 +264,83 @@ export function cloudFormationModel(...templates: CfnTemplate[]): SecurityModel 
   return model;
 }
 
+
+/** The Control Tower controls' facts of one template, read with its parameters at their defaults. */
+function cloudFormationControls(template: CfnTemplate): ControlFact[] {
+  const facts: ControlFact[] = [];
+  const fact = (where: string, control: Control, ok: boolean) => facts.push({ where, control, ok });
+  const v = (value: unknown) => resolveDefault(template, value);
+  const resources = Object.entries(template.Resources);
+  const statementsOf = (document: unknown): Raw[] => {
+    const statement = (document as { Statement?: Raw | Raw[] } | undefined)?.Statement;
+    return statement === undefined ? [] : Array.isArray(statement) ? statement : [statement];
+  };
+  const refTo = (value: unknown) => (value as { Ref?: string } | undefined)?.Ref ?? (value as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0];
+  const deadLetterTargets = new Set(resources.map(([, r]) => refTo((r.Properties?.RedrivePolicy as Raw | undefined)?.deadLetterTargetArn)).filter(Boolean));
+  for (const [id, r] of resources) {
+    const p = r.Properties ?? {};
+    switch (r.Type) {
+      case 'AWS::ApiGateway::Stage': {
+        fact(id, 'api_gw_xray', p.TracingEnabled === true);
+        const all = ((p.MethodSettings as Raw[] | undefined) ?? []).find((setting) => setting.ResourcePath === '/*' && setting.HttpMethod === '*');
+        fact(id, 'api_gw_execution_logging', ['ERROR', 'INFO'].includes(String(v(all?.LoggingLevel))));
+        break;
+      }
+      case 'AWS::CloudWatch::Alarm':
+        fact(id, 'alarm_actions', ((p.AlarmActions as unknown[] | undefined) ?? []).length > 0 && p.ActionsEnabled !== false);
+        break;
+      case 'AWS::Logs::LogGroup':
+        fact(id, 'log_group_retention', v(p.RetentionInDays) !== undefined);
+        break;
+      case 'AWS::DynamoDB::Table':
+        fact(id, 'dynamodb_pitr', (p.PointInTimeRecoverySpecification as Raw | undefined)?.PointInTimeRecoveryEnabled === true);
+        break;
+      case 'AWS::KMS::Key':
+        fact(id, 'kms_rotation', p.EnableKeyRotation === true);
+        fact(id, 'kms_grants', statementsOf(p.KeyPolicy).some(deniesGrantsExceptForAwsResources));
+        break;
+      case 'AWS::SQS::Queue':
+        fact(id, 'sqs_dlq', refTo((p.RedrivePolicy as Raw | undefined)?.deadLetterTargetArn) !== undefined || deadLetterTargets.has(id));
+        break;
+      case 'AWS::WAFv2::WebACL':
+        fact(id, 'waf_not_empty', ((p.Rules as unknown[] | undefined) ?? []).length > 0);
+        break;
+      case 'AWS::ElasticLoadBalancingV2::LoadBalancer': {
+        const attributes = Object.fromEntries(((p.LoadBalancerAttributes as { Key: string; Value: unknown }[] | undefined) ?? []).map(({ Key, Value }) => [Key, String(v(Value))]));
+        fact(id, 'alb_drop_invalid_headers', attributes['routing.http.drop_invalid_header_fields.enabled'] === 'true');
+        fact(id, 'alb_desync', attributes['routing.http.desync_mitigation_mode'] !== 'monitor');
+        fact(id, 'alb_logging', attributes['access_logs.s3.enabled'] === 'true');
+        break;
+      }
+      case 'AWS::AutoScaling::AutoScalingGroup':
+        fact(id, 'asg_elb_health', p.HealthCheckType === 'ELB');
+        fact(id, 'asg_launch_template', refTo((p.LaunchTemplate as Raw | undefined)?.LaunchTemplateId) !== undefined);
+        break;
+      case 'AWS::EC2::LaunchTemplate': {
+        const data = (p.LaunchTemplateData ?? {}) as { NetworkInterfaces?: Raw[]; MetadataOptions?: Raw; Monitoring?: Raw };
+        fact(id, 'lt_no_public_ip', (data.NetworkInterfaces ?? []).every((network) => network.AssociatePublicIpAddress !== true));
+        fact(id, 'lt_hop_limit', Number(data.MetadataOptions?.HttpPutResponseHopLimit ?? 1) <= 1);
+        fact(id, 'lt_monitoring', data.Monitoring?.Enabled === true);
+        break;
+      }
+      case 'AWS::EC2::Subnet':
+        fact(id, 'subnet_no_public_ip', p.MapPublicIpOnLaunch !== true);
+        break;
+      case 'AWS::S3::Bucket': {
+        const rules = ((p.OwnershipControls as { Rules?: Raw[] } | undefined)?.Rules ?? []).map((rule) => rule.ObjectOwnership);
+        fact(id, 's3_acl_prohibited', rules.includes('BucketOwnerEnforced'));
+        const policies = resources.filter(([, other]) => other.Type === 'AWS::S3::BucketPolicy' && refTo(other.Properties?.Bucket) === id);
+        fact(id, 's3_tls_only', policies.some(([, policy]) => statementsOf(policy.Properties?.PolicyDocument).some(deniesWithoutTls)));
+        const lifecycle = ((p.LifecycleConfiguration as { Rules?: Raw[] } | undefined)?.Rules ?? []).filter((rule) => rule.Status === 'Enabled');
+        fact(id, 's3_lifecycle', lifecycle.length > 0);
+        if ((p.VersioningConfiguration as Raw | undefined)?.Status === 'Enabled') fact(id, 's3_version_lifecycle', lifecycle.some((rule) => rule.NoncurrentVersionExpiration !== undefined));
+        break;
+      }
+    }
+  }
+  return facts;
+}
+
 // ---------------------------------------------------------------- Terraform
 
 type Blocks = Record<string, Record<string, Record<string, unknown>[]>>;
@@ -206,6 +362,84 @@ export async function parseModule(dir: string, extra: Record<string, string> = {
     merged.locals.push(...(parsed.locals ?? []));
   }
   return merged;
+}
+
+
+/** A literal, or the default of the variable it names (`${var.x}`). */
+function literal(module: ParsedModule, value: unknown): unknown {
+  const name = typeof value === 'string' ? /^\$\{var\.(\w+)\}$/.exec(value)?.[1] : undefined;
+  return name ? module.variable[name]?.[0]?.default : value;
+}
+
+/** `${jsonencode({...})}` parsed into its document, or undefined. */
+async function jsonencodedDocument(value: unknown): Promise<Raw | undefined> {
+  const match = typeof value === 'string' ? /^\$\{jsonencode\(([\s\S]*)\)\}$/.exec(value) : null;
+  if (!match) return undefined;
+  return ((await parse('document.tf', `document = ${match[1]}\n`)) as { document: Raw }).document;
+}
+
+/** The Control Tower controls' facts of one module, with variables at their defaults. */
+async function terraformControls(module: ParsedModule): Promise<ControlFact[]> {
+  const facts: ControlFact[] = [];
+  const fact = (where: string, control: Control, ok: boolean) => facts.push({ where, control, ok });
+  const blocks = (type: string) => Object.entries(module.resource[type] ?? {}).map(([name, [block]]) => [name, block ?? {}] as const);
+  const first = (value: unknown) => (Array.isArray(value) ? (value[0] as Raw | undefined) : undefined) ?? {};
+  const refersTo = (value: unknown, type: string, name: string) => typeof value === 'string' && value.includes(`${type}.${name}.`);
+  const statementsOf = (document: Raw | undefined): Raw[] => {
+    const statement = document?.Statement as Raw | Raw[] | undefined;
+    return statement === undefined ? [] : Array.isArray(statement) ? statement : [statement];
+  };
+
+  for (const [name, block] of blocks('aws_api_gateway_stage')) {
+    fact(`aws_api_gateway_stage.${name}`, 'api_gw_xray', block.xray_tracing_enabled === true);
+    const all = blocks('aws_api_gateway_method_settings').find(([, settings]) => settings.method_path === '*/*' && refersTo(settings.stage_name, 'aws_api_gateway_stage', name))?.[1];
+    fact(`aws_api_gateway_stage.${name}`, 'api_gw_execution_logging', ['ERROR', 'INFO'].includes(String(literal(module, first(all?.settings).logging_level))));
+  }
+  for (const [name, block] of blocks('aws_cloudwatch_metric_alarm')) {
+    const actions = block.alarm_actions;
+    fact(`aws_cloudwatch_metric_alarm.${name}`, 'alarm_actions', Array.isArray(actions) && actions.length > 0 && block.actions_enabled !== false);
+  }
+  for (const [name, block] of blocks('aws_cloudwatch_log_group')) fact(`aws_cloudwatch_log_group.${name}`, 'log_group_retention', literal(module, block.retention_in_days) !== undefined);
+  for (const [name, block] of blocks('aws_dynamodb_table')) fact(`aws_dynamodb_table.${name}`, 'dynamodb_pitr', first(block.point_in_time_recovery).enabled === true);
+  for (const [name, block] of blocks('aws_kms_key')) {
+    fact(`aws_kms_key.${name}`, 'kms_rotation', block.enable_key_rotation === true);
+    fact(`aws_kms_key.${name}`, 'kms_grants', statementsOf(await jsonencodedDocument(block.policy)).some(deniesGrantsExceptForAwsResources));
+  }
+  const queues = blocks('aws_sqs_queue');
+  for (const [name, block] of queues) {
+    const redrives = typeof block.redrive_policy === 'string' && block.redrive_policy.includes('deadLetterTargetArn');
+    const isDeadLetterQueue = queues.some(([, other]) => typeof other.redrive_policy === 'string' && other.redrive_policy.includes(`aws_sqs_queue.${name}.arn`));
+    fact(`aws_sqs_queue.${name}`, 'sqs_dlq', redrives || isDeadLetterQueue);
+  }
+  for (const [name, block] of blocks('aws_wafv2_web_acl')) fact(`aws_wafv2_web_acl.${name}`, 'waf_not_empty', Array.isArray(block.rule) && block.rule.length > 0);
+  for (const [name, block] of blocks('aws_lb')) {
+    fact(`aws_lb.${name}`, 'alb_drop_invalid_headers', block.drop_invalid_header_fields === true);
+    fact(`aws_lb.${name}`, 'alb_desync', block.desync_mitigation_mode !== 'monitor');
+    fact(`aws_lb.${name}`, 'alb_logging', first(block.access_logs).enabled === true);
+  }
+  for (const [name, block] of blocks('aws_autoscaling_group')) {
+    fact(`aws_autoscaling_group.${name}`, 'asg_elb_health', block.health_check_type === 'ELB');
+    fact(`aws_autoscaling_group.${name}`, 'asg_launch_template', first(block.launch_template).id !== undefined);
+  }
+  for (const [name, block] of blocks('aws_launch_template')) {
+    const interfaces = (block.network_interfaces as Raw[] | undefined) ?? [];
+    fact(`aws_launch_template.${name}`, 'lt_no_public_ip', interfaces.every((network) => String(network.associate_public_ip_address) !== 'true'));
+    fact(`aws_launch_template.${name}`, 'lt_hop_limit', Number(first(block.metadata_options).http_put_response_hop_limit ?? 1) <= 1);
+    fact(`aws_launch_template.${name}`, 'lt_monitoring', first(block.monitoring).enabled === true);
+  }
+  for (const [name, block] of blocks('aws_subnet')) fact(`aws_subnet.${name}`, 'subnet_no_public_ip', block.map_public_ip_on_launch !== true);
+  for (const [name] of blocks('aws_s3_bucket')) {
+    const of = (type: string) => blocks(type).filter(([, other]) => refersTo(other.bucket, 'aws_s3_bucket', name)).map(([, other]) => other);
+    fact(`aws_s3_bucket.${name}`, 's3_acl_prohibited', of('aws_s3_bucket_ownership_controls').some((controls) => first(controls.rule).object_ownership === 'BucketOwnerEnforced'));
+    const documents = await Promise.all(of('aws_s3_bucket_policy').map((policy) => jsonencodedDocument(policy.policy)));
+    fact(`aws_s3_bucket.${name}`, 's3_tls_only', documents.some((document) => statementsOf(document).some(deniesWithoutTls)));
+    const rules = of('aws_s3_bucket_lifecycle_configuration').flatMap((lifecycle) => (lifecycle.rule as Raw[] | undefined) ?? []).filter((rule) => rule.status === 'Enabled');
+    fact(`aws_s3_bucket.${name}`, 's3_lifecycle', rules.length > 0);
+    if (of('aws_s3_bucket_versioning').some((versioning) => first(versioning.versioning_configuration).status === 'Enabled')) {
+      fact(`aws_s3_bucket.${name}`, 's3_version_lifecycle', rules.some((rule) => rule.noncurrent_version_expiration !== undefined));
+    }
+  }
+  return facts;
 }
 
 /** `${expr}` -> expr; a literal -> its HCL form. */
@@ -270,7 +504,7 @@ function evaluateAll(session: TerraformSession, module: ModuleName, expressions:
 
 /** The module's facts: statements parsed, the rest read from its blocks, ports and CIDRs evaluated by Terraform. */
 export async function terraformModel(module: ParsedModule, evaluateIn: (expressions: string[]) => Promise<unknown[]>): Promise<SecurityModel> {
-  const model: SecurityModel = { statements: await terraformStatements(module), invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [] };
+  const model: SecurityModel = { statements: await terraformStatements(module), invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [], controls: await terraformControls(module) };
   const blocks = (type: string) => Object.entries(module.resource[type] ?? {}).map(([name, [block]]) => [name, block ?? {}] as const);
   const refersTo = (value: unknown, type: string, name: string) => typeof value === 'string' && value.includes(`${type}.${name}.`);
 

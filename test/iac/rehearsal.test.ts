@@ -1,17 +1,38 @@
 // Deploy rehearsal: both Terraform modules applied to moto (the backend first, the web tier fed
-// from its outputs), read back through the AWS SDK, then destroyed until nothing is left.
-// Bounded to 10 minutes; every terraform command has its own outer timeout inside that budget.
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+// from its outputs) with their default settings, read back through the AWS SDK, the web tier applied
+// again with another app_port over the running deployment, then both destroyed until nothing is left.
+// What moto cannot do is changed only in the rehearsal's own copies of the modules, by override files
+// (REHEARSAL_OVERRIDES); the modules' interface has nothing for tests. Bounded to 12 minutes; every
+// terraform command has its own outer timeout inside that budget.
+import { APIGatewayClient, GetStageCommand } from '@aws-sdk/client-api-gateway';
+import { CloudWatchClient, DescribeAlarmsCommand, GetDashboardCommand, ListDashboardsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeNatGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { DescribeRuleCommand, EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetEventSourceMappingCommand, GetFunctionConfigurationCommand, GetPolicyCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetWebACLForResourceCommand, ListWebACLsCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeParametersCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +55,7 @@ import {
   type TerraformSession,
 } from './terraform-cli.js';
 
-const BUDGET_MS = 10 * 60_000;
+const BUDGET_MS = 12 * 60_000;
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 // One zip a declared function: npm run build writes exactly these.
@@ -42,7 +63,7 @@ const LAMBDA_ZIPS = functionNames.map((name) => join(repoRoot, 'dist', 'lambdas'
 const WEB_ARTIFACT = join(repoRoot, 'dist', 'web', 'order-web.tar.gz');
 
 const deadline = Date.now() + BUDGET_MS;
-/** What is left of the 10-minute budget, capped for one command. */
+/** What is left of the budget, capped for one command. */
 const budget = (capMs: number) => Math.max(1_000, Math.min(capMs, deadline - Date.now()));
 
 let skipReason: string | undefined;
@@ -53,6 +74,8 @@ let webArtifact = WEB_ARTIFACT;
 const applied = new Set<ModuleName>();
 let backend: BackendOutputs | undefined;
 let frontend: FrontendOutputs | undefined;
+/** The frontend variables of the last apply, for its destroy. */
+let frontendApplied: Record<string, unknown> | undefined;
 
 interface BackendOutputs {
   api_base_url: string;
@@ -66,6 +89,11 @@ interface BackendOutputs {
   event_source_mapping_uuid: string;
   kitchen_schedule_rule_name: string;
   kitchen_error_alarm_name: string;
+  alarm_names: Record<string, string>;
+  dashboard_name: string;
+  api_stage_arn: string;
+  api_web_acl_arn: string | null;
+  api_access_log_group_name: string;
 }
 
 interface FrontendOutputs {
@@ -75,9 +103,85 @@ interface FrontendOutputs {
   artifact_bucket: string;
   artifact_object_key: string;
   launch_template_id: string;
+  vpc_id: string;
+  private_subnet_ids: string[];
+  availability_zones: string[];
+  web_acl_arn: string | null;
+  access_log_bucket: string;
+  alarm_names: Record<string, string>;
 }
 
 const clientConfig = () => ({ endpoint, region: REGION, credentials: CREDENTIALS });
+
+/** Every service either module calls, at moto. */
+const SERVICES = ['apigateway', 'autoscaling', 'cloudwatch', 'dynamodb', 'ec2', 'elbv2', 'events', 'iam', 'kms', 'lambda', 'logs', 's3', 'sns', 'sqs', 'ssm', 'sts', 'wafv2'];
+
+/**
+ * The override files written into the rehearsal's copy of each module (Terraform merges *_override.tf
+ * over the module's own files). Each says why; each is checked by a test elsewhere that the real
+ * module keeps what it drops (named in its comment).
+ */
+function rehearsalOverrides(): Record<ModuleName, Record<string, string>> {
+  // Endpoints only: not skip_requesting_account_id (moto's STS answers; with it, security group
+  // rules drift to 123456789012/sg-...). S3 at moto is reached by path, not by virtual host.
+  const provider = [
+    'provider "aws" {',
+    '  s3_use_path_style       = true',
+    '  skip_metadata_api_check = true',
+    '  endpoints {',
+    ...SERVICES.map((service) => `    ${service} = ${JSON.stringify(endpoint)}`),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  return {
+    'terraform-backend': {
+      'providers_override.tf': provider,
+      // moto never returns the queue's RedriveAllowPolicy attribute, and the provider waits 20 minutes
+      // for it. The real module keeps it: backend.tftest.hcl run "queues_redrive_to_an_encrypted_dlq".
+      'queues_override.tf': ['resource "aws_sqs_queue_redrive_allow_policy" "orders_dlq" {', '  count = 0', '}', ''].join('\n'),
+    },
+    'terraform-frontend': {
+      'providers_override.tf': provider,
+      // moto is reached over plain HTTP, and it enforces the buckets' TLS-only Deny (aws:SecureTransport
+      // is false): the artifact's upload is refused. The real module keeps both policies:
+      // frontend.tftest.hcl run "access_logs_are_encrypted_private_and_expire".
+      'artifact_override.tf': ['resource "aws_s3_bucket_policy" "artifacts" {', '  count = 0', '}', ''].join('\n'),
+      'access-logs_override.tf': ['resource "aws_s3_bucket_policy" "access_logs" {', '  count = 0', '}', ''].join('\n'),
+      // moto does not implement StartInstanceRefresh: an update with the block hangs for more than 25
+      // minutes. The real module keeps it: frontend.tftest.hcl run "the_group_rolls_on_a_new_launch_template".
+      'instances_override.tf': [
+        'resource "aws_autoscaling_group" "web" {',
+        '  dynamic "instance_refresh" {',
+        '    for_each = []',
+        '    content {',
+        '      strategy = "Rolling"',
+        '    }',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    },
+  };
+}
+
+/** The web tier's load balancer (named order-web with no name prefix). */
+async function loadBalancerArn(elbv2: ElasticLoadBalancingV2Client): Promise<string> {
+  const { LoadBalancers = [] } = await elbv2.send(new DescribeLoadBalancersCommand({ Names: ['order-web'] }));
+  return LoadBalancers[0]!.LoadBalancerArn!;
+}
+
+/** Every state file terraform wrote in the session (state and its backups), with its text. */
+async function stateFiles(): Promise<{ file: string; text: string }[]> {
+  const files: { file: string; text: string }[] = [];
+  for (const entry of await readdir(session!.root, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && /\.tfstate(\.|$)/.test(entry.name)) {
+      const file = join(entry.parentPath, entry.name);
+      files.push({ file, text: await readFile(file, 'utf8') });
+    }
+  }
+  return files;
+}
 
 function skipped(what: string): boolean {
   if (!skipReason) return false;
@@ -100,7 +204,8 @@ async function startMoto(): Promise<void> {
   const port = await freePort();
   endpoint = `http://127.0.0.1:${port}`;
   moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    env: process.env,
+    // AWS managed policies (AmazonAPIGatewayPushToCloudWatchLogs) exist only when moto loads them.
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
     detached: true,
     stdio: 'ignore',
   });
@@ -121,15 +226,10 @@ async function ensureBuilt(): Promise<void> {
   succeeded(await runCommand('npm', ['run', 'build'], { cwd: repoRoot, env: process.env, timeoutMs: budget(300_000) }));
 }
 
-/** Variables shared by both modules: every service at moto, and the rehearsal switch. */
-function rehearsalVariables(): Record<string, unknown> {
-  const services = ['apigateway', 'autoscaling', 'cloudwatch', 'dynamodb', 'ec2', 'elbv2', 'events', 'iam', 'kms', 'lambda', 'logs', 's3', 'sns', 'sqs', 'ssm', 'sts'];
-  return { aws_region: REGION, rehearsal: true, endpoints: Object.fromEntries(services.map((service) => [service, endpoint])) };
-}
-
+/** Only what a throwaway deployment needs: everything else is the modules' defaults. */
 function backendVariables(): Record<string, unknown> {
   return {
-    ...rehearsalVariables(),
+    aws_region: REGION,
     alarm_email: 'ops@example.com',
     // Set so that the rehearsal reads the subscription's filter policy back.
     order_events_email: 'orders@example.com',
@@ -139,13 +239,16 @@ function backendVariables(): Record<string, unknown> {
   };
 }
 
-function frontendVariables(outputs: BackendOutputs): Record<string, unknown> {
+function frontendVariables(outputs: BackendOutputs, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    ...rehearsalVariables(),
+    aws_region: REGION,
     api_base_url: outputs.api_base_url,
     api_key_parameter_name: outputs.api_key_parameter_name,
+    ops_alarms_topic_arn: outputs.ops_alarms_topic_arn,
     web_artifact_path: webArtifact,
     artifact_bucket_force_destroy: true,
+    access_log_bucket_force_destroy: true,
+    ...overrides,
   };
 }
 
@@ -196,13 +299,17 @@ beforeAll(async () => {
   }
   session = await createTerraformSession(['terraform-backend', 'terraform-frontend']);
   const ready = session;
-  await Promise.all([startMoto(), ...(['terraform-backend', 'terraform-frontend'] as const).map(async (module) => succeeded(await terraformInit(ready, module, budget(120_000))))]);
+  await startMoto();
+  for (const [module, files] of Object.entries(rehearsalOverrides()) as [ModuleName, Record<string, string>][]) {
+    for (const [name, text] of Object.entries(files)) await writeFile(join(ready.workspaces.get(module)!.dir, name), text);
+  }
+  await Promise.all((['terraform-backend', 'terraform-frontend'] as const).map(async (module) => succeeded(await terraformInit(ready, module, budget(120_000)))));
 }, 360_000);
 
 afterAll(async () => {
   // A failed run still releases what it made, within what is left of the budget.
   try {
-    if (session && applied.has('terraform-frontend') && backend) await destroy('terraform-frontend', frontendVariables(backend)).catch(() => undefined);
+    if (session && applied.has('terraform-frontend') && frontendApplied) await destroy('terraform-frontend', frontendApplied).catch(() => undefined);
     if (session && applied.has('terraform-backend')) await destroy('terraform-backend', backendVariables()).catch(() => undefined);
   } finally {
     stopMoto();
@@ -256,7 +363,68 @@ describe('the Terraform modules, rehearsed on moto', () => {
     const apiKey = Parameter?.Value ?? '';
     expect(apiKey.length).toBeGreaterThanOrEqual(20);
     expect(JSON.stringify(backend)).not.toContain(apiKey);
+    // Issue 13's open point, measured and not yet asserted: the key's value in the state files. The
+    // provider's aws_api_gateway_api_key (and its usage plan key) keep the value they read back, and
+    // the SSM parameter's value_wo needs a value from somewhere Terraform does not store: see the
+    // README's "The API key and Terraform state".
+    // The override left out what moto cannot do, and nothing else of the queues.
+    const backendState = succeeded(await terraform(session!, 'terraform-backend', ['state', 'list'], { timeoutMs: budget(60_000), env: awsEnv() })).stdout;
+    expect(backendState).not.toContain('aws_sqs_queue_redrive_allow_policy');
+    expect(backendState).toMatch(/^aws_sqs_queue\.orders_dlq$/m);
+    const states = await stateFiles();
+    const holding = states.map(({ file, text }) => ({ file: file.slice(session!.root.length + 1), times: text.split(apiKey).length - 1 })).filter(({ times }) => times > 0);
+    console.log(`API key value found in state: ${JSON.stringify(holding)} (of ${states.length} state files)`);
   }, 300_000);
+
+  it('when the backend is applied with its defaults, then every function is traced with its metrics namespace and has error and throttle alarms, and the stage logs, traces and sits behind WAF', async () => {
+    if (skipped('backend observability read-back')) return;
+    expect(backend).toBeDefined();
+    const lambda = new LambdaClient(clientConfig());
+    for (const name of functionNames) {
+      const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: backend!.lambda_function_names[name] }));
+      expect({ name, tracing: configuration.TracingConfig?.Mode, namespace: configuration.Environment?.Variables?.POWERTOOLS_METRICS_NAMESPACE, service: configuration.Environment?.Variables?.POWERTOOLS_SERVICE_NAME }).toEqual({
+        name,
+        tracing: 'Active',
+        namespace: 'OrderPipeline',
+        service: name,
+      });
+    }
+    const processOrder = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: backend!.lambda_function_names['process-order'] }));
+    expect(processOrder.Environment?.Variables?.MAX_RECEIVE_COUNT).toBe(String(settings.queue.maxReceiveCount));
+
+    // One error and one throttle alarm a declared function, each on its own function, all to ops-alarms.
+    const cloudwatch = new CloudWatchClient(clientConfig());
+    const { MetricAlarms = [] } = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: Object.values(backend!.alarm_names) }));
+    expect(MetricAlarms.map((alarm) => alarm.AlarmName).sort()).toEqual(Object.values(backend!.alarm_names).sort());
+    for (const name of functionNames) {
+      for (const metric of ['Errors', 'Throttles']) {
+        const alarm = MetricAlarms.find((candidate) => candidate.MetricName === metric && candidate.Dimensions?.[0]?.Value === backend!.lambda_function_names[name]);
+        expect({ name, metric, alarm: alarm && { threshold: alarm.Threshold, actions: alarm.AlarmActions, ok: alarm.OKActions } }).toEqual({
+          name,
+          metric,
+          alarm: { threshold: 1, actions: [backend!.ops_alarms_topic_arn], ok: [backend!.ops_alarms_topic_arn] },
+        });
+      }
+    }
+    expect(MetricAlarms.find((alarm) => alarm.MetricName === '5XXError')).toMatchObject({ Namespace: 'AWS/ApiGateway', Statistic: 'Average', Threshold: 0.05, AlarmActions: [backend!.ops_alarms_topic_arn] });
+
+    // The stage: X-Ray, JSON access logs to their group, execution logging on every method; WAF in front.
+    const [, restApiId] = /restapis\/([^/]+)\/stages\//.exec(backend!.api_stage_arn) ?? [];
+    const stage = await new APIGatewayClient(clientConfig()).send(new GetStageCommand({ restApiId, stageName: settings.api.stageName }));
+    expect(stage.tracingEnabled).toBe(true);
+    expect(stage.accessLogSettings?.destinationArn).toContain(backend!.api_access_log_group_name);
+    expect(JSON.parse(stage.accessLogSettings?.format ?? '{}')).toMatchObject({ status: '$context.status', requestId: '$context.requestId' });
+    expect(stage.methodSettings?.['*/*']).toMatchObject({ loggingLevel: 'ERROR', dataTraceEnabled: false, metricsEnabled: true });
+    expect(backend!.api_web_acl_arn).toBeTruthy();
+    expect(stage.webAclArn).toBe(backend!.api_web_acl_arn);
+
+    // One dashboard, showing the business metrics by the function that counts them.
+    const { DashboardBody = '{}' } = await cloudwatch.send(new GetDashboardCommand({ DashboardName: backend!.dashboard_name }));
+    const metrics = (JSON.parse(DashboardBody) as { widgets: { properties: { metrics?: unknown[][] } }[] }).widgets.flatMap((widget) => widget.properties.metrics ?? []);
+    expect(metrics.filter((metric) => metric[0] === 'OrderPipeline').map((metric) => `${String(metric[1])} (${String(metric[3])})`).sort()).toEqual(
+      ['OrdersAccepted (submit-order)', 'OrdersDeadLettered (process-order)', 'OrdersFailed (process-order)', 'OrdersStored (process-order)', 'StatusChanges (advance-orders)'],
+    );
+  }, 60_000);
 
   it('when the backend is applied, then the kitchen runs on its schedule with its timings, the table has the due-orders index and the order mail passes only order.received', async () => {
     if (skipped('backend read-back of the kitchen')) return;
@@ -271,7 +439,7 @@ describe('the Terraform modules, rehearsed on moto', () => {
       timeout: kitchen.timeoutSeconds,
     });
     const variables = configuration.Environment?.Variables ?? {};
-    expect(Object.keys(variables).sort()).toEqual([...Object.keys(kitchen.environment), 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'].sort());
+    expect(Object.keys(variables).sort()).toEqual([...Object.keys(kitchen.environment), 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'].sort());
     expect(variables).toMatchObject({ TABLE_NAME: backend!.table_name, ORDER_EVENTS_TOPIC_ARN: backend!.order_events_topic_arn });
     expect(JSON.parse(variables.ORDER_TIMINGS ?? '{}')).toEqual(settings.lifecycle.timingsSeconds);
     const processOrder = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: backend!.lambda_function_names['process-order'] }));
@@ -322,12 +490,17 @@ describe('the Terraform modules, rehearsed on moto', () => {
     expect(JSON.parse(Attributes.FilterPolicy ?? '{}')).toEqual(ORDER_EVENTS_EMAIL_FILTER);
   }, 60_000);
 
-  it('when the web tier is applied from the backend\'s outputs, then its launch template requires IMDSv2, encrypts its disk and carries the key parameter but not the key', async () => {
+  it('when the web tier is applied from the backend\'s outputs with its defaults, then its instances are private, in the account\'s zones, behind WAF, and the key parameter is carried but not the key', async () => {
     if (skipped('frontend apply')) return;
     expect(backend).toBeDefined();
-    await apply('terraform-frontend', frontendVariables(backend!));
+    frontendApplied = frontendVariables(backend!);
+    await apply('terraform-frontend', frontendApplied);
     frontend = await outputsOf<FrontendOutputs>('terraform-frontend');
     expect(frontend.artifact_object_key).toMatch(/^order-web\/[0-9a-f]{64}\.tar\.gz$/);
+    // The overrides left out the TLS-only bucket policies (moto is plain HTTP) and nothing else of the buckets.
+    const frontendState = succeeded(await terraform(session!, 'terraform-frontend', ['state', 'list'], { timeoutMs: budget(60_000), env: awsEnv() })).stdout;
+    expect(frontendState).not.toContain('aws_s3_bucket_policy');
+    expect(frontendState.split('\n').filter((line) => line.startsWith('aws_s3_bucket_lifecycle_configuration.')).sort()).toEqual(['aws_s3_bucket_lifecycle_configuration.access_logs', 'aws_s3_bucket_lifecycle_configuration.artifacts']);
 
     // Read the launch template, not the instances: moto's instances show optional tokens and an unresolved image.
     const ec2 = new EC2Client(clientConfig());
@@ -336,22 +509,74 @@ describe('the Terraform modules, rehearsed on moto', () => {
     expect(data?.MetadataOptions?.HttpTokens).toBe('required');
     expect(data?.BlockDeviceMappings?.[0]?.Ebs).toMatchObject({ Encrypted: true, VolumeType: 'gp3' });
     expect(data?.KeyName).toBeUndefined();
+    expect(data?.NetworkInterfaces?.map((network) => network.AssociatePublicIpAddress)).toEqual([false]);
     const userData = Buffer.from(data?.UserData ?? '', 'base64').toString('utf8');
     expect(userData).toContain(`API_KEY_PARAMETER=${backend!.api_key_parameter_name}`);
     expect(userData).toContain(`API_BASE_URL=${backend!.api_base_url}`);
     const { Parameter } = await new SSMClient(clientConfig()).send(new GetParameterCommand({ Name: backend!.api_key_parameter_name, WithDecryption: true }));
     expect(userData).not.toContain(Parameter?.Value ?? '<no key>');
+
+    // The private subnets: moto's zones, no public addresses, a route to a NAT gateway and none to the internet gateway.
+    const { Subnets = [] } = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: frontend.private_subnet_ids }));
+    expect(Subnets.map((subnet) => subnet.AvailabilityZone).sort()).toEqual([...frontend.availability_zones].sort());
+    expect(Subnets.every((subnet) => subnet.MapPublicIpOnLaunch === false)).toBe(true);
+    const { RouteTables = [] } = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: frontend.private_subnet_ids }] }));
+    const defaultRoutes = RouteTables.flatMap((table) => (table.Routes ?? []).filter((route) => route.DestinationCidrBlock === '0.0.0.0/0'));
+    expect(defaultRoutes).toHaveLength(frontend.private_subnet_ids.length);
+    expect(defaultRoutes.every((route) => route.NatGatewayId?.startsWith('nat-') && !route.GatewayId)).toBe(true);
+    const { NatGateways = [] } = await ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [frontend.vpc_id] }] }));
+    expect(NatGateways.filter((gateway) => gateway.State === 'available')).toHaveLength(frontend.availability_zones.length);
+
+    // WAF on the load balancer, and its access logs going to their bucket.
+    const elbv2 = new ElasticLoadBalancingV2Client(clientConfig());
+    const [loadBalancer] = (await elbv2.send(new DescribeLoadBalancersCommand({ Names: [`order-web`] }))).LoadBalancers ?? [];
+    const { WebACL } = await new WAFV2Client(clientConfig()).send(new GetWebACLForResourceCommand({ ResourceArn: loadBalancer!.LoadBalancerArn! }));
+    expect(WebACL?.ARN).toBe(frontend.web_acl_arn);
+    expect(WebACL?.Rules?.map((rule) => rule.Name).sort()).toEqual(['aws-common-rule-set', 'rate-limit-per-ip']);
+    const { Attributes = [] } = await elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: loadBalancer!.LoadBalancerArn! }));
+    expect(Object.fromEntries(Attributes.map(({ Key, Value }) => [Key, Value]))).toMatchObject({ 'access_logs.s3.enabled': 'true', 'access_logs.s3.bucket': frontend.access_log_bucket });
+    const { MetricAlarms = [] } = await new CloudWatchClient(clientConfig()).send(new DescribeAlarmsCommand({ AlarmNames: Object.values(frontend.alarm_names) }));
+    expect(MetricAlarms.map((alarm) => ({ name: alarm.AlarmName, actions: alarm.AlarmActions })).sort((a, b) => String(a.name).localeCompare(String(b.name)))).toEqual(
+      Object.values(frontend.alarm_names)
+        .sort()
+        .map((name) => ({ name, actions: [backend!.ops_alarms_topic_arn] })),
+    );
   }, 300_000);
 
-  it('when both are destroyed, then no queue, function, table, alarm, schedule rule, parameter or launch template is left', async () => {
+  it('when the web tier is applied again with another app_port, then the apply succeeds: a new target group replaces the old one under the listener, and the rules follow the port', async () => {
+    if (skipped('frontend re-apply')) return;
+    expect(frontend).toBeDefined();
+    const elbv2 = new ElasticLoadBalancingV2Client(clientConfig());
+    const before = (await elbv2.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: await loadBalancerArn(elbv2) }))).TargetGroups ?? [];
+    expect(before.map((group) => group.Port)).toEqual([settings.web.appPort]);
+
+    const port = settings.web.appPort + 1;
+    frontendApplied = frontendVariables(backend!, { app_port: port });
+    await apply('terraform-frontend', frontendApplied);
+
+    // Every target group there is (moto does not link a group to the load balancer through a changed
+    // listener, so a lookup by load balancer finds none): one, the new one, on the new port.
+    const after = (await elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
+    expect(after.map((group) => group.Port)).toEqual([port]);
+    expect(after[0]!.TargetGroupArn).not.toBe(before[0]!.TargetGroupArn);
+    const { Listeners = [] } = await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: await loadBalancerArn(elbv2) }));
+    expect(Listeners.map((listener) => listener.DefaultActions?.[0]?.TargetGroupArn)).toEqual([after[0]!.TargetGroupArn]);
+    const { SecurityGroupRules = [] } = await new EC2Client(clientConfig()).send(new DescribeSecurityGroupRulesCommand({}));
+    const appPortRules = SecurityGroupRules.filter((rule) => rule.ReferencedGroupInfo?.GroupId && rule.FromPort !== 443);
+    expect(appPortRules.map((rule) => `${rule.IsEgress ? 'egress' : 'ingress'} ${rule.FromPort}-${rule.ToPort}`).sort()).toEqual([`egress ${port}-${port}`, `ingress ${port}-${port}`]);
+    const { LaunchTemplateVersions = [] } = await new EC2Client(clientConfig()).send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: frontend!.launch_template_id, Versions: ['$Latest'] }));
+    expect(Buffer.from(LaunchTemplateVersions[0]?.LaunchTemplateData?.UserData ?? '', 'base64').toString('utf8')).toContain(`PORT=${port}`);
+  }, 300_000);
+
+  it('when both are destroyed, then no queue, function, table, alarm, dashboard, web ACL, schedule rule, parameter, VPC or launch template is left', async () => {
     if (skipped('destroy')) return;
     expect(backend).toBeDefined();
     // Side by side: the web tier holds only strings from the backend, no Terraform dependency.
-    await Promise.all([destroy('terraform-frontend', frontendVariables(backend!)), destroy('terraform-backend', backendVariables())]);
+    await Promise.all([destroy('terraform-frontend', frontendApplied ?? frontendVariables(backend!)), destroy('terraform-backend', backendVariables())]);
     expect(await stateResourceCount('terraform-frontend')).toBe(0);
     expect(await stateResourceCount('terraform-backend')).toBe(0);
 
-    const [queues, lambdas, tables, alarms, rules, parameters, templates] = await Promise.all([
+    const [queues, lambdas, tables, alarms, rules, parameters, templates, dashboards, webAcls, vpcs] = await Promise.all([
       new SQSClient(clientConfig()).send(new ListQueuesCommand({})),
       new LambdaClient(clientConfig()).send(new ListFunctionsCommand({})),
       new DynamoDBClient(clientConfig()).send(new ListTablesCommand({})),
@@ -359,6 +584,9 @@ describe('the Terraform modules, rehearsed on moto', () => {
       new EventBridgeClient(clientConfig()).send(new ListRulesCommand({})),
       new SSMClient(clientConfig()).send(new DescribeParametersCommand({})),
       new EC2Client(clientConfig()).send(new DescribeLaunchTemplatesCommand({})),
+      new CloudWatchClient(clientConfig()).send(new ListDashboardsCommand({})),
+      new WAFV2Client(clientConfig()).send(new ListWebACLsCommand({ Scope: 'REGIONAL' })),
+      new EC2Client(clientConfig()).send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Project', Values: ['order-pipeline'] }] })),
     ]);
     expect({
       queues: queues.QueueUrls ?? [],
@@ -368,6 +596,9 @@ describe('the Terraform modules, rehearsed on moto', () => {
       rules: rules.Rules ?? [],
       parameters: parameters.Parameters ?? [],
       launchTemplates: templates.LaunchTemplates ?? [],
-    }).toEqual({ queues: [], functions: [], tables: [], alarms: [], rules: [], parameters: [], launchTemplates: [] });
+      dashboards: dashboards.DashboardEntries ?? [],
+      webAcls: webAcls.WebACLs ?? [],
+      vpcs: vpcs.Vpcs ?? [],
+    }).toEqual({ queues: [], functions: [], tables: [], alarms: [], rules: [], parameters: [], launchTemplates: [], dashboards: [], webAcls: [], vpcs: [] });
   }, 400_000);
 });

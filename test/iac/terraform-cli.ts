@@ -1,6 +1,7 @@
 // Runs the terraform CLI for the iac tests: providers from the machine's filesystem mirror only
-// (never the registry), each module copied into a temp workspace so no .terraform, lock file or
-// state is ever written into the repository, and an outer timeout on every command.
+// (never the registry), each module copied into a temp workspace (with its committed lock file, which
+// init may read but not change) so no .terraform or state is ever written into the repository, and an
+// outer timeout on every command.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -118,7 +119,7 @@ export async function createTerraformSession(modules: ModuleName[]): Promise<Ter
     const dir = join(root, module);
     await cp(join(repoRoot, module), dir, {
       recursive: true,
-      filter: (source) => !/(^|\/)(\.terraform|\.terraform\.lock\.hcl|terraform\.tfstate[^/]*)$/.test(source),
+      filter: (source) => !/(^|\/)(\.terraform|terraform\.tfstate[^/]*)$/.test(source),
     });
     workspaces.set(module, { module, dir });
   }
@@ -182,14 +183,14 @@ export function terraform(
   return runCommand(session.terraform, [...args, '-no-color'], { cwd: workspace.dir, env: terraformEnv(session.cliConfigFile, env), timeoutMs });
 }
 
-/** `terraform init` for a module: no backend, providers from the mirror. */
+/** `terraform init` for a module: no backend, providers from the mirror, checked against the committed lock file (readonly: a mismatch fails). */
 // Terraform's plugin cache is not safe for concurrent installs: two inits filling it at once can fail
 // with "mkdir ...: file exists". Inits of one session run one after the other; the second links from the cache.
 const initsInProgress = new WeakMap<TerraformSession, Promise<unknown>>();
 
 export function terraformInit(session: TerraformSession, module: ModuleName, timeoutMs = 120_000): Promise<CommandResult> {
   const previous = initsInProgress.get(session) ?? Promise.resolve();
-  const init = previous.then(() => terraform(session, module, ['init', '-backend=false', '-input=false'], { timeoutMs }));
+  const init = previous.then(() => terraform(session, module, ['init', '-backend=false', '-input=false', '-lockfile=readonly'], { timeoutMs }));
   initsInProgress.set(session, init.catch(() => undefined));
   return init;
 }

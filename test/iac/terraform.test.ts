@@ -1,8 +1,11 @@
 // Static checks of both Terraform modules: fmt, init from the provider mirror, validate, and the
 // modules' own `terraform test` suites on mocked AWS (no credentials, no network).
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createTerraformSession,
+  findProviderMirror,
   removeTerraformSession,
   repoRoot,
   runCommand,
@@ -45,7 +48,26 @@ afterAll(async () => {
   await removeTerraformSession(session);
 });
 
+/** Terraform's h1: hash of an unpacked provider directory (Go's dirhash Hash1): sha256 over "sha256  name" lines of its files, sorted. */
+function h1(dir: string): string {
+  const summary = readdirSync(dir)
+    .sort()
+    .map((file) => `${createHash('sha256').update(readFileSync(join(dir, file))).digest('hex')}  ${file}\n`)
+    .join('');
+  return `h1:${createHash('sha256').update(summary).digest('base64')}`;
+}
+
 describe('the Terraform modules', () => {
+  it.each(MODULES)('when %s\'s committed lock file is read, then it pins the aws provider to the mirror\'s build by its h1: hash', (module) => {
+    if (skipped(`${module} lock file`)) return;
+    const lock = readFileSync(join(repoRoot, module, '.terraform.lock.hcl'), 'utf8');
+    const versions = join(findProviderMirror()!, 'registry.terraform.io', 'hashicorp', 'aws');
+    const [version] = readdirSync(versions);
+    expect(lock).toContain(`version     = "${version}"`);
+    // Init in the tests' copies runs with -lockfile=readonly, so a lock that did not match would fail there too.
+    expect(lock).toContain(`"${h1(join(versions, version!, 'linux_amd64'))}"`);
+  });
+
   it('when both modules are checked with terraform fmt, then nothing needs formatting', async () => {
     if (skipped('terraform fmt')) return;
     // Run on the repository's own files (fmt -check writes nothing): a copy could hide a change.

@@ -1,0 +1,72 @@
+// A recognised policy engine over both templates: cfn-guard 3 with the AWS Control Tower proactive
+// controls. Every failure is fixed in the template or suppressed there with a reason.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTemplate, readTemplateText, templatePath, type TemplateName } from './cloudformation.js';
+import { cfnGuardUnavailableReason, guardProblems, runCfnGuard, suppressionsOf, type GuardFailure } from './cfn-guard.js';
+
+const TEMPLATES: TemplateName[] = ['backend', 'frontend'];
+const unavailable = cfnGuardUnavailableReason();
+if (unavailable) console.warn(`SKIPPED the cfn-guard tests: ${unavailable}`);
+
+(unavailable ? describe.skip : describe)('cloudformation: cfn-guard with the AWS Control Tower rules', () => {
+  let failures: GuardFailure[] = [];
+  beforeAll(() => {
+    const run = runCfnGuard(TEMPLATES.map(templatePath));
+    failures = run.failures;
+    const suppressed = TEMPLATES.map((name) => [...suppressionsOf(loadTemplate(name)).values()].reduce((count, rules) => count + rules.size, 0));
+    console.log(
+      `cfn-guard: ${run.rulesFiles} Control Tower rule files over ${TEMPLATES.length} templates; ${failures.length} failures (rule x resource), ${suppressed.join(' + ')} suppressions with reasons\n` +
+        [...new Set(failures.map((failure) => `  ${failure.template} ${failure.rule}`))].join('\n'),
+    );
+  }, 120_000);
+
+  it.each(TEMPLATES)('when %s.yaml is checked, then every Control Tower failure is suppressed in the template with a reason, and every suppression is still needed', (name) => {
+    expect(guardProblems(`${name}.yaml`, loadTemplate(name), failures)).toEqual([]);
+  });
+
+  it('when the rules ran, then they found something to judge in both templates (a broken run reports nothing)', () => {
+    expect(new Set(failures.map((failure) => failure.template))).toEqual(new Set(['backend.yaml', 'frontend.yaml']));
+    expect(failures.every((failure) => failure.resource !== '(template)')).toBe(true);
+  });
+
+  it('when a suppression loses its reason, then the check fails naming the resource and the rule', () => {
+    const template = loadTemplate('frontend');
+    const guard = template.Resources.LoadBalancer!.Metadata!.guard as { SuppressionReasons: Record<string, string> };
+    delete guard.SuppressionReasons.elbv2_deletion_protection_enabled_check;
+    expect(guardProblems('frontend.yaml', template, failures)).toEqual([
+      'frontend.yaml: LoadBalancer suppresses elbv2_deletion_protection_enabled_check without a reason (Metadata.guard.SuppressionReasons.elbv2_deletion_protection_enabled_check, at least 40 characters)',
+    ]);
+    // A reason that says nothing counts as none.
+    guard.SuppressionReasons.elbv2_deletion_protection_enabled_check = 'not needed';
+    expect(guardProblems('frontend.yaml', template, failures)).toHaveLength(1);
+  });
+
+  it('when a suppression is dropped, or kept after the resource was fixed, then the check fails', () => {
+    const template = loadTemplate('backend');
+    const guard = template.Resources.SubmitOrderFunction!.Metadata!.guard as { SuppressedRules: string[] };
+    guard.SuppressedRules = guard.SuppressedRules.filter((rule) => rule !== 'lambda_inside_vpc_check');
+    expect(guardProblems('backend.yaml', template, failures)).toEqual([
+      'backend.yaml: SubmitOrderFunction fails lambda_inside_vpc_check and does not suppress it (fix it, or add it to Metadata.guard.SuppressedRules with a reason)',
+      'backend.yaml: SubmitOrderFunction has lambda_inside_vpc_check (a reason, but not in SuppressedRules)',
+    ]);
+    const stale = loadTemplate('backend');
+    const queue = (stale.Resources.OrdersQueue!.Metadata ??= {});
+    queue.guard = { SuppressedRules: ['sqs_dlq_check'], SuppressionReasons: { sqs_dlq_check: 'The orders queue redrives to orders-dlq after MaxReceiveCount receives.' } };
+    expect(guardProblems('backend.yaml', stale, failures)).toEqual(['backend.yaml: OrdersQueue suppresses sqs_dlq_check, which it no longer fails (remove the suppression)']);
+  });
+
+  it('when a template loses a control it meets (the artifact bucket\'s TLS-only policy), then cfn-guard fails it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orders-cfn-guard-mutant-'));
+    try {
+      const text = readTemplateText('frontend').replace("aws:SecureTransport: 'false'", "aws:SecureTransport: 'true'");
+      const file = join(dir, 'frontend.yaml');
+      writeFileSync(file, text);
+      const mutant = runCfnGuard([file]).failures;
+      expect(guardProblems('frontend.yaml', loadTemplate('frontend'), mutant)).toEqual([expect.stringMatching(/ArtifactBucketPolicy fails s3_bucket_policy_ssl_requests_only_check and does not suppress it/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
