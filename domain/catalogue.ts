@@ -16,6 +16,23 @@ const products: readonly Product[] = [
   { id: 'Pepperoni', name: 'Pizza Pepperoni', description: 'Tomato, mozzarella, pepperoni.', unit_price_cents: 1325 },
   { id: 'Funghi', name: 'Pizza Funghi', description: 'Tomato, mozzarella, mushrooms.', unit_price_cents: 1250 },
   { id: 'QuattroFormaggi', name: 'Pizza Quattro Formaggi', description: 'Four cheeses.', unit_price_cents: 1400 },
+  { id: 'Marinara', name: 'Pizza Marinara', description: 'Tomato, garlic, oregano, olive oil.', unit_price_cents: 950 },
+  { id: 'Diavola', name: 'Pizza Diavola', description: 'Tomato, mozzarella, spicy salami, chilli.', unit_price_cents: 1375 },
+  { id: 'Capricciosa', name: 'Pizza Capricciosa', description: 'Ham, mushrooms, artichokes, olives.', unit_price_cents: 1450 },
+  { id: 'Hawaiian', name: 'Pizza Hawaiian', description: 'Tomato, mozzarella, ham, pineapple.', unit_price_cents: 1300 },
+  { id: 'Vegetariana', name: 'Pizza Vegetariana', description: 'Peppers, courgette, aubergine, onion.', unit_price_cents: 1275 },
+  { id: 'Calzone', name: 'Calzone', description: 'Folded pizza: ricotta, ham, mozzarella.', unit_price_cents: 1425 },
+  { id: 'GarlicBread', name: 'Garlic bread', description: 'Baked with garlic butter and parsley.', unit_price_cents: 495 },
+  { id: 'Bruschetta', name: 'Bruschetta', description: 'Toasted bread, tomato, basil.', unit_price_cents: 575 },
+  { id: 'CaesarSalad', name: 'Caesar salad', description: 'Romaine, parmesan, croutons.', unit_price_cents: 825 },
+  { id: 'Caprese', name: 'Insalata Caprese', description: 'Tomato, mozzarella, basil.', unit_price_cents: 795 },
+  { id: 'Tiramisu', name: 'Tiramisu', description: 'Coffee, mascarpone, cocoa.', unit_price_cents: 650 },
+  { id: 'PannaCotta', name: 'Panna cotta', description: 'With berry coulis.', unit_price_cents: 595 },
+  { id: 'Gelato', name: 'Gelato', description: 'Two scoops, vanilla and pistachio.', unit_price_cents: 450 },
+  { id: 'Lemonade', name: 'Lemonade', description: 'Fresh lemons, 33 cl.', unit_price_cents: 325 },
+  { id: 'Cola', name: 'Cola', description: 'Can, 33 cl.', unit_price_cents: 250 },
+  { id: 'SparklingWater', name: 'Sparkling water', description: 'Bottle, 50 cl.', unit_price_cents: 225 },
+  { id: 'Espresso', name: 'Espresso', description: 'A single shot.', unit_price_cents: 195 },
 ];
 
 /** Builds a catalogue keyed by product id. */

@@ -6,6 +6,8 @@ import { InvalidJsonError, ValidationError, type FieldIssue } from './errors.js'
 import { received, type Lifecycle, type LifecycleTimings } from './lifecycle.js';
 
 export const MAX_QUANTITY = 1000;
+/** The most lines an order (and a cart) may have. */
+export const MAX_LINES = 20;
 /** The largest order body the API and the web tier accept. */
 export const MAX_BODY_BYTES = 8 * 1024;
 export const IDEMPOTENCY_KEY_FIELD = 'Idempotency-Key';
@@ -16,11 +18,19 @@ const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** What a customer asks for: the contract's fields, normalised. */
-export interface OrderRequest {
-  customer_id: string;
+/** One line of an order: a product of the catalogue and how many. */
+export interface OrderLine {
   product_id: string;
   quantity: number;
+}
+
+/**
+ * What a customer asks for, normalised: the contract's first form (one product_id and quantity)
+ * becomes one line, the same as the second (`lines`).
+ */
+export interface OrderRequest {
+  customer_id: string;
+  lines: OrderLine[];
   order_date?: string;
 }
 
@@ -28,16 +38,23 @@ export interface OrderRequest {
 export interface QueuedOrder {
   order_id: string;
   customer_id: string;
-  product_id: string;
-  quantity: number;
+  /** Where the customer's mail goes: from the account that checked out, absent for orders of integrations. */
+  customer_email?: string;
+  lines: OrderLine[];
   order_date: string;
   received_at: string;
 }
 
-/** An order as the table stores it: priced, with its lifecycle (status, history, version). */
-export interface StoredOrder extends QueuedOrder, Lifecycle {
+/** A line as priced when the order is stored: the product's name and price then, and the line's total. */
+export interface PricedLine extends OrderLine {
   product_name: string;
   unit_price_cents: number;
+  line_total_cents: number;
+}
+
+/** An order as the table stores it: every line priced, the total, and its lifecycle (status, history, version). */
+export interface StoredOrder extends Omit<QueuedOrder, 'lines'>, Lifecycle {
+  lines: PricedLine[];
   total_cents: number;
   currency: string;
 }
@@ -57,35 +74,54 @@ export function isCalendarDate(value: string): boolean {
   return day <= (month === 2 && !isLeap ? 28 : daysInMonth);
 }
 
+/** A line whose product is already in an earlier line, named by the later one. */
+function duplicateIssues(lines: readonly { product_id: unknown }[], path = 'lines'): FieldIssue[] {
+  const first = new Map<unknown, number>();
+  const issues: FieldIssue[] = [];
+  lines.forEach((line, index) => {
+    const earlier = first.get(line.product_id);
+    if (earlier === undefined) first.set(line.product_id, index);
+    else issues.push({ field: `${path}.${index}.product_id`, message: `Is already in ${path}.${earlier}: change that line's quantity instead` });
+  });
+  return issues;
+}
+
 function buildSchemas(catalogue: Catalogue) {
   const productIds = [...catalogue.keys()];
   const quantityMessage = `Must be a whole number from 1 to ${MAX_QUANTITY}`;
   const dateMessage = 'Must be a real date written YYYY-MM-DD';
 
-  const fields = {
-    customer_id: z
-      .string({ error: required('Must be text') })
-      .check(z.regex(CUSTOMER_ID_PATTERN, { error: 'Must be 1 to 64 letters, digits, "-" or "_"' })),
-    product_id: z
-      .string({ error: required('Must be text') })
-      .check(z.refine((id) => catalogue.has(id), { error: `Must be one of: ${productIds.join(', ')}` })),
-    quantity: z.pipe(
-      z.union([z.number(), z.pipe(z.string().check(z.regex(/^\s*\d{1,9}\s*$/)), z.transform(Number))], { error: required(quantityMessage) }),
-      z.int({ error: quantityMessage }).check(z.minimum(1, { error: quantityMessage }), z.maximum(MAX_QUANTITY, { error: quantityMessage })),
-    ),
-    order_date: z.string({ error: required(dateMessage) }).check(z.refine(isCalendarDate, { error: dateMessage })),
-  };
-
-  const request = z.strictObject({ ...fields, order_date: z.optional(fields.order_date) }, { error: 'Must be a JSON object' });
-  const queued = z.strictObject(
-    {
-      ...fields,
-      order_id: z.string({ error: required('Must be text') }).check(z.refine(isOrderId, { error: 'Must be a UUID' })),
-      received_at: z.iso.datetime({ error: required('Must be an ISO 8601 time') }),
-    },
-    { error: 'Must be a JSON object' },
+  const customerId = z
+    .string({ error: required('Must be text') })
+    .check(z.regex(CUSTOMER_ID_PATTERN, { error: 'Must be 1 to 64 letters, digits, "-" or "_"' }));
+  const productId = z
+    .string({ error: required('Must be text') })
+    .check(z.refine((id) => catalogue.has(id), { error: `Must be one of: ${productIds.join(', ')}` }));
+  const quantity = z.pipe(
+    z.union([z.number(), z.pipe(z.string().check(z.regex(/^\s*\d{1,9}\s*$/)), z.transform(Number))], { error: required(quantityMessage) }),
+    z.int({ error: quantityMessage }).check(z.minimum(1, { error: quantityMessage }), z.maximum(MAX_QUANTITY, { error: quantityMessage })),
   );
-  return { request, queued };
+  const orderDate = z.string({ error: required(dateMessage) }).check(z.refine(isCalendarDate, { error: dateMessage }));
+  const line = z.strictObject({ product_id: productId, quantity }, { error: 'Must be a JSON object with product_id and quantity' });
+  const lines = z.array(line, { error: required(`Must be a list of 1 to ${MAX_LINES} lines`) }).check(
+    z.minLength(1, { error: 'Must have at least one line' }),
+    z.maxLength(MAX_LINES, { error: `Must have at most ${MAX_LINES} lines` }),
+  );
+
+  // The contract's two forms: one product (the seed's payload), or lines.
+  const singleRequest = z.strictObject({ customer_id: customerId, product_id: productId, quantity, order_date: z.optional(orderDate) }, { error: 'Must be a JSON object' });
+  const linesRequest = z.strictObject({ customer_id: customerId, lines, order_date: z.optional(orderDate) }, { error: 'Must be a JSON object' });
+  const queuedFields = {
+    order_id: z.string({ error: required('Must be text') }).check(z.refine(isOrderId, { error: 'Must be a UUID' })),
+    customer_id: customerId,
+    customer_email: z.optional(z.email({ error: 'Must be an email address' })),
+    order_date: orderDate,
+    received_at: z.iso.datetime({ error: required('Must be an ISO 8601 time') }),
+  };
+  const queued = z.strictObject({ ...queuedFields, lines }, { error: 'Must be a JSON object' });
+  // Messages queued before orders had lines: read for as long as one may still be on a queue.
+  const queuedSingle = z.strictObject({ ...queuedFields, product_id: productId, quantity }, { error: 'Must be a JSON object' });
+  return { singleRequest, linesRequest, queued, queuedSingle, lines };
 }
 
 // Schemas are built once per catalogue: building them on every request would cost more than parsing.
@@ -102,7 +138,8 @@ function schemasFor(catalogue: Catalogue) {
 function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
   return error.issues.flatMap((issue): FieldIssue[] => {
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: key === '' ? '(empty name)' : key, message: 'Unknown field' }));
+      const prefix = issue.path.length > 0 ? `${issue.path.map(String).join('.')}.` : '';
+      return issue.keys.map((key) => ({ field: key === '' ? `${prefix}(empty name)` : `${prefix}${key}`, message: 'Unknown field' }));
     }
     const field = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
     return [{ field, message: issue.message }];
@@ -116,6 +153,10 @@ function parseWith<T>(schema: z.ZodMiniType<T>, input: unknown, extraIssues: Fie
   return result.data;
 }
 
+const hasLines = (input: unknown): boolean => typeof input === 'object' && input !== null && 'lines' in input;
+const linesOf = (input: unknown): { product_id: unknown }[] =>
+  hasLines(input) && Array.isArray((input as { lines: unknown }).lines) ? ((input as { lines: unknown[] }).lines.filter((line) => typeof line === 'object' && line !== null) as { product_id: unknown }[]) : [];
+
 /** Parses JSON text, throwing InvalidJsonError rather than SyntaxError. */
 export function parseJson(text: string): unknown {
   try {
@@ -125,9 +166,21 @@ export function parseJson(text: string): unknown {
   }
 }
 
-/** Validates a customer's order against the contract; throws ValidationError naming every bad field. */
-export function parseOrderRequest(input: unknown, catalogue: Catalogue = shopCatalogue): OrderRequest {
-  return parseWith(schemasFor(catalogue).request, input);
+/** Validates a customer's order, in either form of the contract; throws ValidationError naming every bad field and line. */
+export function parseOrderRequest(input: unknown, catalogue: Catalogue = shopCatalogue, extraIssues: FieldIssue[] = []): OrderRequest {
+  const schemas = schemasFor(catalogue);
+  if (hasLines(input)) {
+    const request = parseWith(schemas.linesRequest, input, [...duplicateIssues(linesOf(input)), ...extraIssues]);
+    return { customer_id: request.customer_id, lines: request.lines, ...(request.order_date !== undefined ? { order_date: request.order_date } : {}) };
+  }
+  const { customer_id, product_id, quantity, order_date } = parseWith(schemas.singleRequest, input, extraIssues);
+  return { customer_id, lines: [{ product_id, quantity }], ...(order_date !== undefined ? { order_date } : {}) };
+}
+
+/** Validates lines on their own (a cart's, at checkout): the same rules, named under `path`. */
+export function parseOrderLines(input: unknown, catalogue: Catalogue = shopCatalogue): OrderLine[] {
+  const lines = parseWith(schemasFor(catalogue).lines, input, duplicateIssues(Array.isArray(input) ? (input as { product_id: unknown }[]) : []));
+  return lines;
 }
 
 /** True when `key` is an acceptable Idempotency-Key. */
@@ -163,35 +216,41 @@ export function acceptOrder(input: unknown, { idempotencyKey, now, catalogue = s
     idempotencyKey === undefined || isIdempotencyKey(idempotencyKey)
       ? []
       : [{ field: IDEMPOTENCY_KEY_FIELD, message: 'Must be 1 to 128 letters, digits, ".", ":", "-" or "_"' }];
-  const request = parseWith(schemasFor(catalogue).request, input, keyIssues);
+  const request = parseOrderRequest(input, catalogue, keyIssues);
   return {
     order_id: orderIdFor(request.customer_id, idempotencyKey),
     customer_id: request.customer_id,
-    product_id: request.product_id,
-    quantity: request.quantity,
+    lines: request.lines,
     order_date: request.order_date ?? utcDate(now),
     received_at: now.toISOString(),
   };
 }
 
-/** Validates a queued order again: the queue is not a trusted boundary. */
+/** Validates a queued order again: the queue is not a trusted boundary. Single-product messages become one line. */
 export function parseQueuedOrder(body: string, catalogue: Catalogue = shopCatalogue): QueuedOrder {
-  return parseWith(schemasFor(catalogue).queued, parseJson(body));
+  const input = parseJson(body);
+  const schemas = schemasFor(catalogue);
+  if (hasLines(input)) return parseWith(schemas.queued, input, duplicateIssues(linesOf(input)));
+  const { product_id, quantity, ...rest } = parseWith(schemas.queuedSingle, input);
+  return { ...rest, lines: [{ product_id, quantity }] };
 }
 
-/** Prices an order from the catalogue: total = unit price x quantity, in cents. */
-export function priceOrder(order: Pick<QueuedOrder, 'product_id' | 'quantity'>, catalogue: Catalogue = shopCatalogue) {
-  const product = catalogue.get(order.product_id);
-  if (!product) throw new ValidationError([{ field: 'product_id', message: 'Is not in the catalogue' }]);
-  return {
-    product_name: product.name,
-    unit_price_cents: product.unit_price_cents,
-    total_cents: product.unit_price_cents * order.quantity,
-    currency: CURRENCY,
-  };
+/** Prices lines from the catalogue: each line's unit price x quantity, and the total, in integer minor units. */
+export function priceLines(lines: readonly OrderLine[], catalogue: Catalogue = shopCatalogue): { lines: PricedLine[]; total_cents: number; currency: string } {
+  const priced = lines.map((line, index): PricedLine => {
+    const product = catalogue.get(line.product_id);
+    if (!product) throw new ValidationError([{ field: `lines.${index}.product_id`, message: 'Is not in the catalogue' }]);
+    return { ...line, product_name: product.name, unit_price_cents: product.unit_price_cents, line_total_cents: product.unit_price_cents * line.quantity };
+  });
+  return { lines: priced, total_cents: priced.reduce((sum, line) => sum + line.line_total_cents, 0), currency: CURRENCY };
 }
 
-/** The order as process-order stores it: priced, and RECEIVED at `now`. */
+/** A short description of an order's lines, such as "2 x Pizza Margherita, 1 x Cola". */
+export function summariseLines(lines: readonly Pick<PricedLine, 'quantity' | 'product_name'>[]): string {
+  return lines.map((line) => `${line.quantity} x ${line.product_name}`).join(', ');
+}
+
+/** The order as process-order stores it: every line priced, and RECEIVED at `now`. */
 export function storedOrder(order: QueuedOrder, now: Date, timings: LifecycleTimings, catalogue: Catalogue = shopCatalogue): StoredOrder {
-  return { ...order, ...priceOrder(order, catalogue), ...received(now.toISOString(), timings) };
+  return { ...order, ...priceLines(order.lines, catalogue), ...received(now.toISOString(), timings) };
 }

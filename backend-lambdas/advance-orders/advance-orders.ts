@@ -149,7 +149,7 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
         if (await store.clearPendingEvent(due, due.version, dueAt(event.to, event.at, timings))) result.republished++;
       }
       result.pending += failedAgain.size;
-      if (context && context.getRemainingTimeInMillis() < STOP_BEFORE_TIMEOUT_MS) {
+      if (typeof context?.getRemainingTimeInMillis === 'function' && context.getRemainingTimeInMillis() < STOP_BEFORE_TIMEOUT_MS) {
         logger.warn('Stopping before the timeout; the next run moves the rest', { ...result });
         break;
       }

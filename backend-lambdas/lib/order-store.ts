@@ -52,6 +52,11 @@ const INTERNAL = ['due_shard', 'pending_event'] as const;
 function toOrder(item: Record<string, unknown>): StoredOrder {
   const order = { ...item };
   for (const name of INTERNAL) delete order[name];
+  // Orders stored before they had lines name one product at the top level: that is their one line.
+  if (!Array.isArray(order.lines) && typeof order.product_id === 'string') {
+    order.lines = [{ product_id: order.product_id, quantity: order.quantity, product_name: order.product_name, unit_price_cents: order.unit_price_cents, line_total_cents: order.total_cents }];
+    for (const name of ['product_id', 'quantity', 'product_name', 'unit_price_cents']) delete order[name];
+  }
   // Orders stored before the lifecycle existed say PROCESSED and have no history: they were done.
   if (order.status === 'PROCESSED' && !Array.isArray(order.status_history)) {
     const at = typeof order.processed_at === 'string' ? order.processed_at : String(order.received_at);

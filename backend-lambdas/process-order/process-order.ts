@@ -7,7 +7,7 @@ import type { Catalogue } from '../../domain/catalogue.js';
 import { formatPrice } from '../../domain/catalogue.js';
 import { parseConfig } from '../../domain/config.js';
 import type { LifecycleTimings } from '../../domain/lifecycle.js';
-import { parseQueuedOrder, storedOrder, type StoredOrder } from '../../domain/order.js';
+import { parseQueuedOrder, storedOrder, summariseLines, type StoredOrder } from '../../domain/order.js';
 import { eventAttributes } from '../lib/order-events.js';
 import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
 import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
@@ -40,13 +40,12 @@ export function createProcessOrderHandler({ store, timings, logger, metrics, max
   function notification(order: StoredOrder, id: string) {
     return {
       Id: id,
-      Subject: `Order received: ${order.quantity} x ${order.product_name}`.slice(0, 100),
+      Subject: `Order received: ${summariseLines(order.lines)}`.slice(0, 100),
       Message: [
         `Order ${order.order_id} was received and stored.`,
         '',
         `Customer: ${order.customer_id}`,
-        `Product:  ${order.product_name} (${order.product_id})`,
-        `Quantity: ${order.quantity}`,
+        ...order.lines.map((line) => `  ${line.quantity} x ${line.product_name} (${line.product_id})  ${formatPrice(line.line_total_cents, order.currency)}`),
         `Total:    ${formatPrice(order.total_cents, order.currency)}`,
         `Ordered:  ${order.order_date}`,
       ].join('\n'),

@@ -83,9 +83,8 @@ const Order = new GraphQLObjectType<StoredOrder>({
     dueAt: { type: GraphQLString, description: 'When the kitchen moves the order on next; null once it is final.', resolve: (order) => order.due_at ?? null },
     lines: {
       type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(OrderLine))),
-      resolve: (order): Line[] => [
-        { productId: order.product_id, productName: order.product_name, quantity: order.quantity, unitPriceCents: order.unit_price_cents, totalCents: order.total_cents },
-      ],
+      resolve: (order): Line[] =>
+        order.lines.map((line) => ({ productId: line.product_id, productName: line.product_name, quantity: line.quantity, unitPriceCents: line.unit_price_cents, totalCents: line.line_total_cents })),
     },
     totalCents: { ...nonNull(GraphQLInt), resolve: (order) => order.total_cents },
     currency: nonNull(GraphQLString),

@@ -40,8 +40,7 @@
     });
     text('status-text', order.status);
     text('status-hint', order.final ? 'Thank you for your order.' : 'This page follows your order as it moves on.');
-    text('detail-product', order.lines.map(function (line) { return line.productName; }).join(', '));
-    text('detail-quantity', order.lines.map(function (line) { return String(line.quantity); }).join(', '));
+    text('detail-items', order.lines.map(function (line) { return line.quantity + ' x ' + line.productName; }).join(', '));
     text('detail-total', order.total);
     text('detail-customer', order.customerId);
     text('detail-date', order.orderDate);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Catalogue } from '../../domain/catalogue.js';
 import { ValidationError, type FieldIssue } from '../../domain/errors.js';
 import { isFinal } from '../../domain/lifecycle.js';
-import { isIdempotencyKey, isOrderId, MAX_BODY_BYTES, parseOrderRequest, priceOrder, utcDate, type OrderRequest } from '../../domain/order.js';
+import { isIdempotencyKey, isOrderId, MAX_BODY_BYTES, parseOrderRequest, priceLines, summariseLines, utcDate } from '../../domain/order.js';
 import type { OrderApi } from '../order-api.js';
 import { respond, wantsJson } from '../pages.js';
 
@@ -12,7 +12,7 @@ const NOT_AN_ORDER_NUMBER = { title: 'That is not an order number', message: 'Or
 export const ORDER_PATIENCE_MS = 60_000;
 
 /** The form's fields as typed, kept to show them again. */
-type FormValues = Record<keyof Required<OrderRequest>, string>;
+type FormValues = Record<'customer_id' | 'product_id' | 'quantity' | 'order_date', string>;
 
 interface FormView {
   values: FormValues;
@@ -54,8 +54,8 @@ export function shopRoutes({ api, catalogue, clock, orderLimiter }: { api: Order
       const order = parseOrderRequest(fields, catalogue);
       if (action === 'preview') {
         // "Update total" without JavaScript: the same form again, priced, nothing placed.
-        const { total_cents, product_name } = priceOrder(order, catalogue);
-        return renderForm(res, 200, { values, idempotencyKey, total: { cents: total_cents, summary: `${order.quantity} x ${product_name}` } });
+        const priced = priceLines(order.lines, catalogue);
+        return renderForm(res, 200, { values, idempotencyKey, total: { cents: priced.total_cents, summary: summariseLines(priced.lines) } });
       }
       const { order_id } = await api.submitOrder(order, { idempotencyKey, requestId: req.id as string });
       // The time it was placed rides along, so the page knows how long to wait for it to be stored.

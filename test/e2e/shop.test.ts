@@ -68,7 +68,7 @@ describeInBrowser('the shop and the console in a real browser', () => {
     const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
     expect(seen.filter((status) => status !== 'PLACED')).toEqual(['RECEIVED', 'PREPARING', 'READY', 'COMPLETED']);
     await expectText(page, '#detail-total', '$34.50');
-    await expectText(page, '#detail-product', 'Pizza Margherita');
+    await expectText(page, '#detail-items', '3 x Pizza Margherita');
     await expectText(page, '#status-title', 'Your order is completed');
     for (const step of ['RECEIVED', 'PREPARING', 'READY', 'COMPLETED']) expect(await page.locator(`#step-${step}`).getAttribute('class')).toContain('done');
     expect(await page.locator('#status-history li').count()).toBe(4);

@@ -55,10 +55,7 @@ describe('the order pipeline, end to end on the local stack', () => {
     expect(await getStoredOrder(stack, orderId)).toEqual({
       order_id: orderId,
       customer_id: customer,
-      product_id: 'Margherita',
-      product_name: 'Pizza Margherita',
-      quantity: 3,
-      unit_price_cents: 1150,
+      lines: [{ product_id: 'Margherita', product_name: 'Pizza Margherita', quantity: 3, unit_price_cents: 1150, line_total_cents: 3450 }],
       total_cents: 3450,
       currency: 'USD',
       order_date: '2025-04-25',
@@ -85,7 +82,7 @@ describe('the order pipeline, end to end on the local stack', () => {
       },
       { what: 'the order to be readable' },
     );
-    expect(stored).toMatchObject({ order_id, status: 'RECEIVED', status_history: [{ status: 'RECEIVED' }], version: 1, total_cents: 35, quantity: 1, product_id: 'Banana' });
+    expect(stored).toMatchObject({ order_id, status: 'RECEIVED', status_history: [{ status: 'RECEIVED' }], version: 1, total_cents: 35, lines: [{ product_id: 'Banana', quantity: 1 }] });
   });
 
   it('when the same idempotency key is posted twice, then one order id and one item', async () => {

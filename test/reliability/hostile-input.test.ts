@@ -182,10 +182,7 @@ describe('hostile input', () => {
     await stack.store.putOnce({
       order_id: orderId,
       customer_id: '<script>alert("c")</script>',
-      product_id: 'Banana',
-      product_name: '<img src=x onerror=alert(1)>',
-      quantity: 1,
-      unit_price_cents: 35,
+      lines: [{ product_id: 'Banana', product_name: '<img src=x onerror=alert(1)>', quantity: 1, unit_price_cents: 35, line_total_cents: 35 }],
       total_cents: 35,
       currency: 'USD',
       order_date: '2025-04-25',

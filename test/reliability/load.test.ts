@@ -116,7 +116,7 @@ describe('load with reconciliation', () => {
     for (const item of stored) storedByCustomer.set(item.customer_id, [...(storedByCustomer.get(item.customer_id) ?? []), item]);
     const lost = logical.filter((order) => !storedByCustomer.has(order.customer));
     const doubled = [...storedByCustomer.values()].filter((items) => items.length > 1);
-    const wrongTotal = stored.filter((item) => item.total_cents !== catalogue.get(item.product_id)!.unit_price_cents * item.quantity);
+    const wrongTotal = stored.filter((item) => item.total_cents !== item.lines.reduce((sum, line) => sum + catalogue.get(line.product_id)!.unit_price_cents * line.quantity, 0));
     const storedIds = new Set(stored.map((item) => item.order_id));
     const unaccounted = [...accepted].filter((id) => !storedIds.has(id));
     const poisonSet = new Set(sentPoison);

@@ -6,7 +6,9 @@ import {
   orderIdFor,
   parseOrderRequest,
   parseQueuedOrder,
-  priceOrder,
+  parseOrderLines,
+  priceLines,
+  MAX_LINES,
   storedOrder,
 } from '../../domain/order.js';
 
@@ -25,12 +27,12 @@ function issuesOf(action: () => unknown) {
 
 describe('the order contract', () => {
   it('when the seed payload is given, then it is valid and normalised', () => {
-    expect(parseOrderRequest(seed)).toEqual({ customer_id: '001', product_id: 'Banana', quantity: 1, order_date: '2025-04-25' });
+    expect(parseOrderRequest(seed)).toEqual({ customer_id: '001', lines: [{ product_id: 'Banana', quantity: 1 }], order_date: '2025-04-25' });
   });
 
   it('when quantity is a number or a numeric string, then both are accepted', () => {
-    expect(parseOrderRequest({ ...seed, quantity: 1000 }).quantity).toBe(1000);
-    expect(parseOrderRequest({ ...seed, quantity: ' 12 ' }).quantity).toBe(12);
+    expect(parseOrderRequest({ ...seed, quantity: 1000 }).lines[0]!.quantity).toBe(1000);
+    expect(parseOrderRequest({ ...seed, quantity: ' 12 ' }).lines[0]!.quantity).toBe(12);
   });
 
   it.each([0, -1, 1001, 1.5, '1.5', '1e3', '', 'ten', null, true, [], {}])('when quantity is %p, then quantity is named', (quantity) => {
@@ -100,13 +102,17 @@ describe('order ids', () => {
 });
 
 describe('pricing and processing', () => {
-  it('when an order is priced, then total = unit price x quantity in cents', () => {
+  it('when an order is priced, then each line is unit price x quantity and the total their sum, in cents', () => {
     const margherita = catalogue.get('Margherita')!;
-    expect(priceOrder({ product_id: 'Margherita', quantity: 3 })).toMatchObject({
-      unit_price_cents: margherita.unit_price_cents,
-      total_cents: margherita.unit_price_cents * 3,
+    expect(priceLines([{ product_id: 'Margherita', quantity: 3 }, { product_id: 'Banana', quantity: 2 }])).toEqual({
+      lines: [
+        { product_id: 'Margherita', quantity: 3, product_name: 'Pizza Margherita', unit_price_cents: margherita.unit_price_cents, line_total_cents: margherita.unit_price_cents * 3 },
+        { product_id: 'Banana', quantity: 2, product_name: 'Banana', unit_price_cents: 35, line_total_cents: 70 },
+      ],
+      total_cents: margherita.unit_price_cents * 3 + 70,
+      currency: 'USD',
     });
-    expect(priceOrder({ product_id: 'Banana', quantity: 1000 }).total_cents).toBe(35_000);
+    expect(priceLines([{ product_id: 'Banana', quantity: 1000 }]).total_cents).toBe(35_000);
   });
 
   it('when a queued order is stored, then it is RECEIVED with its price, history, version and due time', () => {
@@ -114,8 +120,7 @@ describe('pricing and processing', () => {
     const stored = storedOrder(queued, new Date('2026-03-04T05:06:08.000Z'), { RECEIVED: 60, PREPARING: 600, READY: 300 });
     expect(stored).toEqual({
       ...queued,
-      product_name: 'Banana',
-      unit_price_cents: 35,
+      lines: [{ product_id: 'Banana', quantity: 1, product_name: 'Banana', unit_price_cents: 35, line_total_cents: 35 }],
       total_cents: 35,
       currency: 'USD',
       status: 'RECEIVED',
@@ -136,7 +141,47 @@ describe('pricing and processing', () => {
   it('when the catalogue no longer has a product, then its queued orders are refused, and accepted again once it is back', () => {
     const queued = JSON.stringify(acceptOrder({ ...seed, product_id: 'Margherita' }, { now }));
     const withoutPizza = createCatalogue([...catalogue.values()].filter((product) => product.id !== 'Margherita'));
-    expect(issuesOf(() => parseQueuedOrder(queued, withoutPizza))[0]?.field).toBe('product_id');
-    expect(parseQueuedOrder(queued, catalogue).product_id).toBe('Margherita');
+    expect(issuesOf(() => parseQueuedOrder(queued, withoutPizza))[0]?.field).toBe('lines.0.product_id');
+    expect(parseQueuedOrder(queued, catalogue).lines[0]!.product_id).toBe('Margherita');
+  });
+
+  it('when a message queued before orders had lines is processed, then its product is its one line', () => {
+    const { lines: _lines, ...rest } = acceptOrder(seed, { now });
+    expect(parseQueuedOrder(JSON.stringify({ ...rest, product_id: 'Funghi', quantity: 2 })).lines).toEqual([{ product_id: 'Funghi', quantity: 2 }]);
+  });
+});
+
+describe('orders of several lines (contract v2)', () => {
+  const products = [...catalogue.keys()];
+  const lines = (count: number) => products.slice(0, count).map((product_id, i) => ({ product_id, quantity: i + 1 }));
+  const v2 = (fields: Record<string, unknown>) => ({ customer_id: '001', order_date: '2025-04-25', ...fields });
+
+  it('when 20 lines of different products are given, then all are kept, in order, and priced', () => {
+    expect(products.length).toBeGreaterThanOrEqual(MAX_LINES);
+    const request = parseOrderRequest(v2({ lines: lines(MAX_LINES) }));
+    expect(request.lines).toEqual(lines(MAX_LINES));
+    const priced = priceLines(request.lines);
+    expect(priced.lines.every((line) => line.line_total_cents === catalogue.get(line.product_id)!.unit_price_cents * line.quantity)).toBe(true);
+  });
+
+  it.each([
+    ['21 lines', { lines: lines(MAX_LINES + 1) }, ['lines']],
+    ['no lines', { lines: [] }, ['lines']],
+    ['lines that are not a list', { lines: 'Banana' }, ['lines']],
+    ['a zero quantity in line 2', { lines: [{ product_id: 'Banana', quantity: 1 }, { product_id: 'Cola', quantity: 1 }, { product_id: 'Funghi', quantity: 0 }] }, ['lines.2.quantity']],
+    ['an unknown product in line 1', { lines: [{ product_id: 'Banana', quantity: 1 }, { product_id: 'Caviar', quantity: 1 }] }, ['lines.1.product_id']],
+    ['a duplicate of line 0 in line 3', { lines: [...lines(3), { product_id: products[0], quantity: 5 }] }, ['lines.3.product_id']],
+    ['an unknown field in a line', { lines: [{ product_id: 'Banana', quantity: 1, discount: 10 }] }, ['lines.0.discount']],
+    ['a line that is not an object', { lines: ['Banana'] }, ['lines.0']],
+    ['product_id beside lines', { lines: lines(1), product_id: 'Banana' }, ['product_id']],
+  ])('when an order has %s, then the line (or lines) is named and nothing else', (_case, fields, named) => {
+    expect(issuesOf(() => parseOrderRequest(v2(fields))).map((issue) => issue.field)).toEqual(named);
+  });
+
+  it('when a duplicate line is named, then its message says which line it repeats', () => {
+    expect(issuesOf(() => parseOrderRequest(v2({ lines: [{ product_id: 'Cola', quantity: 1 }, { product_id: 'Cola', quantity: 2 }] })))).toEqual([
+      { field: 'lines.1.product_id', message: expect.stringContaining('lines.0') as unknown },
+    ]);
+    expect(() => parseOrderLines([{ product_id: 'Cola', quantity: 1 }, { product_id: 'Cola', quantity: 1 }])).toThrow(ValidationError);
   });
 });
