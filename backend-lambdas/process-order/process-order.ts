@@ -45,7 +45,7 @@ export function createProcessOrderHandler({ store, timings, logger, sns, topicAr
         `Total:    ${formatPrice(order.total_cents, order.currency)}`,
         `Ordered:  ${order.order_date}`,
       ].join('\n'),
-      MessageAttributes: eventAttributes('order.received', order.customer_id, order.status),
+      MessageAttributes: eventAttributes('order.received', { orderId: order.order_id, customerId: order.customer_id, status: order.status }),
     };
   }
 

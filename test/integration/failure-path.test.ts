@@ -41,7 +41,7 @@ describe('the failure path: poison message -> DLQ -> alarm -> mail', () => {
     expect(alarmMail.to).toMatchObject({ text: 'admin@example.com' });
     expect(alarmMail.text).toContain('ApproximateNumberOfMessagesVisible');
     expect(alarmMail.text).toContain('QueueName = orders-dlq');
-    expect(alarmMail.file).toMatch(/^\d{4}-\d\d-\d\dT[\d.-]+Z-ops-alarms\.eml$/);
+    expect(alarmMail.file).toMatch(/^\d{4}-\d\d-\d\dT[\d.-]+Z-ops-alarms-[0-9a-f]{16}\.eml$/);
 
     expect(await drainQueue(stack, stack.resources.deadLetterQueue)).toEqual([poison]);
     await waitFor(() => stack.alarm.state === 'OK', { timeoutMs: 15_000, what: 'the alarm to clear' });
