@@ -12,7 +12,7 @@ import { createLocalClients, destroyClients, type LocalClients } from './clients
 import { startConsole } from './console/console.js';
 import { LOOPBACK_HOST_NAMES, parseHostRules } from '../frontend/request-origin.js';
 import type { PortName } from './config.js';
-import { restartable, startQueueEmulator, startTableEmulator, type RestoreReport } from './emulators.js';
+import { restartable, startQueueEmulator, startTableEmulator, type QueueInspection, type RestoreReport } from './emulators.js';
 import { loadFunctions, type FunctionWrappers } from './functions.js';
 import { startMailDelivery } from './mail.js';
 import { profiles, type Profile, type ProfileName } from './profiles.js';
@@ -89,6 +89,8 @@ export interface LocalStack {
   alarm: AlarmEvaluator;
   /** What the queues' journal put back at start (all zero when the queues are not durable). */
   restored: RestoreReport;
+  /** A queue's messages as the emulator holds them, without receiving any. */
+  inspectQueue(name: string): QueueInspection | undefined;
   /** Invokes a function once, as `aws lambda invoke` does (the kitchen's staff commands, say). */
   invoke: (name: FunctionName, event: unknown) => Promise<unknown>;
   /** Take an emulator away and bring it back, as an outage would. */
@@ -236,6 +238,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       store: createOrderStore({ documents: clients.documents, tableName: resources.tableName }),
       alarm,
       restored,
+      inspectQueue: (name) => queues.current.inspectQueue(name),
       invoke: triggers.invoke,
       faults: {
         stopQueueEmulator: () => queues.stop(),

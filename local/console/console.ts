@@ -64,6 +64,9 @@ export function orderRow(item: Record<string, unknown>): OrderRow {
   };
   const orderId = text('order_id');
   const receivedAt = typeof item.received_at === 'string' ? item.received_at : (bad.push('received_at'), '');
+  const customerId = text('customer_id');
+  const productName = text('product_name');
+  const quantity = text('quantity');
   let total = '?';
   if (typeof item.total_cents === 'number' && typeof item.currency === 'string') {
     try {
@@ -80,9 +83,9 @@ export function orderRow(item: Record<string, unknown>): OrderRow {
   return {
     order_id: orderId,
     received_at: receivedAt,
-    customer_id: text('customer_id'),
-    product_name: text('product_name'),
-    quantity: text('quantity'),
+    customer_id: customerId,
+    product_name: productName,
+    quantity,
     total,
     status,
     canAdvance: actionable && !isFinal(item.status as OrderStatus),
