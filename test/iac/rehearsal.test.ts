@@ -13,6 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gate } from '../helpers/requirements.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   createTerraformSession,
@@ -38,7 +39,6 @@ const deadline = Date.now() + BUDGET_MS;
 /** What is left of the 10-minute budget, capped for one command. */
 const budget = (capMs: number) => Math.max(1_000, Math.min(capMs, deadline - Date.now()));
 
-let skipReason: string | undefined;
 let session: TerraformSession | undefined;
 let moto: ChildProcess | undefined;
 let endpoint = '';
@@ -69,12 +69,6 @@ interface FrontendOutputs {
 }
 
 const clientConfig = () => ({ endpoint, region: REGION, credentials: CREDENTIALS });
-
-function skipped(what: string): boolean {
-  if (!skipReason) return false;
-  console.warn(`SKIPPED ${what}: ${skipReason}`);
-  return true;
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -173,36 +167,36 @@ async function stateResourceCount(module: ModuleName): Promise<number> {
   return result.stdout.split('\n').filter(Boolean).length;
 }
 
-beforeAll(async () => {
-  skipReason = terraformUnavailableReason() ?? (findExecutable('moto_server') ? undefined : 'moto_server is not on PATH (pip install "moto[server]")');
-  if (skipReason) return;
-  await ensureBuilt();
-  if (!existsSync(WEB_ARTIFACT)) {
-    // The rehearsal never runs the web tier; any file stands in for its build.
-    webArtifact = join(await mkdtemp(join(tmpdir(), 'orders-web-artifact-')), 'order-web.tar.gz');
-    await writeFile(webArtifact, 'placeholder');
-    console.warn(`npm run build wrote no ${WEB_ARTIFACT}; the rehearsal uploads a placeholder instead`);
-  }
-  session = await createTerraformSession(['terraform-backend', 'terraform-frontend']);
-  const ready = session;
-  await Promise.all([startMoto(), ...(['terraform-backend', 'terraform-frontend'] as const).map(async (module) => succeeded(await terraformInit(ready, module, budget(120_000))))]);
-}, 360_000);
+/** Why the rehearsal cannot run here: no terraform, no provider mirror or no moto_server. */
+const missing = terraformUnavailableReason() ?? (findExecutable('moto_server') ? undefined : 'moto_server is not on PATH (pip install "moto[server]")');
 
-afterAll(async () => {
-  // A failed run still releases what it made, within what is left of the budget.
-  try {
-    if (session && applied.has('terraform-frontend') && backend) await destroy('terraform-frontend', frontendVariables(backend)).catch(() => undefined);
-    if (session && applied.has('terraform-backend')) await destroy('terraform-backend', backendVariables()).catch(() => undefined);
-  } finally {
-    stopMoto();
-    await removeTerraformSession(session);
-    if (webArtifact !== WEB_ARTIFACT) await rm(join(webArtifact, '..'), { recursive: true, force: true });
-  }
-}, 400_000);
+gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed on moto', () => {
+  beforeAll(async () => {
+    await ensureBuilt();
+    if (!existsSync(WEB_ARTIFACT)) {
+      // The rehearsal never runs the web tier; any file stands in for its build.
+      webArtifact = join(await mkdtemp(join(tmpdir(), 'orders-web-artifact-')), 'order-web.tar.gz');
+      await writeFile(webArtifact, 'placeholder');
+      console.warn(`npm run build wrote no ${WEB_ARTIFACT}; the rehearsal uploads a placeholder instead`);
+    }
+    session = await createTerraformSession(['terraform-backend', 'terraform-frontend']);
+    const ready = session;
+    await Promise.all([startMoto(), ...(['terraform-backend', 'terraform-frontend'] as const).map(async (module) => succeeded(await terraformInit(ready, module, budget(120_000))))]);
+  }, 360_000);
 
-describe('the Terraform modules, rehearsed on moto', () => {
+  afterAll(async () => {
+    // A failed run still releases what it made, within what is left of the budget.
+    try {
+      if (session && applied.has('terraform-frontend') && backend) await destroy('terraform-frontend', frontendVariables(backend)).catch(() => undefined);
+      if (session && applied.has('terraform-backend')) await destroy('terraform-backend', backendVariables()).catch(() => undefined);
+    } finally {
+      stopMoto();
+      await removeTerraformSession(session);
+      if (webArtifact !== WEB_ARTIFACT) await rm(join(webArtifact, '..'), { recursive: true, force: true });
+    }
+  }, 400_000);
+
   it('when the backend is applied, then the queue redrives to the DLQ, process-order reports batch item failures, the DLQ alarm notifies ops and the key is a SecureString', async () => {
-    if (skipped('backend apply')) return;
     await apply('terraform-backend', backendVariables());
     backend = await outputsOf<BackendOutputs>('terraform-backend');
 
@@ -248,7 +242,6 @@ describe('the Terraform modules, rehearsed on moto', () => {
   }, 300_000);
 
   it('when the web tier is applied from the backend\'s outputs, then its launch template requires IMDSv2, encrypts its disk and carries the key parameter but not the key', async () => {
-    if (skipped('frontend apply')) return;
     expect(backend).toBeDefined();
     await apply('terraform-frontend', frontendVariables(backend!));
     frontend = await outputsOf<FrontendOutputs>('terraform-frontend');
@@ -269,7 +262,6 @@ describe('the Terraform modules, rehearsed on moto', () => {
   }, 300_000);
 
   it('when both are destroyed, then no queue, function, table, alarm, parameter or launch template is left', async () => {
-    if (skipped('destroy')) return;
     expect(backend).toBeDefined();
     // Side by side: the web tier holds only strings from the backend, no Terraform dependency.
     await Promise.all([destroy('terraform-frontend', frontendVariables(backend!)), destroy('terraform-backend', backendVariables())]);
