@@ -48,12 +48,14 @@ export function isAllowedHost(host: string | undefined, rules: readonly HostRule
 
 /**
  * Why a state-changing request looks like it came from another site, or undefined when it did not.
- * Browsers send `Sec-Fetch-Site` and `Origin` with every form post; a request without either is not
- * from a browser (curl, a test, a server), and no other site can make a browser send it.
+ * Browsers send `Sec-Fetch-Site` (all current ones) and `Origin` with every form post; a request
+ * with neither is not from a browser (curl, a test, a server), and no other site can make a browser
+ * send it. `Sec-Fetch-Site` decides when it is there: under `Referrer-Policy: no-referrer` (helmet's
+ * default) a browser sends `Origin: null` even for a post from the page's own site.
  */
 export function crossSiteReason(headers: IncomingHttpHeaders): string | undefined {
   const site = headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `Sec-Fetch-Site is ${String(site)}`;
+  if (site !== undefined) return site === 'same-origin' || site === 'none' ? undefined : `Sec-Fetch-Site is ${String(site)}`;
   const origin = headers.origin;
   if (origin === undefined) return undefined;
   let originHost: string | undefined;

@@ -129,6 +129,9 @@ export function createConsoleApp({ clients, resources, alarm, inspectQueue, mail
         },
       },
       strictTransportSecurity: false,
+      // Its own forms must carry its Origin (the posts are refused without it); under helmet's
+      // default no-referrer a browser sends `Origin: null` instead. Other sites still get no referrer.
+      referrerPolicy: { policy: 'same-origin' },
     }),
   );
   app.use('/static', express.static(fileURLToPath(new URL('./public', import.meta.url)), { index: false, fallthrough: false }));

@@ -37,11 +37,14 @@ describe('the cross-site rule for posts', () => {
   it.each<[string, Record<string, string>, boolean]>([
     ['a post from the shop\'s own page', { host: 'shop.example.com', origin: 'https://shop.example.com', 'sec-fetch-site': 'same-origin' }, false],
     ['a client that is not a browser (no Origin, no Sec-Fetch-Site)', { host: 'shop.example.com' }, false],
+    ['the shop\'s own page under Referrer-Policy: no-referrer (Origin: null)', { host: '127.0.0.1:3000', origin: 'null', 'sec-fetch-site': 'same-origin' }, false],
+    ['an older browser without Sec-Fetch-Site, from the shop\'s own page', { host: '127.0.0.1:3000', origin: 'http://127.0.0.1:3000' }, false],
     ['a form on another site', { host: 'shop.example.com', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, true],
     ['another site, in a browser that sends only Origin', { host: '127.0.0.1:3000', origin: 'http://evil.example' }, true],
     ['a sibling site (same-site is not same-origin)', { host: 'shop.example.com', origin: 'https://blog.example.com', 'sec-fetch-site': 'same-site' }, true],
     ['another port of the same machine', { host: '127.0.0.1:3000', origin: 'http://127.0.0.1:5173' }, true],
-    ['an opaque origin (a sandboxed frame)', { host: 'shop.example.com', origin: 'null' }, true],
+    ['an opaque origin (a sandboxed frame) in an older browser', { host: 'shop.example.com', origin: 'null' }, true],
+    ['a cross-site post that claims the right Origin', { host: 'shop.example.com', origin: 'https://shop.example.com', 'sec-fetch-site': 'cross-site' }, true],
   ])('when it is %s, then it is refused: %p', (_what, headers, refused) => {
     expect(crossSiteReason(headers) !== undefined).toBe(refused);
   });
