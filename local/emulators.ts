@@ -102,19 +102,23 @@ function journalPurges(sqsStore: SqsStore, journal: QueueJournal): void {
 export async function startQueueEmulator(host: string, port: number, { logger, hosts, journalFile }: EmulatorOptions & { journalFile?: string | undefined }): Promise<QueueEmulator> {
   const journal = journalFile ? QueueJournal.open(journalFile, { logger }) : undefined;
   const recorder = journal ? journalRecorder(journal) : undefined;
-  const { stores, spy, createMessage } = await createFauxqsStores(recorder);
-  if (journal) journalPurges(stores.sqsStore, journal);
-
-  // buildApp rather than startFauxqs: the latter always binds every interface.
-  const app = buildApp({ logger: false, host: 'localhost', stores });
-  app.addHook('onRequest', (request, reply, done) => {
-    const reason = emulatorRefusal(request.headers, hosts, request.raw.socket.localPort);
-    if (!reason) return done();
-    void reply.code(403).header('content-type', 'text/plain; charset=utf-8').header('connection', 'close').send(`Forbidden. ${reason}\n`);
-  });
+  let app: ReturnType<typeof buildApp>;
+  let stores: Awaited<ReturnType<typeof createFauxqsStores>>['stores'];
+  let spy: MessageSpyReader;
+  let createMessage: Awaited<ReturnType<typeof createFauxqsStores>>['createMessage'];
   try {
+    ({ stores, spy, createMessage } = await createFauxqsStores(recorder));
+    if (journal) journalPurges(stores.sqsStore, journal);
+    // buildApp rather than startFauxqs: the latter always binds every interface.
+    app = buildApp({ logger: false, host: 'localhost', stores });
+    app.addHook('onRequest', (request, reply, done) => {
+      const reason = emulatorRefusal(request.headers, hosts, request.raw.socket.localPort);
+      if (!reason) return done();
+      void reply.code(403).header('content-type', 'text/plain; charset=utf-8').header('connection', 'close').send(`Forbidden. ${reason}\n`);
+    });
     await app.listen({ port, host });
   } catch (error) {
+    // Not started: the journal is closed as it was read, and its lock freed.
     journal?.close();
     throw error;
   }

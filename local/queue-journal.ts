@@ -1,7 +1,7 @@
 // The queues' journal: every message SQS accepted, appended before the emulator answers, and every
 // delete, DLQ move and purge after it. What it holds at start, less what was deleted, is what the
 // queues held when the process ended, however it ended.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 
@@ -18,6 +18,46 @@ type Entry =
   | ({ op: 'put'; queue: string } & JournaledMessage)
   | { op: 'delete'; queue: string; id: string }
   | { op: 'purge'; queue: string };
+
+/** Another live process has the journal open (a second npm start on the same state folder). */
+export class JournalInUseError extends Error {
+  constructor(
+    readonly file: string,
+    readonly pid: number,
+  ) {
+    super(`${file} is in use by process ${pid} (another npm start on the same state folder?)`);
+    this.name = 'JournalInUseError';
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes `<file>.lock` for this process. Two processes on one journal would each compact it from
+ * their own view and drop what the other wrote; a lock left by a killed process is taken over.
+ */
+function lock(file: string): string {
+  const lockFile = `${file}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return lockFile;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lockFile, 'utf8'));
+      if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) throw new JournalInUseError(file, holder);
+      unlinkSync(lockFile);
+    }
+  }
+  throw new Error(`could not take ${lockFile}`);
+}
 
 export interface JournalOptions {
   logger: Logger;
@@ -36,6 +76,7 @@ export interface JournalOptions {
  */
 export class QueueJournal {
   private readonly live = new Map<string, Map<string, JournaledMessage>>();
+  private readonly lockFile: string;
   private fd: number;
   private lines = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -46,6 +87,7 @@ export class QueueJournal {
     private readonly options: Required<JournalOptions>,
   ) {
     mkdirSync(dirname(file), { recursive: true });
+    this.lockFile = lock(file);
     this.read();
     this.fd = openSync(file, 'a');
     this.timer = setInterval(() => this.compactIfWorthIt(), options.compactEveryMs);
@@ -178,5 +220,6 @@ export class QueueJournal {
     this.compactIfWorthIt();
     this.closed = true;
     closeSync(this.fd);
+    rmSync(this.lockFile, { force: true });
   }
 }

@@ -1,6 +1,7 @@
 import { ConfigError } from '../domain/config.js';
 import { loadLocalConfig, PORT_VARIABLES } from './config.js';
 import { settings } from '../platform/settings.js';
+import { JournalInUseError } from './queue-journal.js';
 import { PortUnavailableError, startLocalStack, type LocalStack } from './stack.js';
 
 let config;
@@ -28,6 +29,10 @@ try {
     print: (line) => console.log(line),
   });
 } catch (error) {
+  if (error instanceof JournalInUseError) {
+    console.error(`LOCAL_STATE_DIR=${config.LOCAL_STATE_DIR}: the state folder is in use by process ${error.pid} (another npm start?); stop it, or set LOCAL_STATE_DIR to another folder.`);
+    process.exit(2);
+  }
   if (!(error instanceof PortUnavailableError)) throw error;
   const variable = PORT_VARIABLES[error.part];
   console.error(`${variable}=${error.port}: the port is ${error.reason}${error.reason === 'in use' ? ' (another npm start?)' : ''}; set ${variable} to a free port.`);

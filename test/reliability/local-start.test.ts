@@ -140,6 +140,21 @@ describe('npm start and its ports', () => {
     }
   }, 60_000);
 
+  it('when another npm start already runs on the same state folder, then it stops with one line naming the folder and that process, and the first runs on', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'orders-twice-'));
+    const first = await start({ ...portEnv(await stackPorts()), LOCAL_STATE_DIR: stateDir });
+    try {
+      const { code, stderr } = await startAndFail({ ...portEnv(await stackPorts()), LOCAL_STATE_DIR: stateDir });
+      expect(code).toBe(2);
+      expect(stderr).toBe(`LOCAL_STATE_DIR=${stateDir}: the state folder is in use by process ${first.pid} (another npm start?); stop it, or set LOCAL_STATE_DIR to another folder.\n`);
+      first.signal('SIGINT');
+      expect(await first.exited).toBe(0);
+    } finally {
+      first.signal('SIGKILL');
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('when two configured ports are the same, then it stops with one line naming both variables and the port', async () => {
     const ports = await stackPorts();
     const { code, stderr } = await startAndFail({ ...portEnv(ports), API_PORT: String(ports.PORT) });

@@ -1,9 +1,9 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { QueueJournal, type JournaledMessage } from '../../local/queue-journal.js';
+import { JournalInUseError, QueueJournal, type JournaledMessage } from '../../local/queue-journal.js';
 
 const message = (id: string, body = `body of ${id}`): JournaledMessage => ({ id, body, attributes: { event_id: { DataType: 'String', StringValue: `e-${id}` } }, sentAt: 1_700_000_000_000 });
 const bodies = (journal: QueueJournal) => Object.fromEntries([...journal.messages()].map(([queue, messages]) => [queue, messages.map((kept) => kept.id)]));
@@ -27,13 +27,13 @@ describe('the queue journal', () => {
     journal.put('orders-dlq', message('a'));
     journal.purge('mail');
     journal.put('mail', message('m2'));
-    // No close: as after kill -9, only what was written is there.
+    // No close: as after kill -9, only what was written is there, and the lock of a process that is gone.
+    writeFileSync(`${file}.lock`, '999999999');
 
     const reopened = QueueJournal.open(file, { logger: pino({ level: 'silent' }) });
     expect(bodies(reopened)).toEqual({ orders: ['c'], 'orders-dlq': ['p', 'a'], mail: ['m2'] });
     expect(reopened.messages().get('orders')![0]).toEqual(message('c'));
     reopened.close();
-    journal.close();
   });
 
   it('when the last line was cut short by a crash, then every whole line is read and the cut one is skipped with a warning', () => {
@@ -63,5 +63,17 @@ describe('the queue journal', () => {
     const reopened = QueueJournal.open(file, { logger: pino({ level: 'silent' }) });
     expect(bodies(reopened)).toEqual({ orders: ['98', '99', 'after'] });
     reopened.close();
+  });
+
+  it('when a second process opens a journal that a live one holds, then it is refused with that process named; a lock left by a killed process is taken over', () => {
+    const file = join(dir, 'journal.ndjson');
+    // A lock held by a process that is running (the parent of this one, say).
+    writeFileSync(`${file}.lock`, String(process.ppid));
+    expect(() => QueueJournal.open(file, { logger: pino({ level: 'silent' }) })).toThrow(JournalInUseError);
+    // A lock whose process is gone, as kill -9 leaves it.
+    writeFileSync(`${file}.lock`, '999999999');
+    const journal = QueueJournal.open(file, { logger: pino({ level: 'silent' }) });
+    expect(readFileSync(`${file}.lock`, 'utf8')).toBe(String(process.pid));
+    journal.close();
   });
 });
