@@ -21,7 +21,7 @@ const root = new URL('..', import.meta.url).pathname;
 const smoke = process.argv.includes('--smoke');
 const plan = smoke
   ? { warmup: 0.5, duration: 1, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, durabilityRounds: 1, durabilityDuration: 1, durabilityDrainOrders: 200 }
-  : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, durabilityRounds: 3, durabilityDuration: 6, durabilityDrainOrders: 5_000 };
+  : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, durabilityRounds: 5, durabilityDuration: 6, durabilityDrainOrders: 4_000 };
 const CONNECTIONS = 50;
 const FORM = 'customer_id=bench&product_id=Banana&quantity=1';
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
