@@ -95,6 +95,21 @@ function journalPurges(sqsStore: SqsStore, journal: QueueJournal): void {
   };
 }
 
+/** fauxqs on its own stores, behind the emulator guard, listening. */
+async function listenQueueApp(host: string, port: number, hosts: readonly HostRule[], recorder: MessageSpySink | undefined, journal: QueueJournal | undefined) {
+  const { stores, spy, createMessage } = await createFauxqsStores(recorder);
+  if (journal) journalPurges(stores.sqsStore, journal);
+  // buildApp rather than startFauxqs: the latter always binds every interface.
+  const app = buildApp({ logger: false, host: 'localhost', stores });
+  app.addHook('onRequest', (request, reply, done) => {
+    const reason = emulatorRefusal(request.headers, hosts, request.raw.socket.localPort);
+    if (!reason) return done();
+    void reply.code(403).header('content-type', 'text/plain; charset=utf-8').header('connection', 'close').send(`Forbidden. ${reason}\n`);
+  });
+  await app.listen({ port, host });
+  return { app, stores, spy, createMessage };
+}
+
 /**
  * SQS and SNS on one endpoint (fauxqs). With a journal file its queues are durable: every message
  * is journaled before SendMessage (or Publish) answers, and `restore` puts back what was left.
@@ -102,26 +117,15 @@ function journalPurges(sqsStore: SqsStore, journal: QueueJournal): void {
 export async function startQueueEmulator(host: string, port: number, { logger, hosts, journalFile }: EmulatorOptions & { journalFile?: string | undefined }): Promise<QueueEmulator> {
   const journal = journalFile ? QueueJournal.open(journalFile, { logger }) : undefined;
   const recorder = journal ? journalRecorder(journal) : undefined;
-  let app: ReturnType<typeof buildApp>;
-  let stores: Awaited<ReturnType<typeof createFauxqsStores>>['stores'];
-  let spy: MessageSpyReader;
-  let createMessage: Awaited<ReturnType<typeof createFauxqsStores>>['createMessage'];
+  let started: Awaited<ReturnType<typeof listenQueueApp>>;
   try {
-    ({ stores, spy, createMessage } = await createFauxqsStores(recorder));
-    if (journal) journalPurges(stores.sqsStore, journal);
-    // buildApp rather than startFauxqs: the latter always binds every interface.
-    app = buildApp({ logger: false, host: 'localhost', stores });
-    app.addHook('onRequest', (request, reply, done) => {
-      const reason = emulatorRefusal(request.headers, hosts, request.raw.socket.localPort);
-      if (!reason) return done();
-      void reply.code(403).header('content-type', 'text/plain; charset=utf-8').header('connection', 'close').send(`Forbidden. ${reason}\n`);
-    });
-    await app.listen({ port, host });
+    started = await listenQueueApp(host, port, hosts, recorder, journal);
   } catch (error) {
     // Not started: the journal is closed as it was read, and its lock freed.
     journal?.close();
     throw error;
   }
+  const { app, stores, spy, createMessage } = started;
   const { port: actualPort } = app.server.address() as AddressInfo;
   let restored = false;
   return {
