@@ -23,7 +23,7 @@ beforeAll(async () => {
   if (!existsSync(bundle('submit-order')) || !existsSync(webArtifact)) await run('npm', ['run', 'build'], { cwd: new URL('../..', import.meta.url).pathname });
   stack = await startTestStack();
 }, 60_000);
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 /** Loads a built bundle in a fresh Node process, configured only by its environment, as Lambda does, and invokes it once. */
 async function invoke(name: string, env: Record<string, string>, event: unknown): Promise<Record<string, unknown>> {

@@ -19,7 +19,7 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 describe('the failure path: poison message -> DLQ -> alarm -> mail', () => {
   it('when a message cannot be processed, then after exactly 5 receives it is in the DLQ, the alarm fires and mails the admin; drained, it mails OK', async () => {

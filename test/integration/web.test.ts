@@ -15,7 +15,7 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await startTestStack({ webEnv: { ORDER_RATE_LIMIT_MAX: '1000' } });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 const page = (path: string, init?: RequestInit) => fetch(`${stack.urls.web}${path}`, init);
 

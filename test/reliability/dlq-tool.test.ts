@@ -17,7 +17,7 @@ const liveCatalogue = createCatalogue([...catalogue.values()].filter((product) =
 beforeAll(async () => {
   stack = await startTestStack({ catalogue: liveCatalogue });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 function dlq(...args: string[]) {
   return run(process.execPath, ['--import', 'tsx', 'ops/dlq.ts', ...args, '--endpoint', stack.urls.sqs, '--region', 'us-east-1'], {

@@ -24,7 +24,7 @@ beforeAll(async () => {
   // A queue of this test's own: the stack's poller drains `orders`, and here the sent message is read back.
   ({ QueueUrl: queueUrl } = (await stack.clients.sqs.send(new CreateQueueCommand({ QueueName: `submit-${randomUUID()}` }))) as { QueueUrl: string });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 async function receiveAll(url: string) {
   const { Messages = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
