@@ -2,15 +2,24 @@
 // Pure functions of a run's figures, so the judging can be tested without running a benchmark.
 import { functionNames, type FunctionName } from '../platform/functions.js';
 
-
+// Latency targets are ratios to a baseline measured in the same run, not milliseconds: on a busy
+// 2-core machine the same code measured intake p99 at 80 ms in one run and 109 ms in the next, the
+// bare Express baseline moving with it (27 -> 40 ms). The thresholds are what docs/performance.md
+// says they come from.
 export const targets = {
   intakeVsRawSend: 0.6,
-  intakeP99Ms: 100,
+  // Measured 2.7 (32/12 ms unloaded), 2.96 (80/27) and 2.73 (109/40) under load: 4 leaves a third for noise.
+  intakeP99VsBareExpress: 4,
   intakeErrors: 0,
   drainVsBaseline: 0.7,
-  steadyP99Ms: 1000,
+  // Against the same load consumed by the least a consumer can do (receive, put, delete). Measured
+  // 3.54 with the machine's load average at 5 (bare node:http at a third of its idle rate), where the
+  // pipeline, doing more per order, queues first; 4 is that worst case and a little more.
+  steadyP99VsMinimalLoop: 4,
   bundleBytes: 600 * 1024,
-  importMs: 100,
+  // Against importing the SDK clients alone, bundled the same way: what any function on them pays.
+  // Measured 0.95-1.16 (idle and loaded alike); 1.4 lets our own code grow its share by a third.
+  importVsSdkClients: 1.4,
   bundledVsUnbundled: 0.8,
   webRssMb: 150,
   stackRssMb: 500,
@@ -71,11 +80,20 @@ export interface BenchResults {
   plan: Record<string, number>;
   intake: Record<'intake' | 'rawSend' | 'bareExpress' | 'bareHttp', Variant>;
   drain: { orders: number; pipeline: number[]; baseline: number[] };
-  steady: { rate: number; seconds: number; sent: number; stored: number; p50: number; p99: number };
-  coldStart: Record<FunctionName, { bytes: number; bundledMs: number; unbundledMs: number; ratio: number }>;
+  /** baselineP50/P99: the same load through the web tier, consumed by a minimal receive-put-delete loop. */
+  steady: { rate: number; seconds: number; sent: number; stored: number; p50: number; p99: number; baselineP50: number; baselineP99: number };
+  /** sdkMs: importing the SDK clients alone, bundled the same way, alternating with the function's bundle. */
+  coldStart: Record<FunctionName, { bytes: number; bundledMs: number; unbundledMs: number; ratio: number; sdkMs: number }>;
   memory: { webRssMb: number; stackRssMb: number };
   kitchen: { orders: number; kitchen: number[]; baseline: number[] };
   live: { subscriptions: number; completed: number; transitions: number; expected: number; p50: number; p99: number; webRssMb: number };
+  durability: DurabilityResults;
+}
+
+/** The same intake and drain against a stack whose queues are journaled and one whose are not. */
+export interface DurabilityResults {
+  intake: { durable: Variant; volatile: Variant };
+  drain: { orders: number; durable: number[]; volatile: number[] };
 }
 
 export interface Check {
@@ -99,16 +117,18 @@ export function evaluate(results: BenchResults): Check[] {
   const intakeVsRaw = ratio(intake.intake.rounds, intake.rawSend.rounds);
   const drainVsLoop = ratio(drain.pipeline, drain.baseline);
   const kitchenVsUpdate = ratio(kitchen.kitchen, kitchen.baseline);
+  const p99VsExpress = ratio(intake.intake.p99Rounds, intake.bareExpress.p99Rounds);
+  const steadyVsLoop = steady.p99 / steady.baselineP99;
   return [
     atLeast('intake / raw SendMessage', intakeVsRaw.value, targets.intakeVsRawSend, intakeVsRaw.rounds),
-    atMost('intake p99 (ms)', intake.intake.p99, targets.intakeP99Ms, intake.intake.p99Rounds),
+    atMost('intake p99 / bare Express p99', p99VsExpress.value, targets.intakeP99VsBareExpress, p99VsExpress.rounds),
     { name: 'intake errors', value: intake.intake.errors, target: `= ${targets.intakeErrors}`, ok: intake.intake.errors === targets.intakeErrors },
     atLeast('drain / minimal loop', drainVsLoop.value, targets.drainVsBaseline, drainVsLoop.rounds),
     // Orders still in flight when autocannon stops are answered and stored too, so stored may exceed sent.
-    { ...atMost('steady submit-to-stored p99 (ms)', steady.p99, targets.steadyP99Ms), ok: steady.p99 <= targets.steadyP99Ms && steady.stored >= steady.sent },
+    { ...atMost('steady submit-to-stored p99 / minimal loop p99', steadyVsLoop, targets.steadyP99VsMinimalLoop), ok: steadyVsLoop <= targets.steadyP99VsMinimalLoop && steady.stored >= steady.sent },
     ...LAMBDAS.flatMap((name) => [
       atMost(`${name} bundle (KB)`, coldStart[name].bytes / 1024, targets.bundleBytes / 1024),
-      atMost(`${name} import (ms)`, coldStart[name].bundledMs, targets.importMs),
+      atMost(`${name} import / SDK clients' import`, coldStart[name].bundledMs / coldStart[name].sdkMs, targets.importVsSdkClients),
       atMost(`${name} bundled / unbundled`, coldStart[name].ratio, targets.bundledVsUnbundled),
     ]),
     atMost('web tier peak RSS (MB)', memory.webRssMb, targets.webRssMb),
@@ -117,7 +137,37 @@ export function evaluate(results: BenchResults): Check[] {
     // Every subscription must have seen its order through to COMPLETED: a stream that missed steps fails the row.
     { ...atMost(`status change to browser p99, ${live.subscriptions} subscriptions (ms)`, live.p99, targets.liveP99Ms), ok: live.p99 <= targets.liveP99Ms && live.completed === live.subscriptions },
     atMost('web process peak RSS with those subscriptions (MB)', live.webRssMb, targets.liveWebRssMb),
+    ...durabilityChecks(results.durability),
   ];
+}
+
+/**
+ * What journaling the queues costs (every message written with writeSync before the emulator
+ * answers, and its delete after): the durable stack against the same stack without the journal,
+ * in alternating rounds of the same run. The thresholds are in docs/performance.md.
+ */
+export const durabilityTargets = {
+  // The journal alone costs 7% of SendMessage and 4% of receive-delete (measured on the emulator
+  // alone); the end-to-end rounds of a shared machine spread by a third around that.
+  intakeVsVolatile: 0.85,
+  intakeP99VsVolatile: 1.3,
+  drainVsVolatile: 0.85,
+};
+
+export function durabilityChecks({ intake, drain }: DurabilityResults): Check[] {
+  const rate = ratio(intake.durable.rounds, intake.volatile.rounds);
+  const p99 = ratio(intake.durable.p99Rounds, intake.volatile.p99Rounds);
+  const drained = ratio(drain.durable, drain.volatile);
+  return [
+    atLeast('intake, durable / volatile queues', rate.value, durabilityTargets.intakeVsVolatile, rate.rounds),
+    atMost('intake p99, durable / volatile queues', p99.value, durabilityTargets.intakeP99VsVolatile, p99.rounds),
+    atLeast('drain, durable / volatile queues', drained.value, durabilityTargets.drainVsVolatile, drained.rounds),
+  ];
+}
+
+/** The checks whose figure was not measured (NaN, say): a run with any fails, smoke runs included. */
+export function unmeasured(checks: readonly Check[]): string[] {
+  return checks.filter((check) => !Number.isFinite(check.value)).map((check) => check.name);
 }
 
 const f = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
@@ -135,11 +185,12 @@ export function renderTables(results: BenchResults, checks: readonly Check[]): s
     '|---|---|---|---|',
     `| intake, web tier -> SQS | ${f(intake.intake.rps)} req/s${spread(intake.intake.rounds)}, p50 ${f(intake.intake.p50)} ms, p99 ${f(intake.intake.p99)} ms${spread(intake.intake.p99Rounds)}, ${intake.intake.errors} errors | raw SendMessage ${f(intake.rawSend.rps)}/s${spread(intake.rawSend.rounds)}; bare Express ${f(intake.bareExpress.rps)} req/s; bare node:http ${f(intake.bareHttp.rps)} req/s | ${f(vs('rawSend').value, 2)}${spread(vs('rawSend').rounds, 2)} / ${f(vs('bareExpress').value, 2)} / ${f(vs('bareHttp').value, 2)} |`,
     `| drain, ${drain.orders} orders | ${f(median(drain.pipeline))} orders/s${spread(drain.pipeline)} | minimal receive-put-delete loop ${f(median(drain.baseline))} orders/s${spread(drain.baseline)} | ${f(drainVsLoop.value, 2)}${spread(drainVsLoop.rounds, 2)} |`,
-    `| steady ${steady.rate}/s for ${steady.seconds} s | submit-to-stored p50 ${f(steady.p50)} ms, p99 ${f(steady.p99)} ms (${steady.stored}/${steady.sent} stored) | | |`,
-    ...LAMBDAS.map((name) => `| cold start ${name} | ${f(coldStart[name].bytes / 1024)} KB, import ${f(coldStart[name].bundledMs, 1)} ms | unbundled import ${f(coldStart[name].unbundledMs, 1)} ms | ${f(coldStart[name].ratio, 2)} |`),
+    `| steady ${steady.rate}/s for ${steady.seconds} s | submit-to-stored p50 ${f(steady.p50)} ms, p99 ${f(steady.p99)} ms (${steady.stored}/${steady.sent} stored) | the same load, minimal receive-put-delete consumer: p50 ${f(steady.baselineP50)} ms, p99 ${f(steady.baselineP99)} ms | ${f(steady.p99 / steady.baselineP99, 2)} |`,
+    ...LAMBDAS.map((name) => `| cold start ${name} | ${f(coldStart[name].bytes / 1024)} KB, import ${f(coldStart[name].bundledMs, 1)} ms | unbundled import ${f(coldStart[name].unbundledMs, 1)} ms; SDK clients alone ${f(coldStart[name].sdkMs, 1)} ms | ${f(coldStart[name].ratio, 2)} / ${f(coldStart[name].bundledMs / coldStart[name].sdkMs, 2)} |`),
     `| memory, peak RSS | web tier ${f(memory.webRssMb)} MB; whole local stack ${f(memory.stackRssMb)} MB | | |`,
     `| kitchen, ${kitchen.orders} due orders a round | ${f(median(kitchen.kitchen))} orders/s${spread(kitchen.kitchen)} | conditional UpdateItem loop ${f(median(kitchen.baseline))} orders/s${spread(kitchen.baseline)} | ${f(kitchenVsUpdate.value, 2)}${spread(kitchenVsUpdate.rounds, 2)} |`,
     `| live status, ${live.subscriptions} subscriptions on one web process | status change to browser p50 ${f(live.p50)} ms, p99 ${f(live.p99)} ms (${live.transitions}/${live.expected} changes seen, ${live.completed} streams to COMPLETED); web process ${f(live.webRssMb)} MB | | |`,
+    ...durabilityRows(results.durability),
     '',
     `Intake and drain: medians of ${plan.rounds} and ${plan.drainRounds} alternating rounds.`,
     '',
@@ -147,6 +198,16 @@ export function renderTables(results: BenchResults, checks: readonly Check[]): s
     '|---|---|---|---|',
     ...checks.map((check) => `| ${check.name} | ${f(check.value, 2)}${check.rounds ? spread(check.rounds, 2) : ''} | ${check.target} | ${results.smoke ? 'smoke' : check.ok ? 'met' : 'MISSED'} |`),
   ].join('\n');
+}
+
+/** The durability rows of the first table: each stack's figures and their ratio. */
+function durabilityRows({ intake, drain }: DurabilityResults): string[] {
+  const rate = ratio(intake.durable.rounds, intake.volatile.rounds);
+  const drained = ratio(drain.durable, drain.volatile);
+  return [
+    `| durable queues: intake | ${f(intake.durable.rps)} req/s${spread(intake.durable.rounds)}, p99 ${f(intake.durable.p99)} ms | the same stack without the journal: ${f(intake.volatile.rps)} req/s${spread(intake.volatile.rounds)}, p99 ${f(intake.volatile.p99)} ms | ${f(rate.value, 2)}${spread(rate.rounds, 2)} |`,
+    `| durable queues: drain, ${drain.orders} orders | ${f(median(drain.durable))} orders/s${spread(drain.durable)} | without the journal: ${f(median(drain.volatile))} orders/s${spread(drain.volatile)} | ${f(drained.value, 2)}${spread(drained.rounds, 2)} |`,
+  ];
 }
 
 /** Puts `section` between the markers of `document`, replacing what was there. */

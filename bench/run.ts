@@ -15,14 +15,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { functions } from '../platform/functions.js';
 import { settings } from '../platform/settings.js';
-import { evaluate, LAMBDAS, median, percentile, renderTables, replaceSection, summarise, type BenchResults, type Load } from './report.js';
+import { evaluate, LAMBDAS, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type DurabilityResults, type Load } from './report.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const smoke = process.argv.includes('--smoke');
 const plan = smoke
-  ? { warmup: 0.5, duration: 1, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20 }
-  : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, kitchenOrders: 3_000, kitchenRounds: 3, liveSubscriptions: 500 };
+  ? { warmup: 0.5, duration: 1, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20, durabilityRounds: 1, durabilityDuration: 1, durabilityDrainOrders: 200 }
+  : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, kitchenOrders: 3_000, kitchenRounds: 3, liveSubscriptions: 500, durabilityRounds: 5, durabilityDuration: 6, durabilityDrainOrders: 4_000 };
 const CONNECTIONS = 50;
 const FORM = 'customer_id=bench&product_id=Banana&quantity=1';
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
@@ -122,7 +122,8 @@ async function measureIntake(webUrl: string, bareExpressUrl: string, bareHttpUrl
       const load = await variants[name](plan.duration);
       await call('purge');
       rounds[name].push(load);
-      log(`  intake round ${round + 1}: ${name.padEnd(12)} ${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms, errors ${load.errors}`);
+      // The raw loop has no latency of its own to show (it is a rate): '-' rather than NaN.
+      log(`  intake round ${round + 1}: ${name.padEnd(12)} ${load.rps.toFixed(0)} req/s, p99 ${Number.isFinite(load.p99) ? `${load.p99} ms` : '-'}, errors ${load.errors}`);
     }
   }
   return { intake: summarise(rounds.intake), rawSend: summarise(rounds.rawSend), bareExpress: summarise(rounds.bareExpress), bareHttp: summarise(rounds.bareHttp) };
@@ -148,9 +149,8 @@ async function measureDrain(call: StackCall): Promise<BenchResults['drain']> {
   return { orders: plan.drainOrders, ...rates };
 }
 
-async function measureSteady(webUrl: string, call: StackCall): Promise<BenchResults['steady']> {
-  const tag = `steady-${Date.now()}`;
-  await call('startProcessing');
+/** Orders posted through the web tier at the steady rate, then their submit-to-stored times. */
+async function steadyLoad(webUrl: string, call: StackCall, tag: string): Promise<{ sent: number; values: number[] }> {
   const load = await autocannon({
     url: `${webUrl}/orders`,
     method: 'POST',
@@ -161,9 +161,29 @@ async function measureSteady(webUrl: string, call: StackCall): Promise<BenchResu
     duration: plan.steadySeconds,
   });
   await call('untilEmpty');
-  await call('stopProcessing');
   const { values } = await call<{ values: number[] }>('latencies', { tag });
-  return { rate: plan.steadyRate, seconds: plan.steadySeconds, sent: load.requests.total, stored: values.length, p50: percentile(values, 50), p99: percentile(values, 99) };
+  return { sent: load.requests.total, values };
+}
+
+async function measureSteady(webUrl: string, call: StackCall): Promise<BenchResults['steady']> {
+  await call('startProcessing');
+  const pipeline = await steadyLoad(webUrl, call, `steady-${Date.now()}`);
+  await call('stopProcessing');
+  // The baseline: the same load through the same web tier, consumed by the least a consumer can do.
+  await call('startMinimalConsumer');
+  const baseline = await steadyLoad(webUrl, call, `steady-baseline-${Date.now()}`);
+  await call('stopMinimalConsumer');
+  log(`  steady: p99 ${percentile(pipeline.values, 99)} ms (${pipeline.values.length} stored); with the minimal consumer p99 ${percentile(baseline.values, 99)} ms (${baseline.values.length} stored)`);
+  return {
+    rate: plan.steadyRate,
+    seconds: plan.steadySeconds,
+    sent: pipeline.sent,
+    stored: pipeline.values.length,
+    p50: percentile(pipeline.values, 50),
+    p99: percentile(pipeline.values, 99),
+    baselineP50: percentile(baseline.values, 50),
+    baselineP99: percentile(baseline.values, 99),
+  };
 }
 
 async function measureColdStart(): Promise<BenchResults['coldStart']> {
@@ -177,6 +197,23 @@ async function measureColdStart(): Promise<BenchResults['coldStart']> {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     PATH: process.env.PATH ?? '',
   };
+  // The SDK clients alone, bundled as scripts/build.ts bundles a Lambda (the same options, minified,
+  // with the environment credential provider in place of the default chain).
+  const sdkBundle = join(unbundledDir, 'sdk-clients.mjs');
+  await build({
+    entryPoints: [join(root, 'bench', 'baselines', 'sdk-clients.ts')],
+    outfile: sdkBundle,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    minify: true,
+    legalComments: 'none',
+    alias: { '@aws-sdk/credential-provider-node': join(root, 'backend-lambdas', 'lib', 'lambda-credentials.ts') },
+    logLevel: 'warning',
+  });
   const results = {} as BenchResults['coldStart'];
   for (const name of LAMBDAS) {
     // The same handler with its dependencies left in node_modules: what Lambda would load without a bundler.
@@ -188,16 +225,18 @@ async function measureColdStart(): Promise<BenchResults['coldStart']> {
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: lambdaEnv, cwd: root });
       return Number(stdout);
     };
-    const times = { bundled: [] as number[], unbundled: [] as number[] };
+    const times = { bundled: [] as number[], unbundled: [] as number[], sdk: [] as number[] };
     for (let i = 0; i < plan.importRuns; i++) {
-      // Alternating, so a busy moment of the machine falls on both alike.
+      // Alternating, so a busy moment of the machine falls on all three alike.
       times.bundled.push(await timeImport(bundled));
       times.unbundled.push(await timeImport(unbundled));
+      times.sdk.push(await timeImport(sdkBundle));
     }
     const bundledMs = median(times.bundled);
     const unbundledMs = median(times.unbundled);
-    results[name] = { bytes: statSync(bundled).size, bundledMs, unbundledMs, ratio: bundledMs / unbundledMs };
-    log(`  cold start ${name}: ${(statSync(bundled).size / 1024).toFixed(0)} KB, import ${bundledMs.toFixed(0)} ms vs ${unbundledMs.toFixed(0)} ms unbundled`);
+    const sdkMs = median(times.sdk);
+    results[name] = { bytes: statSync(bundled).size, bundledMs, unbundledMs, ratio: bundledMs / unbundledMs, sdkMs };
+    log(`  cold start ${name}: ${(statSync(bundled).size / 1024).toFixed(0)} KB, import ${bundledMs.toFixed(0)} ms vs ${unbundledMs.toFixed(0)} ms unbundled, ${sdkMs.toFixed(0)} ms for the SDK clients alone`);
   }
   return results;
 }
@@ -269,19 +308,77 @@ async function measureLiveStatus(call: StackCall, apiUrl: string, apiKey: string
   return { subscriptions: ids.length, completed, transitions: latencies.length, expected: ids.length * 3, p50: percentile(latencies, 50), p99: percentile(latencies, 99), webRssMb };
 }
 
+interface StackHandle {
+  child: ChildProcess;
+  urls: { api: string; sqs: string };
+  apiKey: string;
+  call: StackCall;
+}
+
+/** The local stack in its own process (npm start's node flags), with its queues journaled or not. */
+async function startStack({ durable }: { durable: boolean }): Promise<StackHandle> {
+  const started = await new Promise<Omit<StackHandle, 'call'>>((resolve, reject) => {
+    const child = fork(join(root, 'bench', 'stack-process.ts'), [], { execArgv: [...startScriptNodeFlags(), '--import', 'tsx'], env: { ...env, BENCH_DURABLE_QUEUES: durable ? '1' : '0' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.once('message', (message: { urls: { api: string; sqs: string }; apiKey: string }) => resolve({ child, ...message }));
+    child.once('exit', (code) => reject(new Error(`the stack exited with ${code}`)));
+  });
+  return { ...started, call: stackClient(started.child) };
+}
+
+/** The built web tier in front of a stack. */
+function startWeb(stack: StackHandle) {
+  return startWebTier(stack.urls.api, stack.apiKey);
+}
+
+/**
+ * What the queue journal costs: intake through a web tier and drain, on the durable stack and on a
+ * second stack without the journal, in alternating rounds of the same run. The second stack and
+ * its web tier run only for this.
+ */
+async function measureDurabilityCost(durable: { url: string; call: StackCall }): Promise<DurabilityResults> {
+  const volatileStack = await startStack({ durable: false });
+  const volatileWeb = await startWeb(volatileStack);
+  const sides = { durable, volatile: { url: volatileWeb.url, call: volatileStack.call } };
+  const form = { method: 'POST' as const, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: FORM };
+  const intake = { durable: [] as Load[], volatile: [] as Load[] };
+  const drain = { durable: [] as number[], volatile: [] as number[] };
+  try {
+    for (const name of ['durable', 'volatile'] as const) {
+      // Warm both: the first drain of a process is its slowest (JIT, a cold table).
+      await sides[name].call('fill', { count: plan.drainWarmupOrders, tag: `durability-warmup-${name}` });
+      await sides[name].call('drain');
+    }
+    for (let round = 0; round < plan.durabilityRounds; round++) {
+      for (const name of round % 2 === 0 ? (['durable', 'volatile'] as const) : (['volatile', 'durable'] as const)) {
+        const side = sides[name];
+        await cannon({ url: `${side.url}/orders`, ...form, duration: plan.warmup }, 303);
+        await side.call('purge');
+        const load = await cannon({ url: `${side.url}/orders`, ...form, duration: plan.durabilityDuration }, 303);
+        await side.call('purge');
+        intake[name].push(load);
+        await side.call('fill', { count: plan.durabilityDrainOrders, tag: `durability-${name}-${round}` });
+        const { seconds } = await side.call<{ seconds: number }>('drain');
+        drain[name].push(plan.durabilityDrainOrders / seconds);
+        log(`  durability round ${round + 1}: ${name.padEnd(8)} intake ${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms; drain ${(plan.durabilityDrainOrders / seconds).toFixed(0)} orders/s`);
+      }
+    }
+  } finally {
+    volatileWeb.process.kill();
+    volatileStack.child.disconnect();
+  }
+  return { intake: { durable: summarise(intake.durable), volatile: summarise(intake.volatile) }, drain: { orders: plan.durabilityDrainOrders, ...drain } };
+}
+
 async function main() {
   if (!existsSync(join(root, 'dist', 'web', 'order-web', 'server.js')) || !existsSync(join(root, 'dist', 'lambdas', 'submit-order', 'index.mjs'))) {
     log('Building first (npm run build)...');
     await run('npm', ['run', 'build'], { cwd: root, env });
   }
   log(`Benchmark${smoke ? ' (smoke: one short round, no targets)' : ''} on ${cpus().length} cores, Node ${process.version}`);
-  const stack = await new Promise<{ child: ChildProcess; urls: { api: string; sqs: string }; apiKey: string }>((resolve, reject) => {
-    const child = fork(join(root, 'bench', 'stack-process.ts'), [], { execArgv: [...startScriptNodeFlags(), '--import', 'tsx'], env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    child.once('message', (message: { urls: { api: string; sqs: string }; apiKey: string }) => resolve({ child, ...message }));
-    child.once('exit', (code) => reject(new Error(`the stack exited with ${code}`)));
-  });
-  const call = stackClient(stack.child);
-  const { process: web, url: webUrl } = await startWebTier(stack.urls.api, stack.apiKey);
+  const stack = await startStack({ durable: true });
+  const call = stack.call;
+  const web = await startWeb(stack);
+  const webUrl = web.url;
   const [expressPort, httpPort] = [await freePort(), await freePort()];
   const bareExpress = await startChild([join(root, 'bench', 'baselines', 'bare-express.ts')], { PORT: String(expressPort) });
   const bareHttp = await startChild([join(root, 'bench', 'baselines', 'bare-http.ts')], { PORT: String(httpPort) });
@@ -289,7 +386,7 @@ async function main() {
   try {
     log('Intake: web tier -> API adapter -> submit-order -> SQS');
     const intake = await measureIntake(webUrl, `http://127.0.0.1:${expressPort}`, `http://127.0.0.1:${httpPort}`, call);
-    const memory = { webRssMb: peakRssMb(web.pid!), stackRssMb: peakRssMb(stack.child.pid!) + peakRssMb(web.pid!) };
+    const memory = { webRssMb: peakRssMb(web.process.pid!), stackRssMb: peakRssMb(stack.child.pid!) + peakRssMb(web.process.pid!) };
     log('Drain: SQS -> event source mapping -> process-order -> DynamoDB');
     const drain = await measureDrain(call);
     log(`Steady load: ${plan.steadyRate} orders/s for ${plan.steadySeconds} s through the web tier`);
@@ -300,11 +397,19 @@ async function main() {
     const kitchen = await measureKitchen(call);
     log(`Live status: ${plan.liveSubscriptions} open subscriptions on one web process while the kitchen moves their orders`);
     const live = await measureLiveStatus(call, stack.urls.api, stack.apiKey);
+    log('Durable queues: the same intake and drain against a stack without the queue journal');
+    const durability = await measureDurabilityCost({ url: webUrl, call });
 
-    const results: BenchResults = { when: new Date().toISOString(), smoke, node: process.version, cores: cpus().length, plan, intake, drain, steady, coldStart, memory, kitchen, live };
+    const results: BenchResults = { when: new Date().toISOString(), smoke, node: process.version, cores: cpus().length, plan, intake, drain, steady, coldStart, memory, kitchen, live, durability };
     const checks = evaluate(results);
     const tables = renderTables(results, checks);
     console.log(`\n${tables}\n`);
+    // A figure that was not measured is a broken harness, not a missed target: it fails smoke runs too.
+    const notMeasured = unmeasured(checks);
+    if (notMeasured.length > 0) {
+      console.error(`Not measured (NaN): ${notMeasured.join(', ')}`);
+      process.exitCode = 1;
+    }
     if (!smoke) {
       await writeFile(join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify({ ...results, checks }, null, 2)}\n`);
       const doc = join(root, 'docs', 'performance.md');
@@ -313,7 +418,7 @@ async function main() {
       if (checks.some((check) => !check.ok)) process.exitCode = 1;
     }
   } finally {
-    web.kill();
+    web.process.kill();
     bareExpress.kill();
     bareHttp.kill();
     stack.child.disconnect();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrderStore } from '../backend-lambdas/lib/order-store.js';
 import { transition } from '../domain/lifecycle.js';
-import { acceptOrder, storedOrder } from '../domain/order.js';
+import { acceptOrder, parseQueuedOrder, storedOrder } from '../domain/order.js';
 import { functions } from '../platform/functions.js';
 import { profiles } from '../local/profiles.js';
 import { startLocalStack } from '../local/stack.js';
@@ -29,6 +29,8 @@ const stack = await startLocalStack({
   // Disabling the mapping between runs waits for its polls to end: keep them short so no poll is left holding messages.
   pollWaitSeconds: 1,
   throttle: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
+  // As npm start runs it, unless bench/run.ts asks for the comparison without the queue journal.
+  durableQueues: process.env.BENCH_DURABLE_QUEUES !== '0',
   webEnv: { RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000', LOG_LEVEL: 'silent' },
 });
 const { sqs, documents } = stack.clients;
@@ -36,6 +38,7 @@ const queueUrl = stack.resources.queue.url;
 const tableName = stack.resources.tableName;
 const store = createOrderStore({ documents, tableName });
 const concurrency = functions['process-order'].trigger.maximumConcurrency;
+let minimalConsumer: { stop(): Promise<void> } | undefined;
 
 let kitchenTimer: NodeJS.Timeout | undefined;
 
@@ -130,6 +133,39 @@ const commands: Record<string, (args: Record<string, number | string>) => Promis
       }),
     );
     return { seconds: (performance.now() - started) / 1000 };
+  },
+  /**
+   * The least a consumer can do under the steady load: receive (with the mapping's poll wait and
+   * concurrency), the same conditional put of the same stored order, delete. Runs until stopped.
+   */
+  startMinimalConsumer() {
+    minimalConsumer ??= (() => {
+      let running = true;
+      const done = Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (running || (await depth()) > 0) {
+            const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+            await Promise.all(Messages.map((message) => store.putOnce(storedOrder(parseQueuedOrder(message.Body!), new Date(), stack.profile.lifecycleTimings))));
+            if (Messages.length > 0) {
+              await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })) }));
+            }
+          }
+        }),
+      );
+      return {
+        async stop() {
+          running = false;
+          await done;
+        },
+      };
+    })();
+    return Promise.resolve({});
+  },
+  /** Stops the minimal consumer once the queue is empty. */
+  async stopMinimalConsumer() {
+    await minimalConsumer?.stop();
+    minimalConsumer = undefined;
+    return {};
   },
   startProcessing() {
     stack.faults.startProcessing();

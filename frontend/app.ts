@@ -11,6 +11,7 @@ import type { WebConfig } from './config.js';
 import type { OrderApi } from './order-api.js';
 import { graphqlRoutes } from './graphql/routes.js';
 import { describeError, respond } from './pages.js';
+import { crossSiteReason, isAllowedHost } from './request-origin.js';
 import { shopRoutes } from './routes/shop.js';
 import { createStatusWatcher } from './status-watch.js';
 
@@ -32,6 +33,7 @@ export type AppConfig = Pick<
   | 'STATUS_RECHECK_MS'
   | 'STREAMS_MAX'
   | 'STREAMS_MAX_PER_CLIENT'
+  | 'ALLOWED_HOSTS'
 >;
 
 export interface AppDeps {
@@ -80,6 +82,15 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
       autoLogging: { ignore: (req) => req.url === '/healthz' || (req.url ?? '').startsWith('/static/') },
     }),
   );
+  const allowedHosts = config.ALLOWED_HOSTS;
+  if (allowedHosts) {
+    // Locally, only the names the shop is served under: a page whose own name points at 127.0.0.1
+    // (DNS rebinding) sends its own Host, and is refused before it can read or post anything.
+    app.use((req, res, next) => {
+      if (isAllowedHost(req.headers.host, allowedHosts, req.socket.localPort)) return next();
+      respond(req, res, 403, { title: 'Unknown host name', message: 'This shop only answers at the address it was started with.' });
+    });
+  }
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -122,6 +133,18 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
   };
   app.use(rateLimit({ ...limiterOptions, limit: config.RATE_LIMIT_MAX }));
   const orderLimiter = rateLimit({ ...limiterOptions, limit: config.ORDER_RATE_LIMIT_MAX, identifier: 'orders' });
+
+  // A form another site makes the browser post (an order placed without the customer knowing) is refused.
+  app.use((req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+    const reason = crossSiteReason(req.headers);
+    if (!reason) return next();
+    req.log.warn({ reason }, 'cross-site request refused');
+    respond(req, res, 403, {
+      title: 'This form was sent from another site',
+      message: 'Nothing was ordered. To place an order, open the shop at its own address and use its form.',
+    });
+  });
 
   app.use(shopRoutes({ api, catalogue, clock, orderLimiter }));
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseConfig } from '../domain/config.js';
+import { parseHostRules, type HostRule } from './request-origin.js';
 
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -14,7 +15,22 @@ const schema = z
     RATE_LIMIT_WINDOW_MS: int(60_000, 1000, 3_600_000),
     RATE_LIMIT_MAX: int(300, 1, 1_000_000),
     ORDER_RATE_LIMIT_MAX: int(30, 1, 1_000_000),
-    TRUST_PROXY_HOPS: int(1, 0, 10),
+    // 0: X-Forwarded-For is ignored, so a client cannot pick its own address for the rate limits.
+    // Where a load balancer stands in front (the ALB), its hop is trusted: 1 in the ecosystem file and user data.
+    TRUST_PROXY_HOPS: int(0, 0, 10),
+    // Unset on AWS (the ALB's or the site's own name, whatever it is); the local stack sets it.
+    ALLOWED_HOSTS: z
+      .string()
+      .optional()
+      .transform((text, context): HostRule[] | undefined => {
+        if (text === undefined) return undefined;
+        try {
+          return parseHostRules(text.split(',').map((entry) => entry.trim()).filter(Boolean));
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: `${(error as Error).message} (a comma-separated list of host or host:port)` });
+          return undefined;
+        }
+      }),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 120_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // Production turns GraphQL introspection off.

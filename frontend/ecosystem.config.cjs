@@ -17,7 +17,8 @@ module.exports = {
       // requests in flight. bench/run.ts starts the web tier with these same flags.
       node_args: ['--max-old-space-size=80', '--max-semi-space-size=8'],
       max_memory_restart: '300M',
-      env: { NODE_ENV: 'production' },
+      // The ALB in front is the one proxy whose X-Forwarded-For is believed (the web tier's default is 0).
+      env: { NODE_ENV: 'production', TRUST_PROXY_HOPS: '1' },
     },
   ],
 };

@@ -3,6 +3,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { isAllowedHost, type HostRule } from '../frontend/request-origin.js';
 import { createLambdaContext } from './lambda-context.js';
 import type { FunctionName } from '../platform/functions.js';
 
@@ -23,6 +24,8 @@ export interface ApiGatewayOptions {
   throttle: { rateLimit: number; burstLimit: number };
   stageName: string;
   logger: Logger;
+  /** The Host names it answers to; API Gateway answers its own domain only. Absent: any. */
+  hosts?: readonly HostRule[];
 }
 
 interface CompiledRoute extends ApiRoute {
@@ -153,6 +156,9 @@ export function createApiGateway(options: ApiGatewayOptions): RequestListener {
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
     void (async () => {
+      if (options.hosts && !isAllowedHost(req.headers.host, options.hosts, req.socket.localPort)) {
+        return send(res, 403, JSON.stringify({ message: 'Forbidden: unknown host name' }));
+      }
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       let matched: { route: CompiledRoute; parameters: Record<string, string> | null } | undefined;
       for (const route of routes) {

@@ -81,6 +81,7 @@ export function startEventSourceMapping({
 }: EventSourceMappingOptions): EventSourceMapping {
   const inFlight = new Set<Promise<unknown>>();
   let lastErrorLogAt = 0;
+  let stopping = false;
 
   const consumers = Array.from({ length: concurrency }, () => {
     const handler = createHandler();
@@ -112,6 +113,8 @@ export function startEventSourceMapping({
       },
     });
     consumer.on('error', (error) => {
+      // Stopping aborts the polls under way: that is not a failure to report.
+      if (stopping) return;
       // A stopped emulator makes every poll fail; one line every few seconds is enough to say so.
       if (Date.now() - lastErrorLogAt > 5000) {
         lastErrorLogAt = Date.now();
@@ -124,6 +127,7 @@ export function startEventSourceMapping({
 
   return {
     async stop({ graceful = false } = {}) {
+      stopping = true;
       await Promise.all(
         consumers.map(
           (consumer) =>

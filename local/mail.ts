@@ -1,6 +1,7 @@
 import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
@@ -16,6 +17,7 @@ interface SnsNotification {
   Subject?: string;
   Message: string;
   Timestamp: string;
+  MessageAttributes?: Record<string, { Type: string; Value: string }>;
 }
 
 interface CloudWatchAlarmMessage {
@@ -100,6 +102,22 @@ function mailText(notification: SnsNotification): string {
   return `${body}\n\n--\nSent by the local stack for SNS topic ${notification.TopicArn} (message ${notification.MessageId}).\n`;
 }
 
+/**
+ * What makes two notifications the same mail: the event's own id when the publisher gives one (an
+ * "order received" published again on a duplicate delivery has a new SNS message id but the same
+ * event_id), else the SNS message id (the same message delivered again, or put back after a restart).
+ */
+export function deliveryKey(notification: Pick<SnsNotification, 'MessageId' | 'MessageAttributes'>): string {
+  const eventId = notification.MessageAttributes?.event_id?.Value;
+  return eventId ? `event:${eventId}` : `sns:${notification.MessageId}`;
+}
+
+/** A short, file-name-safe tag of a delivery key; every mail file ends with its tag. */
+function tagOf(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+const TAGGED_MAIL = /-([0-9a-f]{16})\.eml$/;
+
 let lastStamp = '';
 let sameStampCount = 0;
 /** A sortable, unique time for a file name, e.g. 2026-11-22T10-00-00.123004Z. */
@@ -113,9 +131,21 @@ function fileTime(now: Date): string {
 /**
  * SNS email delivery, which the emulator does not do: every message published to a topic with
  * email subscribers becomes a MIME mail in `mailDir` (and goes to SMTP when a URL is given).
+ *
+ * Each event is mailed once, across restarts too: the mail's file is the record that it was sent.
+ * It is written under a temporary name and renamed into place, so a crash leaves either no mail (its
+ * message is still on the queue and is delivered again) or the whole mail, whose tag, read back at
+ * start, makes the next delivery of that message a no-op.
  */
 export async function startMailDelivery({ sqs, sns, queue, mailDir, logger, smtpUrl, print }: MailDeliveryOptions): Promise<MailDelivery> {
   await mkdir(mailDir, { recursive: true });
+  const sent = new Set<string>();
+  for (const file of await readdir(mailDir)) {
+    const tag = TAGGED_MAIL.exec(file)?.[1];
+    if (tag) sent.add(tag);
+    // What a crash between writing and renaming left: its message is delivered again.
+    else if (file.endsWith('.eml.partial')) await rm(join(mailDir, file), { force: true });
+  }
   const renderer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   const smtp = smtpUrl ? nodemailer.createTransport(smtpUrl) : undefined;
 
@@ -135,6 +165,11 @@ export async function startMailDelivery({ sqs, sns, queue, mailDir, logger, smtp
   }
 
   async function deliver(notification: SnsNotification): Promise<void> {
+    const tag = tagOf(deliveryKey(notification));
+    if (sent.has(tag)) {
+      logger.debug({ messageId: notification.MessageId }, 'mail already sent for this event; not sent again');
+      return;
+    }
     const recipients = await recipientsOf(notification.TopicArn);
     if (recipients.length === 0) return;
     const topic = notification.TopicArn.split(':').pop() ?? 'topic';
@@ -144,12 +179,19 @@ export async function startMailDelivery({ sqs, sns, queue, mailDir, logger, smtp
       subject: notification.Subject ?? 'AWS Notification Message',
       text: mailText(notification),
       date: new Date(notification.Timestamp),
-      headers: { 'X-SNS-Topic-Arn': notification.TopicArn, 'X-SNS-Message-Id': notification.MessageId },
+      headers: {
+        'X-SNS-Topic-Arn': notification.TopicArn,
+        'X-SNS-Message-Id': notification.MessageId,
+        ...(notification.MessageAttributes?.event_id ? { 'X-Event-Id': notification.MessageAttributes.event_id.Value } : {}),
+      },
     };
     const rendered = await renderer.sendMail(mail);
-    const file = join(mailDir, `${fileTime(new Date())}-${topic}.eml`);
-    await writeFile(file, rendered.message as Buffer);
+    // SMTP first: while the server is down nothing is written, and the message waits on the queue.
     if (smtp) await smtp.sendMail(mail);
+    const file = join(mailDir, `${fileTime(new Date())}-${topic}-${tag}.eml`);
+    await writeFile(`${file}.partial`, rendered.message as Buffer);
+    await rename(`${file}.partial`, file);
+    sent.add(tag);
     print(`mail  ${topic} -> ${recipients.join(', ')}: ${mail.subject}  (${file})`);
   }
 

@@ -10,7 +10,9 @@ import { startAlarmEvaluator, type AlarmEvaluator } from './alarm.js';
 import { startApiGateway } from './api-gateway.js';
 import { createLocalClients, destroyClients, type LocalClients } from './clients.js';
 import { startConsole } from './console/console.js';
-import { restartable, startQueueEmulator, startTableEmulator } from './emulators.js';
+import { LOOPBACK_HOST_NAMES, parseHostRules } from '../frontend/request-origin.js';
+import type { PortName } from './config.js';
+import { restartable, startQueueEmulator, startTableEmulator, type QueueInspection, type RestoreReport } from './emulators.js';
 import { loadFunctions, type FunctionWrappers } from './functions.js';
 import { createInvoker } from './invocation.js';
 import { createMetricsTally, type MetricsTally } from './observability.js';
@@ -46,6 +48,34 @@ export interface LocalStackOptions {
   orderEventsEmail?: boolean;
   /** Lets a test put a fault between a function's trigger and its handler. */
   wrap?: FunctionWrappers;
+  /** Host names the local servers answer to besides loopback and *.localhost (ALLOWED_HOSTS). */
+  allowedHosts?: readonly string[];
+  /** False keeps the queues in memory only, as fauxqs alone does (the benchmark's comparison). */
+  durableQueues?: boolean;
+}
+
+/** A part of the stack could not listen on its port. */
+export class PortUnavailableError extends Error {
+  constructor(
+    readonly part: PortName,
+    readonly port: number,
+    readonly reason: 'in use' | 'not permitted',
+    options?: ErrorOptions,
+  ) {
+    super(`port ${port} (${part}) is ${reason}`, options);
+    this.name = 'PortUnavailableError';
+  }
+}
+
+/** Starts a part, turning a port it cannot listen on into a PortUnavailableError that names the part. */
+async function onPort<T>(part: PortName, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') throw new PortUnavailableError(part, port, code === 'EADDRINUSE' ? 'in use' : 'not permitted', { cause: error });
+    throw error;
+  }
 }
 
 export interface LocalStack {
@@ -61,6 +91,10 @@ export interface LocalStack {
   alarm: AlarmEvaluator;
   /** The business metrics every function has published, summed. */
   metrics: MetricsTally;
+  /** What the queues' journal put back at start (all zero when the queues are not durable). */
+  restored: RestoreReport;
+  /** A queue's messages as the emulator holds them, without receiving any. */
+  inspectQueue(name: string): QueueInspection | undefined;
   /** Invokes a function once, as `aws lambda invoke` does (the kitchen's staff commands, say). */
   invoke: (name: FunctionName, event: unknown) => Promise<unknown>;
   /** Take an emulator away and bring it back, as an outage would. */
@@ -103,6 +137,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const logger = pino({ level: logLevel });
   const adminEmail = options.adminEmail ?? 'admin@example.com';
   const resourceOptions = { orderEventsEmail: options.orderEventsEmail !== false, logger };
+  const hosts = parseHostRules([...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])]);
+  const journalFile = options.durableQueues === false ? undefined : join(stateDir, 'queues', 'journal.ndjson');
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
     // Last started, first stopped; one part failing to stop must not leave the others running.
@@ -116,13 +152,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const queues = await restartable((port) => startQueueEmulator(host, port), ports.sqs);
+    const queues = await onPort('sqs', ports.sqs, () => restartable((port) => startQueueEmulator(host, port, { logger, hosts, journalFile }), ports.sqs));
     stops.push(() => queues.stop());
-    const tables = await restartable((port) => startTableEmulator(host, port, join(stateDir, 'dynamodb')), ports.dynamodb);
+    const tables = await onPort('dynamodb', ports.dynamodb, () => restartable((port) => startTableEmulator(host, port, join(stateDir, 'dynamodb'), { logger, hosts }), ports.dynamodb));
     stops.push(() => tables.stop());
     const clients = createLocalClients(queues.endpoint, tables.endpoint);
     stops.push(() => destroyClients(clients));
     const resources = await createResources(clients, profile, adminEmail, resourceOptions);
+    // Before anything polls: what the queues held when the last run ended is there again.
+    const restored = queues.current.restore();
 
     const mail = await startMailDelivery({
       sqs: clients.sqsPolling,
@@ -168,7 +206,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.push(() => triggers.stop());
 
-    const api = await startApiGateway(
+    const api = await onPort('api', ports.api, () => startApiGateway(
       {
         apiKey,
         maxBodyBytes: settings.api.maxBodyBytes,
@@ -176,18 +214,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         stageName: settings.api.stageName,
         logger,
         routes: triggers.routes,
+        hosts,
       },
       ports.api,
       host,
-    );
+    ));
     stops.push(() => api.stop());
 
-    const web = await startWebTier({ apiUrl: api.url, apiKey, host, port: ports.web, env: options.webEnv ?? {}, logger, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
+    const web = await onPort('web', ports.web, () =>
+      startWebTier({ apiUrl: api.url, apiKey, host, port: ports.web, env: options.webEnv ?? {}, allowedHosts: [...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])], logger, ...(options.catalogue ? { catalogue: options.catalogue } : {}) }),
+    );
     stops.push(() => web.stop());
 
-    const console = ports.console === undefined
+    const consolePort = ports.console;
+    const console = consolePort === undefined
       ? undefined
-      : await startConsole({ clients, resources, alarm, metrics, queueEndpoint: queues.endpoint, mailDir, logger, invoke: triggers.invoke }, ports.console, host);
+      : await onPort('console', consolePort, () =>
+          startConsole({ clients, resources, alarm, metrics, inspectQueue: (name) => queues.current.inspectQueue(name), mailDir, logger, invoke: triggers.invoke, hosts }, consolePort, host),
+        );
     if (console) stops.push(() => console.stop());
 
     return {
@@ -201,13 +245,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       store: createOrderStore({ documents: clients.documents, tableName: resources.tableName }),
       alarm,
       metrics,
+      restored,
+      inspectQueue: (name) => queues.current.inspectQueue(name),
       invoke: triggers.invoke,
       faults: {
         stopQueueEmulator: () => queues.stop(),
         async startQueueEmulator() {
-          // The emulator keeps nothing across a restart: its queues and topics are made again, as they were.
+          // Queues and topics are made again, as they were; then the journal puts their messages back.
           await queues.start();
           await createResources(clients, profile, adminEmail, resourceOptions);
+          queues.current.restore();
         },
         stopTableEmulator: () => tables.stop(),
         startTableEmulator: () => tables.start(),

@@ -6,16 +6,19 @@ import { serverUrl, startServer, stopServer } from '../frontend/lifecycle.js';
 import { createOrderApi } from '../frontend/order-api.js';
 
 /** The web tier as server.ts runs it on EC2, but in this process, in front of the local API. */
-export async function startWebTier({ apiUrl, apiKey, host, port, env, logger, catalogue }: {
+export async function startWebTier({ apiUrl, apiKey, host, port, env, allowedHosts, logger, catalogue }: {
   apiUrl: string;
   apiKey: string;
   host: string;
   port: number;
   env: Readonly<Record<string, string | undefined>>;
+  /** The host names the shop answers to here (each at its own port). */
+  allowedHosts: readonly string[];
   logger: Logger;
   catalogue?: Catalogue;
 }): Promise<{ url: string; stop(): Promise<void> }> {
-  const config = loadConfig({ ...env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: host });
+  // No load balancer in front here: X-Forwarded-For is never believed, whatever the environment says.
+  const config = loadConfig({ ...env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: host, ALLOWED_HOSTS: allowedHosts.join(','), TRUST_PROXY_HOPS: '0' });
   const app = createApp({
     api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey, timeoutMs: config.API_TIMEOUT_MS }),
     config,

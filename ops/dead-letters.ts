@@ -25,6 +25,17 @@ export interface RedriveResult {
   method: 'StartMessageMoveTask' | 'receive-send-delete';
 }
 
+// Characters that move the cursor, end a line or reorder text on a terminal: a body holding them could
+// print what looks like another message's entry. Backslash too, so an escape cannot be faked either.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\\\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const NAMED: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Text as one safe line: control and bidirectional characters written as escapes (\n, \u001b, \u202e). */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (char) => NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The order id in a message body, when it has one. */
 export function orderIdOf(body: string): string | undefined {
   try {

@@ -4,16 +4,16 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { awsClientConfig } from '../backend-lambdas/lib/aws.js';
 import { settings } from '../platform/settings.js';
-import { listDeadLetters, purgeQueue, redriveDeadLetters } from './dead-letters.js';
+import { listDeadLetters, printable, purgeQueue, redriveDeadLetters } from './dead-letters.js';
 
 const USAGE = `Usage: npm run dlq -- <list|redrive|purge> [options]
 
-  list       show each message: order_id, receive count, age, body
+  list       show each message: order_id, receive count, age, body (control characters escaped)
   redrive    move the messages back to the orders queue (after fixing their cause)
   purge      delete them all (asks first, unless --yes)
 
 Options:
-  --local              the local stack (http://127.0.0.1:$SQS_PORT, default 4566)
+  --local              the local stack (npm start): http://127.0.0.1:$SQS_PORT (default 4566)
   --endpoint URL       an SQS endpoint (default: AWS for the region)
   --region NAME        AWS region (default: $AWS_REGION or ${settings.region})
   --prefix TEXT        name prefix of the deployment (as Terraform's name_prefix)
@@ -25,12 +25,34 @@ Options:
   --yes                purge without asking
 `;
 
-function fail(message: string): never {
-  console.error(`${message}\n\n${USAGE}`);
-  process.exit(2);
+/** A problem the tool explains in one line; exit code 2 for a wrong command line, 1 otherwise. */
+class DlqToolError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'DlqToolError';
+  }
 }
 
-const { values, positionals } = (() => {
+const usageError = (message: string) => new DlqToolError(`${message} (npm run dlq -- --help shows the usage)`, 2);
+
+/** What went wrong, in one line a person can act on; never a stack trace. */
+function explain(error: unknown, endpoint: string | undefined): string {
+  if (error instanceof DlqToolError) return error.message;
+  const { name = 'Error', message = String(error), code } = error as { name?: string; message?: string; code?: string };
+  const where = endpoint ?? 'AWS';
+  const cause = (error as { cause?: { code?: string } }).cause?.code;
+  if ([code, cause, name].some((value) => value === 'ECONNREFUSED' || value === 'ECONNRESET')) {
+    return `cannot reach ${where}${endpoint?.includes('127.0.0.1') ? ': is the local stack running (npm start)?' : ''}`;
+  }
+  if (name === 'CredentialsProviderError') return `no AWS credentials found (${message.split('\n')[0]}); for the local stack add --local`;
+  if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') return `the queue does not exist at ${where} (check --region, --prefix or --dlq)`;
+  return `${name}: ${message.split('\n')[0]}`;
+}
+
+function parse() {
   try {
     return parseArgs({
       allowPositionals: true,
@@ -50,66 +72,83 @@ const { values, positionals } = (() => {
       },
     });
   } catch (error) {
-    return fail((error as Error).message);
+    throw usageError((error as Error).message);
   }
-})();
-
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const command = positionals[0];
-if (command !== 'list' && command !== 'redrive' && command !== 'purge') fail(`Unknown or missing command: ${command ?? '(none)'}`);
-const limit = Number(values.limit);
-if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a whole number above 0');
-
-const endpoint = values.endpoint ?? (values.local ? `http://127.0.0.1:${process.env.SQS_PORT ?? '4566'}` : undefined);
-const sqs = new SQSClient(
-  awsClientConfig({
-    region: values.region ?? process.env.AWS_REGION ?? settings.region,
-    endpoint,
-    // The local emulators take any credentials; on AWS the SDK's usual chain applies.
-    credentials: values.local && !process.env.AWS_ACCESS_KEY_ID ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
-  }),
-);
-
-async function urlOf(explicit: string | undefined, name: string): Promise<string> {
-  if (explicit) return explicit;
-  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-  return QueueUrl!;
 }
 
-const dlqName = values.dlq ?? `${values.prefix}${settings.names.deadLetterQueue}`;
-const queueName = values.queue ?? `${values.prefix}${settings.names.queue}`;
-const deadLetterUrl = await urlOf(values['dlq-url'], dlqName);
+async function main(): Promise<void> {
+  const { values, positionals } = parse();
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const command = positionals[0];
+  if (command !== 'list' && command !== 'redrive' && command !== 'purge') throw usageError(`Unknown or missing command: ${command ?? '(none)'}`);
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw usageError('--limit must be a whole number above 0');
 
-if (command === 'list') {
-  const letters = await listDeadLetters(sqs, deadLetterUrl, { limit });
-  if (values.json) {
-    console.log(JSON.stringify(letters, null, 2));
-  } else {
-    console.log(`${letters.length} message${letters.length === 1 ? '' : 's'} in ${dlqName}`);
-    for (const letter of letters) {
-      console.log(`\n  order_id  ${letter.orderId ?? '(none)'}\n  message   ${letter.messageId}\n  receives  ${letter.receiveCount}\n  age       ${letter.ageSeconds} s\n  body      ${letter.body}`);
+  const endpoint = values.endpoint ?? (values.local ? `http://127.0.0.1:${process.env.SQS_PORT ?? '4566'}` : undefined);
+  const sqs = new SQSClient(
+    awsClientConfig({
+      region: values.region ?? process.env.AWS_REGION ?? settings.region,
+      endpoint,
+      // The local emulators take any credentials (they must be signed); on AWS the SDK's usual chain applies.
+      credentials: values.local && !process.env.AWS_ACCESS_KEY_ID ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
+    }),
+  );
+  try {
+    const urlOf = async (explicit: string | undefined, name: string): Promise<string> => {
+      if (explicit) return explicit;
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+      return QueueUrl!;
+    };
+    const dlqName = values.dlq ?? `${values.prefix}${settings.names.deadLetterQueue}`;
+    const queueName = values.queue ?? `${values.prefix}${settings.names.queue}`;
+    const deadLetterUrl = await urlOf(values['dlq-url'], dlqName);
+
+    if (command === 'list') {
+      const letters = await listDeadLetters(sqs, deadLetterUrl, { limit });
+      if (values.json) {
+        console.log(JSON.stringify(letters, null, 2));
+      } else {
+        console.log(`${letters.length} message${letters.length === 1 ? '' : 's'} in ${dlqName}`);
+        for (const letter of letters) {
+          // Escaped: a body is whatever someone sent, and must not be able to print a line of its own.
+          const orderId = letter.orderId === undefined ? '(none)' : printable(letter.orderId);
+          console.log(`\n  order_id  ${orderId}\n  message   ${printable(letter.messageId)}\n  receives  ${letter.receiveCount}\n  age       ${letter.ageSeconds} s\n  body      ${printable(letter.body)}`);
+        }
+      }
+    } else if (command === 'redrive') {
+      const queueUrl = await urlOf(values['queue-url'], queueName);
+      const { moved, failed, method } = await redriveDeadLetters(sqs, { deadLetterUrl, queueUrl });
+      console.log(`Moved ${moved} message${moved === 1 ? '' : 's'} from ${dlqName} to ${queueName} (${method})${failed ? `; ${failed} could not be sent and stay in ${dlqName}` : ''}.`);
+      if (failed) process.exitCode = 1;
+    } else {
+      if (!values.yes) {
+        if (!process.stdin.isTTY) throw new DlqToolError(`Refusing to purge ${dlqName} without confirmation: run it in a terminal, or add --yes.`, 2);
+        const prompt = createInterface({ input: process.stdin, output: process.stdout });
+        const answer = await prompt.question(`Delete every message in ${dlqName}? This cannot be undone. Type "${dlqName}" to confirm: `);
+        prompt.close();
+        if (answer.trim() !== dlqName) {
+          console.log('Nothing deleted.');
+          process.exitCode = 1;
+          return;
+        }
+      }
+      await purgeQueue(sqs, deadLetterUrl);
+      console.log(`Purged ${dlqName}.`);
     }
+  } catch (error) {
+    if (error instanceof DlqToolError) throw error;
+    throw new DlqToolError(explain(error, endpoint));
+  } finally {
+    sqs.destroy();
   }
-} else if (command === 'redrive') {
-  const queueUrl = await urlOf(values['queue-url'], queueName);
-  const { moved, failed, method } = await redriveDeadLetters(sqs, { deadLetterUrl, queueUrl });
-  console.log(`Moved ${moved} message${moved === 1 ? '' : 's'} from ${dlqName} to ${queueName} (${method})${failed ? `; ${failed} could not be sent and stay in ${dlqName}` : ''}.`);
-  if (failed) process.exitCode = 1;
-} else {
-  if (!values.yes) {
-    if (!process.stdin.isTTY) fail(`Refusing to purge ${dlqName} without confirmation: run it in a terminal, or add --yes.`);
-    const prompt = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await prompt.question(`Delete every message in ${dlqName}? This cannot be undone. Type "${dlqName}" to confirm: `);
-    prompt.close();
-    if (answer.trim() !== dlqName) {
-      console.log('Nothing deleted.');
-      process.exit(1);
-    }
-  }
-  await purgeQueue(sqs, deadLetterUrl);
-  console.log(`Purged ${dlqName}.`);
 }
-sqs.destroy();
+
+try {
+  await main();
+} catch (error) {
+  console.error(`dlq: ${explain(error, undefined)}`);
+  process.exitCode = error instanceof DlqToolError ? error.exitCode : 1;
+}

@@ -84,7 +84,7 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
               Id: String(j),
               Subject: `Order ${event.order_id}: ${event.to}`,
               Message: JSON.stringify(event),
-              MessageAttributes: eventAttributes(event.type, event.customer_id, event.to),
+              MessageAttributes: eventAttributes(event.type, { orderId: event.order_id, customerId: event.customer_id, status: event.to }),
             })),
           }),
         );

@@ -1,7 +1,18 @@
-/** The attributes of an order-events message, so subscribers can filter by event type, customer and status. */
-export function eventAttributes(eventType: 'order.received' | 'order.status_changed', customerId: string, status: string) {
+/** What names one event of an order: the same event published again carries the same id. */
+export function eventId(eventType: 'order.received' | 'order.status_changed', orderId: string, status: string): string {
+  // An order enters each status at most once (the lifecycle only moves forward), so order, type and status name the event.
+  return `${orderId}:${eventType}:${status}`;
+}
+
+/**
+ * The attributes of an order-events message: subscribers filter by event type, customer and status,
+ * and `event_id` lets one act once on an event that is published again (process-order republishes
+ * "order received" on a duplicate delivery, as its retry of a publish that may have failed).
+ */
+export function eventAttributes(eventType: 'order.received' | 'order.status_changed', { orderId, customerId, status }: { orderId: string; customerId: string; status: string }) {
   return {
     event_type: { DataType: 'String', StringValue: eventType },
+    event_id: { DataType: 'String', StringValue: eventId(eventType, orderId, status) },
     customer_id: { DataType: 'String', StringValue: customerId },
     status: { DataType: 'String', StringValue: status },
   };

@@ -49,7 +49,7 @@ export function createProcessOrderHandler({ store, timings, logger, metrics, max
         `Total:    ${formatPrice(order.total_cents, order.currency)}`,
         `Ordered:  ${order.order_date}`,
       ].join('\n'),
-      MessageAttributes: eventAttributes('order.received', order.customer_id, order.status),
+      MessageAttributes: eventAttributes('order.received', { orderId: order.order_id, customerId: order.customer_id, status: order.status }),
     };
   }
 

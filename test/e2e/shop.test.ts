@@ -4,10 +4,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { LocalStack } from '../../local/stack.js';
 import { queueDepth, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
-import { findChromium, launch, screenshot, seriousViolations } from './browser.js';
+import { gate } from '../helpers/requirements.js';
+import { chromiumMissing, findChromium, launch, screenshot, seriousViolations } from './browser.js';
 
 const chromiumPath = findChromium();
-const describeInBrowser = chromiumPath ? describe : describe.skip;
+const describeInBrowser = gate('the browser tests', chromiumPath ? undefined : chromiumMissing).describe;
 
 let stack: LocalStack;
 let browser: Browser;

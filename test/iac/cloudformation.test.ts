@@ -26,6 +26,7 @@ import {
   type TemplateName,
 } from './cloudformation.js';
 import { cloudFormationModel, WILDCARD_RESOURCES_ALLOWED } from './policy.js';
+import { gate } from '../helpers/requirements.js';
 import { CFN_REFS, CFN_TIMINGS_PARAMETERS, expectedBindings } from './resource-refs.js';
 
 const backend = loadTemplate('backend');
@@ -39,11 +40,11 @@ const root = new URL('../../', import.meta.url).pathname;
 const ref = (id: string) => ({ Ref: id });
 const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
 
-const lintVersion = cfnLintVersion();
-if (!lintVersion) console.log('cfn-lint is not on this machine (pip install cfn-lint): its test is skipped.');
+const cfnLint = gate('cfn-lint on both templates', cfnLintVersion() ? undefined : 'cfn-lint is not on PATH (pip install cfn-lint)');
+const built = gate('the packaging check', existsSync(join(root, 'dist', 'lambdas')) ? undefined : 'dist/lambdas is missing (npm run build)');
 
 describe('cloudformation: cfn-lint', () => {
-  (lintVersion ? it : it.skip)('when cfn-lint checks both templates, then it reports no error and no warning', () => {
+  cfnLint.it('when cfn-lint checks both templates, then it reports no error and no warning', () => {
     const { exitCode, output } = runCfnLint();
     expect(output).toBe('');
     expect(exitCode).toBe(0);
@@ -644,7 +645,7 @@ describe('cloudformation: frontend load balancer and network', () => {
 });
 
 describe('cloudformation: packaging', () => {
-  (existsSync(join(root, 'dist', 'lambdas')) ? it : it.skip)('when npm run build has run, then every Code path of the backend names a zip that exists', () => {
+  built.it('when npm run build has run, then every Code path of the backend names a zip that exists', () => {
     for (const name of functionNames) {
       expect({ name, built: existsSync(resolve(dirname(templatePath('backend')), props(backend, functionId(name)).Code as string)) }).toEqual({ name, built: true });
     }

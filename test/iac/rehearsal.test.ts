@@ -40,6 +40,7 @@ import { orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
 import { functionNames, functions, type FunctionName } from '../../platform/functions.js';
 import { settings } from '../../platform/settings.js';
+import { gate } from '../helpers/requirements.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   createTerraformSession,
@@ -66,7 +67,6 @@ const deadline = Date.now() + BUDGET_MS;
 /** What is left of the budget, capped for one command. */
 const budget = (capMs: number) => Math.max(1_000, Math.min(capMs, deadline - Date.now()));
 
-let skipReason: string | undefined;
 let session: TerraformSession | undefined;
 let moto: ChildProcess | undefined;
 let endpoint = '';
@@ -183,12 +183,6 @@ async function stateFiles(): Promise<{ file: string; text: string }[]> {
   return files;
 }
 
-function skipped(what: string): boolean {
-  if (!skipReason) return false;
-  console.warn(`SKIPPED ${what}: ${skipReason}`);
-  return true;
-}
-
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -287,40 +281,40 @@ async function stateResourceCount(module: ModuleName): Promise<number> {
   return result.stdout.split('\n').filter(Boolean).length;
 }
 
-beforeAll(async () => {
-  skipReason = terraformUnavailableReason() ?? (findExecutable('moto_server') ? undefined : 'moto_server is not on PATH (pip install "moto[server]")');
-  if (skipReason) return;
-  await ensureBuilt();
-  if (!existsSync(WEB_ARTIFACT)) {
-    // The rehearsal never runs the web tier; any file stands in for its build.
-    webArtifact = join(await mkdtemp(join(tmpdir(), 'orders-web-artifact-')), 'order-web.tar.gz');
-    await writeFile(webArtifact, 'placeholder');
-    console.warn(`npm run build wrote no ${WEB_ARTIFACT}; the rehearsal uploads a placeholder instead`);
-  }
-  session = await createTerraformSession(['terraform-backend', 'terraform-frontend']);
-  const ready = session;
-  await startMoto();
-  for (const [module, files] of Object.entries(rehearsalOverrides()) as [ModuleName, Record<string, string>][]) {
-    for (const [name, text] of Object.entries(files)) await writeFile(join(ready.workspaces.get(module)!.dir, name), text);
-  }
-  await Promise.all((['terraform-backend', 'terraform-frontend'] as const).map(async (module) => succeeded(await terraformInit(ready, module, budget(120_000)))));
-}, 360_000);
+/** Why the rehearsal cannot run here: no terraform, no provider mirror or no moto_server. */
+const missing = terraformUnavailableReason() ?? (findExecutable('moto_server') ? undefined : 'moto_server is not on PATH (pip install "moto[server]")');
 
-afterAll(async () => {
-  // A failed run still releases what it made, within what is left of the budget.
-  try {
-    if (session && applied.has('terraform-frontend') && frontendApplied) await destroy('terraform-frontend', frontendApplied).catch(() => undefined);
-    if (session && applied.has('terraform-backend')) await destroy('terraform-backend', backendVariables()).catch(() => undefined);
-  } finally {
-    stopMoto();
-    await removeTerraformSession(session);
-    if (webArtifact !== WEB_ARTIFACT) await rm(join(webArtifact, '..'), { recursive: true, force: true });
-  }
-}, 400_000);
+gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed on moto', () => {
+  beforeAll(async () => {
+    await ensureBuilt();
+    if (!existsSync(WEB_ARTIFACT)) {
+      // The rehearsal never runs the web tier; any file stands in for its build.
+      webArtifact = join(await mkdtemp(join(tmpdir(), 'orders-web-artifact-')), 'order-web.tar.gz');
+      await writeFile(webArtifact, 'placeholder');
+      console.warn(`npm run build wrote no ${WEB_ARTIFACT}; the rehearsal uploads a placeholder instead`);
+    }
+    session = await createTerraformSession(['terraform-backend', 'terraform-frontend']);
+    const ready = session;
+    await startMoto();
+    for (const [module, files] of Object.entries(rehearsalOverrides()) as [ModuleName, Record<string, string>][]) {
+      for (const [name, text] of Object.entries(files)) await writeFile(join(ready.workspaces.get(module)!.dir, name), text);
+    }
+    await Promise.all((['terraform-backend', 'terraform-frontend'] as const).map(async (module) => succeeded(await terraformInit(ready, module, budget(120_000)))));
+  }, 360_000);
 
-describe('the Terraform modules, rehearsed on moto', () => {
+  afterAll(async () => {
+    // A failed run still releases what it made, within what is left of the budget.
+    try {
+      if (session && applied.has('terraform-frontend') && frontendApplied) await destroy('terraform-frontend', frontendApplied).catch(() => undefined);
+      if (session && applied.has('terraform-backend')) await destroy('terraform-backend', backendVariables()).catch(() => undefined);
+    } finally {
+      stopMoto();
+      await removeTerraformSession(session);
+      if (webArtifact !== WEB_ARTIFACT) await rm(join(webArtifact, '..'), { recursive: true, force: true });
+    }
+  }, 400_000);
+
   it('when the backend is applied, then the queue redrives to the DLQ, process-order reports batch item failures, the DLQ alarm notifies ops and the key is a SecureString', async () => {
-    if (skipped('backend apply')) return;
     await apply('terraform-backend', backendVariables());
     backend = await outputsOf<BackendOutputs>('terraform-backend');
 
@@ -377,7 +371,6 @@ describe('the Terraform modules, rehearsed on moto', () => {
   }, 300_000);
 
   it('when the backend is applied with its defaults, then every function is traced with its metrics namespace and has error and throttle alarms, and the stage logs, traces and sits behind WAF', async () => {
-    if (skipped('backend observability read-back')) return;
     expect(backend).toBeDefined();
     const lambda = new LambdaClient(clientConfig());
     for (const name of functionNames) {
@@ -427,7 +420,6 @@ describe('the Terraform modules, rehearsed on moto', () => {
   }, 60_000);
 
   it('when the backend is applied, then the kitchen runs on its schedule with its timings, the table has the due-orders index and the order mail passes only order.received', async () => {
-    if (skipped('backend read-back of the kitchen')) return;
     expect(backend).toBeDefined();
     const kitchen = functions['advance-orders'];
     const lambda = new LambdaClient(clientConfig());
@@ -491,7 +483,6 @@ describe('the Terraform modules, rehearsed on moto', () => {
   }, 60_000);
 
   it('when the web tier is applied from the backend\'s outputs with its defaults, then its instances are private, in the account\'s zones, behind WAF, and the key parameter is carried but not the key', async () => {
-    if (skipped('frontend apply')) return;
     expect(backend).toBeDefined();
     frontendApplied = frontendVariables(backend!);
     await apply('terraform-frontend', frontendApplied);
@@ -544,7 +535,6 @@ describe('the Terraform modules, rehearsed on moto', () => {
   }, 300_000);
 
   it('when the web tier is applied again with another app_port, then the apply succeeds: a new target group replaces the old one under the listener, and the rules follow the port', async () => {
-    if (skipped('frontend re-apply')) return;
     expect(frontend).toBeDefined();
     const elbv2 = new ElasticLoadBalancingV2Client(clientConfig());
     const before = (await elbv2.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: await loadBalancerArn(elbv2) }))).TargetGroups ?? [];
@@ -569,7 +559,6 @@ describe('the Terraform modules, rehearsed on moto', () => {
   }, 300_000);
 
   it('when both are destroyed, then no queue, function, table, alarm, dashboard, web ACL, schedule rule, parameter, VPC or launch template is left', async () => {
-    if (skipped('destroy')) return;
     expect(backend).toBeDefined();
     // Side by side: the web tier holds only strings from the backend, no Terraform dependency.
     await Promise.all([destroy('terraform-frontend', frontendApplied ?? frontendVariables(backend!)), destroy('terraform-backend', backendVariables())]);

@@ -18,35 +18,16 @@ import {
   type ModuleName,
   type TerraformSession,
 } from './terraform-cli.js';
+import { gate } from '../helpers/requirements.js';
 
 const MODULES: ModuleName[] = ['terraform-backend', 'terraform-frontend'];
-const unavailable = terraformUnavailableReason();
 let session: TerraformSession | undefined;
 /** Each module's `terraform test`, started once both are initialised so the two suites run side by side. */
 const suites = new Map<ModuleName, Promise<CommandResult>>();
 
-function skipped(what: string): boolean {
-  if (!unavailable) return false;
-  console.warn(`SKIPPED ${what}: ${unavailable}`);
-  return true;
-}
-
 function passedRuns(output: string): number {
   return [...output.matchAll(/^\s*run "[^"]+"\.\.\. pass$/gm)].length;
 }
-
-beforeAll(async () => {
-  if (unavailable) return;
-  session = await createTerraformSession(MODULES);
-  const ready = session;
-  await Promise.all(MODULES.map(async (module) => succeeded(await terraformInit(ready, module))));
-  for (const module of MODULES) suites.set(module, terraform(ready, module, ['test'], { timeoutMs: 240_000 }));
-}, 150_000);
-
-afterAll(async () => {
-  await Promise.allSettled(suites.values());
-  await removeTerraformSession(session);
-});
 
 /** Terraform's h1: hash of an unpacked provider directory (Go's dirhash Hash1): sha256 over "sha256  name" lines of its files, sorted. */
 function h1(dir: string): string {
@@ -57,9 +38,20 @@ function h1(dir: string): string {
   return `h1:${createHash('sha256').update(summary).digest('base64')}`;
 }
 
-describe('the Terraform modules', () => {
+gate('terraform fmt, validate and test', terraformUnavailableReason()).describe('the Terraform modules', () => {
+  beforeAll(async () => {
+    session = await createTerraformSession(MODULES);
+    const ready = session;
+    await Promise.all(MODULES.map(async (module) => succeeded(await terraformInit(ready, module))));
+    for (const module of MODULES) suites.set(module, terraform(ready, module, ['test'], { timeoutMs: 240_000 }));
+  }, 150_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(suites.values());
+    await removeTerraformSession(session);
+  });
+
   it.each(MODULES)('when %s\'s committed lock file is read, then it pins the aws provider to the mirror\'s build by its h1: hash', (module) => {
-    if (skipped(`${module} lock file`)) return;
     const lock = readFileSync(join(repoRoot, module, '.terraform.lock.hcl'), 'utf8');
     const versions = join(findProviderMirror()!, 'registry.terraform.io', 'hashicorp', 'aws');
     const [version] = readdirSync(versions);
@@ -69,7 +61,6 @@ describe('the Terraform modules', () => {
   });
 
   it('when both modules are checked with terraform fmt, then nothing needs formatting', async () => {
-    if (skipped('terraform fmt')) return;
     // Run on the repository's own files (fmt -check writes nothing): a copy could hide a change.
     for (const module of MODULES) {
       const result = await runCommand(session!.terraform, ['fmt', '-check', '-recursive', '-diff', '-no-color', join(repoRoot, module)], {
@@ -83,13 +74,11 @@ describe('the Terraform modules', () => {
 
   describe.each(MODULES)('%s', (module) => {
     it('when initialised from the provider mirror, then terraform validate accepts it', async () => {
-      if (skipped(`${module} validate`)) return;
       const result = succeeded(await terraform(session!, module, ['validate'], { timeoutMs: 120_000 }));
       expect(result.stdout).toContain('The configuration is valid');
     }, 150_000);
 
     it('when its tftest suite runs on the mock provider, then every run passes', async () => {
-      if (skipped(`${module} terraform test`)) return;
       const result = succeeded(await suites.get(module)!);
       expect(result.stdout).toMatch(/Success! \d+ passed, 0 failed\./);
       // Each suite holds more than ten runs: a file that silently lost its runs must not pass.
@@ -98,7 +87,6 @@ describe('the Terraform modules', () => {
   });
 
   it('when the backend is given a redrive count other than the pipeline\'s, then its tftest suite fails on that assertion', async () => {
-    if (skipped('backend mutation check')) return;
     const result = await terraform(session!, 'terraform-backend', ['test', '-var=max_receive_count=4'], { timeoutMs: 240_000 });
     expect(result.timedOut).toBe(false);
     expect(result.code).not.toBe(0);

@@ -24,7 +24,7 @@ beforeAll(async () => {
   // The kitchen stays off: the test runs the kitchen's own bundle on an order it knows is RECEIVED.
   stack = await startTestStack({ runSchedules: false });
 }, 60_000);
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 /** The EMF lines each invocation printed to stdout, as CloudWatch Logs would receive them from Lambda. */
 const emfLines: Record<string, unknown>[] = [];

@@ -19,7 +19,7 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 describe('the failure path: poison message -> DLQ -> alarm -> mail', () => {
   it('when a message cannot be processed, then after exactly 5 receives it is in the DLQ, the alarm fires and mails the admin; drained, it mails OK', async () => {
@@ -41,7 +41,7 @@ describe('the failure path: poison message -> DLQ -> alarm -> mail', () => {
     expect(alarmMail.to).toMatchObject({ text: 'admin@example.com' });
     expect(alarmMail.text).toContain('ApproximateNumberOfMessagesVisible');
     expect(alarmMail.text).toContain('QueueName = orders-dlq');
-    expect(alarmMail.file).toMatch(/^\d{4}-\d\d-\d\dT[\d.-]+Z-ops-alarms\.eml$/);
+    expect(alarmMail.file).toMatch(/^\d{4}-\d\d-\d\dT[\d.-]+Z-ops-alarms-[0-9a-f]{16}\.eml$/);
 
     expect(await drainQueue(stack, stack.resources.deadLetterQueue)).toEqual([poison]);
     await waitFor(() => stack.alarm.state === 'OK', { timeoutMs: 15_000, what: 'the alarm to clear' });

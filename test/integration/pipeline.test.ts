@@ -3,7 +3,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { acceptOrder } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
-import { apiRequest, getStoredOrder, queueDepth, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
+import { apiRequest, getStoredOrder, queueDepth, readOutbox, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
 import { idempotencyKeyOf, orderIdOfLocation, postForm } from '../helpers/web.js';
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 const postOrder = (body: unknown, headers: Record<string, string> = {}) =>
   apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -85,7 +85,7 @@ describe('the order pipeline, end to end on the local stack', () => {
     expect(stored).toMatchObject({ order_id, status: 'RECEIVED', status_history: [{ status: 'RECEIVED' }], version: 1, total_cents: 35, lines: [{ product_id: 'Banana', quantity: 1 }] });
   });
 
-  it('when the same idempotency key is posted twice, then one order id and one item', async () => {
+  it('when the same idempotency key is posted twice, then one order id, one item and one "order received" mail', async () => {
     const key = randomUUID();
     const customer = `c-${randomUUID().slice(0, 8)}`;
     const first = (await (await postOrder({ ...SEED_ORDER, customer_id: customer }, { 'Idempotency-Key': key })).json()) as { order_id: string };
@@ -94,6 +94,15 @@ describe('the order pipeline, end to end on the local stack', () => {
     await waitFor(() => getStoredOrder(stack, first.order_id), { what: 'the order to be stored' });
     await waitFor(() => delivered.filter((body) => body.includes(first.order_id)).length === 2, { what: 'both deliveries' });
     expect((await stack.store.all()).filter((order) => order.customer_id === customer)).toHaveLength(1);
+    // process-order published "order received" for both deliveries; the mail is sent once for the event.
+    const mailsOf = async () => (await readOutbox(stack)).filter((mail) => mail.text?.includes(`Order ${first.order_id} was received`));
+    await waitFor(async () => (await mailsOf()).length >= 1, { what: 'the mail' });
+    await waitFor(async () => {
+      const depth = await queueDepth(stack, stack.resources.mailQueue);
+      return depth.visible + depth.inFlight === 0;
+    }, { what: 'the mail queue to drain' });
+    expect(await mailsOf()).toHaveLength(1);
+    expect((await mailsOf())[0]!.headers.get('x-event-id')).toBe(`${first.order_id}:order.received:RECEIVED`);
   });
 
   it('when the same message is delivered twice, then one item is stored', async () => {

@@ -10,7 +10,7 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await startTestStack({ webEnv: { ORDER_RATE_LIMIT_MAX: '1000' } });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 const page = (path: string, init?: RequestInit) => fetch(`${stack.urls.web}${path}`, init);
 
@@ -34,9 +34,13 @@ describe('the web tier', () => {
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-powered-by')).toBeNull();
     expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    // Served over plain HTTP here, so no HSTS; behind an HTTPS listener it is set.
+    // Served over plain HTTP here, so no HSTS, and a client's own X-Forwarded-Proto is not believed.
     expect(response.headers.get('strict-transport-security')).toBeNull();
-    expect((await page('/', { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security')).toContain('max-age=');
+    expect((await page('/', { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security')).toBeNull();
+    // Behind the ALB's HTTPS listener (one trusted hop, as the ecosystem file sets), it is set.
+    const behindAlb = await startWeb({ API_BASE_URL: await unreachableUrl(), TRUST_PROXY_HOPS: '1' });
+    expect((await fetch(`${behindAlb.url}/`, { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security')).toContain('max-age=');
+    behindAlb.server.close();
   });
 
   it('when the form has errors, then 400 re-renders it with each message by its field, the values kept and markup escaped', async () => {

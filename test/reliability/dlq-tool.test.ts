@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { catalogue, createCatalogue, type Product } from '../../domain/catalogue.js';
 import { acceptOrder } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
-import { getStoredOrder, queueDepth, readOutbox, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
+import { getStoredOrder, queueDepth, readOutbox, SEED_ORDER, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -17,7 +17,7 @@ const liveCatalogue = createCatalogue([...catalogue.values()].filter((product) =
 beforeAll(async () => {
   stack = await startTestStack({ catalogue: liveCatalogue });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 function dlq(...args: string[]) {
   return run(process.execPath, ['--import', 'tsx', 'ops/dlq.ts', ...args, '--endpoint', stack.urls.sqs, '--region', 'us-east-1'], {
@@ -64,7 +64,28 @@ describe('the DLQ tool', () => {
     expect((await queueDepth(stack, stack.resources.deadLetterQueue)).visible).toBe(0);
   });
 
-  it('when the command is unknown, then it says so with the usage', async () => {
-    await expect(dlq('explode')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: npm run dlq') as unknown });
+  it('when a body holds line breaks and terminal escapes, then list prints it escaped on its one line, so it cannot fake another entry', async () => {
+    // SQS takes tab, CR, LF and anything from U+0020 (NEL and the bidi overrides included), not other C0 controls.
+    const forged = 'junk\n\n  order_id  00000000-0000-4000-8000-000000000000\n  receives  1\r\u0085\u202eevil';
+    await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.deadLetterQueue.url, MessageBody: forged }));
+    const { stdout } = await dlq('list');
+    expect(stdout).toContain('1 message in orders-dlq');
+    expect(stdout.split('\n').filter((line) => line.startsWith('  order_id'))).toEqual(['  order_id  (none)']);
+    expect(stdout).toContain('body      junk\\n\\n  order_id  00000000-0000-4000-8000-000000000000\\n  receives  1\\r\\u0085\\u202eevil\n');
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+    expect(stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u0085\u202e]/);
+    expect((await dlq('purge', '--yes')).stdout).toContain('Purged orders-dlq.');
+  });
+
+  it('when the command is unknown, then one line says so and where the usage is', async () => {
+    const failed = (await dlq('explode').catch((error: unknown) => error)) as { code: number; stderr: string };
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toBe('dlq: Unknown or missing command: explode (npm run dlq -- --help shows the usage)\n');
+  });
+
+  it('when the endpoint does not answer, then one line says so, without a stack trace', async () => {
+    const failed = (await run(process.execPath, ['--import', 'tsx', 'ops/dlq.ts', 'list', '--local'], { cwd: root, env: { ...process.env, SQS_PORT: new URL(await unreachableUrl()).port, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } }).catch((error: unknown) => error)) as { code: number; stderr: string };
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^dlq: cannot reach http:\/\/127\.0\.0\.1:\d+: is the local stack running \(npm start\)\?\n$/);
   });
 });

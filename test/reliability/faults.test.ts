@@ -56,7 +56,7 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 const newOrders = (count: number, customer = `f-${randomUUID().slice(0, 8)}`) =>
   Array.from({ length: count }, () => acceptOrder({ ...SEED_ORDER, customer_id: customer }, { now: new Date() }));

@@ -31,7 +31,7 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 function rawGet(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(base);

@@ -20,7 +20,7 @@ beforeAll(async () => {
     webEnv: { RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000' },
   });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 interface Planned {
   customer: string;

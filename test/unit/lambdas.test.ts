@@ -25,7 +25,7 @@ beforeAll(async () => {
   // A queue of this test's own: the stack's poller drains `orders`, and here the sent message is read back.
   ({ QueueUrl: queueUrl } = (await stack.clients.sqs.send(new CreateQueueCommand({ QueueName: `submit-${randomUUID()}` }))) as { QueueUrl: string });
 });
-afterAll(() => stack.stop());
+afterAll(() => stack.stop(), 30_000);
 
 async function receiveAll(url: string) {
   const { Messages = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
@@ -154,6 +154,19 @@ describe('process-order', () => {
     const [message] = await receiveAll(QueueUrl!);
     expect(message?.Body).toContain(`Order ${order.order_id} was received and stored.`);
     expect(message?.Body).toContain('Total:    $1.40');
+  });
+
+  it('when the same order is delivered twice, then "order received" is published twice with the same event_id, so a subscriber can act on it once', async () => {
+    const sns = stack.clients.sns;
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `events-${randomUUID()}` }));
+    const { QueueUrl } = await stack.clients.sqs.send(new CreateQueueCommand({ QueueName: `events-${randomUUID()}` }));
+    const { Attributes } = await stack.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn, Attributes: { RawMessageDelivery: 'true' } }));
+    const order = queued();
+    for (let delivery = 0; delivery < 2; delivery++) await process({ topicArn: TopicArn })(sqsEvent(sqsRecord(JSON.stringify(order))), createLambdaContext('process-order'));
+    const { Messages = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+    expect(Messages.map((message) => message.MessageAttributes?.event_id?.StringValue)).toEqual([`${order.order_id}:order.received:RECEIVED`, `${order.order_id}:order.received:RECEIVED`]);
+    expect(Messages[0]!.MessageAttributes?.event_type?.StringValue).toBe('order.received');
   });
 
   it('when publishing fails, then the record is reported for retry, and the retry succeeds without a second item', async () => {

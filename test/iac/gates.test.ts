@@ -1,0 +1,44 @@
+// A test that needs a tool cannot pass by doing nothing: the moto rehearsal, run by jest as npm test
+// runs it, with moto_server taken off the PATH.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { repoRoot } from './terraform-cli.js';
+
+/** PATH without any folder that holds moto_server. */
+const pathWithoutMoto = (process.env.PATH ?? '')
+  .split(delimiter)
+  .filter((dir) => dir && !existsSync(join(dir, 'moto_server')))
+  .join(delimiter);
+
+function jest(testFile: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--selectProjects', 'iac', '--', testFile], {
+      cwd: repoRoot,
+      env: { ...env, PATH: pathWithoutMoto, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('tests that need a tool', () => {
+  it('when moto_server is not on the PATH under CI=true, then the rehearsal fails and names what is missing', async () => {
+    const { code, output } = await jest('test/iac/rehearsal.test.ts', { ...process.env, CI: 'true' });
+    expect(code).not.toBe(0);
+    expect(output).toContain('the moto rehearsal cannot run: moto_server is not on PATH');
+    expect(output).toMatch(/Tests:\s+1 failed, 1 total/);
+  }, 120_000);
+
+  it('when moto_server is not on the PATH outside CI, then jest reports the rehearsal as skipped, with the reason', async () => {
+    const env = { ...process.env };
+    delete env.CI;
+    const { code, output } = await jest('test/iac/rehearsal.test.ts', env);
+    expect(code).toBe(0);
+    expect(output).toContain('SKIPPED the moto rehearsal: moto_server is not on PATH');
+    expect(output).toMatch(/Tests:\s+3 skipped, 3 total/);
+  }, 120_000);
+});
