@@ -39,6 +39,7 @@ describe('tests that need a tool', () => {
     const { code, output } = await jest('test/iac/rehearsal.test.ts', env);
     expect(code).toBe(0);
     expect(output).toContain('SKIPPED the moto rehearsal: moto_server is not on PATH');
-    expect(output).toMatch(/Tests:\s+3 skipped, 3 total/);
+    // Every test of the file is skipped and none ran, whatever their number.
+    expect(output).toMatch(/Tests:\s+(\d+) skipped, \1 total/);
   }, 120_000);
 });
