@@ -25,7 +25,6 @@ const stack = await startLocalStack({
   // The kitchen runs only when the benchmark asks (its own row); on a schedule it would move orders mid-measurement.
   runSchedules: false,
   // As deployed by default (order_events_email unset): no mail per order.
-  orderEventsEmail: false,
   // Disabling the mapping between runs waits for its polls to end: keep them short so no poll is left holding messages.
   pollWaitSeconds: 1,
   throttle: { rateLimit: 1_000_000, burstLimit: 1_000_000 },

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'not_found'
+  | 'unauthorized'
+  | 'conflict'
   | 'illegal_transition'
   | 'dependency_unavailable';
 
@@ -20,6 +22,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   unsupported_media_type: 415,
   payload_too_large: 413,
   not_found: 404,
+  unauthorized: 401,
+  conflict: 409,
   illegal_transition: 409,
   dependency_unavailable: 503,
 };
@@ -69,6 +73,20 @@ export class PayloadTooLargeError extends AppError {
 export class NotFoundError extends AppError {
   constructor(what: string) {
     super('not_found', `${what} was not found`);
+  }
+}
+
+/** The request carries no customer (no valid token where one is needed). */
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Sign in first: this needs a customer') {
+    super('unauthorized', message);
+  }
+}
+
+/** The thing changed between reading and writing it; the caller should look again. */
+export class ConflictError extends AppError {
+  constructor(message: string) {
+    super('conflict', message);
   }
 }
 

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { isAllowedHost, type HostRule } from '../frontend/request-origin.js';
 import { createLambdaContext } from './lambda-context.js';
 import type { FunctionName } from '../platform/functions.js';
+import type { Authorizer } from './authorizer.js';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -15,6 +16,8 @@ export interface ApiRoute {
   resource: string;
   functionName: FunctionName;
   handler: ProxyHandler;
+  /** The route's Cognito authorizer; without one the API key alone lets a request in. */
+  authorizer?: Authorizer;
 }
 
 export interface ApiGatewayOptions {
@@ -81,7 +84,15 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string | n
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function toEvent(req: IncomingMessage, route: CompiledRoute, pathParameters: Record<string, string> | null, body: string, requestId: string, options: ApiGatewayOptions): APIGatewayProxyEvent {
+function toEvent(
+  req: IncomingMessage,
+  route: CompiledRoute,
+  pathParameters: Record<string, string> | null,
+  body: string,
+  requestId: string,
+  claims: Record<string, string> | undefined,
+  options: ApiGatewayOptions,
+): APIGatewayProxyEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -113,7 +124,7 @@ function toEvent(req: IncomingMessage, route: CompiledRoute, pathParameters: Rec
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
-      authorizer: null,
+      authorizer: claims ? { claims } : null,
       protocol: `HTTP/${req.httpVersion}`,
       httpMethod: route.method,
       path: `/${options.stageName}${url.pathname}`,
@@ -174,6 +185,12 @@ export function createApiGateway(options: ApiGatewayOptions): RequestListener {
         break;
       }
       if (!matched) return send(res, 404, JSON.stringify({ message: 'Not Found' }));
+      // As API Gateway does: the authorizer first, then the API key and the usage plan.
+      let claims: Record<string, string> | undefined;
+      if (matched.route.authorizer) {
+        claims = await matched.route.authorizer(req.headers.authorization);
+        if (!claims) return send(res, 401, JSON.stringify({ message: 'Unauthorized' }));
+      }
       if (!sameKey(req.headers['x-api-key'] as string | undefined, expectedKey)) return send(res, 403, JSON.stringify({ message: 'Forbidden' }));
       if (!takeToken()) return send(res, 429, JSON.stringify({ message: 'Too Many Requests' }), { 'retry-after': 1 });
 
@@ -181,7 +198,7 @@ export function createApiGateway(options: ApiGatewayOptions): RequestListener {
       if (body === null) {
         return send(res, 413, JSON.stringify({ message: `Request body is larger than ${options.maxBodyBytes} bytes` }), { connection: 'close' });
       }
-      const event = toEvent(req, matched.route, matched.parameters, body, requestId, options);
+      const event = toEvent(req, matched.route, matched.parameters, body, requestId, claims, options);
       let result: APIGatewayProxyResult;
       try {
         result = await matched.route.handler(event, createLambdaContext(matched.route.functionName));

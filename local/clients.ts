@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -15,10 +16,11 @@ export interface LocalClients {
   sns: SNSClient;
   dynamodb: DynamoDBClient;
   documents: DynamoDBDocumentClient;
+  ses: SESv2Client;
 }
 
 /** SDK clients pointed at the local emulators, configured as the Lambdas' own are. */
-export function createLocalClients(queueEndpoint: string, tableEndpoint: string): LocalClients {
+export function createLocalClients(queueEndpoint: string, tableEndpoint: string, mailEndpoint: string): LocalClients {
   const region = settings.region;
   const dynamodb = new DynamoDBClient(awsClientConfig({ region, endpoint: tableEndpoint, credentials }));
   return {
@@ -27,6 +29,7 @@ export function createLocalClients(queueEndpoint: string, tableEndpoint: string)
     sns: new SNSClient(awsClientConfig({ region, endpoint: queueEndpoint, credentials })),
     dynamodb,
     documents: DynamoDBDocumentClient.from(dynamodb),
+    ses: new SESv2Client(awsClientConfig({ region, endpoint: mailEndpoint, credentials })),
   };
 }
 
@@ -36,4 +39,5 @@ export function destroyClients(clients: LocalClients): void {
   clients.sns.destroy();
   clients.documents.destroy();
   clients.dynamodb.destroy();
+  clients.ses.destroy();
 }

@@ -6,7 +6,7 @@ import type { ProfileName } from './profiles.js';
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 /** The variable that sets each part's port, as the messages about ports name them. */
-export const PORT_VARIABLES = { web: 'PORT', api: 'API_PORT', sqs: 'SQS_PORT', dynamodb: 'DYNAMODB_PORT', console: 'CONSOLE_PORT' } as const;
+export const PORT_VARIABLES = { web: 'PORT', api: 'API_PORT', sqs: 'SQS_PORT', dynamodb: 'DYNAMODB_PORT', cognito: 'COGNITO_PORT', ses: 'SES_PORT', console: 'CONSOLE_PORT' } as const;
 export type PortName = keyof typeof PORT_VARIABLES;
 
 const hostList = z
@@ -29,10 +29,14 @@ const schema = z
     SQS_PORT: port(4566),
     DYNAMODB_PORT: port(8000),
     CONSOLE_PORT: port(3002),
+    COGNITO_PORT: port(9229),
+    SES_PORT: port(8005),
     API_KEY: z.string().regex(/^[\x21-\x7e]{8,128}$/, 'Must be 8 to 128 printable characters').default('local-dev-key'),
     LOCAL_STATE_DIR: z.string().min(1).default('.local'),
     LOCAL_PROFILE: z.enum(['default', 'fast'] satisfies ProfileName[]).default('default'),
     ADMIN_EMAIL: z.email().default('admin@example.com'),
+    /** Mail the admin every order received, besides the DLQ alarm (off, as in Terraform's default). */
+    ADMIN_ORDER_MAIL: z.stringbool().default(false),
     SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
     /** Host names the local servers answer to besides 127.0.0.1, localhost and *.localhost. */

@@ -58,6 +58,12 @@ function resolve(ref: ResourceRef, resources: LocalResources, profile: Profile):
       return JSON.stringify(profile.lifecycleTimings);
     case 'max-receive-count':
       return String(settings.queue.maxReceiveCount);
+    case 'carts-table-name':
+      return resources.cartsTableName;
+    case 'cart-ttl-seconds':
+      return String(settings.cart.ttlSeconds);
+    case 'customer-mail-from':
+      return settings.customerMail.fromAddress;
   }
 }
 

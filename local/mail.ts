@@ -1,12 +1,9 @@
 import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import { REGION_NAME } from './alarm.js';
 import { startEventSourceMapping } from './event-source-mapping.js';
+import type { Outbox } from './outbox.js';
 import type { QueueRef } from './resources.js';
 
 /** The envelope SNS wraps around a message it delivers to an SQS subscription. */
@@ -46,12 +43,8 @@ export interface MailDeliveryOptions {
   sqs: SQSClient;
   sns: SNSClient;
   queue: QueueRef;
-  mailDir: string;
+  outbox: Outbox;
   logger: Logger;
-  /** Also send through this SMTP server (nodemailer URL), besides writing the .eml file. */
-  smtpUrl?: string | undefined;
-  /** Where the one line per mail goes. */
-  print: (line: string) => void;
 }
 
 export interface MailDelivery {
@@ -112,22 +105,6 @@ export function deliveryKey(notification: Pick<SnsNotification, 'MessageId' | 'M
   return eventId ? `event:${eventId}` : `sns:${notification.MessageId}`;
 }
 
-/** A short, file-name-safe tag of a delivery key; every mail file ends with its tag. */
-function tagOf(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 16);
-}
-const TAGGED_MAIL = /-([0-9a-f]{16})\.eml$/;
-
-let lastStamp = '';
-let sameStampCount = 0;
-/** A sortable, unique time for a file name, e.g. 2026-11-22T10-00-00.123004Z. */
-function fileTime(now: Date): string {
-  const stamp = now.toISOString().slice(0, 23).replace(/:/g, '-');
-  sameStampCount = stamp === lastStamp ? sameStampCount + 1 : 0;
-  lastStamp = stamp;
-  return `${stamp}${String(sameStampCount).padStart(3, '0')}Z`;
-}
-
 /**
  * SNS email delivery, which the emulator does not do: every message published to a topic with
  * email subscribers becomes a MIME mail in `mailDir` (and goes to SMTP when a URL is given).
@@ -137,18 +114,7 @@ function fileTime(now: Date): string {
  * message is still on the queue and is delivered again) or the whole mail, whose tag, read back at
  * start, makes the next delivery of that message a no-op.
  */
-export async function startMailDelivery({ sqs, sns, queue, mailDir, logger, smtpUrl, print }: MailDeliveryOptions): Promise<MailDelivery> {
-  await mkdir(mailDir, { recursive: true });
-  const sent = new Set<string>();
-  for (const file of await readdir(mailDir)) {
-    const tag = TAGGED_MAIL.exec(file)?.[1];
-    if (tag) sent.add(tag);
-    // What a crash between writing and renaming left: its message is delivered again.
-    else if (file.endsWith('.eml.partial')) await rm(join(mailDir, file), { force: true });
-  }
-  const renderer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-  const smtp = smtpUrl ? nodemailer.createTransport(smtpUrl) : undefined;
-
+export function startMailDelivery({ sqs, sns, queue, outbox, logger }: MailDeliveryOptions): MailDelivery {
   async function recipientsOf(topicArn: string): Promise<string[]> {
     const recipients: string[] = [];
     let NextToken: string | undefined;
@@ -165,11 +131,6 @@ export async function startMailDelivery({ sqs, sns, queue, mailDir, logger, smtp
   }
 
   async function deliver(notification: SnsNotification): Promise<void> {
-    const tag = tagOf(deliveryKey(notification));
-    if (sent.has(tag)) {
-      logger.debug({ messageId: notification.MessageId }, 'mail already sent for this event; not sent again');
-      return;
-    }
     const recipients = await recipientsOf(notification.TopicArn);
     if (recipients.length === 0) return;
     const topic = notification.TopicArn.split(':').pop() ?? 'topic';
@@ -185,14 +146,7 @@ export async function startMailDelivery({ sqs, sns, queue, mailDir, logger, smtp
         ...(notification.MessageAttributes?.event_id ? { 'X-Event-Id': notification.MessageAttributes.event_id.Value } : {}),
       },
     };
-    const rendered = await renderer.sendMail(mail);
-    // SMTP first: while the server is down nothing is written, and the message waits on the queue.
-    if (smtp) await smtp.sendMail(mail);
-    const file = join(mailDir, `${fileTime(new Date())}-${topic}-${tag}.eml`);
-    await writeFile(`${file}.partial`, rendered.message as Buffer);
-    await rename(`${file}.partial`, file);
-    sent.add(tag);
-    print(`mail  ${topic} -> ${recipients.join(', ')}: ${mail.subject}  (${file})`);
+    await outbox.send(mail, { key: deliveryKey(notification), source: topic });
   }
 
   const delivery = startEventSourceMapping({
@@ -218,8 +172,6 @@ export async function startMailDelivery({ sqs, sns, queue, mailDir, logger, smtp
   return {
     async stop() {
       await delivery.stop();
-      renderer.close();
-      smtp?.close();
     },
   };
 }

@@ -11,6 +11,7 @@ import {
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
+import { cartTable } from '../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../backend-lambdas/lib/order-store.js';
 import { settings } from '../platform/settings.js';
 import type { LocalClients } from './clients.js';
@@ -22,6 +23,9 @@ export const MAIL_QUEUE_NAME = 'local-email-delivery';
 /** Only "order received" reaches the admin's mailbox, not every status change (Terraform's filter policy too). */
 export const ORDER_EVENTS_EMAIL_FILTER = { event_type: ['order.received'] };
 
+/** What the customer notifications queue takes from order-events (Terraform's filter policy too). */
+export const CUSTOMER_MAIL_FILTER = { event_type: [...settings.customerMail.eventTypes] };
+
 export interface QueueRef {
   name: string;
   url: string;
@@ -31,8 +35,12 @@ export interface QueueRef {
 export interface LocalResources {
   queue: QueueRef;
   deadLetterQueue: QueueRef;
+  /** order-events' customer mail events, for notify-customer; with its own dead-letter queue. */
+  customerNotificationsQueue: QueueRef;
+  customerNotificationsDeadLetterQueue: QueueRef;
   mailQueue: QueueRef;
   tableName: string;
+  cartsTableName: string;
   topics: { orderEvents: string; opsAlarms: string };
 }
 
@@ -44,7 +52,15 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
 
 /** The orders table as Terraform and CloudFormation create it, from the order store's key schema. */
 export function orderTableDefinition(tableName: string): CreateTableCommandInput {
-  const { partitionKey, dueIndex } = orderTable;
+  const { partitionKey, dueIndex, customerIndex } = orderTable;
+  const index = ({ name, partitionKey: hash, sortKey, projection }: { name: string; partitionKey: string; sortKey: string; projection: readonly string[] }) => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: hash, KeyType: 'HASH' as const },
+      { AttributeName: sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...projection] },
+  });
   return {
     TableName: tableName,
     BillingMode: settings.table.billingMode,
@@ -52,26 +68,31 @@ export function orderTableDefinition(tableName: string): CreateTableCommandInput
       { AttributeName: partitionKey, AttributeType: 'S' },
       { AttributeName: dueIndex.partitionKey, AttributeType: 'N' },
       { AttributeName: dueIndex.sortKey, AttributeType: 'S' },
+      { AttributeName: customerIndex.partitionKey, AttributeType: 'S' },
+      { AttributeName: customerIndex.sortKey, AttributeType: 'S' },
     ],
     KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: dueIndex.name,
-        KeySchema: [
-          { AttributeName: dueIndex.partitionKey, KeyType: 'HASH' },
-          { AttributeName: dueIndex.sortKey, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...dueIndex.projection] },
-      },
-    ],
+    GlobalSecondaryIndexes: [index(dueIndex), index(customerIndex)],
+  };
+}
+
+/** The carts table, from the cart store's key schema (its TTL attribute is set on AWS; dynalite has no TTL). */
+export function cartTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: settings.table.billingMode,
+    AttributeDefinitions: [{ AttributeName: cartTable.partitionKey, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: cartTable.partitionKey, KeyType: 'HASH' }],
   };
 }
 
 /**
- * Creates the table, or brings one made by an earlier version up to date. dynalite cannot add an
- * index to a table, so such a table is read, made again and refilled: no order is lost.
+ * Creates a table, or brings one made by an earlier version up to date. dynalite cannot add an
+ * index to a table, so such a table is read, made again with every index and refilled: no item is lost.
  */
-async function ensureTable(clients: LocalClients, tableName: string, logger: Logger): Promise<void> {
+async function ensureTable(clients: LocalClients, definition: CreateTableCommandInput, logger: Logger): Promise<void> {
+  const tableName = definition.TableName!;
+  const wanted = (definition.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName!);
   let indexes: string[] | undefined;
   try {
     const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
@@ -79,7 +100,7 @@ async function ensureTable(clients: LocalClients, tableName: string, logger: Log
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  if (indexes?.includes(orderTable.dueIndex.name)) return;
+  if (indexes && wanted.every((name) => indexes.includes(name))) return;
 
   const items: Record<string, AttributeValue>[] = [];
   if (indexes) {
@@ -90,9 +111,9 @@ async function ensureTable(clients: LocalClients, tableName: string, logger: Log
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     await clients.dynamodb.send(new DeleteTableCommand({ TableName: tableName }));
-    logger.warn({ table: tableName, orders: items.length }, 'the table had no due-orders index; made again with its orders');
+    logger.warn({ table: tableName, items: items.length, indexes: wanted }, 'the table lacked an index; made again with its items');
   }
-  await clients.dynamodb.send(new CreateTableCommand(orderTableDefinition(tableName)));
+  await clients.dynamodb.send(new CreateTableCommand(definition));
   for (let i = 0; i < items.length; i += 25) {
     await clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
   }
@@ -103,7 +124,7 @@ export async function createResources(
   clients: LocalClients,
   profile: Profile,
   adminEmail: string,
-  { orderEventsEmail = true, logger }: { orderEventsEmail?: boolean; logger: Logger },
+  { adminOrderMail = false, logger }: { adminOrderMail?: boolean; logger: Logger },
 ): Promise<LocalResources> {
   const { names } = settings;
   const deadLetterQueue = await createQueue(clients.sqs, names.deadLetterQueue, {
@@ -115,18 +136,37 @@ export async function createResources(
     ReceiveMessageWaitTimeSeconds: String(settings.queue.receiveWaitTimeSeconds),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueue.arn, maxReceiveCount: settings.queue.maxReceiveCount }),
   });
+  const customerNotificationsDeadLetterQueue = await createQueue(clients.sqs, names.customerNotificationsDeadLetterQueue, {
+    MessageRetentionPeriod: String(settings.deadLetterQueue.messageRetentionSeconds),
+  });
+  const customerNotificationsQueue = await createQueue(clients.sqs, names.customerNotificationsQueue, {
+    VisibilityTimeout: String(profile.visibilityTimeoutSeconds),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: customerNotificationsDeadLetterQueue.arn, maxReceiveCount: settings.queue.maxReceiveCount }),
+  });
   const mailQueue = await createQueue(clients.sqs, MAIL_QUEUE_NAME, { VisibilityTimeout: '30' });
-  await ensureTable(clients, names.table, logger);
+  await ensureTable(clients, orderTableDefinition(names.table), logger);
+  await ensureTable(clients, cartTableDefinition(names.cartsTable), logger);
 
   const topics = { orderEvents: '', opsAlarms: '' };
   for (const [key, name] of [['orderEvents', names.orderEventsTopic], ['opsAlarms', names.opsAlarmsTopic]] as const) {
     const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: name }));
     topics[key] = TopicArn!;
-    if (key === 'orderEvents' && !orderEventsEmail) continue;
+    if (key === 'orderEvents') {
+      // The customer's mail events, raw (the body is the event), as Terraform subscribes the queue.
+      await clients.sns.send(
+        new SubscribeCommand({
+          TopicArn,
+          Protocol: 'sqs',
+          Endpoint: customerNotificationsQueue.arn,
+          Attributes: { RawMessageDelivery: 'true', FilterPolicy: JSON.stringify(CUSTOMER_MAIL_FILTER) },
+        }),
+      );
+    }
+    if (key === 'orderEvents' && !adminOrderMail) continue;
     // The mail queue's subscription carries the email subscription's filter: the emulator filters, as SNS would.
     const Attributes = key === 'orderEvents' ? { FilterPolicy: JSON.stringify(ORDER_EVENTS_EMAIL_FILTER) } : undefined;
     await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: adminEmail, Attributes }));
     await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: mailQueue.arn, Attributes }));
   }
-  return { queue, deadLetterQueue, mailQueue, tableName: names.table, topics };
+  return { queue, deadLetterQueue, customerNotificationsQueue, customerNotificationsDeadLetterQueue, mailQueue, tableName: names.table, cartsTableName: names.cartsTable, topics };
 }

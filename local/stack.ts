@@ -16,9 +16,13 @@ import { restartable, startQueueEmulator, startTableEmulator, type QueueInspecti
 import { loadFunctions, type FunctionWrappers } from './functions.js';
 import { createInvoker } from './invocation.js';
 import { createMetricsTally, type MetricsTally } from './observability.js';
+import { createCognitoAuthorizer } from './authorizer.js';
+import { startCognito, type LocalUserPool } from './cognito.js';
 import { startMailDelivery } from './mail.js';
+import { createOutbox, type Outbox } from './outbox.js';
 import { profiles, type Profile, type ProfileName } from './profiles.js';
 import { createResources, type LocalResources } from './resources.js';
+import { startSesEmulator } from './ses.js';
 import { startTriggers } from './triggers.js';
 import { startWebTier } from './web-tier.js';
 
@@ -26,7 +30,7 @@ export interface LocalStackOptions {
   stateDir: string;
   host?: string;
   /** 0 picks a free port; a console port left out means no console. */
-  ports?: { web?: number; api?: number; sqs?: number; dynamodb?: number; console?: number };
+  ports?: { web?: number; api?: number; sqs?: number; dynamodb?: number; cognito?: number; ses?: number; console?: number };
   apiKey?: string;
   profile?: ProfileName | Profile;
   adminEmail?: string;
@@ -44,8 +48,8 @@ export interface LocalStackOptions {
   runSchedules?: boolean;
   /** The pollers' long-poll wait, 20 s as Lambda's; shorter makes disabling the mapping quicker. */
   pollWaitSeconds?: number;
-  /** False leaves order-events without the admin's email subscription, as Terraform does by default. */
-  orderEventsEmail?: boolean;
+  /** True mails the admin every order received (order-events' email subscription); off by default, as in Terraform. */
+  adminOrderMail?: boolean;
   /** Lets a test put a fault between a function's trigger and its handler. */
   wrap?: FunctionWrappers;
   /** Host names the local servers answer to besides loopback and *.localhost (ALLOWED_HOSTS). */
@@ -79,13 +83,17 @@ async function onPort<T>(part: PortName, port: number, start: () => Promise<T>):
 }
 
 export interface LocalStack {
-  urls: { web: string; api: string; sqs: string; dynamodb: string; console?: string };
+  urls: { web: string; api: string; sqs: string; dynamodb: string; cognito: string; ses: string; console?: string };
   apiKey: string;
   stateDir: string;
   mailDir: string;
   profile: Profile;
   resources: LocalResources;
   clients: LocalClients;
+  /** The customers' user pool (cognito-local) and the web tier's app client. */
+  userPool: LocalUserPool;
+  /** Where every mail of the stack goes (mailDir). */
+  outbox: Outbox;
   /** The orders table, through the same store the Lambdas use. */
   store: OrderStore;
   alarm: AlarmEvaluator;
@@ -128,7 +136,7 @@ const POWERTOOLS_LEVEL: Record<Level | 'silent', PowertoolsLevel> = {
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
-  const ports = { web: 0, api: 0, sqs: 0, dynamodb: 0, ...options.ports };
+  const ports = { web: 0, api: 0, sqs: 0, dynamodb: 0, cognito: 0, ses: 0, ...options.ports };
   const apiKey = options.apiKey ?? 'local-dev-key';
   const profile = typeof options.profile === 'object' ? options.profile : profiles[options.profile ?? 'default'];
   const stateDir = resolve(options.stateDir);
@@ -136,7 +144,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const logLevel = options.logLevel ?? 'warn';
   const logger = pino({ level: logLevel });
   const adminEmail = options.adminEmail ?? 'admin@example.com';
-  const resourceOptions = { orderEventsEmail: options.orderEventsEmail !== false, logger };
+  const resourceOptions = { adminOrderMail: options.adminOrderMail === true, logger };
   const hosts = parseHostRules([...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])]);
   const journalFile = options.durableQueues === false ? undefined : join(stateDir, 'queues', 'journal.ndjson');
   const stops: (() => Promise<void> | void)[] = [];
@@ -156,20 +164,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(() => queues.stop());
     const tables = await onPort('dynamodb', ports.dynamodb, () => restartable((port) => startTableEmulator(host, port, join(stateDir, 'dynamodb'), { logger, hosts }), ports.dynamodb));
     stops.push(() => tables.stop());
-    const clients = createLocalClients(queues.endpoint, tables.endpoint);
+    const outbox = await createOutbox({ mailDir, smtpUrl: options.smtpUrl, logger, print: options.print ?? (() => undefined) });
+    stops.push(() => outbox.close());
+    const mailService = await onPort('ses', ports.ses, () => startSesEmulator({ host, port: ports.ses, hosts, outbox, logger }));
+    stops.push(() => mailService.stop());
+    const cognito = await onPort('cognito', ports.cognito, () => startCognito({ host, port: ports.cognito, dataDir: join(stateDir, 'cognito'), outbox, logger, hosts }));
+    stops.push(() => cognito.stop());
+    const userPool: LocalUserPool = { userPoolId: cognito.userPoolId, clientId: cognito.clientId, issuer: cognito.issuer };
+    const clients = createLocalClients(queues.endpoint, tables.endpoint, mailService.endpoint);
     stops.push(() => destroyClients(clients));
     const resources = await createResources(clients, profile, adminEmail, resourceOptions);
     // Before anything polls: what the queues held when the last run ended is there again.
     const restored = queues.current.restore();
 
-    const mail = await startMailDelivery({
+    const mail = startMailDelivery({
       sqs: clients.sqsPolling,
       sns: clients.sns,
       queue: resources.mailQueue,
-      mailDir,
+      outbox,
       logger,
-      smtpUrl: options.smtpUrl,
-      print: options.print ?? (() => undefined),
     });
     stops.push(() => mail.stop());
 
@@ -203,6 +216,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       processQueues: options.processOrders !== false,
       runSchedules: options.runSchedules !== false,
       ...(options.pollWaitSeconds !== undefined ? { pollWaitSeconds: options.pollWaitSeconds } : {}),
+      cognitoAuthorizer: await createCognitoAuthorizer(userPool),
     });
     stops.push(() => triggers.stop());
 
@@ -222,7 +236,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(() => api.stop());
 
     const web = await onPort('web', ports.web, () =>
-      startWebTier({ apiUrl: api.url, apiKey, host, port: ports.web, env: options.webEnv ?? {}, allowedHosts: [...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])], logger, ...(options.catalogue ? { catalogue: options.catalogue } : {}) }),
+      startWebTier({ apiUrl: api.url, apiKey, userPool: { ...userPool, endpoint: cognito.endpoint }, host, port: ports.web, env: options.webEnv ?? {}, allowedHosts: [...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])], logger, ...(options.catalogue ? { catalogue: options.catalogue } : {}) }),
     );
     stops.push(() => web.stop());
 
@@ -235,13 +249,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (console) stops.push(() => console.stop());
 
     return {
-      urls: { web: web.url, api: api.url, sqs: queues.endpoint, dynamodb: tables.endpoint, ...(console ? { console: console.url } : {}) },
+      urls: { web: web.url, api: api.url, sqs: queues.endpoint, dynamodb: tables.endpoint, cognito: cognito.endpoint, ses: mailService.endpoint, ...(console ? { console: console.url } : {}) },
       apiKey,
       stateDir,
       mailDir,
       profile,
       resources,
       clients,
+      userPool,
+      outbox,
       store: createOrderStore({ documents: clients.documents, tableName: resources.tableName }),
       alarm,
       metrics,

@@ -18,10 +18,11 @@ let stack: LocalStack;
 try {
   stack = await startLocalStack({
     stateDir: config.LOCAL_STATE_DIR,
-    ports: { web: config.PORT, api: config.API_PORT, sqs: config.SQS_PORT, dynamodb: config.DYNAMODB_PORT, console: config.CONSOLE_PORT },
+    ports: { web: config.PORT, api: config.API_PORT, sqs: config.SQS_PORT, dynamodb: config.DYNAMODB_PORT, cognito: config.COGNITO_PORT, ses: config.SES_PORT, console: config.CONSOLE_PORT },
     apiKey: config.API_KEY,
     profile: config.LOCAL_PROFILE,
     adminEmail: config.ADMIN_EMAIL,
+    adminOrderMail: config.ADMIN_ORDER_MAIL,
     smtpUrl: config.SMTP_URL,
     logLevel: config.LOG_LEVEL,
     allowedHosts: config.ALLOWED_HOSTS,
@@ -48,11 +49,13 @@ Order pipeline running locally (profile: ${profile.name})
   API          ${urls.api}   (header x-api-key: ${stack.apiKey})
   SQS + SNS    ${urls.sqs}   (region ${settings.region}, any credentials; AWS SDKs and the aws CLI only)
   DynamoDB     ${urls.dynamodb}   (the same)
+  Cognito      ${urls.cognito}   (user pool ${stack.userPool.userPoolId}, app client ${stack.userPool.clientId})
+  SES          ${urls.ses}   (every mail lands in ${stack.mailDir})
   State        ${stack.stateDir}   (mail in ${stack.mailDir})
 
   Queue "${settings.names.queue}": visibility ${profile.visibilityTimeoutSeconds} s, to "${settings.names.deadLetterQueue}" after ${settings.queue.maxReceiveCount} receives.
   Queues kept in ${stack.stateDir}/queues: ${restored.restored} message${restored.restored === 1 ? '' : 's'} put back from the last run${restored.expired ? `, ${restored.expired} past their retention dropped` : ''}.
-  Alarm "${settings.names.dlqAlarm}": every ${profile.alarmPeriodSeconds} s, mails ${config.ADMIN_EMAIL}.
+  Alarm "${settings.names.dlqAlarm}": every ${profile.alarmPeriodSeconds} s, mails ${config.ADMIN_EMAIL}${config.ADMIN_ORDER_MAIL ? ', who is also mailed every order' : ''}.
   Kitchen: every ${profile.scheduleEverySeconds ?? 60} s; an order is RECEIVED ${profile.lifecycleTimings.RECEIVED} s, PREPARING ${profile.lifecycleTimings.PREPARING} s, READY ${profile.lifecycleTimings.READY} s, then COMPLETED.
 
 Ctrl-C stops everything.

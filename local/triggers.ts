@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import type { Logger } from 'pino';
 import type { FunctionName } from '../platform/functions.js';
 import type { ApiRoute, ProxyHandler } from './api-gateway.js';
+import type { Authorizer } from './authorizer.js';
 import { startEventSourceMapping, type EventSourceMapping, type SqsBatchHandler } from './event-source-mapping.js';
 import type { LocalFunction } from './functions.js';
 import { createLambdaContext } from './lambda-context.js';
@@ -23,6 +24,8 @@ export interface TriggerOptions {
   runSchedules?: boolean;
   /** The pollers' long-poll wait, 20 s as Lambda's; shorter makes disabling a mapping quicker. */
   pollWaitSeconds?: number;
+  /** The user pool's authorizer, for routes declared `authorizer: 'cognito'`. */
+  cognitoAuthorizer: Authorizer;
 }
 
 export interface Triggers {
@@ -37,7 +40,8 @@ export interface Triggers {
 }
 
 /** What AWS does to call each function: API routes, SQS event source mappings and EventBridge schedules. */
-export function startTriggers({ functions, resources, profile, sqsPolling, logger, processQueues = true, runSchedules = true, pollWaitSeconds }: TriggerOptions): Triggers {
+export function startTriggers({ functions, resources, profile, sqsPolling, logger, processQueues = true, runSchedules = true, pollWaitSeconds, cognitoAuthorizer }: TriggerOptions): Triggers {
+  const queues = { orders: resources.queue, 'customer-notifications': resources.customerNotificationsQueue } as const;
   const routes: ApiRoute[] = [];
   const startMappings: (() => EventSourceMapping)[] = [];
   const schedules: Schedule[] = [];
@@ -47,13 +51,13 @@ export function startTriggers({ functions, resources, profile, sqsPolling, logge
       const handler = fn.create() as ProxyHandler;
       for (const route of trigger.routes) {
         const [method, resource] = route.split(' ') as [string, string];
-        routes.push({ method, resource, functionName: fn.name, handler });
+        routes.push({ method, resource, functionName: fn.name, handler, ...(trigger.authorizer === 'cognito' ? { authorizer: cognitoAuthorizer } : {}) });
       }
     } else if (trigger.type === 'queue') {
       startMappings.push(() =>
         startEventSourceMapping({
           sqs: sqsPolling,
-          queue: resources.queue,
+          queue: queues[trigger.queue],
           functionName: fn.name,
           batchSize: trigger.batchSize,
           concurrency: trigger.maximumConcurrency,

@@ -4,11 +4,14 @@ import { createApp } from '../frontend/app.js';
 import { loadConfig } from '../frontend/config.js';
 import { serverUrl, startServer, stopServer } from '../frontend/lifecycle.js';
 import { createOrderApi } from '../frontend/order-api.js';
+import type { LocalUserPool } from './cognito.js';
 
 /** The web tier as server.ts runs it on EC2, but in this process, in front of the local API. */
-export async function startWebTier({ apiUrl, apiKey, host, port, env, allowedHosts, logger, catalogue }: {
+export async function startWebTier({ apiUrl, apiKey, userPool, host, port, env, allowedHosts, logger, catalogue }: {
   apiUrl: string;
   apiKey: string;
+  /** cognito-local's endpoint, pool and app client, which the web tier signs customers in with. */
+  userPool: LocalUserPool & { endpoint: string };
   host: string;
   port: number;
   env: Readonly<Record<string, string | undefined>>;
@@ -18,7 +21,11 @@ export async function startWebTier({ apiUrl, apiKey, host, port, env, allowedHos
   catalogue?: Catalogue;
 }): Promise<{ url: string; stop(): Promise<void> }> {
   // No load balancer in front here: X-Forwarded-For is never believed, whatever the environment says.
-  const config = loadConfig({ ...env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: host, ALLOWED_HOSTS: allowedHosts.join(','), TRUST_PROXY_HOPS: '0' });
+  const config = loadConfig({ ...env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: host,
+    COGNITO_ENDPOINT: userPool.endpoint,
+    COGNITO_USER_POOL_ID: userPool.userPoolId,
+    COGNITO_CLIENT_ID: userPool.clientId,
+    COGNITO_ISSUER: userPool.issuer, ALLOWED_HOSTS: allowedHosts.join(','), TRUST_PROXY_HOPS: '0' });
   const app = createApp({
     api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey, timeoutMs: config.API_TIMEOUT_MS }),
     config,

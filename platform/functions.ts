@@ -4,15 +4,27 @@
  * CloudFormation deploy the same. A new function is its folder, one entry here and its IaC.
  */
 /** A value a function's environment variable is given, named by what it is, not by how each tool spells it. */
-export type ResourceRef = 'orders-queue-url' | 'orders-table-name' | 'order-events-topic-arn' | 'lifecycle-timings' | 'max-receive-count';
+export type ResourceRef =
+  | 'orders-queue-url'
+  | 'orders-table-name'
+  | 'order-events-topic-arn'
+  | 'lifecycle-timings'
+  | 'max-receive-count'
+  | 'carts-table-name'
+  | 'cart-ttl-seconds'
+  | 'customer-mail-from';
 
 export type Trigger =
-  /** API Gateway REST routes, each "METHOD /resource/{param}". */
-  | { readonly type: 'api'; readonly routes: readonly string[] }
+  /**
+   * API Gateway REST routes, each "METHOD /resource/{param}", all behind the web tier's API key;
+   * `cognito` routes also need the customer's Cognito ID token, and the function takes the customer
+   * from the authorizer's claims.
+   */
+  | { readonly type: 'api'; readonly routes: readonly string[]; readonly authorizer?: 'cognito' }
   /** An SQS event source mapping that reports batch item failures. */
   | {
       readonly type: 'queue';
-      readonly queue: 'orders';
+      readonly queue: 'orders' | 'customer-notifications';
       readonly batchSize: number;
       readonly maximumBatchingWindowSeconds: number;
       readonly maximumConcurrency: number;
@@ -68,6 +80,42 @@ export const functions = {
     timeoutSeconds: 60,
     environment: { TABLE_NAME: 'orders-table-name', ORDER_EVENTS_TOPIC_ARN: 'order-events-topic-arn', ORDER_TIMINGS: 'lifecycle-timings' },
     trigger: { type: 'schedule', expression: 'rate(1 minute)', everySeconds: 60 },
+  },
+  cart: {
+    description: "The signed-in customer's cart: GET /me/cart, PUT and DELETE /me/cart/lines/{product_id}.",
+    entry: 'backend-lambdas/cart/handler.ts',
+    wiring: 'backend-lambdas/cart/cart.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    environment: { CARTS_TABLE_NAME: 'carts-table-name', CART_TTL_SECONDS: 'cart-ttl-seconds' },
+    trigger: { type: 'api', routes: ['GET /me/cart', 'PUT /me/cart/lines/{product_id}', 'DELETE /me/cart/lines/{product_id}'], authorizer: 'cognito' },
+  },
+  checkout: {
+    description: "POST /me/orders: the signed-in customer's cart becomes one order on the queue, and is emptied once it is accepted.",
+    entry: 'backend-lambdas/checkout/handler.ts',
+    wiring: 'backend-lambdas/checkout/checkout.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    environment: { CARTS_TABLE_NAME: 'carts-table-name', CART_TTL_SECONDS: 'cart-ttl-seconds', QUEUE_URL: 'orders-queue-url' },
+    trigger: { type: 'api', routes: ['POST /me/orders'], authorizer: 'cognito' },
+  },
+  'my-orders': {
+    description: "GET /me/orders (newest first, a page at a time) and GET /me/orders/{id}: the signed-in customer's own orders.",
+    entry: 'backend-lambdas/my-orders/handler.ts',
+    wiring: 'backend-lambdas/my-orders/my-orders.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    environment: { TABLE_NAME: 'orders-table-name' },
+    trigger: { type: 'api', routes: ['GET /me/orders', 'GET /me/orders/{id}'], authorizer: 'cognito' },
+  },
+  'notify-customer': {
+    description: 'Mails the customer when an order is received and at each change of status (SES), from order-events.',
+    entry: 'backend-lambdas/notify-customer/handler.ts',
+    wiring: 'backend-lambdas/notify-customer/notify-customer.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    environment: { TABLE_NAME: 'orders-table-name', MAIL_FROM: 'customer-mail-from' },
+    trigger: { type: 'queue', queue: 'customer-notifications', batchSize: 10, maximumBatchingWindowSeconds: 0, maximumConcurrency: 2 },
   },
 } as const satisfies Record<string, FunctionSpec>;
 

@@ -12,6 +12,9 @@ export const settings = {
     orderEventsTopic: 'order-events',
     opsAlarmsTopic: 'ops-alarms',
     dlqAlarm: 'orders-dlq-not-empty',
+    cartsTable: 'carts',
+    customerNotificationsQueue: 'customer-notifications',
+    customerNotificationsDeadLetterQueue: 'customer-notifications-dlq',
   },
   queue: {
     // At least 6 x the process-order timeout, as AWS advises for an event source mapping.
@@ -28,6 +31,20 @@ export const settings = {
    * runs once a minute on AWS, so each step takes its time plus up to a minute.
    */
   lifecycle: { timingsSeconds: { RECEIVED: 60, PREPARING: 600, READY: 300 } },
+  /** A cart no one has touched for this long is gone (DynamoDB TTL on AWS; enforced on read locally). */
+  cart: { ttlSeconds: 7 * 24 * 3600 },
+  /** The customer's mail at each step: which events, and who it is from. */
+  customerMail: { eventTypes: ['order.received', 'order.status_changed'], fromAddress: 'orders@example.com' },
+  /** Customers' accounts: the Cognito user pool and the web tier's app client (no secret: USER_PASSWORD_AUTH from the server). */
+  accounts: {
+    userPool: {
+      name: 'order-customers',
+      clientName: 'web-tier',
+      passwordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false },
+      idTokenValidityMinutes: 60,
+      refreshTokenValidityDays: 30,
+    },
+  },
   api: {
     stageName: 'v1',
     throttleRateLimit: 100,

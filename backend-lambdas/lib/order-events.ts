@@ -6,12 +6,14 @@ export function eventId(eventType: 'order.received' | 'order.status_changed', or
 
 /**
  * The attributes of an order-events message: subscribers filter by event type, customer and status,
+ * find the order by `order_id`,
  * and `event_id` lets one act once on an event that is published again (process-order republishes
  * "order received" on a duplicate delivery, as its retry of a publish that may have failed).
  */
 export function eventAttributes(eventType: 'order.received' | 'order.status_changed', { orderId, customerId, status }: { orderId: string; customerId: string; status: string }) {
   return {
     event_type: { DataType: 'String', StringValue: eventType },
+    order_id: { DataType: 'String', StringValue: orderId },
     event_id: { DataType: 'String', StringValue: eventId(eventType, orderId, status) },
     customer_id: { DataType: 'String', StringValue: customerId },
     status: { DataType: 'String', StringValue: status },

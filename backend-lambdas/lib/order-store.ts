@@ -20,6 +20,13 @@ export const orderTable = {
     projection: ['customer_id', 'status', 'version', 'pending_event'],
   },
   dueShards: 4,
+  /** A customer's orders, newest first: "my orders". */
+  customerIndex: {
+    name: 'customer-orders',
+    partitionKey: 'customer_id',
+    sortKey: 'received_at',
+    projection: ['status', 'version', 'lines', 'total_cents', 'currency', 'order_date', 'status_history'],
+  },
 } as const;
 
 /** What the kitchen reads of a due order, from the index alone. */
@@ -47,7 +54,13 @@ export function dueShardOf(customerId: string): number {
 }
 
 // Storage details that are not part of the order.
-const INTERNAL = ['due_shard', 'pending_event'] as const;
+const INTERNAL = ['due_shard', 'pending_event', 'notified'] as const;
+
+/** One page of a customer's orders, newest first; `next` continues after it (absent on the last page). */
+export interface OrderPage {
+  orders: StoredOrder[];
+  next: Record<string, unknown> | undefined;
+}
 
 function toOrder(item: Record<string, unknown>): StoredOrder {
   const order = { ...item };
@@ -186,6 +199,46 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
           ExclusiveStartKey = page.LastEvaluatedKey;
         } while (ExclusiveStartKey);
       }
+    },
+
+    /**
+     * A customer's orders, newest first, `limit` at a time, by Query on the customer index. `after`
+     * is the `next` of the page before; it must be one of this customer's (the caller checks it).
+     */
+    async ordersOf(customerId: string, { limit, after }: { limit: number; after?: Record<string, unknown> | undefined }): Promise<OrderPage> {
+      const { name, partitionKey } = orderTable.customerIndex;
+      const page = await documents.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: name,
+          KeyConditionExpression: `${partitionKey} = :customer`,
+          ExpressionAttributeValues: { ':customer': customerId },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: after,
+        }),
+      );
+      return { orders: (page.Items ?? []).map(toOrder), next: page.LastEvaluatedKey };
+    },
+
+    /** Whether the customer has been mailed about this event of the order already (their mail is sent once). */
+    async wasNotified(orderId: string, eventId: string): Promise<boolean> {
+      const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: key(orderId), ConsistentRead: true, ProjectionExpression: 'notified' }));
+      const notified = Item?.notified as Set<string> | undefined;
+      return notified?.has(eventId) ?? false;
+    },
+
+    /** Records that the customer was mailed about this event of the order. */
+    async markNotified(orderId: string, eventId: string): Promise<void> {
+      await documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key(orderId),
+          UpdateExpression: 'ADD notified :event',
+          ConditionExpression: `attribute_exists(${orderTable.partitionKey})`,
+          ExpressionAttributeValues: { ':event': new Set([eventId]) },
+        }),
+      );
     },
 
     /** Every order, by Scan: for the local console and tests, never for a request path. */

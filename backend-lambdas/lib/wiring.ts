@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -12,6 +13,7 @@ export interface AwsClients {
   sqs: SQSClient;
   sns: SNSClient;
   documents: DynamoDBDocumentClient;
+  ses: SESv2Client;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;

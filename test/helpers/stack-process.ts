@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 const root = new URL('../..', import.meta.url).pathname;
 
 /** The ports `npm start` takes, by their variables. */
-export type StackPorts = Record<'PORT' | 'API_PORT' | 'SQS_PORT' | 'DYNAMODB_PORT' | 'CONSOLE_PORT', number>;
+export type StackPorts = Record<'PORT' | 'API_PORT' | 'SQS_PORT' | 'DYNAMODB_PORT' | 'CONSOLE_PORT' | 'COGNITO_PORT' | 'SES_PORT', number>;
 
 /** `count` ports that were free a moment ago, all different. */
 export async function freePorts(count: number): Promise<number[]> {
@@ -22,8 +22,8 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 export async function stackPorts(): Promise<StackPorts> {
-  const [PORT, API_PORT, SQS_PORT, DYNAMODB_PORT, CONSOLE_PORT] = (await freePorts(5)) as [number, number, number, number, number];
-  return { PORT, API_PORT, SQS_PORT, DYNAMODB_PORT, CONSOLE_PORT };
+  const [PORT, API_PORT, SQS_PORT, DYNAMODB_PORT, CONSOLE_PORT, COGNITO_PORT, SES_PORT] = (await freePorts(7)) as [number, number, number, number, number, number, number];
+  return { PORT, API_PORT, SQS_PORT, DYNAMODB_PORT, CONSOLE_PORT, COGNITO_PORT, SES_PORT };
 }
 
 export interface StackProcess {

@@ -11,6 +11,9 @@ export const TERRAFORM_REFS: Record<KnownRef, string> = {
   'order-events-topic-arn': '${aws_sns_topic.order_events.arn}',
   'lifecycle-timings': '${jsonencode(var.order_timings_seconds)}',
   'max-receive-count': '${var.max_receive_count}',
+  'carts-table-name': '${aws_dynamodb_table.carts.name}',
+  'cart-ttl-seconds': '${var.cart_ttl_seconds}',
+  'customer-mail-from': '${var.customer_mail_from}',
 };
 
 /** The timings JSON as CloudFormation writes it, one parameter a status. */
@@ -27,6 +30,9 @@ export const CFN_REFS: Record<KnownRef, unknown> = {
       .join(',')}}`,
   },
   'max-receive-count': { Ref: 'MaxReceiveCount' },
+  'carts-table-name': { Ref: 'CartsTable' },
+  'cart-ttl-seconds': { Ref: 'CartTtlSeconds' },
+  'customer-mail-from': { Ref: 'CustomerMailFrom' },
 };
 
 /** A function's variables as the IaC must bind them: the declaration's. */

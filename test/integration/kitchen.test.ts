@@ -143,7 +143,7 @@ describe('the kitchen (advance-orders)', () => {
     expect(others).toEqual([]);
     expect(event).toEqual({
       body: { type: 'order.status_changed', order_id: mine!.order_id, customer_id: customer, from: 'RECEIVED', to: 'PREPARING', at: expect.stringMatching(/^\d{4}-/) as unknown },
-      attributes: { event_type: 'order.status_changed', customer_id: customer, status: 'PREPARING' },
+      attributes: { event_type: 'order.status_changed', event_id: `${mine!.order_id}:order.status_changed:PREPARING`, order_id: mine!.order_id, customer_id: customer, status: 'PREPARING' },
     });
   });
 

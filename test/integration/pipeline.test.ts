@@ -13,6 +13,7 @@ const delivered: string[] = [];
 
 beforeAll(async () => {
   stack = await startTestStack({
+    adminOrderMail: true,
     wrap: {
       'process-order': (handler) => async (event: SQSEvent, context) => {
       delivered.push(...event.Records.map((record) => record.body));

@@ -134,7 +134,7 @@ describe('kill -9 of the local stack under load', () => {
     async (run) => {
       const stateDir = await mkdtemp(join(tmpdir(), `orders-crash-${run}-`));
       const ports = await stackPorts();
-      const env = { ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])), LOCAL_STATE_DIR: stateDir };
+      const env = { ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])), LOCAL_STATE_DIR: stateDir, ADMIN_ORDER_MAIL: 'true' };
       const runId = `K${run}${randomUUID().slice(0, 6)}`;
       const orders: Planned[] = Array.from({ length: ORDERS }, (_, i) => ({
         customer: `${runId}-${i}`,

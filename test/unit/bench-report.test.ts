@@ -1,3 +1,4 @@
+import { functionNames } from '../../platform/functions.js';
 import { evaluate, median, percentile, ratio, renderTables, replaceSection, summarise, unmeasured, type BenchResults } from '../../bench/report.js';
 
 const variant = (rounds: number[], p99 = 20) => ({ ...summarise(rounds.map((rps) => ({ rps, p50: 5, p99, errors: 0 }))) });
@@ -14,7 +15,7 @@ function passingRun(): BenchResults {
     intake: { intake: variant([3500, 3600, 3700], 32), rawSend: variant([3000, 3100, 3200]), bareExpress: variant([10_000, 10_000, 10_000], 12), bareHttp: variant([90_000, 90_000, 90_000], 1) },
     drain: { orders: 10_000, pipeline: [1600, 1650, 1700, 1620, 1640], baseline: [2000, 2000, 2000, 2000, 2000] },
     steady: { rate: 200, seconds: 10, sent: 2000, stored: 2020, p50: 15, p99: 40, baselineP50: 10, baselineP99: 25 },
-    coldStart: { 'submit-order': lambda, 'process-order': lambda, 'get-order': lambda, 'advance-orders': lambda },
+    coldStart: Object.fromEntries(functionNames.map((name) => [name, lambda])) as BenchResults['coldStart'],
     memory: { webRssMb: 130, stackRssMb: 340 },
     kitchen: { orders: 3000, kitchen: [600, 620, 640], baseline: [1000, 1000, 1000] },
     live: { subscriptions: 500, completed: 500, transitions: 1500, expected: 1500, p50: 600, p99: 1500, webRssMb: 150 },

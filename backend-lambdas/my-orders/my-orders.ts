@@ -1,0 +1,86 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { parseConfig } from '../../domain/config.js';
+import { DependencyUnavailableError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { isOrderId } from '../../domain/order.js';
+import { customerOf } from '../lib/customer.js';
+import { observabilityFor } from '../lib/defaults.js';
+import { jsonResponse, toApiResponse } from '../lib/http.js';
+import { instrumented } from '../lib/observability.js';
+import { createOrderStore, orderTable, type OrderStore } from '../lib/order-store.js';
+import type { LambdaHandler, Wiring } from '../lib/wiring.js';
+
+export const DEFAULT_PAGE_SIZE = 10;
+export const MAX_PAGE_SIZE = 50;
+
+export interface MyOrdersDeps {
+  store: OrderStore;
+  logger: Logger;
+}
+
+/** A page's continuation as the client carries it: the index key it ended at, opaque (base64url JSON). */
+function encodeCursor(key: Record<string, unknown> | undefined): string | null {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
+}
+
+/** The index key a cursor names, checked to be one of this customer's: a cursor cannot page another's orders. */
+function decodeCursor(cursor: string, customerId: string): Record<string, unknown> {
+  const invalid = new ValidationError([{ field: 'cursor', message: 'Is not a cursor this API gave out; start again without it' }]);
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  const { partitionKey, customerIndex } = orderTable;
+  const expected = [partitionKey, customerIndex.partitionKey, customerIndex.sortKey].sort();
+  if (typeof key !== 'object' || key === null || JSON.stringify(Object.keys(key).sort()) !== JSON.stringify(expected)) throw invalid;
+  const fields = key as Record<string, unknown>;
+  if (fields[customerIndex.partitionKey] !== customerId || !expected.every((name) => typeof fields[name] === 'string')) throw invalid;
+  return fields;
+}
+
+function pageSize(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PAGE_SIZE;
+  const size = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
+  if (!(size >= 1 && size <= MAX_PAGE_SIZE)) throw new ValidationError([{ field: 'limit', message: `Must be a whole number from 1 to ${MAX_PAGE_SIZE}` }]);
+  return size;
+}
+
+/** GET /me/orders and GET /me/orders/{id}: the signed-in customer's orders; anyone else's is a 404. */
+export function createMyOrdersHandler({ store, logger }: MyOrdersDeps) {
+  const unavailable = (error: unknown) => new DependencyUnavailableError('order service', 2, { cause: error });
+
+  return async function myOrders(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+    const requestId = event.requestContext.requestId;
+    try {
+      const customer = customerOf(event);
+      if (event.resource === '/me/orders/{id}') {
+        const orderId = event.pathParameters?.id ?? '';
+        if (!isOrderId(orderId)) throw new ValidationError([{ field: 'id', message: 'Must be an order id (a UUID)' }]);
+        const order = await store.get(orderId).catch((error: unknown) => Promise.reject(unavailable(error)));
+        // Another customer's order is as absent as one that does not exist: nothing says it is there.
+        if (!order || order.customer_id !== customer.id) throw new NotFoundError(`Order ${orderId}`);
+        return jsonResponse(200, order);
+      }
+      const query = event.queryStringParameters ?? {};
+      const unknown = Object.keys(query).filter((name) => name !== 'limit' && name !== 'cursor');
+      if (unknown.length > 0) throw new ValidationError(unknown.map((field) => ({ field, message: 'Unknown parameter' })));
+      const limit = pageSize(query.limit);
+      const after = query.cursor ? decodeCursor(query.cursor, customer.id) : undefined;
+      const page = await store.ordersOf(customer.id, { limit, after }).catch((error: unknown) => Promise.reject(unavailable(error)));
+      return jsonResponse(200, { orders: page.orders, next_cursor: encodeCursor(page.next) });
+    } catch (error) {
+      return toApiResponse(error, logger, requestId);
+    }
+  };
+}
+
+export const configSchema = z.object({ TABLE_NAME: z.string().check(z.minLength(3)) });
+
+export const wire: Wiring<'documents', LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>> = (env, { documents }, options = {}) => {
+  const { logger, tracer } = observabilityFor('my-orders', env, options);
+  const handler = createMyOrdersHandler({ store: createOrderStore({ documents, tableName: parseConfig(configSchema, env, 'my-orders').TABLE_NAME }), logger });
+  return instrumented('my-orders', { tracer }, handler);
+};

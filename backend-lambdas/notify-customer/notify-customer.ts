@@ -1,0 +1,113 @@
+import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { formatPrice } from '../../domain/catalogue.js';
+import { parseConfig } from '../../domain/config.js';
+import { isOrderStatus, type OrderStatus } from '../../domain/lifecycle.js';
+import { isOrderId, type StoredOrder } from '../../domain/order.js';
+import { observabilityFor } from '../lib/defaults.js';
+import { instrumented } from '../lib/observability.js';
+import { createOrderStore, type OrderStore } from '../lib/order-store.js';
+import type { LambdaHandler, Wiring } from '../lib/wiring.js';
+
+export interface NotifyCustomerDeps {
+  store: OrderStore;
+  ses: SESv2Client;
+  from: string;
+  logger: Logger;
+}
+
+/** What the customer is told at each step. */
+const HEADLINES: Readonly<Record<OrderStatus, string>> = {
+  RECEIVED: 'We have your order',
+  PREPARING: 'Your order is being prepared',
+  READY: 'Your order is ready',
+  COMPLETED: 'Your order is completed',
+  CANCELLED: 'Your order was cancelled',
+};
+
+/** The customer's mail about one step of their order. */
+export function customerMail(order: StoredOrder, status: OrderStatus): { subject: string; text: string } {
+  return {
+    subject: `${HEADLINES[status]} (order ${order.order_id.slice(0, 8)})`,
+    text: [
+      `${HEADLINES[status]}.`,
+      '',
+      `Order ${order.order_id}, placed ${order.order_date}:`,
+      ...order.lines.map((line) => `  ${line.quantity} x ${line.product_name}   ${formatPrice(line.line_total_cents, order.currency)}`),
+      `  Total   ${formatPrice(order.total_cents, order.currency)}`,
+      '',
+      status === 'RECEIVED' ? 'We will mail you again at each step.' : `Status: ${status}.`,
+    ].join('\n'),
+  };
+}
+
+/** The event a record carries, from its message attributes (raw delivery from order-events). */
+function eventOf(record: SQSRecord): { orderId: string; status: OrderStatus; eventId: string } {
+  const attribute = (name: string) => record.messageAttributes[name]?.stringValue;
+  const orderId = attribute('order_id');
+  const status = attribute('status');
+  const eventId = attribute('event_id');
+  if (!orderId || !isOrderId(orderId) || !isOrderStatus(status) || !eventId) {
+    throw new Error(`Not an order event this function can mail about (order_id ${orderId ?? 'none'}, status ${status ?? 'none'})`);
+  }
+  return { orderId, status, eventId };
+}
+
+/**
+ * Mails the customer about each order event on the customer notifications queue (order.received
+ * and order.status_changed from order-events, through SES). A customer is mailed once per event:
+ * an event already mailed is skipped, so a redelivery does not mail twice. An order with no
+ * customer address (one an integration placed with the API key) has nobody to mail; its event is
+ * done. A failure returns the record to the queue, and after 5 receives to its dead-letter queue.
+ */
+export function createNotifyCustomerHandler({ store, ses, from, logger }: NotifyCustomerDeps) {
+  const processor = new BatchProcessor(EventType.SQS);
+
+  async function notify(record: SQSRecord): Promise<void> {
+    const { orderId, status, eventId } = eventOf(record);
+    const order = await store.get(orderId);
+    if (!order) throw new Error(`Order ${orderId} is not stored (yet)`);
+    if (!order.customer_email) return;
+    if (await store.wasNotified(orderId, eventId)) return;
+    const mail = customerMail(order, status);
+    await ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: from,
+        Destination: { ToAddresses: [order.customer_email] },
+        Content: { Simple: { Subject: { Data: mail.subject, Charset: 'UTF-8' }, Body: { Text: { Data: mail.text, Charset: 'UTF-8' } } } },
+        // SES tag values allow letters, digits, _ and -; the local SES writes one mail per event_id.
+        EmailTags: [{ Name: 'event_id', Value: eventId.replace(/[^A-Za-z0-9_-]/g, '_') }, { Name: 'status', Value: status }],
+      }),
+    );
+    await store.markNotified(orderId, eventId);
+    logger.info('Customer mailed', { order_id: orderId, status, event_id: eventId });
+  }
+
+  return async function notifyCustomer(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+    processor.register(event.Records, async (record: SQSRecord) => {
+      try {
+        await notify(record);
+      } catch (error) {
+        logger.error('Customer mail failed; SQS will redeliver it', { message_id: record.messageId, error: error as Error });
+        throw error;
+      }
+    }, { context, throwOnFullBatchFailure: false });
+    await processor.process();
+    return processor.response();
+  };
+}
+
+export const configSchema = z.object({
+  TABLE_NAME: z.string().check(z.minLength(3)),
+  MAIL_FROM: z.email(),
+});
+
+export const wire: Wiring<'documents' | 'ses', LambdaHandler<SQSEvent, SQSBatchResponse>> = (env, { documents, ses }, options = {}) => {
+  const config = parseConfig(configSchema, env, 'notify-customer');
+  const { logger, tracer } = observabilityFor('notify-customer', env, options);
+  const handler = createNotifyCustomerHandler({ store: createOrderStore({ documents, tableName: config.TABLE_NAME }), ses, from: config.MAIL_FROM, logger });
+  return instrumented('notify-customer', { tracer }, handler);
+};

@@ -1,0 +1,188 @@
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  ListUserPoolClientsCommand,
+  ListUserPoolsCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { createServer as createCognitoServer } from 'cognito-local/lib/server/server.js';
+import { Router } from 'cognito-local/lib/server/Router.js';
+import { DateClock, TriggersService } from 'cognito-local/lib/services/index.js';
+import { CognitoServiceFactoryImpl } from 'cognito-local/lib/services/cognitoService.js';
+import type { CryptoService } from 'cognito-local/lib/services/crypto.js';
+import type { Lambda } from 'cognito-local/lib/services/lambda.js';
+import type { Messages } from 'cognito-local/lib/services/messages.js';
+import { otp } from 'cognito-local/lib/services/otp.js';
+import { JwtTokenGenerator } from 'cognito-local/lib/services/tokenGenerator.js';
+import { UserPoolServiceFactoryImpl } from 'cognito-local/lib/services/userPoolService.js';
+import { StormDBDataStoreFactory } from 'cognito-local/lib/services/dataStore/stormDb.js';
+import type { Config } from 'cognito-local/lib/server/config.js';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { isAllowedHost, type HostRule } from '../frontend/request-origin.js';
+import { settings } from '../platform/settings.js';
+import type { Emulator } from './emulators.js';
+import type { Outbox } from './outbox.js';
+
+export interface LocalUserPool {
+  userPoolId: string;
+  clientId: string;
+  /** The `iss` of its tokens, and where its JWKS is: `${issuer}/.well-known/jwks.json`. */
+  issuer: string;
+}
+
+export interface CognitoEmulator extends Emulator, LocalUserPool {}
+
+/** What each of Cognito's messages says, as its default templates do. */
+const SUBJECTS: Record<string, string> = {
+  SignUp: 'Your verification code',
+  ResendCode: 'Your verification code',
+  ForgotPassword: 'Your password reset code',
+  AdminCreateUser: 'Your temporary password',
+  UpdateUserAttribute: 'Your verification code',
+  VerifyUserAttribute: 'Your verification code',
+  Authentication: 'Your sign-in code',
+};
+
+/** Cognito's code mails, to the outbox; each code is a new mail, so each has its own key. */
+function outboxMessages(outbox: Outbox, logger: Logger): Messages {
+  return {
+    async deliver(_ctx, source, _clientId, userPoolId, user, code, _metadata, delivery) {
+      if (delivery.DeliveryMedium !== 'EMAIL') {
+        logger.warn({ source, medium: delivery.DeliveryMedium }, 'cognito: only email codes are delivered locally');
+        return;
+      }
+      const subject = SUBJECTS[source] ?? 'Your code';
+      await outbox.send(
+        {
+          from: 'no-reply@verificationemail.com',
+          to: delivery.Destination,
+          subject,
+          text: `${subject} is ${code}`,
+          headers: { 'X-Cognito-Code': code },
+        },
+        { key: `cognito:${userPoolId}:${user.Username}:${source}:${code}:${Date.now()}`, source: 'cognito' },
+      );
+    },
+  };
+}
+
+/** No Lambda triggers are configured on the pool, here as on AWS. */
+const noLambdaTriggers: Lambda = {
+  enabled: () => false,
+  // Never called while enabled() is false; `never` fits each of invoke's overloads.
+  invoke: (): never => {
+    throw new Error('no Lambda trigger is configured on the local user pool');
+  },
+};
+
+/**
+ * Refuses what an AWS SDK would not send. Cognito's sign-up and sign-in calls are unsigned, so
+ * unlike the other emulators a signature is not asked for: only no Origin (no web page) and a local
+ * host name (no DNS rebinding). The JWKS is public on AWS too.
+ */
+function refusal(req: IncomingMessage, hosts: readonly HostRule[]): string | undefined {
+  if (req.headers.origin !== undefined) return 'Requests from web pages (with an Origin header) are refused: this emulator is for AWS SDKs.';
+  if (!isAllowedHost(req.headers.host, hosts, req.socket.localPort)) return `Host ${req.headers.host ?? '(none)'} is not a local host name (see ALLOWED_HOSTS).`;
+  return undefined;
+}
+
+/**
+ * cognito-local in this process, with its data under `dataDir` and its codes mailed to the outbox,
+ * and the customers' user pool and app client made as Terraform makes them (found again by name
+ * after a restart, so accounts survive it).
+ */
+export async function startCognito({ host, port, dataDir, outbox, logger, hosts }: { host: string; port: number; dataDir: string; outbox: Outbox; logger: Logger; hosts: readonly HostRule[] }): Promise<CognitoEmulator> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const endpoint = `http://${host}:${(server.address() as AddressInfo).port}`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+
+  try {
+    const cognitoLogger = logger.child({ service: 'cognito-local' }, { level: logger.isLevelEnabled('debug') ? 'debug' : 'warn' });
+    const ctx = { logger: cognitoLogger };
+    const clock = new DateClock();
+    const dataStores = new StormDBDataStoreFactory(join(dataDir, 'db'));
+    const cognito = await new CognitoServiceFactoryImpl(join(dataDir, 'db'), dataStores, new UserPoolServiceFactoryImpl(clock, dataStores)).create(ctx, {
+      UsernameAttributes: ['email'],
+    });
+    const triggers = new TriggersService(clock, cognito, noLambdaTriggers, {} as CryptoService);
+    const config = {
+      LambdaClient: {},
+      TriggerFunctions: {},
+      UserPoolDefaults: { UsernameAttributes: ['email'] },
+      // The issuer is the address it listens on, known only now.
+      TokenConfig: { IssuerDomain: endpoint },
+      KMSConfig: {},
+      ServerConfig: { port: 0, hostname: host, development: false, https: false },
+    } as Config;
+    const services = {
+      clock,
+      cognito,
+      config,
+      messages: outboxMessages(outbox, logger),
+      otp,
+      tokenGenerator: new JwtTokenGenerator(clock, triggers, config.TokenConfig),
+      triggers,
+    };
+    const app = createCognitoServer(Router(services), cognitoLogger as never, config.ServerConfig, services).application as (req: IncomingMessage, res: ServerResponse) => void;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const reason = refusal(req, hosts);
+      if (!reason) return app(req, res);
+      req.resume();
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(`Forbidden. ${reason}\n`);
+    });
+    const pool = await ensureUserPool(endpoint);
+    return { endpoint, ...pool, issuer: `${endpoint}/${pool.userPoolId}`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The customers' pool and the web tier's app client, as Terraform declares them; made once. */
+async function ensureUserPool(endpoint: string): Promise<Omit<LocalUserPool, 'issuer'>> {
+  const client = new CognitoIdentityProviderClient({ endpoint, region: settings.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const { userPool: pool } = settings.accounts;
+  try {
+    const { UserPools = [] } = await client.send(new ListUserPoolsCommand({ MaxResults: 60 }));
+    let userPoolId = UserPools.find((candidate) => candidate.Name === pool.name)?.Id;
+    userPoolId ??= (
+      await client.send(
+        new CreateUserPoolCommand({
+          PoolName: pool.name,
+          UsernameAttributes: ['email'],
+          AutoVerifiedAttributes: ['email'],
+          Policies: { PasswordPolicy: { ...pool.passwordPolicy } },
+        }),
+      )
+    ).UserPool!.Id!;
+    const { UserPoolClients = [] } = await client.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60 }));
+    let clientId = UserPoolClients.find((candidate) => candidate.ClientName === pool.clientName)?.ClientId;
+    clientId ??= (
+      await client.send(
+        new CreateUserPoolClientCommand({
+          UserPoolId: userPoolId,
+          ClientName: pool.clientName,
+          ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+          IdTokenValidity: pool.idTokenValidityMinutes,
+          AccessTokenValidity: pool.idTokenValidityMinutes,
+          RefreshTokenValidity: pool.refreshTokenValidityDays,
+          TokenValidityUnits: { IdToken: 'minutes', AccessToken: 'minutes', RefreshToken: 'days' },
+        }),
+      )
+    ).UserPoolClient!.ClientId!;
+    return { userPoolId, clientId };
+  } finally {
+    client.destroy();
+  }
+}
