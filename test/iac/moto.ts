@@ -34,6 +34,8 @@ export async function startMoto({ env = {} }: { env?: NodeJS.ProcessEnv } = {}):
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { env: { ...process.env, ...env }, detached: true, stdio: 'ignore' });
+  // Stopped by stop(), not by waiting for it: a server still shutting down does not hold jest open.
+  child.unref();
   const stop = () => {
     try {
       if (child.pid) process.kill(-child.pid, 'SIGTERM');
