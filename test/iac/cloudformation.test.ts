@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig as loadWebConfig } from '../../frontend/config.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
@@ -194,12 +194,14 @@ function functionId(name: FunctionName): string {
   return id;
 }
 
-/** The environment variables a handler validates at start (the keys of its zod `configSchema` object). */
-function envReadBy(name: FunctionName): string[] {
-  const source = readFileSync(join(root, functions[name].wiring), 'utf8');
-  const schema = /const configSchema = z\.object\(\{([\s\S]*?)\}\);/.exec(source)?.[1];
-  if (schema === undefined) throw new Error(`${functions[name].wiring} has no configSchema = z.object({...}) to read its variables from`);
-  return [...schema.matchAll(/\b([A-Z][A-Z0-9_]+):/g)].map((match) => match[1]!);
+/**
+ * The environment variables a handler validates at start: the keys of the zod object its wiring module
+ * exports as `configSchema` (imported, not parsed from the source: schemas are shared and extended).
+ */
+async function envReadBy(name: FunctionName): Promise<string[]> {
+  const { configSchema } = (await import(join(root, functions[name].wiring))) as { configSchema?: { shape?: Record<string, unknown> } };
+  if (!configSchema?.shape) throw new Error(`${functions[name].wiring} exports no configSchema (a zod object) to read its variables from`);
+  return Object.keys(configSchema.shape);
 }
 
 describe('cloudformation: backend Lambdas', () => {
@@ -225,9 +227,9 @@ describe('cloudformation: backend Lambdas', () => {
     expect(resolve(dirname(templatePath('backend')), fn.Code as string)).toBe(join(root, 'dist', 'lambdas', `${name}.zip`));
   });
 
-  it.each(functionNames)('when %s starts, then every variable its handler reads is set as declared, with the Powertools ones', (name) => {
+  it.each(functionNames)('when %s starts, then every variable its handler reads is set as declared, with the Powertools ones', async (name) => {
     const variables = (props(backend, functionId(name)).Environment as { Variables: Record<string, unknown> }).Variables;
-    const read = envReadBy(name);
+    const read = await envReadBy(name);
     const declared = expectedBindings(name);
     expect(read.length).toBeGreaterThan(0);
     // The declaration names what the handler reads, and the template sets exactly that.
