@@ -184,13 +184,13 @@ resource "aws_api_gateway_method_settings" "all" {
   }
 }
 
-resource "aws_api_gateway_api_key" "web" {
-  name        = "${var.name_prefix}order-web"
-  description = "Key the web tier sends as x-api-key; its value lives only in the SSM parameter."
-}
-
+# The web tier's key is not managed here: the provider reads an API key's value back into state
+# (aws_api_gateway_api_key and aws_api_gateway_usage_plan_key have no write-only value), so the key,
+# its place in this usage plan and the SecureString that holds it are made by `npm run api-key --
+# create` (ops/api-key.ts), which finds the plan by its name. See the README's "The API key and
+# Terraform state".
 resource "aws_api_gateway_usage_plan" "web" {
-  name = "${var.name_prefix}order-web"
+  name = local.api_key_name
 
   api_stages {
     api_id = aws_api_gateway_rest_api.orders.id
@@ -203,16 +203,28 @@ resource "aws_api_gateway_usage_plan" "web" {
   }
 }
 
-resource "aws_api_gateway_usage_plan_key" "web" {
-  key_id        = aws_api_gateway_api_key.web.id
-  key_type      = "API_KEY"
-  usage_plan_id = aws_api_gateway_usage_plan.web.id
+# A deployment made before the key left this module keeps its key, usage plan key and parameter:
+# they leave the state without being destroyed, and `npm run api-key -- create` finds them in place.
+removed {
+  from = aws_api_gateway_api_key.web
+
+  lifecycle {
+    destroy = false
+  }
 }
 
-# The web tier reads the key from here at start (GetParameter WithDecryption), encrypted with aws/ssm.
-resource "aws_ssm_parameter" "api_key" {
-  name        = "/${var.name_prefix}order-pipeline/api-key"
-  description = "API Gateway key of the order web tier."
-  type        = "SecureString"
-  value       = aws_api_gateway_api_key.web.value
+removed {
+  from = aws_api_gateway_usage_plan_key.web
+
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_ssm_parameter.api_key
+
+  lifecycle {
+    destroy = false
+  }
 }

@@ -11,6 +11,11 @@ locals {
   # OrdersDeadLettered, StatusChanges), each with the dimension service = the function's name.
   metrics_namespace = "OrderPipeline"
 
+  # The web tier's API key: made outside Terraform by `npm run api-key -- create` under this name
+  # (the usage plan's too, which is how the tool finds the plan), its value kept in this SecureString.
+  api_key_name           = "${var.name_prefix}order-web"
+  api_key_parameter_name = "/${var.name_prefix}order-pipeline/api-key"
+
   # The orders table's index of due orders: its name is in the table, and in the kitchen's grant.
   due_index_name = "due-orders"
 

@@ -4,13 +4,23 @@ output "api_base_url" {
 }
 
 output "api_key_parameter_name" {
-  description = "Name of the SSM SecureString parameter holding the API key; the web tier's API_KEY_PARAMETER. The key itself is never an output."
-  value       = aws_ssm_parameter.api_key.name
+  description = "Name of the SSM SecureString parameter that holds the API key, written by `npm run api-key -- create` (not by Terraform); the web tier's API_KEY_PARAMETER. The key itself is never an output."
+  value       = local.api_key_parameter_name
 }
 
 output "api_key_parameter_arn" {
-  description = "ARN of the SSM parameter holding the API key, for IAM policies that read it."
-  value       = aws_ssm_parameter.api_key.arn
+  description = "ARN of the SSM parameter that holds the API key (built from its name), for IAM policies that read or write it."
+  value       = "arn:${local.partition}:ssm:${var.aws_region}:${local.account_id}:parameter${local.api_key_parameter_name}"
+}
+
+output "api_key_name" {
+  description = "Name of the web tier's API Gateway key (or keys, during a rotation), made by `npm run api-key -- create`."
+  value       = local.api_key_name
+}
+
+output "usage_plan_id" {
+  description = "ID of the usage plan the web tier's key belongs to (it carries the throttle); `npm run api-key` finds it by name, or takes it as --usage-plan-id."
+  value       = aws_api_gateway_usage_plan.web.id
 }
 
 output "queue_url" {

@@ -49,9 +49,6 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_event_rule" {
     defaults = { arn = "arn:aws:events:us-east-1:123456789012:rule/mock-rule" }
   }
-  mock_resource "aws_ssm_parameter" {
-    defaults = { arn = "arn:aws:ssm:us-east-1:123456789012:parameter/order-pipeline/api-key" }
-  }
 }
 
 variables {
@@ -179,7 +176,7 @@ run "each_role_gets_only_what_its_function_does" {
   }
 }
 
-run "api_requires_a_key_kept_in_a_secure_string" {
+run "api_requires_a_key_that_the_tool_makes_outside_the_state" {
   command = apply
 
   assert {
@@ -195,8 +192,12 @@ run "api_requires_a_key_kept_in_a_secure_string" {
     error_message = "The usage plan must throttle at 100 rps, burst 200."
   }
   assert {
-    condition     = aws_ssm_parameter.api_key.type == "SecureString" && output.api_key_parameter_name == aws_ssm_parameter.api_key.name
-    error_message = "The key must be kept in a SecureString, and only its name given out."
+    condition     = output.api_key_parameter_name == "/order-pipeline/api-key" && output.api_key_parameter_arn == "arn:aws:ssm:us-east-1:123456789012:parameter/order-pipeline/api-key"
+    error_message = "The outputs must name the parameter npm run api-key writes, and its ARN, never the key."
+  }
+  assert {
+    condition     = output.api_key_name == "order-web" && aws_api_gateway_usage_plan.web.name == output.api_key_name && output.usage_plan_id == aws_api_gateway_usage_plan.web.id
+    error_message = "npm run api-key finds the usage plan by the key's name: the two must match."
   }
   assert {
     condition     = aws_api_gateway_stage.orders.stage_name == "v1" && output.api_base_url == aws_api_gateway_stage.orders.invoke_url
@@ -238,8 +239,8 @@ run "name_prefix_separates_two_stacks" {
     error_message = "name_prefix must prefix every name."
   }
   assert {
-    condition     = aws_ssm_parameter.api_key.name == "/dev-order-pipeline/api-key"
-    error_message = "The key parameter is named per stack."
+    condition     = output.api_key_parameter_name == "/dev-order-pipeline/api-key" && output.api_key_name == "dev-order-web" && aws_api_gateway_usage_plan.web.name == "dev-order-web"
+    error_message = "The key, its usage plan and its parameter are named per stack."
   }
   assert {
     condition     = length(aws_sns_topic_subscription.order_events_email) == 1

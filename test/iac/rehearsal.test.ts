@@ -1,10 +1,13 @@
-// Deploy rehearsal: both Terraform modules applied to moto (the backend first, the web tier fed
-// from its outputs) with their default settings, read back through the AWS SDK, the web tier applied
-// again with another app_port over the running deployment, then both destroyed until nothing is left.
+// Deploy rehearsal: both Terraform modules applied to moto (the backend first, then the API key made
+// by `npm run api-key -- create` outside Terraform, then the web tier fed from the backend's outputs)
+// with their default settings, read back through the AWS SDK, the key's value searched for in every
+// state file, `terraform show -json` and every command's output (it is in none), the web tier applied
+// again with another app_port over the running deployment, then the key deleted by the tool and both
+// modules destroyed until nothing is left.
 // What moto cannot do is changed only in the rehearsal's own copies of the modules, by override files
 // (REHEARSAL_OVERRIDES); the modules' interface has nothing for tests. Bounded to 12 minutes; every
 // terraform command has its own outer timeout inside that budget.
-import { APIGatewayClient, GetStageCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, GetApiKeysCommand, GetStageCommand, GetUsagePlanKeysCommand } from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient, DescribeAlarmsCommand, GetDashboardCommand, ListDashboardsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -30,10 +33,8 @@ import { GetWebACLForResourceCommand, ListWebACLsCommand, WAFV2Client } from '@a
 import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeParametersCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
@@ -41,10 +42,9 @@ import { ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/res
 import { functionNames, functions, type FunctionName } from '../../platform/functions.js';
 import { settings } from '../../platform/settings.js';
 import { gate } from '../helpers/requirements.js';
-import { waitFor } from '../helpers/wait.js';
+import { MOTO_CREDENTIALS, motoMissing, startMoto, type Moto } from './moto.js';
 import {
   createTerraformSession,
-  findExecutable,
   removeTerraformSession,
   repoRoot,
   runCommand,
@@ -52,13 +52,14 @@ import {
   terraform,
   terraformInit,
   terraformUnavailableReason,
+  type CommandResult,
   type ModuleName,
   type TerraformSession,
 } from './terraform-cli.js';
 
 const BUDGET_MS = 12 * 60_000;
 const REGION = 'us-east-1';
-const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const CREDENTIALS = MOTO_CREDENTIALS;
 // One zip a declared function: npm run build writes exactly these.
 const LAMBDA_ZIPS = functionNames.map((name) => join(repoRoot, 'dist', 'lambdas', `${name}.zip`));
 const WEB_ARTIFACT = join(repoRoot, 'dist', 'web', 'order-web.tar.gz');
@@ -68,7 +69,7 @@ const deadline = Date.now() + BUDGET_MS;
 const budget = (capMs: number) => Math.max(1_000, Math.min(capMs, deadline - Date.now()));
 
 let session: TerraformSession | undefined;
-let moto: ChildProcess | undefined;
+let moto: Moto | undefined;
 let endpoint = '';
 let webArtifact = WEB_ARTIFACT;
 const applied = new Set<ModuleName>();
@@ -76,10 +77,19 @@ let backend: BackendOutputs | undefined;
 let frontend: FrontendOutputs | undefined;
 /** The frontend variables of the last apply, for its destroy. */
 let frontendApplied: Record<string, unknown> | undefined;
+/** The API key's value as the web tier reads it from SSM, once `npm run api-key -- create` has made it. */
+let apiKey: string | undefined;
+/** Whether the tool's key may still exist (for afterAll to delete it before destroying the backend). */
+let apiKeyMade = false;
+/** Everything terraform and the tool printed (the applies' plans among it), searched for the key. */
+const printed: { what: string; text: string }[] = [];
 
 interface BackendOutputs {
   api_base_url: string;
   api_key_parameter_name: string;
+  api_key_parameter_arn: string;
+  api_key_name: string;
+  usage_plan_id: string;
   queue_url: string;
   dead_letter_queue_url: string;
   table_name: string;
@@ -183,36 +193,6 @@ async function stateFiles(): Promise<{ file: string; text: string }[]> {
   return files;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function startMoto(): Promise<void> {
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    // AWS managed policies (AmazonAPIGatewayPushToCloudWatchLogs) exist only when moto loads them.
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
-    detached: true,
-    stdio: 'ignore',
-  });
-  await waitFor(async () => (await fetch(`${endpoint}/moto-api/`)).ok, { timeoutMs: 30_000, intervalMs: 250, what: 'moto_server to answer' });
-}
-
-function stopMoto(): void {
-  try {
-    if (moto?.pid) process.kill(-moto.pid, 'SIGTERM');
-  } catch {
-    // Already gone.
-  }
-}
 
 /** dist/ as npm run build leaves it; built here when a piece is missing. */
 async function ensureBuilt(): Promise<void> {
@@ -257,10 +237,46 @@ function awsEnv(): NodeJS.ProcessEnv {
   return { AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey, AWS_REGION: REGION };
 }
 
+/** The output of a command, kept for the search for the key. */
+function keep(what: string, result: CommandResult): CommandResult {
+  printed.push({ what, text: `${result.stdout}\n${result.stderr}` });
+  return result;
+}
+
 async function apply(module: ModuleName, variables: Record<string, unknown>): Promise<void> {
   const vars = await varFile(module, variables);
   applied.add(module);
-  succeeded(await terraform(session!, module, ['apply', '-auto-approve', '-input=false', vars], { timeoutMs: budget(240_000), env: awsEnv() }));
+  // The apply prints its plan: kept, so the plan is searched for the key too.
+  keep(`${module} apply`, succeeded(await terraform(session!, module, ['apply', '-auto-approve', '-input=false', vars], { timeoutMs: budget(240_000), env: awsEnv() })));
+}
+
+/** Reads every resource of the module back into its state (a refresh-only apply), as any later plan or apply would. */
+async function refreshOnly(module: ModuleName, variables: Record<string, unknown>): Promise<void> {
+  const vars = await varFile(module, variables);
+  keep(`${module} apply -refresh-only`, succeeded(await terraform(session!, module, ['apply', '-refresh-only', '-auto-approve', '-input=false', vars], { timeoutMs: budget(240_000), env: awsEnv() })));
+}
+
+/** `npm run api-key -- <args>` against moto, as an operator runs it (credentials from the environment). */
+async function apiKeyTool(...args: string[]): Promise<CommandResult> {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...awsEnv(), AWS_EC2_METADATA_DISABLED: 'true' };
+  const result = await runCommand('npm', ['run', '-s', 'api-key', '--', ...args, '--region', REGION, '--endpoint', endpoint], { cwd: repoRoot, env, timeoutMs: budget(60_000) });
+  return keep(`npm run api-key -- ${args.join(' ')}`, succeeded(result));
+}
+
+/** Where the key's value occurs: every state file of the session, `terraform show -json` of both modules, and everything printed. */
+async function keyOccurrences(key: string, { show }: { show: boolean }): Promise<{ places: number; found: { where: string; times: number }[] }> {
+  const places = [
+    ...(await stateFiles()).map(({ file, text }) => ({ where: file.slice(session!.root.length + 1), text })),
+    ...printed.map(({ what, text }) => ({ where: `output of ${what}`, text })),
+  ];
+  if (show) {
+    for (const module of ['terraform-backend', 'terraform-frontend'] as const) {
+      const result = succeeded(await terraform(session!, module, ['show', '-json'], { timeoutMs: budget(60_000), env: awsEnv() }));
+      places.push({ where: `${module} show -json`, text: result.stdout });
+    }
+  }
+  const found = places.map(({ where, text }) => ({ where, times: text.split(key).length - 1 })).filter(({ times }) => times > 0);
+  return { places: places.length, found };
 }
 
 async function destroy(module: ModuleName, variables: Record<string, unknown>): Promise<void> {
@@ -271,7 +287,7 @@ async function destroy(module: ModuleName, variables: Record<string, unknown>): 
 }
 
 async function outputsOf<T>(module: ModuleName): Promise<T> {
-  const result = succeeded(await terraform(session!, module, ['output', '-json'], { timeoutMs: budget(60_000), env: awsEnv() }));
+  const result = keep(`${module} output -json`, succeeded(await terraform(session!, module, ['output', '-json'], { timeoutMs: budget(60_000), env: awsEnv() })));
   const raw = JSON.parse(result.stdout) as Record<string, { value: unknown }>;
   return Object.fromEntries(Object.entries(raw).map(([name, output]) => [name, output.value])) as T;
 }
@@ -282,7 +298,7 @@ async function stateResourceCount(module: ModuleName): Promise<number> {
 }
 
 /** Why the rehearsal cannot run here: no terraform, no provider mirror or no moto_server. */
-const missing = terraformUnavailableReason() ?? (findExecutable('moto_server') ? undefined : 'moto_server is not on PATH (pip install "moto[server]")');
+const missing = terraformUnavailableReason() ?? motoMissing();
 
 gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed on moto', () => {
   beforeAll(async () => {
@@ -295,7 +311,9 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     }
     session = await createTerraformSession(['terraform-backend', 'terraform-frontend']);
     const ready = session;
-    await startMoto();
+    // AWS managed policies (AmazonAPIGatewayPushToCloudWatchLogs) exist only when moto loads them.
+    moto = await startMoto({ env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
+    endpoint = moto.endpoint;
     for (const [module, files] of Object.entries(rehearsalOverrides()) as [ModuleName, Record<string, string>][]) {
       for (const [name, text] of Object.entries(files)) await writeFile(join(ready.workspaces.get(module)!.dir, name), text);
     }
@@ -305,16 +323,17 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
   afterAll(async () => {
     // A failed run still releases what it made, within what is left of the budget.
     try {
+      if (session && apiKeyMade) await apiKeyTool('delete', '--yes').catch(() => undefined);
       if (session && applied.has('terraform-frontend') && frontendApplied) await destroy('terraform-frontend', frontendApplied).catch(() => undefined);
       if (session && applied.has('terraform-backend')) await destroy('terraform-backend', backendVariables()).catch(() => undefined);
     } finally {
-      stopMoto();
+      moto?.stop();
       await removeTerraformSession(session);
       if (webArtifact !== WEB_ARTIFACT) await rm(join(webArtifact, '..'), { recursive: true, force: true });
     }
   }, 400_000);
 
-  it('when the backend is applied, then the queue redrives to the DLQ, process-order reports batch item failures, the DLQ alarm notifies ops and the key is a SecureString', async () => {
+  it('when the backend is applied and npm run api-key -- create run, then the queue redrives to the DLQ, process-order reports batch item failures, the DLQ alarm notifies ops, and the key is in the usage plan and a SecureString but in no state', async () => {
     await apply('terraform-backend', backendVariables());
     backend = await outputsOf<BackendOutputs>('terraform-backend');
 
@@ -350,24 +369,36 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
       OKActions: [backend.ops_alarms_topic_arn],
     });
 
+    // The key, made outside Terraform by the operator's tool, which finds the usage plan by its name.
+    apiKeyMade = true;
+    const created = await apiKeyTool('create');
+    expect(created.stdout).toMatch(new RegExp(`^Created API key \\w+ \\(${backend.api_key_name}\\), added it to usage plan ${backend.usage_plan_id} and wrote its value to ${backend.api_key_parameter_name} \\(SecureString, aws/ssm\\)\\.\\n$`));
     const ssm = new SSMClient(clientConfig());
     const { Parameter } = await ssm.send(new GetParameterCommand({ Name: backend.api_key_parameter_name, WithDecryption: true }));
     expect(Parameter?.Type).toBe('SecureString');
-    // The key exists only in the parameter: no output carries it.
-    const apiKey = Parameter?.Value ?? '';
-    expect(apiKey.length).toBeGreaterThanOrEqual(20);
-    expect(JSON.stringify(backend)).not.toContain(apiKey);
-    // Issue 13's open point, measured and not yet asserted: the key's value in the state files. The
-    // provider's aws_api_gateway_api_key (and its usage plan key) keep the value they read back, and
-    // the SSM parameter's value_wo needs a value from somewhere Terraform does not store: see the
-    // README's "The API key and Terraform state".
-    // The override left out what moto cannot do, and nothing else of the queues.
+    expect(backend.api_key_parameter_arn).toBe(Parameter?.ARN);
+    // The value as the web tier reads it. moto decrypts with WithDecryption; without it, it answers
+    // kms:alias/aws/ssm:<value> (NOTES.md), so a prefix of that kind is taken off, never searched for.
+    apiKey = (Parameter?.Value ?? '').replace(/^kms:alias\/aws\/ssm:/, '');
+    expect(apiKey).toMatch(/^[A-Za-z0-9]{40}$/);
+    const apiGateway = new APIGatewayClient(clientConfig());
+    const { items: keys = [] } = await apiGateway.send(new GetApiKeysCommand({ nameQuery: backend.api_key_name, includeValues: true }));
+    const { items: planKeys = [] } = await apiGateway.send(new GetUsagePlanKeysCommand({ usagePlanId: backend.usage_plan_id }));
+    expect(keys.map((key) => ({ name: key.name, enabled: key.enabled, holds: key.value === apiKey }))).toEqual([{ name: backend.api_key_name, enabled: true, holds: true }]);
+    expect(planKeys.map((key) => key.id)).toEqual([keys[0]!.id]);
+
+    // Terraform manages neither the key, nor its place in the plan, nor the parameter; and the
+    // override left out what moto cannot do, and nothing else of the queues.
     const backendState = succeeded(await terraform(session!, 'terraform-backend', ['state', 'list'], { timeoutMs: budget(60_000), env: awsEnv() })).stdout;
+    expect(backendState).not.toMatch(/^(aws_api_gateway_api_key|aws_api_gateway_usage_plan_key|aws_ssm_parameter)\./m);
+    expect(backendState).toMatch(/^aws_api_gateway_usage_plan\.web$/m);
     expect(backendState).not.toContain('aws_sqs_queue_redrive_allow_policy');
     expect(backendState).toMatch(/^aws_sqs_queue\.orders_dlq$/m);
     const states = await stateFiles();
-    const holding = states.map(({ file, text }) => ({ file: file.slice(session!.root.length + 1), times: text.split(apiKey).length - 1 })).filter(({ times }) => times > 0);
-    console.log(`API key value found in state: ${JSON.stringify(holding)} (of ${states.length} state files)`);
+    expect(states.some(({ text }) => text.includes(backend!.usage_plan_id))).toBe(true);
+    const { places, found } = await keyOccurrences(apiKey, { show: false });
+    console.log(`API key value after the backend apply and npm run api-key -- create: ${found.length} places hold it, of ${places} searched (${states.length} state files and the commands' output)`);
+    expect(found).toEqual([]);
   }, 300_000);
 
   it('when the backend is applied with its defaults, then every function is traced with its metrics namespace and has error and throttle alarms, and the stage logs, traces and sits behind WAF', async () => {
@@ -482,11 +513,20 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(JSON.parse(Attributes.FilterPolicy ?? '{}')).toEqual(ORDER_EVENTS_EMAIL_FILTER);
   }, 60_000);
 
-  it('when the web tier is applied from the backend\'s outputs with its defaults, then its instances are private, in the account\'s zones, behind WAF, and the key parameter is carried but not the key', async () => {
+  it('when the web tier is applied from the backend\'s outputs with its defaults (and the backend refreshed meanwhile), then its instances are private, in the account\'s zones, behind WAF, the key parameter is carried, and the key is in no state, show -json, plan or output', async () => {
     expect(backend).toBeDefined();
+    expect(apiKey).toBeDefined();
     frontendApplied = frontendVariables(backend!);
-    await apply('terraform-frontend', frontendApplied);
+    // Side by side (the web tier holds only strings from the backend): the backend's state read back
+    // with the key in place, as every later plan or apply of it reads it.
+    await Promise.all([apply('terraform-frontend', frontendApplied), refreshOnly('terraform-backend', backendVariables())]);
     frontend = await outputsOf<FrontendOutputs>('terraform-frontend');
+
+    // Every state file (both modules, their backups), both modules' show -json, every apply's plan and
+    // every output so far: none holds the key.
+    const { places, found } = await keyOccurrences(apiKey!, { show: true });
+    console.log(`API key value after the web tier's apply and the backend's refresh: ${found.length} places hold it, of ${places} searched (${(await stateFiles()).length} state files, 2 show -json, ${printed.length} command outputs: ${printed.map(({ what }) => what).join('; ')})`);
+    expect(found).toEqual([]);
     expect(frontend.artifact_object_key).toMatch(/^order-web\/[0-9a-f]{64}\.tar\.gz$/);
     // The overrides left out the TLS-only bucket policies (moto is plain HTTP) and nothing else of the buckets.
     const frontendState = succeeded(await terraform(session!, 'terraform-frontend', ['state', 'list'], { timeoutMs: budget(60_000), env: awsEnv() })).stdout;
@@ -504,8 +544,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     const userData = Buffer.from(data?.UserData ?? '', 'base64').toString('utf8');
     expect(userData).toContain(`API_KEY_PARAMETER=${backend!.api_key_parameter_name}`);
     expect(userData).toContain(`API_BASE_URL=${backend!.api_base_url}`);
-    const { Parameter } = await new SSMClient(clientConfig()).send(new GetParameterCommand({ Name: backend!.api_key_parameter_name, WithDecryption: true }));
-    expect(userData).not.toContain(Parameter?.Value ?? '<no key>');
+    expect(userData).not.toContain(apiKey);
 
     // The private subnets: moto's zones, no public addresses, a route to a NAT gateway and none to the internet gateway.
     const { Subnets = [] } = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: frontend.private_subnet_ids }));
@@ -556,16 +595,23 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(appPortRules.map((rule) => `${rule.IsEgress ? 'egress' : 'ingress'} ${rule.FromPort}-${rule.ToPort}`).sort()).toEqual([`egress ${port}-${port}`, `ingress ${port}-${port}`]);
     const { LaunchTemplateVersions = [] } = await new EC2Client(clientConfig()).send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: frontend!.launch_template_id, Versions: ['$Latest'] }));
     expect(Buffer.from(LaunchTemplateVersions[0]?.LaunchTemplateData?.UserData ?? '', 'base64').toString('utf8')).toContain(`PORT=${port}`);
+    // The states this apply wrote, and its plan, hold no key either.
+    expect((await keyOccurrences(apiKey!, { show: false })).found).toEqual([]);
   }, 300_000);
 
-  it('when both are destroyed, then no queue, function, table, alarm, dashboard, web ACL, schedule rule, parameter, VPC or launch template is left', async () => {
+  it('when npm run api-key -- delete runs and both are destroyed, then no API key, queue, function, table, alarm, dashboard, web ACL, schedule rule, parameter, VPC or launch template is left', async () => {
     expect(backend).toBeDefined();
+    // The key first, while its usage plan exists: the order the README gives.
+    const deleted = await apiKeyTool('delete', '--yes');
+    expect(deleted.stdout).toMatch(new RegExp(`^Deleted 1 API key \\(\\w+\\) and ${backend!.api_key_parameter_name}\\.`));
+    apiKeyMade = false;
+    expect(printed.filter(({ text }) => text.includes(apiKey!)).map(({ what }) => what)).toEqual([]);
     // Side by side: the web tier holds only strings from the backend, no Terraform dependency.
     await Promise.all([destroy('terraform-frontend', frontendApplied ?? frontendVariables(backend!)), destroy('terraform-backend', backendVariables())]);
     expect(await stateResourceCount('terraform-frontend')).toBe(0);
     expect(await stateResourceCount('terraform-backend')).toBe(0);
 
-    const [queues, lambdas, tables, alarms, rules, parameters, templates, dashboards, webAcls, vpcs] = await Promise.all([
+    const [queues, lambdas, tables, alarms, rules, parameters, templates, dashboards, webAcls, vpcs, apiKeys] = await Promise.all([
       new SQSClient(clientConfig()).send(new ListQueuesCommand({})),
       new LambdaClient(clientConfig()).send(new ListFunctionsCommand({})),
       new DynamoDBClient(clientConfig()).send(new ListTablesCommand({})),
@@ -576,6 +622,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
       new CloudWatchClient(clientConfig()).send(new ListDashboardsCommand({})),
       new WAFV2Client(clientConfig()).send(new ListWebACLsCommand({ Scope: 'REGIONAL' })),
       new EC2Client(clientConfig()).send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Project', Values: ['order-pipeline'] }] })),
+      new APIGatewayClient(clientConfig()).send(new GetApiKeysCommand({})),
     ]);
     expect({
       queues: queues.QueueUrls ?? [],
@@ -588,6 +635,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
       dashboards: dashboards.DashboardEntries ?? [],
       webAcls: webAcls.WebACLs ?? [],
       vpcs: vpcs.Vpcs ?? [],
-    }).toEqual({ queues: [], functions: [], tables: [], alarms: [], rules: [], parameters: [], launchTemplates: [], dashboards: [], webAcls: [], vpcs: [] });
+      apiKeys: apiKeys.items ?? [],
+    }).toEqual({ queues: [], functions: [], tables: [], alarms: [], rules: [], parameters: [], launchTemplates: [], dashboards: [], webAcls: [], vpcs: [], apiKeys: [] });
   }, 400_000);
 });
