@@ -30,6 +30,23 @@ export interface EventSourceMapping {
   stop(options?: { graceful?: boolean }): Promise<void>;
 }
 
+/**
+ * The system attributes Lambda puts on each record of an SQS event: the receive count and times
+ * for every queue, and for a FIFO queue its group, deduplication id and sequence number (which
+ * Powertools' FIFO processor reads as `attributes.MessageGroupId`). Named one by one rather than
+ * 'All', so a record never carries what Lambda's would not.
+ */
+export const LAMBDA_RECORD_ATTRIBUTES = [
+  'ApproximateReceiveCount',
+  'SentTimestamp',
+  'SenderId',
+  'ApproximateFirstReceiveTimestamp',
+  'AWSTraceHeader',
+  'MessageGroupId',
+  'MessageDeduplicationId',
+  'SequenceNumber',
+] as const;
+
 /** An SQS message as Lambda's SQS event source hands it to a function. */
 export function toSqsRecord(message: Message, queue: QueueRef): SQSRecord {
   const messageAttributes: SQSRecord['messageAttributes'] = {};
@@ -91,7 +108,7 @@ export function startEventSourceMapping({
       batchSize,
       waitTimeSeconds,
       authenticationErrorTimeout: 1000,
-      messageSystemAttributeNames: ['All'],
+      messageSystemAttributeNames: [...LAMBDA_RECORD_ATTRIBUTES],
       messageAttributeNames: ['All'],
       strictReturn: true,
       pollingCompleteWaitTimeMs: (waitTimeSeconds + 10) * 1000,

@@ -5,7 +5,7 @@ import { pino, type Level } from 'pino';
 import { createOrderStore, type OrderStore } from '../backend-lambdas/lib/order-store.js';
 import type { Catalogue } from '../domain/catalogue.js';
 import type { FunctionName } from '../platform/functions.js';
-import { settings } from '../platform/settings.js';
+import { settings, type QueueType } from '../platform/settings.js';
 import { startAlarmEvaluator, type AlarmEvaluator } from './alarm.js';
 import { startApiGateway } from './api-gateway.js';
 import { createLocalClients, destroyClients, type LocalClients } from './clients.js';
@@ -52,6 +52,8 @@ export interface LocalStackOptions {
   allowedHosts?: readonly string[];
   /** False keeps the queues in memory only, as fauxqs alone does (the benchmark's comparison). */
   durableQueues?: boolean;
+  /** The orders queue's type (QUEUE_TYPE): `standard`, as deployed by default, or `fifo`. */
+  queueType?: QueueType;
 }
 
 /** A part of the stack could not listen on its port. */
@@ -136,7 +138,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const logLevel = options.logLevel ?? 'warn';
   const logger = pino({ level: logLevel });
   const adminEmail = options.adminEmail ?? 'admin@example.com';
-  const resourceOptions = { orderEventsEmail: options.orderEventsEmail !== false, logger };
+  const resourceOptions = { orderEventsEmail: options.orderEventsEmail !== false, queueType: options.queueType ?? settings.queue.type, logger };
   const hosts = parseHostRules([...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])]);
   const journalFile = options.durableQueues === false ? undefined : join(stateDir, 'queues', 'journal.ndjson');
   const stops: (() => Promise<void> | void)[] = [];

@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import type { Logger } from 'pino';
-import type { FunctionName } from '../platform/functions.js';
+import { mappingSettings, type FunctionName } from '../platform/functions.js';
 import type { ApiRoute, ProxyHandler } from './api-gateway.js';
 import { startEventSourceMapping, type EventSourceMapping, type SqsBatchHandler } from './event-source-mapping.js';
 import type { LocalFunction } from './functions.js';
@@ -50,13 +50,15 @@ export function startTriggers({ functions, resources, profile, sqsPolling, logge
         routes.push({ method, resource, functionName: fn.name, handler });
       }
     } else if (trigger.type === 'queue') {
+      // As AWS creates it on this queue type (a FIFO queue takes no batching window, which the local poller has none of anyway).
+      const mapping = mappingSettings(trigger, resources.queueType);
       startMappings.push(() =>
         startEventSourceMapping({
           sqs: sqsPolling,
           queue: resources.queue,
           functionName: fn.name,
-          batchSize: trigger.batchSize,
-          concurrency: trigger.maximumConcurrency,
+          batchSize: mapping.batchSize,
+          concurrency: mapping.maximumConcurrency,
           ...(pollWaitSeconds !== undefined ? { waitTimeSeconds: pollWaitSeconds } : {}),
           logger,
           createHandler: () => fn.create() as SqsBatchHandler,
