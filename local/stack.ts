@@ -5,7 +5,7 @@ import { pino, type Level } from 'pino';
 import { createOrderStore, type OrderStore } from '../backend-lambdas/lib/order-store.js';
 import type { Catalogue } from '../domain/catalogue.js';
 import type { FunctionName } from '../platform/functions.js';
-import { settings, type QueueType } from '../platform/settings.js';
+import { queueNames, settings, type QueueType } from '../platform/settings.js';
 import { startAlarmEvaluator, type AlarmEvaluator } from './alarm.js';
 import { startApiGateway } from './api-gateway.js';
 import { createLocalClients, destroyClients, type LocalClients } from './clients.js';
@@ -112,6 +112,15 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/**
+ * The other queue type's orders queue and DLQ, each to this type's: what they held when the last run
+ * ended goes into these, so changing QUEUE_TYPE between runs loses no message.
+ */
+function carryOverFrom(queueType: QueueType): Record<string, string> {
+  const [from, to] = [queueNames(queueType === 'fifo' ? 'standard' : 'fifo'), queueNames(queueType)];
+  return { [from.queue]: to.queue, [from.deadLetterQueue]: to.deadLetterQueue };
+}
+
 const POWERTOOLS_LEVEL: Record<Level | 'silent', PowertoolsLevel> = {
   trace: 'TRACE',
   debug: 'DEBUG',
@@ -162,7 +171,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(() => destroyClients(clients));
     const resources = await createResources(clients, profile, adminEmail, resourceOptions);
     // Before anything polls: what the queues held when the last run ended is there again.
-    const restored = queues.current.restore();
+    const restored = queues.current.restore({ carryOver: carryOverFrom(resourceOptions.queueType) });
 
     const mail = await startMailDelivery({
       sqs: clients.sqsPolling,
@@ -256,7 +265,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           // Queues and topics are made again, as they were; then the journal puts their messages back.
           await queues.start();
           await createResources(clients, profile, adminEmail, resourceOptions);
-          queues.current.restore();
+          queues.current.restore({ carryOver: carryOverFrom(resourceOptions.queueType) });
         },
         stopTableEmulator: () => tables.stop(),
         startTableEmulator: () => tables.start(),

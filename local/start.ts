@@ -52,7 +52,7 @@ Order pipeline running locally (profile: ${profile.name})
   State        ${stack.stateDir}   (mail in ${stack.mailDir})
 
   Queue "${resources.queue.name}" (${resources.queueType}${resources.queueType === 'fifo' ? ', one group per customer' : ''}): visibility ${profile.visibilityTimeoutSeconds} s, to "${resources.deadLetterQueue.name}" after ${settings.queue.maxReceiveCount} receives.
-  Queues kept in ${stack.stateDir}/queues: ${restored.restored} message${restored.restored === 1 ? '' : 's'} put back from the last run${restored.expired ? `, ${restored.expired} past their retention dropped` : ''}.
+  Queues kept in ${stack.stateDir}/queues: ${restored.restored} message${restored.restored === 1 ? '' : 's'} put back from the last run${restored.carriedOver ? `, ${restored.carriedOver} moved over from the queues of the other queue type` : ''}${restored.expired ? `, ${restored.expired} past their retention dropped` : ''}.
   Alarm "${settings.names.dlqAlarm}": every ${profile.alarmPeriodSeconds} s, mails ${config.ADMIN_EMAIL}.
   Kitchen: every ${profile.scheduleEverySeconds ?? 60} s; an order is RECEIVED ${profile.lifecycleTimings.RECEIVED} s, PREPARING ${profile.lifecycleTimings.PREPARING} s, READY ${profile.lifecycleTimings.READY} s, then COMPLETED.
 
