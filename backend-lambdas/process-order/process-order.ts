@@ -34,18 +34,22 @@ export interface ProcessOrderDeps {
  * that fails is reported in batchItemFailures so SQS redelivers it, and after maxReceiveCount moves
  * it to the DLQ.
  *
- * From a FIFO queue (one group per customer) the records are processed one after another, and once
- * one of a customer's records fails, that customer's later records in the batch are reported as
- * failures without being tried (Powertools' skipGroupOnError), so the customer's orders are stored
- * in the order they were received; other customers' records go on.
+ * From a FIFO queue (one group per customer) a customer's records are processed one after another,
+ * and once one of them fails, that customer's later records in the batch are reported as failures
+ * without being tried (Powertools' SqsFifoPartialProcessorAsync with skipGroupOnError), so the
+ * customer's orders are stored in the order they were received; other customers' records go on.
  */
 export function createProcessOrderHandler({ store, timings, logger, metrics, maxReceiveCount, sns, topicArn, clock = () => new Date(), catalogue }: ProcessOrderDeps) {
-  // One processor of each kind per handler instance, as in one Lambda execution environment: they
-  // hold per-batch state. Which one a batch gets is the queue's type, read from its records'
+  // Processors live as long as the handler instance, as in one Lambda execution environment, and
+  // hold per-batch state. Which kind a batch gets is the queue's type, read from its records'
   // eventSourceARN, so the same function serves a standard and a FIFO queue alike (both at once
   // while a deployment moves from one to the other).
   const standardProcessor = new BatchProcessor(EventType.SQS);
-  const fifoProcessor = new SqsFifoPartialProcessorAsync();
+  // The FIFO processor takes its records one at a time, whatever their group: a batch of ten
+  // customers' orders would take ten times one order's time. So each customer's records of a batch
+  // get a processor of their own and the customers go side by side; the processors are reused from
+  // batch to batch (at most one per record of a batch).
+  const fifoProcessors: SqsFifoPartialProcessorAsync[] = [];
   const isLastReceive = (record: SQSRecord) => maxReceiveCount !== undefined && Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
 
   function notification(order: StoredOrder, id: string) {
@@ -129,6 +133,21 @@ export function createProcessOrderHandler({ store, timings, logger, metrics, max
     }
   }
 
+  /** A FIFO batch, each customer's records in their order through a FIFO processor, the customers side by side. */
+  async function processByGroup(records: SQSRecord[], recordHandler: (record: SQSRecord) => Promise<void>, context: Context): Promise<SQSBatchResponse['batchItemFailures']> {
+    const byGroup = new Map<string, SQSRecord[]>();
+    for (const record of records) {
+      const group = record.attributes.MessageGroupId ?? '';
+      byGroup.set(group, [...(byGroup.get(group) ?? []), record]);
+    }
+    const groups = [...byGroup.values()];
+    while (fifoProcessors.length < groups.length) fifoProcessors.push(new SqsFifoPartialProcessorAsync());
+    const responses = await Promise.all(
+      groups.map((Records, i) => processPartialResponse({ Records }, recordHandler, fifoProcessors[i]!, { context, throwOnFullBatchFailure: false, skipGroupOnError: true })),
+    );
+    return responses.flatMap((response) => response.batchItemFailures);
+  }
+
   return async function processOrders(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
     const records = event.Records ?? [];
     const fifo = records.length > 0 && isFifoQueue(records[0]!.eventSourceARN);
@@ -137,9 +156,9 @@ export function createProcessOrderHandler({ store, timings, logger, metrics, max
     const recordHandler = (record: SQSRecord) => processRecord(record, stored, tried);
     // All records failing is answered like any partial failure, not thrown: SQS retries exactly the
     // same set either way.
-    const { batchItemFailures } = fifo
-      ? await processPartialResponse(event, recordHandler, fifoProcessor, { context, throwOnFullBatchFailure: false, skipGroupOnError: true })
-      : await processPartialResponse(event, recordHandler, standardProcessor, { context, throwOnFullBatchFailure: false });
+    const batchItemFailures = fifo
+      ? await processByGroup(records, recordHandler, context)
+      : (await processPartialResponse(event, recordHandler, standardProcessor, { context, throwOnFullBatchFailure: false })).batchItemFailures;
     const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
     if (fifo) heldBack(records, failed, tried);
     // The batch's notifications are published once it is processed, ten to a call.

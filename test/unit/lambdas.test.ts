@@ -296,7 +296,8 @@ describe('process-order on a FIFO queue', () => {
     const [a1, b1, a2] = [queued('fifo-a'), queued('fifo-b'), queued('fifo-a')];
     const { store, puts } = storeFailingOnce(a1.order_id);
     let tick = Date.parse('2026-06-01T00:00:00.000Z');
-    // One handler, so one processor, across both invocations: as one Lambda execution environment.
+    // One handler across both invocations, as one Lambda execution environment: the customer's
+    // records, first in both batches, go through the same FIFO processor instance both times.
     const handler = createProcessOrderHandler({ store, timings, logger: silentLambdaLogger(), clock: () => new Date((tick += 1000)) });
     const first = [a1, b1, a2].map((order) => sqsRecord(JSON.stringify(order), { groupId: order.customer_id }));
     expect(ids(await handler(sqsEvent(...first), createLambdaContext('process-order')))).toEqual([first[0]!.messageId, first[2]!.messageId]);
