@@ -254,3 +254,26 @@ export function summariseLines(lines: readonly Pick<PricedLine, 'quantity' | 'pr
 export function storedOrder(order: QueuedOrder, now: Date, timings: LifecycleTimings, catalogue: Catalogue = shopCatalogue): StoredOrder {
   return { ...order, ...priceLines(order.lines, catalogue), ...received(now.toISOString(), timings) };
 }
+
+/**
+ * How an order travels on a FIFO queue: in its customer's group, so one customer's orders are
+ * processed in the order they were received (and different customers' side by side), and
+ * deduplicated by its id, so the queue's five-minute deduplication and the Idempotency-Key agree:
+ * the same key is the same order id is one message.
+ */
+export function fifoIdsOf(order: Pick<QueuedOrder, 'order_id' | 'customer_id'>): { groupId: string; deduplicationId: string } {
+  return { groupId: order.customer_id, deduplicationId: order.order_id };
+}
+
+/**
+ * The FIFO group of a message body that may not be a valid order (a dead letter, say): its
+ * customer's, when the body names a customer id the contract allows, else `fallback`.
+ */
+export function fifoGroupOfBody(body: string, fallback: string): string {
+  try {
+    const customerId = (JSON.parse(body) as { customer_id?: unknown }).customer_id;
+    return typeof customerId === 'string' && CUSTOMER_ID_PATTERN.test(customerId) ? customerId : fallback;
+  } catch {
+    return fallback;
+  }
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../domain/config.js';
 import { parseHostRules } from '../frontend/request-origin.js';
+import { QUEUE_TYPES } from '../platform/settings.js';
 import type { ProfileName } from './profiles.js';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -34,6 +35,8 @@ const schema = z
     API_KEY: z.string().regex(/^[\x21-\x7e]{8,128}$/, 'Must be 8 to 128 printable characters').default('local-dev-key'),
     LOCAL_STATE_DIR: z.string().min(1).default('.local'),
     LOCAL_PROFILE: z.enum(['default', 'fast'] satisfies ProfileName[]).default('default'),
+    /** The orders queue's type, as Terraform's queue_type: `fifo` keeps each customer's orders in order. */
+    QUEUE_TYPE: z.enum(QUEUE_TYPES).default('standard'),
     ADMIN_EMAIL: z.email().default('admin@example.com'),
     /** Mail the admin every order received, besides the DLQ alarm (off, as in Terraform's default). */
     ADMIN_ORDER_MAIL: z.stringbool().default(false),

@@ -6,8 +6,9 @@ import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } fro
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { isAllowedHost, type HostRule } from '../frontend/request-origin.js';
-import { createFauxqsStores, type MessageSpySink, type SqsStore } from './fauxqs-stores.js';
-import { QueueJournal } from './queue-journal.js';
+import { fifoGroupOfBody } from '../domain/order.js';
+import { createFauxqsStores, rememberDeduplication, type MessageSpySink, type SqsMessage, type SqsStore } from './fauxqs-stores.js';
+import { DEDUPLICATION_WINDOW_MS, QueueJournal, type FifoFields } from './queue-journal.js';
 
 export interface Emulator {
   readonly endpoint: string;
@@ -25,7 +26,7 @@ export interface QueueEmulator extends Emulator {
    * resources are made, before anything polls). Messages of queues that are gone are dropped, and
    * so are those older than their queue's retention period, as SQS would have deleted them.
    */
-  restore(): RestoreReport;
+  restore(options?: RestoreOptions): RestoreReport;
   /** fauxqs's message spy, for tests that wait for a message event. */
   readonly spy: MessageSpyReader;
 }
@@ -35,6 +36,17 @@ export interface RestoreReport {
   expired: number;
   /** Messages of queues that no longer exist (made by hand in an earlier run, say). */
   dropped: number;
+  /** Messages of a queue that is gone put into the queue that took its place (QUEUE_TYPE changed). */
+  carriedOver: number;
+}
+
+export interface RestoreOptions {
+  /**
+   * Queues that took another's place, old name to new: the orders queue and its DLQ of the other
+   * queue type, when QUEUE_TYPE changed since the last run. Their messages go into the new queue,
+   * so switching loses none; into a FIFO queue each goes into its customer's group.
+   */
+  carryOver?: Readonly<Record<string, string>>;
 }
 
 export interface EmulatorOptions {
@@ -59,27 +71,57 @@ function refuse(res: ServerResponse, reason: string): void {
   res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(`Forbidden. ${reason}\n`);
 }
 
+/** What the journal is told besides the spy's events: the message being enqueued now, whose FIFO fields the spy leaves out. */
+interface Enqueueing {
+  message: SqsMessage | undefined;
+}
+
+/** A FIFO message's group, deduplication id and sequence number, as fauxqs holds them. */
+function fifoFieldsOf(message: SqsMessage | undefined): FifoFields | undefined {
+  if (!message?.messageGroupId) return undefined;
+  return { groupId: message.messageGroupId, deduplicationId: message.messageDeduplicationId ?? message.messageId, sequenceNumber: message.sequenceNumber };
+}
+
 /** Journals what the stores report: a message accepted, deleted or moved to the DLQ. */
-function journalRecorder(journal: QueueJournal): MessageSpySink & { paused: boolean } {
+function journalRecorder(journal: QueueJournal, enqueueing: Enqueueing): MessageSpySink & { paused: boolean } {
+  // The message the last 'dlq' event was about: its 'published' on the DLQ that follows is a move, not a send.
+  let moving: string | undefined;
   return {
     paused: false,
     addMessage(message) {
       if (message.service !== 'sqs' || this.paused) return;
       if (message.status === 'published') {
-        journal.put(message.queueName, { id: message.messageId, body: message.body, attributes: message.messageAttributes, sentAt: message.timestamp });
+        const enqueued = enqueueing.message?.messageId === message.messageId ? enqueueing.message : undefined;
+        const sent = moving !== message.messageId;
+        moving = undefined;
+        journal.put(message.queueName, { id: message.messageId, body: message.body, attributes: message.messageAttributes, sentAt: message.timestamp, fifo: fifoFieldsOf(enqueued) }, { sent });
       } else {
         // 'consumed' (deleted) or 'dlq' (moved: the DLQ's own 'published' follows with the same id).
+        if (message.status === 'dlq') moving = message.messageId;
         journal.delete(message.queueName, message.messageId);
       }
     },
   };
 }
 
-/** PurgeQueue and DeleteQueue drop messages without a spy event: journal them as the queue does them. */
-function journalPurges(sqsStore: SqsStore, journal: QueueJournal): void {
+/**
+ * PurgeQueue and DeleteQueue drop messages without a spy event: journal them as the queue does
+ * them. And each enqueue is shown to the recorder, whose spy event lacks a FIFO message's group.
+ */
+function journalQueueOperations(sqsStore: SqsStore, journal: QueueJournal, enqueueing: Enqueueing): void {
   const createQueue = sqsStore.createQueue.bind(sqsStore);
   sqsStore.createQueue = (...args) => {
     const queue = createQueue(...args);
+    const enqueue = queue.enqueue.bind(queue);
+    queue.enqueue = (message) => {
+      // fauxqs calls the spy synchronously inside enqueue: the recorder sees this message while it is set.
+      enqueueing.message = message;
+      try {
+        enqueue(message);
+      } finally {
+        enqueueing.message = undefined;
+      }
+    };
     const purge = queue.purge.bind(queue);
     queue.purge = () => {
       journal.purge(queue.name);
@@ -96,9 +138,9 @@ function journalPurges(sqsStore: SqsStore, journal: QueueJournal): void {
 }
 
 /** fauxqs on its own stores, behind the emulator guard, listening. */
-async function listenQueueApp(host: string, port: number, hosts: readonly HostRule[], recorder: MessageSpySink | undefined, journal: QueueJournal | undefined) {
+async function listenQueueApp(host: string, port: number, hosts: readonly HostRule[], recorder: MessageSpySink | undefined, journal: QueueJournal | undefined, enqueueing: Enqueueing) {
   const { stores, spy, createMessage } = await createFauxqsStores(recorder);
-  if (journal) journalPurges(stores.sqsStore, journal);
+  if (journal) journalQueueOperations(stores.sqsStore, journal, enqueueing);
   // buildApp rather than startFauxqs: the latter always binds every interface.
   const app = buildApp({ logger: false, host: 'localhost', stores });
   app.addHook('onRequest', (request, reply, done) => {
@@ -116,10 +158,11 @@ async function listenQueueApp(host: string, port: number, hosts: readonly HostRu
  */
 export async function startQueueEmulator(host: string, port: number, { logger, hosts, journalFile }: EmulatorOptions & { journalFile?: string | undefined }): Promise<QueueEmulator> {
   const journal = journalFile ? QueueJournal.open(journalFile, { logger }) : undefined;
-  const recorder = journal ? journalRecorder(journal) : undefined;
+  const enqueueing: Enqueueing = { message: undefined };
+  const recorder = journal ? journalRecorder(journal, enqueueing) : undefined;
   let started: Awaited<ReturnType<typeof listenQueueApp>>;
   try {
-    started = await listenQueueApp(host, port, hosts, recorder, journal);
+    started = await listenQueueApp(host, port, hosts, recorder, journal, enqueueing);
   } catch (error) {
     // Not started: the journal is closed as it was read, and its lock freed.
     journal?.close();
@@ -132,8 +175,8 @@ export async function startQueueEmulator(host: string, port: number, { logger, h
     endpoint: `http://${host}:${actualPort}`,
     spy,
     inspectQueue: (name) => stores.sqsStore.inspectQueue(name),
-    restore() {
-      const report: RestoreReport = { restored: 0, expired: 0, dropped: 0 };
+    restore({ carryOver = {} } = {}) {
+      const report: RestoreReport = { restored: 0, expired: 0, dropped: 0, carriedOver: 0 };
       if (!journal || !recorder || restored) return report;
       restored = true;
       const now = Date.now();
@@ -141,25 +184,42 @@ export async function startQueueEmulator(host: string, port: number, { logger, h
       recorder.paused = true;
       try {
         for (const [name, messages] of journal.messages()) {
-          const queue = stores.sqsStore.getQueueByName(name);
-          if (!queue) {
+          const into = stores.sqsStore.getQueueByName(name) ? name : carryOver[name];
+          const queue = into === undefined ? undefined : stores.sqsStore.getQueueByName(into);
+          if (!queue || into === undefined) {
             journal.purge(name);
             report.dropped += messages.length;
             continue;
           }
           const retentionMs = Number(queue.attributes.MessageRetentionPeriod) * 1000;
+          const fifo = queue.isFifo();
           for (const kept of messages) {
             if (now - kept.sentAt > retentionMs) {
               journal.delete(name, kept.id);
               report.expired++;
               continue;
             }
+            // A message carried over from a standard queue has no group yet: its customer's, as submit-order would give it.
+            const fields: FifoFields | undefined = fifo ? (kept.fifo ?? { groupId: fifoGroupOfBody(kept.body, 'restored'), deduplicationId: kept.id }) : undefined;
             // Same id and sent time as before; receive counts start again (receives are not journaled).
-            const message = createMessage(kept.body, kept.attributes);
+            const message = createMessage(kept.body, kept.attributes, undefined, fields?.groupId, fields?.deduplicationId);
             message.messageId = kept.id;
             message.sentTimestamp = kept.sentAt;
+            if (fields?.sequenceNumber) message.sequenceNumber = fields.sequenceNumber;
             queue.enqueue(message);
-            report.restored++;
+            if (into === name) {
+              report.restored++;
+            } else {
+              journal.delete(name, kept.id);
+              journal.put(into, { ...kept, fifo: fields });
+              report.carriedOver++;
+            }
+          }
+          if (fifo && into === name) {
+            // Still a duplicate within five minutes of its send, as SQS would have answered; and numbers keep rising.
+            for (const deduplication of journal.deduplications(name, now)) rememberDeduplication(queue, deduplication.id, deduplication.messageId, deduplication.sequenceNumber, deduplication.at, DEDUPLICATION_WINDOW_MS);
+            const last = journal.lastSequenceNumber(name);
+            if (last !== undefined) queue.sequenceCounter = Math.max(queue.sequenceCounter, Number(last));
           }
         }
       } finally {
@@ -167,6 +227,7 @@ export async function startQueueEmulator(host: string, port: number, { logger, h
       }
       journal.compact();
       if (report.dropped > 0) logger.warn({ dropped: report.dropped }, 'queue journal: messages of queues that no longer exist were dropped');
+      if (report.carriedOver > 0) logger.warn({ carriedOver: report.carriedOver, into: carryOver }, 'queue journal: messages of the queues of the other queue type were put into this one\'s (QUEUE_TYPE changed)');
       return report;
     },
     async stop() {

@@ -24,7 +24,7 @@ interface FauxqsInternals {
   SnsStore: new () => FauxqsStores['snsStore'];
   S3Store: new () => FauxqsStores['s3Store'];
   MessageSpy: new (params?: { bufferSize?: number }) => MessageSpyReader & MessageSpySink;
-  createMessage: (body: string, attributes?: MessageAttributes) => SqsMessage;
+  createMessage: (body: string, attributes?: MessageAttributes, delaySeconds?: number, groupId?: string, deduplicationId?: string) => SqsMessage;
 }
 
 const SUPPORTED_VERSION = /^1\.9\./;
@@ -48,7 +48,7 @@ async function load(): Promise<FauxqsInternals> {
   const { SnsStore } = await from<{ SnsStore: FauxqsInternals['SnsStore'] }>('sns/snsStore.js');
   const { S3Store } = await from<{ S3Store: FauxqsInternals['S3Store'] }>('s3/s3Store.js');
   const { MessageSpy } = await from<{ MessageSpy: FauxqsInternals['MessageSpy'] }>('spy.js');
-  return { SqsStore, SnsStore, S3Store, MessageSpy, createMessage: (body, attributes) => SqsStore.createMessage(body, attributes) };
+  return { SqsStore, SnsStore, S3Store, MessageSpy, createMessage: (body, attributes, delaySeconds, groupId, deduplicationId) => SqsStore.createMessage(body, attributes, delaySeconds, groupId, deduplicationId) };
 }
 
 /**
@@ -71,4 +71,19 @@ export async function createFauxqsStores(sink: MessageSpySink | undefined): Prom
   Object.assign(stores.sqsStore, { spy: recorder });
   Object.assign(stores.snsStore, { spy: recorder });
   return { stores, spy, createMessage: internals.createMessage };
+}
+
+/**
+ * Makes a FIFO queue refuse a second message with `deduplicationId` until `at` plus SQS's window,
+ * answering it with `messageId` and `sequenceNumber`, as it would have had it never restarted.
+ * fauxqs's deduplication cache (toad-cache's FifoMap) starts each entry's window when it is set, so
+ * the entry's expiry is set back to when the message was sent; the cache is checked to be what this
+ * was written against.
+ */
+export function rememberDeduplication(queue: SqsQueue, deduplicationId: string, messageId: string, sequenceNumber: string | undefined, at: number, windowMs: number): void {
+  queue.recordDeduplication(deduplicationId, messageId, sequenceNumber);
+  const items = (queue.deduplicationCache as unknown as { items?: Map<string, { expiry: number }> }).items;
+  const entry = items instanceof Map ? items.get(deduplicationId) : undefined;
+  if (!entry || typeof entry.expiry !== 'number') throw new Error('fauxqs\'s deduplication cache is not the FifoMap local/fauxqs-stores.ts was written for');
+  entry.expiry = at + windowMs;
 }

@@ -5,6 +5,13 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 
+/** What a FIFO queue holds of a message besides its body: its group, the id it was deduplicated by, its place in the queue. */
+export interface FifoFields {
+  groupId: string;
+  deduplicationId: string;
+  sequenceNumber?: string | undefined;
+}
+
 /** A message as the journal keeps it: what a replay needs to put it back. */
 export interface JournaledMessage {
   id: string;
@@ -12,12 +19,33 @@ export interface JournaledMessage {
   attributes: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
   /** When SQS first accepted it (epoch ms), so its age survives a restart. */
   sentAt: number;
+  /** On a FIFO queue: without its group a replayed message would lose its place in its customer's order. */
+  fifo?: FifoFields | undefined;
 }
 
+/**
+ * A deduplication id a FIFO queue refuses a second message for until `at` plus SQS's five-minute
+ * window, with the message id and sequence number it answers a duplicate with. Kept after its
+ * message is deleted: a producer's retry after a restart is still a duplicate.
+ */
+export interface Deduplication {
+  id: string;
+  messageId: string;
+  sequenceNumber: string | undefined;
+  at: number;
+}
+
+/** SQS FIFO's deduplication interval. */
+export const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
+
 type Entry =
-  | ({ op: 'put'; queue: string } & JournaledMessage)
+  /** `sent`: sent to this queue (not moved there from another queue's redrive), so it was deduplicated and numbered here. */
+  | ({ op: 'put'; queue: string; sent?: boolean } & JournaledMessage)
   | { op: 'delete'; queue: string; id: string }
-  | { op: 'purge'; queue: string };
+  | { op: 'purge'; queue: string }
+  // Written by compaction: what a FIFO queue still deduplicates, and its highest sequence number so far.
+  | ({ op: 'dedup'; queue: string } & Deduplication)
+  | { op: 'sequence'; queue: string; value: string };
 
 /** Another live process has the journal open (a second npm start on the same state folder). */
 export class JournalInUseError extends Error {
@@ -76,9 +104,13 @@ export interface JournalOptions {
  */
 export class QueueJournal {
   private readonly live = new Map<string, Map<string, JournaledMessage>>();
+  private readonly deduplicated = new Map<string, Map<string, Deduplication>>();
+  private readonly sequences = new Map<string, string>();
   private readonly lockFile: string;
   private fd: number;
   private lines = 0;
+  /** Lines of the last compaction that are not messages (deduplications, sequence numbers): not garbage. */
+  private bookkeepingLines = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -121,14 +153,43 @@ export class QueueJournal {
 
   private apply(entry: Entry): void {
     if (entry.op === 'put') {
-      const { op: _op, queue, ...message } = entry;
+      const { op: _op, queue, sent, ...message } = entry;
       let messages = this.live.get(queue);
       if (!messages) this.live.set(queue, (messages = new Map<string, JournaledMessage>()));
       messages.set(message.id, message);
+      if (sent && message.fifo) {
+        this.dedup(queue, { id: message.fifo.deduplicationId, messageId: message.id, sequenceNumber: message.fifo.sequenceNumber, at: message.sentAt });
+        if (message.fifo.sequenceNumber) this.sequence(queue, message.fifo.sequenceNumber);
+      }
     } else if (entry.op === 'delete') {
       this.live.get(entry.queue)?.delete(entry.id);
-    } else {
+    } else if (entry.op === 'purge') {
+      // Purging empties a queue; its deduplication window stays, as on SQS.
       this.live.delete(entry.queue);
+    } else if (entry.op === 'dedup') {
+      const { op: _op, queue, ...deduplication } = entry;
+      this.dedup(queue, deduplication);
+    } else {
+      this.sequence(entry.queue, entry.value);
+    }
+  }
+
+  private dedup(queue: string, deduplication: Deduplication): void {
+    let ids = this.deduplicated.get(queue);
+    if (!ids) this.deduplicated.set(queue, (ids = new Map<string, Deduplication>()));
+    ids.set(deduplication.id, deduplication);
+  }
+
+  private sequence(queue: string, value: string): void {
+    // Sequence numbers are fixed-width decimal strings (fauxqs pads them to 20 digits): BigInt compares them whatever their width.
+    const current = this.sequences.get(queue);
+    if (current === undefined || BigInt(value) > BigInt(current)) this.sequences.set(queue, value);
+  }
+
+  /** Forgets deduplication ids whose window has passed. */
+  private prune(now: number): void {
+    for (const ids of this.deduplicated.values()) {
+      for (const [id, deduplication] of ids) if (now - deduplication.at >= DEDUPLICATION_WINDOW_MS) ids.delete(id);
     }
   }
 
@@ -139,9 +200,12 @@ export class QueueJournal {
     this.lines++;
   }
 
-  /** SQS accepted a message (a send, an SNS delivery, a move to the DLQ). */
-  put(queue: string, message: JournaledMessage): void {
-    this.append({ op: 'put', queue, ...message });
+  /**
+   * SQS accepted a message (a send, an SNS delivery, a move to the DLQ). `sent`: it was sent to this
+   * queue, rather than moved here by a redrive, so a FIFO queue deduplicated and numbered it.
+   */
+  put(queue: string, message: JournaledMessage, { sent = false }: { sent?: boolean } = {}): void {
+    this.append({ op: 'put', queue, ...message, ...(sent && message.fifo ? { sent } : {}) });
   }
 
   /** A message left its queue (deleted after processing, or moved to the DLQ). */
@@ -159,6 +223,16 @@ export class QueueJournal {
     return new Map([...this.live].map(([queue, messages]) => [queue, [...messages.values()]]));
   }
 
+  /** The deduplication ids a FIFO queue still refuses a second message for at `now`. */
+  deduplications(queue: string, now = Date.now()): Deduplication[] {
+    return [...(this.deduplicated.get(queue)?.values() ?? [])].filter((deduplication) => now - deduplication.at < DEDUPLICATION_WINDOW_MS);
+  }
+
+  /** The highest sequence number a FIFO queue has given, so numbers after a restart keep rising. */
+  lastSequenceNumber(queue: string): string | undefined {
+    return this.sequences.get(queue);
+  }
+
   /** How many messages the journal holds. */
   get size(): number {
     let count = 0;
@@ -171,8 +245,23 @@ export class QueueJournal {
     if (this.closed) return;
     const temporary = `${this.file}.compacting`;
     const fd = openSync(temporary, 'w');
+    const now = Date.now();
+    this.prune(now);
     try {
       let lines = 0;
+      // What a FIFO queue remembers besides its messages, first: a put read after it never lowers it.
+      let bookkeeping = 0;
+      for (const [queue, value] of this.sequences) {
+        writeSync(fd, `${JSON.stringify({ op: 'sequence', queue, value } satisfies Entry)}\n`);
+        bookkeeping++;
+      }
+      for (const [queue, ids] of this.deduplicated) {
+        for (const deduplication of ids.values()) {
+          writeSync(fd, `${JSON.stringify({ op: 'dedup', queue, ...deduplication } satisfies Entry)}\n`);
+          bookkeeping++;
+        }
+      }
+      lines += bookkeeping;
       for (const [queue, messages] of this.live) {
         for (const message of messages.values()) {
           writeSync(fd, `${JSON.stringify({ op: 'put', queue, ...message } satisfies Entry)}\n`);
@@ -192,6 +281,7 @@ export class QueueJournal {
       closeSync(this.fd);
       this.fd = openSync(this.file, 'a');
       this.lines = lines;
+      this.bookkeepingLines = bookkeeping;
     } catch (error) {
       try {
         closeSync(fd);
@@ -203,7 +293,8 @@ export class QueueJournal {
   }
 
   private compactIfWorthIt(): void {
-    const garbage = this.lines - this.size;
+    this.prune(Date.now());
+    const garbage = this.lines - this.size - this.bookkeepingLines;
     if (garbage < this.options.compactAfterGarbageLines) return;
     try {
       this.compact();

@@ -13,7 +13,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import type { Logger } from 'pino';
 import { cartTable } from '../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../backend-lambdas/lib/order-store.js';
-import { settings } from '../platform/settings.js';
+import { queueNames, settings, type QueueType } from '../platform/settings.js';
 import type { LocalClients } from './clients.js';
 import type { Profile } from './profiles.js';
 
@@ -33,6 +33,7 @@ export interface QueueRef {
 }
 
 export interface LocalResources {
+  queueType: QueueType;
   queue: QueueRef;
   deadLetterQueue: QueueRef;
   /** order-events' customer mail events, for notify-customer; with its own dead-letter queue. */
@@ -119,21 +120,46 @@ async function ensureTable(clients: LocalClients, definition: CreateTableCommand
   }
 }
 
+/** A queue as CreateQueue makes it: its name and attributes (the redrive policy's target is filled in when the DLQ exists). */
+export interface QueueDefinition {
+  name: string;
+  attributes: Record<string, string>;
+}
+
+/**
+ * The orders queue and its DLQ as Terraform and CloudFormation create them for a queue type: with
+ * `fifo`, both FIFO (a FIFO queue's DLQ must be FIFO), named `.fifo`, deduplicating by the id each
+ * message carries, never by content. The parity test reads these.
+ */
+export function queueDefinitions(profile: Profile, queueType: QueueType): { queue: QueueDefinition; deadLetterQueue: QueueDefinition } {
+  const names = queueNames(queueType);
+  const fifo: Record<string, string> = queueType === 'fifo' ? { FifoQueue: 'true', ContentBasedDeduplication: String(settings.queue.contentBasedDeduplication) } : {};
+  return {
+    deadLetterQueue: { name: names.deadLetterQueue, attributes: { ...fifo, MessageRetentionPeriod: String(settings.deadLetterQueue.messageRetentionSeconds) } },
+    queue: {
+      name: names.queue,
+      attributes: {
+        ...fifo,
+        VisibilityTimeout: String(profile.visibilityTimeoutSeconds),
+        MessageRetentionPeriod: String(settings.queue.messageRetentionSeconds),
+        ReceiveMessageWaitTimeSeconds: String(settings.queue.receiveWaitTimeSeconds),
+      },
+    },
+  };
+}
+
 /** Creates what Terraform creates on AWS: queues with redrive, the table, topics and their email subscriptions. */
 export async function createResources(
   clients: LocalClients,
   profile: Profile,
   adminEmail: string,
-  { adminOrderMail = false, logger }: { adminOrderMail?: boolean; logger: Logger },
+  { adminOrderMail = false, queueType = settings.queue.type, logger }: { adminOrderMail?: boolean; queueType?: QueueType; logger: Logger },
 ): Promise<LocalResources> {
   const { names } = settings;
-  const deadLetterQueue = await createQueue(clients.sqs, names.deadLetterQueue, {
-    MessageRetentionPeriod: String(settings.deadLetterQueue.messageRetentionSeconds),
-  });
-  const queue = await createQueue(clients.sqs, names.queue, {
-    VisibilityTimeout: String(profile.visibilityTimeoutSeconds),
-    MessageRetentionPeriod: String(settings.queue.messageRetentionSeconds),
-    ReceiveMessageWaitTimeSeconds: String(settings.queue.receiveWaitTimeSeconds),
+  const definitions = queueDefinitions(profile, queueType);
+  const deadLetterQueue = await createQueue(clients.sqs, definitions.deadLetterQueue.name, definitions.deadLetterQueue.attributes);
+  const queue = await createQueue(clients.sqs, definitions.queue.name, {
+    ...definitions.queue.attributes,
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueue.arn, maxReceiveCount: settings.queue.maxReceiveCount }),
   });
   const customerNotificationsDeadLetterQueue = await createQueue(clients.sqs, names.customerNotificationsDeadLetterQueue, {
@@ -168,5 +194,5 @@ export async function createResources(
     await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: adminEmail, Attributes }));
     await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: mailQueue.arn, Attributes }));
   }
-  return { queue, deadLetterQueue, customerNotificationsQueue, customerNotificationsDeadLetterQueue, mailQueue, tableName: names.table, cartsTableName: names.cartsTable, topics };
+  return { queueType, queue, deadLetterQueue, customerNotificationsQueue, customerNotificationsDeadLetterQueue, mailQueue, tableName: names.table, cartsTableName: names.cartsTable, topics };
 }

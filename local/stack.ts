@@ -5,7 +5,7 @@ import { pino, type Level } from 'pino';
 import { createOrderStore, type OrderStore } from '../backend-lambdas/lib/order-store.js';
 import type { Catalogue } from '../domain/catalogue.js';
 import type { FunctionName } from '../platform/functions.js';
-import { settings } from '../platform/settings.js';
+import { queueNames, settings, type QueueType } from '../platform/settings.js';
 import { startAlarmEvaluator, type AlarmEvaluator } from './alarm.js';
 import { startApiGateway } from './api-gateway.js';
 import { createLocalClients, destroyClients, type LocalClients } from './clients.js';
@@ -56,6 +56,8 @@ export interface LocalStackOptions {
   allowedHosts?: readonly string[];
   /** False keeps the queues in memory only, as fauxqs alone does (the benchmark's comparison). */
   durableQueues?: boolean;
+  /** The orders queue's type (QUEUE_TYPE): `standard`, as deployed by default, or `fifo`. */
+  queueType?: QueueType;
 }
 
 /** A part of the stack could not listen on its port. */
@@ -118,6 +120,15 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/**
+ * The other queue type's orders queue and DLQ, each to this type's: what they held when the last run
+ * ended goes into these, so changing QUEUE_TYPE between runs loses no message.
+ */
+function carryOverFrom(queueType: QueueType): Record<string, string> {
+  const [from, to] = [queueNames(queueType === 'fifo' ? 'standard' : 'fifo'), queueNames(queueType)];
+  return { [from.queue]: to.queue, [from.deadLetterQueue]: to.deadLetterQueue };
+}
+
 const POWERTOOLS_LEVEL: Record<Level | 'silent', PowertoolsLevel> = {
   trace: 'TRACE',
   debug: 'DEBUG',
@@ -144,7 +155,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const logLevel = options.logLevel ?? 'warn';
   const logger = pino({ level: logLevel });
   const adminEmail = options.adminEmail ?? 'admin@example.com';
-  const resourceOptions = { adminOrderMail: options.adminOrderMail === true, logger };
+  const resourceOptions = { adminOrderMail: options.adminOrderMail === true, queueType: options.queueType ?? settings.queue.type, logger };
   const hosts = parseHostRules([...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])]);
   const journalFile = options.durableQueues === false ? undefined : join(stateDir, 'queues', 'journal.ndjson');
   const stops: (() => Promise<void> | void)[] = [];
@@ -175,7 +186,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push(() => destroyClients(clients));
     const resources = await createResources(clients, profile, adminEmail, resourceOptions);
     // Before anything polls: what the queues held when the last run ended is there again.
-    const restored = queues.current.restore();
+    const restored = queues.current.restore({ carryOver: carryOverFrom(resourceOptions.queueType) });
 
     const mail = startMailDelivery({
       sqs: clients.sqsPolling,
@@ -270,7 +281,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           // Queues and topics are made again, as they were; then the journal puts their messages back.
           await queues.start();
           await createResources(clients, profile, adminEmail, resourceOptions);
-          queues.current.restore();
+          queues.current.restore({ carryOver: carryOverFrom(resourceOptions.queueType) });
         },
         stopTableEmulator: () => tables.stop(),
         startTableEmulator: () => tables.start(),

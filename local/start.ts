@@ -21,6 +21,7 @@ try {
     ports: { web: config.PORT, api: config.API_PORT, sqs: config.SQS_PORT, dynamodb: config.DYNAMODB_PORT, cognito: config.COGNITO_PORT, ses: config.SES_PORT, console: config.CONSOLE_PORT },
     apiKey: config.API_KEY,
     profile: config.LOCAL_PROFILE,
+    queueType: config.QUEUE_TYPE,
     adminEmail: config.ADMIN_EMAIL,
     adminOrderMail: config.ADMIN_ORDER_MAIL,
     smtpUrl: config.SMTP_URL,
@@ -40,7 +41,7 @@ try {
   process.exit(2);
 }
 
-const { urls, profile, restored } = stack;
+const { urls, profile, restored, resources } = stack;
 console.log(`
 Order pipeline running locally (profile: ${profile.name})
 
@@ -53,8 +54,8 @@ Order pipeline running locally (profile: ${profile.name})
   SES          ${urls.ses}   (every mail lands in ${stack.mailDir})
   State        ${stack.stateDir}   (mail in ${stack.mailDir})
 
-  Queue "${settings.names.queue}": visibility ${profile.visibilityTimeoutSeconds} s, to "${settings.names.deadLetterQueue}" after ${settings.queue.maxReceiveCount} receives.
-  Queues kept in ${stack.stateDir}/queues: ${restored.restored} message${restored.restored === 1 ? '' : 's'} put back from the last run${restored.expired ? `, ${restored.expired} past their retention dropped` : ''}.
+  Queue "${resources.queue.name}" (${resources.queueType}${resources.queueType === 'fifo' ? ', one group per customer' : ''}): visibility ${profile.visibilityTimeoutSeconds} s, to "${resources.deadLetterQueue.name}" after ${settings.queue.maxReceiveCount} receives.
+  Queues kept in ${stack.stateDir}/queues: ${restored.restored} message${restored.restored === 1 ? '' : 's'} put back from the last run${restored.carriedOver ? `, ${restored.carriedOver} moved over from the queues of the other queue type` : ''}${restored.expired ? `, ${restored.expired} past their retention dropped` : ''}.
   Alarm "${settings.names.dlqAlarm}": every ${profile.alarmPeriodSeconds} s, mails ${config.ADMIN_EMAIL}${config.ADMIN_ORDER_MAIL ? ', who is also mailed every order' : ''}.
   Kitchen: every ${profile.scheduleEverySeconds ?? 60} s; an order is RECEIVED ${profile.lifecycleTimings.RECEIVED} s, PREPARING ${profile.lifecycleTimings.PREPARING} s, READY ${profile.lifecycleTimings.READY} s, then COMPLETED.
 

@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import type { Logger } from 'pino';
-import type { FunctionName } from '../platform/functions.js';
+import { mappingSettings, type FunctionName } from '../platform/functions.js';
 import type { ApiRoute, ProxyHandler } from './api-gateway.js';
 import type { Authorizer } from './authorizer.js';
 import { startEventSourceMapping, type EventSourceMapping, type SqsBatchHandler } from './event-source-mapping.js';
@@ -54,13 +54,16 @@ export function startTriggers({ functions, resources, profile, sqsPolling, logge
         routes.push({ method, resource, functionName: fn.name, handler, ...(trigger.authorizer === 'cognito' ? { authorizer: cognitoAuthorizer } : {}) });
       }
     } else if (trigger.type === 'queue') {
+      // As AWS creates it on this queue type (a FIFO queue takes no batching window, which the local poller has none of anyway);
+      // queue_type chooses the orders queue's type only: customer notifications stay on a standard queue.
+      const mapping = mappingSettings(trigger, trigger.queue === 'orders' ? resources.queueType : 'standard');
       startMappings.push(() =>
         startEventSourceMapping({
           sqs: sqsPolling,
           queue: queues[trigger.queue],
           functionName: fn.name,
-          batchSize: trigger.batchSize,
-          concurrency: trigger.maximumConcurrency,
+          batchSize: mapping.batchSize,
+          concurrency: mapping.maximumConcurrency,
           ...(pollWaitSeconds !== undefined ? { waitTimeSeconds: pollWaitSeconds } : {}),
           logger,
           createHandler: () => fn.create() as SqsBatchHandler,

@@ -3,6 +3,8 @@
  * each from its `wiring` module, environment and trigger; the parity test checks Terraform and
  * CloudFormation deploy the same. A new function is its folder, one entry here and its IaC.
  */
+import type { QueueType } from './settings.js';
+
 /** A value a function's environment variable is given, named by what it is, not by how each tool spells it. */
 export type ResourceRef =
   | 'orders-queue-url'
@@ -120,6 +122,26 @@ export const functions = {
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;
+
+type QueueTrigger = Extract<Trigger, { type: 'queue' }>;
+
+/** The most messages a FIFO event source mapping may hand a function at once (AWS's limit; standard queues take 10,000). */
+export const FIFO_MAX_BATCH_SIZE = 10;
+
+/**
+ * What an SQS event source mapping is created with on a queue of this type. FIFO queues take no
+ * batching window and batches of at most 10 (AWS Lambda's "Lambda parameters for Amazon SQS event
+ * source mappings"), so the window is left out there, and a declared batch above 10 is an error
+ * rather than a silent cut.
+ */
+export function mappingSettings(trigger: QueueTrigger, queueType: QueueType): { batchSize: number; maximumBatchingWindowSeconds: number | undefined; maximumConcurrency: number } {
+  if (queueType === 'fifo' && trigger.batchSize > FIFO_MAX_BATCH_SIZE) throw new Error(`a FIFO event source mapping takes batches of at most ${FIFO_MAX_BATCH_SIZE}, not ${trigger.batchSize}`);
+  return {
+    batchSize: trigger.batchSize,
+    maximumBatchingWindowSeconds: queueType === 'fifo' ? undefined : trigger.maximumBatchingWindowSeconds,
+    maximumConcurrency: trigger.maximumConcurrency,
+  };
+}
 export const functionNames = Object.keys(functions) as FunctionName[];
 
 /** Every API route of every function, "METHOD /path". */

@@ -1,3 +1,5 @@
+import { FIFO_SUFFIX } from '../backend-lambdas/lib/fifo.js';
+
 /**
  * The pipeline's settings, one value each, shared by production and the local stack: Terraform's
  * and CloudFormation's defaults are checked against these by test/iac/parity.test.ts, and
@@ -17,6 +19,14 @@ export const settings = {
     customerNotificationsDeadLetterQueue: 'customer-notifications-dlq',
   },
   queue: {
+    /**
+     * `standard` (the default) or `fifo`: one group per customer, so each customer's orders are
+     * processed in the order they were received (see QUEUE_TYPES and queueNames).
+     */
+    type: 'standard' as QueueType,
+    // The queue's deduplication is submit-order's MessageDeduplicationId (the order id), never the
+    // body's hash: two orders with the same lines are two orders.
+    contentBasedDeduplication: false,
     // At least 6 x the process-order timeout, as AWS advises for an event source mapping.
     visibilityTimeoutSeconds: 180,
     messageRetentionSeconds: 345_600,
@@ -65,3 +75,13 @@ export const settings = {
 } as const;
 
 export type Settings = typeof settings;
+
+/** The two kinds of orders queue the pipeline can run on; Terraform's queue_type, CloudFormation's QueueType, the local QUEUE_TYPE. */
+export const QUEUE_TYPES = ['standard', 'fifo'] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
+
+/** The orders queue's and its DLQ's names for a queue type (before any name prefix); the DLQ of a FIFO queue must be FIFO too. */
+export function queueNames(type: QueueType): { queue: string; deadLetterQueue: string } {
+  const suffix = type === 'fifo' ? FIFO_SUFFIX : '';
+  return { queue: `${settings.names.queue}${suffix}`, deadLetterQueue: `${settings.names.deadLetterQueue}${suffix}` };
+}

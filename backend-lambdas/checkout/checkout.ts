@@ -6,8 +6,9 @@ import { checkoutOrderId, currentCart, emptyCart, type Cart } from '../../domain
 import type { Catalogue } from '../../domain/catalogue.js';
 import { parseConfig } from '../../domain/config.js';
 import { ConflictError, DependencyUnavailableError, ValidationError } from '../../domain/errors.js';
-import { isCalendarDate, parseOrderLines, utcDate, type QueuedOrder } from '../../domain/order.js';
+import { fifoIdsOf, isCalendarDate, parseOrderLines, utcDate, type QueuedOrder } from '../../domain/order.js';
 import { createBatchingSender } from '../lib/batching-sender.js';
+import { isFifoQueue } from '../lib/fifo.js';
 import { createCartStore, type CartStore } from '../lib/cart-store.js';
 import { customerOf } from '../lib/customer.js';
 import { observabilityFor } from '../lib/defaults.js';
@@ -39,6 +40,7 @@ const bodySchema = z.strictObject({
  */
 export function createCheckoutHandler({ store, ttlSeconds, sqs, queueUrl, logger, metrics, clock = () => new Date(), catalogue }: CheckoutDeps) {
   const sendMessage = createBatchingSender(sqs, queueUrl);
+  const fifo = isFifoQueue(queueUrl);
   const unavailable = (what: string, error: unknown) => new DependencyUnavailableError(what, 5, { cause: error });
 
   function parseBody(event: APIGatewayProxyEvent) {
@@ -80,7 +82,7 @@ export function createCheckoutHandler({ store, ttlSeconds, sqs, queueUrl, logger
         received_at: now.toISOString(),
       };
       try {
-        await sendMessage(JSON.stringify(order));
+        await sendMessage(JSON.stringify(order), fifo ? fifoIdsOf(order) : undefined);
       } catch (error) {
         throw unavailable('order queue', error);
       }

@@ -1,4 +1,4 @@
-import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -8,6 +8,7 @@ import { formatPrice } from '../../domain/catalogue.js';
 import { parseConfig } from '../../domain/config.js';
 import type { LifecycleTimings } from '../../domain/lifecycle.js';
 import { parseQueuedOrder, storedOrder, summariseLines, type StoredOrder } from '../../domain/order.js';
+import { isFifoQueue } from '../lib/fifo.js';
 import { eventAttributes } from '../lib/order-events.js';
 import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
 import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
@@ -32,10 +33,24 @@ export interface ProcessOrderDeps {
  * The SQS consumer: each record is validated again, priced and stored once as RECEIVED. A record
  * that fails is reported in batchItemFailures so SQS redelivers it, and after maxReceiveCount moves
  * it to the DLQ.
+ *
+ * From a FIFO queue (one group per customer) a customer's records are processed one after another,
+ * and once one of them fails, that customer's later records in the batch are reported as failures
+ * without being tried (Powertools' SqsFifoPartialProcessorAsync with skipGroupOnError), so the
+ * customer's orders are stored in the order they were received; other customers' records go on.
  */
 export function createProcessOrderHandler({ store, timings, logger, metrics, maxReceiveCount, sns, topicArn, clock = () => new Date(), catalogue }: ProcessOrderDeps) {
-  // One processor per handler instance, as in one Lambda execution environment: it holds per-batch state.
-  const processor = new BatchProcessor(EventType.SQS);
+  // Processors live as long as the handler instance, as in one Lambda execution environment, and
+  // hold per-batch state. Which kind a batch gets is the queue's type, read from its records'
+  // eventSourceARN, so the same function serves a standard and a FIFO queue alike (both at once
+  // while a deployment moves from one to the other).
+  const standardProcessor = new BatchProcessor(EventType.SQS);
+  // The FIFO processor takes its records one at a time, whatever their group: a batch of ten
+  // customers' orders would take ten times one order's time. So each customer's records of a batch
+  // get a processor of their own and the customers go side by side; the processors are reused from
+  // batch to batch (at most one per record of a batch).
+  const fifoProcessors: SqsFifoPartialProcessorAsync[] = [];
+  const isLastReceive = (record: SQSRecord) => maxReceiveCount !== undefined && Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
 
   function notification(order: StoredOrder, id: string) {
     return {
@@ -76,7 +91,8 @@ export function createProcessOrderHandler({ store, timings, logger, metrics, max
     return failed;
   }
 
-  async function processRecord(record: SQSRecord, stored: { messageId: string; order: StoredOrder }[]): Promise<void> {
+  async function processRecord(record: SQSRecord, stored: { messageId: string; order: StoredOrder }[], tried: Set<string>): Promise<void> {
+    tried.add(record.messageId);
     let orderId: string | undefined;
     try {
       const order = storedOrder(parseQueuedOrder(record.body, catalogue), clock(), timings, catalogue);
@@ -90,7 +106,7 @@ export function createProcessOrderHandler({ store, timings, logger, metrics, max
       });
     } catch (error) {
       count(metrics, 'OrdersFailed');
-      if (maxReceiveCount !== undefined && Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount) count(metrics, 'OrdersDeadLettered');
+      if (isLastReceive(record)) count(metrics, 'OrdersDeadLettered');
       logger.error('Order failed; SQS will redeliver it', {
         order_id: orderId,
         message_id: record.messageId,
@@ -101,16 +117,63 @@ export function createProcessOrderHandler({ store, timings, logger, metrics, max
     }
   }
 
+  /**
+   * The records a FIFO batch's processor failed without trying them: behind an earlier failure of
+   * their customer. Their receive counts rose with that failure's, so at the last receive SQS moves
+   * them to the DLQ as well, and they are counted so.
+   */
+  function heldBack(records: readonly SQSRecord[], failed: ReadonlySet<string>, tried: ReadonlySet<string>): void {
+    for (const record of records.filter((candidate) => failed.has(candidate.messageId) && !tried.has(candidate.messageId))) {
+      if (isLastReceive(record)) count(metrics, 'OrdersDeadLettered');
+      logger.warn('Order held back behind an earlier failure of its customer; SQS will redeliver it in order', {
+        message_id: record.messageId,
+        group: record.attributes.MessageGroupId,
+        receive_count: record.attributes.ApproximateReceiveCount,
+      });
+    }
+  }
+
+  /** A FIFO batch, each customer's records in their order through a FIFO processor, the customers side by side. */
+  async function processByGroup(records: SQSRecord[], recordHandler: (record: SQSRecord) => Promise<void>, context: Context): Promise<SQSBatchResponse['batchItemFailures']> {
+    const byGroup = new Map<string, SQSRecord[]>();
+    for (const record of records) {
+      const group = record.attributes.MessageGroupId ?? '';
+      byGroup.set(group, [...(byGroup.get(group) ?? []), record]);
+    }
+    const groups = [...byGroup.values()];
+    while (fifoProcessors.length < groups.length) fifoProcessors.push(new SqsFifoPartialProcessorAsync());
+    const responses = await Promise.all(
+      groups.map((Records, i) => processPartialResponse({ Records }, recordHandler, fifoProcessors[i]!, { context, throwOnFullBatchFailure: false, skipGroupOnError: true })),
+    );
+    return responses.flatMap((response) => response.batchItemFailures);
+  }
+
   return async function processOrders(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+    const records = event.Records ?? [];
+    const fifo = records.length > 0 && isFifoQueue(records[0]!.eventSourceARN);
     const stored: { messageId: string; order: StoredOrder }[] = [];
-    // processPartialResponse's steps, with the batch's notifications published between process and
-    // response. All records failing is answered like any partial failure, not thrown: SQS retries
-    // exactly the same set either way.
-    processor.register(event.Records, (record: SQSRecord) => processRecord(record, stored), { context, throwOnFullBatchFailure: false });
-    await processor.process();
-    const failed = new Set(processor.response().batchItemFailures.map((failure) => failure.itemIdentifier));
-    for (const messageId of await notifyAll(stored)) failed.add(messageId);
-    return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+    const tried = new Set<string>();
+    const recordHandler = (record: SQSRecord) => processRecord(record, stored, tried);
+    // All records failing is answered like any partial failure, not thrown: SQS retries exactly the
+    // same set either way.
+    const batchItemFailures = fifo
+      ? await processByGroup(records, recordHandler, context)
+      : (await processPartialResponse(event, recordHandler, standardProcessor, { context, throwOnFullBatchFailure: false })).batchItemFailures;
+    const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
+    if (fifo) heldBack(records, failed, tried);
+    // The batch's notifications are published once it is processed, ten to a call.
+    for (const messageId of await notifyAll(stored)) {
+      failed.add(messageId);
+      // In a FIFO batch, a customer's later orders wait for this one's retry too: their "order
+      // received" must not go out before its.
+      if (fifo) {
+        const failedRecord = records.findIndex((record) => record.messageId === messageId);
+        const group = records[failedRecord]?.attributes.MessageGroupId;
+        for (const later of records.slice(failedRecord + 1)) if (later.attributes.MessageGroupId === group) failed.add(later.messageId);
+      }
+    }
+    // In the batch's order, as Lambda reads them.
+    return { batchItemFailures: records.filter((record) => failed.has(record.messageId)).map((record) => ({ itemIdentifier: record.messageId })) };
   };
 }
 

@@ -5,8 +5,9 @@ import * as z from 'zod/mini';
 import type { Catalogue } from '../../domain/catalogue.js';
 import { parseConfig } from '../../domain/config.js';
 import { DependencyUnavailableError } from '../../domain/errors.js';
-import { acceptOrder, IDEMPOTENCY_KEY_FIELD, type QueuedOrder } from '../../domain/order.js';
+import { acceptOrder, fifoIdsOf, IDEMPOTENCY_KEY_FIELD, type QueuedOrder } from '../../domain/order.js';
 import { createBatchingSender } from '../lib/batching-sender.js';
+import { isFifoQueue } from '../lib/fifo.js';
 import { header, jsonResponse, readJsonBody, toApiResponse } from '../lib/http.js';
 import { observabilityFor } from '../lib/defaults.js';
 import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
@@ -26,10 +27,11 @@ export interface SubmitOrderDeps {
 /** POST /orders: validate the order, queue it, answer 202 with its id. */
 export function createSubmitOrderHandler({ sqs, queueUrl, logger, metrics, clock = () => new Date(), catalogue, retryAfterSeconds = 5 }: SubmitOrderDeps) {
   const sendMessage = createBatchingSender(sqs, queueUrl);
+  const fifo = isFifoQueue(queueUrl);
 
   async function enqueue(order: QueuedOrder): Promise<void> {
     try {
-      await sendMessage(JSON.stringify(order));
+      await sendMessage(JSON.stringify(order), fifo ? fifoIdsOf(order) : undefined);
     } catch (error) {
       throw new DependencyUnavailableError('order queue', retryAfterSeconds, { cause: error });
     }

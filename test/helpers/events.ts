@@ -4,19 +4,26 @@ import { toSqsRecord } from '../../local/event-source-mapping.js';
 import type { QueueRef } from '../../local/resources.js';
 
 const testQueue: QueueRef = { name: 'orders', url: 'http://localhost/000000000000/orders', arn: 'arn:aws:sqs:us-east-1:000000000000:orders' };
+const testFifoQueue: QueueRef = { name: 'orders.fifo', url: 'http://localhost/000000000000/orders.fifo', arn: 'arn:aws:sqs:us-east-1:000000000000:orders.fifo' };
+let sequenceNumber = 0;
 
-/** An SQS record as Lambda would deliver it, built by the same code the local event source uses. */
-export function sqsRecord(body: string, { messageId = randomUUID(), receiveCount = 1 } = {}): SQSRecord {
+/**
+ * An SQS record as Lambda would deliver it, built by the same code the local event source uses.
+ * With `groupId`, a record of the FIFO queue `orders.fifo`, with the group, deduplication id and
+ * sequence number Lambda adds there.
+ */
+export function sqsRecord(body: string, { messageId = randomUUID(), receiveCount = 1, groupId }: { messageId?: string; receiveCount?: number; groupId?: string } = {}): SQSRecord {
   const now = String(Date.now());
+  const fifo = groupId === undefined ? {} : { MessageGroupId: groupId, MessageDeduplicationId: messageId, SequenceNumber: String(++sequenceNumber).padStart(20, '0') };
   return toSqsRecord(
     {
       MessageId: messageId,
       ReceiptHandle: randomUUID(),
       Body: body,
       MD5OfBody: createHash('md5').update(body).digest('hex'),
-      Attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: now, SenderId: '000000000000', ApproximateFirstReceiveTimestamp: now },
+      Attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: now, SenderId: '000000000000', ApproximateFirstReceiveTimestamp: now, ...fifo },
     },
-    testQueue,
+    groupId === undefined ? testQueue : testFifoQueue,
   );
 }
 

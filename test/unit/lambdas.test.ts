@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
@@ -93,6 +93,68 @@ describe('submit-order', () => {
     expect(response.headers?.['Retry-After']).toBe('5');
     expect(response.body).not.toMatch(/ECONNREFUSED|stack|at .*\.ts/);
     expect(json(response.body)).toMatchObject({ error: 'dependency_unavailable' });
+  });
+});
+
+describe('submit-order on a FIFO queue', () => {
+  let fifoUrl: string;
+  beforeAll(async () => {
+    ({ QueueUrl: fifoUrl } = (await stack.clients.sqs.send(
+      new CreateQueueCommand({ QueueName: `submit-${randomUUID()}.fifo`, Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' } }),
+    )) as { QueueUrl: string });
+  });
+  const submit = () => createSubmitOrderHandler({ sqs: stack.clients.sqs, queueUrl: fifoUrl, logger: silentLambdaLogger() });
+
+  /** Every message of the queue, receiving and deleting until it is empty (a FIFO receive holds a group until its message is deleted). */
+  async function drainFifo(url: string) {
+    const messages: Message[] = [];
+    for (;;) {
+      const { Messages = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'] }));
+      if (Messages.length === 0) return messages;
+      messages.push(...Messages);
+      await stack.clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })) }));
+    }
+  }
+
+  it('when an order is posted, then it is queued in its customer\'s group with its order id as the deduplication id', async () => {
+    const response = await submit()(apiEvent({ body: JSON.stringify({ ...SEED_ORDER, customer_id: 'fifo-c1' }) }));
+    expect(response.statusCode).toBe(202);
+    const [message] = await drainFifo(fifoUrl);
+    expect(message?.Attributes).toEqual({ MessageGroupId: 'fifo-c1', MessageDeduplicationId: json(response.body).order_id });
+  });
+
+  it('when the same Idempotency-Key is posted twice, then the queue takes the second as a duplicate: one message', async () => {
+    const key = randomUUID();
+    const post = () => submit()(apiEvent({ body: JSON.stringify(SEED_ORDER), headers: { 'content-type': 'application/json', 'Idempotency-Key': key } }));
+    const [first, second] = [await post(), await post()];
+    expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
+    expect(json(second.body).order_id).toBe(json(first.body).order_id);
+    expect((await drainFifo(fifoUrl)).map((message) => JSON.parse(message.Body!) as { order_id: string }).map((order) => order.order_id)).toEqual([json(first.body).order_id]);
+  });
+
+  it('when many orders of a few customers arrive at once, in several turns, and some sends are slower than others, then each customer\'s are queued in the order they were received', async () => {
+    // Every other call to SQS takes 40 ms longer, so a batch sent later could overtake an earlier one.
+    const sqs = new SQSClient(awsClientConfig({ region: 'us-east-1', endpoint: stack.urls.sqs, credentials }));
+    let calls = 0;
+    sqs.middlewareStack.add((next) => async (args) => {
+      if (calls++ % 2 === 0) await new Promise((resolve) => setTimeout(resolve, 40));
+      return next(args);
+    }, { step: 'finalizeRequest', name: 'slowEveryOtherCall' });
+    const handler = createSubmitOrderHandler({ sqs, queueUrl: fifoUrl, logger: silentLambdaLogger() });
+    const customers = ['fifo-a', 'fifo-b', 'fifo-c'];
+    const posted: { customer: string; id: string }[] = [];
+    for (let turn = 0; turn < 5; turn++) {
+      // 30 at once a turn, and the next turn before this one is answered: batches of one group overlap in time.
+      const answers = Array.from({ length: 30 }, (_, i) => handler(apiEvent({ body: JSON.stringify({ ...SEED_ORDER, customer_id: customers[i % 3] }) })));
+      for (const [i, answer] of (await Promise.all(answers)).entries()) posted.push({ customer: customers[i % 3]!, id: json(answer.body).order_id as string });
+    }
+    const queued = await drainFifo(fifoUrl);
+    expect(queued).toHaveLength(150);
+    for (const customer of customers) {
+      const received = queued.filter((message) => message.Attributes?.MessageGroupId === customer).map((message) => (JSON.parse(message.Body!) as { received_at: string; order_id: string }));
+      expect(received.map((order) => order.order_id)).toEqual(posted.filter((entry) => entry.customer === customer).map((entry) => entry.id));
+      expect(received.map((order) => order.received_at)).toEqual(received.map((order) => order.received_at).sort());
+    }
   });
 });
 
@@ -193,6 +255,78 @@ describe('process-order', () => {
     );
     expect(response.batchItemFailures).toEqual([]);
     expect(await getStoredOrder(stack, order.order_id)).toBeDefined();
+  });
+});
+
+describe('process-order on a FIFO queue', () => {
+  const queued = (customer: string) => acceptOrder({ ...SEED_ORDER, customer_id: customer }, { now: new Date() });
+  /** The store, with the first put of the given orders failing as a busy table would, and every put it was asked for. */
+  function storeFailingOnce(...orderIds: string[]) {
+    const failing = new Set(orderIds);
+    const puts: string[] = [];
+    const store: typeof stack.store = {
+      ...stack.store,
+      async putOnce(order) {
+        puts.push(order.order_id);
+        if (failing.delete(order.order_id)) throw new Error('ProvisionedThroughputExceededException (injected)');
+        return stack.store.putOnce(order);
+      },
+    };
+    return { store, puts };
+  }
+  const counts = () => {
+    const counted: Record<string, number> = {};
+    return { counted, metrics: { addMetric: (name: string, _unit: unknown, value: number) => void (counted[name] = (counted[name] ?? 0) + value), publishStoredMetrics: () => undefined } };
+  };
+  const ids = (response: { batchItemFailures: { itemIdentifier: string }[] }) => response.batchItemFailures.map((failure) => failure.itemIdentifier);
+
+  it('when one customer\'s record fails, then that customer\'s later records are reported without being tried, and another customer\'s are stored', async () => {
+    const [a1, b1, a2, b2] = [queued('fifo-a'), queued('fifo-b'), queued('fifo-a'), queued('fifo-b')];
+    const { store, puts } = storeFailingOnce(a1.order_id);
+    const records = [a1, b1, a2, b2].map((order) => sqsRecord(JSON.stringify(order), { groupId: order.customer_id }));
+    const response = await createProcessOrderHandler({ store, timings, logger: silentLambdaLogger() })(sqsEvent(...records), createLambdaContext('process-order'));
+    expect(ids(response)).toEqual([records[0]!.messageId, records[2]!.messageId]);
+    // a2 never reached the table: storing it before a1 would put the customer's orders out of order.
+    expect(puts).toEqual([a1.order_id, b1.order_id, b2.order_id]);
+    expect(await getStoredOrder(stack, a2.order_id)).toBeUndefined();
+    expect(await getStoredOrder(stack, b2.order_id)).toMatchObject({ status: 'RECEIVED' });
+  });
+
+  it('when the failed customer\'s records are redelivered to the same handler (Powertools issue #3673), then they reach the record handler again and are stored in order', async () => {
+    const [a1, b1, a2] = [queued('fifo-a'), queued('fifo-b'), queued('fifo-a')];
+    const { store, puts } = storeFailingOnce(a1.order_id);
+    let tick = Date.parse('2026-06-01T00:00:00.000Z');
+    // One handler across both invocations, as one Lambda execution environment: the customer's
+    // records, first in both batches, go through the same FIFO processor instance both times.
+    const handler = createProcessOrderHandler({ store, timings, logger: silentLambdaLogger(), clock: () => new Date((tick += 1000)) });
+    const first = [a1, b1, a2].map((order) => sqsRecord(JSON.stringify(order), { groupId: order.customer_id }));
+    expect(ids(await handler(sqsEvent(...first), createLambdaContext('process-order')))).toEqual([first[0]!.messageId, first[2]!.messageId]);
+
+    // SQS hands the group back once the failed record's visibility times out: the same messages, received again.
+    const retry = [a1, a2].map((order, i) => sqsRecord(JSON.stringify(order), { groupId: order.customer_id, messageId: [first[0]!, first[2]!][i]!.messageId, receiveCount: 2 }));
+    expect(ids(await handler(sqsEvent(...retry), createLambdaContext('process-order')))).toEqual([]);
+    expect(puts).toEqual([a1.order_id, b1.order_id, a1.order_id, a2.order_id]);
+    const [storedA1, storedA2] = [await getStoredOrder(stack, a1.order_id), await getStoredOrder(stack, a2.order_id)];
+    expect(Date.parse(storedA1!.status_history[0]!.at)).toBeLessThan(Date.parse(storedA2!.status_history[0]!.at));
+  });
+
+  it('when a record fails at its last receive, then it and the customer\'s records held back behind it are counted as dead-lettered', async () => {
+    const [a1, a2, b1] = [queued('fifo-a'), queued('fifo-a'), queued('fifo-b')];
+    const { store } = storeFailingOnce(a1.order_id);
+    const { counted, metrics } = counts();
+    const records = [a1, a2, b1].map((order) => sqsRecord(JSON.stringify(order), { groupId: order.customer_id, receiveCount: 5 }));
+    const response = await createProcessOrderHandler({ store, timings, logger: silentLambdaLogger(), metrics, maxReceiveCount: 5 })(sqsEvent(...records), createLambdaContext('process-order'));
+    expect(ids(response)).toEqual([records[0]!.messageId, records[1]!.messageId]);
+    expect(counted).toEqual({ OrdersFailed: 1, OrdersDeadLettered: 2, OrdersStored: 1 });
+  });
+
+  it('when the records come from a standard queue, then a failure holds back nothing: the same customer\'s other records are stored', async () => {
+    const [a1, a2] = [queued('std-a'), queued('std-a')];
+    const { store } = storeFailingOnce(a1.order_id);
+    const records = [a1, a2].map((order) => sqsRecord(JSON.stringify(order)));
+    const response = await createProcessOrderHandler({ store, timings, logger: silentLambdaLogger() })(sqsEvent(...records), createLambdaContext('process-order'));
+    expect(ids(response)).toEqual([records[0]!.messageId]);
+    expect(await getStoredOrder(stack, a2.order_id)).toMatchObject({ status: 'RECEIVED' });
   });
 });
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { JournalInUseError, QueueJournal, type JournaledMessage } from '../../local/queue-journal.js';
+import { DEDUPLICATION_WINDOW_MS, JournalInUseError, QueueJournal, type JournaledMessage } from '../../local/queue-journal.js';
 
 const message = (id: string, body = `body of ${id}`): JournaledMessage => ({ id, body, attributes: { event_id: { DataType: 'String', StringValue: `e-${id}` } }, sentAt: 1_700_000_000_000 });
 const bodies = (journal: QueueJournal) => Object.fromEntries([...journal.messages()].map(([queue, messages]) => [queue, messages.map((kept) => kept.id)]));
@@ -75,5 +75,37 @@ describe('the queue journal', () => {
     const journal = QueueJournal.open(file, { logger: pino({ level: 'silent' }) });
     expect(readFileSync(`${file}.lock`, 'utf8')).toBe(String(process.pid));
     journal.close();
+  });
+
+  it('when FIFO messages are put, deleted and the journal is opened again, then they come back with their group, deduplication id and sequence number, and the queue still deduplicates the deleted one for five minutes', () => {
+    const file = join(dir, 'journal.ndjson');
+    const journal = QueueJournal.open(file, { logger: pino({ level: 'silent' }) });
+    const now = Date.now();
+    const fifo = (id: string, group: string, sequence: number, sentAt = now) => ({ ...message(id), sentAt, fifo: { groupId: group, deduplicationId: `order-${id}`, sequenceNumber: String(sequence).padStart(20, '0') } });
+    journal.put('orders.fifo', fifo('a', 'c1', 1), { sent: true });
+    journal.put('orders.fifo', fifo('b', 'c1', 2), { sent: true });
+    journal.put('orders.fifo', fifo('old', 'c2', 3, now - DEDUPLICATION_WINDOW_MS - 1), { sent: true });
+    journal.delete('orders.fifo', 'a');
+    // A move to the DLQ keeps the message's fields but is no send of the DLQ's: nothing deduplicated or numbered there.
+    journal.delete('orders.fifo', 'old');
+    journal.put('orders-dlq.fifo', fifo('old', 'c2', 3, now - DEDUPLICATION_WINDOW_MS - 1));
+    writeFileSync(`${file}.lock`, '999999999');
+
+    for (const reopened of [QueueJournal.open(file, { logger: pino({ level: 'silent' }) })]) {
+      expect(reopened.messages().get('orders.fifo')).toEqual([fifo('b', 'c1', 2)]);
+      expect(reopened.deduplications('orders.fifo', now).map((entry) => [entry.id, entry.messageId])).toEqual([['order-a', 'a'], ['order-b', 'b']]);
+      expect(reopened.deduplications('orders-dlq.fifo', now)).toEqual([]);
+      expect(reopened.lastSequenceNumber('orders.fifo')).toBe('00000000000000000003');
+      expect(reopened.lastSequenceNumber('orders-dlq.fifo')).toBeUndefined();
+      // Compacted, it keeps all of that: the deduplication of a message that is gone included.
+      reopened.compact();
+      reopened.close();
+    }
+    const compacted = QueueJournal.open(file, { logger: pino({ level: 'silent' }) });
+    expect(compacted.messages().get('orders.fifo')).toEqual([fifo('b', 'c1', 2)]);
+    expect(compacted.deduplications('orders.fifo', now).map((entry) => entry.id)).toEqual(['order-a', 'order-b']);
+    expect(compacted.deduplications('orders.fifo', now + DEDUPLICATION_WINDOW_MS)).toEqual([]);
+    expect(compacted.lastSequenceNumber('orders.fifo')).toBe('00000000000000000003');
+    compacted.close();
   });
 });
