@@ -12,12 +12,14 @@ const base = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
+const timeout = '<rootDir>/test/helpers/timeout.ts';
+
 export default {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], testTimeout: 30_000 },
-    { ...base, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.test.ts'], testTimeout: 120_000 },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], testTimeout: 30_000 },
+    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], globals: { projectTestTimeoutMs: 30_000 }, setupFilesAfterEnv: [timeout] },
+    { ...base, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.test.ts'], globals: { projectTestTimeoutMs: 120_000 }, setupFilesAfterEnv: [timeout] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], globals: { projectTestTimeoutMs: 30_000 }, setupFilesAfterEnv: [timeout] },
     { ...base, displayName: 'iac', testMatch: ['<rootDir>/test/iac/**/*.test.ts'] },
   ],
 };

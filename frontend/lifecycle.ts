@@ -2,6 +2,9 @@ import type { Express } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** How long a connection opened just before a graceful stop has to send its request. */
+const CONNECTION_GRACE_MS = 500;
+
 /** Requests of each server that have not ended yet: what a graceful stop waits for. */
 const inFlight = new WeakMap<Server, { count: number; onIdle?: () => void }>();
 
@@ -40,12 +43,18 @@ export async function stopServer(app: Express, server: Server, timeoutMs: number
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   (app.locals.closeStreams as (() => void) | undefined)?.();
   const requests = inFlight.get(server);
-  // A client may hold a connection it has not sent a request on yet; Node counts it as busy, not idle.
-  if (!requests || requests.count === 0) server.closeAllConnections();
-  else requests.onIdle = () => server.closeAllConnections();
   server.closeIdleConnections();
+  // A connection accepted just before the close (pm2's master hands it over, or the ALB opens it)
+  // may not have sent its request yet; Node counts it as busy, not idle. It gets a moment to send
+  // it, then every connection without a request in flight is closed.
+  const afterGrace = setTimeout(() => {
+    if (!requests || requests.count === 0) server.closeAllConnections();
+    else requests.onIdle = () => server.closeAllConnections();
+  }, Math.min(CONNECTION_GRACE_MS, timeoutMs));
+  afterGrace.unref();
   const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
   timer.unref();
   await closed;
+  clearTimeout(afterGrace);
   clearTimeout(timer);
 }
