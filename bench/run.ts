@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { functions } from '../platform/functions.js';
+import { functions, type FunctionName, type ResourceRef } from '../platform/functions.js';
 import { settings } from '../platform/settings.js';
 import { evaluate, LAMBDAS, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type DurabilityResults, type Load } from './report.js';
 
@@ -21,7 +21,7 @@ const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const smoke = process.argv.includes('--smoke');
 const plan = smoke
-  ? { warmup: 0.5, duration: 1, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20, durabilityRounds: 1, durabilityDuration: 1, durabilityDrainOrders: 200 }
+  ? { warmup: 1, duration: 2, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20, durabilityRounds: 1, durabilityDuration: 2, durabilityDrainOrders: 200 }
   : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, kitchenOrders: 3_000, kitchenRounds: 3, liveSubscriptions: 500, durabilityRounds: 5, durabilityDuration: 6, durabilityDrainOrders: 4_000 };
 const CONNECTIONS = 50;
 const FORM = 'customer_id=bench&product_id=Banana&quantity=1';
@@ -189,14 +189,23 @@ async function measureSteady(webUrl: string, call: StackCall): Promise<BenchResu
 async function measureColdStart(): Promise<BenchResults['coldStart']> {
   const unbundledDir = join(root, 'dist', 'bench', 'unbundled');
   await mkdir(unbundledDir, { recursive: true });
-  const lambdaEnv = {
-    QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/orders',
-    TABLE_NAME: 'orders',
-    ORDER_TIMINGS: JSON.stringify(settings.lifecycle.timingsSeconds),
+  // What each kind of binding is on AWS, so each function starts with the environment it is declared with.
+  const deployed: Record<ResourceRef, string> = {
+    'orders-queue-url': 'https://sqs.us-east-1.amazonaws.com/000000000000/orders',
+    'orders-table-name': settings.names.table,
+    'order-events-topic-arn': 'arn:aws:sns:us-east-1:000000000000:order-events',
+    'lifecycle-timings': JSON.stringify(settings.lifecycle.timingsSeconds),
+    'max-receive-count': String(settings.queue.maxReceiveCount),
+    'carts-table-name': settings.names.cartsTable,
+    'cart-ttl-seconds': String(settings.cart.ttlSeconds),
+    'customer-mail-from': settings.customerMail.fromAddress,
+  };
+  const lambdaEnv = (name: FunctionName) => ({
+    ...Object.fromEntries(Object.entries(functions[name].environment as Record<string, ResourceRef>).map(([variable, ref]) => [variable, deployed[ref]])),
     AWS_REGION: 'us-east-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     PATH: process.env.PATH ?? '',
-  };
+  });
   // The SDK clients alone, bundled as scripts/build.ts bundles a Lambda (the same options, minified,
   // with the environment credential provider in place of the default chain).
   const sdkBundle = join(unbundledDir, 'sdk-clients.mjs');
@@ -222,7 +231,7 @@ async function measureColdStart(): Promise<BenchResults['coldStart']> {
     const bundled = join(root, 'dist', 'lambdas', name, 'index.mjs');
     const timeImport = async (file: string) => {
       const script = `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
-      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: lambdaEnv, cwd: root });
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: lambdaEnv(name), cwd: root });
       return Number(stdout);
     };
     const times = { bundled: [] as number[], unbundled: [] as number[], sdk: [] as number[] };
