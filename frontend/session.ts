@@ -40,6 +40,7 @@ export function cookieOptions(req: Request): CookieOptions {
 
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
+/** Cognito's ID tokens carry the `name` attribute; cognito-local's carry only email, so the name falls back to it. */
 function customerOf(claims: Record<string, unknown>, idToken: string): Customer | undefined {
   const { sub, email, name } = claims;
   if (typeof sub !== 'string' || typeof email !== 'string') return undefined;
