@@ -105,7 +105,8 @@ export async function startCognito({ host, port, dataDir, outbox, logger, hosts 
     });
 
   try {
-    const cognitoLogger = logger.child({ service: 'cognito-local' }, { level: logger.isLevelEnabled('debug') ? 'debug' : 'warn' });
+    // Its warnings (every wrong password) only when the stack's own level shows warnings: a silent stack stays silent.
+    const cognitoLogger = logger.child({ service: 'cognito-local' }, { level: logger.isLevelEnabled('debug') ? 'debug' : logger.isLevelEnabled('warn') ? 'warn' : logger.level });
     const ctx = { logger: cognitoLogger };
     const clock = new DateClock();
     const dataStores = new StormDBDataStoreFactory(join(dataDir, 'db'));
