@@ -5,6 +5,7 @@
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { createPrivateKey, sign as rsaSign, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
@@ -24,7 +25,10 @@ const plan = smoke
   ? { warmup: 1, duration: 2, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20, durabilityRounds: 1, durabilityDuration: 2, durabilityDrainOrders: 200 }
   : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, kitchenOrders: 3_000, kitchenRounds: 3, liveSubscriptions: 500, durabilityRounds: 5, durabilityDuration: 6, durabilityDrainOrders: 4_000 };
 const CONNECTIONS = 50;
+// The bare Express baseline's own form (bench/baselines): the floor of a form post through Express.
 const FORM = 'customer_id=bench&product_id=Banana&quantity=1';
+/** Checkouts a second the harness expects, to size each bounded load: rounds end by count, not by clock. */
+const CHECKOUTS_PER_SECOND = 300;
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
 const log = (line: string) => console.error(line);
@@ -79,12 +83,13 @@ function stackClient(child: ChildProcess) {
 type StackCall = ReturnType<typeof stackClient>;
 
 /** The built web tier, started as pm2 starts it on EC2: the ecosystem file's node flags and environment. */
-async function startWebTier(apiUrl: string, apiKey: string, extraEnv: Record<string, string> = {}): Promise<{ process: ChildProcess; url: string }> {
+async function startWebTier(apiUrl: string, apiKey: string, pool: BenchPool, extraEnv: Record<string, string> = {}): Promise<{ process: ChildProcess; url: string }> {
   const port = await freePort();
   const { apps } = createRequire(import.meta.url)(join(root, 'dist', 'web', 'order-web', 'ecosystem.config.cjs')) as { apps: { node_args?: string[]; env?: Record<string, string> }[] };
   const child = spawn(process.execPath, [...(apps[0]?.node_args ?? []), 'server.js'], {
     cwd: join(root, 'dist', 'web', 'order-web'),
-    env: { ...env, ...apps[0]?.env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000', ...extraEnv },
+    env: { ...env, ...apps[0]?.env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000',
+      COGNITO_ENDPOINT: pool.endpoint, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ISSUER: pool.issuer, ...extraEnv },
     stdio: 'ignore',
   });
   const url = `http://127.0.0.1:${port}`;
@@ -95,16 +100,120 @@ async function startWebTier(apiUrl: string, apiKey: string, extraEnv: Record<str
   return { process: child, url };
 }
 
+interface BenchPool {
+  endpoint: string;
+  userPoolId: string;
+  clientId: string;
+  issuer: string;
+}
+
+let poolKey: KeyObject | undefined;
+/**
+ * An ID token of the local pool for `sub`, signed with cognito-local's own key (the one its JWKS
+ * serves): to the web tier and the API's authorizer a session like any other, without thousands of
+ * sign-ins through cognito-local before each round.
+ */
+function idTokenFor(pool: BenchPool, sub: string): string {
+  poolKey ??= createPrivateKey({ key: (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('cognito-local/lib/keys/cognitoLocal.private.json'), 'utf8')) as { jwk: object }).jwk as never, format: 'jwk' });
+  const now = Math.floor(Date.now() / 1000);
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${part({ alg: 'RS256', typ: 'JWT', kid: 'CognitoLocal' })}.${part({ sub, email: `${sub}@example.com`, token_use: 'id', aud: pool.clientId, iss: pool.issuer, iat: now, exp: now + 3600 })}`;
+  return `${unsigned}.${rsaSign('sha256', Buffer.from(unsigned), poolKey).toString('base64url')}`;
+}
+
+/** A signed-in customer as the bench's requests carry them: the cookies and the checkout form's fields. */
+interface PreparedCustomer {
+  cookie: string;
+  checkoutBody: string;
+}
+
+/**
+ * `count` customers `${tag}-<n>`, each with a cart of three lines (written to the carts table), and
+ * what their browser would hold after opening the cart page: session and CSRF cookies, the form.
+ */
+async function prepareCustomers(webUrl: string, call: StackCall, pool: BenchPool, tag: string, count: number): Promise<PreparedCustomer[]> {
+  await call('fillCarts', { count, tag });
+  const prepared: PreparedCustomer[] = new Array<PreparedCustomer>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const session = `shop_session=${idTokenFor(pool, `${tag}-${i}`)}`;
+        const response = await fetch(`${webUrl}/cart`, { headers: { cookie: session, accept: 'text/html' } });
+        const html = await response.text();
+        const csrfCookie = response.headers.getSetCookie().find((line) => line.startsWith('shop_csrf='))?.split(';')[0];
+        const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+        const version = /name="cart_version" value="(\d+)"/.exec(html)?.[1];
+        if (response.status !== 200 || !csrfCookie || !token || version === undefined) throw new Error(`the cart page of ${tag}-${i} answered ${response.status} without a checkout form`);
+        prepared[i] = { cookie: `${session}; ${csrfCookie}`, checkoutBody: new URLSearchParams({ _csrf: token, cart_version: version }).toString() };
+      }
+    }),
+  );
+  return prepared;
+}
+
+/** One checkout a customer, each customer once: the load ends when every prepared cart is checked out. */
+async function checkoutLoad(webUrl: string, customers: readonly PreparedCustomer[], options: Partial<autocannon.Options> = {}): Promise<Load> {
+  let next = 0;
+  return cannon(
+    {
+      url: `${webUrl}/checkout`,
+      method: 'POST',
+      amount: customers.length,
+      requests: [
+        {
+          setupRequest: (request) => {
+            const customer = customers[next++ % customers.length]!;
+            return { ...request, headers: { ...request.headers, 'content-type': 'application/x-www-form-urlencoded', cookie: customer.cookie }, body: customer.checkoutBody };
+          },
+        },
+      ],
+      ...options,
+    },
+    303,
+  );
+}
+
+/** A bounded checkout round of about `seconds`: its customers prepared first, outside the measurement. */
+async function checkoutRound(webUrl: string, call: StackCall, pool: BenchPool, tag: string, seconds: number, options: Partial<autocannon.Options> = {}): Promise<{ load: Load; customers: PreparedCustomer[] }> {
+  const customers = await prepareCustomers(webUrl, call, pool, tag, Math.max(50, Math.round(seconds * CHECKOUTS_PER_SECOND)));
+  return { load: await checkoutLoad(webUrl, customers, options), customers };
+}
+
+/** GET /my-orders for customers who have checked out, `requests` in all, 50 at a time. */
+async function measureMyOrders(webUrl: string, customers: readonly PreparedCustomer[]): Promise<BenchResults['myOrders']> {
+  let next = 0;
+  const requests = smoke ? 200 : 3000;
+  const load = await cannon(
+    {
+      url: `${webUrl}/my-orders`,
+      amount: requests,
+      connections: 50,
+      requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, accept: 'text/html', cookie: customers[next++ % customers.length]!.cookie } }) }],
+    },
+    200,
+  );
+  log(`  my orders: ${load.rps.toFixed(0)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${load.errors}`);
+  return { customers: Math.min(customers.length, requests), requests, ...load };
+}
+
 async function cannon(options: autocannon.Options, expectedStatus: number): Promise<Load> {
   const result = await autocannon({ connections: CONNECTIONS, ...options });
   const good = (result.statusCodeStats as unknown as Record<string, { count: number }>)[String(expectedStatus)]?.count ?? 0;
   return { rps: result.requests.total / result.duration, p50: result.latency.p50, p99: result.latency.p99, errors: result.requests.total - good + result.errors + result.timeouts };
 }
 
-async function measureIntake(webUrl: string, bareExpressUrl: string, bareHttpUrl: string, call: StackCall): Promise<BenchResults['intake']> {
+async function measureIntake(webUrl: string, bareExpressUrl: string, bareHttpUrl: string, call: StackCall, pool: BenchPool): Promise<BenchResults['intake'] & { customers: PreparedCustomer[] }> {
   const form = { method: 'POST' as const, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: FORM };
+  let checkedOut: PreparedCustomer[] = [];
+  let intakeRound = 0;
   const variants: Record<keyof BenchResults['intake'], (seconds: number) => Promise<Load>> = {
-    intake: (duration) => cannon({ url: `${webUrl}/orders`, ...form, duration }, 303),
+    // A signed-in customer's checkout of a three-line cart: the web tier -> POST /me/orders -> checkout -> SQS.
+    intake: async (seconds) => {
+      const { load, customers } = await checkoutRound(webUrl, call, pool, `bench-checkout-${Date.now()}-${intakeRound++}`, seconds);
+      checkedOut = customers;
+      return load;
+    },
     rawSend: async (seconds) => {
       const { count, errors } = await call<{ count: number; errors: number }>('rawSend', { seconds, connections: CONNECTIONS });
       return { rps: count / seconds, p50: NaN, p99: NaN, errors };
@@ -126,7 +235,7 @@ async function measureIntake(webUrl: string, bareExpressUrl: string, bareHttpUrl
       log(`  intake round ${round + 1}: ${name.padEnd(12)} ${load.rps.toFixed(0)} req/s, p99 ${Number.isFinite(load.p99) ? `${load.p99} ms` : '-'}, errors ${load.errors}`);
     }
   }
-  return { intake: summarise(rounds.intake), rawSend: summarise(rounds.rawSend), bareExpress: summarise(rounds.bareExpress), bareHttp: summarise(rounds.bareHttp) };
+  return { intake: summarise(rounds.intake), rawSend: summarise(rounds.rawSend), bareExpress: summarise(rounds.bareExpress), bareHttp: summarise(rounds.bareHttp), customers: checkedOut };
 }
 
 async function measureDrain(call: StackCall): Promise<BenchResults['drain']> {
@@ -150,28 +259,21 @@ async function measureDrain(call: StackCall): Promise<BenchResults['drain']> {
 }
 
 /** Orders posted through the web tier at the steady rate, then their submit-to-stored times. */
-async function steadyLoad(webUrl: string, call: StackCall, tag: string): Promise<{ sent: number; values: number[] }> {
-  const load = await autocannon({
-    url: `${webUrl}/orders`,
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: `customer_id=${tag}&product_id=Banana&quantity=1`,
-    connections: 20,
-    overallRate: plan.steadyRate,
-    duration: plan.steadySeconds,
-  });
+async function steadyLoad(webUrl: string, call: StackCall, pool: BenchPool, tag: string): Promise<{ sent: number; values: number[] }> {
+  const customers = await prepareCustomers(webUrl, call, pool, tag, plan.steadyRate * plan.steadySeconds);
+  const load = await checkoutLoad(webUrl, customers, { connections: 20, overallRate: plan.steadyRate });
   await call('untilEmpty');
-  const { values } = await call<{ values: number[] }>('latencies', { tag });
-  return { sent: load.requests.total, values };
+  const { values } = await call<{ values: number[] }>('latencies', { tag: `${tag}-` });
+  return { sent: customers.length - load.errors, values };
 }
 
-async function measureSteady(webUrl: string, call: StackCall): Promise<BenchResults['steady']> {
+async function measureSteady(webUrl: string, call: StackCall, pool: BenchPool): Promise<BenchResults['steady']> {
   await call('startProcessing');
-  const pipeline = await steadyLoad(webUrl, call, `steady-${Date.now()}`);
+  const pipeline = await steadyLoad(webUrl, call, pool, `steady-${Date.now()}`);
   await call('stopProcessing');
   // The baseline: the same load through the same web tier, consumed by the least a consumer can do.
   await call('startMinimalConsumer');
-  const baseline = await steadyLoad(webUrl, call, `steady-baseline-${Date.now()}`);
+  const baseline = await steadyLoad(webUrl, call, pool, `steady-baseline-${Date.now()}`);
   await call('stopMinimalConsumer');
   log(`  steady: p99 ${percentile(pipeline.values, 99)} ms (${pipeline.values.length} stored); with the minimal consumer p99 ${percentile(baseline.values, 99)} ms (${baseline.values.length} stored)`);
   return {
@@ -273,9 +375,9 @@ async function measureKitchen(call: StackCall): Promise<BenchResults['kitchen']>
  * (server-sent events, one order each) while the kitchen moves every order through its steps; each
  * step's latency is the time its event arrived less the time the kitchen wrote it.
  */
-async function measureLiveStatus(call: StackCall, apiUrl: string, apiKey: string): Promise<BenchResults['live']> {
+async function measureLiveStatus(call: StackCall, apiUrl: string, apiKey: string, pool: BenchPool): Promise<BenchResults['live']> {
   // A web process of its own, so its peak memory is this row's alone.
-  const web = await startWebTier(apiUrl, apiKey, { STREAMS_MAX_PER_CLIENT: '100000', STREAMS_MAX: '100000', LOG_LEVEL: 'silent' });
+  const web = await startWebTier(apiUrl, apiKey, pool, { STREAMS_MAX_PER_CLIENT: '100000', STREAMS_MAX: '100000', LOG_LEVEL: 'silent' });
   const { ids } = await call<{ ids: string[] }>('liveOrders', { count: plan.liveSubscriptions, tag: `live-${Date.now()}`, dueInMs: 3000 });
   const query = encodeURIComponent('subscription($id: OrderId!) { orderStatus(id: $id) { status version statusHistory { status at } } }');
   const latencies: number[] = [];
@@ -319,8 +421,9 @@ async function measureLiveStatus(call: StackCall, apiUrl: string, apiKey: string
 
 interface StackHandle {
   child: ChildProcess;
-  urls: { api: string; sqs: string };
+  urls: { api: string; sqs: string; cognito: string };
   apiKey: string;
+  userPool: Omit<BenchPool, 'endpoint'>;
   call: StackCall;
 }
 
@@ -328,7 +431,7 @@ interface StackHandle {
 async function startStack({ durable }: { durable: boolean }): Promise<StackHandle> {
   const started = await new Promise<Omit<StackHandle, 'call'>>((resolve, reject) => {
     const child = fork(join(root, 'bench', 'stack-process.ts'), [], { execArgv: [...startScriptNodeFlags(), '--import', 'tsx'], env: { ...env, BENCH_DURABLE_QUEUES: durable ? '1' : '0' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    child.once('message', (message: { urls: { api: string; sqs: string }; apiKey: string }) => resolve({ child, ...message }));
+    child.once('message', (message: { urls: { api: string; sqs: string; cognito: string }; apiKey: string; userPool: Omit<BenchPool, 'endpoint'> }) => resolve({ child, ...message }));
     child.once('exit', (code) => reject(new Error(`the stack exited with ${code}`)));
   });
   return { ...started, call: stackClient(started.child) };
@@ -336,7 +439,11 @@ async function startStack({ durable }: { durable: boolean }): Promise<StackHandl
 
 /** The built web tier in front of a stack. */
 function startWeb(stack: StackHandle) {
-  return startWebTier(stack.urls.api, stack.apiKey);
+  return startWebTier(stack.urls.api, stack.apiKey, poolOf(stack));
+}
+
+function poolOf(stack: StackHandle): BenchPool {
+  return { endpoint: stack.urls.cognito, ...stack.userPool };
 }
 
 /**
@@ -344,11 +451,10 @@ function startWeb(stack: StackHandle) {
  * second stack without the journal, in alternating rounds of the same run. The second stack and
  * its web tier run only for this.
  */
-async function measureDurabilityCost(durable: { url: string; call: StackCall }): Promise<DurabilityResults> {
+async function measureDurabilityCost(durable: { url: string; call: StackCall; pool: BenchPool }): Promise<DurabilityResults> {
   const volatileStack = await startStack({ durable: false });
   const volatileWeb = await startWeb(volatileStack);
-  const sides = { durable, volatile: { url: volatileWeb.url, call: volatileStack.call } };
-  const form = { method: 'POST' as const, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: FORM };
+  const sides = { durable, volatile: { url: volatileWeb.url, call: volatileStack.call, pool: poolOf(volatileStack) } };
   const intake = { durable: [] as Load[], volatile: [] as Load[] };
   const drain = { durable: [] as number[], volatile: [] as number[] };
   try {
@@ -360,9 +466,9 @@ async function measureDurabilityCost(durable: { url: string; call: StackCall }):
     for (let round = 0; round < plan.durabilityRounds; round++) {
       for (const name of round % 2 === 0 ? (['durable', 'volatile'] as const) : (['volatile', 'durable'] as const)) {
         const side = sides[name];
-        await cannon({ url: `${side.url}/orders`, ...form, duration: plan.warmup }, 303);
+        await checkoutRound(side.url, side.call, side.pool, `durability-warm-${name}-${round}`, plan.warmup);
         await side.call('purge');
-        const load = await cannon({ url: `${side.url}/orders`, ...form, duration: plan.durabilityDuration }, 303);
+        const { load } = await checkoutRound(side.url, side.call, side.pool, `durability-${name}-${round}-${Date.now()}`, plan.durabilityDuration);
         await side.call('purge');
         intake[name].push(load);
         await side.call('fill', { count: plan.durabilityDrainOrders, tag: `durability-${name}-${round}` });
@@ -394,22 +500,24 @@ async function main() {
 
   try {
     log('Intake: web tier -> API adapter -> submit-order -> SQS');
-    const intake = await measureIntake(webUrl, `http://127.0.0.1:${expressPort}`, `http://127.0.0.1:${httpPort}`, call);
+    const { customers, ...intake } = await measureIntake(webUrl, `http://127.0.0.1:${expressPort}`, `http://127.0.0.1:${httpPort}`, call, poolOf(stack));
     const memory = { webRssMb: peakRssMb(web.process.pid!), stackRssMb: peakRssMb(stack.child.pid!) + peakRssMb(web.process.pid!) };
     log('Drain: SQS -> event source mapping -> process-order -> DynamoDB');
     const drain = await measureDrain(call);
     log(`Steady load: ${plan.steadyRate} orders/s for ${plan.steadySeconds} s through the web tier`);
-    const steady = await measureSteady(webUrl, call);
+    const steady = await measureSteady(webUrl, call, poolOf(stack));
+    log('My orders: GET /my-orders for the customers of the last checkout round, 50 at a time');
+    const myOrders = await measureMyOrders(webUrl, customers);
     log('Cold start: import of each Lambda bundle in a fresh process');
     const coldStart = await measureColdStart();
     log(`Kitchen: ${plan.kitchenOrders} due orders a round, against a bare conditional UpdateItem loop`);
     const kitchen = await measureKitchen(call);
     log(`Live status: ${plan.liveSubscriptions} open subscriptions on one web process while the kitchen moves their orders`);
-    const live = await measureLiveStatus(call, stack.urls.api, stack.apiKey);
+    const live = await measureLiveStatus(call, stack.urls.api, stack.apiKey, poolOf(stack));
     log('Durable queues: the same intake and drain against a stack without the queue journal');
-    const durability = await measureDurabilityCost({ url: webUrl, call });
+    const durability = await measureDurabilityCost({ url: webUrl, call, pool: poolOf(stack) });
 
-    const results: BenchResults = { when: new Date().toISOString(), smoke, node: process.version, cores: cpus().length, plan, intake, drain, steady, coldStart, memory, kitchen, live, durability };
+    const results: BenchResults = { when: new Date().toISOString(), smoke, node: process.version, cores: cpus().length, plan, intake, drain, steady, coldStart, memory, kitchen, live, durability, myOrders };
     const checks = evaluate(results);
     const tables = renderTables(results, checks);
     console.log(`\n${tables}\n`);

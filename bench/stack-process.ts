@@ -5,7 +5,9 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCartStore } from '../backend-lambdas/lib/cart-store.js';
 import { createOrderStore } from '../backend-lambdas/lib/order-store.js';
+import { emptyCart, setCartLine } from '../domain/cart.js';
 import { transition } from '../domain/lifecycle.js';
 import { acceptOrder, parseQueuedOrder, storedOrder } from '../domain/order.js';
 import { functions } from '../platform/functions.js';
@@ -64,7 +66,26 @@ async function untilEmpty(): Promise<void> {
   while ((await depth()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
+const carts = createCartStore({ documents, tableName: stack.resources.cartsTableName });
+/** What every benchmark cart holds: three different products. */
+export const BENCH_CART = [['Margherita', 2], ['Tiramisu', 1], ['Espresso', 3]] as const;
+
 const commands: Record<string, (args: Record<string, number | string>) => Promise<unknown>> = {
+  /** Carts of three lines for customers `${tag}-0` ... written as the cart Lambda writes them. */
+  async fillCarts({ count, tag }) {
+    const now = new Date();
+    const total = Number(count);
+    for (let start = 0; start < total; start += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, total - start) }, async (_, i) => {
+          let cart = emptyCart(`${tag}-${start + i}`, now, 86_400);
+          for (const [product, quantity] of BENCH_CART) cart = setCartLine(cart, product, quantity, { now, ttlSeconds: 86_400 });
+          if (!(await carts.put(cart))) throw new Error(`cart of ${tag}-${start + i} was written already`);
+        }),
+      );
+    }
+    return { count: total };
+  },
   /** The floor of intake: SendMessage in a loop from this process, `connections` at a time. */
   async rawSend({ seconds, connections }) {
     const body = JSON.stringify(order('bench-raw'));
@@ -180,7 +201,7 @@ const commands: Record<string, (args: Record<string, number | string>) => Promis
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await documents.send(
-        new ScanCommand({ TableName: tableName, FilterExpression: 'customer_id = :tag', ExpressionAttributeValues: { ':tag': tag }, ProjectionExpression: 'received_at, status_history', ExclusiveStartKey }),
+        new ScanCommand({ TableName: tableName, FilterExpression: 'begins_with(customer_id, :tag)', ExpressionAttributeValues: { ':tag': tag }, ProjectionExpression: 'received_at, status_history', ExclusiveStartKey }),
       );
       for (const item of page.Items ?? []) values.push(Date.parse((item.status_history as { at: string }[])[0]!.at) - Date.parse(item.received_at as string));
       ExclusiveStartKey = page.LastEvaluatedKey;
@@ -236,4 +257,4 @@ process.on('message', (message: { id: number; command: string; args?: Record<str
   );
 });
 process.on('disconnect', () => void stack.stop().then(() => process.exit(0)));
-process.send!({ ready: true, urls: stack.urls, apiKey: stack.apiKey });
+process.send!({ ready: true, urls: stack.urls, apiKey: stack.apiKey, userPool: stack.userPool });

@@ -63,6 +63,15 @@ function required(what: string) {
   return (issue: { input: unknown }) => (issue.input === undefined ? 'Required' : what);
 }
 
+/**
+ * Whether `viewer` may see `order`. An order placed by an account (checkout puts the account's email
+ * on it; the API's POST /orders cannot) is that account's alone. An order placed by an integration
+ * with the API key has no account: whoever has its number sees it, as before accounts.
+ */
+export function isVisibleTo(order: Pick<StoredOrder, 'customer_id' | 'customer_email'>, viewer: string | undefined): boolean {
+  return order.customer_email === undefined || order.customer_id === viewer;
+}
+
 /** True when `value` is a real calendar date written YYYY-MM-DD. */
 export function isCalendarDate(value: string): boolean {
   const match = DATE_PATTERN.exec(value);

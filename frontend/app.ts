@@ -1,3 +1,4 @@
+import cookieParser from 'cookie-parser';
 import ejs from 'ejs';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -8,9 +9,15 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { catalogue as shopCatalogue, formatPrice, type Catalogue } from '../domain/catalogue.js';
 import type { WebConfig } from './config.js';
-import type { OrderApi } from './order-api.js';
+import { MAX_BODY_BYTES } from '../domain/order.js';
+import { UnauthorizedError } from '../domain/errors.js';
+import type { Accounts } from './accounts.js';
+import type { IdTokenVerifier } from './id-token.js';
+import type { CustomerApi, OrderApi } from './order-api.js';
 import { graphqlRoutes } from './graphql/routes.js';
-import { describeError, respond } from './pages.js';
+import { accountRoutes } from './routes/accounts.js';
+import { createSessions } from './session.js';
+import { describeError, respond, wantsJson } from './pages.js';
 import { crossSiteReason, isAllowedHost } from './request-origin.js';
 import { shopRoutes } from './routes/shop.js';
 import { createStatusWatcher } from './status-watch.js';
@@ -34,10 +41,19 @@ export type AppConfig = Pick<
   | 'STREAMS_MAX'
   | 'STREAMS_MAX_PER_CLIENT'
   | 'ALLOWED_HOSTS'
+  | 'SIGN_IN_WINDOW_MS'
+  | 'SIGN_IN_ACCOUNT_MAX'
+  | 'SIGN_IN_CLIENT_MAX'
 >;
 
 export interface AppDeps {
-  api: OrderApi;
+  api: OrderApi & CustomerApi;
+  /** The user pool's sign-up and sign-in calls. */
+  accounts: Accounts;
+  /** Checks a session's ID token (aws-jwt-verify). */
+  verifyIdToken: IdTokenVerifier;
+  /** Signs CSRF tokens; the same on every instance (see CSRF_SECRET). */
+  sessionSecret: string;
   config: AppConfig;
   logger: Logger;
   catalogue?: Catalogue;
@@ -48,7 +64,7 @@ export interface AppDeps {
  * The Express web tier: logging, security headers, health check, static files and rate limits
  * around the shop's routes, then one 404 and one error handler. It does not listen; server.ts does.
  */
-export function createApp({ api, config, logger, catalogue = shopCatalogue, clock = () => new Date() }: AppDeps) {
+export function createApp({ api, accounts, verifyIdToken, sessionSecret, config, logger, catalogue = shopCatalogue, clock = () => new Date() }: AppDeps) {
   const app = express();
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
   // Registered, not looked up by name: the bundled server has no node_modules/ejs to require.
@@ -133,6 +149,27 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
   };
   app.use(rateLimit({ ...limiterOptions, limit: config.RATE_LIMIT_MAX }));
   const orderLimiter = rateLimit({ ...limiterOptions, limit: config.ORDER_RATE_LIMIT_MAX, identifier: 'orders' });
+  // Failed sign-ins only (a success gives its count back): per account, whichever clients guess its
+  // password, and per client, whichever accounts it tries. Cognito has its own lockout besides.
+  const signInLimit = {
+    ...limiterOptions,
+    windowMs: config.SIGN_IN_WINDOW_MS,
+    skipSuccessfulRequests: true,
+    handler: (req: Request, res: Response) =>
+      respond(req, res, 429, { title: 'Too many sign-in attempts', message: 'Too many wrong passwords were tried. Wait a minute and try again, or reset your password.' }),
+  };
+  const signInLimiters = {
+    perAccount: rateLimit({
+      ...signInLimit,
+      limit: config.SIGN_IN_ACCOUNT_MAX,
+      identifier: 'sign-in-account',
+      keyGenerator: (req) => {
+        const email = (req.body as Record<string, unknown> | undefined)?.email;
+        return `account:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
+      },
+    }),
+    perClient: rateLimit({ ...signInLimit, limit: config.SIGN_IN_CLIENT_MAX, identifier: 'sign-in-client' }),
+  };
 
   // A form another site makes the browser post (an order placed without the customer knowing) is refused.
   app.use((req, res, next) => {
@@ -146,7 +183,23 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
     });
   });
 
-  app.use(shopRoutes({ api, catalogue, clock, orderLimiter }));
+  const sessions = createSessions({ verify: verifyIdToken, accounts, secret: sessionSecret });
+  app.use(cookieParser());
+  app.use(sessions.readSession);
+  app.use((req, res, next) => {
+    res.locals.customer = req.customer ?? null;
+    // Called by the pages that have forms; a page without one sets no CSRF cookie. One token a
+    // response: each call would otherwise make a new one (and cookie) while the cookie is not yet set.
+    let token: string | undefined;
+    res.locals.csrfToken = () => (token ??= sessions.csrfToken(req, res));
+    next();
+  });
+  // Every form is urlencoded; parsed here so the CSRF check can read its token.
+  app.use(express.urlencoded({ extended: false, limit: MAX_BODY_BYTES, parameterLimit: 30 }));
+  app.use(sessions.csrfProtection);
+  app.use(['/cart', '/checkout'], (req, _res, next) => (req.method === 'POST' ? orderLimiter(req, _res, next) : next()));
+  app.use(accountRoutes({ accounts, sessions, signInLimiters }));
+  app.use(shopRoutes({ api, catalogue, clock }));
 
   const watcher = createStatusWatcher({
     api,
@@ -155,6 +208,7 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
   });
   const graphql = graphqlRoutes({
     api,
+    viewerOf: (req) => req.customer?.id,
     watcher,
     logger,
     introspection: config.NODE_ENV !== 'production',
@@ -171,6 +225,15 @@ export function createApp({ api, config, logger, catalogue = shopCatalogue, cloc
 
   const errorHandler: ErrorRequestHandler = (error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
+    if ((error as { code?: unknown }).code === 'EBADCSRFTOKEN') {
+      req.log.warn('form refused: CSRF token missing or not this session\'s');
+      return respond(req, res, 403, {
+        title: 'This form could not be accepted',
+        message: 'It was not sent from a page this shop gave you in this session (it may be from before you signed in or out). Nothing was changed. Go back, reload the page and send it again.',
+      });
+    }
+    // The session ended between the check and the API's own (the token expired in between).
+    if (error instanceof UnauthorizedError && !wantsJson(req)) return res.redirect(303, '/sign-in?notice=sign-in-first');
     const { status, title, message, retryAfter } = describeError(error);
     // pino-http logs the response with this error attached: one log line per failed request.
     if (status >= 500) res.err = error as Error;

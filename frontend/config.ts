@@ -45,6 +45,19 @@ const schema = z
     STREAMS_MAX: int(2000, 1, 100_000),
     STREAMS_MAX_PER_CLIENT: int(20, 1, 100_000),
     AWS_REGION: z.string().optional(),
+    // The customers' user pool and the web tier's app client. On AWS the SDK's own endpoint and the
+    // issuer Cognito gives its pool; locally (npm start) cognito-local's endpoint and issuer.
+    COGNITO_USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9A-Za-z]+$/, 'Must be a user pool id such as eu-west-1_AbC123'),
+    COGNITO_CLIENT_ID: z.string().regex(/^[\w+]{1,128}$/, 'Must be an app client id'),
+    COGNITO_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    COGNITO_ISSUER: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')).optional(),
+    // Signs the CSRF tokens. Every instance behind the load balancer must share it; unset, it is
+    // derived from the API key, which they already share (read from SSM at start).
+    CSRF_SECRET: z.string().min(32, 'Must be at least 32 characters').optional(),
+    // Failed sign-ins allowed per window: for one account (from any client) and from one client (any accounts).
+    SIGN_IN_WINDOW_MS: int(60_000, 1000, 3_600_000),
+    SIGN_IN_ACCOUNT_MAX: int(10, 1, 10_000),
+    SIGN_IN_CLIENT_MAX: int(30, 1, 10_000),
   })
   .refine((env) => env.API_KEY !== undefined || env.API_KEY_PARAMETER !== undefined, {
     path: ['API_KEY'],
@@ -52,6 +65,14 @@ const schema = z
   });
 
 export type WebConfig = z.output<typeof schema>;
+
+/** The issuer of the pool's tokens: the one configured (cognito-local's), or Cognito's own on AWS. */
+export function cognitoIssuer(config: Pick<WebConfig, 'COGNITO_ISSUER' | 'COGNITO_USER_POOL_ID' | 'AWS_REGION'>): string {
+  if (config.COGNITO_ISSUER) return config.COGNITO_ISSUER;
+  // A pool id starts with its region (eu-west-1_AbC123).
+  const region = config.COGNITO_USER_POOL_ID.split('_')[0];
+  return `https://cognito-idp.${region}.amazonaws.com/${config.COGNITO_USER_POOL_ID}`;
+}
 
 /** The web tier's settings, validated once at start. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): WebConfig {

@@ -1,12 +1,34 @@
 import { Agent, request } from 'undici';
-import { DependencyUnavailableError, ValidationError, type FieldIssue } from '../domain/errors.js';
+import type { CartView } from '../domain/cart.js';
+import { ConflictError, DependencyUnavailableError, NotFoundError, UnauthorizedError, ValidationError, type FieldIssue } from '../domain/errors.js';
 import { IDEMPOTENCY_KEY_FIELD, type OrderRequest, type StoredOrder } from '../domain/order.js';
+
+/** One page of a customer's orders, newest first; `next_cursor` is null on the last. */
+export interface OrdersPage {
+  orders: StoredOrder[];
+  next_cursor: string | null;
+}
 
 /** The order API as the web tier sees it. */
 export interface OrderApi {
   submitOrder(order: OrderRequest, options?: { idempotencyKey?: string | undefined; requestId?: string }): Promise<{ order_id: string }>;
   /** The stored order, or null while it is not (yet) processed. */
   getOrder(orderId: string, options?: { requestId?: string }): Promise<StoredOrder | null>;
+}
+
+/**
+ * The signed-in customer's routes (/me/...): each call carries the customer's ID token, which the
+ * API's Cognito authorizer checks and takes the customer from. `idToken` is the raw token.
+ */
+export interface CustomerApi {
+  getCart(idToken: string, options?: { requestId?: string }): Promise<CartView>;
+  setCartLine(idToken: string, productId: string, quantity: unknown, options?: { requestId?: string }): Promise<CartView>;
+  removeCartLine(idToken: string, productId: string, options?: { requestId?: string }): Promise<CartView>;
+  /** The cart becomes one order; the same cart_version posted again is the same order, a changed cart a ConflictError. */
+  checkout(idToken: string, body: { cart_version?: number }, options?: { requestId?: string }): Promise<{ order_id: string }>;
+  myOrders(idToken: string, page: { limit?: number; cursor?: string }, options?: { requestId?: string }): Promise<OrdersPage>;
+  /** The customer's own order, or null for one that is not theirs or not stored. */
+  myOrder(idToken: string, orderId: string, options?: { requestId?: string }): Promise<StoredOrder | null>;
 }
 
 export interface OrderApiOptions {
@@ -17,7 +39,7 @@ export interface OrderApiOptions {
 }
 
 /** A client for the API Gateway REST API; every failure to get an answer becomes DependencyUnavailableError. */
-export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds = 5 }: OrderApiOptions): OrderApi {
+export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds = 5 }: OrderApiOptions): OrderApi & CustomerApi {
   const unavailable = (cause: unknown) => new DependencyUnavailableError('order service', retryAfterSeconds, { cause });
 
   // Kept-alive connections to the API, and undici's request rather than fetch: a third of the CPU per call.
@@ -25,7 +47,7 @@ export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds =
   // until the timer fires, which at hundreds of requests a second is most of the web tier's memory.
   const dispatcher = new Agent({ connections: 128, keepAliveTimeout: 30_000, connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
 
-  async function call(path: string, init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string }, requestId?: string): Promise<{ status: number; body: unknown }> {
+  async function call(path: string, init: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; headers?: Record<string, string>; body?: string }, requestId?: string): Promise<{ status: number; body: unknown }> {
     let status: number;
     let body: unknown;
     try {
@@ -48,6 +70,23 @@ export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds =
     if (status === 429 || status >= 500) throw unavailable(new Error(`API answered ${status}`));
     if (status === 403) throw unavailable(new Error('API refused the API key (403); check API_KEY or API_KEY_PARAMETER'));
     return { status, body };
+  }
+
+  /** A /me route, as the customer whose ID token it carries; the answers every one of them shares are mapped here. */
+  async function callAsCustomer(idToken: string, path: string, init: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; body?: unknown }, requestId?: string) {
+    const { status, body } = await call(
+      path,
+      { method: init.method, headers: { authorization: idToken, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) },
+      requestId,
+    );
+    const answer = body as { issues?: FieldIssue[]; message?: string };
+    // The web tier checked the token a moment ago; it expired in between. The page sends them to sign in.
+    if (status === 401) throw new UnauthorizedError('Your session has ended: sign in again');
+    if (status === 400 && Array.isArray(answer.issues)) throw new ValidationError(answer.issues);
+    if (status === 409) throw new ConflictError(answer.message ?? 'That changed meanwhile; look again');
+    if (status === 404) throw new NotFoundError(path);
+    if (status >= 300) throw new Error(`Unexpected answer from ${init.method} ${path}: ${status} ${answer.message ?? ''}`);
+    return body;
   }
 
   return {
@@ -76,6 +115,33 @@ export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds =
       if (status === 404) return null;
       if (status === 400) throw new ValidationError((body as { issues?: FieldIssue[] }).issues ?? []);
       throw new Error(`Unexpected answer from GET /orders/{id}: ${status}`);
+    },
+
+    async getCart(idToken, { requestId } = {}) {
+      return (await callAsCustomer(idToken, '/me/cart', { method: 'GET' }, requestId)) as CartView;
+    },
+    async setCartLine(idToken, productId, quantity, { requestId } = {}) {
+      return (await callAsCustomer(idToken, `/me/cart/lines/${encodeURIComponent(productId)}`, { method: 'PUT', body: { quantity } }, requestId)) as CartView;
+    },
+    async removeCartLine(idToken, productId, { requestId } = {}) {
+      return (await callAsCustomer(idToken, `/me/cart/lines/${encodeURIComponent(productId)}`, { method: 'DELETE' }, requestId)) as CartView;
+    },
+    async checkout(idToken, body, { requestId } = {}) {
+      const answer = (await callAsCustomer(idToken, '/me/orders', { method: 'POST', body }, requestId)) as { order_id?: unknown };
+      if (typeof answer.order_id !== 'string') throw new Error('Unexpected answer from POST /me/orders: no order_id');
+      return { order_id: answer.order_id };
+    },
+    async myOrders(idToken, { limit, cursor }, { requestId } = {}) {
+      const query = new URLSearchParams({ ...(limit !== undefined ? { limit: String(limit) } : {}), ...(cursor ? { cursor } : {}) }).toString();
+      return (await callAsCustomer(idToken, `/me/orders${query ? `?${query}` : ''}`, { method: 'GET' }, requestId)) as OrdersPage;
+    },
+    async myOrder(idToken, orderId, { requestId } = {}) {
+      try {
+        return (await callAsCustomer(idToken, `/me/orders/${encodeURIComponent(orderId)}`, { method: 'GET' }, requestId)) as StoredOrder;
+      } catch (error) {
+        if (error instanceof NotFoundError) return null;
+        throw error;
+      }
     },
   };
 }

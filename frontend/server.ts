@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { startServer, stopServer } from './lifecycle.js';
-import { createOrderApi } from './order-api.js';
+import { createWebDeps } from './wiring.js';
 
 const config = loadConfig(process.env);
 const logger = pino({ level: config.LOG_LEVEL });
@@ -19,7 +19,7 @@ async function readApiKey(): Promise<string> {
 }
 
 const app = createApp({
-  api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey: await readApiKey(), timeoutMs: config.API_TIMEOUT_MS }),
+  ...createWebDeps(config, await readApiKey()),
   config,
   logger,
 });

@@ -21,17 +21,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { UserPoolRef } from '../frontend/id-token.js';
 import { isAllowedHost, type HostRule } from '../frontend/request-origin.js';
 import { settings } from '../platform/settings.js';
 import type { Emulator } from './emulators.js';
 import type { Outbox } from './outbox.js';
 
-export interface LocalUserPool {
-  userPoolId: string;
-  clientId: string;
-  /** The `iss` of its tokens, and where its JWKS is: `${issuer}/.well-known/jwks.json`. */
-  issuer: string;
-}
+/** The customers' pool as cognito-local serves it: the same three facts the web tier is configured with. */
+export type LocalUserPool = UserPoolRef;
 
 export interface CognitoEmulator extends Emulator, LocalUserPool {}
 
@@ -108,7 +105,8 @@ export async function startCognito({ host, port, dataDir, outbox, logger, hosts 
     });
 
   try {
-    const cognitoLogger = logger.child({ service: 'cognito-local' }, { level: logger.isLevelEnabled('debug') ? 'debug' : 'warn' });
+    // Its warnings (every wrong password) only when the stack's own level shows warnings: a silent stack stays silent.
+    const cognitoLogger = logger.child({ service: 'cognito-local' }, { level: logger.isLevelEnabled('debug') ? 'debug' : logger.isLevelEnabled('warn') ? 'warn' : logger.level });
     const ctx = { logger: cognitoLogger };
     const clock = new DateClock();
     const dataStores = new StormDBDataStoreFactory(join(dataDir, 'db'));

@@ -3,7 +3,7 @@ import type { Catalogue } from '../domain/catalogue.js';
 import { createApp } from '../frontend/app.js';
 import { loadConfig } from '../frontend/config.js';
 import { serverUrl, startServer, stopServer } from '../frontend/lifecycle.js';
-import { createOrderApi } from '../frontend/order-api.js';
+import { createWebDeps } from '../frontend/wiring.js';
 import type { LocalUserPool } from './cognito.js';
 
 /** The web tier as server.ts runs it on EC2, but in this process, in front of the local API. */
@@ -27,7 +27,7 @@ export async function startWebTier({ apiUrl, apiKey, userPool, host, port, env, 
     COGNITO_CLIENT_ID: userPool.clientId,
     COGNITO_ISSUER: userPool.issuer, ALLOWED_HOSTS: allowedHosts.join(','), TRUST_PROXY_HOPS: '0' });
   const app = createApp({
-    api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey, timeoutMs: config.API_TIMEOUT_MS }),
+    ...createWebDeps(config, apiKey),
     config,
     logger: logger.child({ service: 'web' }),
     ...(catalogue ? { catalogue } : {}),

@@ -11,6 +11,8 @@ import { schema, type GraphQLContext } from './schema.js';
 
 export interface GraphQLRoutesOptions {
   api: OrderApi;
+  /** The signed-in customer's id, whose orders placed by their account only they may read. */
+  viewerOf: (req: Request) => string | undefined;
   watcher: StatusWatcher;
   logger: Logger;
   introspection: boolean;
@@ -55,10 +57,10 @@ function maskErrors(result: ExecutionResult, logger: Logger, requestId: string |
  * /graphql/stream (graphql-sse, which pings every 12 s, inside the ALB's 60 s idle timeout). Both
  * parse and validate through prepareOperation, so every hostile document is a 400 naming its problem.
  */
-export function graphqlRoutes({ api, watcher, logger, introspection, streams }: GraphQLRoutesOptions): { router: Router; closeStreams(): void } {
+export function graphqlRoutes({ api, viewerOf, watcher, logger, introspection, streams }: GraphQLRoutesOptions): { router: Router; closeStreams(): void } {
   const router = express.Router();
   const limits = { introspection };
-  const context = (req: Request): GraphQLContext => ({ api, watcher, requestId: req.id as string | undefined });
+  const context = (req: Request): GraphQLContext => ({ api, watcher, viewer: viewerOf(req), requestId: req.id as string | undefined });
 
   function prepare(req: Request, params: OperationParams, transport: 'query' | 'stream') {
     const prepared = prepareOperation(params, limits);

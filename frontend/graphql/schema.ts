@@ -13,7 +13,7 @@ import {
 } from 'graphql';
 import { formatPrice } from '../../domain/catalogue.js';
 import { isFinal, ORDER_STATUSES } from '../../domain/lifecycle.js';
-import { isOrderId, type StoredOrder } from '../../domain/order.js';
+import { isOrderId, isVisibleTo, type StoredOrder } from '../../domain/order.js';
 import type { OrderApi } from '../order-api.js';
 import type { StatusWatcher } from '../status-watch.js';
 
@@ -99,11 +99,16 @@ const Order = new GraphQLObjectType<StoredOrder>({
 export type GraphQLContext = {
   api: OrderApi;
   watcher: StatusWatcher;
+  /** The signed-in customer's id, or undefined. */
+  viewer: string | undefined;
   requestId: string | undefined;
 };
 
+/** The order as this viewer may see it: another account's order is null, as one never placed is. */
+const visible = (order: StoredOrder | null, viewer: string | undefined): StoredOrder | null => (order && isVisibleTo(order, viewer) ? order : null);
+
 /** Turns a watch into the subscription's stream: each new version, then the end at a final status. */
-async function* followOrder(watcher: StatusWatcher, orderId: string, waitSeconds: number): AsyncGenerator<{ orderStatus: StoredOrder | null }> {
+async function* followOrder(watcher: StatusWatcher, orderId: string, waitSeconds: number, viewer: string | undefined): AsyncGenerator<{ orderStatus: StoredOrder | null }> {
   const pending: (StoredOrder | null)[] = [];
   let wake: (() => void) | undefined;
   const push = (value: StoredOrder | null) => {
@@ -114,7 +119,7 @@ async function* followOrder(watcher: StatusWatcher, orderId: string, waitSeconds
   try {
     for (;;) {
       while (pending.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      const value = pending.shift()!;
+      const value = visible(pending.shift()!, viewer);
       yield { orderStatus: value };
       if (value === null || isFinal(value.status)) return;
     }
@@ -131,7 +136,7 @@ export const schema = new GraphQLSchema({
         type: Order,
         description: 'An order with its status and history; null while no order with this id is stored.',
         args: { id: { type: new GraphQLNonNull(OrderId) } },
-        resolve: (_root, { id }: { id: string }, { api, requestId }) => api.getOrder(id, requestId ? { requestId } : {}),
+        resolve: async (_root, { id }: { id: string }, { api, viewer, requestId }) => visible(await api.getOrder(id, requestId ? { requestId } : {}), viewer),
       },
     },
   }),
@@ -144,8 +149,8 @@ export const schema = new GraphQLSchema({
           'The order now, then again at each change of status; the stream ends after a final status. ' +
           `While the order is not stored it waits up to waitSeconds (at most ${MAX_WAIT_SECONDS}); if it never appears, one null ends the stream.`,
         args: { id: { type: new GraphQLNonNull(OrderId) }, waitSeconds: { type: GraphQLInt, defaultValue: MAX_WAIT_SECONDS } },
-        subscribe: (_root, { id, waitSeconds }: { id: string; waitSeconds: number }, { watcher }) =>
-          followOrder(watcher, id, Math.max(0, Math.min(MAX_WAIT_SECONDS, waitSeconds))),
+        subscribe: (_root, { id, waitSeconds }: { id: string; waitSeconds: number }, { watcher, viewer }) =>
+          followOrder(watcher, id, Math.max(0, Math.min(MAX_WAIT_SECONDS, waitSeconds)), viewer),
       },
     },
   }),

@@ -1,75 +1,106 @@
-import express, { type Response, type Router } from 'express';
-import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Catalogue } from '../../domain/catalogue.js';
-import { ValidationError, type FieldIssue } from '../../domain/errors.js';
+import { ConflictError, ValidationError } from '../../domain/errors.js';
 import { isFinal } from '../../domain/lifecycle.js';
-import { isIdempotencyKey, isOrderId, MAX_BODY_BYTES, parseOrderRequest, priceLines, summariseLines, utcDate } from '../../domain/order.js';
-import type { OrderApi } from '../order-api.js';
+import { isOrderId, isVisibleTo } from '../../domain/order.js';
+import type { CustomerApi, OrderApi } from '../order-api.js';
 import { respond, wantsJson } from '../pages.js';
+import type { Customer } from '../session.js';
 
 const NOT_AN_ORDER_NUMBER = { title: 'That is not an order number', message: 'Order numbers look like 3f2b8c1e-6d4a-4f7b-9c2d-1a2b3c4d5e6f.' };
 /** How long a just-placed order may take to be stored before its page stops waiting for it. */
 export const ORDER_PATIENCE_MS = 60_000;
-
-/** The form's fields as typed, kept to show them again. */
-type FormValues = Record<'customer_id' | 'product_id' | 'quantity' | 'order_date', string>;
-
-interface FormView {
-  values: FormValues;
-  issues?: readonly FieldIssue[];
-  idempotencyKey?: string | undefined;
-  /** The priced order, shown before it is placed. */
-  total?: { cents: number; summary: string };
-}
-
-function renderForm(res: Response, status: number, { values, issues = [], idempotencyKey = randomUUID(), total }: FormView) {
-  const errors: Record<string, string> = {};
-  for (const issue of issues) errors[issue.field] ??= issue.message;
-  res.status(status).render('form', { values, errors, issues, idempotencyKey, total, title: issues.length > 0 ? 'Check your order' : 'Place an order' });
-}
+/** Orders on one page of "My orders". */
+export const MY_ORDERS_PAGE_SIZE = 10;
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
-/** The shop's pages: each route parses, asks the order API or the domain, and answers. */
-export function shopRoutes({ api, catalogue, clock, orderLimiter }: { api: OrderApi; catalogue: Catalogue; clock: () => Date; orderLimiter: express.RequestHandler }): Router {
-  const router = express.Router();
+/** The signed-in customer, or a redirect to sign-in (pages) or a 401 (scripts). */
+function requireCustomer(req: Request, res: Response, next: NextFunction) {
+  if (req.customer) return next();
+  if (wantsJson(req)) return respond(req, res, 401, { title: 'Sign in first', message: 'This needs a signed-in customer.' });
+  const back = req.method === 'GET' ? req.originalUrl : req.path === '/checkout' ? '/cart' : '/';
+  res.redirect(303, `/sign-in?notice=sign-in-first&next=${encodeURIComponent(back)}`);
+}
 
-  router.get('/', (_req, res) => {
-    renderForm(res, 200, { values: { customer_id: '', product_id: '', quantity: '1', order_date: utcDate(clock()) } });
+const signedIn = (req: Request): Customer => req.customer as Customer;
+
+/** The shop's pages: each route parses, asks the order API or the domain, and answers. */
+export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & CustomerApi; catalogue: Catalogue; clock: () => Date }): Router {
+  const router = express.Router();
+  const options = (req: Request) => ({ requestId: req.id as string });
+
+  async function renderCart(req: Request, res: Response, status: number, issues: readonly { field: string; message: string }[] = []) {
+    const cart = await api.getCart(signedIn(req).idToken, options(req));
+    res.set('Cache-Control', 'no-store');
+    res.status(status).render('cart', { cart, issues, title: 'Your cart' });
+  }
+
+  router.get('/', async (req, res) => {
+    // The menu; a signed-in customer sees what is in their cart beside each product.
+    const cart = req.customer ? await api.getCart(req.customer.idToken, options(req)) : undefined;
+    const inCart = Object.fromEntries((cart?.lines ?? []).map((line) => [line.product_id, line.quantity]));
+    if (cart) res.set('Cache-Control', 'no-store');
+    res.render('menu', { cart, inCart, title: 'Menu' });
   });
 
-  router.post('/orders', orderLimiter, express.urlencoded({ extended: false, limit: MAX_BODY_BYTES, parameterLimit: 20 }), async (req, res) => {
-    const { idempotency_key: rawKey, action, ...fields } = (req.body ?? {}) as Record<string, unknown>;
-    const values: FormValues = {
-      customer_id: text(fields.customer_id),
-      product_id: text(fields.product_id),
-      quantity: text(fields.quantity),
-      order_date: text(fields.order_date),
-    };
-    // An empty field was not filled in: "Required", and for the date "today", as the contract's default does.
-    for (const [name, value] of Object.entries(fields)) if (value === '') delete fields[name];
-    // The key is ours, from the rendered form: one that is missing or altered is dropped, not shown to the customer.
-    const idempotencyKey = typeof rawKey === 'string' && isIdempotencyKey(rawKey) ? rawKey : undefined;
+  router.get('/cart', requireCustomer, (req, res) => renderCart(req, res, 200));
+
+  // One form for "put in cart" (the menu) and "change quantity" (the cart): the line's quantity is set.
+  router.post('/cart/lines', requireCustomer, async (req, res) => {
+    const { product_id: productId, quantity, back } = (req.body ?? {}) as Record<string, unknown>;
+    const product = text(productId);
+    if (!product) return renderCart(req, res, 400, [{ field: 'product_id', message: 'Choose a product' }]);
     try {
-      const order = parseOrderRequest(fields, catalogue);
-      if (action === 'preview') {
-        // "Update total" without JavaScript: the same form again, priced, nothing placed.
-        const priced = priceLines(order.lines, catalogue);
-        return renderForm(res, 200, { values, idempotencyKey, total: { cents: priced.total_cents, summary: summariseLines(priced.lines) } });
-      }
-      const { order_id } = await api.submitOrder(order, { idempotencyKey, requestId: req.id as string });
+      await api.setCartLine(signedIn(req).idToken, product, text(quantity).trim() === '' ? undefined : /^\s*\d{1,9}\s*$/.test(text(quantity)) ? Number(quantity) : text(quantity), options(req));
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      return renderCart(req, res, 400, error.issues.map((issue) => ({ field: issue.field, message: `${catalogue.get(product)?.name ?? product}: ${issue.message}` })));
+    }
+    res.redirect(303, back === 'menu' ? `/#product-${encodeURIComponent(product)}` : '/cart');
+  });
+
+  router.post('/cart/lines/remove', requireCustomer, async (req, res) => {
+    const product = text((req.body as Record<string, unknown> | undefined)?.product_id);
+    if (!product) return renderCart(req, res, 400, [{ field: 'product_id', message: 'Choose a product' }]);
+    await api.removeCartLine(signedIn(req).idToken, product, options(req));
+    res.redirect(303, '/cart');
+  });
+
+  router.post('/checkout', requireCustomer, async (req, res) => {
+    const raw = text((req.body as Record<string, unknown> | undefined)?.cart_version);
+    // The version the customer saw: a second post of the same page is the same order, a changed cart is shown again.
+    const cartVersion = /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
+    if (cartVersion === undefined) return renderCart(req, res, 400, [{ field: 'cart_version', message: 'The checkout form is incomplete: check out from your cart.' }]);
+    try {
+      const { order_id } = await api.checkout(signedIn(req).idToken, { cart_version: cartVersion }, options(req));
       // The time it was placed rides along, so the page knows how long to wait for it to be stored.
       res.redirect(303, `/orders/${order_id}?placed=${clock().getTime()}`);
     } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      renderForm(res, 400, { values, issues: error.issues, idempotencyKey });
+      if (error instanceof ConflictError) return renderCart(req, res, 409, [{ field: 'cart', message: 'Your cart changed since you looked at it (in another window?). Check it and check out again.' }]);
+      if (error instanceof ValidationError) return renderCart(req, res, 400, error.issues);
+      throw error;
+    }
+  });
+
+  router.get('/my-orders', requireCustomer, async (req, res) => {
+    const cursor = text(req.query.cursor);
+    try {
+      const page = await api.myOrders(signedIn(req).idToken, { limit: MY_ORDERS_PAGE_SIZE, ...(cursor ? { cursor } : {}) }, options(req));
+      res.set('Cache-Control', 'no-store');
+      res.render('my-orders', { page, firstPage: !cursor, isFinal, title: 'My orders' });
+    } catch (error) {
+      if (error instanceof ValidationError) return respond(req, res, 400, { title: 'That page of your orders does not exist', message: 'The link is not one this shop gave out. Start again from My orders.' });
+      throw error;
     }
   });
 
   router.get('/orders/:id', async (req, res) => {
     const orderId = req.params.id;
     if (!isOrderId(orderId)) return respond(req, res, 400, NOT_AN_ORDER_NUMBER);
-    const order = await api.getOrder(orderId, { requestId: req.id as string });
+    const stored = await api.getOrder(orderId, options(req));
+    // Another account's order is as absent as one never placed: the page says nothing of it.
+    const order = stored && isVisibleTo(stored, req.customer?.id) ? stored : null;
     res.set('Cache-Control', 'no-store');
     if (wantsJson(req)) {
       if (order) res.json(order);
@@ -78,7 +109,7 @@ export function shopRoutes({ api, catalogue, clock, orderLimiter }: { api: Order
     }
     // A number that was never stored is not "on its way": only a just-placed order is waited for.
     const waitMs = ORDER_PATIENCE_MS - (clock().getTime() - Number(text(req.query.placed)));
-    if (!order && !(waitMs > 0)) return res.status(404).render('not-found', { orderId, title: 'Order not found' });
+    if (!order && (stored || !(waitMs > 0))) return res.status(404).render('not-found', { orderId, title: 'Order not found' });
     res.render('status', { orderId, order, waitMs: order ? 0 : Math.min(waitMs, ORDER_PATIENCE_MS), final: order ? isFinal(order.status) : false, title: order ? `Order ${order.status.toLowerCase()}` : 'Order placed' });
   });
 

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createApp } from '../../frontend/app.js';
 import { loadConfig } from '../../frontend/config.js';
 import { serverUrl, startServer, stopServer } from '../../frontend/lifecycle.js';
-import { createOrderApi } from '../../frontend/order-api.js';
+import { createWebDeps } from '../../frontend/wiring.js';
 import { silentLogger } from './loggers.js';
 
 /** Posts the order form as a browser would (urlencoded), without following the redirect. */
@@ -33,8 +33,9 @@ export function orderIdOfLocation(location: string | null): string {
 
 /** A web tier of its own, outside the shared stack, in front of the API at env's API_BASE_URL. */
 export async function startWeb(env: Record<string, string>, logger: Logger = silentLogger()): Promise<{ server: Server; app: Express; url: string; stop(): Promise<void> }> {
-  const config = loadConfig({ API_KEY: 'k', PORT: '0', HOST: '127.0.0.1', ...env });
-  const app = createApp({ api: createOrderApi({ baseUrl: config.API_BASE_URL, apiKey: config.API_KEY ?? 'k', timeoutMs: config.API_TIMEOUT_MS }), config, logger });
+  // Without a stack's pool: one whose endpoint does not answer, so no token is ever a session.
+  const config = loadConfig({ API_KEY: 'k', PORT: '0', HOST: '127.0.0.1', COGNITO_USER_POOL_ID: 'local_nopool', COGNITO_CLIENT_ID: 'noclient', COGNITO_ENDPOINT: 'http://127.0.0.1:9', COGNITO_ISSUER: 'http://127.0.0.1:9/local_nopool', ...env });
+  const app = createApp({ ...createWebDeps(config, config.API_KEY ?? 'k'), config, logger });
   const server = await startServer(app, 0, '127.0.0.1');
   return { server, app, url: serverUrl(server), stop: () => stopServer(app, server, 1000) };
 }

@@ -1,0 +1,138 @@
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import * as z from 'zod/mini';
+import { ValidationError, type FieldIssue } from '../../domain/errors.js';
+import { AccountFormError, type Accounts } from '../accounts.js';
+import type { Sessions } from '../session.js';
+
+type Field = { name: string; label: string; type: string; autocomplete: string; hint?: string };
+const FIELDS = {
+  email: { name: 'email', label: 'Email', type: 'email', autocomplete: 'email' },
+  name: { name: 'name', label: 'Your name', type: 'text', autocomplete: 'name' },
+  newPassword: { name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters, with an upper-case letter, a lower-case letter and a number.' },
+  password: { name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' },
+  code: { name: 'code', label: 'Code from the mail', type: 'text', autocomplete: 'one-time-code', hint: 'Six digits.' },
+} satisfies Record<string, Field>;
+
+interface FormPage {
+  formId: string;
+  title: string;
+  heading: string;
+  action: string;
+  submit: string;
+  fields: Field[];
+  intro?: string;
+  links?: { href: string; text: string }[];
+}
+
+const PAGES = {
+  signUp: { formId: 'sign-up', title: 'Create an account', heading: 'Create an account', action: '/sign-up', submit: 'Create account', fields: [FIELDS.email, FIELDS.name, FIELDS.newPassword], links: [{ href: '/sign-in', text: 'I have an account: sign in' }] },
+  confirm: { formId: 'confirm', title: 'Confirm your email', heading: 'Confirm your email', action: '/confirm', submit: 'Confirm', fields: [FIELDS.email, FIELDS.code], intro: 'We mailed you a six-digit code. Type it here to confirm your account.' },
+  signIn: { formId: 'sign-in', title: 'Sign in', heading: 'Sign in', action: '/sign-in', submit: 'Sign in', fields: [FIELDS.email, FIELDS.password], links: [{ href: '/sign-up', text: 'Create an account' }, { href: '/forgot-password', text: 'I forgot my password' }] },
+  forgot: { formId: 'forgot-password', title: 'Forgotten password', heading: 'Forgotten password', action: '/forgot-password', submit: 'Send me a code', fields: [FIELDS.email], intro: 'We mail you a code to set a new password with.' },
+  reset: { formId: 'reset-password', title: 'Set a new password', heading: 'Set a new password', action: '/reset-password', submit: 'Set password', fields: [FIELDS.email, FIELDS.code, FIELDS.newPassword], intro: 'Type the code we mailed you and your new password.' },
+} satisfies Record<string, FormPage>;
+
+const NOTICES: Record<string, string> = {
+  confirmed: 'Your account is confirmed. Sign in to order.',
+  'signed-out': 'You are signed out. Your cart is kept for when you sign in again.',
+  'password-set': 'Your new password is set. Sign in with it.',
+  'sign-in-first': 'Sign in to see your cart and your orders.',
+};
+
+const text = (value: unknown) => (typeof value === 'string' ? value : '');
+
+/** Where to go after sign-in: a path of this site only, never another (an open redirect). */
+export function localPath(value: unknown): string | undefined {
+  const path = text(value);
+  return /^\/(?![/\\])[\w\-./?=&%]*$/.test(path) && path.length <= 512 ? path : undefined;
+}
+
+// What each form must hold before Cognito is asked; the messages name the field for the customer.
+const email = z.string().check(z.trim(), z.toLowerCase(), z.maxLength(254, { error: 'Must be at most 254 characters' }), z.email({ error: 'Must be an email address, such as name@example.com' }));
+const code = z.string().check(z.trim(), z.regex(/^\d{6}$/, { error: 'Must be the six digits from the mail' }));
+const password = z.string().check(z.minLength(1, { error: 'Type your password' }), z.maxLength(256, { error: 'Must be at most 256 characters' }));
+const name = z.string().check(z.trim(), z.minLength(1, { error: 'Type your name' }), z.maxLength(100, { error: 'Must be at most 100 characters' }));
+const SCHEMAS = {
+  signUp: z.object({ email, name, password }),
+  confirm: z.object({ email, code }),
+  signIn: z.object({ email, password }),
+  forgot: z.object({ email }),
+  reset: z.object({ email, code, password }),
+};
+
+function parseForm<S extends z.ZodMiniType>(schema: S, body: unknown): z.output<S> {
+  const fields = Object.fromEntries(Object.entries((body ?? {}) as Record<string, unknown>).map(([key, value]) => [key, text(value)]));
+  const parsed = z.safeParse(schema, fields);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.') || 'form', message: issue.message })));
+}
+
+/** Sign-up, confirmation, sign-in, sign-out and forgotten password: each route parses, asks Cognito, answers. */
+export function accountRoutes({ accounts, sessions, signInLimiters }: { accounts: Accounts; sessions: Sessions; signInLimiters: { perAccount: RequestHandler; perClient: RequestHandler } }): Router {
+  const router = express.Router();
+
+  function render(req: Request, res: Response, status: number, page: FormPage, { values = {}, issues = [], notice }: { values?: Record<string, string>; issues?: readonly FieldIssue[]; notice?: string | undefined } = {}) {
+    const errors: Record<string, string> = {};
+    for (const issue of issues) errors[issue.field] ??= issue.message;
+    res.set('Cache-Control', 'no-store');
+    res.status(status).render('account-form', { ...page, values, issues, errors, notice, next: localPath(req.query.next ?? (req.body as Record<string, unknown> | undefined)?.next), csrfToken: (res.locals.csrfToken as () => string)() });
+  }
+
+  /** A form's POST: its fields checked, `act` run, or the form again naming each problem. */
+  function handle<K extends keyof typeof SCHEMAS>(key: K, act: (input: z.output<(typeof SCHEMAS)[K]>, req: Request, res: Response) => Promise<void>): RequestHandler {
+    return async (req, res) => {
+      const values = Object.fromEntries(Object.entries((req.body ?? {}) as Record<string, unknown>).filter(([field]) => field !== 'password' && field !== '_csrf').map(([field, value]) => [field, text(value)]));
+      try {
+        await act(parseForm(SCHEMAS[key], req.body) as z.output<(typeof SCHEMAS)[K]>, req, res);
+      } catch (error) {
+        if (error instanceof AccountFormError) return render(req, res, error.status, PAGES[key], { values, issues: error.issues });
+        if (error instanceof ValidationError) return render(req, res, 400, PAGES[key], { values, issues: error.issues });
+        throw error;
+      }
+    };
+  }
+
+  const show = (key: keyof typeof PAGES): RequestHandler => (req, res) => {
+    if (key === 'signIn' && req.customer) return res.redirect(303, localPath(req.query.next) ?? '/');
+    render(req, res, 200, PAGES[key], { values: { email: text(req.query.email) }, notice: NOTICES[text(req.query.notice)] });
+  };
+
+  router.get('/sign-up', show('signUp'));
+  router.post('/sign-up', handle('signUp', async (input, _req, res) => {
+    await accounts.signUp(input);
+    res.redirect(303, `/confirm?email=${encodeURIComponent(input.email)}`);
+  }));
+
+  router.get('/confirm', show('confirm'));
+  router.post('/confirm', handle('confirm', async (input, _req, res) => {
+    await accounts.confirmSignUp(input);
+    res.redirect(303, `/sign-in?notice=confirmed&email=${encodeURIComponent(input.email)}`);
+  }));
+
+  router.get('/sign-in', show('signIn'));
+  // Per client first: a client guessing across accounts is stopped before it counts against any one of them.
+  router.post('/sign-in', signInLimiters.perClient, signInLimiters.perAccount, handle('signIn', async (input, req, res) => {
+    sessions.startSession(req, res, await accounts.signIn(input));
+    res.redirect(303, localPath((req.body as Record<string, unknown>).next) ?? '/');
+  }));
+
+  router.post('/sign-out', async (req, res) => {
+    await sessions.endSession(req, res);
+    res.redirect(303, '/sign-in?notice=signed-out');
+  });
+
+  router.get('/forgot-password', show('forgot'));
+  router.post('/forgot-password', handle('forgot', async (input, _req, res) => {
+    await accounts.forgotPassword(input.email);
+    res.redirect(303, `/reset-password?email=${encodeURIComponent(input.email)}`);
+  }));
+
+  router.get('/reset-password', show('reset'));
+  // Codes guessed from one client count as failed sign-ins do.
+  router.post('/reset-password', signInLimiters.perClient, handle('reset', async (input, _req, res) => {
+    await accounts.confirmForgotPassword(input);
+    res.redirect(303, `/sign-in?notice=password-set&email=${encodeURIComponent(input.email)}`);
+  }));
+
+  return router;
+}

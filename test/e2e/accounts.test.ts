@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import type { LocalStack } from '../../local/stack.js';
+import { readOutbox, startTestStack } from '../helpers/local-stack.js';
+import { codeMailedTo, PASSWORD } from '../helpers/customers.js';
+import { gate } from '../helpers/requirements.js';
+import { waitFor } from '../helpers/wait.js';
+import { chromiumMissing, findChromium, launch, screenshot } from './browser.js';
+
+const chromiumPath = findChromium();
+const describeInBrowser = gate('the accounts browser test', chromiumPath ? undefined : chromiumMissing).describe;
+
+let stack: LocalStack;
+let browser: Browser;
+
+/** The cart page's lines as product id → quantity. */
+async function cartLines(page: Page): Promise<Record<string, number>> {
+  await page.goto(`${stack.urls.web}/cart`);
+  const rows = await page.locator('tr.cart-line').evaluateAll((elements) => elements.map((row) => [row.getAttribute('data-product-id'), Number(row.getAttribute('data-quantity'))]));
+  return Object.fromEntries(rows) as Record<string, number>;
+}
+
+async function signIn(page: Page, email: string) {
+  await page.goto(`${stack.urls.web}/sign-in`);
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await page.click('#sign-in-submit');
+  await page.waitForSelector('#signed-in-as');
+}
+
+describeInBrowser('a customer account in a real browser', () => {
+  beforeAll(async () => {
+    // The fast profile: the kitchen moves an order on within seconds.
+    stack = await startTestStack();
+    browser = await launch(chromiumPath!);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('when a customer signs up, confirms with the mailed code, fills a cart, signs out and in, and checks out, then the status page follows the order to COMPLETED, My orders lists it and the outbox holds a mail per step', async () => {
+    const email = `e2e-${randomUUID().slice(0, 8)}@example.com`;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+
+    await page.goto(`${stack.urls.web}/sign-up`);
+    await page.fill('#email', email);
+    await page.fill('#name', 'Ada <Lovelace>');
+    await page.fill('#password', PASSWORD);
+    await page.click('#sign-up-submit');
+    await page.waitForURL(/\/confirm\?email=/);
+    expect(await page.inputValue('#email')).toBe(email);
+    // The code as the customer would read it: from the mail in the local outbox.
+    await page.fill('#code', await codeMailedTo(stack, email));
+    await page.click('#confirm-submit');
+    await page.waitForURL(/\/sign-in\?notice=confirmed/);
+    await signIn(page, email);
+    // cognito-local's ID tokens carry no standard attributes but email (Cognito's carry `name` too),
+    // so here the page names the customer by their email.
+    expect(await page.textContent('#signed-in-as')).toBe(`Signed in as ${email}`);
+
+    const wanted = { Margherita: 2, Tiramisu: 1, Espresso: 3 };
+    for (const [product, quantity] of Object.entries(wanted)) {
+      await page.fill(`#quantity-${product}`, String(quantity));
+      await page.click(`#add-${product}`);
+      await page.waitForSelector(`#add-${product}:has-text("Update cart")`);
+    }
+    expect(await cartLines(page)).toEqual(wanted);
+    await screenshot(page, 'cart');
+
+    await page.click('#sign-out');
+    await page.waitForURL(/\/sign-in\?notice=signed-out/);
+    await page.goto(`${stack.urls.web}/cart`);
+    await page.waitForURL(/\/sign-in\?notice=sign-in-first/);
+    await signIn(page, email);
+    expect(await cartLines(page)).toEqual(wanted);
+
+    await page.click('#checkout');
+    await page.waitForURL(/\/orders\/[0-9a-f-]{36}\?placed=\d+$/);
+    const orderId = new URL(page.url()).pathname.split('/').pop()!;
+    await page.waitForSelector('#order-status[data-status="PREPARING"]', { timeout: 15_000 });
+    await page.waitForSelector('#order-status[data-status="COMPLETED"]', { timeout: 30_000 });
+    await screenshot(page, 'account-order-completed');
+    expect(await page.textContent('#status-title')).toBe('Your order is completed');
+    expect(await cartLines(page)).toEqual({});
+
+    await page.click('#nav-my-orders');
+    await page.waitForURL(/\/my-orders$/);
+    const rows = await page.locator('tr.my-order').evaluateAll((elements) => elements.map((row) => [row.getAttribute('data-order-id'), row.getAttribute('data-status')]));
+    expect(rows).toEqual([[orderId, 'COMPLETED']]);
+    await screenshot(page, 'my-orders');
+
+    // One mail to the customer when the order was received, and one at each change of status.
+    const subjects = await waitFor(
+      async () => {
+        const mails = (await readOutbox(stack)).filter((mail) => JSON.stringify(mail.to).includes(email) && (mail.subject ?? '').includes(orderId.slice(0, 8)));
+        return mails.length >= 4 ? mails.map((mail) => mail.subject) : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the four order mails' },
+    );
+    expect(subjects.sort()).toEqual(
+      [
+        `We have your order (order ${orderId.slice(0, 8)})`,
+        `Your order is being prepared (order ${orderId.slice(0, 8)})`,
+        `Your order is ready (order ${orderId.slice(0, 8)})`,
+        `Your order is completed (order ${orderId.slice(0, 8)})`,
+      ].sort(),
+    );
+    await context.close();
+  }, 90_000);
+});
