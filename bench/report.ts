@@ -95,6 +95,13 @@ export interface BenchResults {
   durability: DurabilityResults;
   /** GET /my-orders for `customers` signed-in customers (each with an order), 50 connections. */
   myOrders: { customers: number; requests: number; rps: number; p50: number; p99: number; errors: number };
+  queueTypes: QueueTypeResults;
+}
+
+/** The same intake and drain against a stack on a standard orders queue and one on a FIFO queue (a group per customer). */
+export interface QueueTypeResults {
+  intake: { fifo: Variant; standard: Variant };
+  drain: { orders: number; customers: number; fifo: number[]; standard: number[] };
 }
 
 /** The same intake and drain against a stack whose queues are journaled and one whose are not. */
@@ -146,6 +153,39 @@ export function evaluate(results: BenchResults): Check[] {
     atMost('web process peak RSS with those subscriptions (MB)', live.webRssMb, targets.liveWebRssMb),
     { ...atMost('My orders p99 at 50 concurrent customers (ms)', myOrders.p99, targets.myOrdersP99Ms), ok: myOrders.p99 <= targets.myOrdersP99Ms && myOrders.errors === 0 },
     ...durabilityChecks(results.durability),
+    ...queueTypeChecks(results.queueTypes),
+  ];
+}
+
+/**
+ * What the FIFO option costs here: the same intake and drain on a stack with QUEUE_TYPE=fifo (one
+ * group per customer) against the standard stack, in alternating rounds of the same run. The
+ * thresholds are in docs/performance.md.
+ */
+export const queueTypeTargets = {
+  // First measured (npm run bench -- --only fifo, load average 8 on 2 cores): intake 1.10 (rounds
+  // 1.10-4.21), drain 1.91 (1.30-2.53). Not yet measured on a quiet machine: these floors only catch
+  // FIFO becoming several times slower than standard (a group serialised, a poller starved).
+  intakeFifoVsStandard: 0.7,
+  drainFifoVsStandard: 0.4,
+};
+
+export function queueTypeChecks({ intake, drain }: QueueTypeResults): Check[] {
+  const rate = ratio(intake.fifo.rounds, intake.standard.rounds);
+  const drained = ratio(drain.fifo, drain.standard);
+  return [
+    atLeast('intake, FIFO / standard queue', rate.value, queueTypeTargets.intakeFifoVsStandard, rate.rounds),
+    atLeast('drain, FIFO / standard queue', drained.value, queueTypeTargets.drainFifoVsStandard, drained.rounds),
+  ];
+}
+
+/** The queue type rows of the first table: each stack's figures and their ratio. */
+export function queueTypeRows({ intake, drain }: QueueTypeResults): string[] {
+  const rate = ratio(intake.fifo.rounds, intake.standard.rounds);
+  const drained = ratio(drain.fifo, drain.standard);
+  return [
+    `| FIFO queue: intake | ${f(intake.fifo.rps)} req/s${spread(intake.fifo.rounds)}, p99 ${f(intake.fifo.p99)} ms | the standard queue: ${f(intake.standard.rps)} req/s${spread(intake.standard.rounds)}, p99 ${f(intake.standard.p99)} ms | ${f(rate.value, 2)}${spread(rate.rounds, 2)} |`,
+    `| FIFO queue: drain, ${drain.orders} orders of ${drain.customers} customers | ${f(median(drain.fifo))} orders/s${spread(drain.fifo)} | the standard queue: ${f(median(drain.standard))} orders/s${spread(drain.standard)} | ${f(drained.value, 2)}${spread(drained.rounds, 2)} |`,
   ];
 }
 
@@ -200,6 +240,7 @@ export function renderTables(results: BenchResults, checks: readonly Check[]): s
     `| My orders, ${myOrders.customers} signed-in customers, 50 connections | ${f(myOrders.rps)} req/s, p50 ${f(myOrders.p50)} ms, p99 ${f(myOrders.p99)} ms, ${myOrders.errors} errors (${myOrders.requests} requests) | | |`,
     `| live status, ${live.subscriptions} subscriptions on one web process | status change to browser p50 ${f(live.p50)} ms, p99 ${f(live.p99)} ms (${live.transitions}/${live.expected} changes seen, ${live.completed} streams to COMPLETED); web process ${f(live.webRssMb)} MB | | |`,
     ...durabilityRows(results.durability),
+    ...queueTypeRows(results.queueTypes),
     '',
     `Intake and drain: medians of ${plan.rounds} and ${plan.drainRounds} alternating rounds.`,
     '',

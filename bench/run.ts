@@ -16,14 +16,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { functions, type FunctionName, type ResourceRef } from '../platform/functions.js';
 import { settings } from '../platform/settings.js';
-import { evaluate, LAMBDAS, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type DurabilityResults, type Load } from './report.js';
+import { evaluate, LAMBDAS, queueTypeRows, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type DurabilityResults, type Load, queueTypeChecks, type QueueTypeResults } from './report.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const smoke = process.argv.includes('--smoke');
+// npm run bench -- --only fifo: the FIFO rows alone (a standard and a FIFO stack), printed, nothing written.
+const onlyFifo = process.argv.join(' ').includes('--only fifo');
 const plan = smoke
-  ? { warmup: 1, duration: 2, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20, durabilityRounds: 1, durabilityDuration: 2, durabilityDrainOrders: 200 }
-  : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, kitchenOrders: 3_000, kitchenRounds: 3, liveSubscriptions: 500, durabilityRounds: 5, durabilityDuration: 6, durabilityDrainOrders: 4_000 };
+  ? { warmup: 1, duration: 2, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20, durabilityRounds: 1, durabilityDuration: 2, durabilityDrainOrders: 200, fifoRounds: 1, fifoDuration: 2, fifoDrainOrders: 200, fifoCustomers: 50 }
+  : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, kitchenOrders: 3_000, kitchenRounds: 3, liveSubscriptions: 500, durabilityRounds: 5, durabilityDuration: 6, durabilityDrainOrders: 4_000, fifoRounds: 3, fifoDuration: 6, fifoDrainOrders: 4_000, fifoCustomers: 50 };
 const CONNECTIONS = 50;
 // The bare Express baseline's own form (bench/baselines): the floor of a form post through Express.
 const FORM = 'customer_id=bench&product_id=Banana&quantity=1';
@@ -428,9 +430,13 @@ interface StackHandle {
 }
 
 /** The local stack in its own process (npm start's node flags), with its queues journaled or not. */
-async function startStack({ durable }: { durable: boolean }): Promise<StackHandle> {
+async function startStack({ durable, queueType = 'standard' }: { durable: boolean; queueType?: 'standard' | 'fifo' }): Promise<StackHandle> {
   const started = await new Promise<Omit<StackHandle, 'call'>>((resolve, reject) => {
-    const child = fork(join(root, 'bench', 'stack-process.ts'), [], { execArgv: [...startScriptNodeFlags(), '--import', 'tsx'], env: { ...env, BENCH_DURABLE_QUEUES: durable ? '1' : '0' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(join(root, 'bench', 'stack-process.ts'), [], {
+      execArgv: [...startScriptNodeFlags(), '--import', 'tsx'],
+      env: { ...env, BENCH_DURABLE_QUEUES: durable ? '1' : '0', BENCH_QUEUE_TYPE: queueType },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     child.once('message', (message: { urls: { api: string; sqs: string; cognito: string }; apiKey: string; userPool: Omit<BenchPool, 'endpoint'> }) => resolve({ child, ...message }));
     child.once('exit', (code) => reject(new Error(`the stack exited with ${code}`)));
   });
@@ -484,6 +490,62 @@ async function measureDurabilityCost(durable: { url: string; call: StackCall; po
   return { intake: { durable: summarise(intake.durable), volatile: summarise(intake.volatile) }, drain: { orders: plan.durabilityDrainOrders, ...drain } };
 }
 
+/**
+ * What the FIFO option costs: intake through a web tier and drain, on the standard stack and on a
+ * second stack with QUEUE_TYPE=fifo, in alternating rounds of the same run. Orders come from
+ * `fifoCustomers` customers in turn (a FIFO group each), enough for every poller to have groups of
+ * its own; intake is signed-in checkouts, a customer (a group) each, on both sides.
+ */
+async function measureQueueTypeCost(standard: { url: string; call: StackCall; pool: BenchPool }): Promise<QueueTypeResults> {
+  const fifoStack = await startStack({ durable: true, queueType: 'fifo' });
+  const fifoWeb = await startWeb(fifoStack);
+  const sides = { standard, fifo: { url: fifoWeb.url, call: fifoStack.call, pool: poolOf(fifoStack) } };
+  const customers = plan.fifoCustomers;
+  const intake = { standard: [] as Load[], fifo: [] as Load[] };
+  const drain = { standard: [] as number[], fifo: [] as number[] };
+  try {
+    for (const name of ['standard', 'fifo'] as const) {
+      await sides[name].call('fill', { count: plan.drainWarmupOrders, tag: `fifo-warmup-${name}`, customers });
+      await sides[name].call('drain');
+    }
+    for (let round = 0; round < plan.fifoRounds; round++) {
+      for (const name of round % 2 === 0 ? (['standard', 'fifo'] as const) : (['fifo', 'standard'] as const)) {
+        const side = sides[name];
+        // Signed-in checkouts, each its own customer: a FIFO group per checkout, as in the shop.
+        await checkoutRound(side.url, side.call, side.pool, `fifo-warm-${name}-${round}`, plan.warmup);
+        await side.call('purge');
+        const { load } = await checkoutRound(side.url, side.call, side.pool, `fifo-${name}-${round}-${Date.now()}`, plan.fifoDuration);
+        await side.call('purge');
+        intake[name].push(load);
+        await side.call('fill', { count: plan.fifoDrainOrders, tag: `fifo-${name}-${round}`, customers });
+        const { seconds } = await side.call<{ seconds: number }>('drain');
+        drain[name].push(plan.fifoDrainOrders / seconds);
+        log(`  queue type round ${round + 1}: ${name.padEnd(8)} intake ${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms, errors ${load.errors}; drain ${(plan.fifoDrainOrders / seconds).toFixed(0)} orders/s`);
+      }
+    }
+  } finally {
+    fifoWeb.process.kill();
+    fifoStack.child.disconnect();
+  }
+  return { intake: { standard: summarise(intake.standard), fifo: summarise(intake.fifo) }, drain: { orders: plan.fifoDrainOrders, customers, ...drain } };
+}
+
+/** npm run bench -- --only fifo: the FIFO rows and their checks, against a fresh standard stack. */
+async function mainFifoOnly() {
+  const stack = await startStack({ durable: true });
+  const web = await startWeb(stack);
+  try {
+    const queueTypes = await measureQueueTypeCost({ url: web.url, call: stack.call, pool: poolOf(stack) });
+    const checks = queueTypeChecks(queueTypes);
+    console.log(`\n${queueTypeRows(queueTypes).join('\n')}\n\n${checks.map((check) => `${check.name}: ${check.value.toFixed(2)} (rounds ${(check.rounds ?? []).map((value) => value.toFixed(2)).join(', ')}) ${check.target} ${check.ok ? 'met' : 'MISSED'}`).join('\n')}`);
+    if (unmeasured(checks).length > 0) console.error(`Not measured (NaN): ${unmeasured(checks).join(', ')}`);
+    if (checks.some((check) => !check.ok)) process.exitCode = 1;
+  } finally {
+    web.process.kill();
+    stack.child.disconnect();
+  }
+}
+
 async function main() {
   if (!existsSync(join(root, 'dist', 'web', 'order-web', 'server.js')) || !existsSync(join(root, 'dist', 'lambdas', 'submit-order', 'index.mjs'))) {
     log('Building first (npm run build)...');
@@ -516,8 +578,10 @@ async function main() {
     const live = await measureLiveStatus(call, stack.urls.api, stack.apiKey, poolOf(stack));
     log('Durable queues: the same intake and drain against a stack without the queue journal');
     const durability = await measureDurabilityCost({ url: webUrl, call, pool: poolOf(stack) });
+    log(`FIFO queue: the same intake and drain against a stack with QUEUE_TYPE=fifo, ${plan.fifoCustomers} customers`);
+    const queueTypes = await measureQueueTypeCost({ url: webUrl, call, pool: poolOf(stack) });
 
-    const results: BenchResults = { when: new Date().toISOString(), smoke, node: process.version, cores: cpus().length, plan, intake, drain, steady, coldStart, memory, kitchen, live, durability, myOrders };
+    const results: BenchResults = { when: new Date().toISOString(), smoke, node: process.version, cores: cpus().length, plan, intake, drain, steady, coldStart, memory, kitchen, live, durability, myOrders, queueTypes };
     const checks = evaluate(results);
     const tables = renderTables(results, checks);
     console.log(`\n${tables}\n`);
@@ -542,4 +606,9 @@ async function main() {
   }
 }
 
-await main();
+if (onlyFifo) {
+  if (!existsSync(join(root, 'dist', 'web', 'order-web', 'server.js'))) await run('npm', ['run', 'build'], { cwd: root, env });
+  await mainFifoOnly();
+} else {
+  await main();
+}

@@ -9,7 +9,8 @@ import { createCartStore } from '../backend-lambdas/lib/cart-store.js';
 import { createOrderStore } from '../backend-lambdas/lib/order-store.js';
 import { emptyCart, setCartLine } from '../domain/cart.js';
 import { transition } from '../domain/lifecycle.js';
-import { acceptOrder, parseQueuedOrder, storedOrder } from '../domain/order.js';
+import { acceptOrder, fifoIdsOf, parseQueuedOrder, storedOrder } from '../domain/order.js';
+import { isFifoQueue } from '../backend-lambdas/lib/fifo.js';
 import { functions } from '../platform/functions.js';
 import { profiles } from '../local/profiles.js';
 import { startLocalStack } from '../local/stack.js';
@@ -32,6 +33,8 @@ const stack = await startLocalStack({
   throttle: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
   // As npm start runs it, unless bench/run.ts asks for the comparison without the queue journal.
   durableQueues: process.env.BENCH_DURABLE_QUEUES !== '0',
+  // The FIFO comparison's stack: orders.fifo, a group per customer.
+  queueType: process.env.BENCH_QUEUE_TYPE === 'fifo' ? 'fifo' : 'standard',
   webEnv: { RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000', LOG_LEVEL: 'silent' },
 });
 const { sqs, documents } = stack.clients;
@@ -110,14 +113,24 @@ const commands: Record<string, (args: Record<string, number | string>) => Promis
     await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
     return {};
   },
-  /** Puts `count` valid orders on the queue. */
-  async fill({ count, tag }) {
+  /**
+   * Puts `count` valid orders on the queue: each its own customer's, or with `customers`, spread over
+   * that many customers in turn. On a FIFO queue each goes in its customer's group, as submit-order sends it.
+   */
+  async fill({ count, tag, customers }) {
     const total = Number(count);
+    const customerOf = (i: number) => (customers ? `${tag}-c${i % Number(customers)}` : `${tag}-${i}`);
+    const entryOf = (id: number, i: number) => {
+      const queued = order(customerOf(i));
+      const fifo = isFifoQueue(queueUrl) ? fifoIdsOf(queued) : undefined;
+      return { Id: String(id), MessageBody: JSON.stringify(queued), ...(fifo ? { MessageGroupId: fifo.groupId, MessageDeduplicationId: fifo.deduplicationId } : {}) };
+    };
     let next = 0;
     await Promise.all(
-      Array.from({ length: 10 }, async () => {
+      // On FIFO one sender: parallel batches would put a customer's orders in the queue out of their turn (harmless here, but not what submit-order does).
+      Array.from({ length: isFifoQueue(queueUrl) ? 1 : 10 }, async () => {
         for (let start = (next += 10) - 10; start < total; start = (next += 10) - 10) {
-          const entries = Array.from({ length: Math.min(10, total - start) }, (_, i) => ({ Id: String(i), MessageBody: JSON.stringify(order(`${tag}-${start + i}`)) }));
+          const entries = Array.from({ length: Math.min(10, total - start) }, (_, i) => entryOf(i, start + i));
           await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
         }
       }),

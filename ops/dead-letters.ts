@@ -8,8 +8,14 @@ import {
   SendMessageBatchCommand,
   StartMessageMoveTaskCommand,
   type Message,
+  type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { isFifoQueue } from '../backend-lambdas/lib/fifo.js';
+import { fifoGroupOfBody } from '../domain/order.js';
+
+/** The group a dead letter goes back in when its body names no customer (a FIFO queue takes no message without one). */
+export const UNKNOWN_CUSTOMER_GROUP = 'unknown-customer';
 
 export interface DeadLetter {
   messageId: string;
@@ -53,7 +59,9 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
 
 /**
  * Every message of a dead-letter queue. SQS has no peek: each is received (which counts as a
- * receive) and made visible again at once, so listing changes nothing else.
+ * receive) and made visible again at once, so listing changes nothing else. On a FIFO queue, a
+ * group's later messages are not received while its earlier ones are held, so only the first of
+ * each group can be listed (countMessages says how many there are in all).
  */
 export async function listDeadLetters(sqs: SQSClient, queueUrl: string, { limit = 1000, now = Date.now() } = {}): Promise<DeadLetter[]> {
   const held: Message[] = [];
@@ -92,8 +100,26 @@ export async function listDeadLetters(sqs: SQSClient, queueUrl: string, { limit 
 }
 
 /**
- * Moves messages from one queue to another by receive, send, delete: body and attributes kept, and
- * a message is deleted from the source only once the target has accepted it.
+ * A message as sent back to `targetUrl`. A FIFO queue needs a group and a deduplication id: the group
+ * is the order's customer's, as submit-order sends it; the deduplication id is the dead letter's own
+ * message id, not the order id, because the order id was used when the order was first sent and the
+ * queue would drop a redrive within its five minutes. A move repeated after a crash between send and
+ * delete sends the same message id, which the queue drops: the order is not queued twice.
+ */
+function resendEntry(message: Message, index: number, targetUrl: string): SendMessageBatchRequestEntry {
+  const body = message.Body ?? '';
+  return {
+    Id: String(index),
+    MessageBody: body,
+    ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}),
+    ...(isFifoQueue(targetUrl) ? { MessageGroupId: fifoGroupOfBody(body, UNKNOWN_CUSTOMER_GROUP), MessageDeduplicationId: message.MessageId } : {}),
+  };
+}
+
+/**
+ * Moves messages from one queue to another by receive, send, delete: body and attributes kept (into
+ * a FIFO queue, in the customer's group), and a message is deleted from the source only once the
+ * target has accepted it.
  */
 export async function moveMessages(sqs: SQSClient, { sourceUrl, targetUrl, limit = Infinity }: { sourceUrl: string; targetUrl: string; limit?: number }): Promise<Omit<RedriveResult, 'method'>> {
   let moved = 0;
@@ -113,11 +139,7 @@ export async function moveMessages(sqs: SQSClient, { sourceUrl, targetUrl, limit
     const sent = await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: targetUrl,
-        Entries: Messages.map((message, index) => ({
-          Id: String(index),
-          MessageBody: message.Body ?? '',
-          ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}),
-        })),
+        Entries: Messages.map((message, index) => resendEntry(message, index, targetUrl)),
       }),
     );
     const resent = (sent.Successful ?? []).map((entry) => Messages[Number(entry.Id)]!);
@@ -173,4 +195,10 @@ export async function redriveDeadLetters(
 /** Deletes every message of a queue. */
 export async function purgeQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
   await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+}
+
+/** How many messages a queue holds, visible or in flight (SQS's approximate counts). */
+export async function countMessages(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
 }

@@ -3,8 +3,9 @@ import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { awsClientConfig } from '../backend-lambdas/lib/aws.js';
-import { settings } from '../platform/settings.js';
-import { listDeadLetters, printable, purgeQueue, redriveDeadLetters } from './dead-letters.js';
+import { isFifoQueue } from '../backend-lambdas/lib/fifo.js';
+import { QUEUE_TYPES, queueNames, settings, type QueueType } from '../platform/settings.js';
+import { countMessages, listDeadLetters, printable, purgeQueue, redriveDeadLetters } from './dead-letters.js';
 
 const USAGE = `Usage: npm run dlq -- <list|redrive|purge> [options]
 
@@ -17,8 +18,10 @@ Options:
   --endpoint URL       an SQS endpoint (default: AWS for the region)
   --region NAME        AWS region (default: $AWS_REGION or ${settings.region})
   --prefix TEXT        name prefix of the deployment (as Terraform's name_prefix)
-  --queue NAME         source queue name (default ${settings.names.queue})
-  --dlq NAME           dead-letter queue name (default ${settings.names.deadLetterQueue})
+  --queue-type TYPE    standard or fifo, as the deployment's queue_type (default ${settings.queue.type});
+                       fifo: ${queueNames('fifo').queue} and ${queueNames('fifo').deadLetterQueue}, each message redriven in its customer's group
+  --queue NAME         source queue name (default ${queueNames('standard').queue}, or ${queueNames('fifo').queue})
+  --dlq NAME           dead-letter queue name (default ${queueNames('standard').deadLetterQueue}, or ${queueNames('fifo').deadLetterQueue})
   --queue-url URL, --dlq-url URL   queue URLs instead of names
   --limit N            list at most N messages (default 1000)
   --json               list as JSON
@@ -61,6 +64,7 @@ function parse() {
         endpoint: { type: 'string' },
         region: { type: 'string' },
         prefix: { type: 'string', default: '' },
+        'queue-type': { type: 'string', default: settings.queue.type },
         queue: { type: 'string' },
         dlq: { type: 'string' },
         'queue-url': { type: 'string' },
@@ -86,6 +90,9 @@ async function main(): Promise<void> {
   if (command !== 'list' && command !== 'redrive' && command !== 'purge') throw usageError(`Unknown or missing command: ${command ?? '(none)'}`);
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw usageError('--limit must be a whole number above 0');
+  const queueType = values['queue-type'] as QueueType;
+  if (!QUEUE_TYPES.includes(queueType)) throw usageError(`--queue-type must be ${QUEUE_TYPES.join(' or ')}, not ${values['queue-type']}`);
+  const names = queueNames(queueType);
 
   const endpoint = values.endpoint ?? (values.local ? `http://127.0.0.1:${process.env.SQS_PORT ?? '4566'}` : undefined);
   const sqs = new SQSClient(
@@ -102,16 +109,20 @@ async function main(): Promise<void> {
       const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
       return QueueUrl!;
     };
-    const dlqName = values.dlq ?? `${values.prefix}${settings.names.deadLetterQueue}`;
-    const queueName = values.queue ?? `${values.prefix}${settings.names.queue}`;
+    const dlqName = values.dlq ?? `${values.prefix}${names.deadLetterQueue}`;
+    const queueName = values.queue ?? `${values.prefix}${names.queue}`;
     const deadLetterUrl = await urlOf(values['dlq-url'], dlqName);
 
     if (command === 'list') {
+      const held = isFifoQueue(deadLetterUrl) ? await countMessages(sqs, deadLetterUrl) : undefined;
       const letters = await listDeadLetters(sqs, deadLetterUrl, { limit });
+      // A FIFO queue hands out a group's later messages only once its earlier ones are gone.
+      const behind = held !== undefined && held > letters.length && letters.length < limit ? held - letters.length : 0;
       if (values.json) {
         console.log(JSON.stringify(letters, null, 2));
       } else {
         console.log(`${letters.length} message${letters.length === 1 ? '' : 's'} in ${dlqName}`);
+        if (behind) console.log(`(and about ${behind} more behind them in their customers' groups: a FIFO queue shows a group's next message only once the one before it is gone; redrive moves them all)`);
         for (const letter of letters) {
           // Escaped: a body is whatever someone sent, and must not be able to print a line of its own.
           const orderId = letter.orderId === undefined ? '(none)' : printable(letter.orderId);

@@ -190,12 +190,20 @@ resource "aws_lambda_event_source_mapping" "orders" {
   event_source_arn                   = aws_sqs_queue.orders.arn
   function_name                      = aws_lambda_function.this["process-order"].arn
   batch_size                         = var.event_source_batch_size
-  maximum_batching_window_in_seconds = var.event_source_maximum_batching_window_seconds
+  maximum_batching_window_in_seconds = local.queue_type.maximum_batching_window_in_seconds
   # Only the failed messages of a batch return to the queue; the rest are deleted.
   function_response_types = ["ReportBatchItemFailures"]
 
   scaling_config {
     maximum_concurrency = var.event_source_maximum_concurrency
+  }
+
+  lifecycle {
+    # AWS refuses larger batches from a FIFO queue at apply; fail at plan instead (mappingSettings does the same locally).
+    precondition {
+      condition     = var.queue_type != "fifo" || var.event_source_batch_size <= 10
+      error_message = "event_source_batch_size must be at most 10 with queue_type = fifo."
+    }
   }
 }
 

@@ -68,6 +68,17 @@ variable "dlq_alarm_name" {
 
 # --- Queues ---
 
+variable "queue_type" {
+  description = "Type of the orders queue and its DLQ: standard, or fifo (orders.fifo and orders-dlq.fifo, one message group per customer, so each customer's orders are processed in the order they were received; see the README for the throughput limits). A queue's type cannot change in place: changing it creates new queues, so drain the old ones first (README, Switching queue types)."
+  type        = string
+  default     = "standard"
+
+  validation {
+    condition     = contains(["standard", "fifo"], var.queue_type)
+    error_message = "queue_type must be standard or fifo."
+  }
+}
+
 variable "queue_visibility_timeout_seconds" {
   description = "Visibility timeout of the orders queue, in seconds. AWS advises at least 6 x the process-order timeout for an event source mapping; a precondition enforces it."
   type        = number
@@ -137,7 +148,7 @@ variable "event_source_batch_size" {
 }
 
 variable "event_source_maximum_batching_window_seconds" {
-  description = "Longest the event source mapping waits to fill a batch, in seconds. Batches over 10 messages need more than 0."
+  description = "Longest the event source mapping waits to fill a batch, in seconds. Batches over 10 messages need more than 0. Not used with queue_type = fifo: a FIFO mapping takes no batching window."
   type        = number
   default     = 0
 

@@ -83,6 +83,92 @@ run "queues_redrive_to_an_encrypted_dlq" {
     condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.orders_dlq.redrive_allow_policy).sourceQueueArns == [aws_sqs_queue.orders.arn]
     error_message = "Only the orders queue may redrive into the DLQ."
   }
+  assert {
+    condition     = aws_sqs_queue.orders.name == "orders" && aws_sqs_queue.orders_dlq.name == "orders-dlq" && !aws_sqs_queue.orders.fifo_queue && !aws_sqs_queue.orders_dlq.fifo_queue
+    error_message = "By default both queues are standard queues named orders and orders-dlq."
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.orders.maximum_batching_window_in_seconds == 0
+    error_message = "On a standard queue the mapping has the pipeline's batching window, 0."
+  }
+}
+
+# The FIFO option: both queues FIFO (a FIFO queue's DLQ must be FIFO), named .fifo, deduplicating by
+# the id each message carries (never content), the same redrive; the mapping as AWS allows on FIFO.
+run "fifo_queues_redrive_to_a_fifo_dlq_and_the_mapping_has_no_batching_window" {
+  command = apply
+
+  variables {
+    queue_type = "fifo"
+  }
+
+  assert {
+    condition     = aws_sqs_queue.orders.name == "orders.fifo" && aws_sqs_queue.orders_dlq.name == "orders-dlq.fifo"
+    error_message = "With queue_type = fifo the queues are orders.fifo and orders-dlq.fifo."
+  }
+  assert {
+    condition     = aws_sqs_queue.orders.fifo_queue && aws_sqs_queue.orders_dlq.fifo_queue
+    error_message = "With queue_type = fifo both the queue and its DLQ must be FIFO."
+  }
+  assert {
+    condition     = aws_sqs_queue.orders.content_based_deduplication == false && aws_sqs_queue.orders_dlq.content_based_deduplication == false
+    error_message = "Content-based deduplication must be off: submit-order deduplicates by order id."
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue.orders.redrive_policy).maxReceiveCount == 5 && jsondecode(aws_sqs_queue.orders.redrive_policy).deadLetterTargetArn == aws_sqs_queue.orders_dlq.arn
+    error_message = "orders.fifo must redrive to orders-dlq.fifo after 5 receives."
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.orders_dlq.redrive_allow_policy).sourceQueueArns == [aws_sqs_queue.orders.arn]
+    error_message = "Only the orders queue may redrive into the FIFO DLQ."
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.orders.maximum_batching_window_in_seconds == null && aws_lambda_event_source_mapping.orders.batch_size == 10
+    error_message = "A FIFO event source mapping takes no batching window, and batches of at most 10."
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.orders.event_source_arn == aws_sqs_queue.orders.arn && aws_lambda_event_source_mapping.orders.function_response_types == toset(["ReportBatchItemFailures"])
+    error_message = "process-order must consume the FIFO queue and report batch item failures."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dlq_not_empty.dimensions.QueueName == "orders-dlq.fifo" && aws_cloudwatch_metric_alarm.orders_backlog.dimensions.QueueName == "orders.fifo"
+    error_message = "The DLQ and backlog alarms must watch the FIFO queues."
+  }
+  assert {
+    condition = toset([
+      for metric in concat([for widget in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : try(widget.properties.metrics, [])]...) : metric[3] if try(metric[0] == "AWS/SQS", false)
+    ]) == toset(["orders.fifo", "orders-dlq.fifo"])
+    error_message = "The dashboard's queue widget must show the FIFO queues."
+  }
+  assert {
+    condition     = aws_lambda_function.this["submit-order"].environment[0].variables.QUEUE_URL == aws_sqs_queue.orders.url && output.queue_url == aws_sqs_queue.orders.url && output.dead_letter_queue_url == aws_sqs_queue.orders_dlq.url
+    error_message = "submit-order and the outputs must name the FIFO queue."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.submit_order.policy).Statement[0].Resource == aws_sqs_queue.orders.arn && jsondecode(aws_iam_role_policy.process_order.policy).Statement[0].Resource == aws_sqs_queue.orders.arn
+    error_message = "submit-order and process-order must be granted the FIFO queue."
+  }
+}
+
+run "rejects_a_queue_type_that_is_not_one" {
+  command = plan
+
+  variables {
+    queue_type = "FIFO"
+  }
+
+  expect_failures = [var.queue_type]
+}
+
+run "rejects_a_fifo_mapping_with_batches_over_ten" {
+  command = plan
+
+  variables {
+    queue_type              = "fifo"
+    event_source_batch_size = 11
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.orders]
 }
 
 run "dlq_alarm_watches_visible_messages_and_notifies_ops" {

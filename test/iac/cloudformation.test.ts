@@ -4,8 +4,8 @@ import { loadConfig as loadWebConfig } from '../../frontend/config.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { lifecycleTimingsJson } from '../../domain/lifecycle.js';
 import { ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
-import { apiRoutes, functionNames, functions, type FunctionName } from '../../platform/functions.js';
-import { settings } from '../../platform/settings.js';
+import { apiRoutes, functionNames, functions, mappingSettings, type FunctionName } from '../../platform/functions.js';
+import { QUEUE_TYPES, queueNames, settings } from '../../platform/settings.js';
 import {
   actionsOf,
   cfnLintVersion,
@@ -16,6 +16,7 @@ import {
   props,
   readTemplateText,
   resolveDefault,
+  resolveWith,
   resource,
   resourcesOfType,
   roleGrants,
@@ -48,6 +49,15 @@ describe('cloudformation: cfn-lint', () => {
     const { exitCode, output } = runCfnLint();
     expect(output).toBe('');
     expect(exitCode).toBe(0);
+  }, 120_000);
+
+  cfnLint.it('when cfn-lint checks backend.yaml deployed with QueueType fifo, then it reports no error and no warning', () => {
+    // The FIFO branch of every Fn::If is only checked when the parameter takes it. AlarmEmail has no default.
+    const { exitCode, output } = runCfnLint(['backend'], { QueueType: 'fifo', AlarmEmail: 'ops@example.com' });
+    expect(output).toBe('');
+    expect(exitCode).toBe(0);
+    // The same run refuses a queue type the template does not offer, so the parameter did reach cfn-lint.
+    expect(runCfnLint(['backend'], { QueueType: 'FIFO', AlarmEmail: 'ops@example.com' }).output).toMatch(/E2900:'FIFO' is not one of \['standard', 'fifo'\]/);
   }, 120_000);
 
   it.each(['backend', 'frontend'] as const)('when %s.yaml ignores a cfn-lint check, then a comment right above says why', (name) => {
@@ -149,10 +159,34 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
     ]);
   });
 
+  it('when the QueueType parameter is read, then it offers standard (the default) and fifo, as settings.queue.type does', () => {
+    expect(backend.Parameters.QueueType).toMatchObject({ Type: 'String', Default: settings.queue.type, AllowedValues: [...QUEUE_TYPES] });
+  });
+
+  it.each(QUEUE_TYPES)('when deployed with QueueType %s, then both queues are of that type, named for it, deduplicating by id only, and the DLQ admits only the orders queue', (queueType) => {
+    const names = queueNames(queueType);
+    const queue = resolveWith(backend, props(backend, 'OrdersQueue'), { QueueType: queueType }) as Record<string, unknown>;
+    const dlq = resolveWith(backend, props(backend, 'OrdersDeadLetterQueue'), { QueueType: queueType }) as Record<string, unknown>;
+    // On standard, FifoQueue and ContentBasedDeduplication are left out (SQS makes a standard queue without them).
+    const fifo = queueType === 'fifo' ? { FifoQueue: true, ContentBasedDeduplication: settings.queue.contentBasedDeduplication } : { FifoQueue: undefined, ContentBasedDeduplication: undefined };
+    expect({ name: queue.QueueName, FifoQueue: queue.FifoQueue, ContentBasedDeduplication: queue.ContentBasedDeduplication }).toEqual({ name: names.queue, ...fifo });
+    expect({ name: dlq.QueueName, FifoQueue: dlq.FifoQueue, ContentBasedDeduplication: dlq.ContentBasedDeduplication }).toEqual({ name: names.deadLetterQueue, ...fifo });
+    expect((dlq.RedriveAllowPolicy as { sourceQueueArns: unknown[] }).sourceQueueArns).toEqual([`arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${names.queue}`]);
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt('OrdersDeadLetterQueue', 'Arn'), maxReceiveCount: settings.queue.maxReceiveCount });
+  });
+
+  it.each(QUEUE_TYPES)('when deployed with QueueType %s, then the event source mapping has the settings mappingSettings gives that type', (queueType) => {
+    const mapping = resource(backend, 'ProcessOrderEventSourceMapping', 'AWS::Lambda::EventSourceMapping');
+    const resolved = resolveWith(backend, mapping.Properties, { QueueType: queueType }) as Record<string, unknown>;
+    const expected = mappingSettings(functions['process-order'].trigger, queueType);
+    expect({ batchSize: resolved.BatchSize, maximumBatchingWindowSeconds: resolved.MaximumBatchingWindowInSeconds, maximumConcurrency: (resolved.ScalingConfig as Record<string, unknown>).MaximumConcurrency }).toEqual(expected);
+    expect('MaximumBatchingWindowInSeconds' in resolved).toBe(queueType !== 'fifo');
+  });
+
   it('when the event source mapping is read, then process-order gets batches of 10 and reports item failures', () => {
     const [mapping, ...others] = resourcesOfType(backend, 'AWS::Lambda::EventSourceMapping');
     expect(others).toEqual([]);
-    expect(mapping?.[1].Properties).toEqual({
+    expect(resolveWith(backend, mapping?.[1].Properties)).toEqual({
       EventSourceArn: getAtt('OrdersQueue', 'Arn'),
       FunctionName: ref('ProcessOrderFunction'),
       BatchSize: functions['process-order'].trigger.batchSize,

@@ -90,14 +90,63 @@ export function resolveDefault(template: CfnTemplate, value: unknown): unknown {
   return value;
 }
 
-/** `!Sub 'text'` (or a plain string) with every ${Parameter} replaced by the parameter's default. */
+/** What `!Ref AWS::NoValue` leaves: the property, or the list item, is taken out. */
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/**
+ * A template value as CloudFormation would deploy it with these parameter values (the rest at their
+ * defaults): parameter Refs, Fn::If on the template's Conditions (Fn::Equals, Fn::Not, Fn::And,
+ * Fn::Or, Condition), Fn::Sub in both forms and AWS::NoValue are resolved; anything else (GetAtt, a
+ * resource's Ref, ${AWS::Region}) is left as written.
+ */
+export function resolveWith(template: CfnTemplate, value: unknown, parameters: Readonly<Record<string, string | number>> = {}): unknown {
+  const parameter = (name: string) => (name in parameters ? parameters[name] : template.Parameters[name]?.Default);
+  const condition = (name: string): boolean => {
+    if (!template.Conditions || !(name in template.Conditions)) throw new Error(`No condition ${name} in the template`);
+    return Boolean(evaluate(template.Conditions[name]));
+  };
+  const substitute = (text: string, variables: Record<string, unknown>) =>
+    text.replace(/\$\{([A-Za-z0-9]+)\}/g, (match, name: string) => {
+      if (name in variables) return String(variables[name]);
+      const found = parameter(name);
+      return found === undefined ? match : String(found);
+    });
+  function evaluate(node: unknown): unknown {
+    if (Array.isArray(node)) return node.map(evaluate).filter((item) => item !== NO_VALUE);
+    if (!node || typeof node !== 'object') return node;
+    const entries = Object.entries(node as Record<string, unknown>);
+    if (entries.length === 1) {
+      const [[key, argument]] = entries as [[string, unknown]];
+      if (key === 'Ref' && argument === 'AWS::NoValue') return NO_VALUE;
+      if (key === 'Ref' && typeof argument === 'string' && template.Parameters[argument]) return parameter(argument);
+      if (key === 'Condition' && typeof argument === 'string') return condition(argument);
+      if (key === 'Fn::If') {
+        const [name, whenTrue, whenFalse] = argument as [string, unknown, unknown];
+        return evaluate(condition(name) ? whenTrue : whenFalse);
+      }
+      if (key === 'Fn::Equals') {
+        const [a, b] = (argument as unknown[]).map(evaluate);
+        return String(a) === String(b);
+      }
+      if (key === 'Fn::Not') return !evaluate((argument as unknown[])[0]);
+      if (key === 'Fn::And') return (argument as unknown[]).every((item) => Boolean(evaluate(item)));
+      if (key === 'Fn::Or') return (argument as unknown[]).some((item) => Boolean(evaluate(item)));
+      if (key === 'Fn::Sub' && typeof argument === 'string') return substitute(argument, {});
+      if (key === 'Fn::Sub' && Array.isArray(argument) && typeof argument[0] === 'string') {
+        return substitute(argument[0], Object.fromEntries(Object.entries((argument[1] ?? {}) as Record<string, unknown>).map(([name, item]) => [name, evaluate(item)])));
+      }
+    }
+    return Object.fromEntries(entries.map(([key, item]) => [key, evaluate(item)]).filter(([, item]) => item !== NO_VALUE));
+  }
+  const resolved = evaluate(value);
+  return resolved === NO_VALUE ? undefined : resolved;
+}
+
+/** `!Sub 'text'`, `!Sub ['text', {variables}]` (or a plain string) with every ${Parameter} replaced by the parameter's default. */
 export function subWithDefaults(template: CfnTemplate, value: unknown): string {
-  const text = typeof value === 'string' ? value : (value as { 'Fn::Sub'?: unknown })['Fn::Sub'];
-  if (typeof text !== 'string') throw new Error(`Not a string or a one-argument Fn::Sub: ${JSON.stringify(value)}`);
-  return text.replace(/\$\{([A-Za-z0-9]+)\}/g, (match, name: string) => {
-    const parameter = template.Parameters[name];
-    return parameter?.Default === undefined ? match : String(parameter.Default);
-  });
+  const sub = typeof value === 'string' ? value : (value as { 'Fn::Sub'?: unknown })['Fn::Sub'];
+  if (typeof sub !== 'string' && !(Array.isArray(sub) && typeof sub[0] === 'string')) throw new Error(`Not a string or an Fn::Sub: ${JSON.stringify(value)}`);
+  return resolveWith(template, { 'Fn::Sub': sub }) as string;
 }
 
 /**
@@ -185,9 +234,13 @@ export function cfnLintVersion(): string | undefined {
   return result.error || result.status !== 0 ? undefined : result.stdout.trim();
 }
 
-/** Runs cfn-lint on the templates: exit code 0 means no error and no warning. */
-export function runCfnLint(names: TemplateName[] = ['backend', 'frontend']): CfnLintResult {
-  const lint = spawnSync('cfn-lint', ['--format', 'parseable', '--', ...names.map(templatePath)], { encoding: 'utf8', cwd: CLOUDFORMATION_DIR });
+/**
+ * Runs cfn-lint on the templates: exit code 0 means no error and no warning. With `parameters`, it
+ * checks the template as deployed with those values (cfn-lint resolves the Conditions they decide).
+ */
+export function runCfnLint(names: TemplateName[] = ['backend', 'frontend'], parameters: Readonly<Record<string, string>> = {}): CfnLintResult {
+  const values = Object.entries(parameters).map(([name, value]) => `${name}=${value}`);
+  const lint = spawnSync('cfn-lint', ['--format', 'parseable', ...(values.length ? ['--parameters', ...values] : []), '--', ...names.map(templatePath)], { encoding: 'utf8', cwd: CLOUDFORMATION_DIR });
   if (lint.error) throw lint.error;
   return { exitCode: lint.status, output: `${lint.stdout}${lint.stderr}`.trim() };
 }

@@ -7,10 +7,11 @@
 import { parse } from '@cdktf/hcl2json';
 import { join } from 'node:path';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
-import { ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
-import { apiRoutes, functions, type FunctionSpec, type Trigger } from '../../platform/functions.js';
-import { settings } from '../../platform/settings.js';
-import { deployedFunctions, loadTemplate, resolveDefault, resourcesOfType, subWithDefaults, type CfnTemplate } from './cloudformation.js';
+import { profiles } from '../../local/profiles.js';
+import { ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition, queueDefinitions } from '../../local/resources.js';
+import { apiRoutes, functions, mappingSettings, type FunctionSpec, type Trigger } from '../../platform/functions.js';
+import { QUEUE_TYPES, settings, type QueueType } from '../../platform/settings.js';
+import { deployedFunctions, loadTemplate, resolveDefault, resolveWith, resourcesOfType, subWithDefaults, type CfnTemplate } from './cloudformation.js';
 import { parseModule, type ParsedModule } from './policy.js';
 import { CFN_REFS, CFN_TIMINGS_PARAMETERS, refOf, TERRAFORM_REFS } from './resource-refs.js';
 import { repoRoot } from './terraform-cli.js';
@@ -78,9 +79,25 @@ function localsOf(module: ParsedModule): Values {
   return Object.assign({}, ...module.locals) as Values;
 }
 
-/** A Terraform attribute's value: a literal, the default of the variable it names (var.x, var.x.y, var.x["k"].y), or a literal local. */
-function terraformValue(module: ParsedModule, value: unknown): unknown {
+/** How queues.tf picks the queue type's values: local.queue_type is this entry of local.queue_types. */
+const TERRAFORM_QUEUE_TYPE_SELECTION = '${local.queue_types[var.queue_type]}';
+
+/** A field of local.queue_type as it is with var.queue_type = queueType, or a marker when the selection is not the variable's. */
+function terraformQueueTypeField(module: ParsedModule, field: string, queueType: QueueType): unknown {
+  const locals = localsOf(module);
+  if (locals.queue_type !== TERRAFORM_QUEUE_TYPE_SELECTION) return `<local.queue_type is ${JSON.stringify(locals.queue_type)}, not ${TERRAFORM_QUEUE_TYPE_SELECTION}>`;
+  const entry = (locals.queue_types as Record<string, Values> | undefined)?.[queueType];
+  return entry && field in entry ? terraformValue(module, entry[field], queueType) : `<no ${field} for ${queueType} in local.queue_types>`;
+}
+
+/**
+ * A Terraform attribute's value: a literal, the default of the variable it names (var.x, var.x.y,
+ * var.x["k"].y), a literal local, or a field of local.queue_type with var.queue_type = queueType.
+ */
+function terraformValue(module: ParsedModule, value: unknown, queueType: QueueType = settings.queue.type): unknown {
   if (typeof value !== 'string') return value;
+  const typed = /^\$\{local\.queue_type\.(\w+)\}$/.exec(value);
+  if (typed) return terraformQueueTypeField(module, typed[1]!, queueType);
   const local = /^\$\{local\.(\w+)\}$/.exec(value);
   if (local) return localsOf(module)[local[1]!];
   const match = /^\$\{var\.(\w+)((?:\["[^"]+"\]|\.\w+)*)\}$/.exec(value);
@@ -90,11 +107,42 @@ function terraformValue(module: ParsedModule, value: unknown): unknown {
   return resolved;
 }
 
-/** A resource name as deployed with no prefix: "${var.name_prefix}${var.queue_name}" -> "orders". */
-function terraformName(module: ParsedModule, value: unknown): string {
+/** A resource name as deployed with no prefix: "${var.name_prefix}${var.queue_name}${local.queue_type.name_suffix}" -> "orders" (or "orders.fifo"). */
+function terraformName(module: ParsedModule, value: unknown, queueType: QueueType = settings.queue.type): string {
   return String(value)
     .replace('${var.name_prefix}', '')
-    .replace(/\$\{var\.\w+\}/g, (reference) => String(terraformValue(module, reference)));
+    .replace(/\$\{(var\.\w+|local\.queue_type\.\w+)\}/g, (reference) => String(terraformValue(module, reference, queueType)));
+}
+
+/**
+ * What the queue type decides, for each type: the two queues' names and types, their deduplication,
+ * where the queue redrives to, and the event source mapping's batch and window ("none" where it is
+ * left unset). A value a tool leaves out is what AWS then uses (a standard queue, no deduplication).
+ */
+function queueTypeKeys(queueType: QueueType, values: { queueName: unknown; deadLetterQueueName: unknown; queueFifo: unknown; deadLetterQueueFifo: unknown; contentBasedDeduplication: unknown; deadLetterQueueContentBasedDeduplication: unknown; redrivesTo: unknown; batchSize: unknown; maximumBatchingWindowSeconds: unknown }): Values {
+  return Object.fromEntries(
+    Object.entries({ ...values, maximumBatchingWindowSeconds: values.maximumBatchingWindowSeconds ?? 'none' }).map(([key, value]) => [`queueType.${queueType}.${key}`, value]),
+  );
+}
+
+function terraformQueueTypeSettings(backend: ParsedModule, queueType: QueueType): Values {
+  const block = (type: string, name: string) => backend.resource[type]?.[name]?.[0] ?? {};
+  const v = (value: unknown) => terraformValue(backend, value, queueType);
+  const orders = block('aws_sqs_queue', 'orders');
+  const dlq = block('aws_sqs_queue', 'orders_dlq');
+  const mapping = block('aws_lambda_event_source_mapping', 'orders');
+  const target = /deadLetterTargetArn\s*=\s*aws_sqs_queue\.(\w+)\.arn/.exec(String(orders.redrive_policy))?.[1];
+  return queueTypeKeys(queueType, {
+    queueName: terraformName(backend, orders.name, queueType),
+    deadLetterQueueName: terraformName(backend, dlq.name, queueType),
+    queueFifo: v(orders.fifo_queue) ?? false,
+    deadLetterQueueFifo: v(dlq.fifo_queue) ?? false,
+    contentBasedDeduplication: v(orders.content_based_deduplication) ?? false,
+    deadLetterQueueContentBasedDeduplication: v(dlq.content_based_deduplication) ?? false,
+    redrivesTo: target ? terraformName(backend, block('aws_sqs_queue', target).name, queueType) : `<no deadLetterTargetArn in ${String(orders.redrive_policy)}>`,
+    batchSize: v(mapping.batch_size),
+    maximumBatchingWindowSeconds: v(mapping.maximum_batching_window_in_seconds),
+  });
 }
 
 /** The function a reference names: `aws_lambda_function.this["advance-orders"].arn` -> advance-orders. */
@@ -176,6 +224,8 @@ async function terraformSettings(backend: ParsedModule, frontend: ParsedModule):
 
   const subscription = block(backend, 'aws_sns_topic_subscription', 'order_events_email');
   return {
+    'queue.type': v(backend, '${var.queue_type}'),
+    ...(Object.assign({}, ...QUEUE_TYPES.map((queueType) => terraformQueueTypeSettings(backend, queueType))) as Values),
     'queue.visibilityTimeoutSeconds': v(backend, orders.visibility_timeout_seconds),
     'queue.messageRetentionSeconds': v(backend, orders.message_retention_seconds),
     'queue.receiveWaitTimeSeconds': v(backend, orders.receive_wait_time_seconds),
@@ -227,10 +277,27 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
     if (!properties) throw new Error(`${id} is not in the template`);
     return properties;
   };
-  const v = (template: CfnTemplate, value: unknown) => resolveDefault(template, value);
+  const v = (template: CfnTemplate, value: unknown) => resolveWith(template, value);
   const refId = (value: unknown) => (value as { Ref?: string } | undefined)?.Ref;
   const getAttId = (value: unknown) => (value as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
   const orders = props(backend, 'OrdersQueue');
+  /** The queue type's keys, with the template deployed with QueueType = queueType. */
+  const queueTypeSettings = (queueType: QueueType): Values => {
+    const resolved = (id: string) => resolveWith(backend, props(backend, id), { QueueType: queueType }) as Values;
+    const [queue, dlq, mapping] = [resolved('OrdersQueue'), resolved('OrdersDeadLetterQueue'), resolved('ProcessOrderEventSourceMapping')];
+    const target = getAttId((queue.RedrivePolicy as Values | undefined)?.deadLetterTargetArn);
+    return queueTypeKeys(queueType, {
+      queueName: queue.QueueName,
+      deadLetterQueueName: dlq.QueueName,
+      queueFifo: queue.FifoQueue ?? false,
+      deadLetterQueueFifo: dlq.FifoQueue ?? false,
+      contentBasedDeduplication: queue.ContentBasedDeduplication ?? false,
+      deadLetterQueueContentBasedDeduplication: dlq.ContentBasedDeduplication ?? false,
+      redrivesTo: target ? resolved(target).QueueName : `<no GetAtt in ${JSON.stringify(queue.RedrivePolicy)}>`,
+      batchSize: mapping.BatchSize,
+      maximumBatchingWindowSeconds: mapping.MaximumBatchingWindowInSeconds,
+    });
+  };
   const alarm = props(backend, 'DeadLetterQueueAlarm');
   // One alarm resource a function and metric: all must share the period and evaluation periods.
   const functionAlarms = resourcesOfType(backend, 'AWS::CloudWatch::Alarm')
@@ -298,6 +365,8 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
   const keyOf = (schema: { AttributeName: string; KeyType: string }[], type: string) => schema.find((key) => key.KeyType === type)?.AttributeName;
   const stage = Object.values(backend.Resources).find((resource) => resource.Type === 'AWS::ApiGateway::Stage')!.Properties!;
   return {
+    'queue.type': backend.Parameters.QueueType?.Default,
+    ...(Object.assign({}, ...QUEUE_TYPES.map(queueTypeSettings)) as Values),
     'queue.visibilityTimeoutSeconds': v(backend, orders.VisibilityTimeout),
     'queue.messageRetentionSeconds': v(backend, orders.MessageRetentionPeriod),
     'queue.receiveWaitTimeSeconds': v(backend, orders.ReceiveMessageWaitTimeSeconds),
@@ -342,7 +411,26 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
 function localSettings(source: typeof settings, declaration: Declaration): Values {
   const table = orderTableDefinition(source.names.table);
   const keyOf = (schema: { AttributeName?: string; KeyType?: string }[] | undefined, type: string) => schema?.find((key) => key.KeyType === type)?.AttributeName;
+  const processOrder = declaration['process-order']!.trigger;
+  /** The queues as the local stack creates them with QUEUE_TYPE = queueType (createResources redrives the one to the other), and the mapping it polls with. */
+  const queueTypeSettings = (queueType: QueueType): Values => {
+    const { queue, deadLetterQueue } = queueDefinitions(profiles.default, queueType);
+    const mapping = processOrder.type === 'queue' ? mappingSettings(processOrder, queueType) : undefined;
+    return queueTypeKeys(queueType, {
+      queueName: queue.name,
+      deadLetterQueueName: deadLetterQueue.name,
+      queueFifo: queue.attributes.FifoQueue === 'true',
+      deadLetterQueueFifo: deadLetterQueue.attributes.FifoQueue === 'true',
+      contentBasedDeduplication: queue.attributes.ContentBasedDeduplication === 'true',
+      deadLetterQueueContentBasedDeduplication: deadLetterQueue.attributes.ContentBasedDeduplication === 'true',
+      redrivesTo: deadLetterQueue.name,
+      batchSize: mapping?.batchSize ?? '<process-order has no queue trigger>',
+      maximumBatchingWindowSeconds: mapping ? mapping.maximumBatchingWindowSeconds : '<process-order has no queue trigger>',
+    });
+  };
   return {
+    'queue.type': source.queue.type,
+    ...(Object.assign({}, ...QUEUE_TYPES.map(queueTypeSettings)) as Values),
     'queue.visibilityTimeoutSeconds': source.queue.visibilityTimeoutSeconds,
     'queue.messageRetentionSeconds': source.queue.messageRetentionSeconds,
     'queue.receiveWaitTimeSeconds': source.queue.receiveWaitTimeSeconds,
@@ -787,6 +875,76 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
       const found = disagreements({ ...iac, cloudformation: await cloudFormationIac(b, f) }).sort();
       expect({ what, found }).toEqual({ what, found: expected.map((pattern): unknown => expect.stringMatching(pattern)) });
     }
+  });
+
+  /** Only the keys the queue type decides (the default type, and each type's queues and mapping). */
+  const queueTypeOnly = (values: Values): Values => Object.fromEntries(Object.entries(values).filter(([key]) => key === 'queue.type' || key.startsWith('queueType.')));
+
+  it('when the queue type is read from all three, for standard and for fifo, then the names, the queues\' and the DLQ\'s types, deduplication and the mapping agree', () => {
+    const picked = Object.fromEntries(Object.entries(sources).map(([name, values]) => [name, queueTypeOnly(values)]));
+    for (const [name, values] of Object.entries(picked)) {
+      expect({ name, count: Object.keys(values).length }).toEqual({ name, count: 1 + 9 * 2 });
+      expect({ name, unread: Object.keys(values).filter((key) => values[key] === undefined || JSON.stringify(values[key]).startsWith('"<')) }).toEqual({ name, unread: [] });
+    }
+    expect(disagreements(picked)).toEqual([]);
+    // What the comparison stands on, spelt out once.
+    expect(picked.local).toMatchObject({
+      'queue.type': 'standard',
+      'queueType.standard.queueName': 'orders',
+      'queueType.standard.queueFifo': false,
+      'queueType.standard.maximumBatchingWindowSeconds': 0,
+      'queueType.fifo.queueName': 'orders.fifo',
+      'queueType.fifo.deadLetterQueueName': 'orders-dlq.fifo',
+      'queueType.fifo.redrivesTo': 'orders-dlq.fifo',
+      'queueType.fifo.queueFifo': true,
+      'queueType.fifo.deadLetterQueueFifo': true,
+      'queueType.fifo.contentBasedDeduplication': false,
+      'queueType.fifo.maximumBatchingWindowSeconds': 'none',
+      'queueType.fifo.batchSize': 10,
+    });
+  });
+
+  it('when one tool\'s queue type, deduplication, DLQ type or FIFO mapping is changed in its files, then the parity fails naming it', async () => {
+    const picked = (values: Record<string, Values>) => Object.fromEntries(Object.entries(values).map(([name, each]) => [name, queueTypeOnly(each)]));
+    const queueTypesLocal = (module: ParsedModule) => module.locals.find((locals) => 'queue_types' in locals) as { queue_types: Record<string, Values>; queue_type: string };
+    const terraformEdits: [string, (module: ParsedModule) => void, RegExp[]][] = [
+      ['the FIFO DLQ made standard', (module) => delete module.resource.aws_sqs_queue!.orders_dlq![0]!.fifo_queue, [/^queueType\.fifo\.deadLetterQueueFifo: terraform=false, cloudformation=true, local=true$/]],
+      [
+        'content-based deduplication on',
+        (module) => (module.resource.aws_sqs_queue!.orders![0]!.content_based_deduplication = true),
+        [/^queueType\.fifo\.contentBasedDeduplication: terraform=true, cloudformation=false, local=false$/, /^queueType\.standard\.contentBasedDeduplication: terraform=true,/],
+      ],
+      ['a batching window on FIFO', (module) => (queueTypesLocal(module).queue_types.fifo!.maximum_batching_window_in_seconds = 0), [/^queueType\.fifo\.maximumBatchingWindowSeconds: terraform=0, cloudformation="none", local="none"$/]],
+      ['the FIFO names without .fifo', (module) => (queueTypesLocal(module).queue_types.fifo!.name_suffix = ''), [/^queueType\.fifo\.deadLetterQueueName: terraform="orders-dlq",/, /^queueType\.fifo\.queueName: terraform="orders",/, /^queueType\.fifo\.redrivesTo: terraform="orders-dlq",/]],
+      ['fifo by default', (module) => ((module.variable.queue_type![0] as { default: string }).default = 'fifo'), [/^queue\.type: terraform="fifo", cloudformation="standard", local="standard"$/]],
+    ];
+    for (const [what, edit, expected] of terraformEdits) {
+      const edited = await readBackend();
+      edit(edited);
+      const found = disagreements(picked({ ...sources, terraform: await terraformSettings(edited, frontend) })).sort();
+      expect({ what, found }).toEqual({ what, found: expected.map((pattern): unknown => expect.stringMatching(pattern)) });
+    }
+    // The type picked by something other than var.queue_type: every FIFO key says so.
+    const fixed = await readBackend();
+    queueTypesLocal(fixed).queue_type = '${local.queue_types["standard"]}';
+    expect(disagreements(picked({ ...sources, terraform: await terraformSettings(fixed, frontend) }))).toEqual(expect.arrayContaining([expect.stringMatching(/^queueType\.fifo\.queueName: terraform="orders<local\.queue_type is/)]));
+
+    const cloudFormationEdits: [string, (template: CfnTemplate) => void, RegExp[]][] = [
+      ['the FIFO DLQ made standard', (template) => delete template.Resources.OrdersDeadLetterQueue!.Properties!.FifoQueue, [/^queueType\.fifo\.deadLetterQueueFifo: terraform=true, cloudformation=false, local=true$/]],
+      ['content-based deduplication on FIFO', (template) => (template.Resources.OrdersQueue!.Properties!.ContentBasedDeduplication = { 'Fn::If': ['FifoQueues', true, { Ref: 'AWS::NoValue' }] }), [/^queueType\.fifo\.contentBasedDeduplication: terraform=false, cloudformation=true, local=false$/]],
+      ['a batching window on FIFO', (template) => (template.Resources.ProcessOrderEventSourceMapping!.Properties!.MaximumBatchingWindowInSeconds = 0), [/^queueType\.fifo\.maximumBatchingWindowSeconds: terraform="none", cloudformation=0, local="none"$/]],
+      ['fifo by default', (template) => (template.Parameters.QueueType!.Default = 'fifo'), [/^queue\.type: terraform="standard", cloudformation="fifo", local="standard"$/]],
+    ];
+    for (const [what, edit, expected] of cloudFormationEdits) {
+      const template = loadTemplate('backend');
+      edit(template);
+      const found = disagreements(picked({ ...sources, cloudformation: cloudFormationSettings(template, loadTemplate('frontend')) })).sort();
+      expect({ what, found }).toEqual({ what, found: expected.map((pattern): unknown => expect.stringMatching(pattern)) });
+    }
+
+    // The local stack: its default type is the settings'.
+    const local = localSettings({ ...settings, queue: { ...settings.queue, type: 'fifo' } }, functions);
+    expect(disagreements(picked({ ...sources, local }))).toEqual([expect.stringMatching(/^queue\.type: terraform="standard", cloudformation="standard", local="fifo"$/)]);
   });
 
   it('when the declaration is read, then Terraform and CloudFormation deploy every declared function and no other', () => {

@@ -3,7 +3,8 @@
 // with their default settings, read back through the AWS SDK, the key's value searched for in every
 // state file, `terraform show -json` and every command's output (it is in none), the web tier applied
 // again with another app_port over the running deployment, then the key deleted by the tool and both
-// modules destroyed until nothing is left.
+// modules destroyed until nothing is left; then the backend's queues and mapping applied once more
+// with queue_type = fifo, read back and destroyed.
 // What moto cannot do is changed only in the rehearsal's own copies of the modules, by override files
 // (REHEARSAL_OVERRIDES); the modules' interface has nothing for tests. Bounded to 12 minutes; every
 // terraform command has its own outer timeout inside that budget.
@@ -243,11 +244,15 @@ function keep(what: string, result: CommandResult): CommandResult {
   return result;
 }
 
-async function apply(module: ModuleName, variables: Record<string, unknown>): Promise<void> {
+/** The backend variables of the last apply, for its destroy. */
+let backendApplied: Record<string, unknown> | undefined;
+
+async function apply(module: ModuleName, variables: Record<string, unknown>, extraArgs: string[] = []): Promise<void> {
   const vars = await varFile(module, variables);
   applied.add(module);
+  if (module === 'terraform-backend') backendApplied = variables;
   // The apply prints its plan: kept, so the plan is searched for the key too.
-  keep(`${module} apply`, succeeded(await terraform(session!, module, ['apply', '-auto-approve', '-input=false', vars], { timeoutMs: budget(240_000), env: awsEnv() })));
+  keep(`${module} apply`, succeeded(await terraform(session!, module, ['apply', '-auto-approve', '-input=false', vars, ...extraArgs], { timeoutMs: budget(240_000), env: awsEnv() })));
 }
 
 /** Reads every resource of the module back into its state (a refresh-only apply), as any later plan or apply would. */
@@ -325,7 +330,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     try {
       if (session && apiKeyMade) await apiKeyTool('delete', '--yes').catch(() => undefined);
       if (session && applied.has('terraform-frontend') && frontendApplied) await destroy('terraform-frontend', frontendApplied).catch(() => undefined);
-      if (session && applied.has('terraform-backend')) await destroy('terraform-backend', backendVariables()).catch(() => undefined);
+      if (session && applied.has('terraform-backend')) await destroy('terraform-backend', backendApplied ?? backendVariables()).catch(() => undefined);
     } finally {
       moto?.stop();
       await removeTerraformSession(session);
@@ -637,5 +642,42 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
       vpcs: vpcs.Vpcs ?? [],
       apiKeys: apiKeys.items ?? [],
     }).toEqual({ queues: [], functions: [], tables: [], alarms: [], rules: [], parameters: [], launchTemplates: [], dashboards: [], webAcls: [], vpcs: [], apiKeys: [] });
+  }, 400_000);
+  it('when the backend is applied again with queue_type = fifo (the queues, the mapping and the queue alarms only), then both queues are FIFO without content-based deduplication, orders.fifo redrives to orders-dlq.fifo after 5 receives, the mapping has no batching window, and destroy leaves no queue', async () => {
+    // After the standard run's destroy. Targeted, to keep the added time small: the queues, the mapping
+    // and the alarms on the queues are what the queue type changes; -target brings in what they need
+    // (process-order, its role, the table, the topics), and none of the API, WAF or dashboard.
+    const variables = { ...backendVariables(), queue_type: 'fifo' };
+    const targets = ['aws_lambda_event_source_mapping.orders', 'aws_sqs_queue_redrive_allow_policy.orders_dlq', 'aws_cloudwatch_metric_alarm.dlq_not_empty', 'aws_cloudwatch_metric_alarm.orders_backlog'];
+    await apply('terraform-backend', variables, targets.map((target) => `-target=${target}`));
+    const outputs = await outputsOf<Pick<BackendOutputs, 'queue_url' | 'dead_letter_queue_url' | 'event_source_mapping_uuid'>>('terraform-backend');
+
+    const sqs = new SQSClient(clientConfig());
+    const { Attributes: queue = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: outputs.queue_url, AttributeNames: ['All'] }));
+    const { Attributes: dlq = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: outputs.dead_letter_queue_url, AttributeNames: ['All'] }));
+    expect({ queue: outputs.queue_url.split('/').pop(), dlq: outputs.dead_letter_queue_url.split('/').pop() }).toEqual({ queue: 'orders.fifo', dlq: 'orders-dlq.fifo' });
+    expect({ fifo: queue.FifoQueue, contentBased: queue.ContentBasedDeduplication }).toEqual({ fifo: 'true', contentBased: 'false' });
+    expect({ fifo: dlq.FifoQueue, contentBased: dlq.ContentBasedDeduplication }).toEqual({ fifo: 'true', contentBased: 'false' });
+    const redrive = JSON.parse(queue.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
+    expect({ target: redrive.deadLetterTargetArn, maxReceiveCount: Number(redrive.maxReceiveCount) }).toEqual({ target: dlq.QueueArn, maxReceiveCount: settings.queue.maxReceiveCount });
+
+    const mapping = await new LambdaClient(clientConfig()).send(new GetEventSourceMappingCommand({ UUID: outputs.event_source_mapping_uuid }));
+    expect({ source: mapping.EventSourceArn, batch: mapping.BatchSize, responses: mapping.FunctionResponseTypes }).toEqual({ source: queue.QueueArn, batch: 10, responses: ['ReportBatchItemFailures'] });
+    // Unset in the module (a FIFO mapping takes none); what the API reports for "none" is 0 or nothing.
+    expect([undefined, 0]).toContain(mapping.MaximumBatchingWindowInSeconds);
+    // The state holds what the API read back (0), so what was asked for is read from the apply's plan:
+    // the mapping created without the attribute at all.
+    const applyOutput = printed.filter(({ what }) => what === 'terraform-backend apply').at(-1)?.text ?? '';
+    const created = /# aws_lambda_event_source_mapping\.orders will be created\n([\s\S]*?)\n {4}\}\n/.exec(applyOutput)?.[1] ?? '';
+    expect(created).toMatch(/\bbatch_size\s+= 10\b/);
+    expect(created).not.toContain('maximum_batching_window_in_seconds');
+
+    const { MetricAlarms = [] } = await new CloudWatchClient(clientConfig()).send(new DescribeAlarmsCommand({ AlarmNames: ['orders-dlq-not-empty', 'orders-oldest-message-age'] }));
+    expect(MetricAlarms.map((alarm) => `${alarm.AlarmName} on ${alarm.Dimensions?.[0]?.Value}`).sort()).toEqual(['orders-dlq-not-empty on orders-dlq.fifo', 'orders-oldest-message-age on orders.fifo']);
+
+    await destroy('terraform-backend', variables);
+    expect(await stateResourceCount('terraform-backend')).toBe(0);
+    const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
+    expect(QueueUrls).toEqual([]);
   }, 400_000);
 });

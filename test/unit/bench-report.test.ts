@@ -24,6 +24,10 @@ function passingRun(): BenchResults {
       intake: { durable: variant([3300, 3400, 3500], 34), volatile: variant([3500, 3600, 3700], 32) },
       drain: { orders: 5000, durable: [1500, 1550, 1600], volatile: [1600, 1650, 1700] },
     },
+    queueTypes: {
+      intake: { fifo: variant([3000, 3100, 3200], 36), standard: variant([3500, 3600, 3700], 32) },
+      drain: { orders: 4000, customers: 50, fifo: [900, 950, 1000], standard: [1600, 1650, 1700] },
+    },
   };
 }
 
@@ -55,6 +59,8 @@ describe('the benchmark report', () => {
     ['intake, durable / volatile queues', (run: BenchResults) => void (run.durability.intake.durable = variant([2900, 3000, 3100], 34))],
     ['intake p99, durable / volatile queues', (run: BenchResults) => void (run.durability.intake.durable = variant([3300, 3400, 3500], 45))],
     ['drain, durable / volatile queues', (run: BenchResults) => void (run.durability.drain.durable = [1300, 1350, 1390])],
+    ['intake, FIFO / standard queue', (run: BenchResults) => void (run.queueTypes.intake.fifo = variant([2000, 2100, 2200], 36))],
+    ['drain, FIFO / standard queue', (run: BenchResults) => void (run.queueTypes.drain.fifo = [500, 600, 650])],
   ])('when %s is past its target, then that check alone is missed', (name, spoil) => {
     const run = passingRun();
     spoil(run);
@@ -68,6 +74,10 @@ describe('the benchmark report', () => {
     expect(unmeasured(checks)).toEqual(['steady submit-to-stored p99 / minimal loop p99']);
     expect(checks.find((check) => check.name.startsWith('steady'))?.ok).toBe(false);
     expect(unmeasured(evaluate(passingRun()))).toEqual([]);
+    // A FIFO drain that never finished a round: its ratio is NaN, so the run fails rather than passing unjudged.
+    const fifo = { ...passingRun(), smoke: true };
+    fifo.queueTypes.drain.fifo = [];
+    expect(unmeasured(evaluate(fifo))).toEqual(['drain, FIFO / standard queue']);
   });
 
   it('when ratios are taken, then the figure is the ratio of the medians and each round keeps its own ratio', () => {
