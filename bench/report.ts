@@ -93,8 +93,8 @@ export interface BenchResults {
   kitchen: { orders: number; kitchen: number[]; baseline: number[] };
   live: { subscriptions: number; completed: number; transitions: number; expected: number; p50: number; p99: number; webRssMb: number };
   durability: DurabilityResults;
-  /** GET /my-orders for `customers` signed-in customers (each with an order), 50 connections. */
-  myOrders: { customers: number; requests: number; rps: number; p50: number; p99: number; errors: number };
+  /** GET /my-orders for `customers` signed-in customers (each with an order), 50 at once, each `pagesPerSecond`; `saturated` with no pause. */
+  myOrders: { customers: number; requests: number; pagesPerSecond: number; rps: number; p50: number; p99: number; errors: number; saturated: Load };
   queueTypes: QueueTypeResults;
 }
 
@@ -237,7 +237,7 @@ export function renderTables(results: BenchResults, checks: readonly Check[]): s
     ...LAMBDAS.map((name) => `| cold start ${name} | ${f(coldStart[name].bytes / 1024)} KB, import ${f(coldStart[name].bundledMs, 1)} ms | unbundled import ${f(coldStart[name].unbundledMs, 1)} ms; SDK clients alone ${f(coldStart[name].sdkMs, 1)} ms | ${f(coldStart[name].ratio, 2)} / ${f(coldStart[name].bundledMs / coldStart[name].sdkMs, 2)} |`),
     `| memory, peak RSS | web tier ${f(memory.webRssMb)} MB; whole local stack ${f(memory.stackRssMb)} MB | | |`,
     `| kitchen, ${kitchen.orders} due orders a round | ${f(median(kitchen.kitchen))} orders/s${spread(kitchen.kitchen)} | conditional UpdateItem loop ${f(median(kitchen.baseline))} orders/s${spread(kitchen.baseline)} | ${f(kitchenVsUpdate.value, 2)}${spread(kitchenVsUpdate.rounds, 2)} |`,
-    `| My orders, ${myOrders.customers} signed-in customers, 50 connections | ${f(myOrders.rps)} req/s, p50 ${f(myOrders.p50)} ms, p99 ${f(myOrders.p99)} ms, ${myOrders.errors} errors (${myOrders.requests} requests) | | |`,
+    `| My orders, 50 signed-in customers at once, each a page every ${f(1 / myOrders.pagesPerSecond, 1)} s | ${f(myOrders.rps)} req/s, p50 ${f(myOrders.p50)} ms, p99 ${f(myOrders.p99)} ms, ${myOrders.errors} errors (${myOrders.requests} requests) | the same 50 with no pause (saturation): ${f(myOrders.saturated.rps)} req/s, p99 ${f(myOrders.saturated.p99)} ms | |`,
     `| live status, ${live.subscriptions} subscriptions on one web process | status change to browser p50 ${f(live.p50)} ms, p99 ${f(live.p99)} ms (${live.transitions}/${live.expected} changes seen, ${live.completed} streams to COMPLETED); web process ${f(live.webRssMb)} MB | | |`,
     ...durabilityRows(results.durability),
     ...queueTypeRows(results.queueTypes),

@@ -27,6 +27,8 @@ const plan = smoke
   ? { warmup: 1, duration: 2, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20, durabilityRounds: 1, durabilityDuration: 2, durabilityDrainOrders: 200, fifoRounds: 1, fifoDuration: 2, fifoDrainOrders: 200, fifoCustomers: 50 }
   : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, kitchenOrders: 3_000, kitchenRounds: 3, liveSubscriptions: 500, durabilityRounds: 5, durabilityDuration: 6, durabilityDrainOrders: 4_000, fifoRounds: 3, fifoDuration: 6, fifoDrainOrders: 4_000, fifoCustomers: 50 };
 const CONNECTIONS = 50;
+const MY_ORDERS_CUSTOMERS = 50;
+const MY_ORDERS_PAGES_PER_SECOND = 2;
 // The bare Express baseline's own form (bench/baselines): the floor of a form post through Express.
 const FORM = 'customer_id=bench&product_id=Banana&quantity=1';
 /** Checkouts a second the harness expects, to size each bounded load: rounds end by count, not by clock. */
@@ -182,21 +184,30 @@ async function checkoutRound(webUrl: string, call: StackCall, pool: BenchPool, t
   return { load: await checkoutLoad(webUrl, customers, options), customers };
 }
 
-/** GET /my-orders for customers who have checked out, `requests` in all, 50 at a time. */
+/**
+ * GET /my-orders for customers who have checked out: 50 customers at once, each opening the page
+ * every half second (a person reads it; they do not reload with no pause), `requests` in all. The
+ * same 50 connections with no pause at all are measured too: what the stack saturates at.
+ */
 async function measureMyOrders(webUrl: string, customers: readonly PreparedCustomer[]): Promise<BenchResults['myOrders']> {
-  let next = 0;
   const requests = smoke ? 200 : 3000;
-  const load = await cannon(
-    {
-      url: `${webUrl}/my-orders`,
-      amount: requests,
-      connections: 50,
-      requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, accept: 'text/html', cookie: customers[next++ % customers.length]!.cookie } }) }],
-    },
-    200,
-  );
-  log(`  my orders: ${load.rps.toFixed(0)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${load.errors}`);
-  return { customers: Math.min(customers.length, requests), requests, ...load };
+  const load = (connectionRate?: number) => {
+    let next = 0;
+    return cannon(
+      {
+        url: `${webUrl}/my-orders`,
+        amount: requests,
+        connections: MY_ORDERS_CUSTOMERS,
+        ...(connectionRate ? { connectionRate } : {}),
+        requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, accept: 'text/html', cookie: customers[next++ % customers.length]!.cookie } }) }],
+      },
+      200,
+    );
+  };
+  const paced = await load(MY_ORDERS_PAGES_PER_SECOND);
+  const saturated = await load();
+  log(`  my orders: ${MY_ORDERS_CUSTOMERS} customers at ${MY_ORDERS_PAGES_PER_SECOND} pages/s each: ${paced.rps.toFixed(0)} req/s, p50 ${paced.p50} ms, p99 ${paced.p99} ms, errors ${paced.errors}; with no pause: ${saturated.rps.toFixed(0)} req/s, p99 ${saturated.p99} ms`);
+  return { customers: Math.min(customers.length, requests), requests, pagesPerSecond: MY_ORDERS_PAGES_PER_SECOND, ...paced, saturated };
 }
 
 async function cannon(options: autocannon.Options, expectedStatus: number): Promise<Load> {
