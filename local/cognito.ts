@@ -2,6 +2,8 @@ import {
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  type CreateUserPoolClientCommandInput,
+  type CreateUserPoolCommandInput,
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -23,7 +25,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { UserPoolRef } from '../frontend/id-token.js';
 import { isAllowedHost, type HostRule } from '../frontend/request-origin.js';
-import { settings } from '../platform/settings.js';
+import { settings, type Settings } from '../platform/settings.js';
 import type { Emulator } from './emulators.js';
 import type { Outbox } from './outbox.js';
 
@@ -147,6 +149,29 @@ export async function startCognito({ host, port, dataDir, outbox, logger, hosts 
   }
 }
 
+/** The customers' user pool as the local stack creates it; the parity test compares it with Terraform's and CloudFormation's. */
+export function userPoolDefinition(pool: Settings['accounts']['userPool'] = settings.accounts.userPool): CreateUserPoolCommandInput {
+  return {
+    PoolName: pool.name,
+    UsernameAttributes: ['email'],
+    AutoVerifiedAttributes: ['email'],
+    Policies: { PasswordPolicy: { ...pool.passwordPolicy } },
+  };
+}
+
+/** The web tier's app client as the local stack creates it (no secret: GenerateSecret is left out, false). */
+export function appClientDefinition(userPoolId: string, pool: Settings['accounts']['userPool'] = settings.accounts.userPool): CreateUserPoolClientCommandInput {
+  return {
+    UserPoolId: userPoolId,
+    ClientName: pool.clientName,
+    ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    IdTokenValidity: pool.idTokenValidityMinutes,
+    AccessTokenValidity: pool.idTokenValidityMinutes,
+    RefreshTokenValidity: pool.refreshTokenValidityDays,
+    TokenValidityUnits: { IdToken: 'minutes', AccessToken: 'minutes', RefreshToken: 'days' },
+  };
+}
+
 /** The customers' pool and the web tier's app client, as Terraform declares them; made once. */
 async function ensureUserPool(endpoint: string): Promise<Omit<LocalUserPool, 'issuer'>> {
   const client = new CognitoIdentityProviderClient({ endpoint, region: settings.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -154,31 +179,10 @@ async function ensureUserPool(endpoint: string): Promise<Omit<LocalUserPool, 'is
   try {
     const { UserPools = [] } = await client.send(new ListUserPoolsCommand({ MaxResults: 60 }));
     let userPoolId = UserPools.find((candidate) => candidate.Name === pool.name)?.Id;
-    userPoolId ??= (
-      await client.send(
-        new CreateUserPoolCommand({
-          PoolName: pool.name,
-          UsernameAttributes: ['email'],
-          AutoVerifiedAttributes: ['email'],
-          Policies: { PasswordPolicy: { ...pool.passwordPolicy } },
-        }),
-      )
-    ).UserPool!.Id!;
+    userPoolId ??= (await client.send(new CreateUserPoolCommand(userPoolDefinition()))).UserPool!.Id!;
     const { UserPoolClients = [] } = await client.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60 }));
     let clientId = UserPoolClients.find((candidate) => candidate.ClientName === pool.clientName)?.ClientId;
-    clientId ??= (
-      await client.send(
-        new CreateUserPoolClientCommand({
-          UserPoolId: userPoolId,
-          ClientName: pool.clientName,
-          ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-          IdTokenValidity: pool.idTokenValidityMinutes,
-          AccessTokenValidity: pool.idTokenValidityMinutes,
-          RefreshTokenValidity: pool.refreshTokenValidityDays,
-          TokenValidityUnits: { IdToken: 'minutes', AccessToken: 'minutes', RefreshToken: 'days' },
-        }),
-      )
-    ).UserPoolClient!.ClientId!;
+    clientId ??= (await client.send(new CreateUserPoolClientCommand(appClientDefinition(userPoolId)))).UserPoolClient!.ClientId!;
     return { userPoolId, clientId };
   } finally {
     client.destroy();

@@ -26,6 +26,9 @@ export const ORDER_EVENTS_EMAIL_FILTER = { event_type: ['order.received'] };
 /** What the customer notifications queue takes from order-events (Terraform's filter policy too). */
 export const CUSTOMER_MAIL_FILTER = { event_type: [...settings.customerMail.eventTypes] };
 
+/** The customer notifications queue's subscription to order-events: raw (the body is the event), filtered by SNS. */
+export const CUSTOMER_NOTIFICATIONS_SUBSCRIPTION = { RawMessageDelivery: 'true', FilterPolicy: JSON.stringify(CUSTOMER_MAIL_FILTER) };
+
 export interface QueueRef {
   name: string;
   url: string;
@@ -184,7 +187,7 @@ export async function createResources(
           TopicArn,
           Protocol: 'sqs',
           Endpoint: customerNotificationsQueue.arn,
-          Attributes: { RawMessageDelivery: 'true', FilterPolicy: JSON.stringify(CUSTOMER_MAIL_FILTER) },
+          Attributes: CUSTOMER_NOTIFICATIONS_SUBSCRIPTION,
         }),
       );
     }

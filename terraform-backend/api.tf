@@ -1,6 +1,6 @@
 resource "aws_api_gateway_rest_api" "orders" {
   name        = "${var.name_prefix}orders-api"
-  description = "Order pipeline: POST /orders queues an order, GET /orders/{id} reads it."
+  description = "Order pipeline: POST /orders queues an order, GET /orders/{id} reads it; /me routes act for the signed-in customer."
 
   endpoint_configuration {
     types = ["REGIONAL"]
@@ -87,6 +87,25 @@ resource "aws_api_gateway_deployment" "orders" {
       aws_api_gateway_method.get_order,
       aws_api_gateway_integration.post_orders,
       aws_api_gateway_integration.get_order,
+      aws_api_gateway_authorizer.customers,
+      aws_api_gateway_resource.me,
+      aws_api_gateway_resource.me_cart,
+      aws_api_gateway_resource.me_cart_lines,
+      aws_api_gateway_resource.me_cart_line,
+      aws_api_gateway_resource.me_orders,
+      aws_api_gateway_resource.me_order,
+      aws_api_gateway_method.get_cart,
+      aws_api_gateway_method.put_cart_line,
+      aws_api_gateway_method.delete_cart_line,
+      aws_api_gateway_method.post_my_orders,
+      aws_api_gateway_method.get_my_orders,
+      aws_api_gateway_method.get_my_order,
+      aws_api_gateway_integration.get_cart,
+      aws_api_gateway_integration.put_cart_line,
+      aws_api_gateway_integration.delete_cart_line,
+      aws_api_gateway_integration.post_my_orders,
+      aws_api_gateway_integration.get_my_orders,
+      aws_api_gateway_integration.get_my_order,
     ]))
   }
 

@@ -159,6 +159,10 @@ resource "aws_lambda_function" "this" {
     aws_iam_role_policy.process_order,
     aws_iam_role_policy.get_order,
     aws_iam_role_policy.advance_orders,
+    aws_iam_role_policy.cart,
+    aws_iam_role_policy.checkout,
+    aws_iam_role_policy.my_orders,
+    aws_iam_role_policy.notify_customer,
   ]
 
   function_name    = "${var.name_prefix}${each.key}"

@@ -19,6 +19,9 @@ locals {
   # The orders table's index of due orders: its name is in the table, and in the kitchen's grant.
   due_index_name = "due-orders"
 
+  # The orders table's index of each customer's orders (my-orders' Query, and its grant).
+  customer_index_name = "customer-orders"
+
   # What differs between the functions' environments; the rest is shared in lambdas.tf. Each
   # function's variables and what they are bound to are those of platform/functions.ts (the parity
   # test compares them).
@@ -40,6 +43,22 @@ locals {
       TABLE_NAME             = aws_dynamodb_table.orders.name
       ORDER_EVENTS_TOPIC_ARN = aws_sns_topic.order_events.arn
       ORDER_TIMINGS          = jsonencode(var.order_timings_seconds)
+    }
+    "cart" = {
+      CARTS_TABLE_NAME = aws_dynamodb_table.carts.name
+      CART_TTL_SECONDS = var.cart_ttl_seconds
+    }
+    "checkout" = {
+      CARTS_TABLE_NAME = aws_dynamodb_table.carts.name
+      CART_TTL_SECONDS = var.cart_ttl_seconds
+      QUEUE_URL        = aws_sqs_queue.orders.url
+    }
+    "my-orders" = {
+      TABLE_NAME = aws_dynamodb_table.orders.name
+    }
+    "notify-customer" = {
+      TABLE_NAME = aws_dynamodb_table.orders.name
+      MAIL_FROM  = var.customer_mail_from
     }
   }
 }

@@ -48,8 +48,43 @@ output "ops_alarms_topic_arn" {
   value       = aws_sns_topic.ops_alarms.arn
 }
 
+output "carts_table_name" {
+  description = "Name of the DynamoDB carts table (one cart a customer, deleted by TTL cart_ttl_seconds after its last change)."
+  value       = aws_dynamodb_table.carts.name
+}
+
+output "customer_notifications_queue_url" {
+  description = "URL of the queue of order-events' customer mail events, which notify-customer consumes."
+  value       = aws_sqs_queue.customer_notifications.url
+}
+
+output "customer_notifications_dead_letter_queue_url" {
+  description = "URL of the customer notifications' dead-letter queue: customer mails that failed max_receive_count times (inspect and redrive them here)."
+  value       = aws_sqs_queue.customer_notifications_dlq.url
+}
+
+output "user_pool_id" {
+  description = "ID of the Cognito user pool of the customers' accounts; the web tier's cognito_user_pool_id (not a secret)."
+  value       = aws_cognito_user_pool.customers.id
+}
+
+output "user_pool_client_id" {
+  description = "ID of the web tier's app client of the user pool (it has no client secret); the web tier's cognito_client_id."
+  value       = aws_cognito_user_pool_client.web.id
+}
+
+output "user_pool_issuer" {
+  description = "Issuer (iss) of the user pool's tokens, https://cognito-idp.<region>.amazonaws.com/<pool id>; its JWKS is <issuer>/.well-known/jwks.json. The web tier's cognito_issuer."
+  value       = "https://${aws_cognito_user_pool.customers.endpoint}"
+}
+
+output "customer_mail_identity_arn" {
+  description = "ARN of the SES email identity of customer_mail_from; notify-customer may send from it only. Its verification status is in the SES console."
+  value       = aws_sesv2_email_identity.customer_mail_from.arn
+}
+
 output "lambda_function_names" {
-  description = "Function names keyed by their names in platform/functions.ts (submit-order, process-order, get-order, advance-orders); advance-orders also takes the staff commands of the README."
+  description = "Function names keyed by their names in platform/functions.ts (submit-order, process-order, get-order, advance-orders, cart, checkout, my-orders, notify-customer); advance-orders also takes the staff commands of the README."
   value       = { for key, function in aws_lambda_function.this : key => function.function_name }
 }
 
@@ -69,12 +104,13 @@ output "kitchen_error_alarm_name" {
 }
 
 output "alarm_names" {
-  description = "Every alarm's name: the DLQ and backlog alarms, the API's 5xx rate, and each function's errors and throttles (keyed <function>-errors, <function>-throttles)."
+  description = "Every alarm's name: the two DLQ alarms (orders, customer notifications) and the backlog alarm, the API's 5xx rate, and each function's errors and throttles (keyed <function>-errors, <function>-throttles)."
   value = merge(
     {
-      dlq_not_empty  = aws_cloudwatch_metric_alarm.dlq_not_empty.alarm_name
-      orders_backlog = aws_cloudwatch_metric_alarm.orders_backlog.alarm_name
-      api_5xx_rate   = aws_cloudwatch_metric_alarm.api_5xx_rate.alarm_name
+      dlq_not_empty                        = aws_cloudwatch_metric_alarm.dlq_not_empty.alarm_name
+      customer_notifications_dlq_not_empty = aws_cloudwatch_metric_alarm.customer_notifications_dlq_not_empty.alarm_name
+      orders_backlog                       = aws_cloudwatch_metric_alarm.orders_backlog.alarm_name
+      api_5xx_rate                         = aws_cloudwatch_metric_alarm.api_5xx_rate.alarm_name
     },
     { for key, alarm in aws_cloudwatch_metric_alarm.lambda_errors : "${key}-errors" => alarm.alarm_name },
     { for key, alarm in aws_cloudwatch_metric_alarm.lambda_throttles : "${key}-throttles" => alarm.alarm_name },

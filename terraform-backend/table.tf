@@ -21,6 +21,16 @@ resource "aws_dynamodb_table" "orders" {
     type = "S"
   }
 
+  attribute {
+    name = "customer_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "received_at"
+    type = "S"
+  }
+
   # Sparse: only orders that are not final carry due_shard and due_at, so the kitchen's Query reads
   # just the orders it may have to move, never the whole table. It projects what the kitchen needs
   # to write its conditional update without a read of the item.
@@ -30,6 +40,16 @@ resource "aws_dynamodb_table" "orders" {
     range_key          = "due_at"
     projection_type    = "INCLUDE"
     non_key_attributes = ["customer_id", "status", "version", "pending_event"]
+  }
+
+  # "My orders": a customer's orders newest first, a page at a time, by one Query (my-orders). It
+  # projects what the list shows, so a page needs no read of the table.
+  global_secondary_index {
+    name               = local.customer_index_name
+    hash_key           = "customer_id"
+    range_key          = "received_at"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["status", "version", "lines", "total_cents", "currency", "order_date", "status_history"]
   }
 
   point_in_time_recovery {

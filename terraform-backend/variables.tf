@@ -194,23 +194,27 @@ variable "lambda_architecture" {
 }
 
 variable "lambda_functions" {
-  description = "Memory (MB) and timeout (seconds) of each function, keyed by the names of platform/functions.ts: submit-order, process-order, get-order, advance-orders."
+  description = "Memory (MB) and timeout (seconds) of each function, keyed by the names of platform/functions.ts: submit-order, process-order, get-order, advance-orders, cart, checkout, my-orders, notify-customer."
   type = map(object({
     memory_mb       = number
     timeout_seconds = number
   }))
   default = {
-    "submit-order"   = { memory_mb = 256, timeout_seconds = 10 }
-    "process-order"  = { memory_mb = 256, timeout_seconds = 30 }
-    "get-order"      = { memory_mb = 256, timeout_seconds = 10 }
-    "advance-orders" = { memory_mb = 256, timeout_seconds = 60 }
+    "submit-order"    = { memory_mb = 256, timeout_seconds = 10 }
+    "process-order"   = { memory_mb = 256, timeout_seconds = 30 }
+    "get-order"       = { memory_mb = 256, timeout_seconds = 10 }
+    "advance-orders"  = { memory_mb = 256, timeout_seconds = 60 }
+    "cart"            = { memory_mb = 256, timeout_seconds = 10 }
+    "checkout"        = { memory_mb = 256, timeout_seconds = 10 }
+    "my-orders"       = { memory_mb = 256, timeout_seconds = 10 }
+    "notify-customer" = { memory_mb = 256, timeout_seconds = 30 }
   }
 
   # Each key is a function this module wires (its environment, role grants and trigger): a key more
   # or less would deploy a function with no code or leave one out.
   validation {
-    condition     = toset(keys(var.lambda_functions)) == toset(["submit-order", "process-order", "get-order", "advance-orders"])
-    error_message = "lambda_functions must have exactly the keys submit-order, process-order, get-order and advance-orders."
+    condition     = toset(keys(var.lambda_functions)) == toset(["submit-order", "process-order", "get-order", "advance-orders", "cart", "checkout", "my-orders", "notify-customer"])
+    error_message = "lambda_functions must have exactly the keys submit-order, process-order, get-order, advance-orders, cart, checkout, my-orders and notify-customer."
   }
 
   validation {
@@ -253,6 +257,121 @@ variable "table_deletion_protection" {
   description = "Whether DynamoDB refuses to delete the orders table. Set false only for throwaway stacks."
   type        = bool
   default     = true
+}
+
+# --- Customers: accounts, carts and their mail ---
+
+variable "carts_table_name" {
+  description = "Name of the DynamoDB carts table (one cart a customer), before name_prefix. table_deletion_protection covers it too."
+  type        = string
+  default     = "carts"
+}
+
+variable "cart_ttl_seconds" {
+  description = "Seconds a cart nobody touches is kept: every change sets its expires_at this far ahead, and DynamoDB TTL deletes it after that. Given to cart and checkout as CART_TTL_SECONDS (they treat an expired cart as empty before TTL gets to it)."
+  type        = number
+  default     = 604800
+
+  validation {
+    condition     = var.cart_ttl_seconds >= 60 && var.cart_ttl_seconds <= 31536000 && floor(var.cart_ttl_seconds) == var.cart_ttl_seconds
+    error_message = "cart_ttl_seconds must be a whole number of seconds from 60 to 31536000 (a year)."
+  }
+}
+
+variable "customer_mail_from" {
+  description = "Address notify-customer sends the customers' order mails from (SES). This module creates its SES email identity; SES mails a verification link to it, and nothing is sent until it is clicked. A new SES account is in the sandbox (mail to verified addresses only) until production access is granted."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.customer_mail_from))
+    error_message = "customer_mail_from must be an email address such as orders@shop.example."
+  }
+}
+
+variable "customer_notifications_queue_name" {
+  description = "Name of the queue that takes order-events' customer mail events for notify-customer, before name_prefix."
+  type        = string
+  default     = "customer-notifications"
+}
+
+variable "customer_notifications_dead_letter_queue_name" {
+  description = "Name of the customer notifications' dead-letter queue, before name_prefix."
+  type        = string
+  default     = "customer-notifications-dlq"
+}
+
+variable "user_pool_name" {
+  description = "Name of the Cognito user pool of the customers' accounts, before name_prefix."
+  type        = string
+  default     = "order-customers"
+}
+
+variable "user_pool_client_name" {
+  description = "Name of the web tier's app client of the user pool."
+  type        = string
+  default     = "web-tier"
+}
+
+variable "user_pool_password_policy" {
+  description = "Password policy of the customers' accounts."
+  type = object({
+    minimum_length    = number
+    require_lowercase = bool
+    require_uppercase = bool
+    require_numbers   = bool
+    require_symbols   = bool
+  })
+  default = {
+    minimum_length    = 8
+    require_lowercase = true
+    require_uppercase = true
+    require_numbers   = true
+    require_symbols   = false
+  }
+
+  validation {
+    condition     = var.user_pool_password_policy.minimum_length >= 8 && var.user_pool_password_policy.minimum_length <= 99 && floor(var.user_pool_password_policy.minimum_length) == var.user_pool_password_policy.minimum_length
+    error_message = "user_pool_password_policy.minimum_length must be a whole number from 8 to 99."
+  }
+}
+
+variable "user_pool_id_token_validity_minutes" {
+  description = "Minutes an ID (and access) token of the web tier's app client is valid; the web tier refreshes it with the refresh token after that."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.user_pool_id_token_validity_minutes >= 5 && var.user_pool_id_token_validity_minutes <= 1440 && floor(var.user_pool_id_token_validity_minutes) == var.user_pool_id_token_validity_minutes
+    error_message = "user_pool_id_token_validity_minutes must be a whole number from 5 to 1440."
+  }
+}
+
+variable "user_pool_refresh_token_validity_days" {
+  description = "Days a refresh token of the web tier's app client is valid: how long a customer stays signed in without typing their password."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.user_pool_refresh_token_validity_days >= 1 && var.user_pool_refresh_token_validity_days <= 3650 && floor(var.user_pool_refresh_token_validity_days) == var.user_pool_refresh_token_validity_days
+    error_message = "user_pool_refresh_token_validity_days must be a whole number from 1 to 3650."
+  }
+}
+
+variable "user_pool_deletion_protection" {
+  description = "Whether Cognito refuses to delete the user pool (and with it every customer's account). Set false only for throwaway stacks."
+  type        = bool
+  default     = true
+}
+
+variable "user_pool_advanced_security_mode" {
+  description = "Cognito threat protection (advanced security) of the user pool: OFF, AUDIT or ENFORCED. AUDIT and ENFORCED put the pool on the Plus feature plan, which is billed per active user."
+  type        = string
+  default     = "OFF"
+
+  validation {
+    condition     = contains(["OFF", "AUDIT", "ENFORCED"], var.user_pool_advanced_security_mode)
+    error_message = "user_pool_advanced_security_mode must be OFF, AUDIT or ENFORCED."
+  }
 }
 
 # --- The order lifecycle and the kitchen ---

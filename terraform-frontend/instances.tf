@@ -48,6 +48,9 @@ resource "aws_launch_template" "web" {
     install_dir            = local.app_install_dir
     api_base_url           = var.api_base_url
     api_key_parameter_name = var.api_key_parameter_name
+    cognito_user_pool_id   = var.cognito_user_pool_id
+    cognito_client_id      = var.cognito_client_id
+    cognito_issuer         = var.cognito_issuer
     app_port               = var.app_port
   }))
 
@@ -59,6 +62,14 @@ resource "aws_launch_template" "web" {
   tag_specifications {
     resource_type = "volume"
     tags          = { Name = local.name }
+  }
+
+  lifecycle {
+    # Tokens of one pool checked against another's issuer would all be refused: every sign-in would fail.
+    precondition {
+      condition     = endswith(var.cognito_issuer, "/${var.cognito_user_pool_id}")
+      error_message = "cognito_issuer must be the issuer of cognito_user_pool_id (the backend's user_pool_issuer and user_pool_id outputs)."
+    }
   }
 }
 

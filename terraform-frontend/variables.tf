@@ -48,6 +48,37 @@ variable "api_key_parameter_name" {
   }
 }
 
+# The customers' sign-in: not secrets (the app client has no secret), so they travel like the URL.
+variable "cognito_user_pool_id" {
+  description = "ID of the customers' Cognito user pool: the backend's user_pool_id output. The web tier's COGNITO_USER_POOL_ID."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]_[0-9A-Za-z]+$", var.cognito_user_pool_id))
+    error_message = "cognito_user_pool_id must be a user pool id such as us-east-1_AbCdEf123."
+  }
+}
+
+variable "cognito_client_id" {
+  description = "ID of the web tier's app client of the user pool: the backend's user_pool_client_id output. The web tier's COGNITO_CLIENT_ID."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9A-Za-z]{1,128}$", var.cognito_client_id))
+    error_message = "cognito_client_id must be an app client id (letters and digits)."
+  }
+}
+
+variable "cognito_issuer" {
+  description = "Issuer of the user pool's tokens, https://cognito-idp.<region>.amazonaws.com/<pool id>: the backend's user_pool_issuer output. The web tier's COGNITO_ISSUER; it verifies tokens against <issuer>/.well-known/jwks.json."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://cognito-idp\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z]{2}(-[a-z]+)+-[0-9]_[0-9A-Za-z]+$", var.cognito_issuer))
+    error_message = "cognito_issuer must be a user pool's issuer URL, https://cognito-idp.<region>.amazonaws.com/<pool id>."
+  }
+}
+
 variable "ops_alarms_topic_arn" {
   description = "SNS topic the web tier's alarms notify: the backend's ops_alarms_topic_arn output."
   type        = string

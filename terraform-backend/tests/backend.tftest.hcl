@@ -49,10 +49,21 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_event_rule" {
     defaults = { arn = "arn:aws:events:us-east-1:123456789012:rule/mock-rule" }
   }
+  mock_resource "aws_cognito_user_pool" {
+    defaults = {
+      id       = "us-east-1_Mock12345"
+      arn      = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Mock12345"
+      endpoint = "cognito-idp.us-east-1.amazonaws.com/us-east-1_Mock12345"
+    }
+  }
+  mock_resource "aws_sesv2_email_identity" {
+    defaults = { arn = "arn:aws:ses:us-east-1:123456789012:identity/orders@shop.example" }
+  }
 }
 
 variables {
   alarm_email        = "ops@example.com"
+  customer_mail_from = "orders@shop.example"
   lambda_package_dir = "tests/fixtures"
 }
 
@@ -254,7 +265,7 @@ run "each_role_gets_only_what_its_function_does" {
   }
   assert {
     condition = alltrue(flatten([
-      for p in concat([aws_iam_role_policy.submit_order.policy, aws_iam_role_policy.process_order.policy, aws_iam_role_policy.get_order.policy, aws_iam_role_policy.advance_orders.policy], [for l in aws_iam_role_policy.lambda_logs : l.policy]) : [
+      for p in concat([aws_iam_role_policy.submit_order.policy, aws_iam_role_policy.process_order.policy, aws_iam_role_policy.get_order.policy, aws_iam_role_policy.advance_orders.policy, aws_iam_role_policy.cart.policy, aws_iam_role_policy.checkout.policy, aws_iam_role_policy.my_orders.policy, aws_iam_role_policy.notify_customer.policy], [for l in aws_iam_role_policy.lambda_logs : l.policy]) : [
         for s in jsondecode(p).Statement : [for a in flatten([s.Action]) : !strcontains(a, "*")]
       ]
     ]))
@@ -351,10 +362,11 @@ run "rejects_a_visibility_timeout_under_six_times_process_order" {
     queue_visibility_timeout_seconds = 150
   }
 
-  expect_failures = [aws_sqs_queue.orders]
+  # The customer notifications queue shares the timeout, and notify-customer runs 30 s too.
+  expect_failures = [aws_sqs_queue.orders, aws_sqs_queue.customer_notifications]
 }
 
-run "rejects_a_lambda_map_without_all_four_functions" {
+run "rejects_a_lambda_map_without_every_declared_function" {
   command = plan
 
   variables {
@@ -368,19 +380,26 @@ run "table_has_the_sparse_due_orders_index" {
   command = apply
 
   assert {
-    condition     = { for a in aws_dynamodb_table.orders.attribute : a.name => a.type } == { order_id = "S", due_shard = "N", due_at = "S" }
-    error_message = "orders must define order_id (S), due_shard (N) and due_at (S), and nothing else."
+    condition     = { for a in aws_dynamodb_table.orders.attribute : a.name => a.type } == { order_id = "S", due_shard = "N", due_at = "S", customer_id = "S", received_at = "S" }
+    error_message = "orders must define order_id, due_shard (N), due_at, customer_id and received_at (S), and nothing else."
   }
   assert {
-    condition     = length(aws_dynamodb_table.orders.global_secondary_index) == 1
-    error_message = "orders has exactly one index, due-orders."
+    condition     = toset([for i in aws_dynamodb_table.orders.global_secondary_index : i.name]) == toset(["due-orders", "customer-orders"])
+    error_message = "orders has exactly two indexes, due-orders and customer-orders."
   }
   assert {
     condition = alltrue([for i in aws_dynamodb_table.orders.global_secondary_index :
-      i.name == "due-orders" && i.hash_key == "due_shard" && i.range_key == "due_at" && i.projection_type == "INCLUDE"
+      i.hash_key == "due_shard" && i.range_key == "due_at" && i.projection_type == "INCLUDE"
       && toset(i.non_key_attributes) == toset(["customer_id", "status", "version", "pending_event"])
-    ])
+    if i.name == "due-orders"])
     error_message = "due-orders must be keyed due_shard/due_at and project customer_id, status, version and pending_event, as the order store says."
+  }
+  assert {
+    condition = alltrue([for i in aws_dynamodb_table.orders.global_secondary_index :
+      i.hash_key == "customer_id" && i.range_key == "received_at" && i.projection_type == "INCLUDE"
+      && toset(i.non_key_attributes) == toset(["status", "version", "lines", "total_cents", "currency", "order_date", "status_history"])
+    if i.name == "customer-orders"])
+    error_message = "customer-orders must be keyed customer_id/received_at and project what my orders lists, as the order store says."
   }
 }
 
@@ -536,7 +555,7 @@ run "every_function_is_traced_and_tells_its_metrics_namespace" {
     error_message = "process-order must be told the redrive count in MAX_RECEIVE_COUNT."
   }
   assert {
-    condition     = alltrue([for key, p in aws_iam_role_policy.lambda_tracing : p.role == aws_iam_role.lambda[key].id && toset(jsondecode(p.policy).Statement[0].Action) == toset(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])]) && length(aws_iam_role_policy.lambda_tracing) == 4
+    condition     = alltrue([for key, p in aws_iam_role_policy.lambda_tracing : p.role == aws_iam_role.lambda[key].id && toset(jsondecode(p.policy).Statement[0].Action) == toset(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])]) && length(aws_iam_role_policy.lambda_tracing) == 8
     error_message = "Every function's role may write traces, and nothing else through that policy."
   }
 }
@@ -623,4 +642,240 @@ run "the_dashboard_shows_the_business_metrics_and_the_services" {
     condition     = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : [for m in try(w.properties.metrics, []) : m[0] if can(tostring(m[0]))]])) == toset(["OrderPipeline", "AWS/ApiGateway", "AWS/Lambda", "AWS/SQS", "AWS/DynamoDB"])
     error_message = "The dashboard shows the API, the functions, the queues and the table."
   }
+}
+
+run "customers_sign_up_and_in_by_email_on_a_protected_pool" {
+  command = apply
+
+  assert {
+    condition     = aws_cognito_user_pool.customers.name == "order-customers" && aws_cognito_user_pool.customers.username_attributes == toset(["email"]) && aws_cognito_user_pool.customers.auto_verified_attributes == toset(["email"])
+    error_message = "Customers sign in with their email address, which sign-up verifies."
+  }
+  assert {
+    condition = (aws_cognito_user_pool.customers.password_policy[0].minimum_length == 8 && aws_cognito_user_pool.customers.password_policy[0].require_lowercase
+      && aws_cognito_user_pool.customers.password_policy[0].require_uppercase && aws_cognito_user_pool.customers.password_policy[0].require_numbers
+    && !aws_cognito_user_pool.customers.password_policy[0].require_symbols)
+    error_message = "The password policy is the settings': at least 8, lower, upper and a digit, no symbol required."
+  }
+  assert {
+    condition     = aws_cognito_user_pool.customers.deletion_protection == "ACTIVE" && aws_cognito_user_pool.customers.user_pool_add_ons[0].advanced_security_mode == "OFF" && aws_cognito_user_pool.customers.user_pool_tier == "ESSENTIALS"
+    error_message = "By default the pool is protected from deletion, without threat protection, on the Essentials plan."
+  }
+  assert {
+    condition     = one(one(aws_cognito_user_pool.customers.account_recovery_setting).recovery_mechanism).name == "verified_email"
+    error_message = "A forgotten password is reset through the verified email only."
+  }
+  assert {
+    condition     = aws_cognito_user_pool_client.web.name == "web-tier" && aws_cognito_user_pool_client.web.user_pool_id == aws_cognito_user_pool.customers.id && !aws_cognito_user_pool_client.web.generate_secret
+    error_message = "The web tier's app client belongs to the pool and has no secret."
+  }
+  assert {
+    condition     = aws_cognito_user_pool_client.web.explicit_auth_flows == toset(["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    error_message = "The app client allows USER_PASSWORD_AUTH and refresh, nothing else (no SRP, no admin flows)."
+  }
+  assert {
+    condition = (aws_cognito_user_pool_client.web.id_token_validity == 60 && aws_cognito_user_pool_client.web.access_token_validity == 60 && aws_cognito_user_pool_client.web.refresh_token_validity == 30
+    && aws_cognito_user_pool_client.web.token_validity_units[0].id_token == "minutes" && aws_cognito_user_pool_client.web.token_validity_units[0].refresh_token == "days")
+    error_message = "ID and access tokens last 60 minutes, refresh tokens 30 days."
+  }
+  assert {
+    condition     = aws_cognito_user_pool_client.web.prevent_user_existence_errors == "ENABLED"
+    error_message = "Sign-in must not tell whether an account exists."
+  }
+  assert {
+    condition     = output.user_pool_id == aws_cognito_user_pool.customers.id && output.user_pool_client_id == aws_cognito_user_pool_client.web.id && output.user_pool_issuer == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Mock12345"
+    error_message = "Ops and the web tier are given the pool's id, the client's id and the tokens' issuer."
+  }
+}
+
+run "advanced_security_moves_the_pool_to_the_plus_plan" {
+  command = plan
+
+  variables {
+    user_pool_advanced_security_mode = "ENFORCED"
+    user_pool_deletion_protection    = false
+  }
+
+  assert {
+    condition     = aws_cognito_user_pool.customers.user_pool_add_ons[0].advanced_security_mode == "ENFORCED" && aws_cognito_user_pool.customers.user_pool_tier == "PLUS" && aws_cognito_user_pool.customers.deletion_protection == "INACTIVE"
+    error_message = "Threat protection needs the Plus plan; deletion protection follows its variable."
+  }
+}
+
+run "rejects_an_advanced_security_mode_cognito_has_not" {
+  command = plan
+
+  variables {
+    user_pool_advanced_security_mode = "ON"
+  }
+
+  expect_failures = [var.user_pool_advanced_security_mode]
+}
+
+run "me_routes_need_the_customer_token_and_the_api_key" {
+  command = apply
+
+  assert {
+    condition     = aws_api_gateway_authorizer.customers.type == "COGNITO_USER_POOLS" && aws_api_gateway_authorizer.customers.provider_arns == toset([aws_cognito_user_pool.customers.arn]) && aws_api_gateway_authorizer.customers.identity_source == "method.request.header.Authorization"
+    error_message = "The authorizer checks the Authorization header's token against the customers' pool."
+  }
+  assert {
+    condition = alltrue([for m in [aws_api_gateway_method.get_cart, aws_api_gateway_method.put_cart_line, aws_api_gateway_method.delete_cart_line, aws_api_gateway_method.post_my_orders, aws_api_gateway_method.get_my_orders, aws_api_gateway_method.get_my_order] :
+    m.authorization == "COGNITO_USER_POOLS" && m.authorizer_id == aws_api_gateway_authorizer.customers.id && m.api_key_required])
+    error_message = "Every /me route needs the customer's token (the Cognito authorizer) and the API key."
+  }
+  assert {
+    condition     = aws_api_gateway_method.post_orders.authorization == "NONE" && aws_api_gateway_method.get_order.authorization == "NONE"
+    error_message = "The integration routes stay on the API key alone."
+  }
+  assert {
+    condition = (aws_api_gateway_integration.get_cart.uri == aws_lambda_function.this["cart"].invoke_arn && aws_api_gateway_integration.put_cart_line.uri == aws_lambda_function.this["cart"].invoke_arn
+      && aws_api_gateway_integration.delete_cart_line.uri == aws_lambda_function.this["cart"].invoke_arn && aws_api_gateway_integration.post_my_orders.uri == aws_lambda_function.this["checkout"].invoke_arn
+    && aws_api_gateway_integration.get_my_orders.uri == aws_lambda_function.this["my-orders"].invoke_arn && aws_api_gateway_integration.get_my_order.uri == aws_lambda_function.this["my-orders"].invoke_arn)
+    error_message = "Each /me route is proxied to its declared function."
+  }
+  assert {
+    condition = (toset([for p in aws_lambda_permission.api_cart : p.source_arn]) == toset(["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/cart", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/PUT/me/cart/lines/*", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/DELETE/me/cart/lines/*"])
+      && aws_lambda_permission.api_checkout.source_arn == "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/POST/me/orders"
+    && toset([for p in aws_lambda_permission.api_my_orders : p.source_arn]) == toset(["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/orders", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/orders/*"]))
+    error_message = "API Gateway may invoke each /me function for its own methods and paths only."
+  }
+}
+
+run "carts_expire_by_ttl_and_are_recoverable_and_encrypted" {
+  command = apply
+
+  assert {
+    condition     = aws_dynamodb_table.carts.name == "carts" && aws_dynamodb_table.carts.hash_key == "customer_id" && aws_dynamodb_table.carts.range_key == null && { for a in aws_dynamodb_table.carts.attribute : a.name => a.type } == { customer_id = "S" }
+    error_message = "carts is keyed by customer_id alone, as the cart store says."
+  }
+  assert {
+    condition     = aws_dynamodb_table.carts.ttl[0].enabled && aws_dynamodb_table.carts.ttl[0].attribute_name == "expires_at"
+    error_message = "DynamoDB TTL must delete carts by their expires_at."
+  }
+  assert {
+    condition     = aws_dynamodb_table.carts.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.carts.point_in_time_recovery[0].enabled && aws_dynamodb_table.carts.server_side_encryption[0].enabled && aws_dynamodb_table.carts.deletion_protection_enabled
+    error_message = "carts is on demand, recoverable, KMS-encrypted and protected from deletion, like orders."
+  }
+  assert {
+    condition     = alltrue([for name in ["cart", "checkout"] : aws_lambda_function.this[name].environment[0].variables.CARTS_TABLE_NAME == aws_dynamodb_table.carts.name && aws_lambda_function.this[name].environment[0].variables.CART_TTL_SECONDS == "604800"])
+    error_message = "cart and checkout are told the carts table and the TTL (a week)."
+  }
+  assert {
+    condition     = output.carts_table_name == aws_dynamodb_table.carts.name
+    error_message = "Ops are given the carts table's name."
+  }
+}
+
+run "customer_mail_reaches_notify_customer_from_order_events" {
+  command = apply
+
+  assert {
+    condition     = aws_sns_topic_subscription.customer_notifications.topic_arn == aws_sns_topic.order_events.arn && aws_sns_topic_subscription.customer_notifications.protocol == "sqs" && aws_sns_topic_subscription.customer_notifications.endpoint == aws_sqs_queue.customer_notifications.arn
+    error_message = "order-events must deliver to the customer notifications queue."
+  }
+  assert {
+    condition     = aws_sns_topic_subscription.customer_notifications.raw_message_delivery && aws_sns_topic_subscription.customer_notifications.filter_policy_scope == "MessageAttributes" && jsondecode(aws_sns_topic_subscription.customer_notifications.filter_policy) == { event_type = ["order.received", "order.status_changed"] }
+    error_message = "Raw delivery of order.received and order.status_changed only, as the local stack subscribes."
+  }
+  assert {
+    condition = (jsondecode(aws_sqs_queue_policy.customer_notifications.policy).Statement[0].Principal.Service == "sns.amazonaws.com" && jsondecode(aws_sqs_queue_policy.customer_notifications.policy).Statement[0].Action == "sqs:SendMessage"
+      && jsondecode(aws_sqs_queue_policy.customer_notifications.policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_sns_topic.order_events.arn
+    && length(jsondecode(aws_sqs_queue_policy.customer_notifications.policy).Statement) == 1)
+    error_message = "Only order-events may send to the customer notifications queue."
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue.customer_notifications.redrive_policy) == { deadLetterTargetArn = aws_sqs_queue.customer_notifications_dlq.arn, maxReceiveCount = 5 } && jsondecode(aws_sqs_queue_redrive_allow_policy.customer_notifications_dlq.redrive_allow_policy).sourceQueueArns == [aws_sqs_queue.customer_notifications.arn]
+    error_message = "The customer notifications queue redrives to its own DLQ after 5 receives, and only it may."
+  }
+  assert {
+    condition     = aws_sqs_queue.customer_notifications.sqs_managed_sse_enabled && aws_sqs_queue.customer_notifications_dlq.sqs_managed_sse_enabled && aws_sqs_queue.customer_notifications_dlq.message_retention_seconds == 1209600 && aws_sqs_queue.customer_notifications.visibility_timeout_seconds >= 6 * aws_lambda_function.this["notify-customer"].timeout
+    error_message = "Both queues are encrypted, the DLQ keeps 14 days, and the visibility timeout is at least 6 x notify-customer's."
+  }
+  assert {
+    condition = (aws_lambda_event_source_mapping.customer_notifications.event_source_arn == aws_sqs_queue.customer_notifications.arn && aws_lambda_event_source_mapping.customer_notifications.function_name == aws_lambda_function.this["notify-customer"].arn
+      && aws_lambda_event_source_mapping.customer_notifications.function_response_types == toset(["ReportBatchItemFailures"])
+    && aws_lambda_event_source_mapping.customer_notifications.batch_size == 10 && aws_lambda_event_source_mapping.customer_notifications.scaling_config[0].maximum_concurrency == 2)
+    error_message = "notify-customer consumes the queue in batches of 10, two at a time, reporting item failures."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.customer_notifications_dlq_not_empty.metric_name == "ApproximateNumberOfMessagesVisible" && aws_cloudwatch_metric_alarm.customer_notifications_dlq_not_empty.dimensions.QueueName == aws_sqs_queue.customer_notifications_dlq.name && aws_cloudwatch_metric_alarm.customer_notifications_dlq_not_empty.alarm_actions == toset([aws_sns_topic.ops_alarms.arn]) && output.alarm_names.customer_notifications_dlq_not_empty == "customer-notifications-dlq-not-empty"
+    error_message = "Customer mails in their DLQ alarm ops, as orders in theirs do."
+  }
+  assert {
+    condition     = aws_sesv2_email_identity.customer_mail_from.email_identity == "orders@shop.example" && aws_lambda_function.this["notify-customer"].environment[0].variables.MAIL_FROM == "orders@shop.example"
+    error_message = "customer_mail_from is the SES identity and notify-customer's MAIL_FROM."
+  }
+}
+
+run "the_customer_functions_get_only_what_they_do" {
+  command = apply
+
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.cart.policy).Statement == [{ Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.carts.arn }]
+    error_message = "cart may only read and write whole carts."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.checkout.policy).Statement == [{ Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.carts.arn }, { Effect = "Allow", Action = "sqs:SendMessage", Resource = aws_sqs_queue.orders.arn }]
+    error_message = "checkout may only read and write carts and send to the orders queue."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.my_orders.policy).Statement == [{ Effect = "Allow", Action = "dynamodb:Query", Resource = "${aws_dynamodb_table.orders.arn}/index/customer-orders" }, { Effect = "Allow", Action = "dynamodb:GetItem", Resource = aws_dynamodb_table.orders.arn }]
+    error_message = "my-orders may Query the customer-orders index (not the table, not index/*) and get one order."
+  }
+  assert {
+    condition = jsondecode(aws_iam_role_policy.notify_customer.policy).Statement == [
+      { Effect = "Allow", Action = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource = aws_sqs_queue.customer_notifications.arn },
+      { Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource = aws_dynamodb_table.orders.arn },
+      { Effect = "Allow", Action = "ses:SendEmail", Resource = aws_sesv2_email_identity.customer_mail_from.arn, Condition = { StringEquals = { "ses:FromAddress" = "orders@shop.example" } } },
+    ]
+    error_message = "notify-customer may consume its queue, read and mark orders, and send from its own identity only."
+  }
+  assert {
+    condition     = alltrue([for name in ["cart", "checkout", "my-orders", "notify-customer"] : jsondecode(aws_iam_role_policy.lambda_logs[name].policy).Statement[0].Resource == "${aws_cloudwatch_log_group.lambda[name].arn}:*" && aws_cloudwatch_log_group.lambda[name].name == "/aws/lambda/${name}"])
+    error_message = "Each new function writes to its own log group only."
+  }
+  assert {
+    condition     = alltrue([for name in ["cart", "checkout", "my-orders", "notify-customer"] : contains(keys(aws_cloudwatch_metric_alarm.lambda_errors), name) && contains(keys(aws_cloudwatch_metric_alarm.lambda_throttles), name)])
+    error_message = "The new functions have their error and throttle alarms, through the same for_each as the others."
+  }
+}
+
+run "rejects_a_bad_customer_mail_from" {
+  command = plan
+
+  variables {
+    customer_mail_from = "orders at shop"
+  }
+
+  expect_failures = [var.customer_mail_from]
+}
+
+run "rejects_a_visibility_timeout_under_six_times_notify_customer" {
+  command = plan
+
+  variables {
+    lambda_functions = {
+      "submit-order"    = { memory_mb = 256, timeout_seconds = 10 }
+      "process-order"   = { memory_mb = 256, timeout_seconds = 30 }
+      "get-order"       = { memory_mb = 256, timeout_seconds = 10 }
+      "advance-orders"  = { memory_mb = 256, timeout_seconds = 60 }
+      "cart"            = { memory_mb = 256, timeout_seconds = 10 }
+      "checkout"        = { memory_mb = 256, timeout_seconds = 10 }
+      "my-orders"       = { memory_mb = 256, timeout_seconds = 10 }
+      "notify-customer" = { memory_mb = 256, timeout_seconds = 31 }
+    }
+  }
+
+  expect_failures = [aws_sqs_queue.customer_notifications]
+}
+
+run "rejects_a_cart_ttl_that_is_not_whole_seconds" {
+  command = plan
+
+  variables {
+    cart_ttl_seconds = 90.5
+  }
+
+  expect_failures = [var.cart_ttl_seconds]
 }

@@ -59,6 +59,9 @@ variables {
   ops_alarms_topic_arn   = "arn:aws:sns:us-east-1:123456789012:ops-alarms"
   api_base_url           = "https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1"
   api_key_parameter_name = "/order-pipeline/api-key"
+  cognito_user_pool_id   = "us-east-1_Mock12345"
+  cognito_client_id      = "mockclient1234567890abcdef"
+  cognito_issuer         = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Mock12345"
   web_artifact_path      = "tests/fixtures/order-web.tar.gz"
 }
 
@@ -384,4 +387,35 @@ run "rejects_a_bad_cidr" {
   }
 
   expect_failures = [var.allowed_cidrs]
+}
+
+run "the_web_tier_is_told_the_customers_user_pool" {
+  command = apply
+
+  assert {
+    condition = (strcontains(base64decode(aws_launch_template.web.user_data), "\nCOGNITO_USER_POOL_ID=us-east-1_Mock12345\n")
+      && strcontains(base64decode(aws_launch_template.web.user_data), "\nCOGNITO_CLIENT_ID=mockclient1234567890abcdef\n")
+    && strcontains(base64decode(aws_launch_template.web.user_data), "\nCOGNITO_ISSUER=https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Mock12345\n"))
+    error_message = "The env file gives the web tier the user pool, its app client and the tokens' issuer."
+  }
+}
+
+run "rejects_an_issuer_of_another_pool" {
+  command = plan
+
+  variables {
+    cognito_issuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other6789"
+  }
+
+  expect_failures = [aws_launch_template.web]
+}
+
+run "rejects_a_user_pool_id_that_is_not_one" {
+  command = plan
+
+  variables {
+    cognito_user_pool_id = "order-customers"
+  }
+
+  expect_failures = [var.cognito_user_pool_id]
 }

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig as loadWebConfig } from '../../frontend/config.js';
+import { cartTable } from '../../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { lifecycleTimingsJson } from '../../domain/lifecycle.js';
-import { ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
-import { apiRoutes, functionNames, functions, mappingSettings, type FunctionName } from '../../platform/functions.js';
+import { cartTableDefinition, CUSTOMER_MAIL_FILTER, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
+import { apiRoutes, functionNames, functions, mappingSettings, type FunctionName, type FunctionSpec } from '../../platform/functions.js';
 import { QUEUE_TYPES, queueNames, settings } from '../../platform/settings.js';
 import {
   actionsOf,
@@ -52,12 +53,12 @@ describe('cloudformation: cfn-lint', () => {
   }, 120_000);
 
   cfnLint.it('when cfn-lint checks backend.yaml deployed with QueueType fifo, then it reports no error and no warning', () => {
-    // The FIFO branch of every Fn::If is only checked when the parameter takes it. AlarmEmail has no default.
-    const { exitCode, output } = runCfnLint(['backend'], { QueueType: 'fifo', AlarmEmail: 'ops@example.com' });
+    // The FIFO branch of every Fn::If is only checked when the parameter takes it. AlarmEmail and CustomerMailFrom have no default.
+    const { exitCode, output } = runCfnLint(['backend'], { QueueType: 'fifo', AlarmEmail: 'ops@example.com', CustomerMailFrom: 'orders@example.com' });
     expect(output).toBe('');
     expect(exitCode).toBe(0);
     // The same run refuses a queue type the template does not offer, so the parameter did reach cfn-lint.
-    expect(runCfnLint(['backend'], { QueueType: 'FIFO', AlarmEmail: 'ops@example.com' }).output).toMatch(/E2900:'FIFO' is not one of \['standard', 'fifo'\]/);
+    expect(runCfnLint(['backend'], { QueueType: 'FIFO', AlarmEmail: 'ops@example.com', CustomerMailFrom: 'orders@example.com' }).output).toMatch(/E2900:'FIFO' is not one of \['standard', 'fifo'\]/);
   }, 120_000);
 
   it.each(['backend', 'frontend'] as const)('when %s.yaml ignores a cfn-lint check, then a comment right above says why', (name) => {
@@ -101,7 +102,10 @@ describe('cloudformation: parameters and outputs', () => {
 
   it('when the outputs are read, then the backend gives what the frontend and ops need and the frontend what the README names', () => {
     expect(Object.keys(backend.Outputs)).toEqual(
-      expect.arrayContaining(['ApiBaseUrl', 'ApiKeyParameterName', 'OrdersQueueUrl', 'DeadLetterQueueUrl', 'TableName', 'OrderEventsTopicArn', 'OpsAlarmsTopicArn', 'KitchenScheduleRuleName', 'KitchenErrorAlarmName']),
+      expect.arrayContaining([
+        'ApiBaseUrl', 'ApiKeyParameterName', 'OrdersQueueUrl', 'DeadLetterQueueUrl', 'TableName', 'OrderEventsTopicArn', 'OpsAlarmsTopicArn', 'KitchenScheduleRuleName', 'KitchenErrorAlarmName',
+        'CartsTableName', 'CustomerNotificationsQueueUrl', 'CustomerNotificationsDeadLetterQueueUrl', 'UserPoolId', 'UserPoolClientId', 'UserPoolIssuer', 'CustomerMailIdentityArn',
+      ]),
     );
     // Every declared function's name is an output (ops invoke the kitchen by it, and read logs by all).
     for (const name of functionNames) {
@@ -110,6 +114,11 @@ describe('cloudformation: parameters and outputs', () => {
     }
     expect(backend.Outputs.KitchenScheduleRuleName?.Value).toEqual(ref('KitchenScheduleRule'));
     expect(backend.Outputs.KitchenErrorAlarmName?.Value).toEqual(ref('AdvanceOrdersErrorsAlarm'));
+    // What the frontend stack takes as CognitoUserPoolId, CognitoClientId and CognitoIssuer.
+    expect(backend.Outputs.UserPoolId?.Value).toEqual(ref('CustomerUserPool'));
+    expect(backend.Outputs.UserPoolClientId?.Value).toEqual(ref('CustomerUserPoolClient'));
+    expect(backend.Outputs.UserPoolIssuer?.Value).toEqual({ 'Fn::Sub': 'https://${CustomerUserPool.ProviderURL}' });
+    expect(backend.Outputs.CartsTableName?.Value).toEqual(ref('CartsTable'));
     expect(Object.keys(frontend.Outputs)).toEqual(expect.arrayContaining(['SiteUrl', 'LoadBalancerDnsName', 'AutoScalingGroupName', 'ArtifactBucket']));
     expect(backend.Outputs.ApiBaseUrl?.Value).toEqual({
       'Fn::Sub': 'https://${OrdersApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${OrdersApiStage}',
@@ -183,17 +192,29 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
     expect('MaximumBatchingWindowInSeconds' in resolved).toBe(queueType !== 'fifo');
   });
 
-  it('when the event source mapping is read, then process-order gets batches of 10 and reports item failures', () => {
-    const [mapping, ...others] = resourcesOfType(backend, 'AWS::Lambda::EventSourceMapping');
-    expect(others).toEqual([]);
-    expect(resolveWith(backend, mapping?.[1].Properties)).toEqual({
-      EventSourceArn: getAtt('OrdersQueue', 'Arn'),
-      FunctionName: ref('ProcessOrderFunction'),
-      BatchSize: functions['process-order'].trigger.batchSize,
-      MaximumBatchingWindowInSeconds: functions['process-order'].trigger.maximumBatchingWindowSeconds,
-      ScalingConfig: { MaximumConcurrency: functions['process-order'].trigger.maximumConcurrency },
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
+  it('when the event source mappings are read, then each queue-triggered function gets its declared batches and reports item failures', () => {
+    // Resolved with the parameters' defaults (a standard queue): FIFO's mapping is checked above.
+    const mappings = resourcesOfType(backend, 'AWS::Lambda::EventSourceMapping').map(([, mapping]) => resolveWith(backend, mapping.Properties) as Record<string, unknown> | undefined);
+    const queueIds: Record<string, string> = { orders: 'OrdersQueue', 'customer-notifications': 'CustomerNotificationsQueue' };
+    const declared = functionNames.flatMap((name) => {
+      const trigger = (functions[name] as FunctionSpec).trigger;
+      return trigger.type === 'queue' ? [{ name, trigger }] : [];
     });
+    expect(declared.map(({ name }) => name).sort()).toEqual(['notify-customer', 'process-order']);
+    expect(mappings).toHaveLength(declared.length);
+    for (const { name, trigger } of declared) {
+      expect({ name, mapping: mappings.find((mapping) => JSON.stringify(mapping?.FunctionName) === JSON.stringify(ref(functionId(name)))) }).toEqual({
+        name,
+        mapping: {
+          EventSourceArn: getAtt(queueIds[trigger.queue]!, 'Arn'),
+          FunctionName: ref(functionId(name)),
+          BatchSize: trigger.batchSize,
+          MaximumBatchingWindowInSeconds: trigger.maximumBatchingWindowSeconds,
+          ScalingConfig: { MaximumConcurrency: trigger.maximumConcurrency },
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        },
+      });
+    }
   });
 
   it('when the table is read, then it is keyed by order_id, on demand, with PITR, SSE and deletion protection from a parameter', () => {
@@ -215,7 +236,69 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
     const local = orderTableDefinition(settings.names.table);
     expect(table.AttributeDefinitions).toEqual(local.AttributeDefinitions);
     expect(table.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
-    expect((table.GlobalSecondaryIndexes as { IndexName: string }[]).map((index) => index.IndexName)).toEqual([orderTable.dueIndex.name]);
+    expect((table.GlobalSecondaryIndexes as { IndexName: string }[]).map((index) => index.IndexName)).toEqual([orderTable.dueIndex.name, orderTable.customerIndex.name]);
+  });
+
+  it('when the carts table is read, then it is keyed as the cart store says, expires by TTL, and is recoverable, encrypted and protected like orders', () => {
+    const table = props(backend, 'CartsTable', 'AWS::DynamoDB::Table');
+    const local = cartTableDefinition(settings.names.cartsTable);
+    expect(subWithDefaults(backend, table.TableName)).toBe(settings.names.cartsTable);
+    expect(table).toEqual({
+      TableName: { 'Fn::Sub': `\${NamePrefix}${settings.names.cartsTable}` },
+      BillingMode: local.BillingMode,
+      AttributeDefinitions: local.AttributeDefinitions,
+      KeySchema: local.KeySchema,
+      TimeToLiveSpecification: { AttributeName: cartTable.ttlAttribute, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: { 'Fn::If': ['ProtectTable', true, false] },
+    });
+    expect(backend.Parameters.CartTtlSeconds?.Default).toBe(settings.cart.ttlSeconds);
+  });
+
+  it('when the customer notifications are read, then order-events delivers its mail events raw to their queue, which only it may send to, and which redrives to its own DLQ', () => {
+    const queue = props(backend, 'CustomerNotificationsQueue', 'AWS::SQS::Queue');
+    expect(subWithDefaults(backend, queue.QueueName)).toBe(settings.names.customerNotificationsQueue);
+    expect(queue).toMatchObject({
+      VisibilityTimeout: settings.queue.visibilityTimeoutSeconds,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: getAtt('CustomerNotificationsDeadLetterQueue', 'Arn'), maxReceiveCount: ref('MaxReceiveCount') },
+    });
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * functions['notify-customer'].timeoutSeconds);
+    const dlq = props(backend, 'CustomerNotificationsDeadLetterQueue', 'AWS::SQS::Queue');
+    expect(subWithDefaults(backend, dlq.QueueName)).toBe(settings.names.customerNotificationsDeadLetterQueue);
+    expect(dlq).toMatchObject({ MessageRetentionPeriod: settings.deadLetterQueue.messageRetentionSeconds, SqsManagedSseEnabled: true });
+    expect((dlq.RedriveAllowPolicy as { sourceQueueArns: unknown[] }).sourceQueueArns.map((arn) => subWithDefaults(backend, arn))).toEqual([
+      `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${settings.names.customerNotificationsQueue}`,
+    ]);
+    expect(props(backend, 'CustomerNotificationsSubscription', 'AWS::SNS::Subscription')).toEqual({
+      TopicArn: ref('OrderEventsTopic'),
+      Protocol: 'sqs',
+      Endpoint: getAtt('CustomerNotificationsQueue', 'Arn'),
+      RawMessageDelivery: true,
+      FilterPolicyScope: 'MessageAttributes',
+      FilterPolicy: CUSTOMER_MAIL_FILTER,
+    });
+    expect(resource(backend, 'CustomerNotificationsSubscription').DependsOn).toBe('CustomerNotificationsQueuePolicy');
+    expect(props(backend, 'CustomerNotificationsQueuePolicy', 'AWS::SQS::QueuePolicy')).toEqual({
+      Queues: [ref('CustomerNotificationsQueue')],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'OrderEventsDelivers', Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: getAtt('CustomerNotificationsQueue', 'Arn'), Condition: { ArnEquals: { 'aws:SourceArn': ref('OrderEventsTopic') } } },
+        ],
+      },
+    });
+    expect(props(backend, 'CustomerNotificationsDeadLetterQueueAlarm', 'AWS::CloudWatch::Alarm')).toMatchObject({
+      MetricName: settings.alarm.metricName,
+      Dimensions: [{ Name: 'QueueName', Value: getAtt('CustomerNotificationsDeadLetterQueue', 'QueueName') }],
+      Statistic: settings.alarm.statistic,
+      Threshold: settings.alarm.threshold,
+      AlarmActions: [ref('OpsAlarmsTopic')],
+      OKActions: [ref('OpsAlarmsTopic')],
+    });
+    expect(props(backend, 'CustomerMailFromIdentity', 'AWS::SES::EmailIdentity')).toEqual({ EmailIdentity: ref('CustomerMailFrom') });
+    expect(backend.Parameters.CustomerMailFrom?.Default).toBeUndefined();
   });
 });
 
@@ -325,6 +408,26 @@ describe('cloudformation: backend Lambdas', () => {
       { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resource: getAtt('NotificationsKey', 'Arn') },
       ...logs('AdvanceOrdersLogGroup'),
     ]);
+    expect(roleGrants(backend, 'CartRole')).toEqual([{ actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resource: getAtt('CartsTable', 'Arn') }, ...logs('CartLogGroup')]);
+    expect(roleGrants(backend, 'CheckoutRole')).toEqual([
+      { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resource: getAtt('CartsTable', 'Arn') },
+      { actions: ['sqs:SendMessage'], resource: getAtt('OrdersQueue', 'Arn') },
+      ...logs('CheckoutLogGroup'),
+    ]);
+    // my-orders: Query on the customer-orders index ARN only (not the table, not index/*, no Scan).
+    expect(roleGrants(backend, 'MyOrdersRole')).toEqual([
+      { actions: ['dynamodb:Query'], resource: { 'Fn::Sub': `\${OrdersTable.Arn}/index/${orderTable.customerIndex.name}` } },
+      { actions: ['dynamodb:GetItem'], resource: getAtt('OrdersTable', 'Arn') },
+      ...logs('MyOrdersLogGroup'),
+    ]);
+    expect(roleGrants(backend, 'NotifyCustomerRole')).toEqual([
+      { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resource: getAtt('CustomerNotificationsQueue', 'Arn') },
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: getAtt('OrdersTable', 'Arn') },
+      { actions: ['ses:SendEmail'], resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${CustomerMailFromIdentity}' } },
+      ...logs('NotifyCustomerLogGroup'),
+    ]);
+    const send = policyStatements(backend).find(({ where, statement }) => where.startsWith('NotifyCustomerRole.') && actionsOf(statement).includes('ses:SendEmail'));
+    expect(send?.statement.Condition).toEqual({ StringEquals: { 'ses:FromAddress': ref('CustomerMailFrom') } });
   });
 
   it('when the kitchen\'s schedule is read, then an EventBridge rule runs advance-orders at the declared rate, and only that rule may invoke it', () => {
@@ -367,33 +470,81 @@ describe('cloudformation: backend API', () => {
     }));
   }
 
-  it('when the REST API is read, then it has exactly the two routes, each key-protected and proxied to its Lambda', () => {
+  /** Each declared route, with the function that serves it and whether it needs the customer's token. */
+  const declaredRoutes = functionNames.flatMap((name) => {
+    const trigger = (functions[name] as FunctionSpec).trigger;
+    return trigger.type === 'api' ? trigger.routes.map((route) => ({ route, name, cognito: trigger.authorizer === 'cognito' })) : [];
+  });
+
+  it('when the REST API is read, then it has exactly the declared routes, each key-protected (and /me ones behind the Cognito authorizer) and proxied to its Lambda', () => {
     expect(routes().map(({ route }) => route).sort()).toEqual([...apiRoutes].sort());
-    const target: Record<string, string> = { 'POST /orders': 'SubmitOrderFunction', 'GET /orders/{id}': 'GetOrderFunction' };
+    expect(declaredRoutes.filter(({ cognito }) => cognito).map(({ route }) => route).sort()).toEqual(['DELETE /me/cart/lines/{product_id}', 'GET /me/cart', 'GET /me/orders', 'GET /me/orders/{id}', 'POST /me/orders', 'PUT /me/cart/lines/{product_id}']);
     for (const { id, route } of routes()) {
+      const declared = declaredRoutes.find((candidate) => candidate.route === route)!;
       const method = props(backend, id);
-      expect(method).toMatchObject({ ApiKeyRequired: true, AuthorizationType: 'NONE', RestApiId: ref('OrdersApi') });
+      expect({ route, method }).toMatchObject({
+        route,
+        method: { ApiKeyRequired: true, RestApiId: ref('OrdersApi'), ...(declared.cognito ? { AuthorizationType: 'COGNITO_USER_POOLS', AuthorizerId: ref('CustomersAuthorizer') } : { AuthorizationType: 'NONE' }) },
+      });
+      if (!declared.cognito) expect(method.AuthorizerId).toBeUndefined();
       expect(method.Integration).toEqual({
         Type: 'AWS_PROXY',
         IntegrationHttpMethod: 'POST',
-        Uri: { 'Fn::Sub': `arn:\${AWS::Partition}:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${target[route]}.Arn}/invocations` },
+        Uri: { 'Fn::Sub': `arn:\${AWS::Partition}:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${functionId(declared.name)}.Arn}/invocations` },
       });
     }
   });
 
+  it('when the Cognito authorizer is read, then it checks the Authorization header\'s token against the customers\' pool, which signs in by email, and the web tier\'s client has no secret', () => {
+    expect(props(backend, 'CustomersAuthorizer', 'AWS::ApiGateway::Authorizer')).toEqual({
+      Name: { 'Fn::Sub': '${NamePrefix}customers' },
+      RestApiId: ref('OrdersApi'),
+      Type: 'COGNITO_USER_POOLS',
+      ProviderARNs: [getAtt('CustomerUserPool', 'Arn')],
+      IdentitySource: 'method.request.header.Authorization',
+    });
+    const { userPool } = settings.accounts;
+    const pool = props(backend, 'CustomerUserPool', 'AWS::Cognito::UserPool');
+    expect(subWithDefaults(backend, pool.UserPoolName)).toBe(userPool.name);
+    expect(pool).toMatchObject({
+      UsernameAttributes: ['email'],
+      AutoVerifiedAttributes: ['email'],
+      DeletionProtection: { 'Fn::If': ['ProtectUserPool', 'ACTIVE', 'INACTIVE'] },
+      UserPoolAddOns: { AdvancedSecurityMode: ref('UserPoolAdvancedSecurityMode') },
+      Policies: { PasswordPolicy: { ...userPool.passwordPolicy } },
+    });
+    expect(backend.Parameters.UserPoolDeletionProtection?.Default).toBe('true');
+    expect(backend.Parameters.UserPoolAdvancedSecurityMode?.Default).toBe('OFF');
+    expect(props(backend, 'CustomerUserPoolClient', 'AWS::Cognito::UserPoolClient')).toMatchObject({
+      ClientName: userPool.clientName,
+      UserPoolId: ref('CustomerUserPool'),
+      GenerateSecret: false,
+      ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      IdTokenValidity: userPool.idTokenValidityMinutes,
+      RefreshTokenValidity: userPool.refreshTokenValidityDays,
+      TokenValidityUnits: { IdToken: 'minutes', AccessToken: 'minutes', RefreshToken: 'days' },
+    });
+  });
+
   it('when API Gateway invokes the functions, then each permission is scoped to its own route', () => {
-    const permissions = resourcesOfType(backend, 'AWS::Lambda::Permission').map(([, permission]) => permission.Properties);
-    expect(permissions).toEqual([
-      // Not API Gateway's: the kitchen's schedule (its own test above).
-      expect.objectContaining({ FunctionName: ref('AdvanceOrdersFunction'), Principal: 'events.amazonaws.com' }),
-      expect.objectContaining({ FunctionName: ref('SubmitOrderFunction'), Principal: 'apigateway.amazonaws.com', SourceArn: { 'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${OrdersApi}/*/POST/orders' } }),
-      expect.objectContaining({ FunctionName: ref('GetOrderFunction'), Principal: 'apigateway.amazonaws.com', SourceArn: { 'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${OrdersApi}/*/GET/orders/*' } }),
-    ]);
+    const permissions = resourcesOfType(backend, 'AWS::Lambda::Permission').map(([, permission]) => permission.Properties!);
+    // Not API Gateway's: the kitchen's schedule (its own test above).
+    expect(permissions.filter((permission) => permission.Principal !== 'apigateway.amazonaws.com')).toEqual([expect.objectContaining({ FunctionName: ref('AdvanceOrdersFunction'), Principal: 'events.amazonaws.com' })]);
+    const arn = (route: string) => {
+      const [method, path] = route.split(' ');
+      return { 'Fn::Sub': `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${OrdersApi}/*/${method!}${path!.replace(/\{[^}]+\}/g, '*')}` };
+    };
+    expect(permissions.filter((permission) => permission.Principal === 'apigateway.amazonaws.com').map(({ FunctionName, SourceArn, SourceAccount }) => ({ FunctionName, SourceArn, SourceAccount }))).toEqual(
+      expect.arrayContaining(declaredRoutes.map(({ route, name }) => ({ FunctionName: ref(functionId(name)), SourceArn: arn(route), SourceAccount: ref('AWS::AccountId') }))),
+    );
+    expect(permissions.filter((permission) => permission.Principal === 'apigateway.amazonaws.com')).toHaveLength(declaredRoutes.length);
   });
 
   it('when the stage and usage plan are read, then stage v1 is throttled at 100/s, burst 200, for the one API key', () => {
     expect(props(backend, 'OrdersApiStage', 'AWS::ApiGateway::Stage').StageName).toBe(settings.api.stageName);
-    expect(resource(backend, 'OrdersApiDeployment').DependsOn).toEqual(routes().map(({ id }) => id));
+    // Renamed whenever the routes change: CloudFormation does not redeploy an unchanged Deployment.
+    expect(resource(backend, 'OrdersApiDeployment2').DependsOn).toEqual(routes().map(({ id }) => id));
+    expect(props(backend, 'OrdersApiStage').DeploymentId).toEqual(ref('OrdersApiDeployment2'));
     expect(props(backend, 'OrdersUsagePlan', 'AWS::ApiGateway::UsagePlan')).toMatchObject({
       ApiStages: [{ ApiId: ref('OrdersApi'), Stage: ref('OrdersApiStage') }],
       Throttle: { RateLimit: settings.api.throttleRateLimit, BurstLimit: settings.api.throttleBurstLimit },
@@ -577,7 +728,15 @@ describe('cloudformation: frontend instances', () => {
   it("when the web tier reads the env file the user data writes, then loadConfig accepts it and it names the key's parameter, not the key", () => {
     const body = /cat > \/etc\/order-web\.env <<'ENV'\n([\s\S]*?)\nENV\n/.exec(userData())?.[1];
     expect(body).toBeDefined();
-    const values: Record<string, string> = { 'AWS::Region': 'us-east-1', ApiBaseUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1' };
+    const values: Record<string, string> = {
+      'AWS::Region': 'us-east-1',
+      ApiBaseUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1',
+      CognitoUserPoolId: 'us-east-1_AbCdEf123',
+      CognitoClientId: 'abcdef0123456789',
+      CognitoIssuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123',
+    };
+    // Each value the stack is given must pass the parameter's own pattern.
+    for (const name of ['ApiBaseUrl', 'CognitoUserPoolId', 'CognitoClientId', 'CognitoIssuer']) expect({ name, valid: new RegExp(frontend.Parameters[name]!.AllowedPattern!).test(values[name]!) }).toEqual({ name, valid: true });
     const env = Object.fromEntries(
       body!.split('\n').map((line) => {
         const [key, ...rest] = line.split('=');
@@ -585,7 +744,8 @@ describe('cloudformation: frontend instances', () => {
         return [key!, value];
       }),
     );
-    expect(Object.keys(env).sort()).toEqual(['API_BASE_URL', 'API_KEY_PARAMETER', 'AWS_REGION', 'HOST', 'NODE_ENV', 'PORT', 'TRUST_PROXY_HOPS']);
+    expect(Object.keys(env).sort()).toEqual(['API_BASE_URL', 'API_KEY_PARAMETER', 'AWS_REGION', 'COGNITO_CLIENT_ID', 'COGNITO_ISSUER', 'COGNITO_USER_POOL_ID', 'HOST', 'NODE_ENV', 'PORT', 'TRUST_PROXY_HOPS']);
+    expect(env).toMatchObject({ COGNITO_USER_POOL_ID: values.CognitoUserPoolId, COGNITO_CLIENT_ID: values.CognitoClientId, COGNITO_ISSUER: values.CognitoIssuer });
     expect(env).toMatchObject({ PORT: String(settings.web.appPort), HOST: '0.0.0.0', TRUST_PROXY_HOPS: '1', NODE_ENV: 'production' });
     const config = loadWebConfig(env);
     expect(config).toMatchObject({ API_KEY_PARAMETER: '/order-pipeline/api-key', PORT: settings.web.appPort });

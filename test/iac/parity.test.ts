@@ -5,10 +5,13 @@
 // The functions compared are those the declaration names, so a new function is checked without this
 // file learning its name, and one declared but deployed by neither tool fails here by name.
 import { parse } from '@cdktf/hcl2json';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cartTable } from '../../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
+import { appClientDefinition, userPoolDefinition } from '../../local/cognito.js';
 import { profiles } from '../../local/profiles.js';
-import { ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition, queueDefinitions } from '../../local/resources.js';
+import { cartTableDefinition, CUSTOMER_NOTIFICATIONS_SUBSCRIPTION, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition, queueDefinitions } from '../../local/resources.js';
 import { apiRoutes, functions, mappingSettings, type FunctionSpec, type Trigger } from '../../platform/functions.js';
 import { QUEUE_TYPES, settings, type QueueType } from '../../platform/settings.js';
 import { deployedFunctions, loadTemplate, resolveDefault, resolveWith, resourcesOfType, subWithDefaults, type CfnTemplate } from './cloudformation.js';
@@ -46,9 +49,74 @@ function functionSettings(deployed: Record<string, DeployedFunction>): Values {
 
 /** The declaration's trigger in the form both tools are read into. */
 function declaredTrigger(trigger: Trigger): Values {
-  if (trigger.type === 'api') return { type: 'api', routes: [...trigger.routes].sort() };
+  if (trigger.type === 'api') return { type: 'api', routes: [...trigger.routes].sort(), authorizer: trigger.authorizer ?? 'none' };
   if (trigger.type === 'schedule') return { type: 'schedule', expression: trigger.expression };
   return { ...trigger };
+}
+
+/** A function's API triggers, one a route, as one trigger with every route; its authorizer is the routes' if they share one. */
+function mergeApiTriggers(found: Values[]): Values[] {
+  const api = found.filter((trigger) => trigger.type === 'api');
+  if (api.length === 0) return found;
+  const authorizers = [...new Set(api.map((trigger) => String(trigger.authorizer)))].sort();
+  return [...found.filter((trigger) => trigger.type !== 'api'), { type: 'api', routes: api.flatMap((trigger) => trigger.routes as string[]).sort(), authorizer: authorizers.join('+') }];
+}
+
+/** The user pool, its app client and the carts table, in CreateUserPool / CreateUserPoolClient / CreateTable terms. */
+function accountSettings(read: {
+  poolName: unknown;
+  usernameAttributes: unknown;
+  autoVerifiedAttributes: unknown;
+  passwordPolicy: unknown;
+  clientName: unknown;
+  explicitAuthFlows: unknown;
+  generateSecret: unknown;
+  tokenValidity: { id: unknown; access: unknown; refresh: unknown };
+  cartsTable: { name: unknown; partitionKey: unknown; attributes: string[]; ttlAttribute: unknown; billingMode: unknown };
+  cartTtlSeconds: unknown;
+}): Values {
+  const sorted = (value: unknown) => (Array.isArray(value) ? [...(value as unknown[])].map(String).sort() : value);
+  return {
+    'userPool.name': read.poolName,
+    'userPool.usernameAttributes': sorted(read.usernameAttributes),
+    'userPool.autoVerifiedAttributes': sorted(read.autoVerifiedAttributes),
+    'userPool.passwordPolicy': read.passwordPolicy,
+    'userPool.client.name': read.clientName,
+    'userPool.client.explicitAuthFlows': sorted(read.explicitAuthFlows),
+    'userPool.client.generateSecret': read.generateSecret,
+    'userPool.client.idTokenValidity': read.tokenValidity.id,
+    'userPool.client.accessTokenValidity': read.tokenValidity.access,
+    'userPool.client.refreshTokenValidity': read.tokenValidity.refresh,
+    'carts.name': read.cartsTable.name,
+    'carts.partitionKey': read.cartsTable.partitionKey,
+    'carts.attributes': [...read.cartsTable.attributes].sort(),
+    'carts.ttlAttribute': read.cartsTable.ttlAttribute,
+    'carts.billingMode': read.cartsTable.billingMode,
+    'cart.ttlSeconds': read.cartTtlSeconds,
+  };
+}
+
+/** The customer notifications queue, its DLQ and its subscription to order-events. */
+function customerNotificationSettings(read: {
+  queueName: unknown;
+  deadLetterQueueName: unknown;
+  visibilityTimeoutSeconds: unknown;
+  maxReceiveCount: unknown;
+  deadLetterRetentionSeconds: unknown;
+  subscription: { topic: unknown; protocol: unknown; endpoint: unknown; rawMessageDelivery: unknown; filterPolicy: unknown };
+}): Values {
+  return {
+    'customerNotifications.queue.name': read.queueName,
+    'customerNotifications.deadLetterQueue.name': read.deadLetterQueueName,
+    'customerNotifications.queue.visibilityTimeoutSeconds': read.visibilityTimeoutSeconds,
+    'customerNotifications.queue.maxReceiveCount': read.maxReceiveCount,
+    'customerNotifications.deadLetterQueue.messageRetentionSeconds': read.deadLetterRetentionSeconds,
+    'customerNotifications.subscription.topic': read.subscription.topic,
+    'customerNotifications.subscription.protocol': read.subscription.protocol,
+    'customerNotifications.subscription.endpoint': read.subscription.endpoint,
+    'customerNotifications.subscription.rawMessageDelivery': read.subscription.rawMessageDelivery,
+    'customerNotifications.subscription.filterPolicy': read.subscription.filterPolicy,
+  };
 }
 
 /** The table's keys, attributes and indexes, from a CreateTable-shaped description. */
@@ -184,9 +252,15 @@ async function terraformSettings(backend: ParsedModule, frontend: ParsedModule):
   const environments = (localsOf(backend).lambda_environment ?? {}) as Record<string, Record<string, string>>;
   const triggers = new Map<string, Values[]>(Object.keys(sizes).map((name) => [name, []]));
   const addTrigger = (name: string | undefined, trigger: Values) => triggers.get(name ?? '')?.push(trigger);
+  // A route's authorizer: Cognito when the method names a COGNITO_USER_POOLS authorizer of the pool.
+  const authorizerOf = (method: Values): string => {
+    if (method.authorization === 'NONE' && method.authorizer_id === undefined) return 'none';
+    const authorizer = block(backend, 'aws_api_gateway_authorizer', /aws_api_gateway_authorizer\.(\w+)\.id/.exec(String(method.authorizer_id))?.[1] ?? '');
+    return method.authorization === 'COGNITO_USER_POOLS' && authorizer.type === 'COGNITO_USER_POOLS' ? 'cognito' : `<${String(method.authorization)} with ${String(method.authorizer_id)}>`;
+  };
   for (const [, integration] of blocks(backend, 'aws_api_gateway_integration')) {
     const method = block(backend, 'aws_api_gateway_method', /aws_api_gateway_method\.(\w+)\./.exec(String(integration.http_method))?.[1] ?? '');
-    addTrigger(terraformFunctionOf(integration.uri), { type: 'api', routes: [routeOf(method)] });
+    addTrigger(terraformFunctionOf(integration.uri), { type: 'api', routes: [routeOf(method)], authorizer: authorizerOf(method) });
   }
   for (const [, mapping] of blocks(backend, 'aws_lambda_event_source_mapping')) {
     const queue = block(backend, 'aws_sqs_queue', /aws_sqs_queue\.(\w+)\.arn/.exec(String(mapping.event_source_arn))?.[1] ?? '');
@@ -209,10 +283,8 @@ async function terraformSettings(backend: ParsedModule, frontend: ParsedModule):
   }
   const deployed: Record<string, DeployedFunction> = {};
   for (const [name, size] of Object.entries(sizes)) {
-    const found = triggers.get(name)!;
     // API routes of one function are one trigger with several routes.
-    const api = found.filter((trigger) => trigger.type === 'api');
-    const merged = api.length > 1 ? [...found.filter((trigger) => trigger.type !== 'api'), { type: 'api', routes: api.flatMap((trigger) => trigger.routes as string[]).sort() }] : found;
+    const merged = mergeApiTriggers(triggers.get(name)!);
     const environment = environments[name];
     deployed[name] = {
       memoryMb: size.memory_mb,
@@ -223,9 +295,71 @@ async function terraformSettings(backend: ParsedModule, frontend: ParsedModule):
   }
 
   const subscription = block(backend, 'aws_sns_topic_subscription', 'order_events_email');
+  const pool = block(backend, 'aws_cognito_user_pool', 'customers');
+  const client = block(backend, 'aws_cognito_user_pool_client', 'web');
+  const carts = block(backend, 'aws_dynamodb_table', 'carts');
+  const notifications = block(backend, 'aws_sqs_queue', 'customer_notifications');
+  const notificationsDlq = block(backend, 'aws_sqs_queue', 'customer_notifications_dlq');
+  const notificationsSubscription = block(backend, 'aws_sns_topic_subscription', 'customer_notifications');
+  const policy = ((pool.password_policy as Values[] | undefined) ?? [])[0] ?? {};
+  const units = ((client.token_validity_units as Values[] | undefined) ?? [])[0] ?? {};
+  const cartsTtl = ((carts.ttl as Values[] | undefined) ?? [])[0];
+  const cartsKey = v(backend, carts.hash_key);
+  const cartsAttributes = ((carts.attribute as { name: string; type: string }[] | undefined) ?? []).map(({ name, type }) => ({ name: String(v(backend, name)), type }));
+  const notificationsRedrive = /maxReceiveCount\s*=\s*(var\.\w+|\d+)/.exec(String(notifications.redrive_policy))?.[1] ?? '';
+  const queueNameOf = (reference: unknown) => {
+    const name = /^\$\{aws_sqs_queue\.(\w+)\.arn\}$/.exec(String(reference))?.[1];
+    return name ? terraformName(backend, block(backend, 'aws_sqs_queue', name).name) : `<${String(reference)}>`;
+  };
+  const topicNameOf = (reference: unknown) => {
+    const name = /^\$\{aws_sns_topic\.(\w+)\.arn\}$/.exec(String(reference))?.[1];
+    return name ? terraformName(backend, block(backend, 'aws_sns_topic', name).name) : `<${String(reference)}>`;
+  };
   return {
     'queue.type': v(backend, '${var.queue_type}'),
     ...(Object.assign({}, ...QUEUE_TYPES.map((queueType) => terraformQueueTypeSettings(backend, queueType))) as Values),
+    ...accountSettings({
+      poolName: terraformName(backend, pool.name),
+      usernameAttributes: pool.username_attributes,
+      autoVerifiedAttributes: pool.auto_verified_attributes,
+      passwordPolicy: {
+        MinimumLength: v(backend, policy.minimum_length),
+        RequireLowercase: v(backend, policy.require_lowercase),
+        RequireUppercase: v(backend, policy.require_uppercase),
+        RequireNumbers: v(backend, policy.require_numbers),
+        RequireSymbols: v(backend, policy.require_symbols),
+      },
+      clientName: terraformName(backend, client.name),
+      explicitAuthFlows: client.explicit_auth_flows,
+      generateSecret: client.generate_secret ?? false,
+      tokenValidity: {
+        id: `${String(v(backend, client.id_token_validity))} ${String(units.id_token)}`,
+        access: `${String(v(backend, client.access_token_validity))} ${String(units.access_token)}`,
+        refresh: `${String(v(backend, client.refresh_token_validity))} ${String(units.refresh_token)}`,
+      },
+      cartsTable: {
+        name: terraformName(backend, carts.name),
+        partitionKey: `${String(cartsKey)} (${cartsAttributes.find(({ name }) => name === cartsKey)?.type ?? 'no attribute definition'})`,
+        attributes: cartsAttributes.map(({ name, type }) => `${name}:${type}`),
+        ttlAttribute: cartsTtl?.enabled === true ? cartsTtl.attribute_name : 'none',
+        billingMode: carts.billing_mode,
+      },
+      cartTtlSeconds: v(backend, '${var.cart_ttl_seconds}'),
+    }),
+    ...customerNotificationSettings({
+      queueName: terraformName(backend, notifications.name),
+      deadLetterQueueName: terraformName(backend, notificationsDlq.name),
+      visibilityTimeoutSeconds: v(backend, notifications.visibility_timeout_seconds),
+      maxReceiveCount: v(backend, notificationsRedrive.startsWith('var.') ? `\${${notificationsRedrive}}` : Number(notificationsRedrive)),
+      deadLetterRetentionSeconds: v(backend, notificationsDlq.message_retention_seconds),
+      subscription: {
+        topic: topicNameOf(notificationsSubscription.topic_arn),
+        protocol: notificationsSubscription.protocol,
+        endpoint: queueNameOf(notificationsSubscription.endpoint),
+        rawMessageDelivery: notificationsSubscription.raw_message_delivery === true,
+        filterPolicy: await jsonencoded(notificationsSubscription.filter_policy),
+      },
+    }),
     'queue.visibilityTimeoutSeconds': v(backend, orders.visibility_timeout_seconds),
     'queue.messageRetentionSeconds': v(backend, orders.message_retention_seconds),
     'queue.receiveWaitTimeSeconds': v(backend, orders.receive_wait_time_seconds),
@@ -319,9 +453,14 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
 
   const triggers = new Map<string, Values[]>([...byId.values()].map((name) => [name, []]));
   const addTrigger = (id: string | undefined, trigger: Values) => triggers.get(byId.get(id ?? '') ?? '')?.push(trigger);
+  const authorizerOf = (method: Values): string => {
+    if (method.AuthorizationType === 'NONE' && method.AuthorizerId === undefined) return 'none';
+    const authorizer = backend.Resources[refId(method.AuthorizerId) ?? '']?.Properties;
+    return method.AuthorizationType === 'COGNITO_USER_POOLS' && authorizer?.Type === 'COGNITO_USER_POOLS' ? 'cognito' : `<${String(method.AuthorizationType)} with ${JSON.stringify(method.AuthorizerId)}>`;
+  };
   for (const method of methods) {
     const uri = ((method.Integration as Values | undefined)?.Uri as { 'Fn::Sub'?: string } | undefined)?.['Fn::Sub'];
-    addTrigger(/\$\{(\w+)\.Arn\}/.exec(uri ?? '')?.[1], { type: 'api', routes: [routeOf(method)] });
+    addTrigger(/\$\{(\w+)\.Arn\}/.exec(uri ?? '')?.[1], { type: 'api', routes: [routeOf(method)], authorizer: authorizerOf(method) });
   }
   for (const [, { Properties: mapping = {} }] of resourcesOfType(backend, 'AWS::Lambda::EventSourceMapping')) {
     const queueId = getAttId(mapping.EventSourceArn);
@@ -345,9 +484,7 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
   const deployed: Record<string, DeployedFunction> = {};
   for (const [id, name] of byId) {
     const fn = props(backend, id);
-    const found = triggers.get(name)!;
-    const api = found.filter((trigger) => trigger.type === 'api');
-    const merged = api.length > 1 ? [...found.filter((trigger) => trigger.type !== 'api'), { type: 'api', routes: api.flatMap((trigger) => trigger.routes as string[]).sort() }] : found;
+    const merged = mergeApiTriggers(triggers.get(name)!);
     const variables = (fn.Environment as { Variables?: Values } | undefined)?.Variables ?? {};
     deployed[name] = {
       memoryMb: v(backend, fn.MemorySize),
@@ -364,9 +501,63 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
   const attributes = (table.AttributeDefinitions as { AttributeName: string; AttributeType: string }[]).map(({ AttributeName, AttributeType }) => ({ name: AttributeName, type: AttributeType }));
   const keyOf = (schema: { AttributeName: string; KeyType: string }[], type: string) => schema.find((key) => key.KeyType === type)?.AttributeName;
   const stage = Object.values(backend.Resources).find((resource) => resource.Type === 'AWS::ApiGateway::Stage')!.Properties!;
+  const pool = props(backend, 'CustomerUserPool');
+  const client = props(backend, 'CustomerUserPoolClient');
+  const carts = props(backend, 'CartsTable');
+  const notifications = props(backend, 'CustomerNotificationsQueue');
+  const notificationsSubscription = props(backend, 'CustomerNotificationsSubscription');
+  const units = (client.TokenValidityUnits ?? {}) as Values;
+  const cartsAttributes = (carts.AttributeDefinitions as { AttributeName: string; AttributeType: string }[]).map(({ AttributeName, AttributeType }) => `${AttributeName}:${AttributeType}`);
+  const cartsKey = keyOf(carts.KeySchema as { AttributeName: string; KeyType: string }[], 'HASH');
+  const cartsTtl = carts.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+  const { MinimumLength, RequireLowercase, RequireUppercase, RequireNumbers, RequireSymbols } = ((pool.Policies as Values | undefined)?.PasswordPolicy ?? {}) as Values;
+  const queueNameOf = (value: unknown) => {
+    const id = getAttId(value);
+    return id && backend.Resources[id]?.Type === 'AWS::SQS::Queue' ? subWithDefaults(backend, props(backend, id).QueueName) : `<${JSON.stringify(value)}>`;
+  };
+  const topicNameOf = (value: unknown) => {
+    const id = refId(value);
+    return id && backend.Resources[id]?.Type === 'AWS::SNS::Topic' ? subWithDefaults(backend, props(backend, id).TopicName) : `<${JSON.stringify(value)}>`;
+  };
   return {
     'queue.type': backend.Parameters.QueueType?.Default,
     ...(Object.assign({}, ...QUEUE_TYPES.map(queueTypeSettings)) as Values),
+    ...accountSettings({
+      poolName: subWithDefaults(backend, pool.UserPoolName),
+      usernameAttributes: pool.UsernameAttributes,
+      autoVerifiedAttributes: pool.AutoVerifiedAttributes,
+      passwordPolicy: { MinimumLength, RequireLowercase, RequireUppercase, RequireNumbers, RequireSymbols },
+      clientName: subWithDefaults(backend, client.ClientName),
+      explicitAuthFlows: client.ExplicitAuthFlows,
+      generateSecret: client.GenerateSecret ?? false,
+      tokenValidity: {
+        id: `${String(v(backend, client.IdTokenValidity))} ${String(units.IdToken)}`,
+        access: `${String(v(backend, client.AccessTokenValidity))} ${String(units.AccessToken)}`,
+        refresh: `${String(v(backend, client.RefreshTokenValidity))} ${String(units.RefreshToken)}`,
+      },
+      cartsTable: {
+        name: subWithDefaults(backend, carts.TableName),
+        partitionKey: `${String(cartsKey)} (${cartsAttributes.find((attribute) => attribute.startsWith(`${String(cartsKey)}:`))?.split(':')[1] ?? 'no attribute definition'})`,
+        attributes: cartsAttributes,
+        ttlAttribute: cartsTtl?.Enabled === true ? cartsTtl.AttributeName : 'none',
+        billingMode: carts.BillingMode,
+      },
+      cartTtlSeconds: v(backend, { Ref: 'CartTtlSeconds' }),
+    }),
+    ...customerNotificationSettings({
+      queueName: subWithDefaults(backend, notifications.QueueName),
+      deadLetterQueueName: queueNameOf((notifications.RedrivePolicy as Values | undefined)?.deadLetterTargetArn),
+      visibilityTimeoutSeconds: v(backend, notifications.VisibilityTimeout),
+      maxReceiveCount: v(backend, (notifications.RedrivePolicy as Values | undefined)?.maxReceiveCount),
+      deadLetterRetentionSeconds: v(backend, props(backend, getAttId((notifications.RedrivePolicy as Values | undefined)?.deadLetterTargetArn) ?? 'CustomerNotificationsDeadLetterQueue').MessageRetentionPeriod),
+      subscription: {
+        topic: topicNameOf(notificationsSubscription.TopicArn),
+        protocol: notificationsSubscription.Protocol,
+        endpoint: queueNameOf(notificationsSubscription.Endpoint),
+        rawMessageDelivery: notificationsSubscription.RawMessageDelivery === true,
+        filterPolicy: notificationsSubscription.FilterPolicy,
+      },
+    }),
     'queue.visibilityTimeoutSeconds': v(backend, orders.VisibilityTimeout),
     'queue.messageRetentionSeconds': v(backend, orders.MessageRetentionPeriod),
     'queue.receiveWaitTimeSeconds': v(backend, orders.ReceiveMessageWaitTimeSeconds),
@@ -428,9 +619,52 @@ function localSettings(source: typeof settings, declaration: Declaration): Value
       maximumBatchingWindowSeconds: mapping ? mapping.maximumBatchingWindowSeconds : '<process-order has no queue trigger>',
     });
   };
+  const pool = userPoolDefinition(source.accounts.userPool);
+  const client = appClientDefinition('local', source.accounts.userPool);
+  const carts = cartTableDefinition(source.names.cartsTable);
+  const cartsKey = keyOf(carts.KeySchema, 'HASH');
+  const units = client.TokenValidityUnits ?? {};
   return {
     'queue.type': source.queue.type,
     ...(Object.assign({}, ...QUEUE_TYPES.map(queueTypeSettings)) as Values),
+    ...accountSettings({
+      poolName: pool.PoolName,
+      usernameAttributes: pool.UsernameAttributes,
+      autoVerifiedAttributes: pool.AutoVerifiedAttributes,
+      passwordPolicy: pool.Policies?.PasswordPolicy,
+      clientName: client.ClientName,
+      explicitAuthFlows: client.ExplicitAuthFlows,
+      generateSecret: client.GenerateSecret ?? false,
+      tokenValidity: {
+        id: `${String(client.IdTokenValidity)} ${String(units.IdToken)}`,
+        access: `${String(client.AccessTokenValidity)} ${String(units.AccessToken)}`,
+        refresh: `${String(client.RefreshTokenValidity)} ${String(units.RefreshToken)}`,
+      },
+      cartsTable: {
+        name: carts.TableName,
+        partitionKey: `${String(cartsKey)} (${carts.AttributeDefinitions?.find(({ AttributeName }) => AttributeName === cartsKey)?.AttributeType ?? 'no attribute definition'})`,
+        attributes: (carts.AttributeDefinitions ?? []).map(({ AttributeName, AttributeType }) => `${AttributeName!}:${AttributeType!}`),
+        // dynalite has no TTL: the cart store's attribute is what AWS must expire by (the store enforces it on read locally).
+        ttlAttribute: cartTable.ttlAttribute,
+        billingMode: carts.BillingMode,
+      },
+      cartTtlSeconds: source.cart.ttlSeconds,
+    }),
+    // As local/resources.ts creates them: the queues' settings are the orders queue's.
+    ...customerNotificationSettings({
+      queueName: source.names.customerNotificationsQueue,
+      deadLetterQueueName: source.names.customerNotificationsDeadLetterQueue,
+      visibilityTimeoutSeconds: source.queue.visibilityTimeoutSeconds,
+      maxReceiveCount: source.queue.maxReceiveCount,
+      deadLetterRetentionSeconds: source.deadLetterQueue.messageRetentionSeconds,
+      subscription: {
+        topic: source.names.orderEventsTopic,
+        protocol: 'sqs',
+        endpoint: source.names.customerNotificationsQueue,
+        rawMessageDelivery: CUSTOMER_NOTIFICATIONS_SUBSCRIPTION.RawMessageDelivery === 'true',
+        filterPolicy: JSON.parse(CUSTOMER_NOTIFICATIONS_SUBSCRIPTION.FilterPolicy) as unknown,
+      },
+    }),
     'queue.visibilityTimeoutSeconds': source.queue.visibilityTimeoutSeconds,
     'queue.messageRetentionSeconds': source.queue.messageRetentionSeconds,
     'queue.receiveWaitTimeSeconds': source.queue.receiveWaitTimeSeconds,
@@ -486,7 +720,7 @@ const OPS = 'ops-alarms';
 
 /** The alarms each tool must have: the queue's two, the API's, each declared function's two, the web tier's two. */
 function alarmNames(declaration: Declaration): string[] {
-  return ['dlq', 'backlog', 'api-5xx-rate', ...Object.keys(declaration).flatMap((name) => [`${name}-errors`, `${name}-throttles`]), 'web-5xx', 'web-unhealthy-hosts'];
+  return ['dlq', 'customer-notifications-dlq', 'backlog', 'api-5xx-rate', ...Object.keys(declaration).flatMap((name) => [`${name}-errors`, `${name}-throttles`]), 'web-5xx', 'web-unhealthy-hosts'];
 }
 
 function alarmValues(name: string, alarm: Values | undefined): Values {
@@ -494,7 +728,13 @@ function alarmValues(name: string, alarm: Values | undefined): Values {
   return Object.fromEntries(keys.map((key) => [`alarm.${name}.${key}`, alarm === undefined ? `<no ${name} alarm>` : alarm[key]]));
 }
 
-function terraformIacSettings(backend: ParsedModule, frontend: ParsedModule): Values {
+/** The variable names a web tier env file (`cat > /etc/order-web.env <<'ENV' ... ENV`) sets, from its script. */
+function envFileKeys(script: string): string[] {
+  const body = /cat > \/etc\/order-web\.env <<'ENV'\n([\s\S]*?)\n\s*ENV\n/.exec(script)?.[1];
+  return body === undefined ? ['<no env file in the user data>'] : body.split('\n').map((line) => line.trim().split('=')[0]!).sort();
+}
+
+async function terraformIacSettings(backend: ParsedModule, frontend: ParsedModule): Promise<Values> {
   const block = (module: ParsedModule, type: string, name: string) => module.resource[type]?.[name]?.[0];
   const v = (module: ParsedModule, value: unknown) => terraformValue(module, value);
   const enabledBy = (module: ParsedModule, count: unknown) => {
@@ -531,6 +771,7 @@ function terraformIacSettings(backend: ParsedModule, frontend: ParsedModule): Va
   const throttles = perFunction('lambda_throttles');
   const alarms: Record<string, Values | undefined> = {
     dlq: alarm(backend, block(backend, 'aws_cloudwatch_metric_alarm', 'dlq_not_empty')),
+    'customer-notifications-dlq': alarm(backend, block(backend, 'aws_cloudwatch_metric_alarm', 'customer_notifications_dlq_not_empty')),
     backlog: alarm(backend, block(backend, 'aws_cloudwatch_metric_alarm', 'orders_backlog')),
     'api-5xx-rate': alarm(backend, block(backend, 'aws_cloudwatch_metric_alarm', 'api_5xx_rate')),
     'web-5xx': alarm(frontend, block(frontend, 'aws_cloudwatch_metric_alarm', 'alb_5xx')),
@@ -574,7 +815,61 @@ function terraformIacSettings(backend: ParsedModule, frontend: ParsedModule): Va
     const queue = block(backend, 'aws_sqs_queue', name) ?? {};
     return queue.sqs_managed_sse_enabled === true ? 'SSE-SQS' : queue.kms_master_key_id !== undefined ? 'KMS' : 'none';
   };
+  // `${var.x ? "A" : "B"}` and `${var.x == "V" ? "A" : "B"}` as the variables' defaults make them.
+  const conditional = (value: unknown): unknown => {
+    const text = String(value);
+    const test = /^\$\{var\.(\w+) \? "([^"]*)" : "([^"]*)"\}$/.exec(text);
+    if (test) return v(backend, `\${var.${test[1]!}}`) === true ? test[2] : test[3];
+    const equals = /^\$\{var\.(\w+) == "([^"]*)" \? "([^"]*)" : "([^"]*)"\}$/.exec(text);
+    if (equals) return v(backend, `\${var.${equals[1]!}}`) === equals[2] ? equals[3] : equals[4];
+    return v(backend, value);
+  };
+  const pool = block(backend, 'aws_cognito_user_pool', 'customers') ?? {};
+  const client = block(backend, 'aws_cognito_user_pool_client', 'web') ?? {};
+  const authorizer = block(backend, 'aws_api_gateway_authorizer', 'customers') ?? {};
+  const subscription = block(backend, 'aws_sns_topic_subscription', 'customer_notifications') ?? {};
+  const methods = Object.values(backend.resource.aws_api_gateway_method ?? {}).map(([method]) => method!);
+  const pathOf = (reference: unknown): string => {
+    const name = /aws_api_gateway_resource\.(\w+)\.id/.exec(String(reference))?.[1];
+    const resource = name ? block(backend, 'aws_api_gateway_resource', name) : undefined;
+    return resource ? `${pathOf(resource.parent_id)}/${String(resource.path_part)}` : '';
+  };
+  // The queue policy's statements, with the references named by what they are.
+  const queuePolicy = (((await jsonencoded(block(backend, 'aws_sqs_queue_policy', 'customer_notifications')?.policy)) as { Statement?: Values[] } | undefined)?.Statement ?? []).map((statement) => {
+    const name = (value: unknown) => ({ '${aws_sqs_queue.customer_notifications.arn}': 'customer-notifications', '${aws_sns_topic.order_events.arn}': 'order-events' })[String(value)] ?? String(value);
+    const condition = statement.Condition as Record<string, Record<string, unknown>> | undefined;
+    return `${String(statement.Effect)} ${JSON.stringify(statement.Principal)} ${JSON.stringify(statement.Action)} on ${name(statement.Resource)} when ${Object.entries(condition ?? {}).map(([test, pairs]) => Object.entries(pairs).map(([key, value]) => `${test} ${key} ${name(value)}`).join(', ')).join('; ') || 'always'}`;
+  });
+  const mappingResponses = Object.fromEntries(
+    Object.values(backend.resource.aws_lambda_event_source_mapping ?? {}).map(([mapping]) => [`eventSourceMapping.${terraformFunctionOf(mapping!.function_name) ?? String(mapping!.function_name)}.functionResponseTypes`, mapping!.function_response_types]),
+  );
+  const recovery = (name: string) => ((block(backend, 'aws_dynamodb_table', name)?.point_in_time_recovery as Values[] | undefined)?.[0]?.enabled === true);
   return {
+    'encryption.table.carts': ((block(backend, 'aws_dynamodb_table', 'carts')?.server_side_encryption as Values[] | undefined)?.[0]?.enabled === true ? 'KMS (AWS-managed)' : 'none'),
+    'encryption.queue.customer-notifications': queueEncryption('customer_notifications'),
+    'encryption.queue.customer-notifications-dlq': queueEncryption('customer_notifications_dlq'),
+    'pointInTimeRecovery.table.orders': recovery('orders'),
+    'pointInTimeRecovery.table.carts': recovery('carts'),
+    'deletionProtection.table.orders': v(backend, block(backend, 'aws_dynamodb_table', 'orders')?.deletion_protection_enabled),
+    'deletionProtection.table.carts': v(backend, block(backend, 'aws_dynamodb_table', 'carts')?.deletion_protection_enabled),
+    'userPool.deletionProtection': conditional(pool.deletion_protection),
+    'userPool.advancedSecurityMode': v(backend, ((pool.user_pool_add_ons as Values[] | undefined)?.[0] ?? {}).advanced_security_mode),
+    'userPool.tier': conditional(pool.user_pool_tier),
+    'userPool.mfa': pool.mfa_configuration,
+    'userPool.caseSensitiveUsernames': ((pool.username_configuration as Values[] | undefined)?.[0] ?? {}).case_sensitive,
+    'userPool.temporaryPasswordValidityDays': ((pool.password_policy as Values[] | undefined)?.[0] ?? {}).temporary_password_validity_days,
+    'userPool.accountRecovery': (((pool.account_recovery_setting as Values[] | undefined)?.[0]?.recovery_mechanism as Values[] | undefined) ?? []).map((mechanism) => `${String(mechanism.name)}:${String(mechanism.priority)}`),
+    'userPool.client.preventUserExistenceErrors': client.prevent_user_existence_errors,
+    'userPool.client.enableTokenRevocation': client.enable_token_revocation,
+    'authorizer.type': authorizer.type,
+    'authorizer.providers': Array.isArray(authorizer.provider_arns) ? authorizer.provider_arns.map((arn) => (arn === '${aws_cognito_user_pool.customers.arn}' ? 'the customers\' user pool' : String(arn))) : String(authorizer.provider_arns),
+    'authorizer.identitySource': authorizer.identity_source,
+    'api.routesWithoutApiKey': methods.filter((method) => method.api_key_required !== true).map((method) => `${String(method.http_method)} ${pathOf(method.resource_id)}`).sort(),
+    'customerNotifications.subscription.filterPolicyScope': subscription.filter_policy_scope,
+    'customerNotifications.queuePolicy': queuePolicy,
+    ...mappingResponses,
+    'ses.senderIdentity': block(backend, 'aws_sesv2_email_identity', 'customer_mail_from')?.email_identity === '${var.customer_mail_from}' ? 'the customer mail sender' : String(block(backend, 'aws_sesv2_email_identity', 'customer_mail_from')?.email_identity),
+    'web.envFileKeys': envFileKeys(readFileSync(join(repoRoot, 'terraform-frontend', 'user-data.sh.tftpl'), 'utf8')),
     'encryption.queue.orders': queueEncryption('orders'),
     'encryption.queue.orders-dlq': queueEncryption('orders_dlq'),
     'encryption.table.orders': ((block(backend, 'aws_dynamodb_table', 'orders')?.server_side_encryption as Values[] | undefined)?.[0]?.enabled === true ? 'KMS (AWS-managed)' : 'none'),
@@ -612,6 +907,19 @@ function terraformIacSettings(backend: ParsedModule, frontend: ParsedModule): Va
 }
 
 function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate): Values {
+  /** An Fn::If as the parameters' defaults decide it (conditions of one Fn::Equals, or its Fn::Not). */
+  const decided = (template: CfnTemplate, value: unknown): unknown => {
+    const choice = (value as { 'Fn::If'?: [string, unknown, unknown] } | undefined)?.['Fn::If'];
+    if (!choice) return resolveDefault(template, value);
+    let condition = template.Conditions?.[choice[0]] as Values | undefined;
+    let negated = false;
+    if (condition?.['Fn::Not']) {
+      negated = true;
+      condition = (condition['Fn::Not'] as Values[])[0];
+    }
+    const [left, right] = (condition?.['Fn::Equals'] ?? []) as [unknown, unknown];
+    return (String(resolveDefault(template, left)) === String(right)) !== negated ? choice[1] : choice[2];
+  };
   const v = (template: CfnTemplate, value: unknown) => resolveDefault(template, value);
   const props = (template: CfnTemplate, id: string) => template.Resources[id]?.Properties;
   const enabledBy = (template: CfnTemplate, id: string) => {
@@ -644,6 +952,7 @@ function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate):
   const byFunction = new Map([...deployedFunctions(backend)].map(([name, id]) => [id, name]));
   const alarms: Record<string, Values | undefined> = {
     dlq: alarm(backend, props(backend, 'DeadLetterQueueAlarm')),
+    'customer-notifications-dlq': alarm(backend, props(backend, 'CustomerNotificationsDeadLetterQueueAlarm')),
     backlog: alarm(backend, props(backend, 'OldestOrderAgeAlarm')),
     'api-5xx-rate': alarm(backend, props(backend, 'Api5xxRateAlarm')),
     'web-5xx': alarm(frontend, props(frontend, 'LoadBalancer5xxAlarm')),
@@ -703,7 +1012,54 @@ function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate):
   const zones = (props(frontend, 'WebServerGroup')?.VPCZoneIdentifier as { 'Fn::If'?: [string, { Ref: string }[], unknown] } | undefined)?.['Fn::If']?.[1];
   const logGroup = (id: string | undefined) => (id ? v(backend, props(backend, id)?.RetentionInDays) : undefined);
   const format = stage.AccessLogSetting as { Format?: string } | undefined;
+  const pool = props(backend, 'CustomerUserPool') ?? {};
+  const client = props(backend, 'CustomerUserPoolClient') ?? {};
+  const authorizer = props(backend, 'CustomersAuthorizer') ?? {};
+  const subscription = props(backend, 'CustomerNotificationsSubscription') ?? {};
+  const pathOf = (reference: unknown): string => {
+    const id = (reference as { Ref?: string } | undefined)?.Ref;
+    const resource = id ? props(backend, id) : undefined;
+    return resource ? `${pathOf(resource.ParentId)}/${String(resource.PathPart)}` : '';
+  };
+  const named = (value: unknown) => {
+    const text = JSON.stringify(value);
+    return ({ '{"Fn::GetAtt":["CustomerNotificationsQueue","Arn"]}': 'customer-notifications', '{"Ref":"OrderEventsTopic"}': 'order-events' } as Record<string, string>)[text] ?? text;
+  };
+  const queuePolicy = (((props(backend, 'CustomerNotificationsQueuePolicy')?.PolicyDocument as { Statement?: Values[] } | undefined)?.Statement) ?? []).map((statement) => {
+    const condition = statement.Condition as Record<string, Record<string, unknown>> | undefined;
+    return `${String(statement.Effect)} ${JSON.stringify(statement.Principal)} ${JSON.stringify(statement.Action)} on ${named(statement.Resource)} when ${Object.entries(condition ?? {}).map(([test, pairs]) => Object.entries(pairs).map(([key, value]) => `${test} ${key} ${named(value)}`).join(', ')).join('; ') || 'always'}`;
+  });
+  const mappingResponses = Object.fromEntries(
+    resourcesOfType(backend, 'AWS::Lambda::EventSourceMapping').map(([, mapping]) => [`eventSourceMapping.${byFunction.get((mapping.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref ?? '') ?? JSON.stringify(mapping.Properties?.FunctionName)}.functionResponseTypes`, mapping.Properties?.FunctionResponseTypes]),
+  );
+  const recovery = (id: string) => (props(backend, id)?.PointInTimeRecoverySpecification as Values | undefined)?.PointInTimeRecoveryEnabled === true;
+  const userData = ((props(frontend, 'LaunchTemplate')?.LaunchTemplateData as { UserData?: { 'Fn::Base64'?: { 'Fn::Sub'?: string } } } | undefined)?.UserData?.['Fn::Base64']?.['Fn::Sub']) ?? '';
   return {
+    'encryption.table.carts': (props(backend, 'CartsTable')?.SSESpecification as Values | undefined)?.SSEEnabled === true ? 'KMS (AWS-managed)' : 'none',
+    'encryption.queue.customer-notifications': queueEncryption('CustomerNotificationsQueue'),
+    'encryption.queue.customer-notifications-dlq': queueEncryption('CustomerNotificationsDeadLetterQueue'),
+    'pointInTimeRecovery.table.orders': recovery('OrdersTable'),
+    'pointInTimeRecovery.table.carts': recovery('CartsTable'),
+    'deletionProtection.table.orders': decided(backend, props(backend, 'OrdersTable')?.DeletionProtectionEnabled),
+    'deletionProtection.table.carts': decided(backend, props(backend, 'CartsTable')?.DeletionProtectionEnabled),
+    'userPool.deletionProtection': decided(backend, pool.DeletionProtection),
+    'userPool.advancedSecurityMode': v(backend, (pool.UserPoolAddOns as Values | undefined)?.AdvancedSecurityMode),
+    'userPool.tier': decided(backend, pool.UserPoolTier),
+    'userPool.mfa': pool.MfaConfiguration,
+    'userPool.caseSensitiveUsernames': (pool.UsernameConfiguration as Values | undefined)?.CaseSensitive,
+    'userPool.temporaryPasswordValidityDays': ((pool.Policies as Values | undefined)?.PasswordPolicy as Values | undefined)?.TemporaryPasswordValidityDays,
+    'userPool.accountRecovery': (((pool.AccountRecoverySetting as Values | undefined)?.RecoveryMechanisms as Values[] | undefined) ?? []).map((mechanism) => `${String(mechanism.Name)}:${String(mechanism.Priority)}`),
+    'userPool.client.preventUserExistenceErrors': client.PreventUserExistenceErrors,
+    'userPool.client.enableTokenRevocation': client.EnableTokenRevocation,
+    'authorizer.type': authorizer.Type,
+    'authorizer.providers': Array.isArray(authorizer.ProviderARNs) ? authorizer.ProviderARNs.map((arn) => (JSON.stringify(arn) === '{"Fn::GetAtt":["CustomerUserPool","Arn"]}' ? 'the customers\' user pool' : JSON.stringify(arn))) : JSON.stringify(authorizer.ProviderARNs),
+    'authorizer.identitySource': authorizer.IdentitySource,
+    'api.routesWithoutApiKey': resourcesOfType(backend, 'AWS::ApiGateway::Method').map(([, method]) => method.Properties!).filter((method) => method.ApiKeyRequired !== true).map((method) => `${String(method.HttpMethod)} ${pathOf(method.ResourceId)}`).sort(),
+    'customerNotifications.subscription.filterPolicyScope': subscription.FilterPolicyScope,
+    'customerNotifications.queuePolicy': queuePolicy,
+    ...mappingResponses,
+    'ses.senderIdentity': JSON.stringify(props(backend, 'CustomerMailFromIdentity')?.EmailIdentity) === '{"Ref":"CustomerMailFrom"}' ? 'the customer mail sender' : JSON.stringify(props(backend, 'CustomerMailFromIdentity')?.EmailIdentity),
+    'web.envFileKeys': envFileKeys(userData.replace(/^ {0,12}/gm, '')),
     'encryption.queue.orders': queueEncryption('OrdersQueue'),
     'encryption.queue.orders-dlq': queueEncryption('OrdersDeadLetterQueue'),
     'encryption.table.orders': (props(backend, 'OrdersTable')?.SSESpecification as Values | undefined)?.SSEEnabled === true ? 'KMS (AWS-managed)' : 'none',
@@ -795,7 +1151,7 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
   let iac: Record<string, Values>;
   const readBackend = () => parseModule(join(repoRoot, 'terraform-backend'));
   const readFrontend = () => parseModule(join(repoRoot, 'terraform-frontend'));
-  const terraformIac = async (b: ParsedModule, f: ParsedModule) => normaliseAccessLogFields(terraformIacSettings(b, f));
+  const terraformIac = async (b: ParsedModule, f: ParsedModule) => normaliseAccessLogFields(await terraformIacSettings(b, f));
   const cloudFormationIac = (b: CfnTemplate, f: CfnTemplate) => normaliseAccessLogFields(cloudFormationIacSettings(b, f));
   beforeAll(async () => {
     [backend, frontend] = await Promise.all([readBackend(), readFrontend()]);
@@ -834,7 +1190,8 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
   it('when queue or table encryption, an alarm threshold, the ALB group\'s egress, a log retention or WAF is changed in one tool\'s files, then the parity fails naming it', async () => {
     const terraformEdits: [string, (b: ParsedModule, f: ParsedModule) => void, RegExp[]][] = [
       ['the orders queue unencrypted', (b) => (b.resource.aws_sqs_queue!.orders![0]!.sqs_managed_sse_enabled = false), [/^encryption\.queue\.orders: terraform="none", cloudformation="SSE-SQS"$/]],
-      ['the DLQ alarm\'s threshold', (b) => ((b.variable.dlq_alarm_threshold![0] as { default: number }).default = 2), [/^alarm\.dlq\.threshold: terraform=2, cloudformation=1$/]],
+      // Both dead-letter queues' alarms fire at dlq_alarm_threshold.
+      ['the DLQ alarm\'s threshold', (b) => ((b.variable.dlq_alarm_threshold![0] as { default: number }).default = 2), [/^alarm\.customer-notifications-dlq\.threshold: terraform=2, cloudformation=1$/, /^alarm\.dlq\.threshold: terraform=2, cloudformation=1$/]],
       ['the log retention', (b) => ((b.variable.log_retention_days![0] as { default: number }).default = 14), [/^logRetention\.api\.access: terraform=14/, /^logRetention\.api\.execution: terraform=14/, ...Object.keys(functions).map((name) => new RegExp(`^logRetention\\.lambda\\.${name}: terraform=14`))]],
       ['WAF off on the load balancer', (_b, f) => ((f.variable.waf_enabled![0] as { default: boolean }).default = false), [/^waf\.web\.associated: terraform=false/, /^waf\.web\.enabled: terraform=false/]],
       [
@@ -842,7 +1199,18 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
         (_b, f) => (f.resource.aws_vpc_security_group_egress_rule!.alb_to_instances![0] = { security_group_id: '${aws_security_group.alb.id}', ip_protocol: '-1', cidr_ipv4: '0.0.0.0/0' }),
         [/^securityGroup\.alb\.egress: terraform=\["-1 undefined-undefined to 0\.0\.0\.0\/0"\]/],
       ],
-      ['a function\'s throttle alarms for only three functions', (b) => (b.resource.aws_cloudwatch_metric_alarm!.lambda_throttles![0]!.for_each = { 'submit-order': {}, 'process-order': {}, 'get-order': {} }), [/^alarm\.advance-orders-throttles\.actions: terraform="<no advance-orders-throttles alarm>"/]],
+      [
+        'a function\'s throttle alarms for every function but the kitchen',
+        (b) => (b.resource.aws_cloudwatch_metric_alarm!.lambda_throttles![0]!.for_each = Object.fromEntries(Object.keys(functions).filter((name) => name !== 'advance-orders').map((name) => [name, {}]))),
+        [/^alarm\.advance-orders-throttles\.actions: terraform="<no advance-orders-throttles alarm>"/],
+      ],
+      ['the carts table unencrypted', (b) => ((b.resource.aws_dynamodb_table!.carts![0]!.server_side_encryption as Values[])[0]!.enabled = false), [/^encryption\.table\.carts: terraform="none", cloudformation="KMS \(AWS-managed\)"$/]],
+      [
+        'the customer notifications queue open to any topic',
+        (b) => (b.resource.aws_sqs_queue_policy!.customer_notifications![0]!.policy = '${jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "sns.amazonaws.com" }, Action = "sqs:SendMessage", Resource = aws_sqs_queue.customer_notifications.arn }] })}'),
+        [/^customerNotifications\.queuePolicy: terraform=\[".* on customer-notifications when always"\]/],
+      ],
+      ['threat protection on', (b) => ((b.variable.user_pool_advanced_security_mode![0] as { default: string }).default = 'AUDIT'), [/^userPool\.advancedSecurityMode: terraform="AUDIT", cloudformation="OFF"$/, /^userPool\.tier: terraform="PLUS", cloudformation="ESSENTIALS"$/]],
     ];
     for (const [what, edit, expected] of terraformEdits) {
       const [b, f] = await Promise.all([readBackend(), readFrontend()]);
@@ -868,6 +1236,15 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
       ['the access logs\' retention', (_b, f) => (f.Parameters.LogRetentionDays!.Default = 90), [/^logRetention\.web\.accessLogs: terraform=30, cloudformation=90$/]],
       ['WAF off on the API', (b) => (b.Parameters.WafEnabled!.Default = 'false'), [/^waf\.api\.associated: terraform=true, cloudformation=false$/, /^waf\.api\.enabled: terraform=true, cloudformation=false$/]],
       ['the kitchen\'s error alarm removed', (b) => delete b.Resources.AdvanceOrdersErrorsAlarm, alarmValuesKeys('advance-orders-errors')],
+      ['the authorizer reading another header', (b) => (b.Resources.CustomersAuthorizer!.Properties!.IdentitySource = 'method.request.header.X-Token'), [/^authorizer\.identitySource: terraform="method\.request\.header\.Authorization", cloudformation="method\.request\.header\.X-Token"$/]],
+      ['a /me route without the API key', (b) => (b.Resources.GetMyOrderMethod!.Properties!.ApiKeyRequired = false), [/^api\.routesWithoutApiKey: terraform=\[\], cloudformation=\["GET \/me\/orders\/\{id\}"\]$/]],
+      ['the user pool unprotected', (b) => (b.Parameters.UserPoolDeletionProtection!.Default = 'false'), [/^userPool\.deletionProtection: terraform="ACTIVE", cloudformation="INACTIVE"$/]],
+      ['the customer DLQ alarm removed', (b) => delete b.Resources.CustomerNotificationsDeadLetterQueueAlarm, alarmValuesKeys('customer-notifications-dlq')],
+      ['notify-customer reporting no item failures', (b) => delete b.Resources.CustomerNotificationsEventSourceMapping!.Properties!.FunctionResponseTypes, [/^eventSourceMapping\.notify-customer\.functionResponseTypes: terraform=\["ReportBatchItemFailures"\], cloudformation=undefined$/]],
+      ['the web tier not told the issuer', (_b, f) => {
+        const data = f.Resources.LaunchTemplate!.Properties!.LaunchTemplateData as { UserData: { 'Fn::Base64': { 'Fn::Sub': string } } };
+        data.UserData['Fn::Base64']['Fn::Sub'] = data.UserData['Fn::Base64']['Fn::Sub'].replace(/^COGNITO_ISSUER=.*\n/m, '');
+      }, [/^web\.envFileKeys: .*cloudformation=\[.*"COGNITO_CLIENT_ID","COGNITO_USER_POOL_ID",/]],
     ];
     for (const [what, edit, expected] of cloudFormationEdits) {
       const [b, f] = [loadTemplate('backend'), loadTemplate('frontend')];
@@ -994,8 +1371,9 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
   });
 
   it('when a value is changed in a Terraform file, then the parity reads the change', async () => {
-    const edits: [string, (module: ParsedModule) => void, RegExp][] = [
-      ['max_receive_count', (module) => ((module.variable.max_receive_count![0] as { default: number }).default = 4), /^queue\.maxReceiveCount: terraform=4,/],
+    const edits: [string, (module: ParsedModule) => void, RegExp | RegExp[]][] = [
+      // Both queues redrive after max_receive_count receives.
+      ['max_receive_count', (module) => ((module.variable.max_receive_count![0] as { default: number }).default = 4), [/^customerNotifications\.queue\.maxReceiveCount: terraform=4,/, /^queue\.maxReceiveCount: terraform=4,/]],
       [
         'the kitchen\'s timeout',
         (module) => ((module.variable.lambda_functions![0] as { default: Record<string, { timeout_seconds: number }> }).default['advance-orders']!.timeout_seconds = 61),
@@ -1018,12 +1396,36 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
         (module) => delete module.resource.aws_lambda_permission!.kitchen_schedule,
         /^lambda\.advance-orders\.trigger: terraform="schedule without a lambda permission for its rule",/,
       ],
+      [
+        'the customer mail filter',
+        (module) => (module.resource.aws_sns_topic_subscription!.customer_notifications![0]!.filter_policy = '${jsonencode({ event_type = ["order.received"] })}'),
+        /^customerNotifications\.subscription\.filterPolicy: terraform=\{"event_type":\["order\.received"\]\}, cloudformation=\{"event_type":\["order\.received","order\.status_changed"\]\},/,
+      ],
+      ['raw delivery off', (module) => (module.resource.aws_sns_topic_subscription!.customer_notifications![0]!.raw_message_delivery = false), /^customerNotifications\.subscription\.rawMessageDelivery: terraform=false,/],
+      [
+        'a /me route without the authorizer',
+        (module) => {
+          const method = module.resource.aws_api_gateway_method!.get_my_orders![0]!;
+          method.authorization = 'NONE';
+          delete method.authorizer_id;
+        },
+        /^lambda\.my-orders\.trigger\.authorizer: terraform="cognito\+none", cloudformation="cognito", local="cognito"$/,
+      ],
+      ['the carts TTL attribute', (module) => ((module.resource.aws_dynamodb_table!.carts![0]!.ttl as Values[])[0]!.attribute_name = 'ttl'), /^carts\.ttlAttribute: terraform="ttl", cloudformation="expires_at", local="expires_at"$/],
+      [
+        'the customer-orders projection',
+        (module) => ((module.resource.aws_dynamodb_table!.orders![0]!.global_secondary_index as Values[])[1]!.non_key_attributes = ['status']),
+        /^table\.index\.customer-orders\.nonKeyAttributes: terraform=\["status"\],/,
+      ],
+      ['the password length', (module) => ((module.variable.user_pool_password_policy![0] as { default: { minimum_length: number } }).default.minimum_length = 12), /^userPool\.passwordPolicy: terraform=\{"MinimumLength":12,/],
+      ['the refresh token\'s validity', (module) => ((module.variable.user_pool_refresh_token_validity_days![0] as { default: number }).default = 7), /^userPool\.client\.refreshTokenValidity: terraform="7 days", cloudformation="30 days", local="30 days"$/],
+      ['the cart TTL', (module) => ((module.variable.cart_ttl_seconds![0] as { default: number }).default = 3600), /^cart\.ttlSeconds: terraform=3600, cloudformation=604800, local=604800$/],
     ];
     for (const [what, edit, expected] of edits) {
       const edited = await readBackend();
       edit(edited);
-      const found = disagreements({ ...sources, terraform: await terraformSettings(edited, frontend) });
-      expect({ what, found }).toEqual({ what, found: [expect.stringMatching(expected)] });
+      const found = disagreements({ ...sources, terraform: await terraformSettings(edited, frontend) }).sort();
+      expect({ what, found }).toEqual({ what, found: [expected].flat().map((pattern): unknown => expect.stringMatching(pattern)) });
     }
   });
 
@@ -1034,9 +1436,52 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
     const found = disagreements({ ...sources, cloudformation: cloudFormationSettings(template, loadTemplate('frontend')) });
     expect(found).toEqual([
       expect.stringMatching(/^lifecycle\.timingsSeconds: terraform=.*cloudformation=\{"PREPARING":900,/),
-      expect.stringMatching(/^table\.attributes: .*cloudformation=\["due_at:S","due_shard:S","order_id:S"\]/),
+      expect.stringMatching(/^table\.attributes: .*cloudformation=\["customer_id:S","due_at:S","due_shard:S","order_id:S","received_at:S"\]/),
       expect.stringMatching(/^table\.index\.due-orders\.partitionKey: .*cloudformation="due_shard \(S\)"/),
     ]);
+  });
+
+  it('when a customer setting is changed in the CloudFormation template, then the parity reads the change', () => {
+    const edits: [string, (template: CfnTemplate) => void, RegExp][] = [
+      ['the password length', (t) => (((t.Resources.CustomerUserPool!.Properties!.Policies as Values).PasswordPolicy as Values).MinimumLength = 12), /^userPool\.passwordPolicy: terraform=\{"MinimumLength":8,.*cloudformation=\{"MinimumLength":12,/],
+      ['raw delivery off', (t) => (t.Resources.CustomerNotificationsSubscription!.Properties!.RawMessageDelivery = false), /^customerNotifications\.subscription\.rawMessageDelivery: terraform=true, cloudformation=false, local=true$/],
+      [
+        'a cart route without the authorizer',
+        (t) => {
+          t.Resources.GetCartMethod!.Properties!.AuthorizationType = 'NONE';
+          delete t.Resources.GetCartMethod!.Properties!.AuthorizerId;
+        },
+        /^lambda\.cart\.trigger\.authorizer: terraform="cognito", cloudformation="cognito\+none", local="cognito"$/,
+      ],
+      ['a secret on the client', (t) => (t.Resources.CustomerUserPoolClient!.Properties!.GenerateSecret = true), /^userPool\.client\.generateSecret: terraform=false, cloudformation=true, local=false$/],
+      ['SRP sign-in allowed', (t) => (t.Resources.CustomerUserPoolClient!.Properties!.ExplicitAuthFlows = ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']), /^userPool\.client\.explicitAuthFlows: .*cloudformation=\["ALLOW_REFRESH_TOKEN_AUTH","ALLOW_USER_PASSWORD_AUTH","ALLOW_USER_SRP_AUTH"\]/],
+      ['the carts TTL off', (t) => ((t.Resources.CartsTable!.Properties!.TimeToLiveSpecification as Values).Enabled = false), /^carts\.ttlAttribute: terraform="expires_at", cloudformation="none", local="expires_at"$/],
+      ['the subscription on the wrong topic', (t) => (t.Resources.CustomerNotificationsSubscription!.Properties!.TopicArn = { Ref: 'OpsAlarmsTopic' }), /^customerNotifications\.subscription\.topic: terraform="order-events", cloudformation="ops-alarms", local="order-events"$/],
+      ['the customer-orders index keyed by order date', (t) => ((((t.Resources.OrdersTable!.Properties!.GlobalSecondaryIndexes as Values[])[1]!.KeySchema as Values[])[1]!).AttributeName = 'due_at'), /^table\.index\.customer-orders\.sortKey: terraform="received_at \(S\)", cloudformation="due_at \(S\)", local="received_at \(S\)"$/],
+    ];
+    for (const [what, edit, expected] of edits) {
+      const template = loadTemplate('backend');
+      edit(template);
+      const found = disagreements({ ...sources, cloudformation: cloudFormationSettings(template, loadTemplate('frontend')) });
+      expect({ what, found }).toEqual({ what, found: [expect.stringMatching(expected)] });
+    }
+  });
+
+  it('when the local stack\'s user pool, client or customer subscription would differ, then the parity fails naming it', () => {
+    const local = localSettings(settings, functions);
+    // What the local stack creates, spelt out once: the parity compares the tools with this.
+    expect(local['userPool.usernameAttributes']).toEqual(['email']);
+    expect(local['userPool.client.explicitAuthFlows']).toEqual(['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_PASSWORD_AUTH']);
+    expect(local['carts.partitionKey']).toBe(`${cartTable.partitionKey} (S)`);
+    expect(local['customerNotifications.subscription.rawMessageDelivery']).toBe(true);
+    const edited = { ...settings, accounts: { userPool: { ...settings.accounts.userPool, idTokenValidityMinutes: 30 } } } as unknown as typeof settings;
+    // The local client's ID and access tokens both last idTokenValidityMinutes, as Terraform's and CloudFormation's do.
+    expect(disagreements({ ...sources, local: localSettings(edited, functions) })).toEqual([
+      expect.stringMatching(/^userPool\.client\.idTokenValidity: terraform="60 minutes", cloudformation="60 minutes", local="30 minutes"$/),
+      expect.stringMatching(/^userPool\.client\.accessTokenValidity: terraform="60 minutes", cloudformation="60 minutes", local="30 minutes"$/),
+    ]);
+    const unnamed = { ...settings, names: { ...settings.names, cartsTable: 'baskets' } } as unknown as typeof settings;
+    expect(disagreements({ ...sources, local: localSettings(unnamed, functions) })).toEqual([expect.stringMatching(/^carts\.name: terraform="carts", cloudformation="carts", local="baskets"$/)]);
   });
 
   it('when a function is declared but a tool does not deploy it, then the parity fails naming the function and the tool', async () => {
@@ -1061,7 +1506,10 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
       'advance-orders is declared in platform/functions.ts, but cloudformation/backend.yaml does not deploy it (no AWS::Lambda::Function whose FunctionName is advance-orders)',
     ]);
     expect(disagreements({ ...sources, terraform: await terraformSettings(withoutKitchen, frontend) })).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^lambda\.functions: terraform=\["get-order","process-order","submit-order"\]/), expect.stringMatching(/^lambda\.advance-orders\.timeoutSeconds: terraform=undefined/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^lambda\.functions: terraform=\["cart","checkout","get-order","my-orders","notify-customer","process-order","submit-order"\]/),
+        expect.stringMatching(/^lambda\.advance-orders\.timeoutSeconds: terraform=undefined/),
+      ]),
     );
   });
 });

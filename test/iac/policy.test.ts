@@ -4,11 +4,14 @@ import { cloudFormationModel, CONTROLS, evaluate, findViolations, PARTIAL_WILDCA
 import { createTerraformSession, removeTerraformSession, repoRoot, succeeded, terraformInit, terraformUnavailableReason, type ModuleName, type TerraformSession } from './terraform-cli.js';
 
 const VARS: Record<ModuleName, Record<string, string>> = {
-  'terraform-backend': { alarm_email: 'ops@example.com' },
+  'terraform-backend': { alarm_email: 'ops@example.com', customer_mail_from: 'orders@shop.example' },
   'terraform-frontend': {
     ops_alarms_topic_arn: 'arn:aws:sns:us-east-1:123456789012:ops-alarms',
     api_base_url: 'https://example.execute-api.us-east-1.amazonaws.com/v1',
     api_key_parameter_name: '/order-pipeline/api-key',
+    cognito_user_pool_id: 'us-east-1_AbCdEf123',
+    cognito_client_id: 'abcdef0123456789',
+    cognito_issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123',
     web_artifact_path: join(repoRoot, 'terraform-frontend', 'tests', 'fixtures', 'order-web.tar.gz'),
   },
 };
@@ -158,7 +161,21 @@ describe('the security policy', () => {
           ['kms:GenerateDataKey', 'kms:Decrypt'],
         ]);
         expect(model.invokePermissions).toEqual(expect.arrayContaining([{ where: 'aws_lambda_permission.kitchen_schedule', principal: 'events.amazonaws.com', sourceArn: '${aws_cloudwatch_event_rule.kitchen.arn}' }]));
-        expect(model.invokePermissions.map(({ where }) => where).sort()).toEqual(['aws_lambda_permission.api_get_order', 'aws_lambda_permission.api_submit_order', 'aws_lambda_permission.kitchen_schedule']);
+        expect(model.invokePermissions.map(({ where }) => where).sort()).toEqual([
+          'aws_lambda_permission.api_cart',
+          'aws_lambda_permission.api_checkout',
+          'aws_lambda_permission.api_get_order',
+          'aws_lambda_permission.api_my_orders',
+          'aws_lambda_permission.api_submit_order',
+          'aws_lambda_permission.kitchen_schedule',
+        ]);
+        // The customer functions' grants and the customer notifications queue's policy are judged too.
+        expect(model.statements.filter(({ where }) => where.startsWith('aws_iam_role_policy.notify_customer[')).map(({ actions }) => actions)).toEqual([
+          ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+          ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          ['ses:SendEmail'],
+        ]);
+        expect(model.statements.filter(({ where }) => where.startsWith('aws_sqs_queue_policy.customer_notifications[')).map(({ actions }) => actions)).toEqual([['sqs:SendMessage']]);
       }
     }, 120_000);
 

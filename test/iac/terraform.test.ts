@@ -24,6 +24,9 @@ const MODULES: ModuleName[] = ['terraform-backend', 'terraform-frontend'];
 let session: TerraformSession | undefined;
 /** Each module's `terraform test`, started once both are initialised so the two suites run side by side. */
 const suites = new Map<ModuleName, Promise<CommandResult>>();
+// A suite's outer limit. The backend's 34 runs (each an apply or plan of the whole mocked module) took
+// 3 min 50 s alone on a shared two-core machine, and 240 s cut both suites off when run side by side.
+const SUITE_TIMEOUT_MS = 600_000;
 
 function passedRuns(output: string): number {
   return [...output.matchAll(/^\s*run "[^"]+"\.\.\. pass$/gm)].length;
@@ -43,7 +46,7 @@ gate('terraform fmt, validate and test', terraformUnavailableReason()).describe(
     session = await createTerraformSession(MODULES);
     const ready = session;
     await Promise.all(MODULES.map(async (module) => succeeded(await terraformInit(ready, module))));
-    for (const module of MODULES) suites.set(module, terraform(ready, module, ['test'], { timeoutMs: 240_000 }));
+    for (const module of MODULES) suites.set(module, terraform(ready, module, ['test'], { timeoutMs: SUITE_TIMEOUT_MS }));
   }, 150_000);
 
   afterAll(async () => {
@@ -83,13 +86,13 @@ gate('terraform fmt, validate and test', terraformUnavailableReason()).describe(
       expect(result.stdout).toMatch(/Success! \d+ passed, 0 failed\./);
       // Each suite holds more than ten runs: a file that silently lost its runs must not pass.
       expect(passedRuns(result.stdout)).toBeGreaterThanOrEqual(10);
-    }, 300_000);
+    }, SUITE_TIMEOUT_MS + 60_000);
   });
 
   it('when the backend is given a redrive count other than the pipeline\'s, then its tftest suite fails on that assertion', async () => {
-    const result = await terraform(session!, 'terraform-backend', ['test', '-var=max_receive_count=4'], { timeoutMs: 240_000 });
+    const result = await terraform(session!, 'terraform-backend', ['test', '-var=max_receive_count=4'], { timeoutMs: SUITE_TIMEOUT_MS });
     expect(result.timedOut).toBe(false);
     expect(result.code).not.toBe(0);
     expect(`${result.stdout}${result.stderr}`).toContain('orders must move a message to the DLQ after 5 receives.');
-  }, 300_000);
+  }, SUITE_TIMEOUT_MS + 60_000);
 });
