@@ -22,13 +22,6 @@ export function postForm(webUrl: string, fields: Record<string, string>, headers
   });
 }
 
-/** The hidden idempotency key of the old order form (test/integration/pipeline.test.ts, until converted). */
-export function idempotencyKeyOf(html: string): string {
-  const match = /name="idempotency_key" value="([^"]+)"/.exec(html);
-  if (!match?.[1]) throw new Error('the form has no idempotency key');
-  return match[1];
-}
-
 /** The cart version a cart page's checkout form carries (a second post of it is the same order). */
 export function cartVersionOf(html: string): string {
   const match = /name="cart_version" value="(\d+)"/.exec(html);
