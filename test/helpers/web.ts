@@ -5,9 +5,14 @@ import { createApp } from '../../frontend/app.js';
 import { loadConfig } from '../../frontend/config.js';
 import { serverUrl, startServer, stopServer } from '../../frontend/lifecycle.js';
 import { createWebDeps } from '../../frontend/wiring.js';
+import type { LocalStack } from '../../local/stack.js';
+import { signedInCustomer, WebClient } from './customers.js';
 import { silentLogger } from './loggers.js';
 
-/** Posts the order form as a browser would (urlencoded), without following the redirect. */
+/**
+ * Posts the old order form (customer_id, product_id, quantity) to the web tier's POST /orders, which
+ * no longer exists: kept only for tests not yet converted to the cart and checkout (test/reliability).
+ */
 export function postForm(webUrl: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
   return fetch(`${webUrl}/orders`, {
     method: 'POST',
@@ -17,11 +22,34 @@ export function postForm(webUrl: string, fields: Record<string, string>, headers
   });
 }
 
-/** The hidden idempotency key of a rendered form. */
-export function idempotencyKeyOf(html: string): string {
-  const match = /name="idempotency_key" value="([^"]+)"/.exec(html);
-  if (!match?.[1]) throw new Error('the form has no idempotency key');
+/** The cart version a cart page's checkout form carries (a second post of it is the same order). */
+export function cartVersionOf(html: string): string {
+  const match = /name="cart_version" value="(\d+)"/.exec(html);
+  if (!match?.[1]) throw new Error('the page has no checkout form');
   return match[1];
+}
+
+/** The COGNITO_* settings the local stack gives its web tier (local/web-tier.ts): its cognito-local pool. */
+export function cognitoEnvOf(stack: LocalStack): Record<string, string> {
+  return {
+    COGNITO_ENDPOINT: stack.urls.cognito,
+    COGNITO_USER_POOL_ID: stack.userPool.userPoolId,
+    COGNITO_CLIENT_ID: stack.userPool.clientId,
+    COGNITO_ISSUER: stack.userPool.issuer,
+  };
+}
+
+/**
+ * A new account of the stack's pool (signed up through the stack's own web tier), signed in at
+ * another web tier that uses the same pool (`startWeb` with `cognitoEnvOf(stack)`), whatever its API
+ * does: the page after sign-in may be a 503, and it still carries the sign-out form's CSRF token.
+ */
+export async function signedInAt(stack: LocalStack, webUrl: string): Promise<WebClient> {
+  const { email } = await signedInCustomer(stack);
+  const client = new WebClient(webUrl);
+  await client.signIn(email);
+  if (!client.csrf) throw new Error(`no CSRF token after signing in at ${webUrl}`);
+  return client;
 }
 
 /** The order id of a redirect to a status page (`/orders/<id>?placed=...`). */

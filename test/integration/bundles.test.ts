@@ -9,7 +9,8 @@ import yauzl from 'yauzl';
 import type { LocalStack } from '../../local/stack.js';
 import { apiEvent, sqsEvent, sqsRecord } from '../helpers/events.js';
 import { getStoredOrder, SEED_ORDER, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
-import { orderIdOfLocation, postForm } from '../helpers/web.js';
+import { newCustomer, WebClient } from '../helpers/customers.js';
+import { cognitoEnvOf } from '../helpers/web.js';
 import { acceptOrder } from '../../domain/order.js';
 import { waitFor } from '../helpers/wait.js';
 import { functionNames } from '../../platform/functions.js';
@@ -107,26 +108,33 @@ describe('the built Lambda bundles', () => {
 });
 
 describe('the built web tier artifact', () => {
-  it('when it is unpacked and started as on EC2, then it serves the form and forwards an order to the API', async () => {
+  it('when it is unpacked and started as on EC2, then it signs a customer in against the user pool, serves the menu and cart, and forwards a checkout to the API', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'order-web-'));
     await run('tar', ['-xzf', webArtifact, '-C', dir]);
-    for (const file of ['server.js', 'views/form.ejs', 'public/app.css', 'ecosystem.config.cjs', 'node_modules/pm2/package.json']) {
+    for (const file of ['server.js', 'views/menu.ejs', 'views/cart.ejs', 'views/account-form.ejs', 'public/app.css', 'public/status.js', 'ecosystem.config.cjs', 'node_modules/pm2/package.json']) {
       expect(existsSync(join(dir, file))).toBe(true);
     }
     const port = Number(new URL(await unreachableUrl()).port);
     const server = spawn(process.execPath, ['server.js'], {
       cwd: dir,
-      env: { PATH: process.env.PATH, API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      // What the local stack gives its own web tier (local/web-tier.ts): the API, its key and cognito-local's pool.
+      env: { PATH: process.env.PATH, API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...cognitoEnvOf(stack) },
       stdio: 'ignore',
     });
     try {
       const url = `http://127.0.0.1:${port}`;
       await waitFor(async () => (await fetch(`${url}/healthz`)).ok, { what: 'the web tier to listen' });
-      expect(await (await fetch(url)).text()).toContain('name="idempotency_key"');
-      const posted = await postForm(url, SEED_ORDER);
-      expect(posted.status).toBe(303);
-      const orderId = orderIdOfLocation(posted.headers.get('location'));
-      await waitFor(() => getStoredOrder(stack, orderId), { what: 'the order to be stored' });
+      expect(await (await fetch(`${url}/sign-in`)).text()).toContain('name="_csrf"');
+      const customer = await newCustomer(stack);
+      const client = new WebClient(url);
+      await client.signIn(customer.email, customer.password);
+      const menu = await client.get('/');
+      expect(menu.response.status).toBe(200);
+      expect(menu.html).toContain('id="signed-in-as"');
+      expect((await client.putInCart('Banana', 2)).status).toBe(303);
+      const orderId = await client.checkout();
+      const stored = await waitFor(() => getStoredOrder(stack, orderId), { what: 'the order to be stored' });
+      expect(stored).toMatchObject({ customer_id: customer.id, lines: [{ product_id: 'Banana', quantity: 2 }], total_cents: 70 });
     } finally {
       server.kill('SIGTERM');
       await new Promise((resolve) => server.once('exit', resolve));

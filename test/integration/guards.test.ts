@@ -11,13 +11,15 @@ import { promisify } from 'node:util';
 import type { StoredOrder } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
 import { queueDepth, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
+import { signedInCustomer } from '../helpers/customers.js';
 import { commandMissing, gate } from '../helpers/requirements.js';
+import { cartVersionOf } from '../helpers/web.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const EVIL = 'http://evil.example';
-/** Every body submit-order was given: proof that a refused post reached nothing. */
-const submitted: string[] = [];
+/** The email of the customer each checkout was for (from the authorizer's claims): proof that a refused post reached nothing. */
+const checkedOut: string[] = [];
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -25,8 +27,8 @@ beforeAll(async () => {
     ports: { console: 0 },
     webEnv: { ORDER_RATE_LIMIT_MAX: '3' },
     wrap: {
-      'submit-order': (handler) => async (event: APIGatewayProxyEvent, context) => {
-        submitted.push(event.body ?? '');
+      checkout: (handler) => async (event: APIGatewayProxyEvent, context) => {
+        checkedOut.push(String((event.requestContext.authorizer as { claims?: Record<string, unknown> } | null)?.claims?.email));
         return handler(event, context);
       },
     },
@@ -143,7 +145,7 @@ describe('host names (DNS rebinding)', () => {
     const response = await raw(url(), { headers: { host: 'evil.example', 'x-api-key': stack.apiKey } });
     expect(response.status).toBe(403);
     expect(response.body).not.toContain('csrf');
-    expect(response.body).not.toContain('idempotency_key');
+    expect(response.body).not.toContain('Pizza Margherita');
   });
 
   it('when they are asked for as localhost, then they answer', async () => {
@@ -155,18 +157,26 @@ describe('host names (DNS rebinding)', () => {
 });
 
 describe('cross-site posts', () => {
-  it('when another site posts the order form, then a 403 page says so and no order is submitted', async () => {
-    const customer = `xs-${randomUUID().slice(0, 8)}`;
-    const form = new URLSearchParams({ ...SEED_ORDER, customer_id: customer }).toString();
+  it('when another site posts a signed-in customer\'s checkout or cart form, even with their cookies and CSRF token, then a 403 page says so and nothing is ordered or changed', async () => {
+    const { client, email } = await signedInCustomer(stack);
+    expect((await client.putInCart('Banana', 1)).status).toBe(303);
+    const { html } = await client.get('/cart');
+    const checkout = new URLSearchParams({ _csrf: client.csrf!, cart_version: cartVersionOf(html) }).toString();
+    const cartLine = new URLSearchParams({ _csrf: client.csrf!, product_id: 'Margherita', quantity: '1000' }).toString();
+    // What a page elsewhere could send at best: the session's cookies and a token it somehow learnt.
+    const cookies = { accept: 'text/html', cookie: client.cookieHeader() };
     for (const extra of [{}, { 'sec-fetch-site': 'same-site' }] as Record<string, string>[]) {
-      const response = await raw(`${stack.urls.web}/orders`, formFrom(EVIL, form, { accept: 'text/html', ...extra }));
-      expect(response.status).toBe(403);
-      expect(response.body).toContain('This form was sent from another site');
+      for (const [path, body] of [['/checkout', checkout], ['/cart/lines', cartLine]] as const) {
+        const response = await raw(`${stack.urls.web}${path}`, formFrom(EVIL, body, { ...cookies, ...extra }));
+        expect(response.status).toBe(403);
+        expect(response.body).toContain('This form was sent from another site');
+      }
     }
-    // The shop's own page posting the same form is taken (the control), then the refused ones are known to have reached nothing.
-    const own = await raw(`${stack.urls.web}/orders`, formFrom(new URL(stack.urls.web).origin, form, { 'sec-fetch-site': 'same-origin' }));
+    expect((await client.get('/cart')).html).not.toContain('data-product-id="Margherita"');
+    // The shop's own page posting the same checkout is taken (the control), then the refused ones are known to have reached nothing.
+    const own = await raw(`${stack.urls.web}/checkout`, formFrom(new URL(stack.urls.web).origin, checkout, { ...cookies, 'sec-fetch-site': 'same-origin' }));
     expect(own.status).toBe(303);
-    expect(submitted.filter((body) => body.includes(customer))).toHaveLength(1);
+    expect(checkedOut.filter((who) => who === email)).toHaveLength(1);
   });
 
   it('when another site posts to the console\'s redrive, even with the token, then 403 and the DLQ keeps its message', async () => {
@@ -189,14 +199,18 @@ describe('cross-site posts', () => {
 });
 
 describe('the local rate limit', () => {
-  it('when a client sends a new X-Forwarded-For with every post, then it is still limited as one client', async () => {
+  it('when a client sends a new X-Forwarded-For with every cart post, then it is still limited as one client', async () => {
+    const { client } = await signedInCustomer(stack);
+    await client.get('/');
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const response = await raw(`${stack.urls.web}/orders`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `203.0.113.${i + 1}` }, body: new URLSearchParams({ ...SEED_ORDER, quantity: '0' }).toString() });
+      const body = new URLSearchParams({ _csrf: client.csrf!, product_id: 'Banana', quantity: String(i + 1) }).toString();
+      const response = await client.request('/cart/lines', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `203.0.113.${i + 1}` }, body });
       statuses.push(response.status);
     }
-    // ORDER_RATE_LIMIT_MAX is 3 here; the post above from the shop's own page took one of them.
-    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(3);
+    // ORDER_RATE_LIMIT_MAX is 3 here, for this client's cart and checkout posts together (those of the test above count too).
+    expect(statuses.filter((status) => status !== 429).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(2);
     expect(statuses.slice(-1)).toEqual([429]);
   });
 });

@@ -5,7 +5,8 @@ import { acceptOrder } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
 import { apiRequest, getStoredOrder, queueDepth, readOutbox, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
-import { idempotencyKeyOf, orderIdOfLocation, postForm } from '../helpers/web.js';
+import { signedInCustomer, type WebClient } from '../helpers/customers.js';
+import { cartVersionOf, orderIdOfLocation } from '../helpers/web.js';
 
 let stack: LocalStack;
 /** Every body process-order was given, in order: proof of what was (and was not) queued. */
@@ -28,16 +29,11 @@ const postOrder = (body: unknown, headers: Record<string, string> = {}) =>
   apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 describe('the order pipeline, end to end on the local stack', () => {
-  it('when a customer posts the form, then 303 to a status page that reaches COMPLETED by itself, and the item has every field, the right total and its whole history', async () => {
-    const customer = `c-${randomUUID().slice(0, 8)}`;
-    const form = await (await fetch(stack.urls.web)).text();
-    const response = await postForm(stack.urls.web, {
-      customer_id: customer,
-      product_id: 'Margherita',
-      quantity: '3',
-      order_date: '2025-04-25',
-      idempotency_key: idempotencyKeyOf(form),
-    });
+  it('when a signed-in customer checks out a cart, then 303 to a status page that reaches COMPLETED by itself, and the item has every field, the right total and its whole history', async () => {
+    const { client, email } = await signedInCustomer(stack);
+    expect((await client.putInCart('Margherita', 3)).status).toBe(303);
+    expect((await client.putInCart('Espresso', 2)).status).toBe(303);
+    const response = await client.post('/checkout', { cart_version: cartVersionOf((await client.get('/cart')).html) });
     expect(response.status).toBe(303);
     const location = response.headers.get('location')!;
     expect(location).toMatch(/^\/orders\/[0-9a-f-]{36}\?placed=\d+$/);
@@ -45,27 +41,32 @@ describe('the order pipeline, end to end on the local stack', () => {
 
     const page = await waitFor(
       async () => {
-        const html = await (await fetch(`${stack.urls.web}${location}`)).text();
+        const { html } = await client.get(location);
         return html.includes('id="status-text">COMPLETED<') && html;
       },
       { what: 'the status page to show COMPLETED', timeoutMs: 25_000 },
     );
-    expect(page).toContain('Pizza Margherita');
-    expect(page).toContain('$34.50');
+    expect(page).toContain('3 x Pizza Margherita, 2 x Espresso');
+    expect(page).toContain('$38.40');
 
-    expect(await getStoredOrder(stack, orderId)).toEqual({
+    const stored = await getStoredOrder(stack, orderId);
+    expect(stored).toEqual({
       order_id: orderId,
-      customer_id: customer,
-      lines: [{ product_id: 'Margherita', product_name: 'Pizza Margherita', quantity: 3, unit_price_cents: 1150, line_total_cents: 3450 }],
-      total_cents: 3450,
+      customer_id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+      customer_email: email,
+      lines: [
+        { product_id: 'Margherita', product_name: 'Pizza Margherita', quantity: 3, unit_price_cents: 1150, line_total_cents: 3450 },
+        { product_id: 'Espresso', product_name: 'Espresso', quantity: 2, unit_price_cents: 195, line_total_cents: 390 },
+      ],
+      total_cents: 3840,
       currency: 'USD',
-      order_date: '2025-04-25',
+      order_date: new Date().toISOString().slice(0, 10),
       received_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
       status: 'COMPLETED',
       status_history: ['RECEIVED', 'PREPARING', 'READY', 'COMPLETED'].map((status) => ({ status, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown })),
       version: 4,
     });
-    const times = (await getStoredOrder(stack, orderId))!.status_history.map((entry) => Date.parse(entry.at));
+    const times = stored!.status_history.map((entry) => Date.parse(entry.at));
     expect(times).toEqual([...times].sort((a, b) => a - b));
     // Each step waited its time in the fast profile (RECEIVED 2 s, PREPARING 3 s, READY 2 s).
     expect(times[3]! - times[0]!).toBeGreaterThanOrEqual(7_000);
@@ -138,14 +139,20 @@ describe('the order pipeline, end to end on the local stack', () => {
       ['a 9 KiB body', () => postOrder({ ...SEED_ORDER, customer_id: 'x'.repeat(9 * 1024) }), 413, /larger than 8192 bytes/],
       ['text/plain', () => apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(SEED_ORDER) }), 415, /application\/json/],
       ['a malformed idempotency key', () => postOrder(SEED_ORDER, { 'Idempotency-Key': 'has spaces in it' }), 400, /Idempotency-Key/],
-      ['a form with a script tag', () => postForm(stack.urls.web, { ...SEED_ORDER, customer_id: '<script>x</script>' }), 400, /Customer id/],
-      ['a form with a bad quantity', () => postForm(stack.urls.web, { ...SEED_ORDER, quantity: '-5' }), 400, /Quantity/],
+      // Through the shop: what a signed-in customer's cart and checkout forms may not carry.
+      ['a cart form with a script tag for a product', () => shopper.post('/cart/lines', { product_id: '<script>x</script>', quantity: '1' }), 400, /&lt;script&gt;x&lt;\/script&gt;: /],
+      ['a cart form with a bad quantity', () => shopper.post('/cart/lines', { product_id: 'Banana', quantity: '-5' }), 400, /Banana: /],
+      ['a checkout of an empty cart', () => shopper.post('/checkout', { cart_version: '0' }), 400, /cart is empty/],
+      ['a checkout without its cart version', () => shopper.post('/checkout', {}), 400, /check out from your cart/],
     ];
     expect(cases.length).toBeGreaterThanOrEqual(15);
 
     let deliveredBefore: number;
-    beforeAll(() => {
+    let shopper: WebClient;
+    beforeAll(async () => {
       deliveredBefore = delivered.length;
+      ({ client: shopper } = await signedInCustomer(stack));
+      await shopper.get('/');
     });
 
     it.each(cases)('%s', async (_name, send, status, named) => {

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { serverUrl } from '../../frontend/lifecycle.js';
 import type { LocalStack } from '../../local/stack.js';
-import { getStoredOrder, SEED_ORDER, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
+import { getStoredOrder, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
+import { PASSWORD, signedInCustomer, WebClient } from '../helpers/customers.js';
 import { waitFor } from '../helpers/wait.js';
-import { idempotencyKeyOf, orderIdOfLocation, postForm, startWeb } from '../helpers/web.js';
+import { cartVersionOf, cognitoEnvOf, orderIdOfLocation, signedInAt, startWeb } from '../helpers/web.js';
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -15,14 +16,25 @@ afterAll(() => stack.stop(), 30_000);
 const page = (path: string, init?: RequestInit) => fetch(`${stack.urls.web}${path}`, init);
 
 describe('the web tier', () => {
-  it('when the form is served, then it lists the catalogue with prices, today\'s date and a fresh idempotency key each time', async () => {
-    const first = await (await page('/')).text();
-    const second = await (await page('/')).text();
-    for (const text of ['name="customer_id"', 'name="product_id"', 'name="quantity"', 'name="order_date"', 'Pizza Margherita ($11.50)', 'Banana ($0.35)']) {
-      expect(first).toContain(text);
+  it('when the menu is served, then it lists the catalogue with prices; signed in, each product has a cart form with its own CSRF token, and the checkout form carries the cart\'s version, new with every change', async () => {
+    const visitor = await (await page('/')).text();
+    for (const text of ['<span class="product-name">Pizza Margherita</span>', '<span class="product-price">$11.50</span>', '<span class="product-name">Banana</span>', '<span class="product-price">$0.35</span>', 'id="sign-in-to-order"']) {
+      expect(visitor).toContain(text);
     }
-    expect(first).toContain(`value="${new Date().toISOString().slice(0, 10)}"`);
-    expect(idempotencyKeyOf(first)).not.toBe(idempotencyKeyOf(second));
+    // Signed out, nothing on the menu can be posted.
+    expect(visitor).not.toContain('action="/cart/lines"');
+
+    const { client } = await signedInCustomer(stack);
+    const menu = (await client.get('/')).html;
+    expect(menu).toMatch(/<form method="post" action="\/cart\/lines" class="add-line" data-product-id="Margherita">\s*<input type="hidden" name="_csrf" value="[^"]+">\s*<input type="hidden" name="product_id" value="Margherita">/);
+    expect(menu).toContain('id="quantity-Margherita" name="quantity"');
+    expect(menu).not.toContain('id="sign-in-to-order"');
+
+    expect((await client.putInCart('Margherita', 1)).status).toBe(303);
+    const first = cartVersionOf((await client.get('/cart')).html);
+    expect(cartVersionOf((await client.get('/cart')).html)).toBe(first);
+    expect((await client.putInCart('Margherita', 2)).status).toBe(303);
+    expect(cartVersionOf((await client.get('/cart')).html)).not.toBe(first);
   });
 
   it('when a page is served, then it carries a strict CSP and the other security headers', async () => {
@@ -43,50 +55,95 @@ describe('the web tier', () => {
     behindAlb.server.close();
   });
 
-  it('when the form has errors, then 400 re-renders it with each message by its field, the values kept and markup escaped', async () => {
-    const response = await postForm(stack.urls.web, { customer_id: '<b>bold</b>', product_id: 'Margherita', quantity: '0', order_date: '2025-02-30', idempotency_key: randomUUID() });
+  it('when a cart form has errors, then 400 shows the cart with each problem named by its product, markup escaped, and the cart unchanged', async () => {
+    const { client } = await signedInCustomer(stack);
+    expect((await client.putInCart('Banana', 2)).status).toBe(303);
+    for (const quantity of ['0', '1001', '-5', 'three', '1.5']) {
+      const response = await client.post('/cart/lines', { product_id: 'Margherita', quantity });
+      expect(response.status).toBe(400);
+      const html = await response.text();
+      expect(html).toContain('id="error-summary"');
+      expect(html).toMatch(/<li>Pizza Margherita: [^<]+<\/li>/);
+    }
+    const hostile = await client.post('/cart/lines', { product_id: '<b>bold</b>', quantity: '1' });
+    expect(hostile.status).toBe(400);
+    const html = await hostile.text();
+    expect(html).toContain('&lt;b&gt;bold&lt;/b&gt;');
+    expect(html).not.toContain('<b>bold</b>');
+    const removed = await client.post('/cart/lines/remove', { product_id: '<script>x</script>' });
+    expect([303, 400, 404]).toContain(removed.status);
+    expect(await removed.text()).not.toContain('<script>x</script>');
+    const cart = (await client.get('/cart')).html;
+    expect(cart.match(/class="cart-line" data-product-id="[^"]*"/g)).toEqual(['class="cart-line" data-product-id="Banana"']);
+    expect(cart).toContain('data-quantity="2"');
+  });
+
+  it('when the sign-up form has errors, then 400 re-renders it with each message by its field, the values kept and markup escaped', async () => {
+    const visitor = new WebClient(stack.urls.web);
+    await visitor.get('/sign-up');
+    const response = await visitor.post('/sign-up', { email: 'not an email', name: '<b>bold</b>"><script>alert(1)</script>', password: '' });
     expect(response.status).toBe(400);
     const html = await response.text();
-    expect(html).toContain('id="customer_id-error"');
-    expect(html).toContain('id="quantity-error"');
-    expect(html).toContain('id="order_date-error"');
-    expect(html).not.toContain('id="product_id-error"');
-    expect(html).toContain('value="&lt;b&gt;bold&lt;/b&gt;"');
+    expect(html).toContain('id="email-error"');
+    expect(html).toContain('id="password-error"');
+    expect(html).not.toContain('id="name-error"');
+    expect(html).toContain('value="&lt;b&gt;bold&lt;/b&gt;&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
     expect(html).not.toContain('<b>bold</b>');
-    expect(html).toMatch(/<option value="Margherita"[^>]*selected/);
-    expect(html).toContain('value="2025-02-30"');
-    expect(html).toMatch(/id="customer_id"[^>]*aria-invalid="true"[^>]*autofocus/);
+    expect(html).not.toContain('<script>alert(1)</script>');
+    expect(html).toContain('value="not an email"');
+    expect(html).toMatch(/id="email"[^>]*aria-invalid="true"[^>]*autofocus/);
   });
 
-  it('when the form is submitted twice with the same key, then both redirect to the same order and one item is stored', async () => {
-    const key = idempotencyKeyOf(await (await page('/')).text());
-    const fields = { ...SEED_ORDER, customer_id: `c-${randomUUID().slice(0, 8)}`, idempotency_key: key };
-    const [first, second] = await Promise.all([postForm(stack.urls.web, fields), postForm(stack.urls.web, fields)]);
+  it('when the same checkout is posted twice, at once and again later, then each redirects to the same order and one item is stored', async () => {
+    const { client, email } = await signedInCustomer(stack);
+    await client.putInCart('Banana', 1);
+    await client.putInCart('Calzone', 2);
+    const version = cartVersionOf((await client.get('/cart')).html);
+    const [first, second] = await Promise.all([client.post('/checkout', { cart_version: version }), client.post('/checkout', { cart_version: version })]);
     expect(first.status).toBe(303);
+    expect(second.status).toBe(303);
     const orderId = orderIdOfLocation(first.headers.get('location'));
     expect(orderIdOfLocation(second.headers.get('location'))).toBe(orderId);
+    // The page posted again once the cart is emptied (a retry after a timeout): still the same order.
+    const again = await client.post('/checkout', { cart_version: version });
+    expect(again.status).toBe(303);
+    expect(orderIdOfLocation(again.headers.get('location'))).toBe(orderId);
     await waitFor(() => getStoredOrder(stack, orderId), { what: 'the order' });
+    expect((await stack.store.all()).filter((order) => order.customer_email === email)).toHaveLength(1);
+    expect((await client.get('/cart')).html).toContain('Your cart is empty');
   });
 
-  it('when the date is left empty, then the order is placed for today', async () => {
-    const response = await postForm(stack.urls.web, { ...SEED_ORDER, order_date: '' });
-    expect(response.status).toBe(303);
-    const orderId = orderIdOfLocation(response.headers.get('location'));
-    const stored = await waitFor(() => getStoredOrder(stack, orderId), { what: 'the order' });
-    expect(stored.order_date).toBe(new Date().toISOString().slice(0, 10));
+  it('when a checkout is posted without a cart version, for an older version of a changed cart, or for an empty cart, then 4xx shows the cart and nothing is ordered', async () => {
+    const { client, email } = await signedInCustomer(stack);
+    // An empty cart's page has no checkout form; posted anyway, it is refused.
+    expect((await client.get('/cart')).html).not.toContain('id="checkout-form"');
+    const empty = await client.post('/checkout', { cart_version: '0' });
+    expect([400, 409]).toContain(empty.status);
+    await client.putInCart('Banana', 1);
+    const version = cartVersionOf((await client.get('/cart')).html);
+    await client.putInCart('Banana', 3);
+    const stale = await client.post('/checkout', { cart_version: version });
+    expect(stale.status).toBe(409);
+    expect(await stale.text()).toContain('Your cart changed since you looked at it');
+    for (const cart_version of ['', 'one', '-1']) expect((await client.post('/checkout', { cart_version })).status).toBe(400);
+    expect((await stack.store.all()).filter((order) => order.customer_email === email)).toHaveLength(0);
   });
 
   it('when the status is asked for as JSON, then 404 until stored and 200 with the order, its status and history after', async () => {
     const unknown = await page(`/orders/${randomUUID()}`, { headers: { accept: 'application/json' } });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: 'not_found' });
-    const location = (await postForm(stack.urls.web, { ...SEED_ORDER, quantity: '7' })).headers.get('location')!;
+    const { client } = await signedInCustomer(stack);
+    await client.putInCart('Banana', 7);
+    const orderId = await client.checkout();
     const order = await waitFor(async () => {
-      const response = await page(location, { headers: { accept: 'application/json' } });
+      const response = await client.request(`/orders/${orderId}`, { headers: { accept: 'application/json' } });
       return response.status === 200 && ((await response.json()) as Record<string, unknown>);
     });
     expect(order).toMatchObject({ status: expect.stringMatching(/^(RECEIVED|PREPARING|READY|COMPLETED)$/) as unknown, lines: [{ product_id: 'Banana', quantity: 7 }], total_cents: 245 });
     expect((order as { status_history: { status: string }[] }).status_history[0]).toMatchObject({ status: 'RECEIVED' });
+    // The checkout form has no date: the order is placed for today.
+    expect(order).toMatchObject({ order_date: new Date().toISOString().slice(0, 10) });
   });
 
   it('when a just-placed order is not stored yet, then its page says it is being taken in, refreshes itself without script, and loads the external script', async () => {
@@ -131,7 +188,13 @@ describe('the web tier', () => {
     const missing = await page('/no/such/page');
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain('Page not found');
-    expect((await postForm(stack.urls.web, { ...SEED_ORDER, customer_id: 'x'.repeat(9000) })).status).toBe(413);
+    const { client } = await signedInCustomer(stack);
+    const oversize = await client.post('/cart/lines', { product_id: 'x'.repeat(9000), quantity: '1' });
+    expect(oversize.status).toBe(413);
+    expect(await oversize.text()).toContain('That form is too large');
+    const visitor = new WebClient(stack.urls.web);
+    await visitor.get('/sign-up');
+    expect((await visitor.post('/sign-up', { email: 'a@example.com', name: 'x'.repeat(9000), password: PASSWORD })).status).toBe(413);
   });
 });
 
@@ -153,36 +216,45 @@ describe('the web tier\'s request log', () => {
 
 describe('the web tier when things go wrong', () => {
 
-  it('when the API is unreachable, then the customer gets a 503 page that says to try again', async () => {
-    const web = await startWeb({ API_BASE_URL: await unreachableUrl() });
-    const response = await postForm(web.url, SEED_ORDER);
-    expect(response.status).toBe(503);
-    expect(response.headers.get('retry-after')).toBe('5');
-    expect(await response.text()).toMatch(/try again/i);
+  it('when the API is unreachable, then a signed-in customer\'s checkout and cart posts get a 503 page that says to try again', async () => {
+    const web = await startWeb({ API_BASE_URL: await unreachableUrl(), ...cognitoEnvOf(stack) });
+    const client = await signedInAt(stack, web.url);
+    for (const [path, fields] of [['/checkout', { cart_version: '1' }], ['/cart/lines', { product_id: 'Banana', quantity: '1' }]] as const) {
+      const response = await client.post(path, fields);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(await response.text()).toMatch(/try again/i);
+    }
     expect((await fetch(`${web.url}/orders/${randomUUID()}`)).status).toBe(503);
-    web.server.close();
+    await web.stop();
   });
 
-  it('when the API is too slow, then 503 after the configured timeout', async () => {
+  it('when the API is too slow, then checkout gets 503 after the configured timeout', async () => {
     const { createServer } = await import('node:http');
     const slow = createServer(() => undefined);
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-    const web = await startWeb({ API_BASE_URL: serverUrl(slow), API_TIMEOUT_MS: '300' });
+    const web = await startWeb({ API_BASE_URL: serverUrl(slow), API_TIMEOUT_MS: '300', ...cognitoEnvOf(stack) });
+    const client = await signedInAt(stack, web.url);
     const started = Date.now();
-    expect((await postForm(web.url, SEED_ORDER)).status).toBe(503);
+    expect((await client.post('/checkout', { cart_version: '1' })).status).toBe(503);
     expect(Date.now() - started).toBeLessThan(3000);
-    web.server.close();
     slow.closeAllConnections();
+    await web.stop();
     slow.close();
   });
 
-  it('when a client posts orders faster than the limit, then 429 with Retry-After', async () => {
-    const web = await startWeb({ API_BASE_URL: await unreachableUrl(), ORDER_RATE_LIMIT_MAX: '2' });
-    const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await postForm(web.url, { ...SEED_ORDER, quantity: '0' })).status);
-    expect(statuses).toEqual([400, 400, 429]);
-    const limited = await postForm(web.url, SEED_ORDER);
+  it('when a client posts to the cart and checkout faster than ORDER_RATE_LIMIT_MAX, then 429 with Retry-After, on both', async () => {
+    const web = await startWeb({ API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey, ORDER_RATE_LIMIT_MAX: '2', ...cognitoEnvOf(stack) });
+    const client = await signedInAt(stack, web.url);
+    const statuses = [(await client.putInCart('Banana', 1)).status, (await client.putInCart('Banana', 2)).status];
+    const { html } = await client.get('/cart');
+    statuses.push((await client.post('/checkout', { cart_version: cartVersionOf(html) })).status);
+    const limited = await client.post('/cart/lines', { product_id: 'Banana', quantity: '3' });
+    statuses.push(limited.status);
+    expect(statuses).toEqual([303, 303, 429, 429]);
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
-    web.server.close();
+    // The limit is the cart's and checkout's: pages and the sign-out form still answer.
+    expect((await client.get('/cart')).response.status).toBe(200);
+    await web.stop();
   });
 });
