@@ -5,7 +5,6 @@
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
-import { createPrivateKey, sign as rsaSign, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
@@ -16,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { functions, type FunctionName, type ResourceRef } from '../platform/functions.js';
 import { settings } from '../platform/settings.js';
+import { prepareCustomers as prepareSignedIn, type PreparedCustomer } from '../test/helpers/prepared-customers.js';
 import { evaluate, LAMBDAS, queueTypeRows, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type DurabilityResults, type Load, queueTypeChecks, type QueueTypeResults } from './report.js';
 
 const run = promisify(execFile);
@@ -111,49 +111,14 @@ interface BenchPool {
   issuer: string;
 }
 
-let poolKey: KeyObject | undefined;
 /**
- * An ID token of the local pool for `sub`, signed with cognito-local's own key (the one its JWKS
- * serves): to the web tier and the API's authorizer a session like any other, without thousands of
- * sign-ins through cognito-local before each round.
- */
-function idTokenFor(pool: BenchPool, sub: string): string {
-  poolKey ??= createPrivateKey({ key: (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('cognito-local/lib/keys/cognitoLocal.private.json'), 'utf8')) as { jwk: object }).jwk as never, format: 'jwk' });
-  const now = Math.floor(Date.now() / 1000);
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${part({ alg: 'RS256', typ: 'JWT', kid: 'CognitoLocal' })}.${part({ sub, email: `${sub}@example.com`, token_use: 'id', aud: pool.clientId, iss: pool.issuer, iat: now, exp: now + 3600 })}`;
-  return `${unsigned}.${rsaSign('sha256', Buffer.from(unsigned), poolKey).toString('base64url')}`;
-}
-
-/** A signed-in customer as the bench's requests carry them: the cookies and the checkout form's fields. */
-interface PreparedCustomer {
-  cookie: string;
-  checkoutBody: string;
-}
-
-/**
- * `count` customers `${tag}-<n>`, each with a cart of three lines (written to the carts table), and
- * what their browser would hold after opening the cart page: session and CSRF cookies, the form.
+ * `count` customers `${tag}-<n>`, each with a cart of three lines (written to the carts table by the
+ * stack's process), and what their browser would hold after opening the cart page: session (an ID
+ * token signed with cognito-local's own key, so no sign-in per customer) and CSRF cookies, the form.
  */
 async function prepareCustomers(webUrl: string, call: StackCall, pool: BenchPool, tag: string, count: number): Promise<PreparedCustomer[]> {
   await call('fillCarts', { count, tag });
-  const prepared: PreparedCustomer[] = new Array<PreparedCustomer>(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      for (let i = next++; i < count; i = next++) {
-        const session = `shop_session=${idTokenFor(pool, `${tag}-${i}`)}`;
-        const response = await fetch(`${webUrl}/cart`, { headers: { cookie: session, accept: 'text/html' } });
-        const html = await response.text();
-        const csrfCookie = response.headers.getSetCookie().find((line) => line.startsWith('shop_csrf='))?.split(';')[0];
-        const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-        const version = /name="cart_version" value="(\d+)"/.exec(html)?.[1];
-        if (response.status !== 200 || !csrfCookie || !token || version === undefined) throw new Error(`the cart page of ${tag}-${i} answered ${response.status} without a checkout form`);
-        prepared[i] = { cookie: `${session}; ${csrfCookie}`, checkoutBody: new URLSearchParams({ _csrf: token, cart_version: version }).toString() };
-      }
-    }),
-  );
-  return prepared;
+  return prepareSignedIn(webUrl, pool, Array.from({ length: count }, (_, i) => `${tag}-${i}`), { concurrency: CONNECTIONS });
 }
 
 /** One checkout a customer, each customer once: the load ends when every prepared cart is checked out. */

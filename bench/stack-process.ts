@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCartStore } from '../backend-lambdas/lib/cart-store.js';
 import { createOrderStore } from '../backend-lambdas/lib/order-store.js';
-import { emptyCart, setCartLine } from '../domain/cart.js';
 import { transition } from '../domain/lifecycle.js';
 import { acceptOrder, fifoIdsOf, parseQueuedOrder, storedOrder } from '../domain/order.js';
 import { isFifoQueue } from '../backend-lambdas/lib/fifo.js';
 import { functions } from '../platform/functions.js';
 import { profiles } from '../local/profiles.js';
 import { startLocalStack } from '../local/stack.js';
+import { writeCarts } from '../test/helpers/prepared-customers.js';
 
 // Stored orders wait an hour before the kitchen may take them, so intake and drain leave nothing due;
 // the kitchen's rows make their own due orders, and then each later step takes 2 s.
@@ -70,23 +70,11 @@ async function untilEmpty(): Promise<void> {
 }
 
 const carts = createCartStore({ documents, tableName: stack.resources.cartsTableName });
-/** What every benchmark cart holds: three different products. */
-export const BENCH_CART = [['Margherita', 2], ['Tiramisu', 1], ['Espresso', 3]] as const;
-
 const commands: Record<string, (args: Record<string, number | string>) => Promise<unknown>> = {
   /** Carts of three lines for customers `${tag}-0` ... written as the cart Lambda writes them. */
   async fillCarts({ count, tag }) {
-    const now = new Date();
     const total = Number(count);
-    for (let start = 0; start < total; start += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, total - start) }, async (_, i) => {
-          let cart = emptyCart(`${tag}-${start + i}`, now, 86_400);
-          for (const [product, quantity] of BENCH_CART) cart = setCartLine(cart, product, quantity, { now, ttlSeconds: 86_400 });
-          if (!(await carts.put(cart))) throw new Error(`cart of ${tag}-${start + i} was written already`);
-        }),
-      );
-    }
+    await writeCarts(carts, Array.from({ length: total }, (_, i) => `${tag}-${i}`));
     return { count: total };
   },
   /** The floor of intake: SendMessage in a loop from this process, `connections` at a time. */

@@ -8,11 +8,13 @@ import { request as httpRequest, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createCartStore } from '../../backend-lambdas/lib/cart-store.js';
+import { cartView, emptyCart, setCartLine } from '../../domain/cart.js';
 import { acceptOrder, type QueuedOrder } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
 import { apiRequest, getStoredOrder, queueDepth, SEED_ORDER, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
-import { postForm } from '../helpers/web.js';
+import { cognitoLocalJwks, prepareCustomers, writeCarts, type PreparedCustomer } from '../helpers/prepared-customers.js';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -109,15 +111,22 @@ describe('faults against the local stack', () => {
     expect((await queueDepth(stack, stack.resources.deadLetterQueue)).visible).toBe(0);
   });
 
-  it('3. when the queue emulator is down, then submit answers 503 with Retry-After and the web tier its 503 page; both recover once it is back', async () => {
+  it('3. when the queue emulator is down, then submit and checkout answer 503 with Retry-After and the web tier its 503 page; both recover once it is back', async () => {
+    // A signed-in customer with a cart, ready to check out (the cart page read while the queue is up).
+    const id = `f3-${randomUUID().slice(0, 8)}`;
+    await writeCarts(createCartStore({ documents: stack.clients.documents, tableName: stack.resources.cartsTableName }), [id]);
+    const [customer] = (await prepareCustomers(stack.urls.web, stack.userPool, [id])) as [PreparedCustomer];
+    const checkout = () =>
+      fetch(`${stack.urls.web}/checkout`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', cookie: customer.cookie }, body: customer.checkoutBody });
     await stack.faults.stopQueueEmulator();
     try {
       const api = await apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SEED_ORDER) });
       expect(api.status).toBe(503);
       expect(api.headers.get('retry-after')).toBe('5');
       expect(await api.json()).toMatchObject({ error: 'dependency_unavailable' });
-      const web = await postForm(stack.urls.web, SEED_ORDER);
+      const web = await checkout();
       expect(web.status).toBe(503);
+      expect(web.headers.get('retry-after')).toBe('5');
       expect(await web.text()).toMatch(/try again/i);
     } finally {
       await stack.faults.startQueueEmulator();
@@ -125,9 +134,13 @@ describe('faults against the local stack', () => {
     const api = await apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SEED_ORDER) });
     expect(api.status).toBe(202);
     const { order_id } = (await api.json()) as { order_id: string };
-    const web = await postForm(stack.urls.web, SEED_ORDER);
+    // The cart was kept (the order was not accepted): the same checkout form now places it.
+    const web = await checkout();
     expect(web.status).toBe(303);
+    const checkedOut = /^\/orders\/([0-9a-f-]{36})\?/.exec(web.headers.get('location') ?? '')?.[1];
+    expect(checkedOut).toBeDefined();
     await waitFor(() => getStoredOrder(stack, order_id), { timeoutMs: 20_000, what: 'the order placed after recovery' });
+    await waitFor(async () => (await getStoredOrder(stack, checkedOut!))?.customer_id === id, { timeoutMs: 20_000, what: 'the checkout placed after recovery' });
   });
 
   describe('4. the web tier under SIGTERM and pm2 reload', () => {
@@ -139,10 +152,10 @@ describe('faults against the local stack', () => {
     }, 120_000);
     afterAll(() => rm(dir, { recursive: true, force: true }));
 
-    /** One request on its own connection, as a client that does not reuse sockets: its status, or the error. */
-    function post(port: number, body: string): Promise<number | string> {
+    /** One form post on its own connection, as a client that does not reuse sockets: its status, or the error. */
+    function post(port: number, path: string, cookie: string, body: string): Promise<number | string> {
       return new Promise((resolve) => {
-        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/orders', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path, agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', cookie, 'content-length': Buffer.byteLength(body) } }, (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
         });
@@ -150,29 +163,39 @@ describe('faults against the local stack', () => {
         req.end(body);
       });
     }
-    const form = new URLSearchParams({ ...SEED_ORDER }).toString();
 
-    it('when SIGTERM arrives with requests in flight, then they finish, new ones are refused, and the process exits 0', async () => {
-      // An API that takes its time, so requests are in flight when the signal comes.
+    it('when SIGTERM arrives with checkouts in flight, then they finish, new ones are refused, and the process exits 0', async () => {
+      // An API that takes its time over checkouts, so they are in flight when the signal comes. It also
+      // stands in for the user pool: the web tier verifies sessions itself, against the JWKS at the
+      // issuer, and this one serves cognito-local's, whose key signs the test's session.
+      const cart = cartView(setCartLine(emptyCart('sigterm-customer', new Date(), 3600), 'Banana', 1, { now: new Date(), ttlSeconds: 3600 }));
       const slowApi = createServer((req, res) => {
         req.resume();
-        setTimeout(() => res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ order_id: randomUUID(), status: 'QUEUED' })), 800);
+        const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        if (req.url?.endsWith('/.well-known/jwks.json')) return json(200, cognitoLocalJwks());
+        if (req.method === 'GET' && req.url === '/me/cart') return json(200, cart);
+        if (req.method === 'POST' && req.url === '/me/orders') return void setTimeout(() => json(202, { order_id: randomUUID(), status: 'QUEUED' }), 800);
+        json(404, { message: 'not here' });
       });
       await new Promise<void>((resolve) => slowApi.listen(0, '127.0.0.1', resolve));
+      const apiUrl = `http://127.0.0.1:${(slowApi.address() as { port: number }).port}`;
+      const pool = { userPoolId: 'local_sigterm', clientId: 'sigtermclient', issuer: `${apiUrl}/local_sigterm` };
       const port = Number(new URL(await unreachableUrl()).port);
       const server: ChildProcess = spawn(process.execPath, ['server.js'], {
         cwd: dir,
-        env: { PATH: process.env.PATH, API_BASE_URL: `http://127.0.0.1:${(slowApi.address() as { port: number }).port}`, API_KEY: 'k', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        env: { PATH: process.env.PATH, API_BASE_URL: apiUrl, API_KEY: 'k', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          COGNITO_ENDPOINT: apiUrl, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ISSUER: pool.issuer },
         stdio: 'ignore',
       });
       const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
       try {
         await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, { what: 'the web tier to listen' });
-        const inFlight = Array.from({ length: 20 }, () => post(port, form));
+        const [customer] = (await prepareCustomers(`http://127.0.0.1:${port}`, pool, ['sigterm-customer'])) as [PreparedCustomer];
+        const inFlight = Array.from({ length: 20 }, () => post(port, '/checkout', customer.cookie, customer.checkoutBody));
         await new Promise((resolve) => setTimeout(resolve, 300));
         server.kill('SIGTERM');
         await new Promise((resolve) => setTimeout(resolve, 100));
-        const late = await post(port, form);
+        const late = await post(port, '/checkout', customer.cookie, customer.checkoutBody);
         expect(await Promise.all(inFlight)).toEqual(Array(20).fill(303));
         expect(late).toBe('ECONNREFUSED');
         expect(await exited).toBe(0);
@@ -199,17 +222,28 @@ describe('faults against the local stack', () => {
             WEB_INSTANCES: '2',
             RATE_LIMIT_MAX: '100000',
             ORDER_RATE_LIMIT_MAX: '100000',
+            COGNITO_ENDPOINT: stack.urls.cognito,
+            COGNITO_USER_POOL_ID: stack.userPool.userPoolId,
+            COGNITO_CLIENT_ID: stack.userPool.clientId,
+            COGNITO_ISSUER: stack.userPool.issuer,
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           },
         });
       try {
         await pm2('start', 'ecosystem.config.cjs');
         await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, { what: 'the cluster to listen' });
+        // 8 signed-in customers (pool-signed sessions, carts written to the table), one per client.
+        const ids = Array.from({ length: 8 }, (_, i) => `reload-${randomUUID().slice(0, 8)}-${i}`);
+        await writeCarts(createCartStore({ documents: stack.clients.documents, tableName: stack.resources.cartsTableName }), ids);
+        const customers = await prepareCustomers(`http://127.0.0.1:${port}`, stack.userPool, ids);
         const results: (number | string)[] = [];
         let loading = true;
-        // 8 clients posting orders back to back, bounded by the reload (and by a count).
-        const clients = Array.from({ length: 8 }, async () => {
-          for (let i = 0; loading && i < 2000; i++) results.push(await post(port, form));
+        // 8 clients setting a cart line back to back (through the web tier to the API and the carts
+        // table, as a checkout is), bounded by the reload (and by a count).
+        const clients = customers.map(async (customer) => {
+          for (let i = 0; loading && i < 2000; i++) {
+            results.push(await post(port, '/cart/lines', customer.cookie, new URLSearchParams({ _csrf: customer.csrf, product_id: 'Banana', quantity: String(1 + (i % 1000)) }).toString()));
+          }
         });
         await new Promise((resolve) => setTimeout(resolve, 500));
         await pm2('reload', 'order-web');

@@ -1,11 +1,13 @@
 import { ReceiveMessageCommand, DeleteMessageBatchCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
+import { createCartStore } from '../../backend-lambdas/lib/cart-store.js';
 import { catalogue } from '../../domain/catalogue.js';
 import type { StoredOrder } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
 import { queueDepth, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
+import { prepareCustomers, writeCarts, type PreparedCustomer } from '../helpers/prepared-customers.js';
 import { orderIdOfLocation } from '../helpers/web.js';
 
 const ORDERS = 2000;
@@ -26,14 +28,14 @@ interface Planned {
   customer: string;
   productId: string;
   quantity: number;
-  key: string;
 }
 
-function postForm(agent: Agent, order: Planned): Promise<{ status: number; location?: string | undefined }> {
-  const body = new URLSearchParams({ customer_id: order.customer, product_id: order.productId, quantity: String(order.quantity), idempotency_key: order.key }).toString();
+/** The checkout form of a signed-in customer's cart page, posted as the browser would. */
+function postCheckout(agent: Agent, customer: PreparedCustomer): Promise<{ status: number; location?: string | undefined }> {
+  const body = customer.checkoutBody;
   const { hostname, port } = new URL(stack.urls.web);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, method: 'POST', path: '/orders', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = httpRequest({ host: hostname, port, method: 'POST', path: '/checkout', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', cookie: customer.cookie, 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
     });
@@ -47,17 +49,18 @@ async function scanRun(runId: string): Promise<StoredOrder[]> {
 }
 
 describe('load with reconciliation', () => {
-  it(`when ${ORDERS} orders arrive from ${CLIENTS} clients with repeats and poison on the queue, then every order is stored exactly once and the DLQ holds exactly the poison`, async () => {
+  it(`when ${ORDERS} checkouts arrive from ${CLIENTS} clients with repeats and poison on the queue, then every order is stored exactly once and the DLQ holds exactly the poison`, async () => {
     const runId = `L${randomUUID().slice(0, 6)}`;
     const products = [...catalogue.values()];
-    // Each logical order has its own customer id, so the table shows at once whether one is missing or doubled.
+    // Each logical order is its own signed-in customer's checkout of a one-line cart, so the table shows
+    // at once whether one is missing or doubled; a repeat posts that customer's same checkout form again.
     const logical: Planned[] = [];
     const posts: Planned[] = [];
     for (let i = 0; i < ORDERS; i++) {
       if (i > 0 && i % Math.round(1 / REPEAT_SHARE) === 0) {
         posts.push(logical[Math.floor((i * 7919) % logical.length)]!);
       } else {
-        const order = { customer: `${runId}-${i}`, productId: products[i % products.length]!.id, quantity: 1 + (i % 7), key: randomUUID() };
+        const order = { customer: `${runId}-${i}`, productId: products[i % products.length]!.id, quantity: 1 + (i % 7) };
         logical.push(order);
         posts.push(order);
       }
@@ -66,6 +69,11 @@ describe('load with reconciliation', () => {
       i % 2 === 0 ? `not an order ${runId} ${i}` : JSON.stringify({ order_id: randomUUID(), customer_id: `${runId}-poison-${i}`, product_id: 'Caviar', quantity: 1, order_date: '2025-04-25', received_at: new Date().toISOString() }),
     );
 
+    // The carts written as the cart Lambda writes them, each customer's cart page opened once (its
+    // session is an ID token signed with the pool's key): outside the load, as a browser had done before.
+    await writeCarts(createCartStore({ documents: stack.clients.documents, tableName: stack.resources.cartsTableName }), logical.map((order) => order.customer), (index) => [[logical[index]!.productId, logical[index]!.quantity]]);
+    const prepared = new Map((await prepareCustomers(stack.urls.web, stack.userPool, logical.map((order) => order.customer))).map((customer) => [customer.id, customer]));
+
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
     const answers: { planned: Planned; status: number; orderId?: string | undefined }[] = [];
     let next = 0;
@@ -73,7 +81,7 @@ describe('load with reconciliation', () => {
     const clients = Array.from({ length: CLIENTS }, async () => {
       for (let index = next++; index < posts.length; index = next++) {
         const planned = posts[index]!;
-        const { status, location } = await postForm(agent, planned);
+        const { status, location } = await postCheckout(agent, prepared.get(planned.customer)!);
         answers.push({ planned, status, orderId: location ? orderIdOfLocation(location) : undefined });
         // Poison goes straight onto the queue, spread through the run.
         if (index % 200 === 0) {
@@ -122,10 +130,10 @@ describe('load with reconciliation', () => {
     const poisonSet = new Set(sentPoison);
 
     const rows: [string, number | string][] = [
-      ['form posts', answers.length],
+      ['checkout posts', answers.length],
       ['answered 303', answers.filter((answer) => answer.status === 303).length],
       ['answered otherwise', answers.filter((answer) => answer.status !== 303).length],
-      ['repeats of an earlier key', posts.length - logical.length],
+      ['repeats of an earlier checkout', posts.length - logical.length],
       ['distinct order ids accepted', accepted.size],
       ['distinct valid orders', logical.length],
       ['stored', stored.length],
