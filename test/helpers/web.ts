@@ -9,19 +9,6 @@ import type { LocalStack } from '../../local/stack.js';
 import { signedInCustomer, WebClient } from './customers.js';
 import { silentLogger } from './loggers.js';
 
-/**
- * Posts the old order form (customer_id, product_id, quantity) to the web tier's POST /orders, which
- * no longer exists: kept only for tests not yet converted to the cart and checkout (test/reliability).
- */
-export function postForm(webUrl: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
-  return fetch(`${webUrl}/orders`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...headers },
-    body: new URLSearchParams(fields).toString(),
-  });
-}
-
 /** The cart version a cart page's checkout form carries (a second post of it is the same order). */
 export function cartVersionOf(html: string): string {
   const match = /name="cart_version" value="(\d+)"/.exec(html);

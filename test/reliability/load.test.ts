@@ -154,5 +154,5 @@ describe('load with reconciliation', () => {
     expect(stored).toHaveLength(logical.length);
     expect({ lost: lost.length, doubled: doubled.length, wrongTotal: wrongTotal.length, unaccounted: unaccounted.length }).toEqual({ lost: 0, doubled: 0, wrongTotal: 0, unaccounted: 0 });
     expect(deadLetters.sort()).toEqual([...sentPoison].sort());
-  }, 180_000);
+  }, 300_000);
 });
