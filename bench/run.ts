@@ -16,19 +16,20 @@ import { promisify } from 'node:util';
 import { functions, type FunctionName, type ResourceRef } from '../platform/functions.js';
 import { settings } from '../platform/settings.js';
 import { prepareCustomers as prepareSignedIn, type PreparedCustomer } from '../test/helpers/prepared-customers.js';
-import { evaluate, LAMBDAS, queueTypeRows, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type DurabilityResults, type Load, queueTypeChecks, type QueueTypeResults } from './report.js';
+import { evaluate, LAMBDAS, liveChecks, liveRows, myOrdersChecks, myOrdersRows, queueTypeRows, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type Check, type DurabilityResults, type Load, queueTypeChecks, type QueueTypeResults } from './report.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const smoke = process.argv.includes('--smoke');
-// npm run bench -- --only fifo: the FIFO rows alone (a standard and a FIFO stack), printed, nothing written.
-const onlyFifo = process.argv.join(' ').includes('--only fifo');
+// npm run bench -- --only fifo|live|my-orders: those rows alone, printed with their checks, nothing written.
+const only = /--only (fifo|live|my-orders)\b/.exec(process.argv.join(' '))?.[1];
 const plan = smoke
   ? { warmup: 1, duration: 2, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20, durabilityRounds: 1, durabilityDuration: 2, durabilityDrainOrders: 200, fifoRounds: 1, fifoDuration: 2, fifoDrainOrders: 200, fifoCustomers: 50 }
   : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, kitchenOrders: 3_000, kitchenRounds: 3, liveSubscriptions: 500, durabilityRounds: 5, durabilityDuration: 6, durabilityDrainOrders: 4_000, fifoRounds: 3, fifoDuration: 6, fifoDrainOrders: 4_000, fifoCustomers: 50 };
 const CONNECTIONS = 50;
 const MY_ORDERS_CUSTOMERS = 50;
 const MY_ORDERS_PAGES_PER_SECOND = 2;
+const MY_ORDERS_PER_CUSTOMER = 5;
 // The bare Express baseline's own form (bench/baselines): the floor of a form post through Express.
 const FORM = 'customer_id=bench&product_id=Banana&quantity=1';
 /** Checkouts a second the harness expects, to size each bounded load: rounds end by count, not by clock. */
@@ -154,8 +155,10 @@ async function checkoutRound(webUrl: string, call: StackCall, pool: BenchPool, t
  * every half second (a person reads it; they do not reload with no pause), `requests` in all. The
  * same 50 connections with no pause at all are measured too: what the stack saturates at.
  */
-async function measureMyOrders(webUrl: string, customers: readonly PreparedCustomer[]): Promise<BenchResults['myOrders']> {
+async function measureMyOrders(webUrl: string, call: StackCall, customers: readonly PreparedCustomer[]): Promise<BenchResults['myOrders']> {
   const requests = smoke ? 200 : 3000;
+  // The page lists what each has ordered: a few orders apiece, as process-order stores them.
+  await call('storeCustomerOrders', { customers: customers.slice(0, MY_ORDERS_CUSTOMERS).map((customer) => customer.id).join(','), perCustomer: MY_ORDERS_PER_CUSTOMER });
   const load = (connectionRate?: number) => {
     let next = 0;
     return cannon(
@@ -506,14 +509,25 @@ async function measureQueueTypeCost(standard: { url: string; call: StackCall; po
   return { intake: { standard: summarise(intake.standard), fifo: summarise(intake.fifo) }, drain: { orders: plan.fifoDrainOrders, customers, ...drain } };
 }
 
-/** npm run bench -- --only fifo: the FIFO rows and their checks, against a fresh standard stack. */
-async function mainFifoOnly() {
+/** npm run bench -- --only fifo|live: one capability's rows and their checks, against a fresh stack. */
+async function mainOnly(row: 'fifo' | 'live' | 'my-orders') {
   const stack = await startStack({ durable: true });
   const web = await startWeb(stack);
   try {
-    const queueTypes = await measureQueueTypeCost({ url: web.url, call: stack.call, pool: poolOf(stack) });
-    const checks = queueTypeChecks(queueTypes);
-    console.log(`\n${queueTypeRows(queueTypes).join('\n')}\n\n${checks.map((check) => `${check.name}: ${check.value.toFixed(2)} (rounds ${(check.rounds ?? []).map((value) => value.toFixed(2)).join(', ')}) ${check.target} ${check.ok ? 'met' : 'MISSED'}`).join('\n')}`);
+    let rows: string[];
+    let checks: Check[];
+    if (row === 'fifo') {
+      const queueTypes = await measureQueueTypeCost({ url: web.url, call: stack.call, pool: poolOf(stack) });
+      [rows, checks] = [queueTypeRows(queueTypes), queueTypeChecks(queueTypes)];
+    } else if (row === 'live') {
+      const live = await measureLiveStatus(stack.call, stack.urls.api, stack.apiKey, poolOf(stack));
+      [rows, checks] = [liveRows(live), liveChecks(live)];
+    } else {
+      const { customers } = await checkoutRound(web.url, stack.call, poolOf(stack), `bench-my-orders-${Date.now()}`, plan.duration);
+      const myOrders = await measureMyOrders(web.url, stack.call, customers);
+      [rows, checks] = [myOrdersRows(myOrders), myOrdersChecks(myOrders)];
+    }
+    console.log(`\n${rows.join('\n')}\n\n${checks.map((check) => `${check.name}: ${check.value.toFixed(2)} (rounds ${(check.rounds ?? []).map((value) => value.toFixed(2)).join(', ')}) ${check.target} ${check.ok ? 'met' : 'MISSED'}`).join('\n')}`);
     if (unmeasured(checks).length > 0) console.error(`Not measured (NaN): ${unmeasured(checks).join(', ')}`);
     if (checks.some((check) => !check.ok)) process.exitCode = 1;
   } finally {
@@ -545,7 +559,7 @@ async function main() {
     log(`Steady load: ${plan.steadyRate} orders/s for ${plan.steadySeconds} s through the web tier`);
     const steady = await measureSteady(webUrl, call, poolOf(stack));
     log('My orders: GET /my-orders for the customers of the last checkout round, 50 at a time');
-    const myOrders = await measureMyOrders(webUrl, customers);
+    const myOrders = await measureMyOrders(webUrl, call, customers);
     log('Cold start: import of each Lambda bundle in a fresh process');
     const coldStart = await measureColdStart();
     log(`Kitchen: ${plan.kitchenOrders} due orders a round, against a bare conditional UpdateItem loop`);
@@ -582,9 +596,9 @@ async function main() {
   }
 }
 
-if (onlyFifo) {
+if (only) {
   if (!existsSync(join(root, 'dist', 'web', 'order-web', 'server.js'))) await run('npm', ['run', 'build'], { cwd: root, env });
-  await mainFifoOnly();
+  await mainOnly(only as 'fifo' | 'live' | 'my-orders');
 } else {
   await main();
 }

@@ -5,6 +5,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { createCartStore } from '../backend-lambdas/lib/cart-store.js';
 import { createOrderStore } from '../backend-lambdas/lib/order-store.js';
 import { transition } from '../domain/lifecycle.js';
@@ -12,8 +13,9 @@ import { acceptOrder, fifoIdsOf, parseQueuedOrder, storedOrder } from '../domain
 import { isFifoQueue } from '../backend-lambdas/lib/fifo.js';
 import { functions } from '../platform/functions.js';
 import { profiles } from '../local/profiles.js';
+import { startSchedule, type Schedule } from '../local/scheduler.js';
 import { startLocalStack } from '../local/stack.js';
-import { writeCarts } from '../test/helpers/prepared-customers.js';
+import { THREE_LINES, writeCarts } from '../test/helpers/prepared-customers.js';
 
 // Stored orders wait an hour before the kitchen may take them, so intake and drain leave nothing due;
 // the kitchen's rows make their own due orders, and then each later step takes 2 s.
@@ -44,7 +46,7 @@ const store = createOrderStore({ documents, tableName });
 const concurrency = functions['process-order'].trigger.maximumConcurrency;
 let minimalConsumer: { stop(): Promise<void> } | undefined;
 
-let kitchenTimer: NodeJS.Timeout | undefined;
+let kitchenSchedule: Schedule | undefined;
 
 /** `count` orders stored as RECEIVED long enough ago to be due `dueInMs` from now. */
 async function storeDue(count: number, tag: string, dueInMs: number) {
@@ -235,18 +237,35 @@ const commands: Record<string, (args: Record<string, number | string>) => Promis
     );
     return { seconds: (performance.now() - started) / 1000, advanced: orders.length };
   },
+  /** `perCustomer` stored orders of three lines for each of `customers` (ids), as process-order stores them: what "My orders" lists. */
+  async storeCustomerOrders({ customers, perCustomer }) {
+    const ids = String(customers).split(',');
+    const orders = ids.flatMap((customer) =>
+      Array.from({ length: Number(perCustomer) }, () =>
+        storedOrder(acceptOrder({ customer_id: customer, lines: THREE_LINES.map(([product_id, quantity]) => ({ product_id, quantity })) }, { now: new Date() }), new Date(), lifecycleTimings),
+      ),
+    );
+    for (let i = 0; i < orders.length; i += 50) await Promise.all(orders.slice(i, i + 50).map((stored) => store.putOnce(stored)));
+    return { stored: orders.length };
+  },
   /** Orders for the live-status row: due `dueInMs` from now. */
   async liveOrders({ count, tag, dueInMs }) {
     return { ids: (await storeDue(Number(count), String(tag), Number(dueInMs))).map((stored) => stored.order_id) };
   },
   /** The kitchen on a schedule of `everyMs`, as EventBridge would run it (seconds apart, not minutes). */
   startKitchen({ everyMs }) {
-    kitchenTimer = setInterval(() => void stack.invoke('advance-orders', scheduledEvent), Number(everyMs));
+    kitchenSchedule = startSchedule({
+      functionName: 'advance-orders',
+      everySeconds: Number(everyMs) / 1000,
+      handler: (event) => stack.invoke('advance-orders', event),
+      // A failed run is retried by the next tick, as on AWS; it shows on stderr rather than ending the run.
+      logger: pino({ level: 'warn' }, pino.destination(2)),
+    });
     return Promise.resolve({});
   },
-  stopKitchen() {
-    clearInterval(kitchenTimer);
-    return Promise.resolve({});
+  async stopKitchen() {
+    await kitchenSchedule?.stop();
+    return {};
   },
 };
 

@@ -14,6 +14,8 @@ export interface OrderApi {
   submitOrder(order: OrderRequest, options?: { idempotencyKey?: string | undefined; requestId?: string }): Promise<{ order_id: string }>;
   /** The stored order, or null while it is not (yet) processed. */
   getOrder(orderId: string, options?: { requestId?: string }): Promise<StoredOrder | null>;
+  /** Those of up to 100 orders that are stored, in no particular order. */
+  getOrders(orderIds: readonly string[]): Promise<StoredOrder[]>;
 }
 
 /**
@@ -115,6 +117,14 @@ export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds =
       if (status === 404) return null;
       if (status === 400) throw new ValidationError((body as { issues?: FieldIssue[] }).issues ?? []);
       throw new Error(`Unexpected answer from GET /orders/{id}: ${status}`);
+    },
+
+    async getOrders(orderIds) {
+      const { status, body } = await call(`/orders?ids=${orderIds.map(encodeURIComponent).join(',')}`, { method: 'GET' });
+      const answer = body as { orders?: StoredOrder[]; issues?: FieldIssue[] };
+      if (status === 200 && Array.isArray(answer.orders)) return answer.orders;
+      if (status === 400) throw new ValidationError(answer.issues ?? []);
+      throw new Error(`Unexpected answer from GET /orders?ids=: ${status}`);
     },
 
     async getCart(idToken, { requestId } = {}) {

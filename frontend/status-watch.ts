@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import { isFinal } from '../domain/lifecycle.js';
 import type { StoredOrder } from '../domain/order.js';
@@ -36,15 +37,30 @@ interface Watch {
   polling: boolean;
 }
 
+/** The most orders one upstream read asks for (the API's limit). */
+const BATCH_SIZE = 100;
+/** How long a poll waits for others to share its read: orders due together poll within a few ms of each other. */
+const BATCH_WINDOW_MS = 10;
+
 /**
  * One upstream watch per order in this process, however many pages follow it: the watch polls the
  * order API at the rhythm of the order's own schedule (nothing before it is due but a slow recheck,
  * every `pollMs` once it is due) and hands each new version to every listener. It stops when the
- * order is final or nobody listens.
+ * order is final or nobody listens. Polls that fall within `BATCH_WINDOW_MS` of each other share one
+ * read of up to 100 orders (GET /orders?ids=), so 500 watched orders moving together cost five
+ * requests, not 500.
  */
 export function createStatusWatcher({ api, timings, logger, clock = () => Date.now() }: { api: OrderApi; timings: WatchTimings; logger: Logger; clock?: () => number }): StatusWatcher {
   const watches = new Map<string, Watch>();
   let upstreamRequests = 0;
+  const reads = new DataLoader<string, StoredOrder | null>(
+    async (orderIds) => {
+      upstreamRequests++;
+      const found = new Map((await api.getOrders(orderIds)).map((order) => [order.order_id, order]));
+      return orderIds.map((orderId) => found.get(orderId) ?? null);
+    },
+    { cache: false, maxBatchSize: BATCH_SIZE, batchScheduleFn: (dispatch) => setTimeout(dispatch, BATCH_WINDOW_MS) },
+  );
 
   function delayFor(watch: Watch): number {
     const order = watch.latest;
@@ -63,8 +79,7 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
     watch.polling = true;
     let order: StoredOrder | null | undefined;
     try {
-      upstreamRequests++;
-      order = await api.getOrder(orderId);
+      order = await reads.load(orderId);
     } catch (error) {
       // The API is down or slow: keep the listeners and try again later.
       logger.warn({ err: error, order_id: orderId }, 'status watch could not read the order; retrying');

@@ -19,17 +19,23 @@ export interface LocalClients {
   ses: SESv2Client;
 }
 
-/** SDK clients pointed at the local emulators, configured as the Lambdas' own are. */
+/**
+ * SDK clients pointed at the local emulators, configured as the Lambdas' own are but for their
+ * connection pools: every function of the stack shares these, where on AWS each execution
+ * environment has a pool of its own, so a pool here is as wide as the stack's concurrent calls (a
+ * burst of 500 status reads would otherwise wait for 64 sockets past the connection timeout).
+ */
 export function createLocalClients(queueEndpoint: string, tableEndpoint: string, mailEndpoint: string): LocalClients {
   const region = settings.region;
-  const dynamodb = new DynamoDBClient(awsClientConfig({ region, endpoint: tableEndpoint, credentials }));
+  const config = (endpoint: string, options: { requestTimeoutMs?: number } = {}) => awsClientConfig({ region, endpoint, credentials, maxSockets: Infinity, ...options });
+  const dynamodb = new DynamoDBClient(config(tableEndpoint));
   return {
-    sqs: new SQSClient(awsClientConfig({ region, endpoint: queueEndpoint, credentials })),
-    sqsPolling: new SQSClient(awsClientConfig({ region, endpoint: queueEndpoint, credentials, requestTimeoutMs: 25_000 })),
-    sns: new SNSClient(awsClientConfig({ region, endpoint: queueEndpoint, credentials })),
+    sqs: new SQSClient(config(queueEndpoint)),
+    sqsPolling: new SQSClient(config(queueEndpoint, { requestTimeoutMs: 25_000 })),
+    sns: new SNSClient(config(queueEndpoint)),
     dynamodb,
     documents: DynamoDBDocumentClient.from(dynamodb),
-    ses: new SESv2Client(awsClientConfig({ region, endpoint: mailEndpoint, credentials })),
+    ses: new SESv2Client(config(mailEndpoint)),
   };
 }
 

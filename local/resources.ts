@@ -24,7 +24,7 @@ export const MAIL_QUEUE_NAME = 'local-email-delivery';
 export const ORDER_EVENTS_EMAIL_FILTER = { event_type: ['order.received'] };
 
 /** What the customer notifications queue takes from order-events (Terraform's filter policy too). */
-export const CUSTOMER_MAIL_FILTER = { event_type: [...settings.customerMail.eventTypes] };
+export const CUSTOMER_MAIL_FILTER = { event_type: [...settings.customerMail.eventTypes], customer_mail: ['true'] };
 
 /** The customer notifications queue's subscription to order-events: raw (the body is the event), filtered by SNS. */
 export const CUSTOMER_NOTIFICATIONS_SUBSCRIPTION = { RawMessageDelivery: 'true', FilterPolicy: JSON.stringify(CUSTOMER_MAIL_FILTER) };

@@ -66,13 +66,13 @@ export const functions = {
     trigger: { type: 'queue', queue: 'orders', batchSize: 10, maximumBatchingWindowSeconds: 0, maximumConcurrency: 5 },
   },
   'get-order': {
-    description: 'GET /orders/{id}; reads a stored order with its status and history.',
+    description: 'GET /orders/{id} and GET /orders?ids=; reads stored orders with their status and history.',
     entry: 'backend-lambdas/get-order/handler.ts',
     wiring: 'backend-lambdas/get-order/get-order.ts',
     memoryMb: 256,
     timeoutSeconds: 10,
     environment: { TABLE_NAME: 'orders-table-name' },
-    trigger: { type: 'api', routes: ['GET /orders/{id}'] },
+    trigger: { type: 'api', routes: ['GET /orders/{id}', 'GET /orders'] },
   },
   'advance-orders': {
     description: 'The kitchen: moves due orders to their next status and publishes order.status_changed; staff commands too.',

@@ -1,6 +1,6 @@
 resource "aws_api_gateway_rest_api" "orders" {
   name        = "${var.name_prefix}orders-api"
-  description = "Order pipeline: POST /orders queues an order, GET /orders/{id} reads it; /me routes act for the signed-in customer."
+  description = "Order pipeline: POST /orders queues an order, GET /orders/{id} reads it, GET /orders?ids= reads up to 100; /me routes act for the signed-in customer."
 
   endpoint_configuration {
     types = ["REGIONAL"]
@@ -39,6 +39,19 @@ resource "aws_api_gateway_method" "get_order" {
   }
 }
 
+# The web tier's status watches read their orders a hundred at a time here.
+resource "aws_api_gateway_method" "get_orders" {
+  rest_api_id      = aws_api_gateway_rest_api.orders.id
+  resource_id      = aws_api_gateway_resource.orders.id
+  http_method      = "GET"
+  authorization    = "NONE"
+  api_key_required = true
+
+  request_parameters = {
+    "method.request.querystring.ids" = true
+  }
+}
+
 resource "aws_api_gateway_integration" "post_orders" {
   rest_api_id             = aws_api_gateway_rest_api.orders.id
   resource_id             = aws_api_gateway_resource.orders.id
@@ -52,6 +65,15 @@ resource "aws_api_gateway_integration" "get_order" {
   rest_api_id             = aws_api_gateway_rest_api.orders.id
   resource_id             = aws_api_gateway_resource.order.id
   http_method             = aws_api_gateway_method.get_order.http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST"
+  uri                     = aws_lambda_function.this["get-order"].invoke_arn
+}
+
+resource "aws_api_gateway_integration" "get_orders" {
+  rest_api_id             = aws_api_gateway_rest_api.orders.id
+  resource_id             = aws_api_gateway_resource.orders.id
+  http_method             = aws_api_gateway_method.get_orders.http_method
   type                    = "AWS_PROXY"
   integration_http_method = "POST"
   uri                     = aws_lambda_function.this["get-order"].invoke_arn
@@ -75,6 +97,15 @@ resource "aws_lambda_permission" "api_get_order" {
   source_account = local.account_id
 }
 
+resource "aws_lambda_permission" "api_get_orders" {
+  statement_id   = "AllowApiGatewayGetOrders"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this["get-order"].function_name
+  principal      = "apigateway.amazonaws.com"
+  source_arn     = "${aws_api_gateway_rest_api.orders.execution_arn}/*/GET/orders"
+  source_account = local.account_id
+}
+
 resource "aws_api_gateway_deployment" "orders" {
   rest_api_id = aws_api_gateway_rest_api.orders.id
 
@@ -85,8 +116,10 @@ resource "aws_api_gateway_deployment" "orders" {
       aws_api_gateway_resource.order,
       aws_api_gateway_method.post_orders,
       aws_api_gateway_method.get_order,
+      aws_api_gateway_method.get_orders,
       aws_api_gateway_integration.post_orders,
       aws_api_gateway_integration.get_order,
+      aws_api_gateway_integration.get_orders,
       aws_api_gateway_authorizer.customers,
       aws_api_gateway_resource.me,
       aws_api_gateway_resource.me_cart,

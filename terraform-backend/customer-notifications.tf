@@ -64,7 +64,8 @@ resource "aws_sns_topic_subscription" "customer_notifications" {
   # The message is the event itself, its attributes (order_id, status, event_id) SQS message attributes.
   raw_message_delivery = true
   filter_policy_scope  = "MessageAttributes"
-  filter_policy        = jsonencode({ event_type = ["order.received", "order.status_changed"] })
+  # Only events of orders with an address to mail: an integration's orders never wake notify-customer.
+  filter_policy = jsonencode({ event_type = ["order.received", "order.status_changed"], customer_mail = ["true"] })
 }
 
 resource "aws_lambda_event_source_mapping" "customer_notifications" {

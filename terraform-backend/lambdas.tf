@@ -106,7 +106,7 @@ resource "aws_iam_role_policy" "get_order" {
     Version = "2012-10-17"
     Statement = [{
       Effect   = "Allow"
-      Action   = "dynamodb:GetItem"
+      Action   = ["dynamodb:GetItem", "dynamodb:BatchGetItem"]
       Resource = aws_dynamodb_table.orders.arn
     }]
   })

@@ -39,7 +39,7 @@ resource "aws_dynamodb_table" "orders" {
     hash_key           = "due_shard"
     range_key          = "due_at"
     projection_type    = "INCLUDE"
-    non_key_attributes = ["customer_id", "status", "version", "pending_event"]
+    non_key_attributes = ["customer_id", "customer_email", "status", "version", "pending_event"]
   }
 
   # "My orders": a customer's orders newest first, a page at a time, by one Query (my-orders). It

@@ -70,21 +70,27 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
     return { type: 'order.status_changed', order_id: order.order_id, customer_id: order.customer_id, from: change.from, to: change.to, at: change.at };
   }
 
+  /** An event, and whether its order has an address to mail (the customer mail subscription's filter). */
+  interface Outgoing {
+    event: StatusChangedEvent;
+    customerMail: boolean;
+  }
+
   /** Publishes events ten to a call; answers those that failed. */
-  async function publish(events: StatusChangedEvent[]): Promise<StatusChangedEvent[]> {
+  async function publish(events: Outgoing[]): Promise<Outgoing[]> {
     if (!sns || !topicArn) return [];
-    const failed: StatusChangedEvent[] = [];
+    const failed: Outgoing[] = [];
     for (let i = 0; i < events.length; i += 10) {
       const chunk = events.slice(i, i + 10);
       try {
         const { Failed = [] } = await sns.send(
           new PublishBatchCommand({
             TopicArn: topicArn,
-            PublishBatchRequestEntries: chunk.map((event, j) => ({
+            PublishBatchRequestEntries: chunk.map(({ event, customerMail }, j) => ({
               Id: String(j),
               Subject: `Order ${event.order_id}: ${event.to}`,
               Message: JSON.stringify(event),
-              MessageAttributes: eventAttributes(event.type, { orderId: event.order_id, customerId: event.customer_id, status: event.to }),
+              MessageAttributes: eventAttributes(event.type, { orderId: event.order_id, customerId: event.customer_id, status: event.to, customerMail }),
             })),
           }),
         );
@@ -98,9 +104,9 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
   }
 
   /** Publishes the events of changes already written; a failed one is kept on its order, due now. */
-  async function publishOrKeep(written: { event: StatusChangedEvent; version: number }[], now: Date): Promise<number> {
-    const failed = new Set(await publish(written.map((entry) => entry.event)));
-    for (const entry of written.filter((candidate) => failed.has(candidate.event))) {
+  async function publishOrKeep(written: (Outgoing & { version: number })[], now: Date): Promise<number> {
+    const failed = new Set(await publish(written));
+    for (const entry of written.filter((candidate) => failed.has(candidate))) {
       await store.keepPendingEvent(entry.event, entry.version, JSON.stringify(entry.event), now);
     }
     return failed.size;
@@ -126,24 +132,27 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
     const now = clock();
     const result: KitchenRun = { advanced: 0, skipped: 0, republished: 0, pending: 0 };
     for await (const page of store.dueOrders(now)) {
-      const written: { event: StatusChangedEvent; version: number }[] = [];
+      const written: (Outgoing & { version: number })[] = [];
       const republish: DueOrder[] = [];
       await eachByCustomer(page, async (due) => {
         if (due.pending_event) {
           republish.push(due);
           return;
         }
-        const change = transition(due, { at: now, timings });
+        // Each change at the time it is made: a run of thousands takes seconds, and the history says when the customer could see it.
+        const change = transition(due, { at: clock(), timings });
         if (await store.applyChange(due, change)) {
           result.advanced++;
           count(metrics, 'StatusChanges');
-          written.push({ event: eventOf(due, change), version: change.version });
+          written.push({ event: eventOf(due, change), customerMail: due.customer_email !== undefined, version: change.version });
         } else {
           result.skipped++;
         }
       });
       result.pending += await publishOrKeep(written, now);
-      const failedAgain = new Set((await publish(republish.map((due) => JSON.parse(due.pending_event!) as StatusChangedEvent))).map((event) => event.order_id));
+      const failedAgain = new Set(
+        (await publish(republish.map((due) => ({ event: JSON.parse(due.pending_event!) as StatusChangedEvent, customerMail: due.customer_email !== undefined })))).map((outgoing) => outgoing.event.order_id),
+      );
       for (const due of republish.filter((candidate) => !failedAgain.has(candidate.order_id))) {
         const event = JSON.parse(due.pending_event!) as StatusChangedEvent;
         if (await store.clearPendingEvent(due, due.version, dueAt(event.to, event.at, timings))) result.republished++;
@@ -167,7 +176,7 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
         return { ok: false, error: 'conflict', message: `Order ${order.order_id} changed while it was being ${input.action === 'cancel' ? 'cancelled' : 'advanced'}; read it again and retry` };
       }
       count(metrics, 'StatusChanges');
-      await publishOrKeep([{ event: eventOf(order, change), version: change.version }], clock());
+      await publishOrKeep([{ event: eventOf(order, change), customerMail: order.customer_email !== undefined, version: change.version }], clock());
       logger.info('Order changed by staff', { order_id: order.order_id, from: change.from, to: change.to });
       return { ok: true, order_id: order.order_id, from: change.from, to: change.to, at: change.at };
     } catch (error) {

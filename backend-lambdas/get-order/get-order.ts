@@ -5,7 +5,7 @@ import { parseConfig } from '../../domain/config.js';
 import { DependencyUnavailableError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { isOrderId } from '../../domain/order.js';
 import { jsonResponse, toApiResponse } from '../lib/http.js';
-import { createOrderStore, type OrderStore } from '../lib/order-store.js';
+import { BATCH_GET_LIMIT, createOrderStore, type OrderStore } from '../lib/order-store.js';
 import { observabilityFor } from '../lib/defaults.js';
 import { instrumented } from '../lib/observability.js';
 import type { LambdaHandler, Wiring } from '../lib/wiring.js';
@@ -16,11 +16,26 @@ export interface GetOrderDeps {
   retryAfterSeconds?: number;
 }
 
-/** GET /orders/{id}: the stored order with its status and history, or 404 until it is stored. */
+/** The ids of `GET /orders?ids=a,b,c`: 1 to BATCH_GET_LIMIT order ids, each named if it is not one. */
+function idsOf(event: APIGatewayProxyEvent): string[] {
+  const unknown = Object.keys(event.queryStringParameters ?? {}).filter((name) => name !== 'ids');
+  if (unknown.length > 0) throw new ValidationError(unknown.map((name) => ({ field: name, message: 'Unknown query parameter' })));
+  const ids = (event.queryStringParameters?.ids ?? '').split(',').filter((id) => id !== '');
+  if (ids.length === 0 || ids.length > BATCH_GET_LIMIT) throw new ValidationError([{ field: 'ids', message: `Must be 1 to ${BATCH_GET_LIMIT} order ids, separated by commas` }]);
+  const bad = ids.flatMap((id, i) => (isOrderId(id) ? [] : [{ field: `ids[${i}]`, message: 'Must be an order id (a UUID)' }]));
+  if (bad.length > 0) throw new ValidationError(bad);
+  return ids;
+}
+
+/**
+ * GET /orders/{id}: the stored order with its status and history, or 404 until it is stored.
+ * GET /orders?ids=...: those of up to 100 orders that are stored, in one read (what the web tier's
+ * status watches poll with, so 500 pages watching cost one call per hundred, not 500).
+ */
 export function createGetOrderHandler({ store, logger, retryAfterSeconds = 2 }: GetOrderDeps) {
-  async function readOrder(orderId: string) {
+  async function read<T>(work: () => Promise<T>): Promise<T> {
     try {
-      return await store.get(orderId);
+      return await work();
     } catch (error) {
       throw new DependencyUnavailableError('order service', retryAfterSeconds, { cause: error });
     }
@@ -29,9 +44,13 @@ export function createGetOrderHandler({ store, logger, retryAfterSeconds = 2 }: 
   return async function getOrder(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     const requestId = event.requestContext.requestId;
     try {
-      const orderId = event.pathParameters?.id ?? '';
+      if (event.pathParameters?.id === undefined) {
+        const ids = idsOf(event);
+        return jsonResponse(200, { orders: await read(() => store.getMany(ids)) });
+      }
+      const orderId = event.pathParameters.id;
       if (!isOrderId(orderId)) throw new ValidationError([{ field: 'id', message: 'Must be an order id (a UUID)' }]);
-      const order = await readOrder(orderId);
+      const order = await read(() => store.get(orderId));
       if (!order) throw new NotFoundError(`Order ${orderId}`);
       return jsonResponse(200, order);
     } catch (error) {

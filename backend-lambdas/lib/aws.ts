@@ -8,13 +8,18 @@ export interface AwsEndpointOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
   /** Long enough for the slowest call the client makes: a 20 s long poll needs more than the default. */
   requestTimeoutMs?: number;
+  /**
+   * Connections kept per endpoint. A request waiting for one counts against the 1 s connection
+   * timeout, so a client shared by many concurrent callers needs as many as it has callers.
+   */
+  maxSockets?: number;
 }
 
 /**
  * Client settings shared by every AWS SDK client here: kept-alive connections, and short
  * timeouts so a dependency that hangs turns into a quick 503 instead of a timed-out Lambda.
  */
-export function awsClientConfig({ region, endpoint, credentials, requestTimeoutMs = 5_000 }: AwsEndpointOptions = {}) {
+export function awsClientConfig({ region, endpoint, credentials, requestTimeoutMs = 5_000, maxSockets = 64 }: AwsEndpointOptions = {}) {
   return {
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint } : {}),
@@ -24,8 +29,8 @@ export function awsClientConfig({ region, endpoint, credentials, requestTimeoutM
       connectionTimeout: 1_000,
       requestTimeout: requestTimeoutMs,
       throwOnRequestTimeout: true,
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
     }),
   };
 }

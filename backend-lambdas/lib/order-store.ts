@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OrderStatus, StatusChange } from '../../domain/lifecycle.js';
 import type { StoredOrder } from '../../domain/order.js';
 
@@ -17,7 +17,7 @@ export const orderTable = {
     name: 'due-orders',
     partitionKey: 'due_shard',
     sortKey: 'due_at',
-    projection: ['customer_id', 'status', 'version', 'pending_event'],
+    projection: ['customer_id', 'customer_email', 'status', 'version', 'pending_event'],
   },
   dueShards: 4,
   /** A customer's orders, newest first: "my orders". */
@@ -29,6 +29,9 @@ export const orderTable = {
   },
 } as const;
 
+/** The most keys one BatchGetItem call takes. */
+export const BATCH_GET_LIMIT = 100;
+
 /** What the kitchen reads of a due order, from the index alone. */
 export interface DueOrder {
   order_id: string;
@@ -36,6 +39,8 @@ export interface DueOrder {
   status: OrderStatus;
   version: number;
   due_at: string;
+  /** Whether its events go to the customer mail subscription (see eventAttributes). */
+  customer_email?: string;
   /** An event whose publish failed after its change was written; published first on the next run. */
   pending_event?: string;
 }
@@ -122,6 +127,25 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
     async get(orderId: string): Promise<StoredOrder | undefined> {
       const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: key(orderId), ConsistentRead: true }));
       return Item ? toOrder(Item) : undefined;
+    },
+
+    /**
+     * The orders of `orderIds` that are stored now (consistent reads, BatchGetItem, at most
+     * BATCH_GET_LIMIT ids), in no particular order. Keys DynamoDB leaves unprocessed (throttled) are
+     * asked again with a backoff; any still left after that fail the call rather than read as missing.
+     */
+    async getMany(orderIds: readonly string[]): Promise<StoredOrder[]> {
+      if (orderIds.length > BATCH_GET_LIMIT) throw new RangeError(`At most ${BATCH_GET_LIMIT} orders a call, not ${orderIds.length}`);
+      const found: StoredOrder[] = [];
+      let keys = [...new Set(orderIds)].map(key);
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt === 4) throw new Error(`${keys.length} orders were left unread after ${attempt} attempts`);
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+        const { Responses, UnprocessedKeys } = await documents.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }));
+        found.push(...(Responses?.[tableName] ?? []).map(toOrder));
+        keys = (UnprocessedKeys?.[tableName]?.Keys ?? []) as typeof keys;
+      }
+      return found;
     },
 
     /**

@@ -64,7 +64,7 @@ export function createProcessOrderHandler({ store, timings, logger, metrics, max
         `Total:    ${formatPrice(order.total_cents, order.currency)}`,
         `Ordered:  ${order.order_date}`,
       ].join('\n'),
-      MessageAttributes: eventAttributes('order.received', { orderId: order.order_id, customerId: order.customer_id, status: order.status }),
+      MessageAttributes: eventAttributes('order.received', { orderId: order.order_id, customerId: order.customer_id, status: order.status, customerMail: order.customer_email !== undefined }),
     };
   }
 

@@ -399,7 +399,7 @@ describe('cloudformation: backend Lambdas', () => {
       { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resource: getAtt('NotificationsKey', 'Arn') },
       ...logs('ProcessOrderLogGroup'),
     ]);
-    expect(roleGrants(backend, 'GetOrderRole')).toEqual([{ actions: ['dynamodb:GetItem'], resource: getAtt('OrdersTable', 'Arn') }, ...logs('GetOrderLogGroup')]);
+    expect(roleGrants(backend, 'GetOrderRole')).toEqual([{ actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resource: getAtt('OrdersTable', 'Arn') }, ...logs('GetOrderLogGroup')]);
     // The kitchen: Query on the due-orders index ARN only (not the table, not index/*, no Scan).
     expect(roleGrants(backend, 'AdvanceOrdersRole')).toEqual([
       { actions: ['dynamodb:Query'], resource: { 'Fn::Sub': `\${OrdersTable.Arn}/index/${orderTable.dueIndex.name}` } },
@@ -543,8 +543,8 @@ describe('cloudformation: backend API', () => {
   it('when the stage and usage plan are read, then stage v1 is throttled at 100/s, burst 200, for the one API key', () => {
     expect(props(backend, 'OrdersApiStage', 'AWS::ApiGateway::Stage').StageName).toBe(settings.api.stageName);
     // Renamed whenever the routes change: CloudFormation does not redeploy an unchanged Deployment.
-    expect(resource(backend, 'OrdersApiDeployment2').DependsOn).toEqual(routes().map(({ id }) => id));
-    expect(props(backend, 'OrdersApiStage').DeploymentId).toEqual(ref('OrdersApiDeployment2'));
+    expect(resource(backend, 'OrdersApiDeployment3').DependsOn).toEqual(routes().map(({ id }) => id));
+    expect(props(backend, 'OrdersApiStage').DeploymentId).toEqual(ref('OrdersApiDeployment3'));
     expect(props(backend, 'OrdersUsagePlan', 'AWS::ApiGateway::UsagePlan')).toMatchObject({
       ApiStages: [{ ApiId: ref('OrdersApi'), Stage: ref('OrdersApiStage') }],
       Throttle: { RateLimit: settings.api.throttleRateLimit, BurstLimit: settings.api.throttleBurstLimit },

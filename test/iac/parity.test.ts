@@ -1399,7 +1399,7 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
       [
         'the customer mail filter',
         (module) => (module.resource.aws_sns_topic_subscription!.customer_notifications![0]!.filter_policy = '${jsonencode({ event_type = ["order.received"] })}'),
-        /^customerNotifications\.subscription\.filterPolicy: terraform=\{"event_type":\["order\.received"\]\}, cloudformation=\{"event_type":\["order\.received","order\.status_changed"\]\},/,
+        /^customerNotifications\.subscription\.filterPolicy: terraform=\{"event_type":\["order\.received"\]\}, cloudformation=\{"customer_mail":\["true"\],"event_type":\["order\.received","order\.status_changed"\]\},/,
       ],
       ['raw delivery off', (module) => (module.resource.aws_sns_topic_subscription!.customer_notifications![0]!.raw_message_delivery = false), /^customerNotifications\.subscription\.rawMessageDelivery: terraform=false,/],
       [

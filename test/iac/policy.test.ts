@@ -165,6 +165,7 @@ describe('the security policy', () => {
           'aws_lambda_permission.api_cart',
           'aws_lambda_permission.api_checkout',
           'aws_lambda_permission.api_get_order',
+          'aws_lambda_permission.api_get_orders',
           'aws_lambda_permission.api_my_orders',
           'aws_lambda_permission.api_submit_order',
           'aws_lambda_permission.kitchen_schedule',

@@ -8,6 +8,7 @@ import { awsClientConfig } from '../../backend-lambdas/lib/aws.js';
 import { createOrderStore, orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { acceptOrder, storedOrder, type StoredOrder } from '../../domain/order.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
+import { CUSTOMER_MAIL_FILTER } from '../../local/resources.js';
 import type { LocalStack } from '../../local/stack.js';
 import { SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
 import { silentLambdaLogger } from '../helpers/loggers.js';
@@ -47,9 +48,9 @@ function kitchen(store = stack.store, topicArn: string | undefined = stack.resou
 }
 
 /** `count` orders stored as RECEIVED a moment ago, so due now. */
-async function dueOrders(count: number, customer = `k-${randomUUID().slice(0, 8)}`): Promise<StoredOrder[]> {
+async function dueOrders(count: number, customer = `k-${randomUUID().slice(0, 8)}`, email?: string): Promise<StoredOrder[]> {
   const at = new Date(Date.now() - 1000);
-  const orders = Array.from({ length: count }, () => storedOrder(acceptOrder({ ...SEED_ORDER, customer_id: customer }, { now: at }), at, timings));
+  const orders = Array.from({ length: count }, () => storedOrder({ ...acceptOrder({ ...SEED_ORDER, customer_id: customer }, { now: at }), ...(email ? { customer_email: email } : {}) }, at, timings));
   await Promise.all(orders.map((order) => stack.store.putOnce(order)));
   return orders;
 }
@@ -145,6 +146,20 @@ describe('the kitchen (advance-orders)', () => {
       body: { type: 'order.status_changed', order_id: mine!.order_id, customer_id: customer, from: 'RECEIVED', to: 'PREPARING', at: expect.stringMatching(/^\d{4}-/) as unknown },
       attributes: { event_type: 'order.status_changed', event_id: `${mine!.order_id}:order.status_changed:PREPARING`, order_id: mine!.order_id, customer_id: customer, status: 'PREPARING' },
     });
+  });
+
+  it("when an order has an address to mail, then its change passes the customer mail subscription's filter, and an integration's order does not", async () => {
+    const [mailed, unmailed] = [`mail-${randomUUID().slice(0, 8)}`, `nomail-${randomUUID().slice(0, 8)}`];
+    const received = await eventQueue({ ...CUSTOMER_MAIL_FILTER, customer_id: [mailed, unmailed] });
+    const [withAddress] = await dueOrders(1, mailed, 'someone@example.com');
+    const [withoutAddress] = await dueOrders(1, unmailed);
+    await kitchen()(scheduled, context());
+    expect((await stack.store.get(withoutAddress!.order_id))?.status).toBe('PREPARING');
+    const events = await received(1);
+    // The order without an address moved too, but its event never reaches this queue.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    events.push(...(await received(0)));
+    expect(events.map((event) => [event.attributes.order_id, event.attributes.customer_mail])).toEqual([[withAddress!.order_id, 'true']]);
   });
 
   it('when publishing fails after a change is written, then the event is kept on the order and the next run publishes it, without moving the order again', async () => {

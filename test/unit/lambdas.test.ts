@@ -8,7 +8,7 @@ import { createGetOrderHandler } from '../../backend-lambdas/get-order/get-order
 import { createProcessOrderHandler } from '../../backend-lambdas/process-order/process-order.js';
 import { createSubmitOrderHandler } from '../../backend-lambdas/submit-order/submit-order.js';
 import { createOrderStore } from '../../backend-lambdas/lib/order-store.js';
-import { acceptOrder } from '../../domain/order.js';
+import { acceptOrder, storedOrder, type StoredOrder } from '../../domain/order.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
 import type { LocalStack } from '../../local/stack.js';
 import { apiEvent, sqsEvent, sqsRecord } from '../helpers/events.js';
@@ -231,6 +231,19 @@ describe('process-order', () => {
     expect(Messages[0]!.MessageAttributes?.event_type?.StringValue).toBe('order.received');
   });
 
+  it('when a stored order has an address to mail, then its "order received" carries customer_mail, and an order without one does not', async () => {
+    const sns = stack.clients.sns;
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `events-${randomUUID()}` }));
+    const { QueueUrl } = await stack.clients.sqs.send(new CreateQueueCommand({ QueueName: `events-${randomUUID()}` }));
+    const { Attributes } = await stack.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn, Attributes: { RawMessageDelivery: 'true' } }));
+    const [mailed, unmailed] = [{ ...queued(), customer_email: 'someone@example.com' }, queued()];
+    await process({ topicArn: TopicArn })(sqsEvent(sqsRecord(JSON.stringify(mailed)), sqsRecord(JSON.stringify(unmailed))), createLambdaContext('process-order'));
+    const { Messages = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+    const mailFlags = Object.fromEntries(Messages.map((message): [string, string | undefined] => [message.MessageAttributes!.order_id!.StringValue!, message.MessageAttributes?.customer_mail?.StringValue]));
+    expect(mailFlags).toEqual({ [mailed.order_id]: 'true', [unmailed.order_id]: undefined });
+  });
+
   it('when publishing fails, then the record is reported for retry, and the retry succeeds without a second item', async () => {
     const order = queued();
     const record = sqsRecord(JSON.stringify(order));
@@ -358,6 +371,34 @@ describe('get-order', () => {
     const response = await get(await unreachableTable())(getEvent(randomUUID()));
     expect(response.statusCode).toBe(503);
     expect(response.headers?.['Retry-After']).toBeDefined();
+  });
+
+  const listEvent = (query: Record<string, string> | null) => ({ ...apiEvent({ method: 'GET', resource: '/orders', path: '/orders', headers: {} }), queryStringParameters: query });
+
+  it('when up to 100 ids are asked for at once, then 200 with those that are stored, each once, and none of the others', async () => {
+    const stored = Array.from({ length: 60 }, (_, i) => storedOrder(acceptOrder({ ...SEED_ORDER, quantity: i + 1 }, { now: new Date() }), new Date(), timings));
+    await Promise.all(stored.map((order) => stack.store.putOnce(order)));
+    const missing = Array.from({ length: 39 }, () => randomUUID());
+    const ids = [...stored.map((order) => order.order_id), ...missing, stored[0]!.order_id];
+    const response = await get()(listEvent({ ids: ids.join(',') }));
+    expect(response.statusCode).toBe(200);
+    const { orders } = json(response.body) as { orders: StoredOrder[] };
+    expect(orders.map((order) => order.order_id).sort()).toEqual(stored.map((order) => order.order_id).sort());
+    expect(orders.find((order) => order.order_id === stored[9]!.order_id)).toMatchObject({ status: 'RECEIVED', version: 1, lines: [{ quantity: 10 }] });
+  });
+
+  it('when the ids are missing, too many, malformed or beside an unknown parameter, then 400 names the problem', async () => {
+    const cases: [Record<string, string> | null, { field: string }[]][] = [
+      [null, [{ field: 'ids' }]],
+      [{ ids: '' }, [{ field: 'ids' }]],
+      [{ ids: Array.from({ length: 101 }, () => randomUUID()).join(',') }, [{ field: 'ids' }]],
+      [{ ids: `${randomUUID()},<script>,${randomUUID()},../x` }, [{ field: 'ids[1]' }, { field: 'ids[3]' }]],
+      [{ ids: randomUUID(), status: 'READY' }, [{ field: 'status' }]],
+    ];
+    for (const [query, issues] of cases) {
+      const response = await get()(listEvent(query));
+      expect({ query, status: response.statusCode, issues: (json(response.body).issues as { field: string }[]).map(({ field }) => ({ field })) }).toEqual({ query, status: 400, issues });
+    }
   });
 });
 
