@@ -151,29 +151,54 @@ async function checkoutRound(webUrl: string, call: StackCall, pool: BenchPool, t
 }
 
 /**
+ * `requests` GETs of `url` at `rate` a second, each sent at its own moment (i / rate from the start)
+ * whether or not earlier ones have been answered, so a slow answer delays no later request and is
+ * counted in full (autocannon's rates fire every connection in the same millisecond instead).
+ */
+async function pacedLoad(url: string, { rate, requests, headersOf }: { rate: number; requests: number; headersOf: (i: number) => Record<string, string> }): Promise<Load> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const sent: Promise<void>[] = [];
+  for (let i = 0; i < requests; i++) {
+    const wait = started + (i * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    sent.push(
+      (async () => {
+        const at = performance.now();
+        try {
+          const response = await fetch(url, { headers: headersOf(i), signal: AbortSignal.timeout(10_000) });
+          await response.arrayBuffer();
+          if (response.status !== 200) errors++;
+        } catch {
+          errors++;
+        }
+        latencies.push(performance.now() - at);
+      })(),
+    );
+  }
+  await Promise.all(sent);
+  return { rps: requests / ((performance.now() - started) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+/**
  * GET /my-orders for customers who have checked out: 50 customers at once, each opening the page
- * every half second (a person reads it; they do not reload with no pause), `requests` in all. The
- * same 50 connections with no pause at all are measured too: what the stack saturates at.
+ * every half second (a person reads it; they do not reload with no pause), `requests` in all, their
+ * pages spread over each half second as people's are. The same 50 as connections with no pause at
+ * all are measured too: what the stack saturates at.
  */
 async function measureMyOrders(webUrl: string, call: StackCall, customers: readonly PreparedCustomer[]): Promise<BenchResults['myOrders']> {
   const requests = smoke ? 200 : 3000;
+  const shown = customers.slice(0, MY_ORDERS_CUSTOMERS);
   // The page lists what each has ordered: a few orders apiece, as process-order stores them.
-  await call('storeCustomerOrders', { customers: customers.slice(0, MY_ORDERS_CUSTOMERS).map((customer) => customer.id).join(','), perCustomer: MY_ORDERS_PER_CUSTOMER });
-  const load = (connectionRate?: number) => {
-    let next = 0;
-    return cannon(
-      {
-        url: `${webUrl}/my-orders`,
-        amount: requests,
-        connections: MY_ORDERS_CUSTOMERS,
-        ...(connectionRate ? { connectionRate } : {}),
-        requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, accept: 'text/html', cookie: customers[next++ % customers.length]!.cookie } }) }],
-      },
-      200,
-    );
-  };
-  const paced = await load(MY_ORDERS_PAGES_PER_SECOND);
-  const saturated = await load();
+  await call('storeCustomerOrders', { customers: shown.map((customer) => customer.id).join(','), perCustomer: MY_ORDERS_PER_CUSTOMER });
+  const headersOf = (i: number) => ({ accept: 'text/html', cookie: shown[i % shown.length]!.cookie });
+  const paced = await pacedLoad(`${webUrl}/my-orders`, { rate: MY_ORDERS_CUSTOMERS * MY_ORDERS_PAGES_PER_SECOND, requests, headersOf });
+  let next = 0;
+  const saturated = await cannon(
+    { url: `${webUrl}/my-orders`, amount: requests, connections: MY_ORDERS_CUSTOMERS, requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...headersOf(next++) } }) }] },
+    200,
+  );
   log(`  my orders: ${MY_ORDERS_CUSTOMERS} customers at ${MY_ORDERS_PAGES_PER_SECOND} pages/s each: ${paced.rps.toFixed(0)} req/s, p50 ${paced.p50} ms, p99 ${paced.p99} ms, errors ${paced.errors}; with no pause: ${saturated.rps.toFixed(0)} req/s, p99 ${saturated.p99} ms`);
   return { customers: Math.min(customers.length, requests), requests, pagesPerSecond: MY_ORDERS_PAGES_PER_SECOND, ...paced, saturated };
 }
