@@ -199,7 +199,7 @@ async function measureMyOrders(webUrl: string, call: StackCall, customers: reado
     { url: `${webUrl}/my-orders`, amount: requests, connections: MY_ORDERS_CUSTOMERS, requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...headersOf(next++) } }) }] },
     200,
   );
-  log(`  my orders: ${MY_ORDERS_CUSTOMERS} customers at ${MY_ORDERS_PAGES_PER_SECOND} pages/s each: ${paced.rps.toFixed(0)} req/s, p50 ${paced.p50} ms, p99 ${paced.p99} ms, errors ${paced.errors}; with no pause: ${saturated.rps.toFixed(0)} req/s, p99 ${saturated.p99} ms`);
+  log(`  my orders: ${MY_ORDERS_CUSTOMERS} customers at ${MY_ORDERS_PAGES_PER_SECOND} pages/s each: ${paced.rps.toFixed(0)} req/s, p50 ${paced.p50.toFixed(0)} ms, p99 ${paced.p99.toFixed(0)} ms, errors ${paced.errors}; with no pause: ${saturated.rps.toFixed(0)} req/s, p99 ${saturated.p99} ms`);
   return { customers: Math.min(customers.length, requests), requests, pagesPerSecond: MY_ORDERS_PAGES_PER_SECOND, ...paced, saturated };
 }
 

@@ -1,6 +1,8 @@
-// Baseline of a Lambda's import: the SDK clients the functions use, built once at module scope as a
-// handler builds them, and nothing else. Bundled by bench/run.ts as scripts/build.ts bundles a Lambda.
+// Baseline of a Lambda's import: the SDK clients the functions use (every client any handler.ts
+// builds), built once at module scope as a handler builds them, and nothing else. Bundled by
+// bench/run.ts as scripts/build.ts bundles a Lambda.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -10,4 +12,5 @@ export const clients = {
   sqs: new SQSClient(awsClientConfig()),
   sns: new SNSClient(awsClientConfig()),
   documents: DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig())),
+  ses: new SESv2Client(awsClientConfig()),
 };

@@ -1,4 +1,5 @@
-import { functionNames } from '../../platform/functions.js';
+import { readFileSync } from 'node:fs';
+import { functionNames, functions } from '../../platform/functions.js';
 import { CHECKOUT_CHECK, evaluate, median, percentile, ratio, renderTables, replaceSection, summarise, unmeasured, type BenchResults } from '../../bench/report.js';
 
 const variant = (rounds: number[], p99 = 20) => ({ ...summarise(rounds.map((rps) => ({ rps, p50: 5, p99, errors: 0 }))) });
@@ -100,5 +101,12 @@ describe('the benchmark report', () => {
     const document = 'intro\n<!-- latest-run:start -->\nold table\n<!-- latest-run:end -->\noutro\n';
     expect(replaceSection(document, 'new table', 'latest-run')).toBe('intro\n<!-- latest-run:start -->\nnew table\n<!-- latest-run:end -->\noutro\n');
     expect(() => replaceSection('no markers', 'x', 'latest-run')).toThrow(/latest-run:start/);
+  });
+
+  it("when the cold start baseline is built, then it holds every SDK client a function's handler builds, so no function's own client counts as its code", () => {
+    const clientsOf = (file: string) => new Set([...readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8').matchAll(/new (\w+Client)\(/g)].map((match) => match[1]!));
+    const used = new Set(functionNames.flatMap((name) => [...clientsOf(functions[name].entry)]));
+    expect(used.size).toBeGreaterThan(0);
+    expect([...clientsOf('bench/baselines/sdk-clients.ts')].sort()).toEqual([...used].sort());
   });
 });
