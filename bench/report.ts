@@ -273,7 +273,7 @@ export function renderTables(results: BenchResults, checks: readonly Check[]): s
 }
 
 /** The durability rows of the first table: each stack's figures and their ratio. */
-function durabilityRows({ intake, drain }: DurabilityResults): string[] {
+export function durabilityRows({ intake, drain }: DurabilityResults): string[] {
   const rate = ratio(intake.durable.rounds, intake.volatile.rounds);
   const drained = ratio(drain.durable, drain.volatile);
   return [

@@ -16,13 +16,13 @@ import { promisify } from 'node:util';
 import { functions, type FunctionName, type ResourceRef } from '../platform/functions.js';
 import { settings } from '../platform/settings.js';
 import { prepareCustomers as prepareSignedIn, type PreparedCustomer } from '../test/helpers/prepared-customers.js';
-import { evaluate, LAMBDAS, liveChecks, liveRows, myOrdersChecks, myOrdersRows, queueTypeRows, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type Check, type DurabilityResults, type Load, queueTypeChecks, type QueueTypeResults } from './report.js';
+import { durabilityChecks, durabilityRows, evaluate, LAMBDAS, liveChecks, liveRows, myOrdersChecks, myOrdersRows, queueTypeRows, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type Check, type DurabilityResults, type Load, queueTypeChecks, type QueueTypeResults } from './report.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const smoke = process.argv.includes('--smoke');
-// npm run bench -- --only fifo|live|my-orders: those rows alone, printed with their checks, nothing written.
-const only = /--only (fifo|live|my-orders)\b/.exec(process.argv.join(' '))?.[1];
+// npm run bench -- --only fifo|durability|live|my-orders: those rows alone, printed with their checks, nothing written.
+const only = /--only (fifo|durability|live|my-orders)\b/.exec(process.argv.join(' '))?.[1];
 const plan = smoke
   ? { warmup: 1, duration: 2, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20, durabilityRounds: 1, durabilityDuration: 2, durabilityDrainOrders: 200, fifoRounds: 1, fifoDuration: 2, fifoDrainOrders: 200, fifoCustomers: 50 }
   : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, kitchenOrders: 3_000, kitchenRounds: 3, liveSubscriptions: 500, durabilityRounds: 5, durabilityDuration: 6, durabilityDrainOrders: 4_000, fifoRounds: 3, fifoDuration: 6, fifoDrainOrders: 4_000, fifoCustomers: 50 };
@@ -456,40 +456,68 @@ function poolOf(stack: StackHandle): BenchPool {
   return { endpoint: stack.urls.cognito, ...stack.userPool };
 }
 
+interface Side {
+  url: string;
+  call: StackCall;
+  pool: BenchPool;
+  apiUrl: string;
+  apiKey: string;
+}
+
+/**
+ * Runs `work` against a fresh stack and web tier for each of `specs`, stopped afterwards. Both sides
+ * of a comparison start alike: the stack that ran the rest of the bench holds tens of thousands of
+ * orders and a long journal, and against a fresh one it would measure its age, not its settings.
+ */
+async function withFreshStacks<K extends string, T>(specs: Record<K, Parameters<typeof startStack>[0]>, work: (sides: Record<K, Side>) => Promise<T>): Promise<T> {
+  const started: { stack: StackHandle; web: { process: ChildProcess } }[] = [];
+  try {
+    const sides = {} as Record<K, Side>;
+    for (const name of Object.keys(specs) as K[]) {
+      const stack = await startStack(specs[name]);
+      const web = await startWeb(stack);
+      started.push({ stack, web });
+      sides[name] = { url: web.url, call: stack.call, pool: poolOf(stack), apiUrl: stack.urls.api, apiKey: stack.apiKey };
+    }
+    return await work(sides);
+  } finally {
+    for (const { stack, web } of started) {
+      web.process.kill();
+      stack.child.disconnect();
+    }
+  }
+}
+
 /**
  * What the queue journal costs: intake through a web tier and drain, on the durable stack and on a
  * second stack without the journal, in alternating rounds of the same run. The second stack and
  * its web tier run only for this.
  */
-async function measureDurabilityCost(durable: { url: string; call: StackCall; pool: BenchPool }): Promise<DurabilityResults> {
-  const volatileStack = await startStack({ durable: false });
-  const volatileWeb = await startWeb(volatileStack);
-  const sides = { durable, volatile: { url: volatileWeb.url, call: volatileStack.call, pool: poolOf(volatileStack) } };
+async function measureDurabilityCost(): Promise<DurabilityResults> {
+  return withFreshStacks({ durable: { durable: true }, volatile: { durable: false } }, (sides) => durabilityRounds(sides));
+}
+
+async function durabilityRounds(sides: Record<'durable' | 'volatile', Side>): Promise<DurabilityResults> {
   const intake = { durable: [] as Load[], volatile: [] as Load[] };
   const drain = { durable: [] as number[], volatile: [] as number[] };
-  try {
-    for (const name of ['durable', 'volatile'] as const) {
-      // Warm both: the first drain of a process is its slowest (JIT, a cold table).
-      await sides[name].call('fill', { count: plan.drainWarmupOrders, tag: `durability-warmup-${name}` });
-      await sides[name].call('drain');
+  for (const name of ['durable', 'volatile'] as const) {
+    // Warm both: the first drain of a process is its slowest (JIT, a cold table).
+    await sides[name].call('fill', { count: plan.drainWarmupOrders, tag: `durability-warmup-${name}` });
+    await sides[name].call('drain');
+  }
+  for (let round = 0; round < plan.durabilityRounds; round++) {
+    for (const name of round % 2 === 0 ? (['durable', 'volatile'] as const) : (['volatile', 'durable'] as const)) {
+      const side = sides[name];
+      await checkoutRound(side.url, side.call, side.pool, `durability-warm-${name}-${round}`, plan.warmup);
+      await side.call('purge');
+      const { load } = await checkoutRound(side.url, side.call, side.pool, `durability-${name}-${round}-${Date.now()}`, plan.durabilityDuration);
+      await side.call('purge');
+      intake[name].push(load);
+      await side.call('fill', { count: plan.durabilityDrainOrders, tag: `durability-${name}-${round}` });
+      const { seconds } = await side.call<{ seconds: number }>('drain');
+      drain[name].push(plan.durabilityDrainOrders / seconds);
+      log(`  durability round ${round + 1}: ${name.padEnd(8)} intake ${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms; drain ${(plan.durabilityDrainOrders / seconds).toFixed(0)} orders/s`);
     }
-    for (let round = 0; round < plan.durabilityRounds; round++) {
-      for (const name of round % 2 === 0 ? (['durable', 'volatile'] as const) : (['volatile', 'durable'] as const)) {
-        const side = sides[name];
-        await checkoutRound(side.url, side.call, side.pool, `durability-warm-${name}-${round}`, plan.warmup);
-        await side.call('purge');
-        const { load } = await checkoutRound(side.url, side.call, side.pool, `durability-${name}-${round}-${Date.now()}`, plan.durabilityDuration);
-        await side.call('purge');
-        intake[name].push(load);
-        await side.call('fill', { count: plan.durabilityDrainOrders, tag: `durability-${name}-${round}` });
-        const { seconds } = await side.call<{ seconds: number }>('drain');
-        drain[name].push(plan.durabilityDrainOrders / seconds);
-        log(`  durability round ${round + 1}: ${name.padEnd(8)} intake ${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms; drain ${(plan.durabilityDrainOrders / seconds).toFixed(0)} orders/s`);
-      }
-    }
-  } finally {
-    volatileWeb.process.kill();
-    volatileStack.child.disconnect();
   }
   return { intake: { durable: summarise(intake.durable), volatile: summarise(intake.volatile) }, drain: { orders: plan.durabilityDrainOrders, ...drain } };
 }
@@ -500,65 +528,65 @@ async function measureDurabilityCost(durable: { url: string; call: StackCall; po
  * `fifoCustomers` customers in turn (a FIFO group each), enough for every poller to have groups of
  * its own; intake is signed-in checkouts, a customer (a group) each, on both sides.
  */
-async function measureQueueTypeCost(standard: { url: string; call: StackCall; pool: BenchPool }): Promise<QueueTypeResults> {
-  const fifoStack = await startStack({ durable: true, queueType: 'fifo' });
-  const fifoWeb = await startWeb(fifoStack);
-  const sides = { standard, fifo: { url: fifoWeb.url, call: fifoStack.call, pool: poolOf(fifoStack) } };
+async function measureQueueTypeCost(): Promise<QueueTypeResults> {
+  return withFreshStacks({ standard: { durable: true }, fifo: { durable: true, queueType: 'fifo' } }, (sides) => queueTypeRounds(sides));
+}
+
+async function queueTypeRounds(sides: Record<'standard' | 'fifo', Side>): Promise<QueueTypeResults> {
   const customers = plan.fifoCustomers;
   const intake = { standard: [] as Load[], fifo: [] as Load[] };
   const drain = { standard: [] as number[], fifo: [] as number[] };
-  try {
-    for (const name of ['standard', 'fifo'] as const) {
-      await sides[name].call('fill', { count: plan.drainWarmupOrders, tag: `fifo-warmup-${name}`, customers });
-      await sides[name].call('drain');
+  for (const name of ['standard', 'fifo'] as const) {
+    await sides[name].call('fill', { count: plan.drainWarmupOrders, tag: `fifo-warmup-${name}`, customers });
+    await sides[name].call('drain');
+  }
+  for (let round = 0; round < plan.fifoRounds; round++) {
+    for (const name of round % 2 === 0 ? (['standard', 'fifo'] as const) : (['fifo', 'standard'] as const)) {
+      const side = sides[name];
+      // Signed-in checkouts, each its own customer: a FIFO group per checkout, as in the shop.
+      await checkoutRound(side.url, side.call, side.pool, `fifo-warm-${name}-${round}`, plan.warmup);
+      await side.call('purge');
+      const { load } = await checkoutRound(side.url, side.call, side.pool, `fifo-${name}-${round}-${Date.now()}`, plan.fifoDuration);
+      await side.call('purge');
+      intake[name].push(load);
+      await side.call('fill', { count: plan.fifoDrainOrders, tag: `fifo-${name}-${round}`, customers });
+      const { seconds } = await side.call<{ seconds: number }>('drain');
+      drain[name].push(plan.fifoDrainOrders / seconds);
+      log(`  queue type round ${round + 1}: ${name.padEnd(8)} intake ${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms, errors ${load.errors}; drain ${(plan.fifoDrainOrders / seconds).toFixed(0)} orders/s`);
     }
-    for (let round = 0; round < plan.fifoRounds; round++) {
-      for (const name of round % 2 === 0 ? (['standard', 'fifo'] as const) : (['fifo', 'standard'] as const)) {
-        const side = sides[name];
-        // Signed-in checkouts, each its own customer: a FIFO group per checkout, as in the shop.
-        await checkoutRound(side.url, side.call, side.pool, `fifo-warm-${name}-${round}`, plan.warmup);
-        await side.call('purge');
-        const { load } = await checkoutRound(side.url, side.call, side.pool, `fifo-${name}-${round}-${Date.now()}`, plan.fifoDuration);
-        await side.call('purge');
-        intake[name].push(load);
-        await side.call('fill', { count: plan.fifoDrainOrders, tag: `fifo-${name}-${round}`, customers });
-        const { seconds } = await side.call<{ seconds: number }>('drain');
-        drain[name].push(plan.fifoDrainOrders / seconds);
-        log(`  queue type round ${round + 1}: ${name.padEnd(8)} intake ${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms, errors ${load.errors}; drain ${(plan.fifoDrainOrders / seconds).toFixed(0)} orders/s`);
-      }
-    }
-  } finally {
-    fifoWeb.process.kill();
-    fifoStack.child.disconnect();
   }
   return { intake: { standard: summarise(intake.standard), fifo: summarise(intake.fifo) }, drain: { orders: plan.fifoDrainOrders, customers, ...drain } };
 }
 
-/** npm run bench -- --only fifo|live: one capability's rows and their checks, against a fresh stack. */
-async function mainOnly(row: 'fifo' | 'live' | 'my-orders') {
-  const stack = await startStack({ durable: true });
-  const web = await startWeb(stack);
-  try {
-    let rows: string[];
-    let checks: Check[];
-    if (row === 'fifo') {
-      const queueTypes = await measureQueueTypeCost({ url: web.url, call: stack.call, pool: poolOf(stack) });
-      [rows, checks] = [queueTypeRows(queueTypes), queueTypeChecks(queueTypes)];
-    } else if (row === 'live') {
-      const live = await measureLiveStatus(stack.call, stack.urls.api, stack.apiKey, poolOf(stack));
-      [rows, checks] = [liveRows(live), liveChecks(live)];
-    } else {
-      const { customers } = await checkoutRound(web.url, stack.call, poolOf(stack), `bench-my-orders-${Date.now()}`, plan.duration);
-      const myOrders = await measureMyOrders(web.url, stack.call, customers);
-      [rows, checks] = [myOrdersRows(myOrders), myOrdersChecks(myOrders)];
-    }
-    console.log(`\n${rows.join('\n')}\n\n${checks.map((check) => `${check.name}: ${check.value.toFixed(2)} (rounds ${(check.rounds ?? []).map((value) => value.toFixed(2)).join(', ')}) ${check.target} ${check.ok ? 'met' : 'MISSED'}`).join('\n')}`);
-    if (unmeasured(checks).length > 0) console.error(`Not measured (NaN): ${unmeasured(checks).join(', ')}`);
-    if (checks.some((check) => !check.ok)) process.exitCode = 1;
-  } finally {
-    web.process.kill();
-    stack.child.disconnect();
+type OnlyRow = 'fifo' | 'durability' | 'live' | 'my-orders';
+
+/** A capability's rows and checks, each measured against stacks of its own. */
+async function measureOnly(row: OnlyRow): Promise<[string[], Check[]]> {
+  if (row === 'fifo') {
+    const queueTypes = await measureQueueTypeCost();
+    return [queueTypeRows(queueTypes), queueTypeChecks(queueTypes)];
   }
+  if (row === 'durability') {
+    const durability = await measureDurabilityCost();
+    return [durabilityRows(durability), durabilityChecks(durability)];
+  }
+  return withFreshStacks({ main: { durable: true } }, async ({ main }) => {
+    if (row === 'live') {
+      const live = await measureLiveStatus(main.call, main.apiUrl, main.apiKey, main.pool);
+      return [liveRows(live), liveChecks(live)];
+    }
+    const { customers } = await checkoutRound(main.url, main.call, main.pool, `bench-my-orders-${Date.now()}`, plan.duration);
+    const myOrders = await measureMyOrders(main.url, main.call, customers);
+    return [myOrdersRows(myOrders), myOrdersChecks(myOrders)];
+  });
+}
+
+/** npm run bench -- --only <row>: one capability's rows and their checks, printed, nothing written. */
+async function mainOnly(row: OnlyRow) {
+  const [rows, checks] = await measureOnly(row);
+  console.log(`\n${rows.join('\n')}\n\n${checks.map((check) => `${check.name}: ${check.value.toFixed(2)} (rounds ${(check.rounds ?? []).map((value) => value.toFixed(2)).join(', ')}) ${check.target} ${check.ok ? 'met' : 'MISSED'}`).join('\n')}`);
+  if (unmeasured(checks).length > 0) console.error(`Not measured (NaN): ${unmeasured(checks).join(', ')}`);
+  if (checks.some((check) => !check.ok)) process.exitCode = 1;
 }
 
 async function main() {
@@ -592,9 +620,9 @@ async function main() {
     log(`Live status: ${plan.liveSubscriptions} open subscriptions on one web process while the kitchen moves their orders`);
     const live = await measureLiveStatus(call, stack.urls.api, stack.apiKey, poolOf(stack));
     log('Durable queues: the same intake and drain against a stack without the queue journal');
-    const durability = await measureDurabilityCost({ url: webUrl, call, pool: poolOf(stack) });
+    const durability = await measureDurabilityCost();
     log(`FIFO queue: the same intake and drain against a stack with QUEUE_TYPE=fifo, ${plan.fifoCustomers} customers`);
-    const queueTypes = await measureQueueTypeCost({ url: webUrl, call, pool: poolOf(stack) });
+    const queueTypes = await measureQueueTypeCost();
 
     const results: BenchResults = { when: new Date().toISOString(), smoke, node: process.version, cores: cpus().length, plan, intake, drain, steady, coldStart, memory, kitchen, live, durability, myOrders, queueTypes };
     const checks = evaluate(results);
@@ -623,7 +651,7 @@ async function main() {
 
 if (only) {
   if (!existsSync(join(root, 'dist', 'web', 'order-web', 'server.js'))) await run('npm', ['run', 'build'], { cwd: root, env });
-  await mainOnly(only as 'fifo' | 'live' | 'my-orders');
+  await mainOnly(only as OnlyRow);
 } else {
   await main();
 }
