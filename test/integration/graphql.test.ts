@@ -11,7 +11,7 @@ import { startWeb } from '../helpers/web.js';
 
 const run = promisify(execFile);
 let stack: LocalStack;
-/** get-order invocations by order id: what the web tier asked upstream. */
+/** How often each order was asked for upstream (alone or in a batch of ids): what the web tier asked the API. */
 const upstream = new Map<string, number>();
 
 beforeAll(async () => {
@@ -19,8 +19,8 @@ beforeAll(async () => {
     webEnv: { STREAMS_MAX_PER_CLIENT: '1000', RATE_LIMIT_MAX: '100000' },
     wrap: {
       'get-order': (handler) => async (event: APIGatewayProxyEvent, context) => {
-        const id = event.pathParameters?.id ?? '';
-        upstream.set(id, (upstream.get(id) ?? 0) + 1);
+        const ids = event.pathParameters?.id !== undefined ? [event.pathParameters.id] : (event.queryStringParameters?.ids ?? '').split(',');
+        for (const id of ids) upstream.set(id, (upstream.get(id) ?? 0) + 1);
         return handler(event, context);
       },
     },
