@@ -176,6 +176,15 @@ describe('process-order', () => {
     });
   const queued = (fields: Record<string, unknown> = {}) => acceptOrder({ ...SEED_ORDER, ...fields }, { now: new Date() });
 
+  /** A topic of its own with a queue subscribed raw: what process-order publishes lands in the queue. */
+  async function topicWithQueue() {
+    const { TopicArn } = await stack.clients.sns.send(new CreateTopicCommand({ Name: `events-${randomUUID()}` }));
+    const { QueueUrl } = await stack.clients.sqs.send(new CreateQueueCommand({ QueueName: `events-${randomUUID()}` }));
+    const { Attributes } = await stack.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    await stack.clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn, Attributes: { RawMessageDelivery: 'true' } }));
+    return { TopicArn: TopicArn!, QueueUrl: QueueUrl! };
+  }
+
   it('when a batch has good and poison records, then only the poison ones are reported and the good ones are stored priced', async () => {
     const good = [queued({ quantity: 3 }), queued({ product_id: 'Margherita', quantity: 2 })];
     const poison = [sqsRecord('not json'), sqsRecord(JSON.stringify({ ...good[0], quantity: 0 })), sqsRecord(JSON.stringify({ ...good[0], order_id: 'x' }))];
@@ -206,24 +215,16 @@ describe('process-order', () => {
   });
 
   it('when a topic is configured, then an "order received" notification is published for each stored order', async () => {
-    const sns = stack.clients.sns;
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `events-${randomUUID()}` }));
-    const { QueueUrl } = await stack.clients.sqs.send(new CreateQueueCommand({ QueueName: `events-${randomUUID()}` }));
-    const { Attributes } = await stack.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn, Attributes: { RawMessageDelivery: 'true' } }));
+    const { TopicArn, QueueUrl } = await topicWithQueue();
     const order = queued({ quantity: 4 });
     await process({ topicArn: TopicArn })(sqsEvent(sqsRecord(JSON.stringify(order))), createLambdaContext('process-order'));
-    const [message] = await receiveAll(QueueUrl!);
+    const [message] = await receiveAll(QueueUrl);
     expect(message?.Body).toContain(`Order ${order.order_id} was received and stored.`);
     expect(message?.Body).toContain('Total:    $1.40');
   });
 
   it('when the same order is delivered twice, then "order received" is published twice with the same event_id, so a subscriber can act on it once', async () => {
-    const sns = stack.clients.sns;
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `events-${randomUUID()}` }));
-    const { QueueUrl } = await stack.clients.sqs.send(new CreateQueueCommand({ QueueName: `events-${randomUUID()}` }));
-    const { Attributes } = await stack.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn, Attributes: { RawMessageDelivery: 'true' } }));
+    const { TopicArn, QueueUrl } = await topicWithQueue();
     const order = queued();
     for (let delivery = 0; delivery < 2; delivery++) await process({ topicArn: TopicArn })(sqsEvent(sqsRecord(JSON.stringify(order))), createLambdaContext('process-order'));
     const { Messages = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
@@ -232,11 +233,7 @@ describe('process-order', () => {
   });
 
   it('when a stored order has an address to mail, then its "order received" carries customer_mail, and an order without one does not', async () => {
-    const sns = stack.clients.sns;
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `events-${randomUUID()}` }));
-    const { QueueUrl } = await stack.clients.sqs.send(new CreateQueueCommand({ QueueName: `events-${randomUUID()}` }));
-    const { Attributes } = await stack.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn, Attributes: { RawMessageDelivery: 'true' } }));
+    const { TopicArn, QueueUrl } = await topicWithQueue();
     const [mailed, unmailed] = [{ ...queued(), customer_email: 'someone@example.com' }, queued()];
     await process({ topicArn: TopicArn })(sqsEvent(sqsRecord(JSON.stringify(mailed)), sqsRecord(JSON.stringify(unmailed))), createLambdaContext('process-order'));
     const { Messages = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
