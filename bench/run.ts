@@ -497,28 +497,45 @@ async function measureDurabilityCost(): Promise<DurabilityResults> {
   return withFreshStacks({ durable: { durable: true }, volatile: { durable: false } }, (sides) => durabilityRounds(sides));
 }
 
-async function durabilityRounds(sides: Record<'durable' | 'volatile', Side>): Promise<DurabilityResults> {
-  const intake = { durable: [] as Load[], volatile: [] as Load[] };
-  const drain = { durable: [] as number[], volatile: [] as number[] };
-  for (const name of ['durable', 'volatile'] as const) {
-    // Warm both: the first drain of a process is its slowest (JIT, a cold table).
-    await sides[name].call('fill', { count: plan.drainWarmupOrders, tag: `durability-warmup-${name}` });
+/**
+ * Intake and drain on two stacks in alternating rounds, each side warmed first (the first drain of a
+ * process is its slowest: JIT, a cold table). `customers` spreads the drained orders over that many
+ * customers (a FIFO group each); without it each order is its own customer's. `label` names the
+ * rounds in the log and prefixes every customer id, so it is a customer id's letters only.
+ */
+async function compareStacks<K extends string>(
+  label: string,
+  sides: Record<K, Side>,
+  [first, second]: [K, K],
+  { rounds, duration, drainOrders, customers }: { rounds: number; duration: number; drainOrders: number; customers?: number },
+): Promise<{ intake: Record<K, Load[]>; drain: Record<K, number[]> }> {
+  const intake = { [first]: [], [second]: [] } as unknown as Record<K, Load[]>;
+  const drain = { [first]: [], [second]: [] } as unknown as Record<K, number[]>;
+  const spread: Record<string, number> = customers === undefined ? {} : { customers };
+  for (const name of [first, second]) {
+    await sides[name].call('fill', { count: plan.drainWarmupOrders, tag: `${label}-warmup-${name}`, ...spread });
     await sides[name].call('drain');
   }
-  for (let round = 0; round < plan.durabilityRounds; round++) {
-    for (const name of round % 2 === 0 ? (['durable', 'volatile'] as const) : (['volatile', 'durable'] as const)) {
+  for (let round = 0; round < rounds; round++) {
+    for (const name of round % 2 === 0 ? [first, second] : [second, first]) {
       const side = sides[name];
-      await checkoutRound(side.url, side.call, side.pool, `durability-warm-${name}-${round}`, plan.warmup);
+      // Signed-in checkouts, each its own customer (on FIFO, a group per checkout, as in the shop).
+      await checkoutRound(side.url, side.call, side.pool, `${label}-warm-${name}-${round}`, plan.warmup);
       await side.call('purge');
-      const { load } = await checkoutRound(side.url, side.call, side.pool, `durability-${name}-${round}-${Date.now()}`, plan.durabilityDuration);
+      const { load } = await checkoutRound(side.url, side.call, side.pool, `${label}-${name}-${round}-${Date.now()}`, duration);
       await side.call('purge');
       intake[name].push(load);
-      await side.call('fill', { count: plan.durabilityDrainOrders, tag: `durability-${name}-${round}` });
+      await side.call('fill', { count: drainOrders, tag: `${label}-${name}-${round}`, ...spread });
       const { seconds } = await side.call<{ seconds: number }>('drain');
-      drain[name].push(plan.durabilityDrainOrders / seconds);
-      log(`  durability round ${round + 1}: ${name.padEnd(8)} intake ${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms; drain ${(plan.durabilityDrainOrders / seconds).toFixed(0)} orders/s`);
+      drain[name].push(drainOrders / seconds);
+      log(`  ${label} round ${round + 1}: ${name.padEnd(8)} intake ${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms, errors ${load.errors}; drain ${(drainOrders / seconds).toFixed(0)} orders/s`);
     }
   }
+  return { intake, drain };
+}
+
+async function durabilityRounds(sides: Record<'durable' | 'volatile', Side>): Promise<DurabilityResults> {
+  const { intake, drain } = await compareStacks('durability', sides, ['durable', 'volatile'], { rounds: plan.durabilityRounds, duration: plan.durabilityDuration, drainOrders: plan.durabilityDrainOrders });
   return { intake: { durable: summarise(intake.durable), volatile: summarise(intake.volatile) }, drain: { orders: plan.durabilityDrainOrders, ...drain } };
 }
 
@@ -534,27 +551,7 @@ async function measureQueueTypeCost(): Promise<QueueTypeResults> {
 
 async function queueTypeRounds(sides: Record<'standard' | 'fifo', Side>): Promise<QueueTypeResults> {
   const customers = plan.fifoCustomers;
-  const intake = { standard: [] as Load[], fifo: [] as Load[] };
-  const drain = { standard: [] as number[], fifo: [] as number[] };
-  for (const name of ['standard', 'fifo'] as const) {
-    await sides[name].call('fill', { count: plan.drainWarmupOrders, tag: `fifo-warmup-${name}`, customers });
-    await sides[name].call('drain');
-  }
-  for (let round = 0; round < plan.fifoRounds; round++) {
-    for (const name of round % 2 === 0 ? (['standard', 'fifo'] as const) : (['fifo', 'standard'] as const)) {
-      const side = sides[name];
-      // Signed-in checkouts, each its own customer: a FIFO group per checkout, as in the shop.
-      await checkoutRound(side.url, side.call, side.pool, `fifo-warm-${name}-${round}`, plan.warmup);
-      await side.call('purge');
-      const { load } = await checkoutRound(side.url, side.call, side.pool, `fifo-${name}-${round}-${Date.now()}`, plan.fifoDuration);
-      await side.call('purge');
-      intake[name].push(load);
-      await side.call('fill', { count: plan.fifoDrainOrders, tag: `fifo-${name}-${round}`, customers });
-      const { seconds } = await side.call<{ seconds: number }>('drain');
-      drain[name].push(plan.fifoDrainOrders / seconds);
-      log(`  queue type round ${round + 1}: ${name.padEnd(8)} intake ${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms, errors ${load.errors}; drain ${(plan.fifoDrainOrders / seconds).toFixed(0)} orders/s`);
-    }
-  }
+  const { intake, drain } = await compareStacks('fifo', sides, ['standard', 'fifo'], { rounds: plan.fifoRounds, duration: plan.fifoDuration, drainOrders: plan.fifoDrainOrders, customers });
   return { intake: { standard: summarise(intake.standard), fifo: summarise(intake.fifo) }, drain: { orders: plan.fifoDrainOrders, customers, ...drain } };
 }
 
