@@ -16,13 +16,13 @@ import { promisify } from 'node:util';
 import { functions, type FunctionName, type ResourceRef } from '../platform/functions.js';
 import { settings } from '../platform/settings.js';
 import { prepareCustomers as prepareSignedIn, type PreparedCustomer } from '../test/helpers/prepared-customers.js';
-import { durabilityChecks, durabilityRows, evaluate, LAMBDAS, liveChecks, liveRows, myOrdersChecks, myOrdersRows, queueTypeRows, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type Check, type DurabilityResults, type Load, queueTypeChecks, type QueueTypeResults } from './report.js';
+import { drainChecks, drainRows, durabilityChecks, durabilityRows, intakeChecks, intakeRows, evaluate, LAMBDAS, liveChecks, liveRows, myOrdersChecks, myOrdersRows, queueTypeRows, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type Check, type DurabilityResults, type Load, queueTypeChecks, type QueueTypeResults } from './report.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const smoke = process.argv.includes('--smoke');
-// npm run bench -- --only fifo|durability|live|my-orders: those rows alone, printed with their checks, nothing written.
-const only = /--only (fifo|durability|live|my-orders)\b/.exec(process.argv.join(' '))?.[1];
+// npm run bench -- --only intake|drain|fifo|durability|live|my-orders: those rows alone, printed with their checks, nothing written.
+const only = /--only (intake|drain|fifo|durability|live|my-orders)\b/.exec(process.argv.join(' '))?.[1];
 const plan = smoke
   ? { warmup: 1, duration: 2, rounds: 1, drainWarmupOrders: 100, drainOrders: 200, drainRounds: 1, steadyRate: 50, steadySeconds: 1, importRuns: 2, kitchenOrders: 100, kitchenRounds: 1, liveSubscriptions: 20, durabilityRounds: 1, durabilityDuration: 2, durabilityDrainOrders: 200, fifoRounds: 1, fifoDuration: 2, fifoDrainOrders: 200, fifoCustomers: 50 }
   : { warmup: 3, duration: 10, rounds: 3, drainWarmupOrders: 2_000, drainOrders: 10_000, drainRounds: 5, steadyRate: 200, steadySeconds: 10, importRuns: 30, kitchenOrders: 3_000, kitchenRounds: 3, liveSubscriptions: 500, durabilityRounds: 5, durabilityDuration: 6, durabilityDrainOrders: 4_000, fifoRounds: 3, fifoDuration: 6, fifoDrainOrders: 4_000, fifoCustomers: 50 };
@@ -35,6 +35,8 @@ const FORM = 'customer_id=bench&product_id=Banana&quantity=1';
 /** Checkouts a second the harness expects, to size each bounded load: rounds end by count, not by clock. */
 const CHECKOUTS_PER_SECOND = 300;
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+// BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof': extra node flags for the stack and web tier processes, to profile them.
+const extraNodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
 const log = (line: string) => console.error(line);
 
@@ -91,7 +93,7 @@ type StackCall = ReturnType<typeof stackClient>;
 async function startWebTier(apiUrl: string, apiKey: string, pool: BenchPool, extraEnv: Record<string, string> = {}): Promise<{ process: ChildProcess; url: string }> {
   const port = await freePort();
   const { apps } = createRequire(import.meta.url)(join(root, 'dist', 'web', 'order-web', 'ecosystem.config.cjs')) as { apps: { node_args?: string[]; env?: Record<string, string> }[] };
-  const child = spawn(process.execPath, [...(apps[0]?.node_args ?? []), 'server.js'], {
+  const child = spawn(process.execPath, [...(apps[0]?.node_args ?? []), ...extraNodeFlags, 'server.js'], {
     cwd: join(root, 'dist', 'web', 'order-web'),
     env: { ...env, ...apps[0]?.env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000',
       COGNITO_ENDPOINT: pool.endpoint, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ISSUER: pool.issuer, ...extraEnv },
@@ -224,6 +226,10 @@ async function measureIntake(webUrl: string, bareExpressUrl: string, bareHttpUrl
       const { count, errors } = await call<{ count: number; errors: number }>('rawSend', { seconds, connections: CONNECTIONS });
       return { rps: count / seconds, p50: NaN, p99: NaN, errors };
     },
+    cartFloor: async (seconds) => {
+      const { count, errors } = await call<{ count: number; errors: number }>('cartFloor', { seconds, connections: CONNECTIONS, tag: `bench-floor-${Date.now()}-${intakeRound++}` });
+      return { rps: count / seconds, p50: NaN, p99: NaN, errors };
+    },
     bareExpress: (duration) => cannon({ url: `${bareExpressUrl}/orders`, ...form, duration }, 303),
     bareHttp: (duration) => cannon({ url: bareHttpUrl, duration }, 200),
   };
@@ -241,7 +247,7 @@ async function measureIntake(webUrl: string, bareExpressUrl: string, bareHttpUrl
       log(`  intake round ${round + 1}: ${name.padEnd(12)} ${load.rps.toFixed(0)} req/s, p99 ${Number.isFinite(load.p99) ? `${load.p99} ms` : '-'}, errors ${load.errors}`);
     }
   }
-  return { intake: summarise(rounds.intake), rawSend: summarise(rounds.rawSend), bareExpress: summarise(rounds.bareExpress), bareHttp: summarise(rounds.bareHttp), customers: checkedOut };
+  return { intake: summarise(rounds.intake), rawSend: summarise(rounds.rawSend), cartFloor: summarise(rounds.cartFloor), bareExpress: summarise(rounds.bareExpress), bareHttp: summarise(rounds.bareHttp), customers: checkedOut };
 }
 
 async function measureDrain(call: StackCall): Promise<BenchResults['drain']> {
@@ -437,7 +443,7 @@ interface StackHandle {
 async function startStack({ durable, queueType = 'standard' }: { durable: boolean; queueType?: 'standard' | 'fifo' }): Promise<StackHandle> {
   const started = await new Promise<Omit<StackHandle, 'call'>>((resolve, reject) => {
     const child = fork(join(root, 'bench', 'stack-process.ts'), [], {
-      execArgv: [...startScriptNodeFlags(), '--import', 'tsx'],
+      execArgv: [...startScriptNodeFlags(), ...extraNodeFlags, '--import', 'tsx'],
       env: { ...env, BENCH_DURABLE_QUEUES: durable ? '1' : '0', BENCH_QUEUE_TYPE: queueType },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -555,7 +561,17 @@ async function queueTypeRounds(sides: Record<'standard' | 'fifo', Side>): Promis
   return { intake: { standard: summarise(intake.standard), fifo: summarise(intake.fifo) }, drain: { orders: plan.fifoDrainOrders, customers, ...drain } };
 }
 
-type OnlyRow = 'fifo' | 'durability' | 'live' | 'my-orders';
+type OnlyRow = 'intake' | 'drain' | 'fifo' | 'durability' | 'live' | 'my-orders';
+
+/** The bare Express and bare node:http baselines, each in a child of its own. */
+async function startBaselines() {
+  const [expressPort, httpPort] = [await freePort(), await freePort()];
+  const children = [
+    await startChild([join(root, 'bench', 'baselines', 'bare-express.ts')], { PORT: String(expressPort) }),
+    await startChild([join(root, 'bench', 'baselines', 'bare-http.ts')], { PORT: String(httpPort) }),
+  ];
+  return { expressUrl: `http://127.0.0.1:${expressPort}`, httpUrl: `http://127.0.0.1:${httpPort}`, stop: () => children.forEach((child) => child.kill()) };
+}
 
 /** A capability's rows and checks, each measured against stacks of its own. */
 async function measureOnly(row: OnlyRow): Promise<[string[], Check[]]> {
@@ -568,6 +584,19 @@ async function measureOnly(row: OnlyRow): Promise<[string[], Check[]]> {
     return [durabilityRows(durability), durabilityChecks(durability)];
   }
   return withFreshStacks({ main: { durable: true } }, async ({ main }) => {
+    if (row === 'intake') {
+      const baselines = await startBaselines();
+      try {
+        const { customers: _customers, ...intake } = await measureIntake(main.url, baselines.expressUrl, baselines.httpUrl, main.call, main.pool);
+        return [intakeRows(intake), intakeChecks(intake)];
+      } finally {
+        baselines.stop();
+      }
+    }
+    if (row === 'drain') {
+      const drain = await measureDrain(main.call);
+      return [drainRows(drain), drainChecks(drain)];
+    }
     if (row === 'live') {
       const live = await measureLiveStatus(main.call, main.apiUrl, main.apiKey, main.pool);
       return [liveRows(live), liveChecks(live)];
@@ -596,13 +625,11 @@ async function main() {
   const call = stack.call;
   const web = await startWeb(stack);
   const webUrl = web.url;
-  const [expressPort, httpPort] = [await freePort(), await freePort()];
-  const bareExpress = await startChild([join(root, 'bench', 'baselines', 'bare-express.ts')], { PORT: String(expressPort) });
-  const bareHttp = await startChild([join(root, 'bench', 'baselines', 'bare-http.ts')], { PORT: String(httpPort) });
+  const baselines = await startBaselines();
 
   try {
     log('Intake: web tier -> API adapter -> submit-order -> SQS');
-    const { customers, ...intake } = await measureIntake(webUrl, `http://127.0.0.1:${expressPort}`, `http://127.0.0.1:${httpPort}`, call, poolOf(stack));
+    const { customers, ...intake } = await measureIntake(webUrl, baselines.expressUrl, baselines.httpUrl, call, poolOf(stack));
     const memory = { webRssMb: peakRssMb(web.process.pid!), stackRssMb: peakRssMb(stack.child.pid!) + peakRssMb(web.process.pid!) };
     log('Drain: SQS -> event source mapping -> process-order -> DynamoDB');
     const drain = await measureDrain(call);
@@ -640,8 +667,7 @@ async function main() {
     }
   } finally {
     web.process.kill();
-    bareExpress.kill();
-    bareHttp.kill();
+    baselines.stop();
     stack.child.disconnect();
   }
 }

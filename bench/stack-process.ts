@@ -99,6 +99,33 @@ const commands: Record<string, (args: Record<string, number | string>) => Promis
     );
     return { count, errors, seconds: Number(seconds) };
   },
+  /**
+   * The table work of a checkout, and the least any checkout that empties the cart only once the
+   * order is accepted can do: read the cart, write it back conditional on the version read (no
+   * batch call takes a condition). `connections` at a time over carts written first, unmeasured.
+   */
+  async cartFloor({ seconds, connections, tag }) {
+    const ids = Array.from({ length: Number(connections) * 20 }, (_, i) => `${tag}-${i}`);
+    await writeCarts(carts, ids);
+    const deadline = Date.now() + Number(seconds) * 1000;
+    let count = 0;
+    let errors = 0;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Number(connections) }, async () => {
+        while (Date.now() < deadline) {
+          try {
+            const cart = await carts.get(ids[next++ % ids.length]!);
+            if (cart && (await carts.put({ ...cart, version: cart.version + 1 }))) count++;
+            else errors++;
+          } catch {
+            errors++;
+          }
+        }
+      }),
+    );
+    return { count, errors, seconds: Number(seconds) };
+  },
   async purge() {
     await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
     return {};

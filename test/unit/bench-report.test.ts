@@ -13,7 +13,7 @@ function passingRun(): BenchResults {
     node: 'v20.20.2',
     cores: 2,
     plan: { rounds: 3, drainRounds: 5 },
-    intake: { intake: variant([3500, 3600, 3700], 32), rawSend: variant([3000, 3100, 3200]), bareExpress: variant([10_000, 10_000, 10_000], 12), bareHttp: variant([90_000, 90_000, 90_000], 1) },
+    intake: { intake: variant([3500, 3600, 3700], 32), rawSend: variant([3000, 3100, 3200]), cartFloor: variant([1200, 1250, 1300]), bareExpress: variant([10_000, 10_000, 10_000], 12), bareHttp: variant([90_000, 90_000, 90_000], 1) },
     drain: { orders: 10_000, pipeline: [1600, 1650, 1700, 1620, 1640], baseline: [2000, 2000, 2000, 2000, 2000] },
     steady: { rate: 200, seconds: 10, sent: 2000, stored: 2020, p50: 15, p99: 40, baselineP50: 10, baselineP99: 25 },
     coldStart: Object.fromEntries(functionNames.map((name) => [name, lambda])) as BenchResults['coldStart'],
