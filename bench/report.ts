@@ -32,6 +32,7 @@ export const targets = {
 
 /** The name of the intake check: since accounts, intake through the web tier is a signed-in checkout. */
 export const CHECKOUT_CHECK = 'checkout through the web tier (signed in, 3 lines) / raw SendMessage';
+export const API_INTAKE_CHECK = 'API intake (POST /orders, API key) / raw SendMessage';
 
 export const LAMBDAS: readonly FunctionName[] = functionNames;
 
@@ -84,7 +85,8 @@ export interface BenchResults {
   cores: number;
   plan: Record<string, number>;
   /** cartFloor: a checkout's own table work alone (read the cart, conditional write), the ceiling of any checkout. */
-  intake: Record<'intake' | 'rawSend' | 'cartFloor' | 'bareExpress' | 'bareHttp', Variant>;
+  /** api: an integration's order on POST /orders with the API key, the intake target's path before accounts. */
+  intake: Record<'intake' | 'api' | 'rawSend' | 'cartFloor' | 'bareExpress' | 'bareHttp', Variant>;
   drain: { orders: number; pipeline: number[]; baseline: number[] };
   /** baselineP50/P99: the same load through the web tier, consumed by a minimal receive-put-delete loop. */
   steady: { rate: number; seconds: number; sent: number; stored: number; p50: number; p99: number; baselineP50: number; baselineP99: number };
@@ -154,10 +156,16 @@ export function evaluate(results: BenchResults): Check[] {
 export function intakeChecks(intake: BenchResults['intake']): Check[] {
   const intakeVsRaw = ratio(intake.intake.rounds, intake.rawSend.rounds);
   const p99VsExpress = ratio(intake.intake.p99Rounds, intake.bareExpress.p99Rounds);
+  const apiVsRaw = ratio(intake.api.rounds, intake.rawSend.rounds);
+  const apiP99VsExpress = ratio(intake.api.p99Rounds, intake.bareExpress.p99Rounds);
   return [
     atLeast(CHECKOUT_CHECK, intakeVsRaw.value, targets.intakeVsRawSend, intakeVsRaw.rounds),
     atMost('intake p99 / bare Express p99', p99VsExpress.value, targets.intakeP99VsBareExpress, p99VsExpress.rounds),
     { name: 'intake errors', value: intake.intake.errors, target: `= ${targets.intakeErrors}`, ok: intake.intake.errors === targets.intakeErrors },
+    // The intake target's own path before accounts (the shop's single-order form is gone): an integration's order.
+    atLeast(API_INTAKE_CHECK, apiVsRaw.value, targets.intakeVsRawSend, apiVsRaw.rounds),
+    atMost('API intake p99 / bare Express p99', apiP99VsExpress.value, targets.intakeP99VsBareExpress, apiP99VsExpress.rounds),
+    { name: 'API intake errors', value: intake.api.errors, target: `= ${targets.intakeErrors}`, ok: intake.api.errors === targets.intakeErrors },
   ];
 }
 
@@ -284,9 +292,11 @@ export function renderTables(results: BenchResults, checks: readonly Check[]): s
 export function intakeRows(intake: BenchResults['intake']): string[] {
   const vs = (name: keyof typeof intake) => ratio(intake.intake.rounds, intake[name].rounds);
   const ceiling = ratio(intake.cartFloor.rounds, intake.rawSend.rounds);
+  const apiVsRaw = ratio(intake.api.rounds, intake.rawSend.rounds);
   return [
     `| checkout through the web tier (signed in, 3 lines) -> SQS | ${f(intake.intake.rps)} req/s${spread(intake.intake.rounds)}, p50 ${f(intake.intake.p50)} ms, p99 ${f(intake.intake.p99)} ms${spread(intake.intake.p99Rounds)}, ${intake.intake.errors} errors | raw SendMessage ${f(intake.rawSend.rps)}/s${spread(intake.rawSend.rounds)}; bare Express ${f(intake.bareExpress.rps)} req/s; bare node:http ${f(intake.bareHttp.rps)} req/s | ${f(vs('rawSend').value, 2)}${spread(vs('rawSend').rounds, 2)} / ${f(vs('bareExpress').value, 2)} / ${f(vs('bareHttp').value, 2)} |`,
     `| a checkout's table work alone: read the cart, write it conditional on its version (50 at a time) | ${f(intake.cartFloor.rps)}/s${spread(intake.cartFloor.rounds)} | raw SendMessage ${f(intake.rawSend.rps)}/s | ${f(ceiling.value, 2)}${spread(ceiling.rounds, 2)}: the most any checkout can reach; checkout / it ${f(vs('cartFloor').value, 2)} |`,
+    `| an integration's order on the API (POST /orders, API key, the seed's payload) -> SQS | ${f(intake.api.rps)} req/s${spread(intake.api.rounds)}, p50 ${f(intake.api.p50)} ms, p99 ${f(intake.api.p99)} ms${spread(intake.api.p99Rounds)}, ${intake.api.errors} errors | raw SendMessage ${f(intake.rawSend.rps)}/s | ${f(apiVsRaw.value, 2)}${spread(apiVsRaw.rounds, 2)} |`,
   ];
 }
 

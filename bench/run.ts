@@ -32,6 +32,7 @@ const MY_ORDERS_PAGES_PER_SECOND = 2;
 const MY_ORDERS_PER_CUSTOMER = 5;
 // The bare Express baseline's own form (bench/baselines): the floor of a form post through Express.
 const FORM = 'customer_id=bench&product_id=Banana&quantity=1';
+const API_ORDER = JSON.stringify({ customer_id: 'bench', product_id: 'Banana', quantity: 1 });
 /** Checkouts a second the harness expects, to size each bounded load: rounds end by count, not by clock. */
 const CHECKOUTS_PER_SECOND = 300;
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
@@ -211,7 +212,7 @@ async function cannon(options: autocannon.Options, expectedStatus: number): Prom
   return { rps: result.requests.total / result.duration, p50: result.latency.p50, p99: result.latency.p99, errors: result.requests.total - good + result.errors + result.timeouts };
 }
 
-async function measureIntake(webUrl: string, bareExpressUrl: string, bareHttpUrl: string, call: StackCall, pool: BenchPool): Promise<BenchResults['intake'] & { customers: PreparedCustomer[] }> {
+async function measureIntake(webUrl: string, api: { url: string; key: string }, bareExpressUrl: string, bareHttpUrl: string, call: StackCall, pool: BenchPool): Promise<BenchResults['intake'] & { customers: PreparedCustomer[] }> {
   const form = { method: 'POST' as const, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: FORM };
   let checkedOut: PreparedCustomer[] = [];
   let intakeRound = 0;
@@ -222,6 +223,8 @@ async function measureIntake(webUrl: string, bareExpressUrl: string, bareHttpUrl
       checkedOut = customers;
       return load;
     },
+    // An integration's order on the API with its key (the seed's payload): submit-order -> SQS, the path of the intake target before accounts.
+    api: (duration) => cannon({ url: `${api.url}/orders`, method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': api.key }, body: API_ORDER, duration }, 202),
     rawSend: async (seconds) => {
       const { count, errors } = await call<{ count: number; errors: number }>('rawSend', { seconds, connections: CONNECTIONS });
       return { rps: count / seconds, p50: NaN, p99: NaN, errors };
@@ -247,7 +250,7 @@ async function measureIntake(webUrl: string, bareExpressUrl: string, bareHttpUrl
       log(`  intake round ${round + 1}: ${name.padEnd(12)} ${load.rps.toFixed(0)} req/s, p99 ${Number.isFinite(load.p99) ? `${load.p99} ms` : '-'}, errors ${load.errors}`);
     }
   }
-  return { intake: summarise(rounds.intake), rawSend: summarise(rounds.rawSend), cartFloor: summarise(rounds.cartFloor), bareExpress: summarise(rounds.bareExpress), bareHttp: summarise(rounds.bareHttp), customers: checkedOut };
+  return { intake: summarise(rounds.intake), api: summarise(rounds.api), rawSend: summarise(rounds.rawSend), cartFloor: summarise(rounds.cartFloor), bareExpress: summarise(rounds.bareExpress), bareHttp: summarise(rounds.bareHttp), customers: checkedOut };
 }
 
 async function measureDrain(call: StackCall): Promise<BenchResults['drain']> {
@@ -587,7 +590,7 @@ async function measureOnly(row: OnlyRow): Promise<[string[], Check[]]> {
     if (row === 'intake') {
       const baselines = await startBaselines();
       try {
-        const { customers: _customers, ...intake } = await measureIntake(main.url, baselines.expressUrl, baselines.httpUrl, main.call, main.pool);
+        const { customers: _customers, ...intake } = await measureIntake(main.url, { url: main.apiUrl, key: main.apiKey }, baselines.expressUrl, baselines.httpUrl, main.call, main.pool);
         return [intakeRows(intake), intakeChecks(intake)];
       } finally {
         baselines.stop();
@@ -629,7 +632,7 @@ async function main() {
 
   try {
     log('Intake: web tier -> API adapter -> submit-order -> SQS');
-    const { customers, ...intake } = await measureIntake(webUrl, baselines.expressUrl, baselines.httpUrl, call, poolOf(stack));
+    const { customers, ...intake } = await measureIntake(webUrl, { url: stack.urls.api, key: stack.apiKey }, baselines.expressUrl, baselines.httpUrl, call, poolOf(stack));
     const memory = { webRssMb: peakRssMb(web.process.pid!), stackRssMb: peakRssMb(stack.child.pid!) + peakRssMb(web.process.pid!) };
     log('Drain: SQS -> event source mapping -> process-order -> DynamoDB');
     const drain = await measureDrain(call);

@@ -60,11 +60,12 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
 }
 
 locals {
-  # The business metrics the functions emit with Powertools Metrics, by the function that emits them.
+  # The business metrics the functions emit with Powertools Metrics, [function, metric], as the
+  # dashboard's two order widgets show them: orders are accepted by the API's integrations
+  # (submit-order) and by the shop's checkouts (checkout).
   business_metrics = {
-    "submit-order"   = ["OrdersAccepted"]
-    "process-order"  = ["OrdersStored", "OrdersFailed", "OrdersDeadLettered"]
-    "advance-orders" = ["StatusChanges"]
+    flow     = [["submit-order", "OrdersAccepted"], ["checkout", "OrdersAccepted"], ["process-order", "OrdersStored"], ["advance-orders", "StatusChanges"]]
+    failures = [["process-order", "OrdersFailed"], ["process-order", "OrdersDeadLettered"]]
   }
   dashboard_region = var.aws_region
   function_names   = { for key, function in aws_lambda_function.this : key => function.function_name }
@@ -91,7 +92,7 @@ resource "aws_cloudwatch_dashboard" "pipeline" {
           stat    = "Sum"
           period  = 60
           view    = "timeSeries"
-          metrics = [for pair in [["submit-order", "OrdersAccepted"], ["process-order", "OrdersStored"], ["advance-orders", "StatusChanges"]] : [local.metrics_namespace, pair[1], "service", pair[0]]]
+          metrics = [for pair in local.business_metrics.flow : [local.metrics_namespace, pair[1], "service", pair[0]]]
         }
       },
       {
@@ -102,7 +103,7 @@ resource "aws_cloudwatch_dashboard" "pipeline" {
           stat    = "Sum"
           period  = 60
           view    = "timeSeries"
-          metrics = [[local.metrics_namespace, "OrdersFailed", "service", "process-order"], [local.metrics_namespace, "OrdersDeadLettered", "service", "process-order"]]
+          metrics = [for pair in local.business_metrics.failures : [local.metrics_namespace, pair[1], "service", pair[0]]]
         }
       },
       {

@@ -634,9 +634,9 @@ run "the_dashboard_shows_the_business_metrics_and_the_services" {
 
   assert {
     condition = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : [for m in try(w.properties.metrics, []) : "${m[1]}/${m[3]}" if try(m[0], "") == "OrderPipeline"]])) == toset([
-      "OrdersAccepted/submit-order", "OrdersStored/process-order", "StatusChanges/advance-orders", "OrdersFailed/process-order", "OrdersDeadLettered/process-order",
+      "OrdersAccepted/submit-order", "OrdersAccepted/checkout", "OrdersStored/process-order", "StatusChanges/advance-orders", "OrdersFailed/process-order", "OrdersDeadLettered/process-order",
     ])
-    error_message = "The dashboard shows each business metric by its service."
+    error_message = "The dashboard shows each business metric by its service, orders accepted by the API's submit-order and by the shop's checkout."
   }
   assert {
     condition     = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : [for m in try(w.properties.metrics, []) : m[0] if can(tostring(m[0]))]])) == toset(["OrderPipeline", "AWS/ApiGateway", "AWS/Lambda", "AWS/SQS", "AWS/DynamoDB"])

@@ -27,6 +27,7 @@ import {
   type CfnTemplate,
   type TemplateName,
 } from './cloudformation.js';
+import { countedBusinessMetrics, dashboardBusinessMetrics } from './business-metrics.js';
 import { cloudFormationModel, WILDCARD_RESOURCES_ALLOWED } from './policy.js';
 import { gate } from '../helpers/requirements.js';
 import { CFN_REFS, CFN_TIMINGS_PARAMETERS, expectedBindings } from './resource-refs.js';
@@ -632,6 +633,11 @@ describe('cloudformation: backend notifications and alarms', () => {
       FilterPolicyScope: 'MessageAttributes',
       FilterPolicy: ORDER_EVENTS_EMAIL_FILTER,
     });
+  });
+
+  it('when the dashboard is read, then it shows every business metric a function counts, by its service', () => {
+    const body = subWithDefaults(backend, props(backend, 'PipelineDashboard', 'AWS::CloudWatch::Dashboard').DashboardBody);
+    expect(dashboardBusinessMetrics(body, 'OrderPipeline')).toEqual(countedBusinessMetrics());
   });
 
   it('when the topics are read, then both use the rotating customer key that CloudWatch may use, and admins get email', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { functionNames, functions } from '../../platform/functions.js';
-import { CHECKOUT_CHECK, evaluate, median, percentile, ratio, renderTables, replaceSection, summarise, unmeasured, type BenchResults } from '../../bench/report.js';
+import { API_INTAKE_CHECK, CHECKOUT_CHECK, evaluate, median, percentile, ratio, renderTables, replaceSection, summarise, unmeasured, type BenchResults } from '../../bench/report.js';
 
 const variant = (rounds: number[], p99 = 20) => ({ ...summarise(rounds.map((rps) => ({ rps, p50: 5, p99, errors: 0 }))) });
 
@@ -13,7 +13,7 @@ function passingRun(): BenchResults {
     node: 'v20.20.2',
     cores: 2,
     plan: { rounds: 3, drainRounds: 5 },
-    intake: { intake: variant([3500, 3600, 3700], 32), rawSend: variant([3000, 3100, 3200]), cartFloor: variant([1200, 1250, 1300]), bareExpress: variant([10_000, 10_000, 10_000], 12), bareHttp: variant([90_000, 90_000, 90_000], 1) },
+    intake: { intake: variant([3500, 3600, 3700], 32), api: variant([3300, 3400, 3500], 20), rawSend: variant([3000, 3100, 3200]), cartFloor: variant([1200, 1250, 1300]), bareExpress: variant([10_000, 10_000, 10_000], 12), bareHttp: variant([90_000, 90_000, 90_000], 1) },
     drain: { orders: 10_000, pipeline: [1600, 1650, 1700, 1620, 1640], baseline: [2000, 2000, 2000, 2000, 2000] },
     steady: { rate: 200, seconds: 10, sent: 2000, stored: 2020, p50: 15, p99: 40, baselineP50: 10, baselineP99: 25 },
     coldStart: Object.fromEntries(functionNames.map((name) => [name, lambda])) as BenchResults['coldStart'],
@@ -45,6 +45,9 @@ describe('the benchmark report', () => {
     [CHECKOUT_CHECK, (run: BenchResults) => void (run.intake.intake = summarise([1000, 1100, 1200].map((rps) => ({ rps, p50: 5, p99: 20, errors: 0 }))))],
     ['intake p99 / bare Express p99', (run: BenchResults) => void (run.intake.intake = variant([3500, 3600, 3700], 49))],
     ['intake errors', (run: BenchResults) => void (run.intake.intake.errors = 1)],
+    [API_INTAKE_CHECK, (run: BenchResults) => void (run.intake.api = summarise([1000, 1100, 1200].map((rps) => ({ rps, p50: 5, p99: 20, errors: 0 }))))],
+    ['API intake p99 / bare Express p99', (run: BenchResults) => void (run.intake.api = variant([3500, 3600, 3700], 49))],
+    ['API intake errors', (run: BenchResults) => void (run.intake.api.errors = 1)],
     ['drain / minimal loop', (run: BenchResults) => void (run.drain.pipeline = [1300, 1350, 1390, 1300, 1310])],
     ['steady submit-to-stored p99 / minimal loop p99', (run: BenchResults) => void (run.steady.p99 = 4 * run.steady.baselineP99 + 1)],
     ['steady submit-to-stored p99 / minimal loop p99', (run: BenchResults) => void (run.steady.stored = run.steady.sent - 1)],
