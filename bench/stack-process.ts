@@ -71,6 +71,22 @@ async function untilEmpty(): Promise<void> {
   while ((await depth()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
+/** `op` in a loop, `connections` at a time, for `seconds`: how many succeeded (true) and how many did not. */
+async function loopFor(seconds: number, connections: number, op: () => Promise<boolean>) {
+  const deadline = Date.now() + seconds * 1000;
+  let count = 0;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (Date.now() < deadline) {
+        if (await op().catch(() => false)) count++;
+        else errors++;
+      }
+    }),
+  );
+  return { count, errors, seconds };
+}
+
 const carts = createCartStore({ documents, tableName: stack.resources.cartsTableName });
 const commands: Record<string, (args: Record<string, number | string>) => Promise<unknown>> = {
   /** Carts of three lines for customers `${tag}-0` ... written as the cart Lambda writes them. */
@@ -82,22 +98,10 @@ const commands: Record<string, (args: Record<string, number | string>) => Promis
   /** The floor of intake: SendMessage in a loop from this process, `connections` at a time. */
   async rawSend({ seconds, connections }) {
     const body = JSON.stringify(order('bench-raw'));
-    const deadline = Date.now() + Number(seconds) * 1000;
-    let count = 0;
-    let errors = 0;
-    await Promise.all(
-      Array.from({ length: Number(connections) }, async () => {
-        while (Date.now() < deadline) {
-          try {
-            await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
-            count++;
-          } catch {
-            errors++;
-          }
-        }
-      }),
-    );
-    return { count, errors, seconds: Number(seconds) };
+    return loopFor(Number(seconds), Number(connections), async () => {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      return true;
+    });
   },
   /**
    * The table work of a checkout, and the least any checkout that empties the cart only once the
@@ -107,24 +111,11 @@ const commands: Record<string, (args: Record<string, number | string>) => Promis
   async cartFloor({ seconds, connections, tag }) {
     const ids = Array.from({ length: Number(connections) * 20 }, (_, i) => `${tag}-${i}`);
     await writeCarts(carts, ids);
-    const deadline = Date.now() + Number(seconds) * 1000;
-    let count = 0;
-    let errors = 0;
     let next = 0;
-    await Promise.all(
-      Array.from({ length: Number(connections) }, async () => {
-        while (Date.now() < deadline) {
-          try {
-            const cart = await carts.get(ids[next++ % ids.length]!);
-            if (cart && (await carts.put({ ...cart, version: cart.version + 1 }))) count++;
-            else errors++;
-          } catch {
-            errors++;
-          }
-        }
-      }),
-    );
-    return { count, errors, seconds: Number(seconds) };
+    return loopFor(Number(seconds), Number(connections), async () => {
+      const cart = await carts.get(ids[next++ % ids.length]!);
+      return cart !== undefined && (await carts.put({ ...cart, version: cart.version + 1 }));
+    });
   },
   async purge() {
     await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
