@@ -37,6 +37,14 @@ resource "aws_cognito_user_pool" "customers" {
   user_pool_add_ons {
     advanced_security_mode = var.user_pool_advanced_security_mode
   }
+
+  # Cognito's own sender has a small daily quota per account: enough to try the shop, not to run it.
+  # Through SES, sign-up and password-reset codes come from customer_mail_from, at SES's quotas.
+  email_configuration {
+    email_sending_account = var.user_pool_mail_through_ses ? "DEVELOPER" : "COGNITO_DEFAULT"
+    source_arn            = var.user_pool_mail_through_ses ? aws_sesv2_email_identity.customer_mail_from.arn : null
+    from_email_address    = var.user_pool_mail_through_ses ? var.customer_mail_from : null
+  }
 }
 
 # The web tier's client: it runs sign-in on the server with USER_PASSWORD_AUTH, so it has no secret

@@ -363,6 +363,12 @@ variable "user_pool_deletion_protection" {
   default     = true
 }
 
+variable "user_pool_mail_through_ses" {
+  description = "Whether Cognito sends its sign-up and password-reset codes through SES from customer_mail_from (DEVELOPER) rather than with its own sender, whose small daily quota suits trying the shop, not running it. Set true once SES has verified customer_mail_from: Cognito sends from a verified identity only."
+  type        = bool
+  default     = false
+}
+
 variable "user_pool_advanced_security_mode" {
   description = "Cognito threat protection (advanced security) of the user pool: OFF, AUDIT or ENFORCED. AUDIT and ENFORCED put the pool on the Plus feature plan, which is billed per active user."
   type        = string

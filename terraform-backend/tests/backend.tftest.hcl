@@ -662,6 +662,10 @@ run "customers_sign_up_and_in_by_email_on_a_protected_pool" {
     error_message = "By default the pool is protected from deletion, without threat protection, on the Essentials plan."
   }
   assert {
+    condition     = one(aws_cognito_user_pool.customers.email_configuration).email_sending_account == "COGNITO_DEFAULT" && one(aws_cognito_user_pool.customers.email_configuration).source_arn == null
+    error_message = "Until SES has verified the sender, Cognito mails the codes with its own sender."
+  }
+  assert {
     condition     = one(one(aws_cognito_user_pool.customers.account_recovery_setting).recovery_mechanism).name == "verified_email"
     error_message = "A forgotten password is reset through the verified email only."
   }
@@ -699,6 +703,21 @@ run "advanced_security_moves_the_pool_to_the_plus_plan" {
   assert {
     condition     = aws_cognito_user_pool.customers.user_pool_add_ons[0].advanced_security_mode == "ENFORCED" && aws_cognito_user_pool.customers.user_pool_tier == "PLUS" && aws_cognito_user_pool.customers.deletion_protection == "INACTIVE"
     error_message = "Threat protection needs the Plus plan; deletion protection follows its variable."
+  }
+}
+
+run "cognito_mails_its_codes_through_ses_when_asked" {
+  command = apply
+
+  variables {
+    user_pool_mail_through_ses = true
+  }
+
+  assert {
+    condition = (one(aws_cognito_user_pool.customers.email_configuration).email_sending_account == "DEVELOPER"
+      && one(aws_cognito_user_pool.customers.email_configuration).source_arn == aws_sesv2_email_identity.customer_mail_from.arn
+    && one(aws_cognito_user_pool.customers.email_configuration).from_email_address == var.customer_mail_from)
+    error_message = "Through SES, Cognito sends the codes from the customers' mail identity and its address."
   }
 }
 

@@ -855,6 +855,7 @@ async function terraformIacSettings(backend: ParsedModule, frontend: ParsedModul
     'userPool.deletionProtection': conditional(pool.deletion_protection),
     'userPool.advancedSecurityMode': v(backend, ((pool.user_pool_add_ons as Values[] | undefined)?.[0] ?? {}).advanced_security_mode),
     'userPool.tier': conditional(pool.user_pool_tier),
+    'userPool.emailSendingAccount': conditional(((pool.email_configuration as Values[] | undefined)?.[0] ?? {}).email_sending_account),
     'userPool.mfa': pool.mfa_configuration,
     'userPool.caseSensitiveUsernames': ((pool.username_configuration as Values[] | undefined)?.[0] ?? {}).case_sensitive,
     'userPool.temporaryPasswordValidityDays': ((pool.password_policy as Values[] | undefined)?.[0] ?? {}).temporary_password_validity_days,
@@ -1045,6 +1046,7 @@ function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate):
     'userPool.deletionProtection': decided(backend, pool.DeletionProtection),
     'userPool.advancedSecurityMode': v(backend, (pool.UserPoolAddOns as Values | undefined)?.AdvancedSecurityMode),
     'userPool.tier': decided(backend, pool.UserPoolTier),
+    'userPool.emailSendingAccount': (decided(backend, pool.EmailConfiguration) as Values | undefined)?.EmailSendingAccount,
     'userPool.mfa': pool.MfaConfiguration,
     'userPool.caseSensitiveUsernames': (pool.UsernameConfiguration as Values | undefined)?.CaseSensitive,
     'userPool.temporaryPasswordValidityDays': ((pool.Policies as Values | undefined)?.PasswordPolicy as Values | undefined)?.TemporaryPasswordValidityDays,
@@ -1239,6 +1241,7 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
       ['the authorizer reading another header', (b) => (b.Resources.CustomersAuthorizer!.Properties!.IdentitySource = 'method.request.header.X-Token'), [/^authorizer\.identitySource: terraform="method\.request\.header\.Authorization", cloudformation="method\.request\.header\.X-Token"$/]],
       ['a /me route without the API key', (b) => (b.Resources.GetMyOrderMethod!.Properties!.ApiKeyRequired = false), [/^api\.routesWithoutApiKey: terraform=\[\], cloudformation=\["GET \/me\/orders\/\{id\}"\]$/]],
       ['the user pool unprotected', (b) => (b.Parameters.UserPoolDeletionProtection!.Default = 'false'), [/^userPool\.deletionProtection: terraform="ACTIVE", cloudformation="INACTIVE"$/]],
+      ['the user pool mailing through SES by default', (b) => (b.Parameters.UserPoolMailThroughSes!.Default = 'true'), [/^userPool\.emailSendingAccount: terraform="COGNITO_DEFAULT", cloudformation="DEVELOPER"$/]],
       ['the customer DLQ alarm removed', (b) => delete b.Resources.CustomerNotificationsDeadLetterQueueAlarm, alarmValuesKeys('customer-notifications-dlq')],
       ['notify-customer reporting no item failures', (b) => delete b.Resources.CustomerNotificationsEventSourceMapping!.Properties!.FunctionResponseTypes, [/^eventSourceMapping\.notify-customer\.functionResponseTypes: terraform=\["ReportBatchItemFailures"\], cloudformation=undefined$/]],
       ['the web tier not told the issuer', (_b, f) => {
