@@ -91,7 +91,12 @@ describeInBrowser('the shop and the console in a real browser', () => {
     for (const step of ['RECEIVED', 'PREPARING', 'READY', 'COMPLETED']) expect(await page.locator(`#step-${step}`).getAttribute('class')).toContain('done');
     expect(await page.locator('#status-history li').count()).toBe(4);
     await screenshot(page, 'status-completed');
-    expect(await ordersOf(who.id)).toHaveLength(1);
+    // The table holds the same life: all four statuses, each stamped no earlier than the one before.
+    const [stored, ...others] = await ordersOf(who.id);
+    expect(others).toHaveLength(0);
+    expect(stored!.status_history.map((entry) => entry.status)).toEqual(['RECEIVED', 'PREPARING', 'READY', 'COMPLETED']);
+    const times = stored!.status_history.map((entry) => Date.parse(entry.at));
+    expect(times.every((time, i) => Number.isFinite(time) && (i === 0 || time >= times[i - 1]!))).toBe(true);
   }, 45_000);
 
   it('when the sign-up form has errors, then each message is by its field, values are kept and focus is on the first error', async () => {
