@@ -19,6 +19,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { createSessions } from './session.js';
 import { describeError, respond, wantsJson } from './pages.js';
 import { crossSiteReason, isAllowedHost } from './request-origin.js';
+import { strictContentSecurityPolicy } from './security-headers.js';
 import { shopRoutes } from './routes/shop.js';
 import { createStatusWatcher } from './status-watch.js';
 
@@ -109,20 +110,7 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
   }
   app.use(
     helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'none'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-          objectSrc: ["'none'"],
-        },
-      },
+      contentSecurityPolicy: strictContentSecurityPolicy,
       // HSTS only means something over HTTPS; set below per request.
       strictTransportSecurity: false,
       xFrameOptions: { action: 'deny' },

@@ -13,6 +13,7 @@ import { createOrderStore } from '../../backend-lambdas/lib/order-store.js';
 import { serverUrl, startServer, stopServer } from '../../frontend/lifecycle.js';
 import { isFinal, isOrderStatus, type OrderStatus } from '../../domain/lifecycle.js';
 import { isAllowedHost, type HostRule } from '../../frontend/request-origin.js';
+import { strictContentSecurityPolicy } from '../../frontend/security-headers.js';
 import type { FunctionName } from '../../platform/functions.js';
 import type { AlarmEvaluator } from '../alarm.js';
 import type { LocalClients } from '../clients.js';
@@ -123,18 +124,7 @@ export function createConsoleApp({ clients, resources, alarm, metrics, inspectQu
   });
   app.use(
     helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'none'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          connectSrc: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-        },
-      },
+      contentSecurityPolicy: strictContentSecurityPolicy,
       strictTransportSecurity: false,
       // Its own forms must carry its Origin (the posts are refused without it); under helmet's
       // default no-referrer a browser sends `Origin: null` instead. Other sites still get no referrer.

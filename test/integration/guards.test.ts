@@ -148,11 +148,17 @@ describe('host names (DNS rebinding)', () => {
     expect(response.body).not.toContain('Pizza Margherita');
   });
 
-  it('when they are asked for as localhost, then they answer', async () => {
+  it('when they are asked for as localhost, then they answer, the console and the shop with the same strict CSP', async () => {
+    const policies: unknown[] = [];
     for (const base of [stack.urls.console!, stack.urls.web]) {
       const { port } = new URL(base);
-      expect((await raw(`http://127.0.0.1:${port}/`, { headers: { host: `localhost:${port}` } })).status).toBe(200);
+      const response = await raw(`http://127.0.0.1:${port}/`, { headers: { host: `localhost:${port}` } });
+      expect(response.status).toBe(200);
+      policies.push(response.headers['content-security-policy']);
     }
+    expect(policies[0]).toMatch(/^default-src 'none';.*script-src 'self';.*frame-ancestors 'none'/);
+    expect(policies[0]).not.toContain('unsafe');
+    expect(policies[1]).toBe(policies[0]);
   });
 });
 
