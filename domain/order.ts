@@ -38,6 +38,11 @@ export interface OrderRequest {
 export interface QueuedOrder {
   order_id: string;
   customer_id: string;
+  /**
+   * The account (Cognito `sub`) an order checked out by a signed-in customer belongs to; absent on an
+   * order an integration placed with the API key. The two never meet: see ownership in docs/data-model.md.
+   */
+  account_id?: string;
   /** Where the customer's mail goes: from the account that checked out, absent for orders of integrations. */
   customer_email?: string;
   lines: OrderLine[];
@@ -64,12 +69,17 @@ function required(what: string) {
 }
 
 /**
- * Whether `viewer` may see `order`. An order placed by an account (checkout puts the account's email
- * on it; the API's POST /orders cannot) is that account's alone. An order placed by an integration
- * with the API key has no account: whoever has its number sees it, as before accounts.
+ * Whether an order was placed by an integration with the API key (whoever has the key and its number
+ * may read it) rather than checked out by an account (read with that account's token only). Whatever
+ * customer_id an integration names, its order has no account_id: the API's POST /orders cannot set one.
  */
-export function isVisibleTo(order: Pick<StoredOrder, 'customer_id' | 'customer_email'>, viewer: string | undefined): boolean {
-  return order.customer_email === undefined || order.customer_id === viewer;
+export function isIntegrationOrder(order: Pick<StoredOrder, 'account_id'>): boolean {
+  return order.account_id === undefined;
+}
+
+/** Whether `order` was checked out by the account `accountId`. */
+export function isOrderOf(order: Pick<StoredOrder, 'account_id'>, accountId: string): boolean {
+  return order.account_id !== undefined && order.account_id === accountId;
 }
 
 /** True when `value` is a real calendar date written YYYY-MM-DD. */
@@ -123,6 +133,7 @@ function buildSchemas(catalogue: Catalogue) {
   const queuedFields = {
     order_id: z.string({ error: required('Must be text') }).check(z.refine(isOrderId, { error: 'Must be a UUID' })),
     customer_id: customerId,
+    account_id: z.optional(customerId),
     customer_email: z.optional(z.email({ error: 'Must be an email address' })),
     order_date: orderDate,
     received_at: z.iso.datetime({ error: required('Must be an ISO 8601 time') }),
@@ -270,8 +281,13 @@ export function storedOrder(order: QueuedOrder, now: Date, timings: LifecycleTim
  * deduplicated by its id, so the queue's five-minute deduplication and the Idempotency-Key agree:
  * the same key is the same order id is one message.
  */
-export function fifoIdsOf(order: Pick<QueuedOrder, 'order_id' | 'customer_id'>): { groupId: string; deduplicationId: string } {
-  return { groupId: order.customer_id, deduplicationId: order.order_id };
+export function fifoIdsOf(order: Pick<QueuedOrder, 'order_id' | 'customer_id' | 'account_id'>): { groupId: string; deduplicationId: string } {
+  return { groupId: fifoGroupOf(order), deduplicationId: order.order_id };
+}
+
+/** An account's group and an integration's customer's group are apart, whatever ids they share. */
+function fifoGroupOf({ customer_id, account_id }: { customer_id: string; account_id?: string | undefined }): string {
+  return account_id === undefined ? `integration:${customer_id}` : `account:${account_id}`;
 }
 
 /**
@@ -280,8 +296,10 @@ export function fifoIdsOf(order: Pick<QueuedOrder, 'order_id' | 'customer_id'>):
  */
 export function fifoGroupOfBody(body: string, fallback: string): string {
   try {
-    const customerId = (JSON.parse(body) as { customer_id?: unknown }).customer_id;
-    return typeof customerId === 'string' && CUSTOMER_ID_PATTERN.test(customerId) ? customerId : fallback;
+    const { customer_id: customerId, account_id: accountId } = JSON.parse(body) as { customer_id?: unknown; account_id?: unknown };
+    const valid = (id: unknown): id is string => typeof id === 'string' && CUSTOMER_ID_PATTERN.test(id);
+    if (!valid(customerId) || (accountId !== undefined && !valid(accountId))) return fallback;
+    return fifoGroupOf({ customer_id: customerId, account_id: accountId });
   } catch {
     return fallback;
   }

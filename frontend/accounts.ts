@@ -4,6 +4,7 @@ import {
   ConfirmSignUpCommand,
   ForgotPasswordCommand,
   InitiateAuthCommand,
+  ResendConfirmationCodeCommand,
   RevokeTokenCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -26,10 +27,18 @@ export class AccountFormError extends AppError {
   }
 }
 
-/** The account pages' calls to the user pool; each Cognito refusal becomes an AccountFormError naming the field. */
+/**
+ * The account pages' calls to the user pool; each Cognito refusal becomes an AccountFormError naming the
+ * field. None of them tells whether an address has an account: the calls that mail a code answer alike
+ * for a known and an unknown address (as Cognito does with PreventUserExistenceErrors, which cognito-local
+ * lacks), and the calls that check a code say "not the code we sent" for an unknown address too.
+ */
 export interface Accounts {
+  /** Mails a confirmation code to a new address; an address that has an account already gets nothing, and the same answer. */
   signUp(input: { email: string; password: string; name: string }): Promise<void>;
   confirmSignUp(input: { email: string; code: string }): Promise<void>;
+  /** Mails an unconfirmed account's code again; any other address gets nothing, and the same answer. */
+  resendConfirmationCode(email: string): Promise<void>;
   signIn(input: { email: string; password: string }): Promise<SignInTokens>;
   /** A new ID token for a session's refresh token; undefined once the refresh token is revoked or expired. */
   refresh(refreshToken: string): Promise<string | undefined>;
@@ -39,22 +48,22 @@ export interface Accounts {
   confirmForgotPassword(input: { email: string; code: string; password: string }): Promise<void>;
 }
 
+/** A refusal that means "nothing to do, and nothing to say" (see Accounts). */
+const DONE = Symbol('done');
+const nameOf = (error: unknown) => String((error as { name?: unknown } | undefined)?.name);
+
 const PASSWORD_RULES = 'Use at least 8 characters with an upper-case letter, a lower-case letter and a number.';
 
 /** Cognito's exception names, as customers should read them (and which field they are about). */
 function refusal(error: unknown): AccountFormError | undefined {
   const name = (error as { name?: unknown }).name;
   switch (name) {
-    case 'UsernameExistsException':
-      return new AccountFormError([{ field: 'email', message: 'An account with this email already exists: sign in, or reset its password.' }]);
     case 'InvalidPasswordException':
       return new AccountFormError([{ field: 'password', message: PASSWORD_RULES }]);
+    // One answer for both: Cognito says "expired" for an account that is confirmed already, too.
     case 'CodeMismatchException':
-      return new AccountFormError([{ field: 'code', message: 'That code is not the one we sent. Check the mail and type it again.' }]);
     case 'ExpiredCodeException':
-      return new AccountFormError([{ field: 'code', message: 'That code has expired: ask for a new one.' }]);
-    case 'UserNotFoundException':
-      return new AccountFormError([{ field: 'email', message: 'There is no account with this email.' }]);
+      return new AccountFormError([{ field: 'code', message: 'That code is not the one we sent, or it has expired. Check the mail, or ask for a new code.' }]);
     case 'UserNotConfirmedException':
       return new AccountFormError([{ field: 'email', message: 'This account is not confirmed yet: enter the code we mailed you.' }]);
     case 'InvalidParameterException':
@@ -73,11 +82,13 @@ export function createAccounts({ clientId, region, endpoint }: { clientId: strin
   // Sign-up and sign-in calls are unsigned on AWS; cognito-local accepts any, so none are looked for.
   const client = new CognitoIdentityProviderClient({ region, ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}) });
 
-  async function call<T>(send: () => Promise<T>, onRefused?: (error: unknown) => AccountFormError | undefined): Promise<T> {
+  /** `onRefused` may say what a refusal means here: a form error, or DONE (answered as a success). */
+  async function call<T>(send: () => Promise<T>, onRefused?: (error: unknown) => AccountFormError | typeof DONE | undefined): Promise<T | undefined> {
     try {
       return await send();
     } catch (error) {
       const known = onRefused?.(error) ?? refusal(error);
+      if (known === DONE) return undefined;
       if (known) throw known;
       throw new DependencyUnavailableError('account service', 5, { cause: error });
     }
@@ -86,23 +97,35 @@ export function createAccounts({ clientId, region, endpoint }: { clientId: strin
   // A wrong password, an unknown email: one answer, so the form does not tell which emails have accounts.
   // (cognito-local says InvalidPasswordException for a wrong password; Cognito says NotAuthorizedException.)
   const wrongPassword = (error: unknown) => {
-    const name = (error as { name?: unknown }).name;
-    if (name === 'NotAuthorizedException' || name === 'InvalidPasswordException' || name === 'UserNotFoundException') {
+    if (['NotAuthorizedException', 'InvalidPasswordException', 'UserNotFoundException'].includes(nameOf(error))) {
       return new AccountFormError([{ field: 'password', message: 'That email and password do not match an account.' }], 401);
     }
     return undefined;
   };
 
+  // What Cognito says of an address it has no (unconfirmed) account for, or of one it has: taken as done,
+  // so the page is the same either way. Nothing is mailed for them.
+  const done = (...names: string[]) => (error: unknown) => (names.includes(nameOf(error)) ? DONE : undefined);
+  // A code for an address without an account, or for an account confirmed already, is simply not the
+  // code we sent: the same words as a wrong code for a real one.
+  const notOurCode = (error: unknown) =>
+    ['UserNotFoundException', 'NotAuthorizedException', 'AliasExistsException'].includes(nameOf(error)) ? refusal({ name: 'CodeMismatchException' }) : undefined;
+
   return {
     async signUp({ email, password, name }) {
-      await call(() => client.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: password, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'name', Value: name }] })));
+      // An address with an account already: the owner knows how to sign in or reset; the page never says.
+      await call(() => client.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: password, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'name', Value: name }] })), done('UsernameExistsException'));
     },
     async confirmSignUp({ email, code }) {
-      await call(() => client.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: code })));
+      await call(() => client.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: code })), notOurCode);
+    },
+    async resendConfirmationCode(email) {
+      // Unknown, or confirmed already (Cognito says InvalidParameterException then).
+      await call(() => client.send(new ResendConfirmationCodeCommand({ ClientId: clientId, Username: email })), done('UserNotFoundException', 'InvalidParameterException', 'NotAuthorizedException'));
     },
     async signIn({ email, password }) {
       const result = await call(() => client.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } })), wrongPassword);
-      const tokens = result.AuthenticationResult;
+      const tokens = result?.AuthenticationResult;
       if (!tokens?.IdToken || !tokens.RefreshToken) {
         // A challenge (MFA, a new password) this shop does not offer: the pool is not set up for them.
         throw new AccountFormError([{ field: 'form', message: 'This account needs a sign-in step this shop does not offer.' }]);
@@ -122,10 +145,11 @@ export function createAccounts({ clientId, region, endpoint }: { clientId: strin
       await client.send(new RevokeTokenCommand({ ClientId: clientId, Token: refreshToken })).catch(() => undefined);
     },
     async forgotPassword(email) {
-      await call(() => client.send(new ForgotPasswordCommand({ ClientId: clientId, Username: email })));
+      // Unknown, unconfirmed (no verified address to mail: InvalidParameterException) or disabled.
+      await call(() => client.send(new ForgotPasswordCommand({ ClientId: clientId, Username: email })), done('UserNotFoundException', 'InvalidParameterException', 'NotAuthorizedException'));
     },
     async confirmForgotPassword({ email, code, password }) {
-      await call(() => client.send(new ConfirmForgotPasswordCommand({ ClientId: clientId, Username: email, ConfirmationCode: code, Password: password })));
+      await call(() => client.send(new ConfirmForgotPasswordCommand({ ClientId: clientId, Username: email, ConfirmationCode: code, Password: password })), notOurCode);
     },
   };
 }

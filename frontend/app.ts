@@ -15,6 +15,7 @@ import type { Accounts } from './accounts.js';
 import type { IdTokenVerifier } from './id-token.js';
 import type { CustomerApi, OrderApi } from './order-api.js';
 import { graphqlRoutes } from './graphql/routes.js';
+import { accountLimiters } from './account-limits.js';
 import { accountRoutes } from './routes/accounts.js';
 import { createSessions } from './session.js';
 import { describeError, respond, wantsJson } from './pages.js';
@@ -45,6 +46,13 @@ export type AppConfig = Pick<
   | 'SIGN_IN_WINDOW_MS'
   | 'SIGN_IN_ACCOUNT_MAX'
   | 'SIGN_IN_CLIENT_MAX'
+  | 'CODE_MAIL_WINDOW_MS'
+  | 'CODE_MAIL_ADDRESS_MAX'
+  | 'CODE_MAIL_CLIENT_MAX'
+  | 'CODE_ATTEMPT_WINDOW_MS'
+  | 'CODE_ATTEMPT_ADDRESS_MAX'
+  | 'CODE_ATTEMPT_CLIENT_MAX'
+  | 'ACCOUNT_ANSWER_FLOOR_MS'
 >;
 
 export interface AppDeps {
@@ -137,28 +145,6 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
   };
   app.use(rateLimit({ ...limiterOptions, limit: config.RATE_LIMIT_MAX }));
   const orderLimiter = rateLimit({ ...limiterOptions, limit: config.ORDER_RATE_LIMIT_MAX, identifier: 'orders' });
-  // Failed sign-ins only (a success gives its count back): per account, whichever clients guess its
-  // password, and per client, whichever accounts it tries. Cognito has its own lockout besides.
-  const signInLimit = {
-    ...limiterOptions,
-    windowMs: config.SIGN_IN_WINDOW_MS,
-    skipSuccessfulRequests: true,
-    handler: (req: Request, res: Response) =>
-      respond(req, res, 429, { title: 'Too many sign-in attempts', message: 'Too many wrong passwords were tried. Wait a minute and try again, or reset your password.' }),
-  };
-  const signInLimiters = {
-    perAccount: rateLimit({
-      ...signInLimit,
-      limit: config.SIGN_IN_ACCOUNT_MAX,
-      identifier: 'sign-in-account',
-      keyGenerator: (req) => {
-        const email = (req.body as Record<string, unknown> | undefined)?.email;
-        return `account:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
-      },
-    }),
-    perClient: rateLimit({ ...signInLimit, limit: config.SIGN_IN_CLIENT_MAX, identifier: 'sign-in-client' }),
-  };
-
   // A form another site makes the browser post (an order placed without the customer knowing) is refused.
   app.use((req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
@@ -186,7 +172,7 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
   app.use(express.urlencoded({ extended: false, limit: MAX_BODY_BYTES, parameterLimit: 30 }));
   app.use(sessions.csrfProtection);
   app.use(['/cart', '/checkout'], (req, _res, next) => (req.method === 'POST' ? orderLimiter(req, _res, next) : next()));
-  app.use(accountRoutes({ accounts, sessions, signInLimiters }));
+  app.use(accountRoutes({ accounts, sessions, limiters: accountLimiters(config), answerFloorMs: config.ACCOUNT_ANSWER_FLOOR_MS }));
   app.use(shopRoutes({ api, catalogue, clock }));
 
   const watcher = createStatusWatcher({
@@ -196,7 +182,7 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
   });
   const graphql = graphqlRoutes({
     api,
-    viewerOf: (req) => req.customer?.id,
+    viewerOf: (req) => req.customer,
     watcher,
     logger,
     introspection: config.NODE_ENV !== 'production',

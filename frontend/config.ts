@@ -58,6 +58,18 @@ const schema = z
     SIGN_IN_WINDOW_MS: int(60_000, 1000, 3_600_000),
     SIGN_IN_ACCOUNT_MAX: int(10, 1, 10_000),
     SIGN_IN_CLIENT_MAX: int(30, 1, 10_000),
+    // Mails with a code (sign-up, "send the code again", forgotten password) per window: to one address,
+    // whichever clients ask, and asked for by one client, whichever addresses. Cognito limits them too.
+    CODE_MAIL_WINDOW_MS: int(3_600_000, 1000, 86_400_000),
+    CODE_MAIL_ADDRESS_MAX: int(3, 1, 10_000),
+    CODE_MAIL_CLIENT_MAX: int(10, 1, 10_000),
+    // Wrong codes (confirmation, password reset) per window: for one address, and from one client.
+    CODE_ATTEMPT_WINDOW_MS: int(900_000, 1000, 86_400_000),
+    CODE_ATTEMPT_ADDRESS_MAX: int(5, 1, 10_000),
+    CODE_ATTEMPT_CLIENT_MAX: int(20, 1, 10_000),
+    // The account forms that could tell a known address from an unknown one by their time answer no
+    // sooner than this after they were posted (Cognito's own answer for a new account takes longer).
+    ACCOUNT_ANSWER_FLOOR_MS: int(300, 0, 10_000),
   })
   .refine((env) => env.API_KEY !== undefined || env.API_KEY_PARAMETER !== undefined, {
     path: ['API_KEY'],

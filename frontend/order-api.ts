@@ -1,7 +1,7 @@
 import { Agent, request } from 'undici';
 import type { CartView } from '../domain/cart.js';
 import { ConflictError, DependencyUnavailableError, NotFoundError, UnauthorizedError, ValidationError, type FieldIssue } from '../domain/errors.js';
-import { IDEMPOTENCY_KEY_FIELD, type OrderRequest, type StoredOrder } from '../domain/order.js';
+import type { StoredOrder } from '../domain/order.js';
 
 /** One page of a customer's orders, newest first; `next_cursor` is null on the last. */
 export interface OrdersPage {
@@ -9,12 +9,11 @@ export interface OrdersPage {
   next_cursor: string | null;
 }
 
-/** The order API as the web tier sees it. */
+/** The integration API with the web tier's API key: orders placed with the API key only, never an account's. */
 export interface OrderApi {
-  submitOrder(order: OrderRequest, options?: { idempotencyKey?: string | undefined; requestId?: string }): Promise<{ order_id: string }>;
-  /** The stored order, or null while it is not (yet) processed. */
+  /** The stored order, or null while it is not (yet) processed, or when it is an account's. */
   getOrder(orderId: string, options?: { requestId?: string }): Promise<StoredOrder | null>;
-  /** Those of up to 100 orders that are stored, in no particular order. */
+  /** Those of up to 100 orders that are stored (and not an account's), in no particular order. */
   getOrders(orderIds: readonly string[]): Promise<StoredOrder[]>;
 }
 
@@ -31,6 +30,18 @@ export interface CustomerApi {
   myOrders(idToken: string, page: { limit?: number; cursor?: string }, options?: { requestId?: string }): Promise<OrdersPage>;
   /** The customer's own order, or null for one that is not theirs or not stored. */
   myOrder(idToken: string, orderId: string, options?: { requestId?: string }): Promise<StoredOrder | null>;
+  /** Those of up to 25 orders that are the customer's own and stored, in no particular order. */
+  myOrdersByIds(idToken: string, orderIds: readonly string[]): Promise<StoredOrder[]>;
+}
+
+/**
+ * An order as `viewer` may read it: their account's own (read with their token), or one an integration
+ * placed with the API key (read by whoever has its number); null for anything else, another account's
+ * order as one never placed. Both are asked at once, so either answer takes the same time.
+ */
+export async function readOrder(api: OrderApi & CustomerApi, viewer: { idToken: string } | undefined, orderId: string, options: { requestId?: string } = {}): Promise<StoredOrder | null> {
+  const [own, integration] = await Promise.all([viewer ? api.myOrder(viewer.idToken, orderId, options) : null, api.getOrder(orderId, options)]);
+  return own ?? integration;
 }
 
 export interface OrderApiOptions {
@@ -92,25 +103,6 @@ export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds =
   }
 
   return {
-    async submitOrder(order, { idempotencyKey, requestId } = {}) {
-      const { status, body } = await call(
-        '/orders',
-        {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(idempotencyKey ? { [IDEMPOTENCY_KEY_FIELD]: idempotencyKey } : {}),
-          },
-          body: JSON.stringify(order),
-        },
-        requestId,
-      );
-      const answer = body as { order_id?: unknown; issues?: FieldIssue[]; message?: string };
-      if (status === 202 && typeof answer.order_id === 'string') return { order_id: answer.order_id };
-      if (status === 400 && Array.isArray(answer.issues)) throw new ValidationError(answer.issues);
-      throw new Error(`Unexpected answer from POST /orders: ${status} ${answer.message ?? ''}`);
-    },
-
     async getOrder(orderId, { requestId } = {}) {
       const { status, body } = await call(`/orders/${encodeURIComponent(orderId)}`, { method: 'GET' }, requestId);
       if (status === 200) return body as StoredOrder;
@@ -152,6 +144,11 @@ export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds =
         if (error instanceof NotFoundError) return null;
         throw error;
       }
+    },
+    async myOrdersByIds(idToken, orderIds) {
+      const answer = (await callAsCustomer(idToken, `/me/orders?ids=${orderIds.map(encodeURIComponent).join(',')}`, { method: 'GET' })) as { orders?: StoredOrder[] };
+      if (!Array.isArray(answer.orders)) throw new Error('Unexpected answer from GET /me/orders?ids=: no orders');
+      return answer.orders;
     },
   };
 }

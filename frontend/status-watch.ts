@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import { isFinal } from '../domain/lifecycle.js';
 import type { StoredOrder } from '../domain/order.js';
-import type { OrderApi } from './order-api.js';
+import { UnauthorizedError } from '../domain/errors.js';
+import type { CustomerApi, OrderApi } from './order-api.js';
 
 export interface WatchTimings {
   /** Poll interval once the order is due to move on (the kitchen may move it any moment). */
@@ -17,19 +18,33 @@ export interface WatchTimings {
 export interface WatchListener {
   /** A newer version of the order than the listener has seen. */
   next(order: StoredOrder): void;
-  /** The order was not stored within `waitMs` of the first watch. */
+  /** The order was not stored (or is not the viewer's to read) within `waitMs` of the first watch. */
   notFound(): void;
+  /** The watch cannot go on: the viewer's session ended (their token expired). Optional: such a watch just ends. */
+  failed?(error: Error): void;
 }
+
+/** Who follows an order: a signed-in customer (their own orders are read with their token), or anyone. */
+export interface Viewer {
+  id: string;
+  idToken: string;
+}
+
+/** What the watches read with: the API key's (orders placed with it) and a customer's own. */
+export type WatchReads = Pick<OrderApi, 'getOrders'> & Pick<CustomerApi, 'myOrdersByIds'>;
 
 export interface StatusWatcher {
   /** Follows an order until it is final; the returned function stops this listener. */
-  watch(orderId: string, listener: WatchListener, options: { waitMs: number }): () => void;
+  watch(orderId: string, listener: WatchListener, options: { waitMs: number; viewer?: Viewer | undefined }): () => void;
   /** How many orders are watched upstream and how many listeners share them. */
   stats(): { watches: number; listeners: number; upstreamRequests: number };
   close(): void;
 }
 
 interface Watch {
+  orderId: string;
+  /** The viewer's latest token: the watch reads as them, for as long as their session lasts. */
+  viewer: Viewer | undefined;
   listeners: Set<WatchListener>;
   latest: StoredOrder | undefined;
   giveUpAt: number;
@@ -39,28 +54,66 @@ interface Watch {
 
 /** The most orders one upstream read asks for (the API's limit). */
 const BATCH_SIZE = 100;
+/** The most of their own orders one read asks for, as one customer (GET /me/orders?ids=, its limit). */
+const OWN_BATCH_SIZE = 25;
 /** How long a poll waits for others to share its read: orders due together poll within a few ms of each other. */
 const BATCH_WINDOW_MS = 10;
 
+const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
 /**
- * One upstream watch per order in this process, however many pages follow it: the watch polls the
- * order API at the rhythm of the order's own schedule (nothing before it is due but a slow recheck,
- * every `pollMs` once it is due) and hands each new version to every listener. It stops when the
- * order is final or nobody listens. Polls that fall within `BATCH_WINDOW_MS` of each other share one
- * read of up to 100 orders (GET /orders?ids=), so 500 watched orders moving together cost five
- * requests, not 500.
+ * One upstream watch per order and viewer in this process, however many pages follow it: the watch
+ * polls the order API at the rhythm of the order's own schedule (nothing before it is due but a slow
+ * recheck, every `pollMs` once it is due) and hands each new version to every listener. It stops when
+ * the order is final or nobody listens. Polls that fall within `BATCH_WINDOW_MS` of each other share
+ * reads: orders placed with the API key, up to 100 a call (GET /orders?ids=), so 500 watched orders
+ * moving together cost five requests, not 500; a signed-in viewer's own orders, with their token
+ * (GET /me/orders?ids=), since the API key reads no account's order.
  */
-export function createStatusWatcher({ api, timings, logger, clock = () => Date.now() }: { api: OrderApi; timings: WatchTimings; logger: Logger; clock?: () => number }): StatusWatcher {
+export function createStatusWatcher({ api, timings, logger, clock = () => Date.now() }: { api: WatchReads; timings: WatchTimings; logger: Logger; clock?: () => number }): StatusWatcher {
   const watches = new Map<string, Watch>();
   let upstreamRequests = 0;
-  const reads = new DataLoader<string, StoredOrder | null>(
-    async (orderIds) => {
-      upstreamRequests++;
-      const found = new Map((await api.getOrders(orderIds)).map((order) => [order.order_id, order]));
-      return orderIds.map((orderId) => found.get(orderId) ?? null);
-    },
-    { cache: false, maxBatchSize: BATCH_SIZE, batchScheduleFn: (dispatch) => setTimeout(dispatch, BATCH_WINDOW_MS) },
-  );
+  const counted = <T>(call: Promise<T>) => {
+    upstreamRequests++;
+    return call;
+  };
+
+  /** Each watch's order as its viewer may read it: theirs (asked only while it may be), else the API key's. */
+  async function readBatch(batch: readonly Watch[]): Promise<(StoredOrder | null | Error)[]> {
+    const found = new Map<string, StoredOrder>();
+    const failed = new Map<Watch, Error>();
+    const integration = batch.filter((watch) => !watch.latest || watch.latest.account_id === undefined);
+    const byViewer = new Map<string, Watch[]>();
+    for (const watch of batch) {
+      if (watch.viewer && (!watch.latest || watch.latest.account_id !== undefined)) byViewer.set(watch.viewer.id, [...(byViewer.get(watch.viewer.id) ?? []), watch]);
+    }
+    const calls = [
+      ...chunks([...new Set(integration.map((watch) => watch.orderId))], BATCH_SIZE).map(async (ids) => {
+        for (const order of await counted(api.getOrders(ids))) if (order.account_id === undefined) found.set(order.order_id, order);
+      }),
+      ...[...byViewer.values()].flatMap((own) =>
+        chunks(own, OWN_BATCH_SIZE).map(async (part) => {
+          try {
+            const orders = await counted(api.myOrdersByIds(part[0]!.viewer!.idToken, [...new Set(part.map((watch) => watch.orderId))]));
+            for (const order of orders) found.set(`${part[0]!.viewer!.id}/${order.order_id}`, order);
+          } catch (error) {
+            for (const watch of part) failed.set(watch, error as Error);
+          }
+        }),
+      ),
+    ];
+    const outcomes = await Promise.allSettled(calls);
+    const integrationError = outcomes.find((outcome) => outcome.status === 'rejected');
+    return batch.map((watch) => {
+      const own = watch.viewer ? found.get(`${watch.viewer.id}/${watch.orderId}`) : undefined;
+      const theirs = found.get(watch.orderId);
+      if (own ?? theirs) return (own ?? theirs)!;
+      const error = failed.get(watch) ?? (integration.includes(watch) && integrationError ? (integrationError.reason as Error) : undefined);
+      return error ?? null;
+    });
+  }
+
+  const reads = new DataLoader<Watch, StoredOrder | null>(readBatch, { cache: false, maxBatchSize: BATCH_SIZE, batchScheduleFn: (dispatch) => setTimeout(dispatch, BATCH_WINDOW_MS) });
 
   function delayFor(watch: Watch): number {
     const order = watch.latest;
@@ -70,46 +123,56 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
     return -untilDue > timings.overdueAfterMs ? timings.slowPollMs : timings.pollMs;
   }
 
-  function end(orderId: string, watch: Watch) {
+  function end(key: string, watch: Watch) {
     clearTimeout(watch.timer);
-    watches.delete(orderId);
+    watches.delete(key);
   }
 
-  async function poll(orderId: string, watch: Watch) {
+  async function poll(key: string, watch: Watch) {
+    const { orderId } = watch;
     watch.polling = true;
     let order: StoredOrder | null | undefined;
     try {
-      order = await reads.load(orderId);
+      order = await reads.load(watch);
     } catch (error) {
+      if (error instanceof UnauthorizedError) {
+        // The viewer's token expired: their pages ask again with a renewed one.
+        watch.polling = false;
+        for (const listener of [...watch.listeners]) listener.failed?.(error);
+        return watches.get(key) === watch ? end(key, watch) : undefined;
+      }
       // The API is down or slow: keep the listeners and try again later.
       logger.warn({ err: error, order_id: orderId }, 'status watch could not read the order; retrying');
     } finally {
       watch.polling = false;
     }
-    if (watches.get(orderId) !== watch) return;
+    if (watches.get(key) !== watch) return;
     if (order && (!watch.latest || order.version > watch.latest.version)) {
       watch.latest = order;
       for (const listener of [...watch.listeners]) listener.next(order);
     }
-    if (order && isFinal(order.status)) return end(orderId, watch);
+    if (order && isFinal(order.status)) return end(key, watch);
     if (!order && order !== undefined && !watch.latest && clock() > watch.giveUpAt) {
       for (const listener of [...watch.listeners]) listener.notFound();
-      return end(orderId, watch);
+      return end(key, watch);
     }
-    if (watch.listeners.size === 0) return end(orderId, watch);
+    if (watch.listeners.size === 0) return end(key, watch);
     const delay = order === undefined ? timings.slowPollMs : delayFor(watch);
-    watch.timer = setTimeout(() => void poll(orderId, watch), delay);
+    watch.timer = setTimeout(() => void poll(key, watch), delay);
   }
 
   return {
-    watch(orderId, listener, { waitMs }) {
-      let watch = watches.get(orderId);
+    watch(orderId, listener, { waitMs, viewer }) {
+      // A viewer's watch is theirs: it reads with their token, and what it finds is theirs to see.
+      const key = viewer ? `${viewer.id}/${orderId}` : orderId;
+      let watch = watches.get(key);
       if (!watch) {
-        watch = { listeners: new Set(), latest: undefined, giveUpAt: clock() + waitMs, timer: undefined, polling: false };
-        watches.set(orderId, watch);
+        watch = { orderId, viewer, listeners: new Set(), latest: undefined, giveUpAt: clock() + waitMs, timer: undefined, polling: false };
+        watches.set(key, watch);
         watch.listeners.add(listener);
-        void poll(orderId, watch);
+        void poll(key, watch);
       } else {
+        if (viewer) watch.viewer = viewer;
         watch.listeners.add(listener);
         watch.giveUpAt = Math.max(watch.giveUpAt, clock() + waitMs);
         // A late listener starts from what the watch already knows.
@@ -118,7 +181,7 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
       const current = watch;
       return () => {
         current.listeners.delete(listener);
-        if (current.listeners.size === 0 && !current.polling && watches.get(orderId) === current) end(orderId, current);
+        if (current.listeners.size === 0 && !current.polling && watches.get(key) === current) end(key, current);
       };
     },
     stats() {
@@ -127,7 +190,7 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
       return { watches: watches.size, listeners, upstreamRequests };
     },
     close() {
-      for (const [orderId, watch] of watches) end(orderId, watch);
+      for (const [key, watch] of watches) end(key, watch);
     },
   };
 }

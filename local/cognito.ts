@@ -8,7 +8,9 @@ import {
   ListUserPoolsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createServer as createCognitoServer } from 'cognito-local/lib/server/server.js';
-import { Router } from 'cognito-local/lib/server/Router.js';
+import { InvalidParameterError, UserNotFoundError } from 'cognito-local/lib/errors.js';
+import { Router, type Route } from 'cognito-local/lib/server/Router.js';
+import type { Services } from 'cognito-local/lib/services/index.js';
 import { DateClock, TriggersService } from 'cognito-local/lib/services/index.js';
 import { CognitoServiceFactoryImpl } from 'cognito-local/lib/services/cognitoService.js';
 import type { CryptoService } from 'cognito-local/lib/services/crypto.js';
@@ -65,6 +67,28 @@ function outboxMessages(outbox: Outbox, logger: Logger): Messages {
         { key: `cognito:${userPoolId}:${user.Username}:${source}:${code}:${Date.now()}`, source: 'cognito' },
       );
     },
+  };
+}
+
+/**
+ * ResendConfirmationCode, which cognito-local 5.3 does not serve ("Unsupported x-amz-target"): as
+ * Cognito does it, on the same services cognito-local's own SignUp uses (a new code, mailed, saved
+ * on the user). test/integration/accounts-abuse.test.ts resends a code through the SDK and confirms
+ * with it, so a cognito-local whose services change under this fails there.
+ */
+function resendConfirmationCode({ cognito, messages, otp: newCode }: Services): Route {
+  return async (ctx, req: { ClientId: string; Username: string; ClientMetadata?: Record<string, string> }) => {
+    const userPool = await cognito.getUserPoolForClientId(ctx, req.ClientId);
+    const user = await userPool.getUserByUsername(ctx, req.Username);
+    if (!user) throw new UserNotFoundError();
+    if (user.UserStatus !== 'UNCONFIRMED') throw new InvalidParameterError('User is already confirmed.');
+    const email = user.Attributes.find((attribute) => attribute.Name === 'email')?.Value;
+    if (!email) throw new InvalidParameterError('User has no attribute matching desired auto verified attributes');
+    const delivery = { AttributeName: 'email' as const, DeliveryMedium: 'EMAIL' as const, Destination: email };
+    const code = newCode();
+    await messages.deliver(ctx, 'ResendCode', req.ClientId, userPool.options.Id, user, code, req.ClientMetadata, delivery);
+    await userPool.saveUser(ctx, { ...user, ConfirmationCode: code });
+    return { CodeDeliveryDetails: delivery };
   };
 }
 
@@ -134,7 +158,9 @@ export async function startCognito({ host, port, dataDir, outbox, logger, hosts 
       tokenGenerator: new JwtTokenGenerator(clock, triggers, config.TokenConfig),
       triggers,
     };
-    const app = createCognitoServer(Router(services), cognitoLogger as never, config.ServerConfig, services).application as (req: IncomingMessage, res: ServerResponse) => void;
+    const route = Router(services);
+    const router = (target: string) => (target === 'ResendConfirmationCode' ? resendConfirmationCode(services) : route(target));
+    const app = createCognitoServer(router, cognitoLogger as never, config.ServerConfig, services).application as (req: IncomingMessage, res: ServerResponse) => void;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const reason = refusal(req, hosts);
       if (!reason) return app(req, res);
@@ -165,6 +191,8 @@ export function appClientDefinition(userPoolId: string, pool: Settings['accounts
     UserPoolId: userPoolId,
     ClientName: pool.clientName,
     ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    // cognito-local ignores it (the web tier answers alike for known and unknown addresses itself); Cognito honours it.
+    PreventUserExistenceErrors: 'ENABLED',
     IdTokenValidity: pool.idTokenValidityMinutes,
     AccessTokenValidity: pool.idTokenValidityMinutes,
     RefreshTokenValidity: pool.refreshTokenValidityDays,

@@ -12,7 +12,7 @@ import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import { cartTable } from '../backend-lambdas/lib/cart-store.js';
-import { orderTable } from '../backend-lambdas/lib/order-store.js';
+import { createOrderStore, orderTable } from '../backend-lambdas/lib/order-store.js';
 import { queueNames, settings, type QueueType } from '../platform/settings.js';
 import type { LocalClients } from './clients.js';
 import type { Profile } from './profiles.js';
@@ -56,7 +56,7 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
 
 /** The orders table as Terraform and CloudFormation create it, from the order store's key schema. */
 export function orderTableDefinition(tableName: string): CreateTableCommandInput {
-  const { partitionKey, dueIndex, customerIndex } = orderTable;
+  const { partitionKey, dueIndex, accountIndex } = orderTable;
   const index = ({ name, partitionKey: hash, sortKey, projection }: { name: string; partitionKey: string; sortKey: string; projection: readonly string[] }) => ({
     IndexName: name,
     KeySchema: [
@@ -72,11 +72,11 @@ export function orderTableDefinition(tableName: string): CreateTableCommandInput
       { AttributeName: partitionKey, AttributeType: 'S' },
       { AttributeName: dueIndex.partitionKey, AttributeType: 'N' },
       { AttributeName: dueIndex.sortKey, AttributeType: 'S' },
-      { AttributeName: customerIndex.partitionKey, AttributeType: 'S' },
-      { AttributeName: customerIndex.sortKey, AttributeType: 'S' },
+      { AttributeName: accountIndex.partitionKey, AttributeType: 'S' },
+      { AttributeName: accountIndex.sortKey, AttributeType: 'S' },
     ],
     KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
-    GlobalSecondaryIndexes: [index(dueIndex), index(customerIndex)],
+    GlobalSecondaryIndexes: [index(dueIndex), index(accountIndex)],
   };
 }
 
@@ -94,7 +94,7 @@ export function cartTableDefinition(tableName: string): CreateTableCommandInput 
  * Creates a table, or brings one made by an earlier version up to date. dynalite cannot add an
  * index to a table, so such a table is read, made again with every index and refilled: no item is lost.
  */
-async function ensureTable(clients: LocalClients, definition: CreateTableCommandInput, logger: Logger): Promise<void> {
+async function ensureTable(clients: LocalClients, definition: CreateTableCommandInput, logger: Logger): Promise<'made' | 'remade' | 'kept'> {
   const tableName = definition.TableName!;
   const wanted = (definition.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName!);
   let indexes: string[] | undefined;
@@ -104,7 +104,7 @@ async function ensureTable(clients: LocalClients, definition: CreateTableCommand
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  if (indexes && wanted.every((name) => indexes.includes(name))) return;
+  if (indexes && wanted.every((name) => indexes.includes(name))) return 'kept';
 
   const items: Record<string, AttributeValue>[] = [];
   if (indexes) {
@@ -121,6 +121,7 @@ async function ensureTable(clients: LocalClients, definition: CreateTableCommand
   for (let i = 0; i < items.length; i += 25) {
     await clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
   }
+  return indexes ? 'remade' : 'made';
 }
 
 /** A queue as CreateQueue makes it: its name and attributes (the redrive policy's target is filled in when the DLQ exists). */
@@ -173,7 +174,11 @@ export async function createResources(
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: customerNotificationsDeadLetterQueue.arn, maxReceiveCount: settings.queue.maxReceiveCount }),
   });
   const mailQueue = await createQueue(clients.sqs, MAIL_QUEUE_NAME, { VisibilityTimeout: '30' });
-  await ensureTable(clients, orderTableDefinition(names.table), logger);
+  if ((await ensureTable(clients, orderTableDefinition(names.table), logger)) === 'remade') {
+    // A table of an earlier version: its account orders get the account_id the new index lists them by (as ops/migrate-orders.ts does on AWS).
+    const migrated = await createOrderStore({ documents: clients.documents, tableName: names.table }).migrateAccountOrders();
+    if (migrated > 0) logger.warn({ table: names.table, migrated }, 'account orders given their account_id');
+  }
   await ensureTable(clients, cartTableDefinition(names.cartsTable), logger);
 
   const topics = { orderEvents: '', opsAlarms: '' };

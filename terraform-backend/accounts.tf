@@ -315,16 +315,16 @@ resource "aws_iam_role_policy" "checkout" {
 }
 
 resource "aws_iam_role_policy" "my_orders" {
-  name = "read-customer-orders"
+  name = "read-account-orders"
   role = aws_iam_role.lambda["my-orders"].id
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
       {
-        # Query on the customer index only (the list), never on the table and never a Scan.
+        # Query on the account index only (the list), never on the table and never a Scan.
         Effect   = "Allow"
         Action   = "dynamodb:Query"
-        Resource = "${aws_dynamodb_table.orders.arn}/index/${local.customer_index_name}"
+        Resource = "${aws_dynamodb_table.orders.arn}/index/${local.account_index_name}"
       },
       {
         # One order by its id (GET /me/orders/{id}); the function answers 404 unless it is the customer's.

@@ -3,8 +3,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { parseConfig } from '../../domain/config.js';
 import { DependencyUnavailableError, NotFoundError, ValidationError } from '../../domain/errors.js';
-import { isOrderId } from '../../domain/order.js';
-import { jsonResponse, toApiResponse } from '../lib/http.js';
+import { isIntegrationOrder, isOrderId } from '../../domain/order.js';
+import { jsonResponse, orderIdsOf, toApiResponse } from '../lib/http.js';
 import { BATCH_GET_LIMIT, createOrderStore, type OrderStore } from '../lib/order-store.js';
 import { observabilityFor } from '../lib/defaults.js';
 import { instrumented } from '../lib/observability.js';
@@ -16,18 +16,9 @@ export interface GetOrderDeps {
   retryAfterSeconds?: number;
 }
 
-/** The ids of `GET /orders?ids=a,b,c`: 1 to BATCH_GET_LIMIT order ids, each named if it is not one. */
-function idsOf(event: APIGatewayProxyEvent): string[] {
-  const unknown = Object.keys(event.queryStringParameters ?? {}).filter((name) => name !== 'ids');
-  if (unknown.length > 0) throw new ValidationError(unknown.map((name) => ({ field: name, message: 'Unknown query parameter' })));
-  const ids = (event.queryStringParameters?.ids ?? '').split(',').filter((id) => id !== '');
-  if (ids.length === 0 || ids.length > BATCH_GET_LIMIT) throw new ValidationError([{ field: 'ids', message: `Must be 1 to ${BATCH_GET_LIMIT} order ids, separated by commas` }]);
-  const bad = ids.flatMap((id, i) => (isOrderId(id) ? [] : [{ field: `ids[${i}]`, message: 'Must be an order id (a UUID)' }]));
-  if (bad.length > 0) throw new ValidationError(bad);
-  return ids;
-}
-
 /**
+ * The integration API's reads, with the API key: orders placed with the API key only. An account's
+ * order is a 404 here, as one never placed is (its lines and email are read with its account's token).
  * GET /orders/{id}: the stored order with its status and history, or 404 until it is stored.
  * GET /orders?ids=...: those of up to 100 orders that are stored, in one read (what the web tier's
  * status watches poll with, so 500 pages watching cost one call per hundred, not 500).
@@ -45,13 +36,13 @@ export function createGetOrderHandler({ store, logger, retryAfterSeconds = 2 }: 
     const requestId = event.requestContext.requestId;
     try {
       if (event.pathParameters?.id === undefined) {
-        const ids = idsOf(event);
-        return jsonResponse(200, { orders: await read(() => store.getMany(ids)) });
+        const ids = orderIdsOf(event.queryStringParameters, BATCH_GET_LIMIT);
+        return jsonResponse(200, { orders: (await read(() => store.getMany(ids))).filter(isIntegrationOrder) });
       }
       const orderId = event.pathParameters.id;
       if (!isOrderId(orderId)) throw new ValidationError([{ field: 'id', message: 'Must be an order id (a UUID)' }]);
       const order = await read(() => store.get(orderId));
-      if (!order) throw new NotFoundError(`Order ${orderId}`);
+      if (!order || !isIntegrationOrder(order)) throw new NotFoundError(`Order ${orderId}`);
       return jsonResponse(200, order);
     } catch (error) {
       return toApiResponse(error, logger, requestId);

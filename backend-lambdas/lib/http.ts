@@ -8,7 +8,7 @@ import {
   ValidationError,
   HTTP_STATUS_BY_CODE,
 } from '../../domain/errors.js';
-import { MAX_BODY_BYTES, parseJson } from '../../domain/order.js';
+import { isOrderId, MAX_BODY_BYTES, parseJson } from '../../domain/order.js';
 
 const BASE_HEADERS = {
   'Content-Type': 'application/json; charset=utf-8',
@@ -65,4 +65,15 @@ export function readJsonBody(event: APIGatewayProxyEvent, maxBytes: number = MAX
   if (Buffer.byteLength(body, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
   if (body.trim() === '') throw new ValidationError([{ field: 'body', message: 'Required: send the order as a JSON object' }]);
   return parseJson(body);
+}
+
+/** The ids of `?ids=a,b,c`: 1 to `max` order ids, each named if it is not one; `allowed` the other parameters. */
+export function orderIdsOf(query: Record<string, string | undefined> | null, max: number, allowed: readonly string[] = []): string[] {
+  const unknown = Object.keys(query ?? {}).filter((name) => name !== 'ids' && !allowed.includes(name));
+  if (unknown.length > 0) throw new ValidationError(unknown.map((name) => ({ field: name, message: 'Unknown query parameter' })));
+  const ids = (query?.ids ?? '').split(',').filter((id) => id !== '');
+  if (ids.length === 0 || ids.length > max) throw new ValidationError([{ field: 'ids', message: `Must be 1 to ${max} order ids, separated by commas` }]);
+  const bad = ids.flatMap((id, i) => (isOrderId(id) ? [] : [{ field: `ids[${i}]`, message: 'Must be an order id (a UUID)' }]));
+  if (bad.length > 0) throw new ValidationError(bad);
+  return ids;
 }

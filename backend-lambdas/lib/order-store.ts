@@ -20,10 +20,10 @@ export const orderTable = {
     projection: ['customer_id', 'customer_email', 'status', 'version', 'pending_event'],
   },
   dueShards: 4,
-  /** A customer's orders, newest first: "my orders". */
-  customerIndex: {
-    name: 'customer-orders',
-    partitionKey: 'customer_id',
+  /** An account's orders, newest first: "my orders". Sparse: an integration's orders have no account_id. */
+  accountIndex: {
+    name: 'account-orders',
+    partitionKey: 'account_id',
     sortKey: 'received_at',
     projection: ['status', 'version', 'lines', 'total_cents', 'currency', 'order_date', 'status_history'],
   },
@@ -67,9 +67,20 @@ export interface OrderPage {
   next: Record<string, unknown> | undefined;
 }
 
+/**
+ * An order checked out before account_id existed: checkout alone put an email on an order, so that
+ * account's id is its customer_id. Read as such, and written so by migrateAccountOrders.
+ */
+function isLegacyAccountOrder(item: Record<string, unknown>): boolean {
+  return item.account_id === undefined && typeof item.customer_email === 'string';
+}
+
 function toOrder(item: Record<string, unknown>): StoredOrder {
   const order = { ...item };
   for (const name of INTERNAL) delete order[name];
+  if (isLegacyAccountOrder(order)) order.account_id = order.customer_id;
+  // The account index keys by account_id and does not project customer_id: on an account's order they are one.
+  if (order.customer_id === undefined && typeof order.account_id === 'string') order.customer_id = order.account_id;
   // Orders stored before they had lines name one product at the top level: that is their one line.
   if (!Array.isArray(order.lines) && typeof order.product_id === 'string') {
     order.lines = [{ product_id: order.product_id, quantity: order.quantity, product_name: order.product_name, unit_price_cents: order.unit_price_cents, line_total_cents: order.total_cents }];
@@ -226,17 +237,17 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
     },
 
     /**
-     * A customer's orders, newest first, `limit` at a time, by Query on the customer index. `after`
-     * is the `next` of the page before; it must be one of this customer's (the caller checks it).
+     * An account's orders, newest first, `limit` at a time, by Query on the account index. `after`
+     * is the `next` of the page before; it must be one of this account's (the caller checks it).
      */
-    async ordersOf(customerId: string, { limit, after }: { limit: number; after?: Record<string, unknown> | undefined }): Promise<OrderPage> {
-      const { name, partitionKey } = orderTable.customerIndex;
+    async ordersOf(accountId: string, { limit, after }: { limit: number; after?: Record<string, unknown> | undefined }): Promise<OrderPage> {
+      const { name, partitionKey } = orderTable.accountIndex;
       const page = await documents.send(
         new QueryCommand({
           TableName: tableName,
           IndexName: name,
-          KeyConditionExpression: `${partitionKey} = :customer`,
-          ExpressionAttributeValues: { ':customer': customerId },
+          KeyConditionExpression: `${partitionKey} = :account`,
+          ExpressionAttributeValues: { ':account': accountId },
           ScanIndexForward: false,
           Limit: limit,
           ExclusiveStartKey: after,
@@ -263,6 +274,33 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
           ExpressionAttributeValues: { ':event': new Set([eventId]) },
         }),
       );
+    },
+
+    /**
+     * Gives every order checked out before account_id existed its account_id (see isLegacyAccountOrder),
+     * so the account index lists it; by Scan, once, after a deploy that adds the index. Returns how many.
+     */
+    async migrateAccountOrders(): Promise<number> {
+      let migrated = 0;
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await documents.send(
+          new ScanCommand({ TableName: tableName, ExclusiveStartKey, FilterExpression: 'attribute_exists(customer_email) AND attribute_not_exists(account_id)', ProjectionExpression: 'order_id, customer_id' }),
+        );
+        for (const item of page.Items ?? []) {
+          const written = await conditional(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: key(item.order_id as string),
+              UpdateExpression: 'SET account_id = customer_id',
+              ConditionExpression: 'attribute_exists(customer_email) AND attribute_not_exists(account_id)',
+            }),
+          );
+          if (written) migrated++;
+        }
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return migrated;
     },
 
     /** Every order, by Scan: for the local console and tests, never for a request path. */

@@ -4,15 +4,15 @@ import { createHandler as createQueryHandler } from 'graphql-http/lib/use/expres
 import { createHandler as createStreamHandler } from 'graphql-sse/lib/use/express';
 import type { Logger } from 'pino';
 import { AppError } from '../../domain/errors.js';
-import type { OrderApi } from '../order-api.js';
-import type { StatusWatcher } from '../status-watch.js';
+import type { CustomerApi, OrderApi } from '../order-api.js';
+import type { StatusWatcher, Viewer } from '../status-watch.js';
 import { MAX_DOCUMENT_BYTES, prepareOperation, type OperationParams } from './operation.js';
 import { schema, type GraphQLContext } from './schema.js';
 
 export interface GraphQLRoutesOptions {
-  api: OrderApi;
-  /** The signed-in customer's id, whose orders placed by their account only they may read. */
-  viewerOf: (req: Request) => string | undefined;
+  api: OrderApi & CustomerApi;
+  /** The signed-in customer, whose account's orders only they may read (with their token). */
+  viewerOf: (req: Request) => Viewer | undefined;
   watcher: StatusWatcher;
   logger: Logger;
   introspection: boolean;

@@ -13,9 +13,9 @@ import {
 } from 'graphql';
 import { formatPrice } from '../../domain/catalogue.js';
 import { isFinal, ORDER_STATUSES } from '../../domain/lifecycle.js';
-import { isOrderId, isVisibleTo, type StoredOrder } from '../../domain/order.js';
-import type { OrderApi } from '../order-api.js';
-import type { StatusWatcher } from '../status-watch.js';
+import { isOrderId, type StoredOrder } from '../../domain/order.js';
+import { readOrder, type CustomerApi, type OrderApi } from '../order-api.js';
+import type { StatusWatcher, Viewer } from '../status-watch.js';
 
 /** How long a subscription waits, at most, for an order that is not stored yet. */
 export const MAX_WAIT_SECONDS = 60;
@@ -97,29 +97,30 @@ const Order = new GraphQLObjectType<StoredOrder>({
 /** What each operation is given: the order API and the process's shared status watches. */
 // A type, not an interface: the transports want a context assignable to Record<PropertyKey, unknown>.
 export type GraphQLContext = {
-  api: OrderApi;
+  api: OrderApi & CustomerApi;
   watcher: StatusWatcher;
-  /** The signed-in customer's id, or undefined. */
-  viewer: string | undefined;
+  /** The signed-in customer, or undefined: their own orders are read with their token. */
+  viewer: Viewer | undefined;
   requestId: string | undefined;
 };
 
-/** The order as this viewer may see it: another account's order is null, as one never placed is. */
-const visible = (order: StoredOrder | null, viewer: string | undefined): StoredOrder | null => (order && isVisibleTo(order, viewer) ? order : null);
-
-/** Turns a watch into the subscription's stream: each new version, then the end at a final status. */
-async function* followOrder(watcher: StatusWatcher, orderId: string, waitSeconds: number, viewer: string | undefined): AsyncGenerator<{ orderStatus: StoredOrder | null }> {
-  const pending: (StoredOrder | null)[] = [];
+/**
+ * Turns a watch into the subscription's stream: each new version, then the end at a final status.
+ * Another account's order is never found, as one never placed: both wait, then end with one null.
+ */
+async function* followOrder(watcher: StatusWatcher, orderId: string, waitSeconds: number, viewer: Viewer | undefined): AsyncGenerator<{ orderStatus: StoredOrder | null }> {
+  const pending: (StoredOrder | null | Error)[] = [];
   let wake: (() => void) | undefined;
-  const push = (value: StoredOrder | null) => {
+  const push = (value: StoredOrder | null | Error) => {
     pending.push(value);
     wake?.();
   };
-  const stop = watcher.watch(orderId, { next: push, notFound: () => push(null) }, { waitMs: waitSeconds * 1000 });
+  const stop = watcher.watch(orderId, { next: push, notFound: () => push(null), failed: push }, { waitMs: waitSeconds * 1000, viewer });
   try {
     for (;;) {
       while (pending.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      const value = visible(pending.shift()!, viewer);
+      const value = pending.shift()!;
+      if (value instanceof Error) throw value;
       yield { orderStatus: value };
       if (value === null || isFinal(value.status)) return;
     }
@@ -136,7 +137,7 @@ export const schema = new GraphQLSchema({
         type: Order,
         description: 'An order with its status and history; null while no order with this id is stored.',
         args: { id: { type: new GraphQLNonNull(OrderId) } },
-        resolve: async (_root, { id }: { id: string }, { api, viewer, requestId }) => visible(await api.getOrder(id, requestId ? { requestId } : {}), viewer),
+        resolve: (_root, { id }: { id: string }, { api, viewer, requestId }) => readOrder(api, viewer, id, requestId ? { requestId } : {}),
       },
     },
   }),

@@ -2,8 +2,8 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Catalogue } from '../../domain/catalogue.js';
 import { ConflictError, ValidationError } from '../../domain/errors.js';
 import { isFinal } from '../../domain/lifecycle.js';
-import { isOrderId, isVisibleTo } from '../../domain/order.js';
-import type { CustomerApi, OrderApi } from '../order-api.js';
+import { isOrderId } from '../../domain/order.js';
+import { readOrder, type CustomerApi, type OrderApi } from '../order-api.js';
 import { respond, wantsJson } from '../pages.js';
 import type { Customer } from '../session.js';
 
@@ -98,18 +98,18 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
   router.get('/orders/:id', async (req, res) => {
     const orderId = req.params.id;
     if (!isOrderId(orderId)) return respond(req, res, 400, NOT_AN_ORDER_NUMBER);
-    const stored = await api.getOrder(orderId, options(req));
     // Another account's order is as absent as one never placed: the page says nothing of it.
-    const order = stored && isVisibleTo(stored, req.customer?.id) ? stored : null;
+    const order = await readOrder(api, req.customer, orderId, options(req));
     res.set('Cache-Control', 'no-store');
     if (wantsJson(req)) {
       if (order) res.json(order);
       else res.status(404).json({ order_id: orderId, error: 'not_found', message: 'No order with this number is stored yet' });
       return;
     }
-    // A number that was never stored is not "on its way": only a just-placed order is waited for.
+    // A number that is not stored (or not this viewer's) is not "on its way": only a just-placed order is
+    // waited for, and the wait says nothing either: any number with a fresh `placed` waits the same.
     const waitMs = ORDER_PATIENCE_MS - (clock().getTime() - Number(text(req.query.placed)));
-    if (!order && (stored || !(waitMs > 0))) return res.status(404).render('not-found', { orderId, title: 'Order not found' });
+    if (!order && !(waitMs > 0)) return res.status(404).render('not-found', { orderId, title: 'Order not found' });
     res.render('status', { orderId, order, waitMs: order ? 0 : Math.min(waitMs, ORDER_PATIENCE_MS), final: order ? isFinal(order.status) : false, title: order ? `Order ${order.status.toLowerCase()}` : 'Order placed' });
   });
 

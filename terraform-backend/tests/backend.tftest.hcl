@@ -384,8 +384,8 @@ run "table_has_the_sparse_due_orders_index" {
     error_message = "orders must define order_id, due_shard (N), due_at, customer_id and received_at (S), and nothing else."
   }
   assert {
-    condition     = toset([for i in aws_dynamodb_table.orders.global_secondary_index : i.name]) == toset(["due-orders", "customer-orders"])
-    error_message = "orders has exactly two indexes, due-orders and customer-orders."
+    condition     = toset([for i in aws_dynamodb_table.orders.global_secondary_index : i.name]) == toset(["due-orders", "account-orders"])
+    error_message = "orders has exactly two indexes, due-orders and account-orders."
   }
   assert {
     condition = alltrue([for i in aws_dynamodb_table.orders.global_secondary_index :
@@ -396,10 +396,10 @@ run "table_has_the_sparse_due_orders_index" {
   }
   assert {
     condition = alltrue([for i in aws_dynamodb_table.orders.global_secondary_index :
-      i.hash_key == "customer_id" && i.range_key == "received_at" && i.projection_type == "INCLUDE"
+      i.hash_key == "account_id" && i.range_key == "received_at" && i.projection_type == "INCLUDE"
       && toset(i.non_key_attributes) == toset(["status", "version", "lines", "total_cents", "currency", "order_date", "status_history"])
-    if i.name == "customer-orders"])
-    error_message = "customer-orders must be keyed customer_id/received_at and project what my orders lists, as the order store says."
+    if i.name == "account-orders"])
+    error_message = "account-orders must be keyed account_id/received_at and project what my orders lists, as the order store says."
   }
 }
 
@@ -839,8 +839,8 @@ run "the_customer_functions_get_only_what_they_do" {
     error_message = "checkout may only read and write carts and send to the orders queue."
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.my_orders.policy).Statement == [{ Effect = "Allow", Action = "dynamodb:Query", Resource = "${aws_dynamodb_table.orders.arn}/index/customer-orders" }, { Effect = "Allow", Action = "dynamodb:GetItem", Resource = aws_dynamodb_table.orders.arn }]
-    error_message = "my-orders may Query the customer-orders index (not the table, not index/*) and get one order."
+    condition     = jsondecode(aws_iam_role_policy.my_orders.policy).Statement == [{ Effect = "Allow", Action = "dynamodb:Query", Resource = "${aws_dynamodb_table.orders.arn}/index/account-orders" }, { Effect = "Allow", Action = "dynamodb:GetItem", Resource = aws_dynamodb_table.orders.arn }]
+    error_message = "my-orders may Query the account-orders index (not the table, not index/*) and get one order."
   }
   assert {
     condition = jsondecode(aws_iam_role_policy.notify_customer.policy).Statement == [

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import type { LocalStack } from '../../local/stack.js';
 import { readOutbox, startTestStack } from '../helpers/local-stack.js';
-import { codeMailedTo, PASSWORD } from '../helpers/customers.js';
+import { ConfirmSignUpCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { codeMailedTo, cognitoOf, PASSWORD } from '../helpers/customers.js';
 import { gate } from '../helpers/requirements.js';
 import { waitFor } from '../helpers/wait.js';
 import { chromiumMissing, findChromium, launch, screenshot } from './browser.js';
@@ -109,4 +110,33 @@ describeInBrowser('a customer account in a real browser', () => {
     );
     await context.close();
   }, 90_000);
+
+  it('when a customer opens every page of the shop, signed out and then signed in, then each answers below 500, and signed in each carries the sign-out form', async () => {
+    const email = `pages-${randomUUID().slice(0, 8)}@example.com`;
+    const cognito = cognitoOf(stack);
+    await cognito.send(new SignUpCommand({ ClientId: stack.userPool.clientId, Username: email, Password: PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }));
+    await cognito.send(new ConfirmSignUpCommand({ ClientId: stack.userPool.clientId, Username: email, ConfirmationCode: await codeMailedTo(stack, email) }));
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const paths = ['/', '/cart', '/my-orders', `/orders/${randomUUID()}`, `/orders/${randomUUID()}?placed=${Date.now()}`, `/find?id=${randomUUID()}`, '/sign-up', '/confirm', '/confirm/resend', '/sign-in', '/forgot-password', '/reset-password'];
+    const visit = async () => {
+      const seen: { path: string; status: number; signedIn: boolean }[] = [];
+      for (const path of paths) {
+        const response = await page.goto(`${stack.urls.web}${path}`);
+        seen.push({ path, status: response!.status(), signedIn: (await page.locator('#sign-out').count()) === 1 });
+      }
+      return seen;
+    };
+
+    const signedOut = await visit();
+    expect(signedOut.filter(({ status }) => status >= 500)).toEqual([]);
+    expect(signedOut.filter(({ signedIn }) => signedIn)).toEqual([]);
+
+    await signIn(page, email);
+    const signedIn = await visit();
+    expect(signedIn.filter(({ status }) => status >= 500)).toEqual([]);
+    // /sign-in takes a signed-in customer home; every page they land on has the header's sign-out form.
+    expect(signedIn.filter(({ signedIn: hasForm }) => !hasForm)).toEqual([]);
+    await context.close();
+  });
 });

@@ -237,7 +237,7 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
     const local = orderTableDefinition(settings.names.table);
     expect(table.AttributeDefinitions).toEqual(local.AttributeDefinitions);
     expect(table.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
-    expect((table.GlobalSecondaryIndexes as { IndexName: string }[]).map((index) => index.IndexName)).toEqual([orderTable.dueIndex.name, orderTable.customerIndex.name]);
+    expect((table.GlobalSecondaryIndexes as { IndexName: string }[]).map((index) => index.IndexName)).toEqual([orderTable.dueIndex.name, orderTable.accountIndex.name]);
   });
 
   it('when the carts table is read, then it is keyed as the cart store says, expires by TTL, and is recoverable, encrypted and protected like orders', () => {
@@ -415,9 +415,9 @@ describe('cloudformation: backend Lambdas', () => {
       { actions: ['sqs:SendMessage'], resource: getAtt('OrdersQueue', 'Arn') },
       ...logs('CheckoutLogGroup'),
     ]);
-    // my-orders: Query on the customer-orders index ARN only (not the table, not index/*, no Scan).
+    // my-orders: Query on the account-orders index ARN only (not the table, not index/*, no Scan).
     expect(roleGrants(backend, 'MyOrdersRole')).toEqual([
-      { actions: ['dynamodb:Query'], resource: { 'Fn::Sub': `\${OrdersTable.Arn}/index/${orderTable.customerIndex.name}` } },
+      { actions: ['dynamodb:Query'], resource: { 'Fn::Sub': `\${OrdersTable.Arn}/index/${orderTable.accountIndex.name}` } },
       { actions: ['dynamodb:GetItem'], resource: getAtt('OrdersTable', 'Arn') },
       ...logs('MyOrdersLogGroup'),
     ]);

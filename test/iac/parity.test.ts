@@ -1416,9 +1416,9 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
       ],
       ['the carts TTL attribute', (module) => ((module.resource.aws_dynamodb_table!.carts![0]!.ttl as Values[])[0]!.attribute_name = 'ttl'), /^carts\.ttlAttribute: terraform="ttl", cloudformation="expires_at", local="expires_at"$/],
       [
-        'the customer-orders projection',
+        'the account-orders projection',
         (module) => ((module.resource.aws_dynamodb_table!.orders![0]!.global_secondary_index as Values[])[1]!.non_key_attributes = ['status']),
-        /^table\.index\.customer-orders\.nonKeyAttributes: terraform=\["status"\],/,
+        /^table\.index\.account-orders\.nonKeyAttributes: terraform=\["status"\],/,
       ],
       ['the password length', (module) => ((module.variable.user_pool_password_policy![0] as { default: { minimum_length: number } }).default.minimum_length = 12), /^userPool\.passwordPolicy: terraform=\{"MinimumLength":12,/],
       ['the refresh token\'s validity', (module) => ((module.variable.user_pool_refresh_token_validity_days![0] as { default: number }).default = 7), /^userPool\.client\.refreshTokenValidity: terraform="7 days", cloudformation="30 days", local="30 days"$/],
@@ -1439,7 +1439,7 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
     const found = disagreements({ ...sources, cloudformation: cloudFormationSettings(template, loadTemplate('frontend')) });
     expect(found).toEqual([
       expect.stringMatching(/^lifecycle\.timingsSeconds: terraform=.*cloudformation=\{"PREPARING":900,/),
-      expect.stringMatching(/^table\.attributes: .*cloudformation=\["customer_id:S","due_at:S","due_shard:S","order_id:S","received_at:S"\]/),
+      expect.stringMatching(/^table\.attributes: .*cloudformation=\["account_id:S","due_at:S","due_shard:S","order_id:S","received_at:S"\]/),
       expect.stringMatching(/^table\.index\.due-orders\.partitionKey: .*cloudformation="due_shard \(S\)"/),
     ]);
   });
@@ -1460,7 +1460,7 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
       ['SRP sign-in allowed', (t) => (t.Resources.CustomerUserPoolClient!.Properties!.ExplicitAuthFlows = ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']), /^userPool\.client\.explicitAuthFlows: .*cloudformation=\["ALLOW_REFRESH_TOKEN_AUTH","ALLOW_USER_PASSWORD_AUTH","ALLOW_USER_SRP_AUTH"\]/],
       ['the carts TTL off', (t) => ((t.Resources.CartsTable!.Properties!.TimeToLiveSpecification as Values).Enabled = false), /^carts\.ttlAttribute: terraform="expires_at", cloudformation="none", local="expires_at"$/],
       ['the subscription on the wrong topic', (t) => (t.Resources.CustomerNotificationsSubscription!.Properties!.TopicArn = { Ref: 'OpsAlarmsTopic' }), /^customerNotifications\.subscription\.topic: terraform="order-events", cloudformation="ops-alarms", local="order-events"$/],
-      ['the customer-orders index keyed by order date', (t) => ((((t.Resources.OrdersTable!.Properties!.GlobalSecondaryIndexes as Values[])[1]!.KeySchema as Values[])[1]!).AttributeName = 'due_at'), /^table\.index\.customer-orders\.sortKey: terraform="received_at \(S\)", cloudformation="due_at \(S\)", local="received_at \(S\)"$/],
+      ['the account-orders index keyed by order date', (t) => ((((t.Resources.OrdersTable!.Properties!.GlobalSecondaryIndexes as Values[])[1]!.KeySchema as Values[])[1]!).AttributeName = 'due_at'), /^table\.index\.account-orders\.sortKey: terraform="received_at \(S\)", cloudformation="due_at \(S\)", local="received_at \(S\)"$/],
     ];
     for (const [what, edit, expected] of edits) {
       const template = loadTemplate('backend');

@@ -7,7 +7,7 @@
 // with queue_type = fifo, read back and destroyed.
 // What moto cannot do is changed only in the rehearsal's own copies of the modules, by override files
 // (REHEARSAL_OVERRIDES); the modules' interface has nothing for tests. The customers' parts (user pool,
-// app client, Cognito authorizer, carts table, customer-orders index, the customer notifications queue,
+// app client, Cognito authorizer, carts table, account-orders index, the customer notifications queue,
 // its subscription and mapping, the SES sender) are applied and read back like the rest. Bounded to 12 minutes; every
 // terraform command has its own outer timeout inside that budget.
 import { APIGatewayClient, GetApiKeysCommand, GetAuthorizersCommand, GetMethodCommand, GetResourcesCommand, GetStageCommand, GetUsagePlanKeysCommand } from '@aws-sdk/client-api-gateway';
@@ -475,7 +475,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(dashboardBusinessMetrics(DashboardBody, 'OrderPipeline')).toEqual(countedBusinessMetrics());
   }, 60_000);
 
-  it('when the backend is applied, then the kitchen runs on its schedule with its timings, the table has the due-orders and customer-orders indexes and the order mail passes only order.received', async () => {
+  it('when the backend is applied, then the kitchen runs on its schedule with its timings, the table has the due-orders and account-orders indexes and the order mail passes only order.received', async () => {
     expect(backend).toBeDefined();
     const kitchen = functions['advance-orders'];
     const lambda = new LambdaClient(clientConfig());
@@ -531,7 +531,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(indexes).toEqual(
       (expected.GlobalSecondaryIndexes ?? []).map((index) => ({ ...index, Projection: { ...index.Projection, NonKeyAttributes: [...(index.Projection?.NonKeyAttributes ?? [])].sort() } })),
     );
-    expect(indexes.map((index) => index.IndexName)).toEqual([orderTable.dueIndex.name, orderTable.customerIndex.name]);
+    expect(indexes.map((index) => index.IndexName)).toEqual([orderTable.dueIndex.name, orderTable.accountIndex.name]);
 
     const sns = new SNSClient(clientConfig());
     const { Subscriptions = [] } = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: backend!.order_events_topic_arn }));

@@ -5,7 +5,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { acceptOrder } from '../../domain/order.js';
+import { acceptOrder, fifoIdsOf } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
 import { profiles } from '../../local/profiles.js';
 import { settings } from '../../platform/settings.js';
@@ -95,6 +95,8 @@ describe('the pipeline on a FIFO queue', () => {
     const run = randomUUID().slice(0, 6);
     const customers = Array.from({ length: 20 }, (_, i) => `f${run}-${String(i).padStart(2, '0')}`);
     const poisoned = customers[7]!;
+    // An integration's customer's FIFO group, as submit-order gives it.
+    const groupOf = (customer: string) => fifoIdsOf({ order_id: '', customer_id: customer }).groupId;
     const perCustomer = 50;
     const poisonAfter = 20;
     const poison = JSON.stringify({ ...acceptOrder({ ...SEED_ORDER, customer_id: poisoned }, { now: new Date() }), lines: [{ product_id: 'Discontinued', quantity: 1 }] });
@@ -110,7 +112,7 @@ describe('the pipeline on a FIFO queue', () => {
         if (customer !== poisoned) return withConcurrency(orders, 5, () => send(customer));
         // The poisoned customer's first orders, then the poison in their group, then the rest: its place is known.
         await withConcurrency(orders.slice(0, poisonAfter), 5, () => send(customer));
-        await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.queue.url, MessageBody: poison, MessageGroupId: poisoned, MessageDeduplicationId: randomUUID() }));
+        await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.queue.url, MessageBody: poison, MessageGroupId: groupOf(poisoned), MessageDeduplicationId: randomUUID() }));
         await withConcurrency(orders.slice(poisonAfter), 5, () => send(customer));
       }),
     );
@@ -119,7 +121,7 @@ describe('the pipeline on a FIFO queue', () => {
     stack.faults.startProcessing();
 
     const others = customers.filter((customer) => customer !== poisoned);
-    const storedOf = (customer: string) => deliveries.filter((delivery) => delivery.group === customer && !delivery.failed && delivery.body !== poison);
+    const storedOf = (customer: string) => deliveries.filter((delivery) => delivery.group === groupOf(customer) && !delivery.failed && delivery.body !== poison);
     const othersDoneAt = await waitFor(() => (others.every((customer) => new Set(storedOf(customer).map((delivery) => delivery.orderId)).size === perCustomer) ? Date.now() : undefined), { timeoutMs: 60_000, intervalMs: 20, what: 'the other 19 customers\' orders' });
     const dlqAt = await waitFor(() => ((stack.inspectQueue(stack.resources.deadLetterQueue.name)?.messages.ready.length ?? 0) > 0 ? Date.now() : undefined), { timeoutMs: 60_000, intervalMs: 20, what: 'the poison message in the DLQ' });
     await waitFor(() => new Set(storedOf(poisoned).map((delivery) => delivery.orderId)).size === perCustomer, { timeoutMs: 30_000, intervalMs: 20, what: 'the poisoned customer\'s orders' });
@@ -132,7 +134,7 @@ describe('the pipeline on a FIFO queue', () => {
     expect(items).toHaveLength(customers.length * perCustomer);
     for (const customer of customers) expect({ customer, stored: items.filter((order) => order.customer_id === customer).length }).toEqual({ customer, stored: perCustomer });
     // The group as process-order saw it is the customer, as Lambda's record would have it.
-    expect(deliveries.filter((delivery) => delivery.orderId && items.some((order) => order.order_id === delivery.orderId)).every((delivery) => customers.includes(delivery.group!))).toBe(true);
+    expect(deliveries.filter((delivery) => delivery.orderId && items.some((order) => order.order_id === delivery.orderId)).every((delivery) => customers.map(groupOf).includes(delivery.group!))).toBe(true);
 
     // Each customer's orders were stored in the order they were received: by the sequence of
     // successful deliveries, and by the table's own RECEIVED times.
@@ -151,7 +153,7 @@ describe('the pipeline on a FIFO queue', () => {
     // The poison: received maxReceiveCount times, then in the DLQ in its customer's group.
     const poisonReceives = deliveries.filter((delivery) => delivery.body === poison);
     expect(poisonReceives).toHaveLength(settings.queue.maxReceiveCount);
-    expect(stack.inspectQueue(stack.resources.deadLetterQueue.name)?.messages.ready.map((message) => [message.body, message.messageGroupId])).toEqual([[poison, poisoned]]);
+    expect(stack.inspectQueue(stack.resources.deadLetterQueue.name)?.messages.ready.map((message) => [message.body, message.messageGroupId])).toEqual([[poison, groupOf(poisoned)]]);
     // It held back its own group only: the other 19 finished before it reached the DLQ...
     expect(othersDoneAt).toBeLessThan(dlqAt);
     // ...and its customer's orders after it waited for its last receive, those before it did not.

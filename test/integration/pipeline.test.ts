@@ -53,6 +53,8 @@ describe('the order pipeline, end to end on the local stack', () => {
     expect(stored).toEqual({
       order_id: orderId,
       customer_id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+      // The account's own order: its id is the account's, and only checkout sets it.
+      account_id: stored?.customer_id,
       customer_email: email,
       lines: [
         { product_id: 'Margherita', product_name: 'Pizza Margherita', quantity: 3, unit_price_cents: 1150, line_total_cents: 3450 },

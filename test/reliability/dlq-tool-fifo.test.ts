@@ -49,7 +49,8 @@ describe('the DLQ tool on FIFO queues', () => {
     expect(redriven.stdout).toContain('Moved 1 message from orders-dlq.fifo to orders.fifo (receive-send-delete).');
     // Resent under the order id, the queue would have dropped it (sent less than five minutes ago): it would never be stored.
     const stored = await waitFor(() => getStoredOrder(stack, order.order_id), { timeoutMs: 30_000, what: 'the redriven order to be stored' });
-    expect(stored).toMatchObject({ customer_id: groupId, status_history: [{ status: 'RECEIVED' }] });
+    expect(groupId).toBe(`integration:${order.customer_id}`);
+    expect(stored).toMatchObject({ customer_id: order.customer_id, status_history: [{ status: 'RECEIVED' }] });
     await waitFor(() => stack.alarm.state === 'OK', { timeoutMs: 15_000, what: 'the alarm to return to OK' });
   }, 120_000);
 

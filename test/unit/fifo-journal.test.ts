@@ -89,14 +89,14 @@ describe('FIFO queues across a restart of the local queues', () => {
     const back = await receiveAll(second.sqs, second.urls['orders.fifo']!);
     expect(back.map((message) => [message.MessageId, message.Attributes?.MessageGroupId, message.Attributes?.MessageDeduplicationId])).toEqual(
       expect.arrayContaining([
-        [ids[0], 'c1', ids[0]],
-        [ids[1], 'c2', ids[1]],
-        [ids[2], 'c1', ids[2]],
+        [ids[0], 'integration:c1', ids[0]],
+        [ids[1], 'integration:c2', ids[1]],
+        [ids[2], 'integration:c1', ids[2]],
         // A body that names no customer still goes somewhere it is kept.
         [ids[3], 'restored', ids[3]],
       ]),
     );
-    expect(back.filter((message) => message.Attributes?.MessageGroupId === 'c1').map((message) => message.MessageId)).toEqual([ids[0], ids[2]]);
+    expect(back.filter((message) => message.Attributes?.MessageGroupId === 'integration:c1').map((message) => message.MessageId)).toEqual([ids[0], ids[2]]);
 
     // And after one more restart they are still there, now as FIFO messages of their own queue.
     const third = await start([{ name: 'orders.fifo', fifo: true }], { orders: 'orders.fifo' });

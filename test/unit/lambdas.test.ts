@@ -120,7 +120,7 @@ describe('submit-order on a FIFO queue', () => {
     const response = await submit()(apiEvent({ body: JSON.stringify({ ...SEED_ORDER, customer_id: 'fifo-c1' }) }));
     expect(response.statusCode).toBe(202);
     const [message] = await drainFifo(fifoUrl);
-    expect(message?.Attributes).toEqual({ MessageGroupId: 'fifo-c1', MessageDeduplicationId: json(response.body).order_id });
+    expect(message?.Attributes).toEqual({ MessageGroupId: 'integration:fifo-c1', MessageDeduplicationId: json(response.body).order_id });
   });
 
   it('when the same Idempotency-Key is posted twice, then the queue takes the second as a duplicate: one message', async () => {
@@ -151,7 +151,7 @@ describe('submit-order on a FIFO queue', () => {
     const queued = await drainFifo(fifoUrl);
     expect(queued).toHaveLength(150);
     for (const customer of customers) {
-      const received = queued.filter((message) => message.Attributes?.MessageGroupId === customer).map((message) => (JSON.parse(message.Body!) as { received_at: string; order_id: string }));
+      const received = queued.filter((message) => message.Attributes?.MessageGroupId === `integration:${customer}`).map((message) => (JSON.parse(message.Body!) as { received_at: string; order_id: string }));
       expect(received.map((order) => order.order_id)).toEqual(posted.filter((entry) => entry.customer === customer).map((entry) => entry.id));
       expect(received.map((order) => order.received_at)).toEqual(received.map((order) => order.received_at).sort());
     }

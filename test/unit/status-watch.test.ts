@@ -1,25 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { acceptOrder, storedOrder, type StoredOrder } from '../../domain/order.js';
-import type { OrderApi } from '../../frontend/order-api.js';
-import { createStatusWatcher, type StatusWatcher } from '../../frontend/status-watch.js';
+import { UnauthorizedError } from '../../domain/errors.js';
+import { createStatusWatcher, type StatusWatcher, type WatchReads } from '../../frontend/status-watch.js';
 import { SEED_ORDER } from '../helpers/local-stack.js';
 
 const timings = { pollMs: 50, slowPollMs: 200, overdueAfterMs: 60_000, recheckMs: 100 };
 
-/** The order API's reads over a map of orders, counting each upstream call and its size. */
-function ordersApi(orders: Map<string, StoredOrder>) {
+/**
+ * The order API's reads over a map of orders, as the API answers them: the API key's read leaves out
+ * accounts' orders, a customer's own read (token `token-<account>`) gives only that account's. Each
+ * upstream call's size is counted, and the tokens the own reads came with.
+ */
+function ordersApi(orders: Map<string, StoredOrder>, { expired = new Set<string>() }: { expired?: Set<string> } = {}) {
   const calls: number[] = [];
-  const api: OrderApi = {
-    submitOrder: () => Promise.reject(new Error('not used')),
-    getOrder: () => Promise.reject(new Error('the watcher reads in batches')),
+  const tokens: string[] = [];
+  const api: WatchReads = {
     getOrders(ids) {
       calls.push(ids.length);
       if (ids.length > 100) return Promise.reject(new Error(`${ids.length} ids in one call`));
-      return Promise.resolve(ids.flatMap((id) => (orders.has(id) ? [orders.get(id)!] : [])));
+      return Promise.resolve(ids.flatMap((id) => (orders.get(id)?.account_id === undefined && orders.has(id) ? [orders.get(id)!] : [])));
+    },
+    myOrdersByIds(idToken, ids) {
+      calls.push(ids.length);
+      tokens.push(idToken);
+      if (expired.has(idToken)) return Promise.reject(new UnauthorizedError('Your session has ended: sign in again'));
+      if (ids.length > 25) return Promise.reject(new Error(`${ids.length} own ids in one call`));
+      return Promise.resolve(ids.flatMap((id) => (orders.get(id)?.account_id !== undefined && `token-${orders.get(id)!.account_id}` === idToken ? [orders.get(id)!] : [])));
     },
   };
-  return { api, calls };
+  return { api, calls, tokens };
 }
 
 const order = () => storedOrder(acceptOrder(SEED_ORDER, { now: new Date() }), new Date(), { RECEIVED: 3600, PREPARING: 3600, READY: 3600 });
@@ -64,5 +74,33 @@ describe('the web tier status watches', () => {
     watcher = createStatusWatcher({ api, timings, logger: pino({ level: 'silent' }) });
     const outcome = (id: string) => new Promise<string>((resolve) => watcher!.watch(id, { next: () => resolve('found'), notFound: () => resolve('not found') }, { waitMs: 100 }));
     expect(await Promise.all([outcome(known.order_id), outcome(randomUUID())])).toEqual(['found', 'not found']);
+  });
+
+  it("when a signed-in customer follows their own order, another account's and a never-placed one, then only theirs is found (read with their token); the other two both end not found", async () => {
+    const own = { ...order(), account_id: 'ada' };
+    const foreign = { ...order(), account_id: 'bob' };
+    const { api, tokens } = ordersApi(new Map([own, foreign].map((stored) => [stored.order_id, stored])));
+    watcher = createStatusWatcher({ api, timings, logger: pino({ level: 'silent' }) });
+    const viewer = { id: 'ada', idToken: 'token-ada' };
+    const outcome = (id: string, as: typeof viewer | undefined) =>
+      new Promise<string>((resolve) => watcher!.watch(id, { next: (found) => resolve(`found ${found.order_id}`), notFound: () => resolve('not found') }, { waitMs: 100, viewer: as }));
+    expect(await Promise.all([outcome(own.order_id, viewer), outcome(foreign.order_id, viewer), outcome(randomUUID(), viewer), outcome(own.order_id, undefined)])).toEqual([
+      `found ${own.order_id}`,
+      'not found',
+      'not found',
+      // The API key reads no account's order: signed out, the customer's own order is not found either.
+      'not found',
+    ]);
+    expect(new Set(tokens)).toEqual(new Set(['token-ada']));
+  });
+
+  it("when the viewer's token has expired, then their watch ends with the session error, and nobody else's does", async () => {
+    const own = { ...order(), account_id: 'ada' };
+    const open = order();
+    const { api } = ordersApi(new Map([own, open].map((stored) => [stored.order_id, stored])), { expired: new Set(['token-ada']) });
+    watcher = createStatusWatcher({ api, timings, logger: pino({ level: 'silent' }) });
+    const outcome = (id: string, viewer?: { id: string; idToken: string }) =>
+      new Promise<string>((resolve) => watcher!.watch(id, { next: () => resolve('found'), notFound: () => resolve('not found'), failed: (error) => resolve(error.message) }, { waitMs: 1000, viewer }));
+    expect(await Promise.all([outcome(own.order_id, { id: 'ada', idToken: 'token-ada' }), outcome(open.order_id)])).toEqual(['Your session has ended: sign in again', 'found']);
   });
 });
