@@ -1,7 +1,7 @@
 import { v4 as randomUuid, v5 as nameBasedUuid } from 'uuid';
 import { catalogue as shopCatalogue, CURRENCY, type Catalogue } from './catalogue.js';
-import { ValidationError } from './errors.js';
-import { MAX_LINES, MAX_QUANTITY, type OrderLine } from './order.js';
+import { ValidationError, type FieldIssue } from './errors.js';
+import { MAX_LINES, parseQuantity, priceLine, totalCents, type OrderLine } from './order.js';
 
 // Fixed namespace for checkout order ids: changing it would change every derived id.
 const CHECKOUT_NAMESPACE = '2b6c3f1e-8d4a-5c7b-9e21-4f5a6b7c8d90';
@@ -62,11 +62,14 @@ export function currentCart(stored: Cart | undefined, customerId: string, now: D
 
 /** The cart with `productId` at `quantity` (added, or its quantity changed); throws ValidationError naming the problem. */
 export function setCartLine(cart: Cart, productId: unknown, quantity: unknown, { now, ttlSeconds, catalogue = shopCatalogue }: { now: Date; ttlSeconds: number; catalogue?: Catalogue }): Cart {
-  const issues = [];
+  const issues: FieldIssue[] = [];
   if (typeof productId !== 'string' || !catalogue.has(productId)) issues.push({ field: 'product_id', message: `Must be one of: ${[...catalogue.keys()].join(', ')}` });
-  const amount = typeof quantity === 'string' && /^\s*\d{1,9}\s*$/.test(quantity) ? Number(quantity) : quantity;
-  if (typeof amount !== 'number' || !Number.isInteger(amount) || amount < 1 || amount > MAX_QUANTITY) {
-    issues.push({ field: 'quantity', message: `Must be a whole number from 1 to ${MAX_QUANTITY}` });
+  let amount = 0;
+  try {
+    amount = parseQuantity(quantity);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    issues.push(...error.issues);
   }
   if (issues.length > 0) throw new ValidationError(issues);
   const existing = cart.lines.find((line) => line.product_id === productId);
@@ -74,8 +77,8 @@ export function setCartLine(cart: Cart, productId: unknown, quantity: unknown, {
     throw new ValidationError([{ field: 'lines', message: `A cart holds at most ${MAX_LINES} lines: remove one first` }]);
   }
   const lines = existing
-    ? cart.lines.map((line) => (line.product_id === productId ? { ...line, quantity: amount as number } : line))
-    : [...cart.lines, { product_id: productId as string, quantity: amount as number, added_at: now.toISOString() }];
+    ? cart.lines.map((line) => (line.product_id === productId ? { ...line, quantity: amount } : line))
+    : [...cart.lines, { product_id: productId as string, quantity: amount, added_at: now.toISOString() }];
   return { ...cart, lines, version: cart.version + 1, updated_at: now.toISOString(), expires_at: expiry(now, ttlSeconds) };
 }
 
@@ -88,10 +91,9 @@ export function removeCartLine(cart: Cart, productId: string, { now, ttlSeconds 
 export function cartView(cart: Cart, catalogue: Catalogue = shopCatalogue): CartView {
   const lines = cart.lines.map((line) => {
     const product = catalogue.get(line.product_id);
-    const unit = product?.unit_price_cents ?? 0;
-    return { ...line, product_name: product?.name ?? line.product_id, unit_price_cents: unit, line_total_cents: unit * line.quantity, available: product !== undefined };
+    return { ...line, ...priceLine(product?.name ?? line.product_id, product?.unit_price_cents ?? 0, line.quantity), available: product !== undefined };
   });
-  return { cart_id: cart.cart_id, version: cart.version, lines, total_cents: lines.reduce((sum, line) => sum + line.line_total_cents, 0), currency: CURRENCY, expires_at: cart.expires_at };
+  return { cart_id: cart.cart_id, version: cart.version, lines, total_cents: totalCents(lines), currency: CURRENCY, expires_at: cart.expires_at };
 }
 
 /**

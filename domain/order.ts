@@ -16,7 +16,6 @@ export const IDEMPOTENCY_KEY_FIELD = 'Idempotency-Key';
 const ORDER_ID_NAMESPACE = '6f1d8c2e-4b7a-5e3f-9a21-0c5d7e8f9b10';
 const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** One line of an order: a product of the catalogue and how many. */
 export interface OrderLine {
@@ -82,15 +81,28 @@ export function isOrderOf(order: Pick<StoredOrder, 'account_id'>, accountId: str
   return order.account_id !== undefined && order.account_id === accountId;
 }
 
+const DATE_MESSAGE = 'Must be a real date written YYYY-MM-DD';
+const QUANTITY_MESSAGE = `Must be a whole number from 1 to ${MAX_QUANTITY}`;
+
+/** An order date: a real calendar date written YYYY-MM-DD (zod's ISO date, leap years and all). */
+export const orderDateSchema = z.iso.date({ error: required(DATE_MESSAGE) });
+
 /** True when `value` is a real calendar date written YYYY-MM-DD. */
 export function isCalendarDate(value: string): boolean {
-  const match = DATE_PATTERN.exec(value);
-  if (!match) return false;
-  const [year, month, day] = match.slice(1).map(Number) as [number, number, number];
-  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
-  const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate();
-  const isLeap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  return day <= (month === 2 && !isLeap ? 28 : daysInMonth);
+  return z.safeParse(orderDateSchema, value).success;
+}
+
+/** A line's quantity, the one rule for orders and carts: a whole number 1 to MAX_QUANTITY, as a number or a numeric string. */
+const quantitySchema = z.pipe(
+  z.union([z.number(), z.pipe(z.string().check(z.regex(/^\s*\d{1,9}\s*$/)), z.transform(Number))], { error: required(QUANTITY_MESSAGE) }),
+  z.int({ error: QUANTITY_MESSAGE }).check(z.minimum(1, { error: QUANTITY_MESSAGE }), z.maximum(MAX_QUANTITY, { error: QUANTITY_MESSAGE })),
+);
+
+/** `input` as a quantity (see quantitySchema); throws ValidationError naming `field`. */
+export function parseQuantity(input: unknown, field = 'quantity'): number {
+  const parsed = z.safeParse(quantitySchema, input);
+  if (!parsed.success) throw new ValidationError([{ field, message: parsed.error.issues[0]?.message ?? QUANTITY_MESSAGE }]);
+  return parsed.data;
 }
 
 /** A line whose product is already in an earlier line, named by the later one. */
@@ -107,8 +119,6 @@ function duplicateIssues(lines: readonly { product_id: unknown }[], path = 'line
 
 function buildSchemas(catalogue: Catalogue) {
   const productIds = [...catalogue.keys()];
-  const quantityMessage = `Must be a whole number from 1 to ${MAX_QUANTITY}`;
-  const dateMessage = 'Must be a real date written YYYY-MM-DD';
 
   const customerId = z
     .string({ error: required('Must be text') })
@@ -116,11 +126,8 @@ function buildSchemas(catalogue: Catalogue) {
   const productId = z
     .string({ error: required('Must be text') })
     .check(z.refine((id) => catalogue.has(id), { error: `Must be one of: ${productIds.join(', ')}` }));
-  const quantity = z.pipe(
-    z.union([z.number(), z.pipe(z.string().check(z.regex(/^\s*\d{1,9}\s*$/)), z.transform(Number))], { error: required(quantityMessage) }),
-    z.int({ error: quantityMessage }).check(z.minimum(1, { error: quantityMessage }), z.maximum(MAX_QUANTITY, { error: quantityMessage })),
-  );
-  const orderDate = z.string({ error: required(dateMessage) }).check(z.refine(isCalendarDate, { error: dateMessage }));
+  const quantity = quantitySchema;
+  const orderDate = orderDateSchema;
   const line = z.strictObject({ product_id: productId, quantity }, { error: 'Must be a JSON object with product_id and quantity' });
   const lines = z.array(line, { error: required(`Must be a list of 1 to ${MAX_LINES} lines`) }).check(
     z.minLength(1, { error: 'Must have at least one line' }),
@@ -155,7 +162,8 @@ function schemasFor(catalogue: Catalogue) {
   return schemas;
 }
 
-function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
+/** zod's issues as the API names them: one per field (`lines.3.product_id`), one per unknown field. */
+export function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
   return error.issues.flatMap((issue): FieldIssue[] => {
     if (issue.code === 'unrecognized_keys') {
       const prefix = issue.path.length > 0 ? `${issue.path.map(String).join('.')}.` : '';
@@ -260,9 +268,19 @@ export function priceLines(lines: readonly OrderLine[], catalogue: Catalogue = s
   const priced = lines.map((line, index): PricedLine => {
     const product = catalogue.get(line.product_id);
     if (!product) throw new ValidationError([{ field: `lines.${index}.product_id`, message: 'Is not in the catalogue' }]);
-    return { ...line, product_name: product.name, unit_price_cents: product.unit_price_cents, line_total_cents: product.unit_price_cents * line.quantity };
+    return { ...line, ...priceLine(product.name, product.unit_price_cents, line.quantity) };
   });
-  return { lines: priced, total_cents: priced.reduce((sum, line) => sum + line.line_total_cents, 0), currency: CURRENCY };
+  return { lines: priced, total_cents: totalCents(priced), currency: CURRENCY };
+}
+
+/** A line's price fields: its product's name and unit price, and the line's total, in minor units. */
+export function priceLine(productName: string, unitPriceCents: number, quantity: number): Omit<PricedLine, keyof OrderLine> {
+  return { product_name: productName, unit_price_cents: unitPriceCents, line_total_cents: unitPriceCents * quantity };
+}
+
+/** The sum of priced lines, in minor units. */
+export function totalCents(lines: readonly Pick<PricedLine, 'line_total_cents'>[]): number {
+  return lines.reduce((sum, line) => sum + line.line_total_cents, 0);
 }
 
 /** A short description of an order's lines, such as "2 x Pizza Margherita, 1 x Cola". */

@@ -20,7 +20,7 @@ locals {
   due_index_name = "due-orders"
 
   # The orders table's index of each customer's orders (my-orders' Query, and its grant).
-  account_index_name  = "account-orders"
+  account_index_name = "account-orders"
 
   # What differs between the functions' environments; the rest is shared in lambdas.tf. Each
   # function's variables and what they are bound to are those of platform/functions.ts (the parity

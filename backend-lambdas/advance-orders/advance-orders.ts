@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { AppError, NotFoundError } from '../../domain/errors.js';
@@ -13,7 +13,7 @@ import {
   type StatusChangedEvent,
 } from '../../domain/lifecycle.js';
 import { isOrderId } from '../../domain/order.js';
-import { eventAttributes } from '../lib/order-events.js';
+import { eventAttributes, publishInBatches } from '../lib/order-events.js';
 import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
 import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
 import type { DueOrder, OrderStore } from '../lib/order-store.js';
@@ -79,28 +79,17 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
   /** Publishes events ten to a call; answers those that failed. */
   async function publish(events: Outgoing[]): Promise<Outgoing[]> {
     if (!sns || !topicArn) return [];
-    const failed: Outgoing[] = [];
-    for (let i = 0; i < events.length; i += 10) {
-      const chunk = events.slice(i, i + 10);
-      try {
-        const { Failed = [] } = await sns.send(
-          new PublishBatchCommand({
-            TopicArn: topicArn,
-            PublishBatchRequestEntries: chunk.map(({ event, customerMail }, j) => ({
-              Id: String(j),
-              Subject: `Order ${event.order_id}: ${event.to}`,
-              Message: JSON.stringify(event),
-              MessageAttributes: eventAttributes(event.type, { orderId: event.order_id, customerId: event.customer_id, status: event.to, customerMail }),
-            })),
-          }),
-        );
-        for (const entry of Failed) failed.push(chunk[Number(entry.Id)]!);
-      } catch (error) {
-        logger.error('Publishing status changes failed; they are kept on their orders for the next run', { error: error as Error });
-        failed.push(...chunk);
-      }
-    }
-    return failed;
+    return publishInBatches(
+      sns,
+      topicArn,
+      events,
+      ({ event, customerMail }) => ({
+        Subject: `Order ${event.order_id}: ${event.to}`,
+        Message: JSON.stringify(event),
+        MessageAttributes: eventAttributes(event.type, { orderId: event.order_id, customerId: event.customer_id, status: event.to, customerMail }),
+      }),
+      (error) => logger.error('Publishing status changes failed; they are kept on their orders for the next run', { error: error as Error }),
+    );
   }
 
   /** Publishes the events of changes already written; a failed one is kept on its order, due now. */

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { currentCart, cartView, removeCartLine, setCartLine, type Cart } from '../../domain/cart.js';
 import type { Catalogue } from '../../domain/catalogue.js';
+import { toFieldIssues } from '../../domain/order.js';
 import { parseConfig } from '../../domain/config.js';
 import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { createCartStore, type CartStore } from '../lib/cart-store.js';
@@ -57,14 +58,8 @@ export function createCartHandler({ store, ttlSeconds, logger, clock = () => new
       if (event.resource !== '/me/cart/lines/{product_id}' || productId === undefined) throw new NotFoundError(`${event.httpMethod} ${event.path}`);
       if (event.httpMethod === 'PUT') {
         const body = readJsonBody(event);
-        const parsed = z.safeParse(z.strictObject({ quantity: z.unknown() }), body);
-        if (!parsed.success) {
-          throw new ValidationError(
-            parsed.error.issues.flatMap((issue) =>
-              issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ field: key, message: 'Unknown field' })) : [{ field: 'body', message: 'Must be a JSON object with quantity' }],
-            ),
-          );
-        }
+        const parsed = z.safeParse(z.strictObject({ quantity: z.unknown() }, { error: 'Must be a JSON object with quantity' }), body);
+        if (!parsed.success) throw new ValidationError(toFieldIssues(parsed.error));
         const now = clock();
         const updated = await update(customer.id, (current) => setCartLine(current, productId, parsed.data.quantity, { now, ttlSeconds, ...(catalogue ? { catalogue } : {}) }));
         logger.info('Cart line set', { customer_id: customer.id, product_id: productId, lines: updated.lines.length, request_id: requestId });

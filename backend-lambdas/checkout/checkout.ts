@@ -6,7 +6,7 @@ import { checkoutOrderId, currentCart, emptyCart, type Cart } from '../../domain
 import type { Catalogue } from '../../domain/catalogue.js';
 import { parseConfig } from '../../domain/config.js';
 import { ConflictError, DependencyUnavailableError, ValidationError } from '../../domain/errors.js';
-import { fifoIdsOf, isCalendarDate, parseOrderLines, utcDate, type QueuedOrder } from '../../domain/order.js';
+import { fifoIdsOf, orderDateSchema, parseOrderLines, toFieldIssues, utcDate, type QueuedOrder } from '../../domain/order.js';
 import { createBatchingSender } from '../lib/batching-sender.js';
 import { isFifoQueue } from '../lib/fifo.js';
 import { createCartStore, type CartStore } from '../lib/cart-store.js';
@@ -30,7 +30,7 @@ export interface CheckoutDeps {
 const bodySchema = z.strictObject({
   /** The cart's version the customer saw: a second post of the same checkout is the same order. */
   cart_version: z.optional(z.int().check(z.minimum(0))),
-  order_date: z.optional(z.string().check(z.refine(isCalendarDate, { error: 'Must be a real date written YYYY-MM-DD' }))),
+  order_date: z.optional(orderDateSchema),
 });
 
 /**
@@ -47,11 +47,7 @@ export function createCheckoutHandler({ store, ttlSeconds, sqs, queueUrl, logger
     const raw = event.body === null || event.body === '' ? {} : readJsonBody(event);
     const parsed = z.safeParse(bodySchema, raw);
     if (parsed.success) return parsed.data;
-    throw new ValidationError(
-      parsed.error.issues.flatMap((issue) =>
-        issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ field: key, message: 'Unknown field' })) : [{ field: issue.path.map(String).join('.') || 'body', message: issue.message }],
-      ),
-    );
+    throw new ValidationError(toFieldIssues(parsed.error));
   }
 
   return async function checkout(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {

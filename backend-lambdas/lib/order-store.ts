@@ -58,8 +58,12 @@ export function dueShardOf(customerId: string): number {
   return hash % orderTable.dueShards;
 }
 
-// Storage details that are not part of the order.
+// Storage details that are not part of the order (and the claims of mails being sent, MAIL_CLAIM_PREFIX<event id>).
 const INTERNAL = ['due_shard', 'pending_event', 'notified'] as const;
+const MAIL_CLAIM_PREFIX = 'mail_claim:';
+
+/** What claimNotification found: this caller may mail; the mail was sent; another delivery is sending it. */
+export type NotificationClaim = 'claimed' | 'done' | 'busy';
 
 /** One page of a customer's orders, newest first; `next` continues after it (absent on the last page). */
 export interface OrderPage {
@@ -78,6 +82,7 @@ function isLegacyAccountOrder(item: Record<string, unknown>): boolean {
 function toOrder(item: Record<string, unknown>): StoredOrder {
   const order = { ...item };
   for (const name of INTERNAL) delete order[name];
+  for (const name of Object.keys(order)) if (name.startsWith(MAIL_CLAIM_PREFIX)) delete order[name];
   if (isLegacyAccountOrder(order)) order.account_id = order.customer_id;
   // The account index keys by account_id and does not project customer_id: on an account's order they are one.
   if (order.customer_id === undefined && typeof order.account_id === 'string') order.customer_id = order.account_id;
@@ -256,21 +261,42 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
       return { orders: (page.Items ?? []).map(toOrder), next: page.LastEvaluatedKey };
     },
 
-    /** Whether the customer has been mailed about this event of the order already (their mail is sent once). */
-    async wasNotified(orderId: string, eventId: string): Promise<boolean> {
+    /**
+     * Claims the mail about this event of the order for one delivery, until `now + leaseMs`: a second
+     * delivery of the same event meanwhile finds it 'busy' (and is retried later), one after the mail
+     * finds it 'done'. A claim whose lease has run out (its holder crashed) can be taken again, so a
+     * customer is mailed once, or, if a holder dies between sending and marking, at worst twice: never none.
+     */
+    async claimNotification(orderId: string, eventId: string, now: Date, leaseMs: number): Promise<NotificationClaim> {
+      const claimed = await conditional(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key(orderId),
+          UpdateExpression: 'SET #claim = :until',
+          ConditionExpression: `attribute_exists(${orderTable.partitionKey}) AND NOT contains(notified, :event) AND (attribute_not_exists(#claim) OR #claim < :now)`,
+          ExpressionAttributeNames: { '#claim': `${MAIL_CLAIM_PREFIX}${eventId}` },
+          ExpressionAttributeValues: { ':until': now.getTime() + leaseMs, ':now': now.getTime(), ':event': eventId },
+        }),
+      );
+      if (claimed) return 'claimed';
       const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: key(orderId), ConsistentRead: true, ProjectionExpression: 'notified' }));
-      const notified = Item?.notified as Set<string> | undefined;
-      return notified?.has(eventId) ?? false;
+      return (Item?.notified as Set<string> | undefined)?.has(eventId) ? 'done' : 'busy';
     },
 
-    /** Records that the customer was mailed about this event of the order. */
+    /** Lets a claim go without a mail (sending failed): the next delivery may claim it at once. */
+    async releaseNotification(orderId: string, eventId: string): Promise<void> {
+      await documents.send(new UpdateCommand({ TableName: tableName, Key: key(orderId), UpdateExpression: 'REMOVE #claim', ExpressionAttributeNames: { '#claim': `${MAIL_CLAIM_PREFIX}${eventId}` } }));
+    },
+
+    /** Records that the customer was mailed about this event of the order, and lets its claim go. */
     async markNotified(orderId: string, eventId: string): Promise<void> {
       await documents.send(
         new UpdateCommand({
           TableName: tableName,
           Key: key(orderId),
-          UpdateExpression: 'ADD notified :event',
+          UpdateExpression: 'ADD notified :event REMOVE #claim',
           ConditionExpression: `attribute_exists(${orderTable.partitionKey})`,
+          ExpressionAttributeNames: { '#claim': `${MAIL_CLAIM_PREFIX}${eventId}` },
           ExpressionAttributeValues: { ':event': new Set([eventId]) },
         }),
       );

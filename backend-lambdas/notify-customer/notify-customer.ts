@@ -17,6 +17,20 @@ export interface NotifyCustomerDeps {
   ses: SESv2Client;
   from: string;
   logger: Logger;
+  clock?: () => Date;
+  /**
+   * How long a delivery holds the mail of an event while it sends it: longer than the function may
+   * run (its timeout, platform/functions.ts), so a claim is never taken from a live holder.
+   */
+  claimMs?: number;
+}
+
+/** Another delivery of the same event is mailing it now: this one goes back to the queue and finds it done. */
+export class MailInProgressError extends Error {
+  constructor(eventId: string) {
+    super(`Event ${eventId} is being mailed by another delivery; retried later`);
+    this.name = 'MailInProgressError';
+  }
 }
 
 /** What the customer is told at each step. */
@@ -59,21 +73,35 @@ function eventOf(record: SQSRecord): { orderId: string; status: OrderStatus; eve
 /**
  * Mails the customer about each order event on the customer notifications queue (order.received
  * and order.status_changed from order-events, through SES). A customer is mailed once per event:
- * an event already mailed is skipped, so a redelivery does not mail twice. An order with no
+ * each delivery claims the event's mail before sending it, so a redelivery, even one that overlaps
+ * the first, does not mail twice. An order with no
  * customer address (one an integration placed with the API key) has nobody to mail; its event is
  * done. A failure returns the record to the queue, and after 5 receives to its dead-letter queue.
  */
-export function createNotifyCustomerHandler({ store, ses, from, logger }: NotifyCustomerDeps) {
+export function createNotifyCustomerHandler({ store, ses, from, logger, clock = () => new Date(), claimMs = 60_000 }: NotifyCustomerDeps) {
   const processor = new BatchProcessor(EventType.SQS);
+
+  /** The send, its claim let go if it fails (else the retry would wait out the claim). */
+  async function send(orderId: string, eventId: string, sending: Promise<unknown>): Promise<void> {
+    try {
+      await sending;
+    } catch (error) {
+      await store.releaseNotification(orderId, eventId).catch((release: unknown) => logger.warn('Could not let the mail claim go; it lapses by itself', { order_id: orderId, error: release as Error }));
+      throw error;
+    }
+  }
 
   async function notify(record: SQSRecord): Promise<void> {
     const { orderId, status, eventId } = eventOf(record);
     const order = await store.get(orderId);
     if (!order) throw new Error(`Order ${orderId} is not stored (yet)`);
     if (!order.customer_email) return;
-    if (await store.wasNotified(orderId, eventId)) return;
+    // Claimed before it is sent: two deliveries of one event that overlap send one mail.
+    const claim = await store.claimNotification(orderId, eventId, clock(), claimMs);
+    if (claim === 'done') return;
+    if (claim === 'busy') throw new MailInProgressError(eventId);
     const mail = customerMail(order, status);
-    await ses.send(
+    await send(orderId, eventId, ses.send(
       new SendEmailCommand({
         FromEmailAddress: from,
         Destination: { ToAddresses: [order.customer_email] },
@@ -81,7 +109,7 @@ export function createNotifyCustomerHandler({ store, ses, from, logger }: Notify
         // SES tag values allow letters, digits, _ and -; the local SES writes one mail per event_id.
         EmailTags: [{ Name: 'event_id', Value: eventId.replace(/[^A-Za-z0-9_-]/g, '_') }, { Name: 'status', Value: status }],
       }),
-    );
+    ));
     await store.markNotified(orderId, eventId);
     logger.info('Customer mailed', { order_id: orderId, status, event_id: eventId });
   }

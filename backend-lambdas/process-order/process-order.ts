@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { Catalogue } from '../../domain/catalogue.js';
@@ -9,7 +9,7 @@ import { parseConfig } from '../../domain/config.js';
 import type { LifecycleTimings } from '../../domain/lifecycle.js';
 import { parseQueuedOrder, storedOrder, summariseLines, type StoredOrder } from '../../domain/order.js';
 import { isFifoQueue } from '../lib/fifo.js';
-import { eventAttributes } from '../lib/order-events.js';
+import { eventAttributes, publishInBatches } from '../lib/order-events.js';
 import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
 import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
 import type { OrderStore } from '../lib/order-store.js';
@@ -52,9 +52,8 @@ export function createProcessOrderHandler({ store, timings, logger, metrics, max
   const fifoProcessors: SqsFifoPartialProcessorAsync[] = [];
   const isLastReceive = (record: SQSRecord) => maxReceiveCount !== undefined && Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
 
-  function notification(order: StoredOrder, id: string) {
+  function notification(order: StoredOrder) {
     return {
-      Id: id,
       Subject: `Order received: ${summariseLines(order.lines)}`.slice(0, 100),
       Message: [
         `Order ${order.order_id} was received and stored.`,
@@ -75,20 +74,10 @@ export function createProcessOrderHandler({ store, timings, logger, metrics, max
    */
   async function notifyAll(stored: { messageId: string; order: StoredOrder }[]): Promise<string[]> {
     if (!sns || !topicArn || stored.length === 0) return [];
-    const failed: string[] = [];
-    for (let i = 0; i < stored.length; i += 10) {
-      const chunk = stored.slice(i, i + 10);
-      try {
-        const { Failed = [] } = await sns.send(
-          new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: chunk.map((entry, j) => notification(entry.order, String(j))) }),
-        );
-        for (const entry of Failed) failed.push(chunk[Number(entry.Id)]!.messageId);
-      } catch (error) {
-        logger.error('Publishing order notifications failed; SQS will redeliver their orders', { error: error as Error });
-        failed.push(...chunk.map((entry) => entry.messageId));
-      }
-    }
-    return failed;
+    const failed = await publishInBatches(sns, topicArn, stored, (entry) => notification(entry.order), (error) =>
+      logger.error('Publishing order notifications failed; SQS will redeliver their orders', { error: error as Error }),
+    );
+    return failed.map((entry) => entry.messageId);
   }
 
   async function processRecord(record: SQSRecord, stored: { messageId: string; order: StoredOrder }[], tried: Set<string>): Promise<void> {

@@ -380,8 +380,8 @@ run "table_has_the_sparse_due_orders_index" {
   command = apply
 
   assert {
-    condition     = { for a in aws_dynamodb_table.orders.attribute : a.name => a.type } == { order_id = "S", due_shard = "N", due_at = "S", customer_id = "S", received_at = "S" }
-    error_message = "orders must define order_id, due_shard (N), due_at, customer_id and received_at (S), and nothing else."
+    condition     = { for a in aws_dynamodb_table.orders.attribute : a.name => a.type } == { order_id = "S", due_shard = "N", due_at = "S", account_id = "S", received_at = "S" }
+    error_message = "orders must define order_id, due_shard (N), due_at, account_id and received_at (S), and nothing else."
   }
   assert {
     condition     = toset([for i in aws_dynamodb_table.orders.global_secondary_index : i.name]) == toset(["due-orders", "account-orders"])

@@ -5,17 +5,18 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { repoRoot } from './terraform-cli.js';
 
-/** PATH without any folder that holds moto_server. */
-const pathWithoutMoto = (process.env.PATH ?? '')
-  .split(delimiter)
-  .filter((dir) => dir && !existsSync(join(dir, 'moto_server')))
-  .join(delimiter);
+/** PATH without any folder that holds `tool`. */
+const pathWithout = (tool: string) =>
+  (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => dir && !existsSync(join(dir, tool)))
+    .join(delimiter);
 
-function jest(testFile: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+function jest(testFile: string, env: NodeJS.ProcessEnv, without = 'moto_server'): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--selectProjects', 'iac', '--', testFile], {
       cwd: repoRoot,
-      env: { ...env, PATH: pathWithoutMoto, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: { ...env, PATH: pathWithout(without), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -41,5 +42,18 @@ describe('tests that need a tool', () => {
     expect(output).toContain('SKIPPED the moto rehearsal: moto_server is not on PATH');
     // Every test of the file is skipped and none ran, whatever their number.
     expect(output).toMatch(/Tests:\s+(\d+) skipped, \1 total/);
+  }, 120_000);
+
+  it('when terraform is not on the PATH under CI=true, then the Terraform half of the policy test fails and names it', async () => {
+    const { code, output } = await jest('test/iac/policy.test.ts', { ...process.env, CI: 'true' }, 'terraform');
+    expect(code).not.toBe(0);
+    expect(output).toContain('the Terraform half of the policy test cannot run: terraform is not on PATH');
+  }, 120_000);
+
+  it('when cfn-guard is missing under CI=true, then the cfn-guard tests fail and name it', async () => {
+    const { code, output } = await jest('test/iac/cfn-guard.test.ts', { ...process.env, CI: 'true', CFN_GUARD: join(repoRoot, 'no-such-dir', 'cfn-guard') }, 'cfn-guard');
+    expect(code).not.toBe(0);
+    expect(output).toContain('the cfn-guard tests cannot run: cfn-guard is missing');
+    expect(output).toMatch(/Tests:\s+1 failed, 1 total/);
   }, 120_000);
 });

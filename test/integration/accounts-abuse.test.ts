@@ -5,7 +5,10 @@ import { AdminGetUserCommand, SignUpCommand } from '@aws-sdk/client-cognito-iden
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import { pino } from 'pino';
 import { acceptOrder, storedOrder } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
 import { apiRequest, readOutbox, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
@@ -321,4 +324,30 @@ describe("accounts: another customer's order and an order never placed look the 
     // Both wait the subscription's full second before they end; neither ends at once.
     for (const { tookMs } of [streamA, streamB]) expect(tookMs).toBeGreaterThanOrEqual(900);
   }, 30_000);
+});
+
+describe('errors', () => {
+  it('when a page fails with an error nobody expected, then it is a bare 500 and the error is logged once, with its request id', async () => {
+    // An order API that answers what no version of it does.
+    const api = createServer((_req, res) => res.writeHead(418, { 'content-type': 'application/json' }).end('{}'));
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const teapot = await startWeb({ API_BASE_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}` }, logger);
+    try {
+      const response = await fetch(`${teapot.url}/orders/${randomUUID()}`, { headers: { accept: 'text/html', 'x-request-id': 'req-once-1' } });
+      expect(response.status).toBe(500);
+      const html = await response.text();
+      expect(html).toContain('Something went wrong');
+      expect(html).not.toContain('418');
+      await waitFor(() => lines.some((line) => line.includes('req-once-1')), { what: 'the log line' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const logged = lines.filter((line) => line.includes('Unexpected answer from GET /orders/{id}'));
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toContain('"id":"req-once-1"');
+    } finally {
+      await teapot.stop();
+      api.close();
+    }
+  });
 });

@@ -92,7 +92,7 @@ describe('the DLQ tool on FIFO queues', () => {
     );
     expect(received.sort((a, b) => a.body.localeCompare(b.body))).toEqual(
       [
-        { body: JSON.stringify(order), group: 'move-customer', deduplication: sent[JSON.stringify(order)] },
+        { body: JSON.stringify(order), group: 'integration:move-customer', deduplication: sent[JSON.stringify(order)] },
         { body: 'not json', group: UNKNOWN_CUSTOMER_GROUP, deduplication: sent['not json'] },
       ].sort((a, b) => a.body.localeCompare(b.body)),
     );

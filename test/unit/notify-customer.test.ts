@@ -1,4 +1,5 @@
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
@@ -66,6 +67,27 @@ describe('notify-customer', () => {
     await run(eventRecord(order, 'RECEIVED'));
     await run(eventRecord(order, 'PREPARING'));
     expect(ses.commandCalls(SendEmailCommand).map((call) => call.args[0].input.Content?.Simple?.Subject?.Data?.split(' (')[0])).toEqual(['We have your order', 'Your order is being prepared']);
+  });
+
+  it('when two deliveries of one event overlap, then one mail is sent; the other delivery goes back to the queue, and its retry sends nothing', async () => {
+    const order = await storedOrder('dora@example.com');
+    // SES takes its time, so the second delivery arrives while the first is sending.
+    ses.on(SendEmailCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return { MessageId: randomUUID() };
+    });
+    const [first, second] = [eventRecord(order, 'READY'), eventRecord(order, 'READY')];
+    const outcomes = await Promise.all([run(first), run(second)]);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    expect(outcomes.flatMap((outcome) => outcome.batchItemFailures)).toHaveLength(1);
+    // Redelivered after its visibility timeout: the mail is done, nothing more is sent.
+    expect((await run(second)).batchItemFailures).toEqual([]);
+    expect((await run(first)).batchItemFailures).toEqual([]);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    // As stored: the event marked mailed, and no claim left behind.
+    const { Item } = await stack.clients.documents.send(new GetCommand({ TableName: stack.store.tableName, Key: { order_id: order.order_id } }));
+    expect([...(Item!.notified as Set<string>)]).toEqual([`${order.order_id}:order.status_changed:READY`]);
+    expect(Object.keys(Item!).filter((name) => name.startsWith('mail_claim:'))).toEqual([]);
   });
 
   it('when SES fails, then the record is reported for retry and not marked mailed; the retry mails it once', async () => {
