@@ -76,6 +76,14 @@ export function isIntegrationOrder(order: Pick<StoredOrder, 'account_id'>): bool
   return order.account_id === undefined;
 }
 
+/**
+ * The account of an order (or queued message) checked out before account_id existed: only checkout
+ * ever put an email on an order, so such an order is its customer_id's account's. Undefined otherwise.
+ */
+export function legacyAccountIdOf(order: { customer_id?: unknown; customer_email?: unknown; account_id?: unknown }): string | undefined {
+  return order.account_id === undefined && typeof order.customer_email === 'string' && typeof order.customer_id === 'string' ? order.customer_id : undefined;
+}
+
 /** Whether `order` was checked out by the account `accountId`. */
 export function isOrderOf(order: Pick<StoredOrder, 'account_id'>, accountId: string): boolean {
   return order.account_id !== undefined && order.account_id === accountId;
@@ -258,9 +266,12 @@ export function acceptOrder(input: unknown, { idempotencyKey, now, catalogue = s
 export function parseQueuedOrder(body: string, catalogue: Catalogue = shopCatalogue): QueuedOrder {
   const input = parseJson(body);
   const schemas = schemasFor(catalogue);
-  if (hasLines(input)) return parseWith(schemas.queued, input, duplicateIssues(linesOf(input)));
-  const { product_id, quantity, ...rest } = parseWith(schemas.queuedSingle, input);
-  return { ...rest, lines: [{ product_id, quantity }] };
+  const order: QueuedOrder = hasLines(input)
+    ? parseWith(schemas.queued, input, duplicateIssues(linesOf(input)))
+    : (({ product_id, quantity, ...rest }) => ({ ...rest, lines: [{ product_id, quantity }] }))(parseWith(schemas.queuedSingle, input));
+  // Queued by checkout before account_id existed (in flight, or redriven from the DLQ): stored as its account's.
+  const legacy = legacyAccountIdOf(order);
+  return legacy === undefined ? order : { ...order, account_id: legacy };
 }
 
 /** Prices lines from the catalogue: each line's unit price x quantity, and the total, in integer minor units. */

@@ -13,10 +13,16 @@ export interface AccountLimiters {
   codeAttempt: RequestHandler[];
 }
 
-/** The address a form names, as Cognito would read it: the per-address key (empty for a form without one). */
-function addressOf(req: Request): string {
-  const email = (req.body as Record<string, unknown> | undefined)?.email;
-  return typeof email === 'string' ? email.trim().toLowerCase() : '';
+/**
+ * The mailbox a form's address reaches, the per-address key: as Cognito reads it (trimmed, lower case),
+ * and without a "+tag", which most mail services deliver to the same mailbox (name+1@, name+2@ … are
+ * one victim's inbox, one count). Empty for a form without one.
+ */
+export function mailboxOf(email: unknown): string {
+  if (typeof email !== 'string') return '';
+  const address = email.trim().toLowerCase();
+  const at = address.lastIndexOf('@');
+  return at < 0 ? address : `${address.slice(0, at).split('+')[0]}${address.slice(at)}`;
 }
 
 /** "Try again after 14:05 UTC (in about 42 minutes)": when the limit that was hit lets this request through again. */
@@ -47,7 +53,7 @@ export function accountLimiters(config: AppConfig): AccountLimiters {
     // Per client first: a client going through many addresses is stopped before it counts against any of them.
     return [
       rateLimit({ ...common, limit: limits.client, identifier: `${name}-client` }),
-      rateLimit({ ...common, limit: limits.address, identifier: `${name}-address`, keyGenerator: (req) => `address:${addressOf(req)}` }),
+      rateLimit({ ...common, limit: limits.address, identifier: `${name}-address`, keyGenerator: (req) => `address:${mailboxOf((req.body as Record<string, unknown> | undefined)?.email)}` }),
     ];
   };
   return {

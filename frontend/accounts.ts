@@ -106,10 +106,13 @@ export function createAccounts({ clientId, region, endpoint }: { clientId: strin
   // What Cognito says of an address it has no (unconfirmed) account for, or of one it has: taken as done,
   // so the page is the same either way. Nothing is mailed for them.
   const done = (...names: string[]) => (error: unknown) => (names.includes(nameOf(error)) ? DONE : undefined);
-  // A code for an address without an account, or for an account confirmed already, is simply not the
+  // A code for an address without an account, for an account confirmed already (or not yet, for a reset),
+  // or for one Cognito has locked after wrong codes (only real accounts get locked) is simply not the
   // code we sent: the same words as a wrong code for a real one.
   const notOurCode = (error: unknown) =>
-    ['UserNotFoundException', 'NotAuthorizedException', 'AliasExistsException'].includes(nameOf(error)) ? refusal({ name: 'CodeMismatchException' }) : undefined;
+    ['UserNotFoundException', 'NotAuthorizedException', 'AliasExistsException', 'UserNotConfirmedException', 'LimitExceededException', 'TooManyFailedAttemptsException'].includes(nameOf(error))
+      ? refusal({ name: 'CodeMismatchException' })
+      : undefined;
 
   return {
     async signUp({ email, password, name }) {

@@ -67,9 +67,6 @@ const schema = z
     CODE_ATTEMPT_WINDOW_MS: int(900_000, 1000, 86_400_000),
     CODE_ATTEMPT_ADDRESS_MAX: int(5, 1, 10_000),
     CODE_ATTEMPT_CLIENT_MAX: int(20, 1, 10_000),
-    // The account forms that could tell a known address from an unknown one by their time answer no
-    // sooner than this after they were posted (Cognito's own answer for a new account takes longer).
-    ACCOUNT_ANSWER_FLOOR_MS: int(300, 0, 10_000),
   })
   .refine((env) => env.API_KEY !== undefined || env.API_KEY_PARAMETER !== undefined, {
     path: ['API_KEY'],

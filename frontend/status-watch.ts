@@ -43,7 +43,7 @@ export interface StatusWatcher {
 
 interface Watch {
   orderId: string;
-  /** The viewer's latest token: the watch reads as them, for as long as their session lasts. */
+  /** Whose watch it is: it reads as them (with their newest token, see `tokens`), for as long as their session lasts. */
   viewer: Viewer | undefined;
   listeners: Set<WatchListener>;
   latest: StoredOrder | undefined;
@@ -72,6 +72,8 @@ const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ len
  */
 export function createStatusWatcher({ api, timings, logger, clock = () => Date.now() }: { api: WatchReads; timings: WatchTimings; logger: Logger; clock?: () => number }): StatusWatcher {
   const watches = new Map<string, Watch>();
+  /** Each viewer's newest token: all their watches read with it, whichever page gave an older one. */
+  const tokens = new Map<string, string>();
   let upstreamRequests = 0;
   const counted = <T>(call: Promise<T>) => {
     upstreamRequests++;
@@ -81,35 +83,34 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
   /** Each watch's order as its viewer may read it: theirs (asked only while it may be), else the API key's. */
   async function readBatch(batch: readonly Watch[]): Promise<(StoredOrder | null | Error)[]> {
     const found = new Map<string, StoredOrder>();
+    // The error of the read that asked for a watch's order and failed, by watch.
     const failed = new Map<Watch, Error>();
     const integration = batch.filter((watch) => !watch.latest || watch.latest.account_id === undefined);
     const byViewer = new Map<string, Watch[]>();
     for (const watch of batch) {
       if (watch.viewer && (!watch.latest || watch.latest.account_id !== undefined)) byViewer.set(watch.viewer.id, [...(byViewer.get(watch.viewer.id) ?? []), watch]);
     }
-    const calls = [
-      ...chunks([...new Set(integration.map((watch) => watch.orderId))], BATCH_SIZE).map(async (ids) => {
-        for (const order of await counted(api.getOrders(ids))) if (order.account_id === undefined) found.set(order.order_id, order);
-      }),
-      ...[...byViewer.values()].flatMap((own) =>
-        chunks(own, OWN_BATCH_SIZE).map(async (part) => {
-          try {
-            const orders = await counted(api.myOrdersByIds(part[0]!.viewer!.idToken, [...new Set(part.map((watch) => watch.orderId))]));
-            for (const order of orders) found.set(`${part[0]!.viewer!.id}/${order.order_id}`, order);
-          } catch (error) {
-            for (const watch of part) failed.set(watch, error as Error);
-          }
-        }),
+    /** One read for `watches`; if it fails, each of them has the error (a watch whose order another read found still gets it). */
+    const read = async (watches: Watch[], call: () => Promise<StoredOrder[]>, keyOf: (order: StoredOrder) => string | undefined) => {
+      try {
+        for (const order of await counted(call())) {
+          const key = keyOf(order);
+          if (key !== undefined) found.set(key, order);
+        }
+      } catch (error) {
+        for (const watch of watches) failed.set(watch, error as Error);
+      }
+    };
+    const byOrderId = (watches: Watch[]) => new Map(chunks([...new Set(watches.map((watch) => watch.orderId))], BATCH_SIZE).map((ids) => [ids, watches.filter((watch) => ids.includes(watch.orderId))]));
+    await Promise.all([
+      ...[...byOrderId(integration)].map(([ids, watches]) => read(watches, () => api.getOrders(ids), (order) => (order.account_id === undefined ? order.order_id : undefined))),
+      ...[...byViewer].flatMap(([viewerId, own]) =>
+        chunks(own, OWN_BATCH_SIZE).map((part) => read(part, () => api.myOrdersByIds(tokens.get(viewerId)!, [...new Set(part.map((watch) => watch.orderId))]), (order) => `${viewerId}/${order.order_id}`)),
       ),
-    ];
-    const outcomes = await Promise.allSettled(calls);
-    const integrationError = outcomes.find((outcome) => outcome.status === 'rejected');
+    ]);
     return batch.map((watch) => {
-      const own = watch.viewer ? found.get(`${watch.viewer.id}/${watch.orderId}`) : undefined;
-      const theirs = found.get(watch.orderId);
-      if (own ?? theirs) return (own ?? theirs)!;
-      const error = failed.get(watch) ?? (integration.includes(watch) && integrationError ? (integrationError.reason as Error) : undefined);
-      return error ?? null;
+      const order = (watch.viewer ? found.get(`${watch.viewer.id}/${watch.orderId}`) : undefined) ?? (integration.includes(watch) ? found.get(watch.orderId) : undefined);
+      return order ?? failed.get(watch) ?? null;
     });
   }
 
@@ -126,6 +127,8 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
   function end(key: string, watch: Watch) {
     clearTimeout(watch.timer);
     watches.delete(key);
+    const viewerId = watch.viewer?.id;
+    if (viewerId !== undefined && ![...watches.values()].some((other) => other.viewer?.id === viewerId)) tokens.delete(viewerId);
   }
 
   async function poll(key: string, watch: Watch) {
@@ -165,6 +168,7 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
     watch(orderId, listener, { waitMs, viewer }) {
       // A viewer's watch is theirs: it reads with their token, and what it finds is theirs to see.
       const key = viewer ? `${viewer.id}/${orderId}` : orderId;
+      if (viewer) tokens.set(viewer.id, viewer.idToken);
       let watch = watches.get(key);
       if (!watch) {
         watch = { orderId, viewer, listeners: new Set(), latest: undefined, giveUpAt: clock() + waitMs, timer: undefined, polling: false };
@@ -172,7 +176,6 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
         watch.listeners.add(listener);
         void poll(key, watch);
       } else {
-        if (viewer) watch.viewer = viewer;
         watch.listeners.add(listener);
         watch.giveUpAt = Math.max(watch.giveUpAt, clock() + waitMs);
         // A late listener starts from what the watch already knows.

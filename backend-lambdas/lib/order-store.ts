@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OrderStatus, StatusChange } from '../../domain/lifecycle.js';
-import type { StoredOrder } from '../../domain/order.js';
+import { legacyAccountIdOf, type StoredOrder } from '../../domain/order.js';
 
 /**
  * The orders table's key schema and indexes; the local stack creates the table from this, and the
@@ -71,19 +71,13 @@ export interface OrderPage {
   next: Record<string, unknown> | undefined;
 }
 
-/**
- * An order checked out before account_id existed: checkout alone put an email on an order, so that
- * account's id is its customer_id. Read as such, and written so by migrateAccountOrders.
- */
-function isLegacyAccountOrder(item: Record<string, unknown>): boolean {
-  return item.account_id === undefined && typeof item.customer_email === 'string';
-}
-
 function toOrder(item: Record<string, unknown>): StoredOrder {
   const order = { ...item };
   for (const name of INTERNAL) delete order[name];
   for (const name of Object.keys(order)) if (name.startsWith(MAIL_CLAIM_PREFIX)) delete order[name];
-  if (isLegacyAccountOrder(order)) order.account_id = order.customer_id;
+  // Checked out before account_id existed: read as its account's, and written so by migrateAccountOrders.
+  order.account_id ??= legacyAccountIdOf(order);
+  if (order.account_id === undefined) delete order.account_id;
   // The account index keys by account_id and does not project customer_id: on an account's order they are one.
   if (order.customer_id === undefined && typeof order.account_id === 'string') order.customer_id = order.account_id;
   // Orders stored before they had lines name one product at the top level: that is their one line.
@@ -303,7 +297,7 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
     },
 
     /**
-     * Gives every order checked out before account_id existed its account_id (see isLegacyAccountOrder),
+     * Gives every order checked out before account_id existed its account_id (see legacyAccountIdOf in domain/order.ts),
      * so the account index lists it; by Scan, once, after a deploy that adds the index. Returns how many.
      */
     async migrateAccountOrders(): Promise<number> {

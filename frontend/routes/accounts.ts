@@ -91,18 +91,16 @@ function parseForm<S extends z.ZodMiniType>(schema: S, body: unknown): z.output<
 }
 
 /** Sign-up, confirmation, sign-in, sign-out and forgotten password: each route parses, asks Cognito, answers. */
-export function accountRoutes({ accounts, sessions, limiters, answerFloorMs }: { accounts: Accounts; sessions: Sessions; limiters: AccountLimiters; answerFloorMs: number }): Router {
+export function accountRoutes({ accounts, sessions, limiters }: { accounts: Accounts; sessions: Sessions; limiters: AccountLimiters }): Router {
   const router = express.Router();
 
-  /** Runs `work`, then waits out what is left of the floor: a known and an unknown address take the same time. */
-  async function atLeastFloor(work: () => Promise<void>): Promise<void> {
-    const started = Date.now();
-    try {
-      await work();
-    } finally {
-      const left = answerFloorMs - (Date.now() - started);
-      if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
-    }
+  /**
+   * A code mail is asked of Cognito only once the page has answered: whether the address has an account
+   * (and so whether Cognito creates a user and mails, or says no at once) shows neither in the page nor
+   * in its time. What goes wrong then is logged; the customer can ask again ("send the code again").
+   */
+  function mailAfterAnswer(req: Request, work: () => Promise<void>) {
+    void work().catch((error: unknown) => req.log.warn({ err: error }, 'the account service did not take a code mail request'));
   }
 
   function render(req: Request, res: Response, status: number, page: FormPage, { values = {}, issues = [], notice }: { values?: Record<string, string>; issues?: readonly FieldIssue[]; notice?: string | undefined } = {}) {
@@ -132,9 +130,10 @@ export function accountRoutes({ accounts, sessions, limiters, answerFloorMs }: {
   };
 
   router.get('/sign-up', show('signUp'));
-  router.post('/sign-up', ...limiters.codeMail, handle('signUp', async (input, _req, res) => {
-    await atLeastFloor(() => accounts.signUp(input));
+  router.post('/sign-up', ...limiters.codeMail, handle('signUp', (input, req, res) => {
     res.redirect(303, `/confirm?email=${encodeURIComponent(input.email)}&notice=code-sent`);
+    mailAfterAnswer(req, () => accounts.signUp(input));
+    return Promise.resolve();
   }));
 
   router.get('/confirm', show('confirm'));
@@ -144,9 +143,10 @@ export function accountRoutes({ accounts, sessions, limiters, answerFloorMs }: {
   }));
 
   router.get('/confirm/resend', show('resend'));
-  router.post('/confirm/resend', ...limiters.codeMail, handle('resend', async (input, _req, res) => {
-    await atLeastFloor(() => accounts.resendConfirmationCode(input.email));
+  router.post('/confirm/resend', ...limiters.codeMail, handle('resend', (input, req, res) => {
     res.redirect(303, `/confirm?email=${encodeURIComponent(input.email)}&notice=code-resent`);
+    mailAfterAnswer(req, () => accounts.resendConfirmationCode(input.email));
+    return Promise.resolve();
   }));
 
   router.get('/sign-in', show('signIn'));
@@ -161,9 +161,10 @@ export function accountRoutes({ accounts, sessions, limiters, answerFloorMs }: {
   });
 
   router.get('/forgot-password', show('forgot'));
-  router.post('/forgot-password', ...limiters.codeMail, handle('forgot', async (input, _req, res) => {
-    await atLeastFloor(() => accounts.forgotPassword(input.email));
+  router.post('/forgot-password', ...limiters.codeMail, handle('forgot', (input, req, res) => {
     res.redirect(303, `/reset-password?email=${encodeURIComponent(input.email)}&notice=reset-code-sent`);
+    mailAfterAnswer(req, () => accounts.forgotPassword(input.email));
+    return Promise.resolve();
   }));
 
   router.get('/reset-password', show('reset'));

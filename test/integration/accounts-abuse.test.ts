@@ -18,12 +18,11 @@ import { waitFor } from '../helpers/wait.js';
 
 let stack: LocalStack;
 let web: Awaited<ReturnType<typeof startWeb>>;
-const FLOOR_MS = 300;
 
 beforeAll(async () => {
   stack = await startTestStack();
   // The shop's defaults but for the client address, which comes from X-Forwarded-For as behind the ALB.
-  web = await startWeb({ ...cognitoEnvOf(stack), API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey, TRUST_PROXY_HOPS: '1', ACCOUNT_ANSWER_FLOOR_MS: String(FLOOR_MS) });
+  web = await startWeb({ ...cognitoEnvOf(stack), API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey, TRUST_PROXY_HOPS: '1' });
 }, 60_000);
 afterAll(async () => {
   await web?.stop();
@@ -146,7 +145,7 @@ describe('accounts: no page tells whether an address has an account', () => {
     return { status: response.status, location: location.replace(encodeURIComponent(email), '<email>'), page: comparable(next.html, email), tookMs };
   }
 
-  it('when a reset code is asked for a known and an unknown address, then the status, the page and the wait are the same, and only the known address gets a mail', async () => {
+  it('when a reset code is asked for a known and an unknown address, then the status and the page are the same, and only the known address gets a mail', async () => {
     const known = (await newCustomer(stack)).email;
     const unknown = `nobody-${randomUUID().slice(0, 8)}@example.com`;
     const before = await codeMailsTo(known);
@@ -154,7 +153,6 @@ describe('accounts: no page tells whether an address has an account', () => {
     expect({ ...a, tookMs: 0 }).toEqual({ ...b, tookMs: 0 });
     expect(a.status).toBe(303);
     expect(a.page).toContain('If an account has this address, we have mailed a code to it.');
-    for (const { tookMs } of [a, b]) expect(tookMs).toBeGreaterThanOrEqual(FLOOR_MS - 5);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await codeMailsTo(known)) - before).toBe(1);
     expect(await codeMailsTo(unknown)).toBe(0);
@@ -171,12 +169,34 @@ describe('accounts: no page tells whether an address has an account', () => {
     expect({ ...a, tookMs: 0 }).toEqual({ ...b, tookMs: 0 });
     expect(a.status).toBe(303);
     expect(a.page).toContain('If this address can open a new account, we have mailed a six-digit code to it.');
-    for (const { tookMs } of [a, b]) expect(tookMs).toBeGreaterThanOrEqual(FLOOR_MS - 5);
     await codeMailedTo(stack, fresh);
     expect(await codeMailsTo(known.email)).toBe(before);
     // The existing account keeps its password.
     const client = newClient();
     await client.signIn(known.email, known.password);
+  });
+
+  it('when the account service takes its time (it hangs), then sign-up, send again and forgotten password still answer at once, alike: their time never waits on Cognito', async () => {
+    const hanging = createServer(() => undefined);
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const slow = await startWeb({ ...cognitoEnvOf(stack), COGNITO_ENDPOINT: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`, API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey });
+    try {
+      const known = (await newCustomer(stack)).email;
+      for (const [page, fields] of [['/sign-up', { name: 'X', password: 'Other-password-1' }], ['/confirm/resend', {}], ['/forgot-password', {}]] as const) {
+        for (const email of [known, `nobody-${randomUUID().slice(0, 8)}@example.com`]) {
+          const client = new WebClient(slow.url);
+          await client.get(page);
+          const started = Date.now();
+          const response = await client.post(page, { email, ...fields });
+          expect({ page, status: response.status }).toEqual({ page, status: 303 });
+          expect(Date.now() - started).toBeLessThan(1000);
+        }
+      }
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+      await slow.stop();
+    }
   });
 
   it('when a weak password is given for a known and an unknown address, then both are told the password rules, the same way', async () => {
@@ -188,7 +208,7 @@ describe('accounts: no page tells whether an address has an account', () => {
     expect(a.page).toContain('Use at least 8 characters with an upper-case letter, a lower-case letter and a number.');
   });
 
-  it('when a code is sent again, or a code is typed, for a known, a confirmed and an unknown address, then the answers are the same', async () => {
+  it('when a code is sent again, or a code is typed, for an unconfirmed, a confirmed and an unknown address, then the answers are the same; only the unconfirmed one gets a new code', async () => {
     const unconfirmed = await unconfirmedAccount();
     const confirmed = (await newCustomer(stack)).email;
     const unknown = `nobody-${randomUUID().slice(0, 8)}@example.com`;
@@ -199,10 +219,12 @@ describe('accounts: no page tells whether an address has an account', () => {
     expect(codes.map((one) => ({ ...one, tookMs: 0 }))).toEqual(Array(3).fill({ ...codes[0], tookMs: 0 }));
     expect(codes[0]!.status).toBe(400);
     expect(codes[0]!.page).toContain('That code is not the one we sent, or it has expired.');
-    const resets = await Promise.all([confirmed, unknown].map((email) => answer('/reset-password', '/reset-password', { email, code: '000000', password: 'New-password-9' }, email)));
-    expect({ ...resets[0], tookMs: 0 }).toEqual({ ...resets[1], tookMs: 0 });
+    const resets = await Promise.all([confirmed, unconfirmed, unknown].map((email) => answer('/reset-password', '/reset-password', { email, code: '000000', password: 'New-password-9' }, email)));
+    expect(resets.map((one) => ({ ...one, tookMs: 0 }))).toEqual(Array(3).fill({ ...resets[0], tookMs: 0 }));
     expect(resets[0]!.status).toBe(400);
+    await waitFor(async () => (await codeMailsTo(unconfirmed)) === 2, { what: 'the unconfirmed address\'s second code' });
     await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await codeMailsTo(unconfirmed)).toBe(2);
     expect(await codeMailsTo(confirmed)).toBe(1);
     expect(await codeMailsTo(unknown)).toBe(0);
   });
@@ -232,7 +254,7 @@ describe('accounts: the API key reaches orders placed with it only', () => {
     expect(own.status).toBe(200);
   });
 
-  it("when an integration places an order naming an account's id as its customer, then it is stored without an account: never in that account's My orders, its order page or its cart", async () => {
+  it("when an integration places an order naming an account's id as its customer, then it is stored without an account and never in that account's My orders (API, ids or page)", async () => {
     const customer = await newCustomer(stack);
     const posted = await apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customer_id: customer.id, lines: [{ product_id: 'Calzone', quantity: 999 }] }) });
     expect(posted.status).toBe(202);
@@ -246,8 +268,6 @@ describe('accounts: the API key reaches orders placed with it only', () => {
     expect((await apiRequest(stack, `/me/orders/${orderId}`, { headers: { authorization: customer.idToken } })).status).toBe(404);
     const byIds = (await (await apiRequest(stack, `/me/orders?ids=${orderId}`, { headers: { authorization: customer.idToken } })).json()) as { orders: unknown[] };
     expect(byIds.orders).toEqual([]);
-    const cart = (await (await apiRequest(stack, '/me/cart', { headers: { authorization: customer.idToken } })).json()) as { lines: unknown[] };
-    expect(cart.lines).toEqual([]);
 
     const client = newClient();
     await client.signIn(customer.email, customer.password);

@@ -138,6 +138,14 @@ describe('pricing and processing', () => {
     expect(issuesOf(() => parseQueuedOrder(JSON.stringify({ ...queued, received_at: undefined })))[0]?.field).toBe('received_at');
   });
 
+  it("when a message checkout queued before account_id existed is read (an email, no account_id), then it is its customer's account's; an integration's stays without one, and no message can name another account", () => {
+    const queued = acceptOrder({ ...seed, customer_id: 'sub-1' }, { now });
+    expect(parseQueuedOrder(JSON.stringify({ ...queued, customer_email: 'ada@example.com' })).account_id).toBe('sub-1');
+    expect(parseQueuedOrder(JSON.stringify(queued)).account_id).toBeUndefined();
+    expect(parseQueuedOrder(JSON.stringify({ ...queued, account_id: 'sub-1', customer_email: 'ada@example.com' })).account_id).toBe('sub-1');
+    expect(issuesOf(() => parseQueuedOrder(JSON.stringify({ ...queued, account_id: 'not valid!' })))[0]?.field).toBe('account_id');
+  });
+
   it('when the catalogue no longer has a product, then its queued orders are refused, and accepted again once it is back', () => {
     const queued = JSON.stringify(acceptOrder({ ...seed, product_id: 'Margherita' }, { now }));
     const withoutPizza = createCatalogue([...catalogue.values()].filter((product) => product.id !== 'Margherita'));

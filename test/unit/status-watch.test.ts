@@ -103,4 +103,34 @@ describe('the web tier status watches', () => {
       new Promise<string>((resolve) => watcher!.watch(id, { next: () => resolve('found'), notFound: () => resolve('not found'), failed: (error) => resolve(error.message) }, { waitMs: 1000, viewer }));
     expect(await Promise.all([outcome(own.order_id, { id: 'ada', idToken: 'token-ada' }), outcome(open.order_id)])).toEqual(['Your session has ended: sign in again', 'found']);
   });
+
+  it("when a customer's older page holds an expired token and a newer page a fresh one, then all their watches read with the fresh one", async () => {
+    const [first, second] = [{ ...order(), account_id: 'ada' }, { ...order(), account_id: 'ada' }];
+    const { api, tokens } = ordersApi(new Map([first, second].map((stored) => [stored.order_id, stored])), { expired: new Set(['old-token']) });
+    // The fake answers a token `token-<account>` for that account's orders: the fresh one.
+    watcher = createStatusWatcher({ api, timings, logger: pino({ level: 'silent' }) });
+    const outcome = (id: string, idToken: string) =>
+      new Promise<string>((resolve) => watcher!.watch(id, { next: () => resolve('found'), notFound: () => resolve('not found'), failed: (error) => resolve(error.message) }, { waitMs: 1000, viewer: { id: 'ada', idToken } }));
+    expect(await Promise.all([outcome(first.order_id, 'old-token'), outcome(second.order_id, 'token-ada')])).toEqual(['found', 'found']);
+    expect(tokens).not.toContain('old-token');
+  });
+
+  it('when one read of a batch fails, then only the watches it was for wait for the next poll; the others get their orders', async () => {
+    const orders = new Map(Array.from({ length: 150 }, () => order()).map((stored) => [stored.order_id, stored]));
+    const ids = [...orders.keys()];
+    const { api } = ordersApi(orders);
+    const failing: typeof api = { ...api, getOrders: (asked) => (asked.includes(ids[149]!) ? Promise.reject(new Error('throttled')) : api.getOrders(asked)) };
+    watcher = createStatusWatcher({ api: failing, timings: { ...timings, slowPollMs: 60_000 }, logger: pino({ level: 'silent' }) });
+    // The first is not stored yet: its read (which did not fail) says so, and it is asked again at the due rhythm.
+    const late = orders.get(ids[0]!)!;
+    orders.delete(ids[0]!);
+    const seen = new Set<string>();
+    for (const id of ids) watcher.watch(id, { next: (found) => seen.add(found.order_id), notFound: () => undefined }, { waitMs: 1000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    orders.set(late.order_id, late);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The first hundred were read in a call of their own, which did not fail: the late one within a poll or two, not the slow poll.
+    expect(ids.slice(0, 100).every((id) => seen.has(id))).toBe(true);
+    expect(ids.slice(100).some((id) => seen.has(id))).toBe(false);
+  });
 });
