@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { waitFor } from '../helpers/wait.js';
-import { findExecutable } from './terraform-cli.js';
+import { findExecutable } from '../helpers/requirements.js';
 
 export interface Moto {
   endpoint: string;

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findExecutable } from '../helpers/requirements.js';
 
 export const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -35,14 +36,6 @@ export interface TerraformSession {
   workspaces: Map<ModuleName, Workspace>;
 }
 
-/** The first executable of that name on PATH. */
-export function findExecutable(name: string, path = process.env.PATH ?? ''): string | undefined {
-  return path
-    .split(delimiter)
-    .filter(Boolean)
-    .map((dir) => join(dir, name))
-    .find((candidate) => existsSync(candidate));
-}
 
 /** A directory laid out as a provider mirror (<host>/hashicorp/aws/<version>/<os_arch>/) that holds the aws provider. */
 export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string | undefined {
