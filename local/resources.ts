@@ -90,6 +90,24 @@ export function cartTableDefinition(tableName: string): CreateTableCommandInput 
   };
 }
 
+/** The table's status, or undefined when there is no such table. */
+async function tableStatus(clients: LocalClients, tableName: string): Promise<string | undefined> {
+  try {
+    return (await clients.dynamodb.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}
+
+/** Polls `done` every 20 ms, for 10 s at most. */
+async function until(done: () => Promise<boolean>, what: string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !(await done()); ) {
+    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /**
  * Creates a table, or brings one made by an earlier version up to date. dynalite cannot add an
  * index to a table, so such a table is read, made again with every index and refilled: no item is lost.
@@ -115,9 +133,12 @@ async function ensureTable(clients: LocalClients, definition: CreateTableCommand
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     await clients.dynamodb.send(new DeleteTableCommand({ TableName: tableName }));
+    // dynalite deletes a table a moment after it answers (as DynamoDB does): made again before that, the new one went with it.
+    await until(async () => !(await tableStatus(clients, tableName)), `${tableName} to be deleted`);
     logger.warn({ table: tableName, items: items.length, indexes: wanted }, 'the table lacked an index; made again with its items');
   }
   await clients.dynamodb.send(new CreateTableCommand(definition));
+  await until(async () => (await tableStatus(clients, tableName)) === 'ACTIVE', `${tableName} to be active`);
   for (let i = 0; i < items.length; i += 25) {
     await clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
   }

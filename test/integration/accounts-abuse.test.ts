@@ -2,7 +2,12 @@
 // raises the per-client ones for its many customers), in front of the test stack's API and pool;
 // each test asserts the outbox and the stored state, not only the status.
 import { AdminGetUserCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { orderTableDefinition } from '../../local/resources.js';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -278,6 +283,40 @@ describe('accounts: the API key reaches orders placed with it only', () => {
 });
 
 describe('accounts: orders stored before account_id', () => {
+  it("when npm start finds a table of the version before account-orders, then it makes the table again with every item and gives the account's order its account_id", async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'orders-upgrade-'));
+    const timings = { RECEIVED: 3600, PREPARING: 3600, READY: 3600 };
+    const account = { ...storedOrder(acceptOrder({ ...SEED_ORDER, customer_id: 'sub-upgrade-1' }, { now: new Date() }), new Date(), timings), customer_email: 'old@example.com' };
+    const integration = storedOrder(acceptOrder({ ...SEED_ORDER, customer_id: 'sub-upgrade-1' }, { now: new Date() }), new Date(), timings);
+    let old = await startTestStack({ stateDir, processOrders: false, runSchedules: false });
+    try {
+      // The table as the version before made it: the customer-orders index on customer_id, no account_id anywhere.
+      const previous = orderTableDefinition(old.store.tableName);
+      await old.clients.dynamodb.send(new DeleteTableCommand({ TableName: old.store.tableName }));
+      await old.clients.dynamodb.send(
+        new CreateTableCommand({
+          ...previous,
+          AttributeDefinitions: previous.AttributeDefinitions!.map((attribute) => (attribute.AttributeName === 'account_id' ? { ...attribute, AttributeName: 'customer_id' } : attribute)),
+          GlobalSecondaryIndexes: previous.GlobalSecondaryIndexes!.map((index) =>
+            index.IndexName === 'account-orders' ? { ...index, IndexName: 'customer-orders', KeySchema: [{ AttributeName: 'customer_id', KeyType: 'HASH' }, index.KeySchema![1]!] } : index,
+          ),
+        }),
+      );
+      for (const item of [account, integration]) await old.clients.documents.send(new PutCommand({ TableName: old.store.tableName, Item: item }));
+    } finally {
+      await old.stop();
+    }
+    old = await startTestStack({ stateDir, processOrders: false, runSchedules: false });
+    try {
+      const { Table } = await old.clients.dynamodb.send(new DescribeTableCommand({ TableName: old.store.tableName }));
+      expect((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName).sort()).toEqual(['account-orders', 'due-orders']);
+      expect((await old.store.ordersOf('sub-upgrade-1', { limit: 10 })).orders.map((order) => order.order_id)).toEqual([account.order_id]);
+      expect((await old.store.get(integration.order_id))?.account_id).toBeUndefined();
+    } finally {
+      await old.stop();
+    }
+  }, 60_000);
+
   it("when npm run migrate-orders runs, then an order an account checked out before account_id existed is listed in its My orders, an integration's order is left as it is, and a second run writes nothing", async () => {
     const customer = await newCustomer(stack);
     const timings = { RECEIVED: 3600, PREPARING: 3600, READY: 3600 };
