@@ -52,7 +52,8 @@ export interface Accounts {
 const DONE = Symbol('done');
 const nameOf = (error: unknown) => String((error as { name?: unknown } | undefined)?.name);
 
-const PASSWORD_RULES = 'Use at least 8 characters with an upper-case letter, a lower-case letter and a number.';
+/** The user pool's password policy, in words for the customer. */
+export const PASSWORD_RULES = 'Use at least 8 characters with an upper-case letter, a lower-case letter and a number.';
 
 /** Cognito's exception names, as customers should read them (and which field they are about). */
 function refusal(error: unknown): AccountFormError | undefined {

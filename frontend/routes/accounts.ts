@@ -1,7 +1,7 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import * as z from 'zod/mini';
 import { ValidationError, type FieldIssue } from '../../domain/errors.js';
-import { AccountFormError, type Accounts } from '../accounts.js';
+import { AccountFormError, PASSWORD_RULES, type Accounts } from '../accounts.js';
 import type { AccountLimiters } from '../account-limits.js';
 import type { Sessions } from '../session.js';
 
@@ -62,7 +62,6 @@ const code = z.string().check(z.trim(), z.regex(/^\d{6}$/, { error: 'Must be the
 const password = z.string().check(z.minLength(1, { error: 'Type your password' }), z.maxLength(256, { error: 'Must be at most 256 characters' }));
 // The pool's password policy (settings.accounts.userPool.passwordPolicy), checked before Cognito is asked:
 // Cognito would check it only for a new address, and so tell a known address from an unknown one.
-const PASSWORD_RULES = 'Use at least 8 characters with an upper-case letter, a lower-case letter and a number.';
 const newPassword = z.string().check(
   z.minLength(1, { error: 'Type your password', abort: true }),
   z.minLength(8, { error: PASSWORD_RULES }),
