@@ -37,7 +37,7 @@ const stack = await startLocalStack({
   durableQueues: process.env.BENCH_DURABLE_QUEUES !== '0',
   // The FIFO comparison's stack: orders.fifo, a group per customer.
   queueType: process.env.BENCH_QUEUE_TYPE === 'fifo' ? 'fifo' : 'standard',
-  webEnv: { RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000', LOG_LEVEL: 'silent' },
+  webEnv: { RATE_LIMIT_MAX: '1000000', RATE_LIMIT_BURST_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000', LOG_LEVEL: 'silent' },
 });
 const { sqs, documents } = stack.clients;
 const queueUrl = stack.resources.queue.url;

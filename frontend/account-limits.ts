@@ -15,21 +15,27 @@ export interface AccountLimiters {
 
 /**
  * The mailbox a form's address reaches, the per-address key: as Cognito reads it (trimmed, lower case),
- * and without a "+tag", which most mail services deliver to the same mailbox (name+1@, name+2@ … are
- * one victim's inbox, one count). Empty for a form without one.
+ * without a "+tag", which most mail services deliver to the same mailbox (name+1@, name+2@ … are one
+ * victim's inbox, one count), and for Gmail without dots and under one domain (n.ame@googlemail.com is
+ * name@gmail.com). Empty for a form without one.
  */
 export function mailboxOf(email: unknown): string {
   if (typeof email !== 'string') return '';
   const address = email.trim().toLowerCase();
   const at = address.lastIndexOf('@');
-  return at < 0 ? address : `${address.slice(0, at).split('+')[0]}${address.slice(at)}`;
+  if (at < 0) return address;
+  let [local, domain] = [address.slice(0, at).split('+')[0]!, address.slice(at + 1)];
+  if (domain === 'gmail.com' || domain === 'googlemail.com') [local, domain] = [local.replaceAll('.', ''), 'gmail.com'];
+  return `${local}@${domain}`;
 }
 
 /** "Try again after 14:05 UTC (in about 42 minutes)": when the limit that was hit lets this request through again. */
 export function retryText(resetTime: Date | undefined, now = Date.now()): string {
   if (!resetTime) return 'Try again later.';
   const minutes = Math.max(1, Math.ceil((resetTime.getTime() - now) / 60_000));
-  return `Try again after ${resetTime.toISOString().slice(11, 16)} UTC (in about ${minutes} minute${minutes === 1 ? '' : 's'}).`;
+  // The minute it is over, rounded up: "after 10:01" for 10:00:40, never a time already past.
+  const at = new Date(Math.ceil(resetTime.getTime() / 60_000) * 60_000);
+  return `Try again after ${at.toISOString().slice(11, 16)} UTC (in about ${minutes} minute${minutes === 1 ? '' : 's'}).`;
 }
 
 /**
@@ -58,7 +64,8 @@ export function accountLimiters(config: AppConfig): AccountLimiters {
   };
   return {
     signIn: limiter('sign-in', 'Too many sign-in attempts', config.SIGN_IN_WINDOW_MS, { address: config.SIGN_IN_ACCOUNT_MAX, client: config.SIGN_IN_CLIENT_MAX }, { skipSuccessfulRequests: true }),
-    codeMail: limiter('code-mail', 'Too many codes asked for', config.CODE_MAIL_WINDOW_MS, { address: config.CODE_MAIL_ADDRESS_MAX, client: config.CODE_MAIL_CLIENT_MAX }),
+    // A form refused for what it holds (a 400: nothing is mailed) does not count against the address.
+    codeMail: limiter('code-mail', 'Too many codes asked for', config.CODE_MAIL_WINDOW_MS, { address: config.CODE_MAIL_ADDRESS_MAX, client: config.CODE_MAIL_CLIENT_MAX }, { skipFailedRequests: true }),
     codeAttempt: limiter('code-attempt', 'Too many codes tried', config.CODE_ATTEMPT_WINDOW_MS, { address: config.CODE_ATTEMPT_ADDRESS_MAX, client: config.CODE_ATTEMPT_CLIENT_MAX }, { skipSuccessfulRequests: true }),
   };
 }

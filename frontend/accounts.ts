@@ -36,7 +36,8 @@ export class AccountFormError extends AppError {
 export interface Accounts {
   /** Mails a confirmation code to a new address; an address that has an account already gets nothing, and the same answer. */
   signUp(input: { email: string; password: string; name: string }): Promise<void>;
-  confirmSignUp(input: { email: string; code: string }): Promise<void>;
+  /** Confirms an unconfirmed account whose password is `password`: never one someone else signed up with another. */
+  confirmSignUp(input: { email: string; code: string; password: string }): Promise<void>;
   /** Mails an unconfirmed account's code again; any other address gets nothing, and the same answer. */
   resendConfirmationCode(email: string): Promise<void>;
   signIn(input: { email: string; password: string }): Promise<SignInTokens>;
@@ -47,6 +48,9 @@ export interface Accounts {
   forgotPassword(email: string): Promise<void>;
   confirmForgotPassword(input: { email: string; code: string; password: string }): Promise<void>;
 }
+
+/** Every refusal of a confirmation, whichever of its three fields was wrong. */
+const CONFIRM_REFUSED = new AccountFormError([{ field: 'code', message: 'That code and password do not match an account waiting to be confirmed. Check the newest mail, and type the password you signed up with.' }]);
 
 /** A refusal that means "nothing to do, and nothing to say" (see Accounts). */
 const DONE = Symbol('done');
@@ -95,11 +99,12 @@ export function createAccounts({ clientId, region, endpoint }: { clientId: strin
     }
   }
 
-  // A wrong password, an unknown email: one answer, so the form does not tell which emails have accounts.
+  // A wrong password, an unknown email, an account not confirmed yet: one answer, so the form does not
+  // tell which emails have accounts (not even to someone who just signed one up, and knows its password).
   // (cognito-local says InvalidPasswordException for a wrong password; Cognito says NotAuthorizedException.)
   const wrongPassword = (error: unknown) => {
-    if (['NotAuthorizedException', 'InvalidPasswordException', 'UserNotFoundException'].includes(nameOf(error))) {
-      return new AccountFormError([{ field: 'password', message: 'That email and password do not match an account.' }], 401);
+    if (['NotAuthorizedException', 'InvalidPasswordException', 'UserNotFoundException', 'UserNotConfirmedException'].includes(nameOf(error))) {
+      return new AccountFormError([{ field: 'password', message: 'That email and password do not match a confirmed account. Just signed up? Confirm your address with the code we mailed you first.' }], 401);
     }
     return undefined;
   };
@@ -120,9 +125,28 @@ export function createAccounts({ clientId, region, endpoint }: { clientId: strin
       // An address with an account already: the owner knows how to sign in or reset; the page never says.
       await call(() => client.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: password, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'name', Value: name }] })), done('UsernameExistsException'));
     },
-    async confirmSignUp({ email, code }) {
+    confirmSignUp: ({ email, code, password }) => (async () => {
+      // The password first. Someone else may have signed this address up with a password of theirs; were
+      // its owner to confirm that account with the code from their mailbox, the other would sign in to it.
+      // Only an unconfirmed account with the password typed here is confirmed (Cognito answers
+      // UserNotConfirmedException for the right password of an unconfirmed account, and only then).
+      const state = await client
+        .send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } }))
+        .then(
+          () => 'confirmed' as const,
+          (error: unknown) => {
+            if (nameOf(error) === 'UserNotConfirmedException') return 'unconfirmed' as const;
+            if (notOurCode(error) ?? wrongPassword(error)) throw CONFIRM_REFUSED;
+            throw new DependencyUnavailableError('account service', 5, { cause: error });
+          },
+        );
+      // Confirmed already, and this is its password: nothing to do.
+      if (state === 'confirmed') return;
       await call(() => client.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: code })), notOurCode);
-    },
+    })().catch((error: unknown) => {
+      // A wrong code, a wrong password, an address without an account waiting: one answer.
+      throw error instanceof AccountFormError ? CONFIRM_REFUSED : error;
+    }),
     async resendConfirmationCode(email) {
       // Unknown, or confirmed already (Cognito says InvalidParameterException then).
       await call(() => client.send(new ResendConfirmationCodeCommand({ ClientId: clientId, Username: email })), done('UserNotFoundException', 'InvalidParameterException', 'NotAuthorizedException'));

@@ -33,6 +33,7 @@ export type AppConfig = Pick<
   WebConfig,
   | 'RATE_LIMIT_WINDOW_MS'
   | 'RATE_LIMIT_MAX'
+  | 'RATE_LIMIT_BURST_MAX'
   | 'ORDER_RATE_LIMIT_MAX'
   | 'TRUST_PROXY_HOPS'
   | 'NODE_ENV'
@@ -143,6 +144,7 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
       respond(req, res, 429, { title: 'Too many requests', message: 'Please wait a moment and try again.' }),
   };
   app.use(rateLimit({ ...limiterOptions, limit: config.RATE_LIMIT_MAX }));
+  app.use(rateLimit({ ...limiterOptions, windowMs: 1000, limit: config.RATE_LIMIT_BURST_MAX, identifier: 'burst' }));
   const orderLimiter = rateLimit({ ...limiterOptions, limit: config.ORDER_RATE_LIMIT_MAX, identifier: 'orders' });
   // A form another site makes the browser post (an order placed without the customer knowing) is refused.
   app.use((req, res, next) => {

@@ -14,6 +14,9 @@ const schema = z
     API_TIMEOUT_MS: int(3000, 100, 60_000),
     RATE_LIMIT_WINDOW_MS: int(60_000, 1000, 3_600_000),
     RATE_LIMIT_MAX: int(300, 1, 1_000_000),
+    // Requests per second from one client, whatever its minute allows: the order API's throttle is shared
+    // by every customer, and one client's burst must not spend it for them.
+    RATE_LIMIT_BURST_MAX: int(20, 1, 1_000_000),
     ORDER_RATE_LIMIT_MAX: int(30, 1, 1_000_000),
     // 0: X-Forwarded-For is ignored, so a client cannot pick its own address for the rate limits.
     // Where a load balancer stands in front (the ALB), its hop is trusted: 1 in the ecosystem file and user data.

@@ -11,6 +11,7 @@ const FIELDS = {
   name: { name: 'name', label: 'Your name', type: 'text', autocomplete: 'name' },
   newPassword: { name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters, with an upper-case letter, a lower-case letter and a number.' },
   password: { name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' },
+  signUpPassword: { name: 'password', label: 'The password you signed up with', type: 'password', autocomplete: 'current-password' },
   code: { name: 'code', label: 'Code from the mail', type: 'text', autocomplete: 'one-time-code', hint: 'Six digits.' },
 } satisfies Record<string, Field>;
 
@@ -30,7 +31,7 @@ const SIGN_IN_LINK = { href: '/sign-in', text: 'Back to sign in' };
 
 const PAGES = {
   signUp: { formId: 'sign-up', title: 'Create an account', heading: 'Create an account', action: '/sign-up', submit: 'Create account', fields: [FIELDS.email, FIELDS.name, FIELDS.newPassword], links: [{ href: '/sign-in', text: 'I have an account: sign in' }] },
-  confirm: { formId: 'confirm', title: 'Confirm your email', heading: 'Confirm your email', action: '/confirm', submit: 'Confirm', fields: [FIELDS.email, FIELDS.code], intro: 'Type the six-digit code from the mail to confirm your account.', links: [{ href: '/confirm/resend', text: 'Send the code again', withEmail: true }, SIGN_IN_LINK] },
+  confirm: { formId: 'confirm', title: 'Confirm your email', heading: 'Confirm your email', action: '/confirm', submit: 'Confirm', fields: [FIELDS.email, FIELDS.code, FIELDS.signUpPassword], intro: 'Type the six-digit code from the mail, and the password you signed up with, to confirm your account.', links: [{ href: '/confirm/resend', text: 'Send the code again', withEmail: true }, SIGN_IN_LINK] },
   resend: { formId: 'resend-code', title: 'Send the code again', heading: 'Send the code again', action: '/confirm/resend', submit: 'Send the code again', fields: [FIELDS.email], intro: 'We mail a new confirmation code to an account that is not confirmed yet.', links: [SIGN_IN_LINK] },
   signIn: { formId: 'sign-in', title: 'Sign in', heading: 'Sign in', action: '/sign-in', submit: 'Sign in', fields: [FIELDS.email, FIELDS.password], links: [{ href: '/sign-up', text: 'Create an account' }, { href: '/forgot-password', text: 'I forgot my password', withEmail: true }] },
   forgot: { formId: 'forgot-password', title: 'Forgotten password', heading: 'Forgotten password', action: '/forgot-password', submit: 'Send me a code', fields: [FIELDS.email], intro: 'We mail you a code to set a new password with.', links: [SIGN_IN_LINK] },
@@ -73,7 +74,7 @@ const newPassword = z.string().check(
 const name = z.string().check(z.trim(), z.minLength(1, { error: 'Type your name' }), z.maxLength(100, { error: 'Must be at most 100 characters' }));
 const SCHEMAS = {
   signUp: z.object({ email, name, password: newPassword }),
-  confirm: z.object({ email, code }),
+  confirm: z.object({ email, code, password }),
   signIn: z.object({ email, password }),
   forgot: z.object({ email }),
   resend: z.object({ email }),

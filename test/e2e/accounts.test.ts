@@ -54,6 +54,7 @@ describeInBrowser('a customer account in a real browser', () => {
     expect(await page.inputValue('#email')).toBe(email);
     // The code as the customer would read it: from the mail in the local outbox.
     await page.fill('#code', await codeMailedTo(stack, email));
+    await page.fill('#password', PASSWORD);
     await page.click('#confirm-submit');
     await page.waitForURL(/\/sign-in\?notice=confirmed/);
     await signIn(page, email);

@@ -188,7 +188,7 @@ export async function signedInCustomer(stack: LocalStack, { name = 'Test Custome
   const signUp = await client.post('/sign-up', { email, name, password: PASSWORD });
   if (signUp.status !== 303) throw new Error(`sign-up answered ${signUp.status}: ${await signUp.text()}`);
   await client.get(`/confirm?email=${encodeURIComponent(email)}`);
-  const confirm = await client.post('/confirm', { email, code: await codeMailedTo(stack, email) });
+  const confirm = await client.post('/confirm', { email, code: await codeMailedTo(stack, email), password: PASSWORD });
   if (confirm.status !== 303) throw new Error(`confirm answered ${confirm.status}: ${await confirm.text()}`);
   await client.signIn(email);
   return { client, email };

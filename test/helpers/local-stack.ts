@@ -7,11 +7,11 @@ import type { QueueRef } from '../../local/resources.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 
 /**
- * The account forms' per-client limits, raised: a test's customers all sign up from 127.0.0.1, one
- * client to the web tier. Per-address limits stay as they are.
+ * The per-client limits of a second and of the account forms, raised: a test's customers all come
+ * from 127.0.0.1, one client to the web tier. Per-address limits stay as they are.
  * test/integration/accounts-abuse.test.ts checks the limits as a shop has them.
  */
-export const MANY_CUSTOMERS_WEB_ENV = { CODE_MAIL_CLIENT_MAX: '10000', CODE_ATTEMPT_CLIENT_MAX: '10000' };
+export const MANY_CUSTOMERS_WEB_ENV = { CODE_MAIL_CLIENT_MAX: '10000', CODE_ATTEMPT_CLIENT_MAX: '10000', RATE_LIMIT_BURST_MAX: '100000' };
 
 /** A local stack on free ports with its own state folder, fast profile, quiet logs. */
 export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<LocalStack> {

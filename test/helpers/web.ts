@@ -48,8 +48,9 @@ export function orderIdOfLocation(location: string | null): string {
 
 /** A web tier of its own, outside the shared stack, in front of the API at env's API_BASE_URL. */
 export async function startWeb(env: Record<string, string>, logger: Logger = silentLogger()): Promise<{ server: Server; app: Express; url: string; stop(): Promise<void> }> {
-  // Without a stack's pool: one whose endpoint does not answer, so no token is ever a session.
-  const config = loadConfig({ API_KEY: 'k', PORT: '0', HOST: '127.0.0.1', COGNITO_USER_POOL_ID: 'local_nopool', COGNITO_CLIENT_ID: 'noclient', COGNITO_ENDPOINT: 'http://127.0.0.1:9', COGNITO_ISSUER: 'http://127.0.0.1:9/local_nopool', ...env });
+  // Without a stack's pool: one whose endpoint does not answer, so no token is ever a session. A test is
+  // one client making requests as fast as it can: the limit of a second is raised unless env sets it.
+  const config = loadConfig({ API_KEY: 'k', PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_BURST_MAX: '100000', COGNITO_USER_POOL_ID: 'local_nopool', COGNITO_CLIENT_ID: 'noclient', COGNITO_ENDPOINT: 'http://127.0.0.1:9', COGNITO_ISSUER: 'http://127.0.0.1:9/local_nopool', ...env });
   const app = createApp({ ...createWebDeps(config, config.API_KEY ?? 'k'), config, logger });
   const server = await startServer(app, 0, '127.0.0.1');
   return { server, app, url: serverUrl(server), stop: () => stopServer(app, server, 1000) };

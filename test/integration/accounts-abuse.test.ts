@@ -104,9 +104,9 @@ describe('accounts: limits on code mails and code attempts', () => {
   it('when 20 wrong confirmation codes are typed, then the 6th and later are 429, the right code is refused too while it lasts, and the account stays unconfirmed', async () => {
     const email = await unconfirmedAccount();
     const statuses: number[] = [];
-    for (let i = 0; i < 20; i++) statuses.push((await postForm(newClient(), `/confirm?email=${encodeURIComponent(email)}`, '/confirm', { email, code: String(100000 + i) })).status);
+    for (let i = 0; i < 20; i++) statuses.push((await postForm(newClient(), `/confirm?email=${encodeURIComponent(email)}`, '/confirm', { email, code: String(100000 + i), password: PASSWORD })).status);
     expect(statuses).toEqual([...Array<number>(5).fill(400), ...Array<number>(15).fill(429)]);
-    expect((await postForm(newClient(), '/confirm', '/confirm', { email, code: await codeMailedTo(stack, email) })).status).toBe(429);
+    expect((await postForm(newClient(), '/confirm', '/confirm', { email, code: await codeMailedTo(stack, email), password: PASSWORD })).status).toBe(429);
     const { UserStatus } = await cognitoOf(stack).send(new AdminGetUserCommand({ UserPoolId: stack.userPool.userPoolId, Username: email }));
     expect(UserStatus).toBe('UNCONFIRMED');
   });
@@ -122,6 +122,26 @@ describe('accounts: limits on code mails and code attempts', () => {
     expect((await signIn.get('/')).html).toContain('id="signed-in-as"');
   });
 
+  it("when someone signs up an address first with a password of theirs, then its owner's sign-up changes nothing, the owner's code and own password confirm nothing, and the first one cannot sign in", async () => {
+    const victim = `owner-${randomUUID().slice(0, 8)}@example.com`;
+    expect((await postForm(newClient(), '/sign-up', '/sign-up', { email: victim, name: 'Mallory', password: 'Attack3r-password' })).status).toBe(303);
+    await waitFor(async () => (await codeMailsTo(victim)) === 1, { what: "the squatter's sign-up code, in the owner's mailbox" });
+    const owner = newClient();
+    expect((await postForm(owner, '/sign-up', '/sign-up', { email: victim, name: 'Owner', password: PASSWORD })).status).toBe(303);
+    expect((await postForm(owner, '/confirm/resend', '/confirm/resend', { email: victim })).status).toBe(303);
+    await waitFor(async () => (await codeMailsTo(victim)) === 2, { what: 'the code sent again' });
+    // The owner has the code (their mailbox) and types their own password: refused, and nothing is confirmed.
+    const refused = await postForm(owner, `/confirm?email=${encodeURIComponent(victim)}`, '/confirm', { email: victim, code: await codeMailedTo(stack, victim), password: PASSWORD });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('That code and password do not match an account waiting to be confirmed.');
+    const { UserStatus } = await cognitoOf(stack).send(new AdminGetUserCommand({ UserPoolId: stack.userPool.userPoolId, Username: victim }));
+    expect(UserStatus).toBe('UNCONFIRMED');
+    // The squatter, without the code, cannot get in either.
+    const squatter = newClient();
+    await squatter.get('/sign-in');
+    expect((await squatter.post('/sign-in', { email: victim, password: 'Attack3r-password' })).status).toBe(401);
+  });
+
   it('when an unconfirmed customer asks for their code again, then a new code is mailed and confirms the account', async () => {
     const email = await unconfirmedAccount();
     const client = newClient();
@@ -131,7 +151,7 @@ describe('accounts: limits on code mails and code attempts', () => {
     const resent = await postForm(client, `/confirm/resend?email=${encodeURIComponent(email)}`, '/confirm/resend', { email });
     expect(resent.status).toBe(303);
     await waitFor(async () => (await codeMailsTo(email)) === 2, { what: 'a second code mail' });
-    expect((await postForm(client, '/confirm', '/confirm', { email, code: await codeMailedTo(stack, email) })).status).toBe(303);
+    expect((await postForm(client, '/confirm', '/confirm', { email, code: await codeMailedTo(stack, email), password: PASSWORD })).status).toBe(303);
     const { UserStatus } = await cognitoOf(stack).send(new AdminGetUserCommand({ UserPoolId: stack.userPool.userPoolId, Username: email }));
     expect(UserStatus).toBe('CONFIRMED');
   });
@@ -204,6 +224,18 @@ describe('accounts: no page tells whether an address has an account', () => {
     }
   });
 
+  it('when someone signs up a known and an unknown address with a password of theirs and then signs in with it, then both sign-ins are refused alike', async () => {
+    const known = (await newCustomer(stack)).email;
+    const unknown = `nobody-${randomUUID().slice(0, 8)}@example.com`;
+    const answers = [];
+    for (const email of [known, unknown]) {
+      await postForm(newClient(), '/sign-up', '/sign-up', { email, name: 'Prober', password: 'Prober-password-1' });
+      answers.push(await answer('/sign-in', '/sign-in', { email, password: 'Prober-password-1' }, email));
+    }
+    expect({ ...answers[0], tookMs: 0 }).toEqual({ ...answers[1], tookMs: 0 });
+    expect(answers[0]!.status).toBe(401);
+  });
+
   it('when a weak password is given for a known and an unknown address, then both are told the password rules, the same way', async () => {
     const known = (await newCustomer(stack)).email;
     const unknown = `nobody-${randomUUID().slice(0, 8)}@example.com`;
@@ -220,10 +252,10 @@ describe('accounts: no page tells whether an address has an account', () => {
     const resend = await Promise.all([unconfirmed, confirmed, unknown].map((email) => answer('/confirm/resend', '/confirm/resend', { email }, email)));
     expect(resend.map((one) => ({ ...one, tookMs: 0 }))).toEqual(Array(3).fill({ ...resend[0], tookMs: 0 }));
     expect(resend[0]!.page).toContain('If an account with this address is waiting to be confirmed, we have mailed it a new code.');
-    const codes = await Promise.all([unconfirmed, confirmed, unknown].map((email) => answer('/confirm', '/confirm', { email, code: '000000' }, email)));
+    const codes = await Promise.all([unconfirmed, confirmed, unknown].map((email) => answer('/confirm', '/confirm', { email, code: '000000', password: PASSWORD }, email)));
     expect(codes.map((one) => ({ ...one, tookMs: 0 }))).toEqual(Array(3).fill({ ...codes[0], tookMs: 0 }));
     expect(codes[0]!.status).toBe(400);
-    expect(codes[0]!.page).toContain('That code is not the one we sent, or it has expired.');
+    expect(codes[0]!.page).toContain('That code and password do not match an account waiting to be confirmed.');
     const resets = await Promise.all([confirmed, unconfirmed, unknown].map((email) => answer('/reset-password', '/reset-password', { email, code: '000000', password: 'New-password-9' }, email)));
     expect(resets.map((one) => ({ ...one, tookMs: 0 }))).toEqual(Array(3).fill({ ...resets[0], tookMs: 0 }));
     expect(resets[0]!.status).toBe(400);
@@ -383,6 +415,22 @@ describe("accounts: another customer's order and an order never placed look the 
     // Both wait the subscription's full second before they end; neither ends at once.
     for (const { tookMs } of [streamA, streamB]) expect(tookMs).toBeGreaterThanOrEqual(900);
   }, 30_000);
+});
+
+describe('the limit of a second', () => {
+  it("when one client bursts page loads that each read the order API, then it is slowed to RATE_LIMIT_BURST_MAX a second and another client's pages still answer", async () => {
+    const burstWeb = await startWeb({ ...cognitoEnvOf(stack), API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey, TRUST_PROXY_HOPS: '1', RATE_LIMIT_BURST_MAX: '20' });
+    try {
+      const [greedy, other] = [new WebClient(burstWeb.url, { 'x-forwarded-for': '203.0.113.7' }), new WebClient(burstWeb.url, { 'x-forwarded-for': '203.0.113.8' })];
+      const statuses = await Promise.all(Array.from({ length: 60 }, () => greedy.request(`/orders/${randomUUID()}`).then((response) => response.status)));
+      // Within at most two windows of a second: at most 40 through.
+      expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(20);
+      expect(statuses.filter((status) => status === 404).length).toBeLessThanOrEqual(40);
+      expect((await other.request(`/orders/${randomUUID()}`)).status).toBe(404);
+    } finally {
+      await burstWeb.stop();
+    }
+  });
 });
 
 describe('errors', () => {

@@ -147,7 +147,7 @@ describe('hostile input', () => {
     const formValue = fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom(...HOSTILE), fc.integer().map(String));
     const forms: Record<string, fc.Arbitrary<Record<string, string>>> = {
       '/sign-up': fc.record({ email: fc.uuid().map((id) => `h-${id}@example.com`), name: fc.constant('Hostile Tester'), password: fc.constant(PASSWORD) }),
-      '/confirm': fc.record({ email: fc.constant(account.email), code: fc.integer({ min: 0, max: 999_999 }).map((n) => String(n).padStart(6, '0')) }),
+      '/confirm': fc.record({ email: fc.constant(account.email), code: fc.integer({ min: 0, max: 999_999 }).map((n) => String(n).padStart(6, '0')), password: fc.constantFrom(account.password, 'wrong-Password-1') }),
       '/sign-in': fc.record({ email: fc.constant(account.email), password: fc.constantFrom(account.password, 'wrong-Password-1'), next: fc.constantFrom('/', '/cart', '/my-orders') }),
       '/forgot-password': fc.record({ email: fc.constant(account.email) }),
       '/confirm/resend': fc.record({ email: fc.constant(account.email) }),
@@ -157,7 +157,7 @@ describe('hostile input', () => {
       '/checkout': fc.record({ cart_version: fc.integer({ min: 0, max: 50 }).map(String) }),
     };
     const paths = Object.keys(forms);
-    const namesOf = (path: string) => ({ '/sign-up': ['email', 'name', 'password'], '/confirm': ['email', 'code'], '/sign-in': ['email', 'password', 'next'], '/forgot-password': ['email'], '/confirm/resend': ['email'], '/reset-password': ['email', 'code', 'password'], '/cart/lines': ['product_id', 'quantity', 'back'], '/cart/lines/remove': ['product_id'], '/checkout': ['cart_version'] })[path]!;
+    const namesOf = (path: string) => ({ '/sign-up': ['email', 'name', 'password'], '/confirm': ['email', 'code', 'password'], '/sign-in': ['email', 'password', 'next'], '/forgot-password': ['email'], '/confirm/resend': ['email'], '/reset-password': ['email', 'code', 'password'], '/cart/lines': ['product_id', 'quantity', 'back'], '/cart/lines/remove': ['product_id'], '/checkout': ['cart_version'] })[path]!;
     const posted = fc.constantFrom(...paths).chain((path) =>
       fc.tuple(
         fc.constant(path),
