@@ -96,7 +96,7 @@ async function startWebTier(apiUrl: string, apiKey: string, pool: BenchPool, ext
   const { apps } = createRequire(import.meta.url)(join(root, 'dist', 'web', 'order-web', 'ecosystem.config.cjs')) as { apps: { node_args?: string[]; env?: Record<string, string> }[] };
   const child = spawn(process.execPath, [...(apps[0]?.node_args ?? []), ...extraNodeFlags, 'server.js'], {
     cwd: join(root, 'dist', 'web', 'order-web'),
-    env: { ...env, ...apps[0]?.env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000',
+    env: { ...env, ...apps[0]?.env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_MAX: '1000000', RATE_LIMIT_BURST_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000',
       COGNITO_ENDPOINT: pool.endpoint, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ISSUER: pool.issuer, ...extraEnv },
     stdio: 'ignore',
   });

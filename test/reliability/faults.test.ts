@@ -183,7 +183,7 @@ describe('faults against the local stack', () => {
       const port = Number(new URL(await unreachableUrl()).port);
       const server: ChildProcess = spawn(process.execPath, ['server.js'], {
         cwd: dir,
-        env: { PATH: process.env.PATH, API_BASE_URL: apiUrl, API_KEY: 'k', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        env: { PATH: process.env.PATH, API_BASE_URL: apiUrl, API_KEY: 'k', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', RATE_LIMIT_BURST_MAX: '100000', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           COGNITO_ENDPOINT: apiUrl, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ISSUER: pool.issuer },
         stdio: 'ignore',
       });
@@ -221,6 +221,7 @@ describe('faults against the local stack', () => {
             LOG_LEVEL: 'silent',
             WEB_INSTANCES: '2',
             RATE_LIMIT_MAX: '100000',
+            RATE_LIMIT_BURST_MAX: '100000',
             ORDER_RATE_LIMIT_MAX: '100000',
             COGNITO_ENDPOINT: stack.urls.cognito,
             COGNITO_USER_POOL_ID: stack.userPool.userPoolId,
