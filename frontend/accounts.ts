@@ -130,18 +130,21 @@ export function createAccounts({ clientId, region, endpoint }: { clientId: strin
       // its owner to confirm that account with the code from their mailbox, the other would sign in to it.
       // Only an unconfirmed account with the password typed here is confirmed (Cognito answers
       // UserNotConfirmedException for the right password of an unconfirmed account, and only then).
-      const state = await client
+      await client
         .send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } }))
         .then(
-          () => 'confirmed' as const,
+          async ({ AuthenticationResult }) => {
+            // Confirmed already, and this is its password: the session Cognito opened is ended at once, and
+            // the answer is any refusal's, so this form is no second way to try passwords.
+            if (AuthenticationResult?.RefreshToken) await client.send(new RevokeTokenCommand({ ClientId: clientId, Token: AuthenticationResult.RefreshToken })).catch(() => undefined);
+            throw CONFIRM_REFUSED;
+          },
           (error: unknown) => {
-            if (nameOf(error) === 'UserNotConfirmedException') return 'unconfirmed' as const;
+            if (nameOf(error) === 'UserNotConfirmedException') return;
             if (notOurCode(error) ?? wrongPassword(error)) throw CONFIRM_REFUSED;
             throw new DependencyUnavailableError('account service', 5, { cause: error });
           },
         );
-      // Confirmed already, and this is its password: nothing to do.
-      if (state === 'confirmed') return;
       await call(() => client.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: code })), notOurCode);
     })().catch((error: unknown) => {
       // A wrong code, a wrong password, an address without an account waiting: one answer.

@@ -53,6 +53,7 @@ export type AppConfig = Pick<
   | 'CODE_ATTEMPT_WINDOW_MS'
   | 'CODE_ATTEMPT_ADDRESS_MAX'
   | 'CODE_ATTEMPT_CLIENT_MAX'
+  | 'CONFIRM_ANSWER_FLOOR_MS'
 >;
 
 export interface AppDeps {
@@ -173,7 +174,7 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
   app.use(express.urlencoded({ extended: false, limit: MAX_BODY_BYTES, parameterLimit: 30 }));
   app.use(sessions.csrfProtection);
   app.use(['/cart', '/checkout'], (req, _res, next) => (req.method === 'POST' ? orderLimiter(req, _res, next) : next()));
-  app.use(accountRoutes({ accounts, sessions, limiters: accountLimiters(config) }));
+  app.use(accountRoutes({ accounts, sessions, limiters: accountLimiters(config), confirmFloorMs: config.CONFIRM_ANSWER_FLOOR_MS }));
   app.use(shopRoutes({ api, catalogue, clock }));
 
   const watcher = createStatusWatcher({

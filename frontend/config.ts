@@ -70,6 +70,9 @@ const schema = z
     CODE_ATTEMPT_WINDOW_MS: int(900_000, 1000, 86_400_000),
     CODE_ATTEMPT_ADDRESS_MAX: int(5, 1, 10_000),
     CODE_ATTEMPT_CLIENT_MAX: int(20, 1, 10_000),
+    // The confirmation form answers no sooner than this after it was posted: it asks Cognito once or
+    // twice depending on the address (see Accounts.confirmSignUp), and its time must not tell which.
+    CONFIRM_ANSWER_FLOOR_MS: int(1000, 0, 10_000),
   })
   .refine((env) => env.API_KEY !== undefined || env.API_KEY_PARAMETER !== undefined, {
     path: ['API_KEY'],

@@ -91,7 +91,7 @@ function parseForm<S extends z.ZodMiniType>(schema: S, body: unknown): z.output<
 }
 
 /** Sign-up, confirmation, sign-in, sign-out and forgotten password: each route parses, asks Cognito, answers. */
-export function accountRoutes({ accounts, sessions, limiters }: { accounts: Accounts; sessions: Sessions; limiters: AccountLimiters }): Router {
+export function accountRoutes({ accounts, sessions, limiters, confirmFloorMs }: { accounts: Accounts; sessions: Sessions; limiters: AccountLimiters; confirmFloorMs: number }): Router {
   const router = express.Router();
 
   /**
@@ -138,7 +138,14 @@ export function accountRoutes({ accounts, sessions, limiters }: { accounts: Acco
 
   router.get('/confirm', show('confirm'));
   router.post('/confirm', ...limiters.codeAttempt, handle('confirm', async (input, _req, res) => {
-    await accounts.confirmSignUp(input);
+    // Answered no sooner than the floor, whatever Cognito was asked: an address someone just signed up
+    // takes two calls, one with an account already one, and the difference would tell which it is.
+    const floor = new Promise((resolve) => setTimeout(resolve, confirmFloorMs));
+    try {
+      await accounts.confirmSignUp(input);
+    } finally {
+      await floor;
+    }
     res.redirect(303, `/sign-in?notice=confirmed&email=${encodeURIComponent(input.email)}`);
   }));
 

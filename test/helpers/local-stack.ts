@@ -11,7 +11,7 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../
  * from 127.0.0.1, one client to the web tier. Per-address limits stay as they are.
  * test/integration/accounts-abuse.test.ts checks the limits as a shop has them.
  */
-export const MANY_CUSTOMERS_WEB_ENV = { CODE_MAIL_CLIENT_MAX: '10000', CODE_ATTEMPT_CLIENT_MAX: '10000', RATE_LIMIT_BURST_MAX: '100000' };
+export const MANY_CUSTOMERS_WEB_ENV = { CODE_MAIL_CLIENT_MAX: '10000', CODE_ATTEMPT_CLIENT_MAX: '10000', RATE_LIMIT_BURST_MAX: '100000', CONFIRM_ANSWER_FLOOR_MS: '0' };
 
 /** A local stack on free ports with its own state folder, fast profile, quiet logs. */
 export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<LocalStack> {

@@ -236,6 +236,31 @@ describe('accounts: no page tells whether an address has an account', () => {
     expect(answers[0]!.status).toBe(401);
   });
 
+  it('when someone signs up a known and an unknown address with a password of theirs and then confirms with it, then the two answers match in status, page and time (no sooner than the floor)', async () => {
+    const known = (await newCustomer(stack)).email;
+    const unknown = `nobody-${randomUUID().slice(0, 8)}@example.com`;
+    const answers = [];
+    for (const email of [known, unknown]) {
+      await postForm(newClient(), '/sign-up', '/sign-up', { email, name: 'Prober', password: 'Prober-password-1' });
+      answers.push(await answer('/confirm', '/confirm', { email, code: '000000', password: 'Prober-password-1' }, email));
+    }
+    expect({ ...answers[0], tookMs: 0 }).toEqual({ ...answers[1], tookMs: 0 });
+    expect(answers[0]!.status).toBe(400);
+    // Cognito is asked twice for the new address and once for the known one; both wait out the floor (1 s by default).
+    for (const { tookMs } of answers) expect(tookMs).toBeGreaterThanOrEqual(990);
+    expect(Math.abs(answers[0]!.tookMs - answers[1]!.tookMs)).toBeLessThan(250);
+  });
+
+  it('when a confirmed account is "confirmed" again with its right password, then it is refused as with a wrong one (the form is no second way to try passwords)', async () => {
+    const customer = await newCustomer(stack);
+    const [right, wrong] = [
+      await answer('/confirm', '/confirm', { email: customer.email, code: '000000', password: customer.password }, customer.email),
+      await answer('/confirm', '/confirm', { email: customer.email, code: '000000', password: 'Wrong-password-1' }, customer.email),
+    ];
+    expect({ ...right, tookMs: 0 }).toEqual({ ...wrong, tookMs: 0 });
+    expect(right.status).toBe(400);
+  });
+
   it('when a weak password is given for a known and an unknown address, then both are told the password rules, the same way', async () => {
     const known = (await newCustomer(stack)).email;
     const unknown = `nobody-${randomUUID().slice(0, 8)}@example.com`;
