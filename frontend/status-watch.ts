@@ -43,8 +43,8 @@ export interface StatusWatcher {
 
 interface Watch {
   orderId: string;
-  /** Whose watch it is: it reads as them (with their newest token, see `tokens`), for as long as their session lasts. */
-  viewer: Viewer | undefined;
+  /** Whose watch it is (their newest token is in `tokens`); undefined for anyone's. */
+  viewerId: string | undefined;
   listeners: Set<WatchListener>;
   latest: StoredOrder | undefined;
   giveUpAt: number;
@@ -88,7 +88,7 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
     const integration = batch.filter((watch) => !watch.latest || watch.latest.account_id === undefined);
     const byViewer = new Map<string, Watch[]>();
     for (const watch of batch) {
-      if (watch.viewer && (!watch.latest || watch.latest.account_id !== undefined)) byViewer.set(watch.viewer.id, [...(byViewer.get(watch.viewer.id) ?? []), watch]);
+      if (watch.viewerId !== undefined && (!watch.latest || watch.latest.account_id !== undefined)) byViewer.set(watch.viewerId, [...(byViewer.get(watch.viewerId) ?? []), watch]);
     }
     /** One read for `watches`; if it fails, each of them has the error (a watch whose order another read found still gets it). */
     const read = async (watches: Watch[], call: () => Promise<StoredOrder[]>, keyOf: (order: StoredOrder) => string | undefined) => {
@@ -109,7 +109,7 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
       ),
     ]);
     return batch.map((watch) => {
-      const order = (watch.viewer ? found.get(`${watch.viewer.id}/${watch.orderId}`) : undefined) ?? (integration.includes(watch) ? found.get(watch.orderId) : undefined);
+      const order = (watch.viewerId !== undefined ? found.get(`${watch.viewerId}/${watch.orderId}`) : undefined) ?? (integration.includes(watch) ? found.get(watch.orderId) : undefined);
       return order ?? failed.get(watch) ?? null;
     });
   }
@@ -127,8 +127,8 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
   function end(key: string, watch: Watch) {
     clearTimeout(watch.timer);
     watches.delete(key);
-    const viewerId = watch.viewer?.id;
-    if (viewerId !== undefined && ![...watches.values()].some((other) => other.viewer?.id === viewerId)) tokens.delete(viewerId);
+    const { viewerId } = watch;
+    if (viewerId !== undefined && ![...watches.values()].some((other) => other.viewerId === viewerId)) tokens.delete(viewerId);
   }
 
   async function poll(key: string, watch: Watch) {
@@ -171,7 +171,7 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
       if (viewer) tokens.set(viewer.id, viewer.idToken);
       let watch = watches.get(key);
       if (!watch) {
-        watch = { orderId, viewer, listeners: new Set(), latest: undefined, giveUpAt: clock() + waitMs, timer: undefined, polling: false };
+        watch = { orderId, viewerId: viewer?.id, listeners: new Set(), latest: undefined, giveUpAt: clock() + waitMs, timer: undefined, polling: false };
         watches.set(key, watch);
         watch.listeners.add(listener);
         void poll(key, watch);

@@ -224,26 +224,25 @@ describe('accounts: no page tells whether an address has an account', () => {
     }
   });
 
-  it('when someone signs up a known and an unknown address with a password of theirs and then signs in with it, then both sign-ins are refused alike', async () => {
-    const known = (await newCustomer(stack)).email;
-    const unknown = `nobody-${randomUUID().slice(0, 8)}@example.com`;
+  const PROBER_PASSWORD = 'Prober-password-1';
+  /** A known and an unknown address each signed up by a prober with PROBER_PASSWORD, then `fields` posted to `path` for each: the two answers. */
+  async function signUpThenPost(path: string, fields: Record<string, string>) {
     const answers = [];
-    for (const email of [known, unknown]) {
-      await postForm(newClient(), '/sign-up', '/sign-up', { email, name: 'Prober', password: 'Prober-password-1' });
-      answers.push(await answer('/sign-in', '/sign-in', { email, password: 'Prober-password-1' }, email));
+    for (const email of [(await newCustomer(stack)).email, `nobody-${randomUUID().slice(0, 8)}@example.com`]) {
+      await postForm(newClient(), '/sign-up', '/sign-up', { email, name: 'Prober', password: PROBER_PASSWORD });
+      answers.push(await answer(path, path, { email, ...fields }, email));
     }
+    return answers;
+  }
+
+  it('when someone signs up a known and an unknown address with a password of theirs and then signs in with it, then both sign-ins are refused alike', async () => {
+    const answers = await signUpThenPost('/sign-in', { password: PROBER_PASSWORD });
     expect({ ...answers[0], tookMs: 0 }).toEqual({ ...answers[1], tookMs: 0 });
     expect(answers[0]!.status).toBe(401);
   });
 
   it('when someone signs up a known and an unknown address with a password of theirs and then confirms with it, then the two answers match in status, page and time (no sooner than the floor)', async () => {
-    const known = (await newCustomer(stack)).email;
-    const unknown = `nobody-${randomUUID().slice(0, 8)}@example.com`;
-    const answers = [];
-    for (const email of [known, unknown]) {
-      await postForm(newClient(), '/sign-up', '/sign-up', { email, name: 'Prober', password: 'Prober-password-1' });
-      answers.push(await answer('/confirm', '/confirm', { email, code: '000000', password: 'Prober-password-1' }, email));
-    }
+    const answers = await signUpThenPost('/confirm', { code: '000000', password: PROBER_PASSWORD });
     expect({ ...answers[0], tookMs: 0 }).toEqual({ ...answers[1], tookMs: 0 });
     expect(answers[0]!.status).toBe(400);
     // Cognito is asked twice for the new address and once for the known one; both wait out the floor (1 s by default).
