@@ -109,6 +109,24 @@ async function until(done: () => Promise<boolean>, what: string): Promise<void> 
 }
 
 /**
+ * Creates a table (first deleting the one of that name, with `replace`), waits until it is active and
+ * writes `items` into it.
+ */
+export async function makeTable(clients: LocalClients, definition: CreateTableCommandInput, { replace = false, items = [] }: { replace?: boolean; items?: Record<string, AttributeValue>[] } = {}): Promise<void> {
+  const tableName = definition.TableName!;
+  if (replace) {
+    await clients.dynamodb.send(new DeleteTableCommand({ TableName: tableName }));
+    // dynalite deletes a table a moment after it answers (as DynamoDB does): made again before that, the new one went with it.
+    await until(async () => !(await tableStatus(clients, tableName)), `${tableName} to be deleted`);
+  }
+  await clients.dynamodb.send(new CreateTableCommand(definition));
+  await until(async () => (await tableStatus(clients, tableName)) === 'ACTIVE', `${tableName} to be active`);
+  for (let i = 0; i < items.length; i += 25) {
+    await clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+  }
+}
+
+/**
  * Creates a table, or brings one made by an earlier version up to date. dynalite cannot add an
  * index to a table, so such a table is read, made again with every index and refilled: no item is lost.
  */
@@ -132,16 +150,9 @@ async function ensureTable(clients: LocalClients, definition: CreateTableCommand
       items.push(...(page.Items ?? []));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    await clients.dynamodb.send(new DeleteTableCommand({ TableName: tableName }));
-    // dynalite deletes a table a moment after it answers (as DynamoDB does): made again before that, the new one went with it.
-    await until(async () => !(await tableStatus(clients, tableName)), `${tableName} to be deleted`);
     logger.warn({ table: tableName, items: items.length, indexes: wanted }, 'the table lacked an index; made again with its items');
   }
-  await clients.dynamodb.send(new CreateTableCommand(definition));
-  await until(async () => (await tableStatus(clients, tableName)) === 'ACTIVE', `${tableName} to be active`);
-  for (let i = 0; i < items.length; i += 25) {
-    await clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
-  }
+  await makeTable(clients, definition, { replace: Boolean(indexes), items });
   return indexes ? 'remade' : 'made';
 }
 

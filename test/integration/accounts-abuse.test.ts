@@ -2,12 +2,12 @@
 // raises the per-client ones for its many customers), in front of the test stack's API and pool;
 // each test asserts the outbox and the stored state, not only the status.
 import { AdminGetUserCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { orderTableDefinition } from '../../local/resources.js';
+import { makeTable, orderTableDefinition } from '../../local/resources.js';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -348,15 +348,16 @@ describe('accounts: orders stored before account_id', () => {
     try {
       // The table as the version before made it: the customer-orders index on customer_id, no account_id anywhere.
       const previous = orderTableDefinition(old.store.tableName);
-      await old.clients.dynamodb.send(new DeleteTableCommand({ TableName: old.store.tableName }));
-      await old.clients.dynamodb.send(
-        new CreateTableCommand({
+      await makeTable(
+        old.clients,
+        {
           ...previous,
           AttributeDefinitions: previous.AttributeDefinitions!.map((attribute) => (attribute.AttributeName === 'account_id' ? { ...attribute, AttributeName: 'customer_id' } : attribute)),
           GlobalSecondaryIndexes: previous.GlobalSecondaryIndexes!.map((index) =>
             index.IndexName === 'account-orders' ? { ...index, IndexName: 'customer-orders', KeySchema: [{ AttributeName: 'customer_id', KeyType: 'HASH' }, index.KeySchema![1]!] } : index,
           ),
-        }),
+        },
+        { replace: true },
       );
       for (const item of [account, integration]) await old.clients.documents.send(new PutCommand({ TableName: old.store.tableName, Item: item }));
     } finally {
