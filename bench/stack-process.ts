@@ -11,7 +11,7 @@ import { createOrderStore } from '../backend-lambdas/lib/order-store.js';
 import { transition } from '../domain/lifecycle.js';
 import { acceptOrder, fifoIdsOf, parseQueuedOrder, storedOrder } from '../domain/order.js';
 import { isFifoQueue } from '../backend-lambdas/lib/fifo.js';
-import { functions } from '../platform/functions.js';
+import { triggerOf } from '../platform/functions.js';
 import { profiles } from '../local/profiles.js';
 import { startSchedule, type Schedule } from '../local/scheduler.js';
 import { startLocalStack } from '../local/stack.js';
@@ -43,7 +43,7 @@ const { sqs, documents } = stack.clients;
 const queueUrl = stack.resources.queue.url;
 const tableName = stack.resources.tableName;
 const store = createOrderStore({ documents, tableName });
-const concurrency = functions['process-order'].trigger.maximumConcurrency;
+const concurrency = triggerOf('process-order', 'queue').maximumConcurrency;
 let minimalConsumer: { stop(): Promise<void> } | undefined;
 
 let kitchenSchedule: Schedule | undefined;

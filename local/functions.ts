@@ -19,10 +19,13 @@ interface HandlerByTrigger {
   queue: SqsBatchHandler;
   schedule: ScheduledHandler;
 }
-export type HandlerOf<Name extends FunctionName> = HandlerByTrigger[(typeof functions)[Name]['trigger']['type']];
+type Wrapper<Handler> = (handler: Handler) => Handler;
 
-/** Lets a test put a fault between a function's trigger and its handler. */
-export type FunctionWrappers = { [Name in FunctionName]?: (handler: HandlerOf<Name>) => HandlerOf<Name> };
+/**
+ * Lets a test put a fault between a function's trigger and its handler. The wrapper names the
+ * handler it takes (functions.json is JSON, so its trigger types are not known to the type checker).
+ */
+export type FunctionWrappers = Partial<Record<FunctionName, Wrapper<ProxyHandler> | Wrapper<SqsBatchHandler> | Wrapper<ScheduledHandler>>>;
 
 /** A declared function, ready to be given its trigger. */
 export interface LocalFunction {

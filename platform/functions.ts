@@ -1,127 +1,91 @@
 /**
- * The Lambda functions, declared once. `npm run build` bundles each `entry`; the local stack wires
- * each from its `wiring` module, environment and trigger; the parity test checks Terraform and
- * CloudFormation deploy the same. A new function is its folder, one entry here and its IaC.
+ * The Lambda functions, declared once, in functions.json: `npm run build` bundles each `entry` and
+ * writes the CloudFormation template's resources for each; Terraform reads the same file; the local
+ * stack wires each from its `wiring` module, environment and trigger. A new function is its folder and
+ * one entry there (docs/contributing.md).
  */
+import { z } from 'zod';
+import declared from './functions.json' with { type: 'json' };
 import type { QueueType } from './settings.js';
 
 /** A value a function's environment variable is given, named by what it is, not by how each tool spells it. */
-export type ResourceRef =
-  | 'orders-queue-url'
-  | 'orders-table-name'
-  | 'order-events-topic-arn'
-  | 'lifecycle-timings'
-  | 'max-receive-count'
-  | 'carts-table-name'
-  | 'cart-ttl-seconds'
-  | 'customer-mail-from';
+export const RESOURCE_REFS = [
+  'orders-queue-url',
+  'orders-table-name',
+  'order-events-topic-arn',
+  'lifecycle-timings',
+  'max-receive-count',
+  'carts-table-name',
+  'cart-ttl-seconds',
+  'customer-mail-from',
+] as const;
+export type ResourceRef = (typeof RESOURCE_REFS)[number];
 
-export type Trigger =
+/**
+ * What a function may be granted actions on, named as the environment's values are. Each tool maps
+ * a name to its resource's ARN (an index's ARN for the `-index` names); the mail identity's grant
+ * also holds the sender to the configured address.
+ */
+export const PERMISSION_TARGETS = [
+  'orders-queue',
+  'customer-notifications-queue',
+  'orders-table',
+  'orders-table-due-index',
+  'orders-table-account-index',
+  'carts-table',
+  'order-events-topic',
+  'notifications-key',
+  'customer-mail-identity',
+] as const;
+export type PermissionTarget = (typeof PERMISSION_TARGETS)[number];
+
+const positiveInt = z.number().int().positive();
+
+const triggerSchema = z.discriminatedUnion('type', [
   /**
    * API Gateway REST routes, each "METHOD /resource/{param}", all behind the web tier's API key;
    * `cognito` routes also need the customer's Cognito ID token, and the function takes the customer
    * from the authorizer's claims.
    */
-  | { readonly type: 'api'; readonly routes: readonly string[]; readonly authorizer?: 'cognito' }
+  z.strictObject({
+    type: z.literal('api'),
+    routes: z.array(z.string().regex(/^(GET|POST|PUT|PATCH|DELETE) (\/([a-z0-9-]+|\{[a-z_]+\}))+$/, 'a route is "METHOD /path", each segment lower-case or a {parameter}')).min(1),
+    authorizer: z.literal('cognito').optional(),
+  }),
   /** An SQS event source mapping that reports batch item failures. */
-  | {
-      readonly type: 'queue';
-      readonly queue: 'orders' | 'customer-notifications';
-      readonly batchSize: number;
-      readonly maximumBatchingWindowSeconds: number;
-      readonly maximumConcurrency: number;
-    }
+  z.strictObject({
+    type: z.literal('queue'),
+    queue: z.enum(['orders', 'customer-notifications']),
+    batchSize: positiveInt,
+    maximumBatchingWindowSeconds: z.number().int().min(0).max(300),
+    maximumConcurrency: z.number().int().min(2).max(1000),
+  }),
   /** An EventBridge schedule; `everySeconds` is the same rate, for the local stack. */
-  | { readonly type: 'schedule'; readonly expression: string; readonly everySeconds: number };
+  z.strictObject({ type: z.literal('schedule'), expression: z.string().regex(/^rate\(\d+ (minute|minutes|hour|hours)\)$/), everySeconds: positiveInt }),
+]);
+export type Trigger = z.infer<typeof triggerSchema>;
 
-export interface FunctionSpec {
-  readonly description: string;
+const functionSchema = z.strictObject({
+  description: z.string().min(1).max(256),
   /** The Lambda entry point, exporting `handler`; what the build bundles. */
-  readonly entry: string;
+  entry: z.string().regex(/^backend-lambdas\/.+\.ts$/),
   /** Exports `wire(env, clients, options)`: the same handler, built from an environment and clients. */
-  readonly wiring: string;
-  readonly memoryMb: number;
-  readonly timeoutSeconds: number;
-  readonly environment: Readonly<Record<string, ResourceRef>>;
-  readonly trigger: Trigger;
-}
+  wiring: z.string().regex(/^backend-lambdas\/.+\.ts$/),
+  memoryMb: z.number().int().min(128).max(10240),
+  timeoutSeconds: z.number().int().min(1).max(900),
+  environment: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.enum(RESOURCE_REFS)),
+  /** Each statement of the function's own policy (besides writing its logs and traces, which every function may). */
+  permissions: z.array(z.strictObject({ sid: z.string().regex(/^[A-Za-z0-9]+$/), actions: z.array(z.string().regex(/^[a-z0-9]+:[A-Za-z]+$/)).min(1), on: z.enum(PERMISSION_TARGETS) })),
+  trigger: triggerSchema,
+});
+export type FunctionSpec = z.infer<typeof functionSchema>;
 
-export const functions = {
-  'submit-order': {
-    description: 'POST /orders; validates the order and queues it.',
-    entry: 'backend-lambdas/submit-order/handler.ts',
-    wiring: 'backend-lambdas/submit-order/submit-order.ts',
-    memoryMb: 256,
-    timeoutSeconds: 10,
-    environment: { QUEUE_URL: 'orders-queue-url' },
-    trigger: { type: 'api', routes: ['POST /orders'] },
-  },
-  'process-order': {
-    description: 'Consumes the orders queue; stores each order once as RECEIVED and publishes order.received.',
-    entry: 'backend-lambdas/process-order/handler.ts',
-    wiring: 'backend-lambdas/process-order/process-order.ts',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    environment: { TABLE_NAME: 'orders-table-name', ORDER_EVENTS_TOPIC_ARN: 'order-events-topic-arn', ORDER_TIMINGS: 'lifecycle-timings', MAX_RECEIVE_COUNT: 'max-receive-count' },
-    trigger: { type: 'queue', queue: 'orders', batchSize: 10, maximumBatchingWindowSeconds: 0, maximumConcurrency: 5 },
-  },
-  'get-order': {
-    description: 'GET /orders/{id} and GET /orders?ids=; reads stored orders with their status and history.',
-    entry: 'backend-lambdas/get-order/handler.ts',
-    wiring: 'backend-lambdas/get-order/get-order.ts',
-    memoryMb: 256,
-    timeoutSeconds: 10,
-    environment: { TABLE_NAME: 'orders-table-name' },
-    trigger: { type: 'api', routes: ['GET /orders/{id}', 'GET /orders'] },
-  },
-  'advance-orders': {
-    description: 'The kitchen: moves due orders to their next status and publishes order.status_changed; staff commands too.',
-    entry: 'backend-lambdas/advance-orders/handler.ts',
-    wiring: 'backend-lambdas/advance-orders/advance-orders.ts',
-    memoryMb: 256,
-    timeoutSeconds: 60,
-    environment: { TABLE_NAME: 'orders-table-name', ORDER_EVENTS_TOPIC_ARN: 'order-events-topic-arn', ORDER_TIMINGS: 'lifecycle-timings' },
-    trigger: { type: 'schedule', expression: 'rate(1 minute)', everySeconds: 60 },
-  },
-  cart: {
-    description: "The signed-in customer's cart: GET /me/cart, PUT and DELETE /me/cart/lines/{product_id}.",
-    entry: 'backend-lambdas/cart/handler.ts',
-    wiring: 'backend-lambdas/cart/cart.ts',
-    memoryMb: 256,
-    timeoutSeconds: 10,
-    environment: { CARTS_TABLE_NAME: 'carts-table-name', CART_TTL_SECONDS: 'cart-ttl-seconds' },
-    trigger: { type: 'api', routes: ['GET /me/cart', 'PUT /me/cart/lines/{product_id}', 'DELETE /me/cart/lines/{product_id}'], authorizer: 'cognito' },
-  },
-  checkout: {
-    description: "POST /me/orders: the signed-in customer's cart becomes one order on the queue, and is emptied once it is accepted.",
-    entry: 'backend-lambdas/checkout/handler.ts',
-    wiring: 'backend-lambdas/checkout/checkout.ts',
-    memoryMb: 256,
-    timeoutSeconds: 10,
-    environment: { CARTS_TABLE_NAME: 'carts-table-name', CART_TTL_SECONDS: 'cart-ttl-seconds', QUEUE_URL: 'orders-queue-url' },
-    trigger: { type: 'api', routes: ['POST /me/orders'], authorizer: 'cognito' },
-  },
-  'my-orders': {
-    description: "GET /me/orders (newest first, a page at a time) and GET /me/orders/{id}: the signed-in customer's own orders.",
-    entry: 'backend-lambdas/my-orders/handler.ts',
-    wiring: 'backend-lambdas/my-orders/my-orders.ts',
-    memoryMb: 256,
-    timeoutSeconds: 10,
-    environment: { TABLE_NAME: 'orders-table-name' },
-    trigger: { type: 'api', routes: ['GET /me/orders', 'GET /me/orders/{id}'], authorizer: 'cognito' },
-  },
-  'notify-customer': {
-    description: 'Mails the customer when an order is received and at each change of status (SES), from order-events.',
-    entry: 'backend-lambdas/notify-customer/handler.ts',
-    wiring: 'backend-lambdas/notify-customer/notify-customer.ts',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    environment: { TABLE_NAME: 'orders-table-name', MAIL_FROM: 'customer-mail-from' },
-    trigger: { type: 'queue', queue: 'customer-notifications', batchSize: 10, maximumBatchingWindowSeconds: 0, maximumConcurrency: 2 },
-  },
-} as const satisfies Record<string, FunctionSpec>;
+export type FunctionName = keyof typeof declared;
 
-export type FunctionName = keyof typeof functions;
+/** The declaration, checked: a malformed entry stops the build, the stack and the tests with its path and reason. */
+export const functions: Readonly<Record<FunctionName, FunctionSpec>> = z
+  .record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a function name is lower-case letters, digits and hyphens'), functionSchema)
+  .parse(declared) as Record<FunctionName, FunctionSpec>;
 
 type QueueTrigger = Extract<Trigger, { type: 'queue' }>;
 
@@ -149,3 +113,10 @@ export const apiRoutes: readonly string[] = Object.values(functions as Record<st
   spec.trigger.type === 'api' ? spec.trigger.routes : [],
 );
 
+
+/** A function's trigger, which must be of this type (the caller relies on it). */
+export function triggerOf<Type extends Trigger['type']>(name: FunctionName, type: Type): Extract<Trigger, { type: Type }> {
+  const trigger = functions[name].trigger;
+  if (trigger.type !== type) throw new Error(`${name} is triggered by ${trigger.type}, not ${type}`);
+  return trigger as Extract<Trigger, { type: Type }>;
+}

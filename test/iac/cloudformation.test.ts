@@ -5,7 +5,7 @@ import { cartTable } from '../../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { lifecycleTimingsJson } from '../../domain/lifecycle.js';
 import { cartTableDefinition, CUSTOMER_MAIL_FILTER, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
-import { apiRoutes, functionNames, functions, mappingSettings, type FunctionName, type FunctionSpec } from '../../platform/functions.js';
+import { apiRoutes, functionNames, functions, mappingSettings, triggerOf, type FunctionName, type FunctionSpec } from '../../platform/functions.js';
 import { QUEUE_TYPES, queueNames, settings } from '../../platform/settings.js';
 import {
   actionsOf,
@@ -188,7 +188,7 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
   it.each(QUEUE_TYPES)('when deployed with QueueType %s, then the event source mapping has the settings mappingSettings gives that type', (queueType) => {
     const mapping = resource(backend, 'ProcessOrderEventSourceMapping', 'AWS::Lambda::EventSourceMapping');
     const resolved = resolveWith(backend, mapping.Properties, { QueueType: queueType }) as Record<string, unknown>;
-    const expected = mappingSettings(functions['process-order'].trigger, queueType);
+    const expected = mappingSettings(triggerOf('process-order', 'queue'), queueType);
     expect({ batchSize: resolved.BatchSize, maximumBatchingWindowSeconds: resolved.MaximumBatchingWindowInSeconds, maximumConcurrency: (resolved.ScalingConfig as Record<string, unknown>).MaximumConcurrency }).toEqual(expected);
     expect('MaximumBatchingWindowInSeconds' in resolved).toBe(queueType !== 'fifo');
   });
@@ -432,7 +432,7 @@ describe('cloudformation: backend Lambdas', () => {
   });
 
   it('when the kitchen\'s schedule is read, then an EventBridge rule runs advance-orders at the declared rate, and only that rule may invoke it', () => {
-    const trigger = functions['advance-orders'].trigger;
+    const trigger = triggerOf('advance-orders', 'schedule');
     const [rule, ...others] = resourcesOfType(backend, 'AWS::Events::Rule');
     expect(others).toEqual([]);
     expect(rule?.[0]).toBe('KitchenScheduleRule');

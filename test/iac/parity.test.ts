@@ -1491,7 +1491,7 @@ describe('parity of Terraform, CloudFormation and the local stack', () => {
     // A new function, declared with no IaC yet.
     const declaration: Declaration = {
       ...functions,
-      'refund-order': { description: 'Refunds an order.', entry: 'x', wiring: 'x', memoryMb: 128, timeoutSeconds: 5, environment: { TABLE_NAME: 'orders-table-name' }, trigger: { type: 'api', routes: ['POST /orders/{id}/refund'] } },
+      'refund-order': { description: 'Refunds an order.', entry: 'x', wiring: 'x', memoryMb: 128, timeoutSeconds: 5, environment: { TABLE_NAME: 'orders-table-name' }, permissions: [], trigger: { type: 'api', routes: ['POST /orders/{id}/refund'] } },
     };
     expect(deploymentGaps(declaration, backend, loadTemplate('backend'))).toEqual([
       'refund-order is declared in platform/functions.ts, but terraform-backend does not deploy it (no "refund-order" key in the default of var.lambda_functions)',

@@ -47,7 +47,7 @@ import { cartTable } from '../../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { appClientDefinition, userPoolDefinition } from '../../local/cognito.js';
 import { cartTableDefinition, CUSTOMER_MAIL_FILTER, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
-import { functionNames, functions, type FunctionName } from '../../platform/functions.js';
+import { functionNames, functions, triggerOf, type FunctionName } from '../../platform/functions.js';
 import { settings } from '../../platform/settings.js';
 import { gate } from '../helpers/requirements.js';
 import { MOTO_CREDENTIALS, motoMissing, startMoto, type Moto } from './moto.js';
@@ -496,7 +496,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     // The schedule: the rule at the declared rate, the kitchen its one target, and only that rule may invoke it.
     const events = new EventBridgeClient(clientConfig());
     const rule = await events.send(new DescribeRuleCommand({ Name: backend!.kitchen_schedule_rule_name }));
-    expect({ schedule: rule.ScheduleExpression, state: rule.State }).toEqual({ schedule: kitchen.trigger.expression, state: 'ENABLED' });
+    expect({ schedule: rule.ScheduleExpression, state: rule.State }).toEqual({ schedule: triggerOf('advance-orders', 'schedule').expression, state: 'ENABLED' });
     const { Targets = [] } = await events.send(new ListTargetsByRuleCommand({ Rule: backend!.kitchen_schedule_rule_name }));
     expect(Targets.map((target) => target.Arn)).toEqual([configuration.FunctionArn]);
     const { Policy = '{}' } = await lambda.send(new GetPolicyCommand({ FunctionName: backend!.lambda_function_names['advance-orders'] }));
@@ -634,7 +634,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     const lambda = new LambdaClient(clientConfig());
     const notifyCustomer = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: backend!.lambda_function_names['notify-customer'] }));
     const { EventSourceMappings = [] } = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: notifyCustomer.FunctionArn }));
-    const declared = functions['notify-customer'].trigger;
+    const declared = triggerOf('notify-customer', 'queue');
     expect(EventSourceMappings.map(({ EventSourceArn, BatchSize, FunctionResponseTypes }) => ({ EventSourceArn, BatchSize, FunctionResponseTypes }))).toEqual([
       { EventSourceArn: queue.QueueArn, BatchSize: declared.batchSize, FunctionResponseTypes: ['ReportBatchItemFailures'] },
     ]);

@@ -1,7 +1,7 @@
 // Customer routes of the API as a customer's client meets them: the Cognito authorizer in front
 // (locally the adapter, as API Gateway would), carts, checkout, "my orders", and the customer's mails.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { catalogue, CURRENCY } from '../../domain/catalogue.js';
 import { MAX_LINES, MAX_QUANTITY } from '../../domain/order.js';
@@ -11,6 +11,7 @@ import { settings } from '../../platform/settings.js';
 import { claimsOf, handMadeToken, newCustomer, type SignedInCustomer } from '../helpers/customers.js';
 import { apiRequest, queueDepth, readOutbox, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
+import type { SqsBatchHandler } from '../../local/event-source-mapping.js';
 
 let stack: LocalStack;
 let ada: SignedInCustomer;
@@ -22,7 +23,7 @@ const cartStore = () => createCartStore({ documents: stack.clients.documents, ta
 beforeAll(async () => {
   stack = await startTestStack({
     wrap: {
-      'process-order': (handler) => async (event: SQSEvent, context) => {
+      'process-order': (handler: SqsBatchHandler) => async (event: SQSEvent, context: Context) => {
         delivered.push(...event.Records.map((record) => record.body));
         return handler(event, context);
       },

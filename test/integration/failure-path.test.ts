@@ -1,10 +1,11 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import type { LocalStack } from '../../local/stack.js';
 import { drainQueue, getStoredOrder, queueDepth, readOutbox, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
 import { acceptOrder } from '../../domain/order.js';
 import { SEED_ORDER } from '../helpers/local-stack.js';
+import type { SqsBatchHandler } from '../../local/event-source-mapping.js';
 
 let stack: LocalStack;
 const receives = new Map<string, number>();
@@ -12,7 +13,7 @@ const receives = new Map<string, number>();
 beforeAll(async () => {
   stack = await startTestStack({
     wrap: {
-      'process-order': (handler) => async (event: SQSEvent, context) => {
+      'process-order': (handler: SqsBatchHandler) => async (event: SQSEvent, context: Context) => {
       for (const record of event.Records) receives.set(record.body, (receives.get(record.body) ?? 0) + 1);
       return handler(event, context);
     },

@@ -3,7 +3,7 @@
 // customer's group until it reaches the DLQ, and a duplicate send of an order id is dropped by the
 // queue itself.
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { acceptOrder, fifoIdsOf } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
@@ -11,6 +11,7 @@ import { profiles } from '../../local/profiles.js';
 import { settings } from '../../platform/settings.js';
 import { apiRequest, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
+import type { SqsBatchHandler } from '../../local/event-source-mapping.js';
 
 let stack: LocalStack;
 
@@ -43,7 +44,7 @@ beforeAll(async () => {
     runSchedules: false,
     throttle: { rateLimit: 100_000, burstLimit: 100_000 },
     wrap: {
-      'process-order': (handler) => async (event: SQSEvent, context) => {
+      'process-order': (handler: SqsBatchHandler) => async (event: SQSEvent, context: Context) => {
         const at = Date.now();
         const groups = event.Records.map((record) => record.attributes.MessageGroupId ?? '(none)');
         for (const group of new Set(groups)) {

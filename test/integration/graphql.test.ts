@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { get as httpGet } from 'node:http';
@@ -8,6 +8,7 @@ import type { LocalStack } from '../../local/stack.js';
 import { apiRequest, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
 import { startWeb } from '../helpers/web.js';
+import type { ProxyHandler } from '../../local/api-gateway.js';
 
 const run = promisify(execFile);
 let stack: LocalStack;
@@ -18,7 +19,7 @@ beforeAll(async () => {
   stack = await startTestStack({
     webEnv: { STREAMS_MAX_PER_CLIENT: '1000', RATE_LIMIT_MAX: '100000' },
     wrap: {
-      'get-order': (handler) => async (event: APIGatewayProxyEvent, context) => {
+      'get-order': (handler: ProxyHandler) => async (event: APIGatewayProxyEvent, context: Context) => {
         const ids = event.pathParameters?.id !== undefined ? [event.pathParameters.id] : (event.queryStringParameters?.ids ?? '').split(',');
         for (const id of ids) upstream.set(id, (upstream.get(id) ?? 0) + 1);
         return handler(event, context);

@@ -3,7 +3,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListTopicsCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
@@ -15,6 +15,7 @@ import { signedInCustomer } from '../helpers/customers.js';
 import { commandMissing, gate } from '../helpers/requirements.js';
 import { cartVersionOf } from '../helpers/web.js';
 import { waitFor } from '../helpers/wait.js';
+import type { ProxyHandler } from '../../local/api-gateway.js';
 
 const run = promisify(execFile);
 const EVIL = 'http://evil.example';
@@ -27,7 +28,7 @@ beforeAll(async () => {
     ports: { console: 0 },
     webEnv: { ORDER_RATE_LIMIT_MAX: '3' },
     wrap: {
-      checkout: (handler) => async (event: APIGatewayProxyEvent, context) => {
+      checkout: (handler: ProxyHandler) => async (event: APIGatewayProxyEvent, context: Context) => {
         checkedOut.push(String((event.requestContext.authorizer as { claims?: Record<string, unknown> } | null)?.claims?.email));
         return handler(event, context);
       },

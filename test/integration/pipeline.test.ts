@@ -1,5 +1,5 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { acceptOrder } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
@@ -7,6 +7,7 @@ import { apiRequest, getStoredOrder, queueDepth, readOutbox, SEED_ORDER, startTe
 import { waitFor } from '../helpers/wait.js';
 import { signedInCustomer, type WebClient } from '../helpers/customers.js';
 import { cartVersionOf, orderIdOfLocation } from '../helpers/web.js';
+import type { SqsBatchHandler } from '../../local/event-source-mapping.js';
 
 let stack: LocalStack;
 /** Every body process-order was given, in order: proof of what was (and was not) queued. */
@@ -16,7 +17,7 @@ beforeAll(async () => {
   stack = await startTestStack({
     adminOrderMail: true,
     wrap: {
-      'process-order': (handler) => async (event: SQSEvent, context) => {
+      'process-order': (handler: SqsBatchHandler) => async (event: SQSEvent, context: Context) => {
       delivered.push(...event.Records.map((record) => record.body));
       return handler(event, context);
     },

@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -15,6 +15,7 @@ import type { LocalStack } from '../../local/stack.js';
 import { apiRequest, getStoredOrder, queueDepth, SEED_ORDER, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
 import { cognitoLocalJwks, prepareCustomers, writeCarts, type PreparedCustomer } from '../helpers/prepared-customers.js';
+import type { SqsBatchHandler } from '../../local/event-source-mapping.js';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -39,7 +40,7 @@ beforeAll(async () => {
   stack = await startTestStack({
     throttle: { rateLimit: 10_000, burstLimit: 10_000 },
     wrap: {
-      'process-order': (handler) => async (event: SQSEvent, context): Promise<SQSBatchResponse> => {
+      'process-order': (handler: SqsBatchHandler) => async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
       const ids = event.Records.map((record) => idOf(record.body));
       for (const id of ids) deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
       if (throwOnceFor && ids.includes(throwOnceFor)) {

@@ -1,4 +1,4 @@
-import type { SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
@@ -11,6 +11,7 @@ import { apiRequest, SEED_ORDER, startTestStack } from '../helpers/local-stack.j
 import { newCustomer, PASSWORD } from '../helpers/customers.js';
 import { prepareCustomers, THREE_LINES, writeCarts, type PreparedCustomer } from '../helpers/prepared-customers.js';
 import { waitFor } from '../helpers/wait.js';
+import type { SqsBatchHandler } from '../../local/event-source-mapping.js';
 
 let stack: LocalStack;
 const delivered = new Set<string>();
@@ -21,7 +22,7 @@ beforeAll(async () => {
     throttle: { rateLimit: 100_000, burstLimit: 100_000 },
     webEnv: { RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000', SIGN_IN_ACCOUNT_MAX: '10000', SIGN_IN_CLIENT_MAX: '10000', CODE_MAIL_ADDRESS_MAX: '10000', CODE_ATTEMPT_ADDRESS_MAX: '10000' },
     wrap: {
-      'process-order': (handler) => async (event: SQSEvent, context) => {
+      'process-order': (handler: SqsBatchHandler) => async (event: SQSEvent, context: Context) => {
       for (const record of event.Records) {
         try {
           delivered.add((JSON.parse(record.body) as { order_id: string }).order_id);
