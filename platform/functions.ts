@@ -4,8 +4,8 @@
  * stack wires each from its `wiring` module, environment and trigger. A new function is its folder and
  * one entry there (docs/contributing.md).
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import declared from './functions.json' with { type: 'json' };
 import type { QueueType } from './settings.js';
 
 /** A value a function's environment variable is given, named by what it is, not by how each tool spells it. */
@@ -75,17 +75,28 @@ const functionSchema = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(900),
   environment: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.enum(RESOURCE_REFS)),
   /** Each statement of the function's own policy (besides writing its logs and traces, which every function may). */
-  permissions: z.array(z.strictObject({ sid: z.string().regex(/^[A-Za-z0-9]+$/), actions: z.array(z.string().regex(/^[a-z0-9]+:[A-Za-z]+$/)).min(1), on: z.enum(PERMISSION_TARGETS) })),
+  permissions: z.array(
+    z.strictObject({
+      sid: z.string().regex(/^[A-Za-z0-9]+$/),
+      actions: z.array(z.string().regex(/^[a-z0-9]+:[A-Za-z]+$/)).min(1),
+      on: z.enum(PERMISSION_TARGETS),
+      /** Why the function needs it: what a reviewer of the grant asks first. */
+      why: z.string().min(1),
+    }),
+  ),
   trigger: triggerSchema,
 });
 export type FunctionSpec = z.infer<typeof functionSchema>;
 
-export type FunctionName = keyof typeof declared;
+export type FunctionName = keyof typeof import('./functions.json', { with: { type: 'json' } });
+
+/** The list as written, read where it is (Terraform reads the same file). */
+export const DECLARATION_FILE = new URL('./functions.json', import.meta.url).pathname;
 
 /** The declaration, checked: a malformed entry stops the build, the stack and the tests with its path and reason. */
 export const functions: Readonly<Record<FunctionName, FunctionSpec>> = z
   .record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a function name is lower-case letters, digits and hyphens'), functionSchema)
-  .parse(declared) as Record<FunctionName, FunctionSpec>;
+  .parse(JSON.parse(readFileSync(DECLARATION_FILE, 'utf8'))) as Record<FunctionName, FunctionSpec>;
 
 type QueueTrigger = Extract<Trigger, { type: 'queue' }>;
 

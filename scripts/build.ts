@@ -1,7 +1,9 @@
 // Builds what Terraform and CloudFormation deploy:
-//   dist/lambdas/<name>.zip   one per Lambda (index.mjs, handler index.handler)
-//   dist/web/order-web.tar.gz the web tier: server.js, views, assets, pm2 and its ecosystem file
-// Both are byte-for-byte reproducible, so an unchanged build never changes a deployment.
+//   dist/lambdas/<name>.zip              one per Lambda (index.mjs, handler index.handler)
+//   dist/web/order-web.tar.gz            the web tier: server.js, views, assets, pm2 and its ecosystem file
+//   dist/cloudformation/backend.yaml     cloudformation/backend.yaml with every declared function's
+//                                        resources, its Code paths pointing at the zips (cloudformation/generate.ts)
+// All are byte-for-byte reproducible, so an unchanged build never changes a deployment.
 import { build, type BuildOptions } from 'esbuild';
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -9,6 +11,7 @@ import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ZipFile } from 'yazl';
+import { writeBackendTemplate } from '../cloudformation/generate.js';
 import { functions, functionNames, type FunctionName } from '../platform/functions.js';
 
 const run = promisify(execFile);
@@ -78,7 +81,7 @@ async function buildWebArtifact(): Promise<string> {
 await rm(dist, { recursive: true, force: true });
 await mkdir(join(dist, 'lambdas'), { recursive: true });
 await mkdir(join(dist, 'web'), { recursive: true });
-const artifacts = await Promise.all([...functionNames.map(buildLambda), buildWebArtifact()]);
+const artifacts = await Promise.all([...functionNames.map(buildLambda), buildWebArtifact(), writeBackendTemplate()]);
 for (const artifact of artifacts) {
   console.log(`${artifact.slice(root.length)}  ${((await stat(artifact)).size / 1024).toFixed(0)} KiB`);
 }

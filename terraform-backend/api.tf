@@ -7,102 +7,110 @@ resource "aws_api_gateway_rest_api" "orders" {
   }
 }
 
-resource "aws_api_gateway_resource" "orders" {
+locals {
+  # Every API route of every function (platform/functions.json), keyed "METHOD /path".
+  api_routes = merge([
+    for name, f in local.declared_functions : {
+      for route in try(f.trigger.routes, []) : route => {
+        function   = name
+        method     = split(" ", route)[0]
+        path       = trimprefix(split(" ", route)[1], "/")
+        segments   = split("/", trimprefix(split(" ", route)[1], "/"))
+        authorizer = try(f.trigger.authorizer, null)
+      }
+    } if f.trigger.type == "api"
+  ]...)
+
+  # Every resource the routes need, each path with the paths above it ("me", "me/cart", ...).
+  api_paths          = distinct(flatten([for route in values(local.api_routes) : [for depth in range(1, length(route.segments) + 1) : join("/", slice(route.segments, 0, depth))]]))
+  api_paths_by_depth = { for depth in range(1, 5) : depth => toset([for path in local.api_paths : path if length(split("/", path)) == depth]) }
+  api_resource_ids = merge(
+    { for path, resource in aws_api_gateway_resource.depth1 : path => resource.id },
+    { for path, resource in aws_api_gateway_resource.depth2 : path => resource.id },
+    { for path, resource in aws_api_gateway_resource.depth3 : path => resource.id },
+    { for path, resource in aws_api_gateway_resource.depth4 : path => resource.id },
+  )
+}
+
+# A resource's parent must be another resource of the API, and a resource block cannot refer to its
+# own instances: so one block a depth, each refers to the one above. A route deeper than four fails
+# the plan (terraform_data.api_route_depth).
+resource "aws_api_gateway_resource" "depth1" {
+  for_each = local.api_paths_by_depth[1]
+
   rest_api_id = aws_api_gateway_rest_api.orders.id
   parent_id   = aws_api_gateway_rest_api.orders.root_resource_id
-  path_part   = "orders"
+  path_part   = each.key
 }
 
-resource "aws_api_gateway_resource" "order" {
+resource "aws_api_gateway_resource" "depth2" {
+  for_each = local.api_paths_by_depth[2]
+
   rest_api_id = aws_api_gateway_rest_api.orders.id
-  parent_id   = aws_api_gateway_resource.orders.id
-  path_part   = "{id}"
+  parent_id   = aws_api_gateway_resource.depth1[join("/", slice(split("/", each.key), 0, 1))].id
+  path_part   = split("/", each.key)[1]
 }
 
-resource "aws_api_gateway_method" "post_orders" {
-  rest_api_id      = aws_api_gateway_rest_api.orders.id
-  resource_id      = aws_api_gateway_resource.orders.id
-  http_method      = "POST"
-  authorization    = "NONE"
-  api_key_required = true
+resource "aws_api_gateway_resource" "depth3" {
+  for_each = local.api_paths_by_depth[3]
+
+  rest_api_id = aws_api_gateway_rest_api.orders.id
+  parent_id   = aws_api_gateway_resource.depth2[join("/", slice(split("/", each.key), 0, 2))].id
+  path_part   = split("/", each.key)[2]
 }
 
-resource "aws_api_gateway_method" "get_order" {
-  rest_api_id      = aws_api_gateway_rest_api.orders.id
-  resource_id      = aws_api_gateway_resource.order.id
-  http_method      = "GET"
-  authorization    = "NONE"
-  api_key_required = true
+resource "aws_api_gateway_resource" "depth4" {
+  for_each = local.api_paths_by_depth[4]
 
-  request_parameters = {
-    "method.request.path.id" = true
+  rest_api_id = aws_api_gateway_rest_api.orders.id
+  parent_id   = aws_api_gateway_resource.depth3[join("/", slice(split("/", each.key), 0, 3))].id
+  path_part   = split("/", each.key)[3]
+}
+
+resource "terraform_data" "api_route_depth" {
+  lifecycle {
+    precondition {
+      condition     = alltrue([for route in values(local.api_routes) : length(route.segments) <= 4])
+      error_message = "An API route has at most four path segments (terraform-backend/api.tf makes resources four deep); add a depth there for a deeper one."
+    }
   }
 }
 
-# The web tier's status watches read their orders a hundred at a time here.
-resource "aws_api_gateway_method" "get_orders" {
+# Every route behind the web tier's API key; a `cognito` route also needs the customer's ID token,
+# checked by the authorizer before the function runs.
+resource "aws_api_gateway_method" "route" {
+  for_each = local.api_routes
+
   rest_api_id      = aws_api_gateway_rest_api.orders.id
-  resource_id      = aws_api_gateway_resource.orders.id
-  http_method      = "GET"
-  authorization    = "NONE"
+  resource_id      = local.api_resource_ids[each.value.path]
+  http_method      = each.value.method
+  authorization    = each.value.authorizer == "cognito" ? "COGNITO_USER_POOLS" : "NONE"
+  authorizer_id    = each.value.authorizer == "cognito" ? aws_api_gateway_authorizer.customers.id : null
   api_key_required = true
 
-  request_parameters = {
-    "method.request.querystring.ids" = true
-  }
+  request_parameters = { for segment in each.value.segments : "method.request.path.${trim(segment, "{}")}" => true if startswith(segment, "{") }
 }
 
-resource "aws_api_gateway_integration" "post_orders" {
+resource "aws_api_gateway_integration" "route" {
+  for_each = local.api_routes
+
   rest_api_id             = aws_api_gateway_rest_api.orders.id
-  resource_id             = aws_api_gateway_resource.orders.id
-  http_method             = aws_api_gateway_method.post_orders.http_method
+  resource_id             = local.api_resource_ids[each.value.path]
+  http_method             = aws_api_gateway_method.route[each.key].http_method
   type                    = "AWS_PROXY"
   integration_http_method = "POST"
-  uri                     = aws_lambda_function.this["submit-order"].invoke_arn
+  uri                     = aws_lambda_function.this[each.value.function].invoke_arn
 }
 
-resource "aws_api_gateway_integration" "get_order" {
-  rest_api_id             = aws_api_gateway_rest_api.orders.id
-  resource_id             = aws_api_gateway_resource.order.id
-  http_method             = aws_api_gateway_method.get_order.http_method
-  type                    = "AWS_PROXY"
-  integration_http_method = "POST"
-  uri                     = aws_lambda_function.this["get-order"].invoke_arn
-}
+# API Gateway may invoke each function for its own routes only (method and path), from this API.
+resource "aws_lambda_permission" "api" {
+  for_each = local.api_routes
 
-resource "aws_api_gateway_integration" "get_orders" {
-  rest_api_id             = aws_api_gateway_rest_api.orders.id
-  resource_id             = aws_api_gateway_resource.orders.id
-  http_method             = aws_api_gateway_method.get_orders.http_method
-  type                    = "AWS_PROXY"
-  integration_http_method = "POST"
-  uri                     = aws_lambda_function.this["get-order"].invoke_arn
-}
-
-resource "aws_lambda_permission" "api_submit_order" {
-  statement_id   = "AllowApiGatewayPostOrders"
+  statement_id   = "AllowApiGateway${title(lower(each.value.method))}${join("", [for segment in each.value.segments : title(replace(segment, "/[^a-z0-9]/", ""))])}"
   action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.this["submit-order"].function_name
+  function_name  = aws_lambda_function.this[each.value.function].function_name
   principal      = "apigateway.amazonaws.com"
-  source_arn     = "${aws_api_gateway_rest_api.orders.execution_arn}/*/POST/orders"
-  source_account = local.account_id
-}
-
-resource "aws_lambda_permission" "api_get_order" {
-  statement_id   = "AllowApiGatewayGetOrder"
-  action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.this["get-order"].function_name
-  principal      = "apigateway.amazonaws.com"
-  source_arn     = "${aws_api_gateway_rest_api.orders.execution_arn}/*/GET/orders/*"
-  source_account = local.account_id
-}
-
-resource "aws_lambda_permission" "api_get_orders" {
-  statement_id   = "AllowApiGatewayGetOrders"
-  action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.this["get-order"].function_name
-  principal      = "apigateway.amazonaws.com"
-  source_arn     = "${aws_api_gateway_rest_api.orders.execution_arn}/*/GET/orders"
+  source_arn     = "${aws_api_gateway_rest_api.orders.execution_arn}/*/${each.value.method}/${join("/", [for segment in each.value.segments : startswith(segment, "{") ? "*" : segment])}"
   source_account = local.account_id
 }
 
@@ -112,33 +120,13 @@ resource "aws_api_gateway_deployment" "orders" {
   # A new deployment whenever a route, method or integration changes, so the stage serves it.
   triggers = {
     redeployment = sha1(jsonencode([
-      aws_api_gateway_resource.orders,
-      aws_api_gateway_resource.order,
-      aws_api_gateway_method.post_orders,
-      aws_api_gateway_method.get_order,
-      aws_api_gateway_method.get_orders,
-      aws_api_gateway_integration.post_orders,
-      aws_api_gateway_integration.get_order,
-      aws_api_gateway_integration.get_orders,
+      aws_api_gateway_resource.depth1,
+      aws_api_gateway_resource.depth2,
+      aws_api_gateway_resource.depth3,
+      aws_api_gateway_resource.depth4,
+      aws_api_gateway_method.route,
+      aws_api_gateway_integration.route,
       aws_api_gateway_authorizer.customers,
-      aws_api_gateway_resource.me,
-      aws_api_gateway_resource.me_cart,
-      aws_api_gateway_resource.me_cart_lines,
-      aws_api_gateway_resource.me_cart_line,
-      aws_api_gateway_resource.me_orders,
-      aws_api_gateway_resource.me_order,
-      aws_api_gateway_method.get_cart,
-      aws_api_gateway_method.put_cart_line,
-      aws_api_gateway_method.delete_cart_line,
-      aws_api_gateway_method.post_my_orders,
-      aws_api_gateway_method.get_my_orders,
-      aws_api_gateway_method.get_my_order,
-      aws_api_gateway_integration.get_cart,
-      aws_api_gateway_integration.put_cart_line,
-      aws_api_gateway_integration.delete_cart_line,
-      aws_api_gateway_integration.post_my_orders,
-      aws_api_gateway_integration.get_my_orders,
-      aws_api_gateway_integration.get_my_order,
     ]))
   }
 

@@ -23,7 +23,7 @@ resource "aws_sqs_queue" "customer_notifications" {
 
   lifecycle {
     precondition {
-      condition     = var.queue_visibility_timeout_seconds >= 6 * var.lambda_functions["notify-customer"].timeout_seconds
+      condition     = var.queue_visibility_timeout_seconds >= 6 * local.functions["notify-customer"].timeout_seconds
       error_message = "queue_visibility_timeout_seconds must be at least 6 x the notify-customer timeout, or mails are sent twice while still being sent."
     }
   }
@@ -86,34 +86,6 @@ resource "aws_lambda_event_source_mapping" "customer_notifications" {
 # The sender: SES mails a verification link to it, and sends from it only once it is clicked.
 resource "aws_sesv2_email_identity" "customer_mail_from" {
   email_identity = var.customer_mail_from
-}
-
-resource "aws_iam_role_policy" "notify_customer" {
-  name = "consume-notifications-read-orders-send-mail"
-  role = aws_iam_role.lambda["notify-customer"].id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
-        Resource = aws_sqs_queue.customer_notifications.arn
-      },
-      {
-        # GetItem reads the order (and whether this event was mailed); UpdateItem records that it was.
-        Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-        Resource = aws_dynamodb_table.orders.arn
-      },
-      {
-        # SES v2 SendEmail is authorised on the sending identity, and only from its address.
-        Effect    = "Allow"
-        Action    = "ses:SendEmail"
-        Resource  = aws_sesv2_email_identity.customer_mail_from.arn
-        Condition = { StringEquals = { "ses:FromAddress" = var.customer_mail_from } }
-      },
-    ]
-  })
 }
 
 # Customer mails that failed max_receive_count times: customers are waiting for news of their order.

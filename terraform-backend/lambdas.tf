@@ -1,5 +1,5 @@
 resource "aws_iam_role" "lambda" {
-  for_each = var.lambda_functions
+  for_each = local.functions
 
   name = "${var.name_prefix}${each.key}"
   assume_role_policy = jsonencode({
@@ -13,7 +13,7 @@ resource "aws_iam_role" "lambda" {
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {
-  for_each = var.lambda_functions
+  for_each = local.functions
 
   # The group Lambda writes to by default, made here so it has a retention. Encrypted at rest by
   # CloudWatch Logs by default.
@@ -23,7 +23,7 @@ resource "aws_cloudwatch_log_group" "lambda" {
 
 # Each function writes to its own log group only (no logs:CreateLogGroup: Terraform owns the group).
 resource "aws_iam_role_policy" "lambda_logs" {
-  for_each = var.lambda_functions
+  for_each = local.functions
 
   name = "write-own-logs"
   role = aws_iam_role.lambda[each.key].id
@@ -40,7 +40,7 @@ resource "aws_iam_role_policy" "lambda_logs" {
 # Active tracing: Lambda samples each invocation into X-Ray, and Powertools Tracer in the functions
 # adds their AWS SDK calls as subsegments.
 resource "aws_iam_role_policy" "lambda_tracing" {
-  for_each = var.lambda_functions
+  for_each = local.functions
 
   name = "write-traces"
   role = aws_iam_role.lambda[each.key].id
@@ -55,117 +55,33 @@ resource "aws_iam_role_policy" "lambda_tracing" {
   })
 }
 
-resource "aws_iam_role_policy" "submit_order" {
-  name = "send-to-orders-queue"
-  role = aws_iam_role.lambda["submit-order"].id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect   = "Allow"
-      Action   = "sqs:SendMessage"
-      Resource = aws_sqs_queue.orders.arn
-    }]
-  })
-}
+# Each function's own grants, as declared (platform/functions.json): an action on a named resource,
+# every one scoped to that resource's ARN.
+resource "aws_iam_role_policy" "grants" {
+  for_each = { for name, f in local.functions : name => f if length(f.permissions) > 0 }
 
-resource "aws_iam_role_policy" "process_order" {
-  name = "consume-orders-store-publish"
-  role = aws_iam_role.lambda["process-order"].id
+  name = "grants"
+  role = aws_iam_role.lambda[each.key].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
-      {
-        Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
-        Resource = aws_sqs_queue.orders.arn
-      },
-      {
-        Effect   = "Allow"
-        Action   = "dynamodb:PutItem"
-        Resource = aws_dynamodb_table.orders.arn
-      },
-      {
-        Effect   = "Allow"
-        Action   = "sns:Publish"
-        Resource = aws_sns_topic.order_events.arn
-      },
-      {
-        # order-events is encrypted with the notifications key; publishing needs a data key from it.
-        Effect   = "Allow"
-        Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
-        Resource = aws_kms_key.notifications.arn
-      },
-    ]
-  })
-}
-
-resource "aws_iam_role_policy" "get_order" {
-  name = "read-orders-table"
-  role = aws_iam_role.lambda["get-order"].id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect   = "Allow"
-      Action   = ["dynamodb:GetItem", "dynamodb:BatchGetItem"]
-      Resource = aws_dynamodb_table.orders.arn
-    }]
-  })
-}
-
-# The kitchen: finds due orders through the sparse index, moves each with a conditional update,
-# reads one order for a staff command, and publishes each change to order-events.
-resource "aws_iam_role_policy" "advance_orders" {
-  name = "advance-due-orders-publish"
-  role = aws_iam_role.lambda["advance-orders"].id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        # Query on the due-orders index only: not on the table, and no Scan, so the kitchen can read
-        # nothing but the orders that are due.
-        Effect   = "Allow"
-        Action   = "dynamodb:Query"
-        Resource = "${aws_dynamodb_table.orders.arn}/index/${local.due_index_name}"
-      },
-      {
-        # GetItem for a staff command; UpdateItem is every advance, conditional on status and version.
-        Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-        Resource = aws_dynamodb_table.orders.arn
-      },
-      {
-        # PublishBatch is authorised by sns:Publish; there is no action of its own.
-        Effect   = "Allow"
-        Action   = "sns:Publish"
-        Resource = aws_sns_topic.order_events.arn
-      },
-      {
-        # order-events is encrypted with the notifications key; publishing needs a data key from it.
-        Effect   = "Allow"
-        Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
-        Resource = aws_kms_key.notifications.arn
-      },
-    ]
+    Statement = [for p in each.value.permissions : merge(
+      { Sid = p.sid, Effect = "Allow", Action = p.actions, Resource = local.permission_resources[p.on] },
+      { for key, condition in { Condition = lookup(local.permission_conditions, p.on, null) } : key => condition if condition != null },
+    )]
   })
 }
 
 resource "aws_lambda_function" "this" {
-  for_each = var.lambda_functions
+  for_each = local.functions
   depends_on = [
     aws_cloudwatch_log_group.lambda,
     aws_iam_role_policy.lambda_logs,
     aws_iam_role_policy.lambda_tracing,
-    aws_iam_role_policy.submit_order,
-    aws_iam_role_policy.process_order,
-    aws_iam_role_policy.get_order,
-    aws_iam_role_policy.advance_orders,
-    aws_iam_role_policy.cart,
-    aws_iam_role_policy.checkout,
-    aws_iam_role_policy.my_orders,
-    aws_iam_role_policy.notify_customer,
+    aws_iam_role_policy.grants,
   ]
 
   function_name    = "${var.name_prefix}${each.key}"
+  description      = each.value.description
   role             = aws_iam_role.lambda[each.key].arn
   runtime          = var.lambda_runtime
   architectures    = [var.lambda_architecture]
@@ -182,7 +98,7 @@ resource "aws_lambda_function" "this" {
   # Powertools: the service is the function's declared name (the `service` dimension of its business
   # metrics), and every metric goes to one namespace, which the dashboard reads.
   environment {
-    variables = merge(local.lambda_environment[each.key], {
+    variables = merge({ for variable, ref in each.value.environment : variable => local.environment_values[ref] }, {
       POWERTOOLS_SERVICE_NAME      = each.key
       POWERTOOLS_LOG_LEVEL         = var.log_level
       POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace

@@ -22,43 +22,48 @@ locals {
   # The orders table's index of each customer's orders (my-orders' Query, and its grant).
   account_index_name = "account-orders"
 
-  # What differs between the functions' environments; the rest is shared in lambdas.tf. Each
-  # function's variables and what they are bound to are those of platform/functions.ts (the parity
-  # test compares them).
-  lambda_environment = {
-    "submit-order" = {
-      QUEUE_URL = aws_sqs_queue.orders.url
+  # The functions, declared once (platform/functions.json): each gets its role, log group, grants,
+  # alarms and trigger here; memory and timeout may be changed per deployment (var.lambda_functions).
+  declared_functions = jsondecode(file("${path.module}/../platform/functions.json"))
+  functions = {
+    for name, f in local.declared_functions : name => {
+      memory_mb       = coalesce(try(var.lambda_functions[name].memory_mb, null), f.memoryMb)
+      timeout_seconds = coalesce(try(var.lambda_functions[name].timeout_seconds, null), f.timeoutSeconds)
+      description     = f.description
+      environment     = f.environment
+      permissions     = f.permissions
     }
-    "process-order" = {
-      TABLE_NAME             = aws_dynamodb_table.orders.name
-      ORDER_EVENTS_TOPIC_ARN = aws_sns_topic.order_events.arn
-      ORDER_TIMINGS          = jsonencode(var.order_timings_seconds)
-      # The redrive count: process-order counts an order's last failed receive as dead-lettered.
-      MAX_RECEIVE_COUNT = var.max_receive_count
-    }
-    "get-order" = {
-      TABLE_NAME = aws_dynamodb_table.orders.name
-    }
-    "advance-orders" = {
-      TABLE_NAME             = aws_dynamodb_table.orders.name
-      ORDER_EVENTS_TOPIC_ARN = aws_sns_topic.order_events.arn
-      ORDER_TIMINGS          = jsonencode(var.order_timings_seconds)
-    }
-    "cart" = {
-      CARTS_TABLE_NAME = aws_dynamodb_table.carts.name
-      CART_TTL_SECONDS = var.cart_ttl_seconds
-    }
-    "checkout" = {
-      CARTS_TABLE_NAME = aws_dynamodb_table.carts.name
-      CART_TTL_SECONDS = var.cart_ttl_seconds
-      QUEUE_URL        = aws_sqs_queue.orders.url
-    }
-    "my-orders" = {
-      TABLE_NAME = aws_dynamodb_table.orders.name
-    }
-    "notify-customer" = {
-      TABLE_NAME = aws_dynamodb_table.orders.name
-      MAIL_FROM  = var.customer_mail_from
-    }
+  }
+
+  # The value of each ResourceRef a function's environment may name (platform/functions.ts).
+  environment_values = {
+    "orders-queue-url"       = aws_sqs_queue.orders.url
+    "orders-table-name"      = aws_dynamodb_table.orders.name
+    "order-events-topic-arn" = aws_sns_topic.order_events.arn
+    "lifecycle-timings"      = jsonencode(var.order_timings_seconds)
+    # The redrive count: process-order counts an order's last failed receive as dead-lettered.
+    "max-receive-count"  = tostring(var.max_receive_count)
+    "carts-table-name"   = aws_dynamodb_table.carts.name
+    "cart-ttl-seconds"   = tostring(var.cart_ttl_seconds)
+    "customer-mail-from" = var.customer_mail_from
+  }
+
+  # What each PermissionTarget a function's grant may name is: its ARN, and for the mail identity the
+  # condition that holds the sender to the configured address (SES v2 SendEmail is authorised on the
+  # sending identity). Queries are granted on an index only, never on the table, so no function can
+  # Query or Scan the whole table.
+  permission_resources = {
+    "orders-queue"                 = aws_sqs_queue.orders.arn
+    "customer-notifications-queue" = aws_sqs_queue.customer_notifications.arn
+    "orders-table"                 = aws_dynamodb_table.orders.arn
+    "orders-table-due-index"       = "${aws_dynamodb_table.orders.arn}/index/${local.due_index_name}"
+    "orders-table-account-index"   = "${aws_dynamodb_table.orders.arn}/index/${local.account_index_name}"
+    "carts-table"                  = aws_dynamodb_table.carts.arn
+    "order-events-topic"           = aws_sns_topic.order_events.arn
+    "notifications-key"            = aws_kms_key.notifications.arn
+    "customer-mail-identity"       = aws_sesv2_email_identity.customer_mail_from.arn
+  }
+  permission_conditions = {
+    "customer-mail-identity" = { StringEquals = { "ses:FromAddress" = var.customer_mail_from } }
   }
 }

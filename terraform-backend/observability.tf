@@ -1,10 +1,10 @@
 # Alarms on what the functions and the API do, all to ops-alarms, on ALARM and on OK. The queue's
 # alarms are in notifications.tf.
 
-# Every function, so a new one in var.lambda_functions is watched without a new block. A failed
+# Every function, so a new one in platform/functions.json is watched without a new block. A failed
 # kitchen run stops every order where it is; a failed submit-order is a customer's order refused.
 resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
-  for_each = var.lambda_functions
+  for_each = local.functions
 
   alarm_name          = "${var.name_prefix}${each.key}-errors"
   alarm_description   = "${aws_lambda_function.this[each.key].function_name} failed ${var.lambda_error_alarm_threshold} or more invocations in ${var.alarm_period_seconds} s. Its log group (/aws/lambda/${aws_lambda_function.this[each.key].function_name}) and traces say why."
@@ -25,7 +25,7 @@ resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
 # Throttled invocations: the account's or the function's concurrency is exhausted (for process-order,
 # the event source mapping's maximum concurrency holds it below that).
 resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
-  for_each = var.lambda_functions
+  for_each = local.functions
 
   alarm_name          = "${var.name_prefix}${each.key}-throttles"
   alarm_description   = "${aws_lambda_function.this[each.key].function_name} was throttled ${var.lambda_throttle_alarm_threshold} or more times in ${var.alarm_period_seconds} s: concurrency is exhausted."

@@ -47,7 +47,7 @@ resource "aws_sqs_queue" "orders" {
 
   lifecycle {
     precondition {
-      condition     = var.queue_visibility_timeout_seconds >= 6 * var.lambda_functions["process-order"].timeout_seconds
+      condition     = var.queue_visibility_timeout_seconds >= 6 * local.functions["process-order"].timeout_seconds
       error_message = "queue_visibility_timeout_seconds must be at least 6 x the process-order timeout, or messages are redelivered while still being processed."
     }
   }

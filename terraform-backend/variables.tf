@@ -194,37 +194,27 @@ variable "lambda_architecture" {
 }
 
 variable "lambda_functions" {
-  description = "Memory (MB) and timeout (seconds) of each function, keyed by the names of platform/functions.ts: submit-order, process-order, get-order, advance-orders, cart, checkout, my-orders, notify-customer."
+  description = "Memory (MB) and timeout (seconds) of functions whose declared values (platform/functions.json) this deployment changes, keyed by the function's name; each field left out keeps the declared value."
   type = map(object({
-    memory_mb       = number
-    timeout_seconds = number
+    memory_mb       = optional(number)
+    timeout_seconds = optional(number)
   }))
-  default = {
-    "submit-order"    = { memory_mb = 256, timeout_seconds = 10 }
-    "process-order"   = { memory_mb = 256, timeout_seconds = 30 }
-    "get-order"       = { memory_mb = 256, timeout_seconds = 10 }
-    "advance-orders"  = { memory_mb = 256, timeout_seconds = 60 }
-    "cart"            = { memory_mb = 256, timeout_seconds = 10 }
-    "checkout"        = { memory_mb = 256, timeout_seconds = 10 }
-    "my-orders"       = { memory_mb = 256, timeout_seconds = 10 }
-    "notify-customer" = { memory_mb = 256, timeout_seconds = 30 }
-  }
+  default = {}
 
-  # Each key is a function this module wires (its environment, role grants and trigger): a key more
-  # or less would deploy a function with no code or leave one out.
   validation {
-    condition     = toset(keys(var.lambda_functions)) == toset(["submit-order", "process-order", "get-order", "advance-orders", "cart", "checkout", "my-orders", "notify-customer"])
-    error_message = "lambda_functions must have exactly the keys submit-order, process-order, get-order, advance-orders, cart, checkout, my-orders and notify-customer."
+    condition     = alltrue([for name in keys(var.lambda_functions) : contains(keys(jsondecode(file("${path.module}/../platform/functions.json"))), name)])
+    error_message = "Each key of lambda_functions must be a function declared in platform/functions.json."
   }
 
   validation {
-    condition     = alltrue([for f in values(var.lambda_functions) : f.memory_mb >= 128 && f.memory_mb <= 10240 && f.timeout_seconds >= 1 && f.timeout_seconds <= 900])
+    # Conditionals, not ||: Terraform evaluates both sides of ||, and a comparison with null fails.
+    condition     = alltrue([for f in values(var.lambda_functions) : (f.memory_mb == null ? true : f.memory_mb >= 128 && f.memory_mb <= 10240) && (f.timeout_seconds == null ? true : f.timeout_seconds >= 1 && f.timeout_seconds <= 900)])
     error_message = "Each function needs memory_mb from 128 to 10240 and timeout_seconds from 1 to 900."
   }
 }
 
 variable "lambda_package_dir" {
-  description = "Directory holding one <name>.zip per key of lambda_functions (npm run build writes them). Null means ../dist/lambdas next to this module."
+  description = "Directory holding one <name>.zip per function of platform/functions.json (npm run build writes them). Null means ../dist/lambdas next to this module."
   type        = string
   default     = null
 }

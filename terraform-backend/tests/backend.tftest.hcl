@@ -156,7 +156,7 @@ run "fifo_queues_redrive_to_a_fifo_dlq_and_the_mapping_has_no_batching_window" {
     error_message = "submit-order and the outputs must name the FIFO queue."
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.submit_order.policy).Statement[0].Resource == aws_sqs_queue.orders.arn && jsondecode(aws_iam_role_policy.process_order.policy).Statement[0].Resource == aws_sqs_queue.orders.arn
+    condition     = jsondecode(aws_iam_role_policy.grants["submit-order"].policy).Statement[0].Resource == aws_sqs_queue.orders.arn && jsondecode(aws_iam_role_policy.grants["process-order"].policy).Statement[0].Resource == aws_sqs_queue.orders.arn
     error_message = "submit-order and process-order must be granted the FIFO queue."
   }
 }
@@ -256,20 +256,28 @@ run "each_role_gets_only_what_its_function_does" {
   command = apply
 
   assert {
-    condition     = jsondecode(aws_iam_role_policy.submit_order.policy).Statement[0].Action == "sqs:SendMessage" && jsondecode(aws_iam_role_policy.submit_order.policy).Statement[0].Resource == aws_sqs_queue.orders.arn
+    condition     = jsondecode(aws_iam_role_policy.grants["submit-order"].policy).Statement == [{ Sid = "QueueOrders", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = aws_sqs_queue.orders.arn }]
     error_message = "submit-order may only send to the orders queue."
   }
   assert {
-    condition     = toset(jsondecode(aws_iam_role_policy.get_order.policy).Statement[0].Action) == toset(["dynamodb:GetItem", "dynamodb:BatchGetItem"]) && length(jsondecode(aws_iam_role_policy.get_order.policy).Statement) == 1
+    condition     = toset(jsondecode(aws_iam_role_policy.grants["get-order"].policy).Statement[0].Action) == toset(["dynamodb:GetItem", "dynamodb:BatchGetItem"]) && length(jsondecode(aws_iam_role_policy.grants["get-order"].policy).Statement) == 1
     error_message = "get-order may only read items."
   }
   assert {
     condition = alltrue(flatten([
-      for p in concat([aws_iam_role_policy.submit_order.policy, aws_iam_role_policy.process_order.policy, aws_iam_role_policy.get_order.policy, aws_iam_role_policy.advance_orders.policy, aws_iam_role_policy.cart.policy, aws_iam_role_policy.checkout.policy, aws_iam_role_policy.my_orders.policy, aws_iam_role_policy.notify_customer.policy], [for l in aws_iam_role_policy.lambda_logs : l.policy]) : [
+      for p in concat([for g in aws_iam_role_policy.grants : g.policy], [for l in aws_iam_role_policy.lambda_logs : l.policy]) : [
         for s in jsondecode(p).Statement : [for a in flatten([s.Action]) : !strcontains(a, "*")]
       ]
     ]))
     error_message = "No Lambda policy may grant a wildcard action."
+  }
+  assert {
+    condition     = toset(keys(aws_iam_role_policy.grants)) == toset([for name, f in jsondecode(file("../platform/functions.json")) : name if length(f.permissions) > 0]) && alltrue([for key, g in aws_iam_role_policy.grants : g.name == "grants" && g.role == aws_iam_role.lambda[key].id])
+    error_message = "Every declared function has its grants, in one policy named grants on its own role."
+  }
+  assert {
+    condition     = alltrue([for g in aws_iam_role_policy.grants : length(distinct([for s in jsondecode(g.policy).Statement : s.Sid])) == length(jsondecode(g.policy).Statement) && alltrue([for s in jsondecode(g.policy).Statement : can(regex("^[A-Za-z0-9]+$", s.Sid))])])
+    error_message = "Each statement of a function's grants has its own Sid (alphanumeric, as IAM requires)."
   }
 }
 
@@ -277,11 +285,11 @@ run "api_requires_a_key_that_the_tool_makes_outside_the_state" {
   command = apply
 
   assert {
-    condition     = aws_api_gateway_method.post_orders.api_key_required && aws_api_gateway_method.get_order.api_key_required
+    condition     = aws_api_gateway_method.route["POST /orders"].api_key_required && aws_api_gateway_method.route["GET /orders/{id}"].api_key_required
     error_message = "Both routes must require the API key."
   }
   assert {
-    condition     = aws_api_gateway_integration.post_orders.type == "AWS_PROXY" && aws_api_gateway_integration.get_order.type == "AWS_PROXY"
+    condition     = aws_api_gateway_integration.route["POST /orders"].type == "AWS_PROXY" && aws_api_gateway_integration.route["GET /orders/{id}"].type == "AWS_PROXY"
     error_message = "Both routes must be Lambda proxy integrations."
   }
   assert {
@@ -366,14 +374,45 @@ run "rejects_a_visibility_timeout_under_six_times_process_order" {
   expect_failures = [aws_sqs_queue.orders, aws_sqs_queue.customer_notifications]
 }
 
-run "rejects_a_lambda_map_without_every_declared_function" {
+run "rejects_a_key_that_is_not_a_declared_function" {
   command = plan
 
   variables {
-    lambda_functions = { "submit-order" = { memory_mb = 256, timeout_seconds = 10 } }
+    lambda_functions = { "refund-order" = { memory_mb = 256 } }
   }
 
   expect_failures = [var.lambda_functions]
+}
+
+run "rejects_an_override_out_of_range" {
+  command = plan
+
+  variables {
+    lambda_functions = { "cart" = { memory_mb = 64 } }
+  }
+
+  expect_failures = [var.lambda_functions]
+}
+
+# var.lambda_functions overrides what platform/functions.json declares, per function and per field.
+run "an_override_of_one_timeout_changes_only_that_function" {
+  command = plan
+
+  variables {
+    lambda_functions = { "get-order" = { timeout_seconds = 20 } }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["get-order"].timeout == 20 && aws_lambda_function.this["get-order"].memory_size == 256
+    error_message = "get-order runs 20 s as overridden, and keeps its declared 256 MB."
+  }
+  assert {
+    condition = { for name, f in aws_lambda_function.this : name => [f.timeout, f.memory_size] } == {
+      "submit-order" = [10, 256], "process-order" = [30, 256], "get-order" = [20, 256], "advance-orders" = [60, 256],
+      "cart"         = [10, 256], "checkout" = [10, 256], "my-orders" = [10, 256], "notify-customer" = [30, 256],
+    }
+    error_message = "Every other function keeps its declared timeout and memory."
+  }
 }
 
 run "table_has_the_sparse_due_orders_index" {
@@ -407,27 +446,27 @@ run "kitchen_may_query_only_the_index" {
   command = apply
 
   assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.advance_orders.policy).Statement : s.Resource if contains(flatten([s.Action]), "dynamodb:Query")] == ["${aws_dynamodb_table.orders.arn}/index/due-orders"]
+    condition     = [for s in jsondecode(aws_iam_role_policy.grants["advance-orders"].policy).Statement : s.Resource if contains(flatten([s.Action]), "dynamodb:Query")] == ["${aws_dynamodb_table.orders.arn}/index/due-orders"]
     error_message = "The kitchen may Query the due-orders index ARN and nothing else (not the table, not index/*)."
   }
   assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.advance_orders.policy).Statement : toset(flatten([s.Action])) if s.Resource == aws_dynamodb_table.orders.arn] == [toset(["dynamodb:GetItem", "dynamodb:UpdateItem"])]
+    condition     = [for s in jsondecode(aws_iam_role_policy.grants["advance-orders"].policy).Statement : toset(flatten([s.Action])) if s.Resource == aws_dynamodb_table.orders.arn] == [toset(["dynamodb:GetItem", "dynamodb:UpdateItem"])]
     error_message = "On the table itself the kitchen may only GetItem (staff commands) and UpdateItem (advances)."
   }
   assert {
-    condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.advance_orders.policy).Statement : contains(flatten([s.Action]), "dynamodb:Scan")])
+    condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.grants["advance-orders"].policy).Statement : contains(flatten([s.Action]), "dynamodb:Scan")])
     error_message = "The kitchen must never be allowed to Scan."
   }
   assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.advance_orders.policy).Statement : s.Resource if contains(flatten([s.Action]), "sns:Publish")] == [aws_sns_topic.order_events.arn]
+    condition     = [for s in jsondecode(aws_iam_role_policy.grants["advance-orders"].policy).Statement : s.Resource if contains(flatten([s.Action]), "sns:Publish")] == [aws_sns_topic.order_events.arn]
     error_message = "The kitchen may publish to order-events only."
   }
   assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.advance_orders.policy).Statement : s.Resource if contains(flatten([s.Action]), "kms:GenerateDataKey")] == [aws_kms_key.notifications.arn]
+    condition     = [for s in jsondecode(aws_iam_role_policy.grants["advance-orders"].policy).Statement : s.Resource if contains(flatten([s.Action]), "kms:GenerateDataKey")] == [aws_kms_key.notifications.arn]
     error_message = "The kitchen may use the notifications key only."
   }
   assert {
-    condition     = aws_iam_role_policy.advance_orders.role == aws_iam_role.lambda["advance-orders"].id && jsondecode(aws_iam_role_policy.lambda_logs["advance-orders"].policy).Statement[0].Resource == "${aws_cloudwatch_log_group.lambda["advance-orders"].arn}:*"
+    condition     = aws_iam_role_policy.grants["advance-orders"].role == aws_iam_role.lambda["advance-orders"].id && jsondecode(aws_iam_role_policy.lambda_logs["advance-orders"].policy).Statement[0].Resource == "${aws_cloudwatch_log_group.lambda["advance-orders"].arn}:*"
     error_message = "The kitchen has its own role, which writes to its own log group only."
   }
   assert {
@@ -555,7 +594,7 @@ run "every_function_is_traced_and_tells_its_metrics_namespace" {
     error_message = "process-order must be told the redrive count in MAX_RECEIVE_COUNT."
   }
   assert {
-    condition     = alltrue([for key, p in aws_iam_role_policy.lambda_tracing : p.role == aws_iam_role.lambda[key].id && toset(jsondecode(p.policy).Statement[0].Action) == toset(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])]) && length(aws_iam_role_policy.lambda_tracing) == 8
+    condition     = alltrue([for key, p in aws_iam_role_policy.lambda_tracing : p.role == aws_iam_role.lambda[key].id && toset(jsondecode(p.policy).Statement[0].Action) == toset(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])]) && toset(keys(aws_iam_role_policy.lambda_tracing)) == toset(keys(jsondecode(file("../platform/functions.json"))))
     error_message = "Every function's role may write traces, and nothing else through that policy."
   }
 }
@@ -564,8 +603,8 @@ run "every_function_has_error_and_throttle_alarms_to_ops" {
   command = apply
 
   assert {
-    condition     = toset(keys(aws_cloudwatch_metric_alarm.lambda_errors)) == toset(keys(var.lambda_functions)) && toset(keys(aws_cloudwatch_metric_alarm.lambda_throttles)) == toset(keys(var.lambda_functions))
-    error_message = "Each function of lambda_functions has an error alarm and a throttle alarm."
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.lambda_errors)) == toset(keys(aws_lambda_function.this)) && toset(keys(aws_cloudwatch_metric_alarm.lambda_throttles)) == toset(keys(aws_lambda_function.this)) && toset(keys(aws_lambda_function.this)) == toset(keys(jsondecode(file("../platform/functions.json"))))
+    error_message = "Each declared function (platform/functions.json) has an error alarm and a throttle alarm."
   }
   assert {
     condition = alltrue([for key, a in merge(aws_cloudwatch_metric_alarm.lambda_errors, aws_cloudwatch_metric_alarm.lambda_throttles) :
@@ -739,24 +778,23 @@ run "me_routes_need_the_customer_token_and_the_api_key" {
     error_message = "The authorizer checks the Authorization header's token against the customers' pool."
   }
   assert {
-    condition = alltrue([for m in [aws_api_gateway_method.get_cart, aws_api_gateway_method.put_cart_line, aws_api_gateway_method.delete_cart_line, aws_api_gateway_method.post_my_orders, aws_api_gateway_method.get_my_orders, aws_api_gateway_method.get_my_order] :
-    m.authorization == "COGNITO_USER_POOLS" && m.authorizer_id == aws_api_gateway_authorizer.customers.id && m.api_key_required])
+    condition     = alltrue([for route in ["GET /me/cart", "PUT /me/cart/lines/{product_id}", "DELETE /me/cart/lines/{product_id}", "POST /me/orders", "GET /me/orders", "GET /me/orders/{id}"] : aws_api_gateway_method.route[route].authorization == "COGNITO_USER_POOLS" && aws_api_gateway_method.route[route].authorizer_id == aws_api_gateway_authorizer.customers.id && aws_api_gateway_method.route[route].api_key_required])
     error_message = "Every /me route needs the customer's token (the Cognito authorizer) and the API key."
   }
   assert {
-    condition     = aws_api_gateway_method.post_orders.authorization == "NONE" && aws_api_gateway_method.get_order.authorization == "NONE"
+    condition     = alltrue([for route in ["POST /orders", "GET /orders/{id}", "GET /orders"] : aws_api_gateway_method.route[route].authorization == "NONE" && aws_api_gateway_method.route[route].authorizer_id == null])
     error_message = "The integration routes stay on the API key alone."
   }
   assert {
-    condition = (aws_api_gateway_integration.get_cart.uri == aws_lambda_function.this["cart"].invoke_arn && aws_api_gateway_integration.put_cart_line.uri == aws_lambda_function.this["cart"].invoke_arn
-      && aws_api_gateway_integration.delete_cart_line.uri == aws_lambda_function.this["cart"].invoke_arn && aws_api_gateway_integration.post_my_orders.uri == aws_lambda_function.this["checkout"].invoke_arn
-    && aws_api_gateway_integration.get_my_orders.uri == aws_lambda_function.this["my-orders"].invoke_arn && aws_api_gateway_integration.get_my_order.uri == aws_lambda_function.this["my-orders"].invoke_arn)
+    condition = (aws_api_gateway_integration.route["GET /me/cart"].uri == aws_lambda_function.this["cart"].invoke_arn && aws_api_gateway_integration.route["PUT /me/cart/lines/{product_id}"].uri == aws_lambda_function.this["cart"].invoke_arn
+      && aws_api_gateway_integration.route["DELETE /me/cart/lines/{product_id}"].uri == aws_lambda_function.this["cart"].invoke_arn && aws_api_gateway_integration.route["POST /me/orders"].uri == aws_lambda_function.this["checkout"].invoke_arn
+    && aws_api_gateway_integration.route["GET /me/orders"].uri == aws_lambda_function.this["my-orders"].invoke_arn && aws_api_gateway_integration.route["GET /me/orders/{id}"].uri == aws_lambda_function.this["my-orders"].invoke_arn)
     error_message = "Each /me route is proxied to its declared function."
   }
   assert {
-    condition = (toset([for p in aws_lambda_permission.api_cart : p.source_arn]) == toset(["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/cart", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/PUT/me/cart/lines/*", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/DELETE/me/cart/lines/*"])
-      && aws_lambda_permission.api_checkout.source_arn == "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/POST/me/orders"
-    && toset([for p in aws_lambda_permission.api_my_orders : p.source_arn]) == toset(["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/orders", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/orders/*"]))
+    condition = (toset([for p in aws_lambda_permission.api : p.source_arn if p.function_name == aws_lambda_function.this["cart"].function_name]) == toset(["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/cart", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/PUT/me/cart/lines/*", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/DELETE/me/cart/lines/*"])
+      && [for p in aws_lambda_permission.api : p.source_arn if p.function_name == aws_lambda_function.this["checkout"].function_name] == ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/POST/me/orders"]
+    && toset([for p in aws_lambda_permission.api : p.source_arn if p.function_name == aws_lambda_function.this["my-orders"].function_name]) == toset(["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/orders", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/orders/*"]))
     error_message = "API Gateway may invoke each /me function for its own methods and paths only."
   }
 }
@@ -831,22 +869,22 @@ run "the_customer_functions_get_only_what_they_do" {
   command = apply
 
   assert {
-    condition     = jsondecode(aws_iam_role_policy.cart.policy).Statement == [{ Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.carts.arn }]
+    condition     = jsondecode(aws_iam_role_policy.grants["cart"].policy).Statement == [{ Sid = "ReadWriteCarts", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.carts.arn }]
     error_message = "cart may only read and write whole carts."
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.checkout.policy).Statement == [{ Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.carts.arn }, { Effect = "Allow", Action = "sqs:SendMessage", Resource = aws_sqs_queue.orders.arn }]
+    condition     = jsondecode(aws_iam_role_policy.grants["checkout"].policy).Statement == [{ Sid = "ReadWriteCarts", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.carts.arn }, { Sid = "QueueOrders", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = aws_sqs_queue.orders.arn }]
     error_message = "checkout may only read and write carts and send to the orders queue."
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.my_orders.policy).Statement == [{ Effect = "Allow", Action = "dynamodb:Query", Resource = "${aws_dynamodb_table.orders.arn}/index/account-orders" }, { Effect = "Allow", Action = "dynamodb:GetItem", Resource = aws_dynamodb_table.orders.arn }]
+    condition     = jsondecode(aws_iam_role_policy.grants["my-orders"].policy).Statement == [{ Sid = "QueryCustomerOrders", Effect = "Allow", Action = ["dynamodb:Query"], Resource = "${aws_dynamodb_table.orders.arn}/index/account-orders" }, { Sid = "ReadOrder", Effect = "Allow", Action = ["dynamodb:GetItem"], Resource = aws_dynamodb_table.orders.arn }]
     error_message = "my-orders may Query the account-orders index (not the table, not index/*) and get one order."
   }
   assert {
-    condition = jsondecode(aws_iam_role_policy.notify_customer.policy).Statement == [
-      { Effect = "Allow", Action = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource = aws_sqs_queue.customer_notifications.arn },
-      { Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource = aws_dynamodb_table.orders.arn },
-      { Effect = "Allow", Action = "ses:SendEmail", Resource = aws_sesv2_email_identity.customer_mail_from.arn, Condition = { StringEquals = { "ses:FromAddress" = "orders@shop.example" } } },
+    condition = jsondecode(aws_iam_role_policy.grants["notify-customer"].policy).Statement == [
+      { Sid = "ConsumeNotifications", Effect = "Allow", Action = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource = aws_sqs_queue.customer_notifications.arn },
+      { Sid = "ReadAndMarkOrders", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource = aws_dynamodb_table.orders.arn },
+      { Sid = "SendCustomerMail", Effect = "Allow", Action = ["ses:SendEmail"], Resource = aws_sesv2_email_identity.customer_mail_from.arn, Condition = { StringEquals = { "ses:FromAddress" = "orders@shop.example" } } },
     ]
     error_message = "notify-customer may consume its queue, read and mark orders, and send from its own identity only."
   }
@@ -874,16 +912,7 @@ run "rejects_a_visibility_timeout_under_six_times_notify_customer" {
   command = plan
 
   variables {
-    lambda_functions = {
-      "submit-order"    = { memory_mb = 256, timeout_seconds = 10 }
-      "process-order"   = { memory_mb = 256, timeout_seconds = 30 }
-      "get-order"       = { memory_mb = 256, timeout_seconds = 10 }
-      "advance-orders"  = { memory_mb = 256, timeout_seconds = 60 }
-      "cart"            = { memory_mb = 256, timeout_seconds = 10 }
-      "checkout"        = { memory_mb = 256, timeout_seconds = 10 }
-      "my-orders"       = { memory_mb = 256, timeout_seconds = 10 }
-      "notify-customer" = { memory_mb = 256, timeout_seconds = 31 }
-    }
+    lambda_functions = { "notify-customer" = { timeout_seconds = 31 } }
   }
 
   expect_failures = [aws_sqs_queue.customer_notifications]
@@ -897,4 +926,64 @@ run "rejects_a_cart_ttl_that_is_not_whole_seconds" {
   }
 
   expect_failures = [var.cart_ttl_seconds]
+}
+
+# Every route declared in platform/functions.json (today's nine) has its method, its Lambda proxy
+# integration to its own function, and an invoke permission for that function on that method and
+# path alone; the resources make the routes' tree. (The mock gives every function the same
+# invoke_arn, and override_resource cannot target one instance of a for_each: the permission's
+# function_name is what tells the functions apart here.)
+run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" {
+  command = apply
+
+  assert {
+    condition = (toset(keys(aws_api_gateway_method.route)) == toset(flatten([for f in values(jsondecode(file("../platform/functions.json"))) : try(f.trigger.routes, [])]))
+    && toset(keys(aws_api_gateway_integration.route)) == toset(keys(aws_api_gateway_method.route)) && toset(keys(aws_lambda_permission.api)) == toset(keys(aws_api_gateway_method.route)))
+    error_message = "Each declared route, and no other, has a method, an integration and an invoke permission."
+  }
+  assert {
+    condition = (toset(concat(keys(aws_api_gateway_resource.depth1), keys(aws_api_gateway_resource.depth2), keys(aws_api_gateway_resource.depth3), keys(aws_api_gateway_resource.depth4)))
+      == toset(["orders", "orders/{id}", "me", "me/cart", "me/cart/lines", "me/cart/lines/{product_id}", "me/orders", "me/orders/{id}"])
+      && alltrue([for path, r in aws_api_gateway_resource.depth1 : r.path_part == path && r.parent_id == aws_api_gateway_rest_api.orders.root_resource_id])
+      && alltrue([for path, r in aws_api_gateway_resource.depth2 : r.path_part == split("/", path)[1] && r.parent_id == aws_api_gateway_resource.depth1[split("/", path)[0]].id])
+      && alltrue([for path, r in aws_api_gateway_resource.depth3 : r.path_part == split("/", path)[2] && r.parent_id == aws_api_gateway_resource.depth2[join("/", slice(split("/", path), 0, 2))].id])
+    && alltrue([for path, r in aws_api_gateway_resource.depth4 : r.path_part == split("/", path)[3] && r.parent_id == aws_api_gateway_resource.depth3[join("/", slice(split("/", path), 0, 3))].id]))
+    error_message = "The API's resources are the routes' paths and the paths above them, each under its parent."
+  }
+  assert {
+    condition = alltrue([for route, function in {
+      "POST /orders"    = "submit-order", "GET /orders/{id}" = "get-order", "GET /orders" = "get-order",
+      "GET /me/cart"    = "cart", "PUT /me/cart/lines/{product_id}" = "cart", "DELETE /me/cart/lines/{product_id}" = "cart",
+      "POST /me/orders" = "checkout", "GET /me/orders" = "my-orders", "GET /me/orders/{id}" = "my-orders",
+      } : (
+      aws_api_gateway_method.route[route].http_method == split(" ", route)[0] && aws_api_gateway_method.route[route].api_key_required
+      && aws_api_gateway_method.route[route].resource_id == merge(aws_api_gateway_resource.depth1, aws_api_gateway_resource.depth2, aws_api_gateway_resource.depth3, aws_api_gateway_resource.depth4)[trimprefix(split(" ", route)[1], "/")].id
+      && aws_api_gateway_integration.route[route].resource_id == aws_api_gateway_method.route[route].resource_id && aws_api_gateway_integration.route[route].http_method == split(" ", route)[0]
+      && aws_api_gateway_integration.route[route].type == "AWS_PROXY" && aws_api_gateway_integration.route[route].integration_http_method == "POST"
+      && aws_api_gateway_integration.route[route].uri == aws_lambda_function.this[function].invoke_arn
+      && aws_lambda_permission.api[route].function_name == aws_lambda_function.this[function].function_name && aws_lambda_permission.api[route].action == "lambda:InvokeFunction"
+      && aws_lambda_permission.api[route].principal == "apigateway.amazonaws.com" && aws_lambda_permission.api[route].source_account == "123456789012"
+      && aws_lambda_permission.api[route].source_arn == "${aws_api_gateway_rest_api.orders.execution_arn}/*/${split(" ", route)[0]}${replace(split(" ", route)[1], "/{[^}]+}/", "*")}"
+    )])
+    error_message = "Each route's method is on its path, behind the API key; its integration proxies to its declared function; its permission lets API Gateway invoke that function for that method and path only."
+  }
+  assert {
+    condition     = length(distinct([for p in aws_lambda_permission.api : "${p.function_name} ${p.statement_id}"])) == length(aws_lambda_permission.api)
+    error_message = "A function's invoke permissions each have their own statement id."
+  }
+  assert {
+    condition = ({ for route, m in aws_api_gateway_method.route : route => [m.authorization, m.authorizer_id] if startswith(route, "GET /me/") || startswith(route, "POST /me/") || startswith(route, "PUT /me/") || startswith(route, "DELETE /me/") } == {
+      for route in ["GET /me/cart", "PUT /me/cart/lines/{product_id}", "DELETE /me/cart/lines/{product_id}", "POST /me/orders", "GET /me/orders", "GET /me/orders/{id}"] : route => ["COGNITO_USER_POOLS", aws_api_gateway_authorizer.customers.id]
+    } && alltrue([for route in ["POST /orders", "GET /orders/{id}", "GET /orders"] : aws_api_gateway_method.route[route].authorization == "NONE"]))
+    error_message = "The cognito routes (cart, checkout, my-orders) use the customers' Cognito authorizer; the others none."
+  }
+  assert {
+    condition = jsonencode({ for route, m in aws_api_gateway_method.route : route => m.request_parameters if length(coalesce(m.request_parameters, {})) > 0 }) == jsonencode({
+      "GET /orders/{id}"                   = { "method.request.path.id" = true }
+      "PUT /me/cart/lines/{product_id}"    = { "method.request.path.product_id" = true }
+      "DELETE /me/cart/lines/{product_id}" = { "method.request.path.product_id" = true }
+      "GET /me/orders/{id}"                = { "method.request.path.id" = true }
+    })
+    error_message = "A method requires exactly the path parameters of its route's {x} segments."
+  }
 }

@@ -1,9 +1,10 @@
-// A recognised policy engine over both templates: cfn-guard 3 with the AWS Control Tower proactive
-// controls. Every failure is fixed in the template or suppressed there with a reason.
+// A recognised policy engine over both templates as deployed (the backend as npm run build generates
+// it): cfn-guard 3 with the AWS Control Tower proactive controls. Every failure is fixed in the template
+// or suppressed there with a reason (a generated resource's, in cloudformation/generate.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTemplate, readTemplateText, templatePath, type TemplateName } from './cloudformation.js';
+import { loadTemplate, readSourceText, templatePath, type TemplateName } from './cloudformation.js';
 import { gate } from '../helpers/requirements.js';
 import { cfnGuardUnavailableReason, guardProblems, runCfnGuard, suppressionsOf, type GuardFailure } from './cfn-guard.js';
 
@@ -59,7 +60,7 @@ gate('the cfn-guard tests', cfnGuardUnavailableReason()).describe('cloudformatio
   it('when a template loses a control it meets (the artifact bucket\'s TLS-only policy), then cfn-guard fails it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'orders-cfn-guard-mutant-'));
     try {
-      const text = readTemplateText('frontend').replace("aws:SecureTransport: 'false'", "aws:SecureTransport: 'true'");
+      const text = readSourceText('frontend').replace("aws:SecureTransport: 'false'", "aws:SecureTransport: 'true'");
       const file = join(dir, 'frontend.yaml');
       writeFileSync(file, text);
       const mutant = runCfnGuard([file]).failures;

@@ -1,10 +1,12 @@
 // Helpers for reading the CloudFormation templates in tests: parse (intrinsics in their standard
 // JSON form, {"Fn::GetAtt": [...]}), find resources, collect policy statements, resolve parameter
-// defaults, and run Python cfn-lint. Shared with the parity test.
+// defaults, and run Python cfn-lint. Shared with the parity test. The backend read is the one deployed,
+// dist/cloudformation/backend.yaml, which `npm run build` generates from cloudformation/backend.yaml.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { yamlParse } from 'yaml-cfn';
+import { OUTPUT as GENERATED_BACKEND } from '../../cloudformation/generate.js';
 
 export const CLOUDFORMATION_DIR = new URL('../../cloudformation/', import.meta.url).pathname;
 export type TemplateName = 'backend' | 'frontend';
@@ -48,19 +50,30 @@ export interface CfnTemplate {
   Outputs: Record<string, CfnOutput>;
 }
 
-/** Where a template lives, for cfn-lint and for resolving its relative Code paths. */
+/** The template that is deployed, for cfn-lint and for resolving its relative Code paths: the generated backend, the frontend as written. */
 export function templatePath(name: TemplateName): string {
+  return name === 'backend' ? GENERATED_BACKEND : sourcePath(name);
+}
+
+/** The template as written by hand, cloudformation/<name>.yaml. */
+export function sourcePath(name: TemplateName): string {
   return join(CLOUDFORMATION_DIR, `${name}.yaml`);
 }
 
-/** The template's text, as written (comments included). */
-export function readTemplateText(name: TemplateName): string {
-  return readFileSync(templatePath(name), 'utf8');
+/** The template's text as written by hand, comments included (the generated backend keeps none). */
+export function readSourceText(name: TemplateName): string {
+  return readFileSync(sourcePath(name), 'utf8');
 }
 
-/** Parses cloudformation/<name>.yaml into the standard JSON form of a template. */
+/** Parses the deployed template into the standard JSON form of a template. */
 export function loadTemplate(name: TemplateName): CfnTemplate {
-  return yamlParse(readTemplateText(name)) as CfnTemplate;
+  return parseTemplateFile(templatePath(name));
+}
+
+/** Parses a template file, a scratch one included. */
+export function parseTemplateFile(path: string): CfnTemplate {
+  if (!existsSync(path)) throw new Error(`${path} is missing: npm run build writes it`);
+  return yamlParse(readFileSync(path, 'utf8')) as CfnTemplate;
 }
 
 /** The template's resources of one type, as [logicalId, resource] pairs. */
@@ -239,8 +252,13 @@ export function cfnLintVersion(): string | undefined {
  * checks the template as deployed with those values (cfn-lint resolves the Conditions they decide).
  */
 export function runCfnLint(names: TemplateName[] = ['backend', 'frontend'], parameters: Readonly<Record<string, string>> = {}): CfnLintResult {
+  return runCfnLintOn(names.map(templatePath), parameters);
+}
+
+/** cfn-lint on template files by path (a scratch one included), run from the first one's folder. */
+export function runCfnLintOn(files: string[], parameters: Readonly<Record<string, string>> = {}): CfnLintResult {
   const values = Object.entries(parameters).map(([name, value]) => `${name}=${value}`);
-  const lint = spawnSync('cfn-lint', ['--format', 'parseable', ...(values.length ? ['--parameters', ...values] : []), '--', ...names.map(templatePath)], { encoding: 'utf8', cwd: CLOUDFORMATION_DIR });
+  const lint = spawnSync('cfn-lint', ['--format', 'parseable', ...(values.length ? ['--parameters', ...values] : []), '--', ...files], { encoding: 'utf8', cwd: dirname(files[0]!) });
   if (lint.error) throw lint.error;
   return { exitCode: lint.status, output: `${lint.stdout}${lint.stderr}`.trim() };
 }

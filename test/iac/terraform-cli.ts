@@ -84,10 +84,10 @@ export function terraformEnv(cliConfigFile: string, extra: NodeJS.ProcessEnv = {
 
 /**
  * A temp root with a CLI config that installs providers from the mirror alone (no direct
- * installation, so the registry is never asked) into a plugin cache under the same root, and a
- * copy of each module.
+ * installation, so the registry is never asked) into a plugin cache under the same root, a copy of
+ * each module, and the function list they read beside them (platform/functions.json, or `declaration`).
  */
-export async function createTerraformSession(modules: ModuleName[]): Promise<TerraformSession> {
+export async function createTerraformSession(modules: ModuleName[], { declaration }: { declaration?: unknown } = {}): Promise<TerraformSession> {
   const terraform = findExecutable('terraform');
   const mirror = findProviderMirror();
   if (!terraform || !mirror) throw new Error(terraformUnavailableReason());
@@ -116,6 +116,9 @@ export async function createTerraformSession(modules: ModuleName[]): Promise<Ter
     });
     workspaces.set(module, { module, dir });
   }
+  await mkdir(join(root, 'platform'));
+  if (declaration === undefined) await cp(join(repoRoot, 'platform', 'functions.json'), join(root, 'platform', 'functions.json'));
+  else await writeFile(join(root, 'platform', 'functions.json'), JSON.stringify(declaration, null, 2));
   return { terraform, mirror, root, cliConfigFile, workspaces };
 }
 
@@ -188,10 +191,123 @@ export function terraformInit(session: TerraformSession, module: ModuleName, tim
   return init;
 }
 
+/** Provider settings that keep a plan from calling AWS: the backend has no data source, so a plan needs no account. */
+const OFFLINE_PROVIDER = `provider "aws" {
+  access_key                  = "offline"
+  secret_key                  = "offline"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+`;
+
+/**
+ * Terraform's own evaluation of a module with these variables: `terraform plan` with no credentials
+ * and no state (an override file keeps the provider from calling AWS), read back with `terraform show
+ * -json`. Values known before apply are in `planned_values`; ARNs and the like are not.
+ */
+export async function offlinePlan(session: TerraformSession, module: ModuleName, vars: Record<string, string>, timeoutMs = 180_000): Promise<TerraformPlan> {
+  const workspace = session.workspaces.get(module);
+  if (!workspace) throw new Error(`${module} is not in this session`);
+  await writeFile(join(workspace.dir, 'offline_override.tf'), OFFLINE_PROVIDER);
+  succeeded(await terraformInit(session, module));
+  const varArgs = Object.entries(vars).flatMap(([name, value]) => ['-var', `${name}=${value}`]);
+  succeeded(await terraform(session, module, ['plan', '-refresh=false', '-lock=false', '-out=offline.tfplan', ...varArgs], { timeoutMs }));
+  return JSON.parse(succeeded(await terraform(session, module, ['show', '-json', 'offline.tfplan'], { timeoutMs })).stdout) as TerraformPlan;
+}
+
+export interface PlannedResource {
+  address: string;
+  type: string;
+  name: string;
+  index?: string | number;
+  values: Record<string, unknown>;
+}
+
+export interface TerraformPlan {
+  planned_values: { root_module: { resources?: PlannedResource[] } };
+}
+
+/** The planned resources of a type (and name), each under its for_each key (or its name when it has none). */
+export function plannedOfType(plan: TerraformPlan, type: string, name?: string): Map<string, PlannedResource> {
+  const resources = (plan.planned_values.root_module.resources ?? []).filter((resource) => resource.type === type && (name === undefined || resource.name === name));
+  return new Map(resources.map((resource) => [String(resource.index ?? resource.name), resource]));
+}
+
 /** The result, or an error that says what ran, how it ended and the end of its output. */
 export function succeeded(result: CommandResult): CommandResult {
   if (result.code === 0 && !result.timedOut) return result;
   const tail = (text: string) => text.split('\n').slice(-40).join('\n');
   const ending = result.timedOut ? `timed out after ${Math.round(result.durationMs / 1000)} s` : `exited with ${String(result.code)}`;
   throw new Error(`${result.command} ${ending}\n--- stdout (tail) ---\n${tail(result.stdout)}\n--- stderr (tail) ---\n${tail(result.stderr)}`);
+}
+
+// ---------------------------------------------------------------- the rest of a plan's JSON
+
+/**
+ * What `terraform show -json` of a plan holds beside planned_values: the root variables as the plan
+ * used them, each resource's `after_unknown` (what only apply will know: ARNs, URLs, ids), and the
+ * configuration, where Terraform lists what each attribute's expression refers to.
+ */
+export interface PlanDocument extends TerraformPlan {
+  variables: Record<string, { value: unknown }>;
+  resource_changes: { address: string; change: { after_unknown?: Record<string, unknown> } }[];
+  configuration: {
+    root_module: {
+      variables?: Record<string, { default?: unknown }>;
+      resources?: { address: string; expressions?: Record<string, unknown> }[];
+    };
+  };
+}
+
+/** The value the plan gave a root variable: its default unless the plan set it. */
+export function planVariable(plan: TerraformPlan, name: string): unknown {
+  return (plan as PlanDocument).variables[name]?.value;
+}
+
+/** A root variable's default as the module declares it (override files merged in). */
+export function variableDefault(plan: TerraformPlan, name: string): unknown {
+  return (plan as PlanDocument).configuration.root_module.variables?.[name]?.default;
+}
+
+/** The planned resource at an address such as aws_sqs_queue.orders or aws_lambda_function.this["cart"]. */
+export function plannedResource(plan: TerraformPlan, address: string): PlannedResource | undefined {
+  return (plan.planned_values.root_module.resources ?? []).find((resource) => resource.address === address);
+}
+
+/** Whether the plan leaves the attribute at this path of a resource (e.g. ['environment', 0, 'variables']) to be known after apply. */
+export function knownAfterApply(plan: TerraformPlan, address: string, path: (string | number)[]): boolean {
+  let unknown: unknown = (plan as PlanDocument).resource_changes.find((change) => change.address === address)?.change.after_unknown;
+  for (const step of path) unknown = (unknown as Record<string | number, unknown> | undefined)?.[step];
+  return unknown === true;
+}
+
+/**
+ * What the expression of an attribute (a path into the resource block, e.g. ['scaling_config', 0,
+ * 'maximum_concurrency']) refers to, as Terraform's configuration lists it: `var.x`, `local.y`,
+ * `aws_sqs_queue.orders.arn`, `aws_sqs_queue.orders`, ... One list for every instance of the block.
+ */
+export function expressionReferences(plan: TerraformPlan, address: string, path: (string | number)[]): string[] {
+  const block = address.replace(/\[[^\]]*\]$/, '');
+  let expression: unknown = (plan as PlanDocument).configuration.root_module.resources?.find((resource) => resource.address === block)?.expressions;
+  for (const step of path) expression = (expression as Record<string | number, unknown> | undefined)?.[step];
+  return (expression as { references?: string[] } | undefined)?.references ?? [];
+}
+
+/**
+ * The planned resources the expression of an attribute refers to: `aws_sqs_queue.orders.arn` is
+ * aws_sqs_queue.orders, `aws_lambda_function.this["cart"].arn` that instance. A reference to a whole
+ * for_each or count resource names no one instance and is left out, as are variables, locals and
+ * each.*; so is a reference through a local (`local.x[each.key]`), which the configuration does not resolve.
+ */
+export function referencedResources(plan: TerraformPlan, address: string, path: (string | number)[]): PlannedResource[] {
+  const found = new Map<string, PlannedResource>();
+  for (const reference of expressionReferences(plan, address, path)) {
+    const match = /^(?!(?:var|local|each|count|path|data|module|self|terraform)\.)([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(\[(?:\d+|"(?:[^"\\]|\\.)*")\])?/.exec(reference);
+    if (!match) continue;
+    const [, type, name, index] = match;
+    const resource = plannedResource(plan, `${type!}.${name!}${index ?? ''}`);
+    if (resource) found.set(resource.address, resource);
+  }
+  return [...found.values()];
 }
