@@ -318,7 +318,7 @@ async function measureColdStart(): Promise<BenchResults['coldStart']> {
     'customer-mail-from': settings.customerMail.fromAddress,
   };
   const lambdaEnv = (name: FunctionName) => ({
-    ...Object.fromEntries(Object.entries(functions[name].environment as Record<string, ResourceRef>).map(([variable, ref]) => [variable, deployed[ref]])),
+    ...Object.fromEntries(Object.entries(functions[name].environment).map(([variable, ref]) => [variable, deployed[ref]])),
     AWS_REGION: 'us-east-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     PATH: process.env.PATH ?? '',

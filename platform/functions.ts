@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+// The type only: at run time the list is read and checked below (jest's loader does not take JSON imports).
+import type declared from './functions.json';
 import type { QueueType } from './settings.js';
 
 /** A value a function's environment variable is given, named by what it is, not by how each tool spells it. */
@@ -88,7 +90,7 @@ const functionSchema = z.strictObject({
 });
 export type FunctionSpec = z.infer<typeof functionSchema>;
 
-export type FunctionName = keyof typeof import('./functions.json', { with: { type: 'json' } });
+export type FunctionName = keyof typeof declared;
 
 /** The list as written, read where it is (Terraform reads the same file). */
 export const DECLARATION_FILE = new URL('./functions.json', import.meta.url).pathname;

@@ -44,10 +44,12 @@ describe('tests that need a tool', () => {
     expect(output).toMatch(/Tests:\s+(\d+) skipped, \1 total/);
   }, 120_000);
 
-  it('when terraform is not on the PATH under CI=true, then the Terraform half of the policy test fails and names it', async () => {
-    const { code, output } = await jest('test/iac/policy.test.ts', { ...process.env, CI: 'true' }, 'terraform');
+  // The Terraform half of the policy test runs in the rehearsal, on its plans, behind the rehearsal's gate.
+  it('when terraform is not on the PATH under CI=true, then the rehearsal, which holds the Terraform half of the policy test, fails and names it', async () => {
+    const { code, output } = await jest('test/iac/rehearsal.test.ts', { ...process.env, CI: 'true' }, 'terraform');
     expect(code).not.toBe(0);
-    expect(output).toContain('the Terraform half of the policy test cannot run: terraform is not on PATH');
+    expect(output).toContain('the moto rehearsal cannot run: terraform is not on PATH');
+    expect(output).toMatch(/Tests:\s+1 failed, 1 total/);
   }, 120_000);
 
   it('when cfn-guard is missing under CI=true, then the cfn-guard tests fail and name it', async () => {

@@ -1,12 +1,8 @@
-// The security policy both deployments must meet, over one model read from either: Terraform (parsed
-// with @cdktf/hcl2json; values that depend on variables evaluated by `terraform console`) or
-// CloudFormation (yaml-cfn). `findViolations` is the policy; the extractors only gather facts.
-import { parse } from '@cdktf/hcl2json';
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// The security policy both deployments must meet, over one model read from either: Terraform (`terraform
+// show -json` of a plan, every value as Terraform evaluated it) or CloudFormation (the templates as
+// cfn-lint and cfn-guard read them). `findViolations` is the policy; the extractors only gather facts.
 import { policyStatements, resolveDefault, type CfnTemplate } from './cloudformation.js';
-import { terraformEnv, type ModuleName, type TerraformSession } from './terraform-cli.js';
+import type { PlanDocument } from './terraform-cli.js';
 
 export interface Statement {
   where: string;
@@ -112,17 +108,24 @@ export const WILDCARD_RESOURCES_ALLOWED: { applies: (statement: Statement) => bo
 /** A "*" inside a resource ARN (not Resource "*" itself) where that is the narrowest there is, each with its reason. */
 export const PARTIAL_WILDCARDS_ALLOWED: { applies: (statement: Statement, resource: string) => boolean; reason: string }[] = [
   {
-    // Terraform writes the stream suffix; CloudFormation's Fn::GetAtt LogGroup.Arn already ends in it.
+    // The ARN as a plan against state holds it; CloudFormation's Fn::GetAtt LogGroup.Arn already ends in :*.
     applies: (statement, resource) =>
-      /^\$\{aws_cloudwatch_log_group\.\w+(\[[^\]]+\])?\.arn\}:\*$/.test(resource) && statement.actions.every((action) => action === 'logs:CreateLogStream' || action === 'logs:PutLogEvents'),
+      /^arn:aws[\w-]*:logs:[\w-]+:\d{12}:log-group:[^:*]+:\*$/.test(resource) && statement.actions.every((action) => action === 'logs:CreateLogStream' || action === 'logs:PutLogEvents'),
     reason: "A function's own log group's streams (<log group ARN>:*): Lambda names a new stream for each execution environment.",
   },
   {
-    // Terraform's and CloudFormation's spellings of <access log bucket ARN>/<prefix>/AWSLogs/<account>/*.
-    applies: (statement, resource) => statement.actions.every((action) => action === 's3:PutObject') && /(aws_s3_bucket\.access_logs\.arn|AccessLogBucket\.Arn)\}\/.*\/AWSLogs\/\$\{(local\.account_id|AWS::AccountId)\}\/\*"?\}?$/.test(resource),
+    // <access log bucket ARN>/<prefix>/AWSLogs/<account>/*, as a plan holds it and as CloudFormation's Fn::Sub writes it.
+    applies: (statement, resource) =>
+      statement.actions.every((action) => action === 's3:PutObject') &&
+      (/^arn:aws[\w-]*:s3:::[^/*]+\/[^*]*\/AWSLogs\/\d{12}\/\*$/.test(resource) || /AccessLogBucket\.Arn\}\/[^*]*\/AWSLogs\/\$\{AWS::AccountId\}\/\*"\}$/.test(resource)),
     reason: "Elastic Load Balancing writes access log objects under <prefix>/AWSLogs/<account>/ with names it chooses (date, load balancer, address).",
   },
 ];
+
+/** The controls the models hold facts of, so that a control nothing was read for cannot pass unnoticed. */
+export function controlsFound(...models: SecurityModel[]): Set<Control> {
+  return new Set(models.flatMap((model) => model.controls.map((fact) => fact.control)));
+}
 
 const OPEN = new Set(['0.0.0.0/0', '::/0']);
 const LOAD_BALANCER_PORTS = new Set([80, 443]);
@@ -343,218 +346,190 @@ function cloudFormationControls(template: CfnTemplate): ControlFact[] {
 
 // ---------------------------------------------------------------- Terraform
 
-type Blocks = Record<string, Record<string, Record<string, unknown>[]>>;
-
-export interface ParsedModule {
-  resource: Blocks;
-  variable: Record<string, { default?: unknown }[]>;
-  locals: Record<string, unknown>[];
+interface PlannedFacts {
+  address: string;
+  type: string;
+  values: Raw;
+  /** The resource's arguments and blocks as its configuration sets them (the plan's `configuration`). */
+  declared: Raw;
 }
 
-/** A module's .tf files (or the given texts) as one JSON document. */
-export async function parseModule(dir: string, extra: Record<string, string> = {}): Promise<ParsedModule> {
-  const merged: ParsedModule = { resource: {}, variable: {}, locals: [] };
-  const files = Object.fromEntries(readdirSync(dir).filter((file) => file.endsWith('.tf')).map((file) => [file, readFileSync(join(dir, file), 'utf8')]));
-  for (const [file, text] of Object.entries({ ...files, ...extra })) {
-    const parsed = (await parse(file, text)) as { resource?: Blocks; variable?: ParsedModule['variable']; locals?: Record<string, unknown>[] };
-    for (const [type, byName] of Object.entries(parsed.resource ?? {})) Object.assign((merged.resource[type] ??= {}), byName);
-    Object.assign(merged.variable, parsed.variable ?? {});
-    merged.locals.push(...(parsed.locals ?? []));
+/** The plan's managed resources, each with what its configuration sets. */
+function plannedResources(plan: PlanDocument): PlannedFacts[] {
+  const root = plan.planned_values.root_module as PlanDocument['planned_values']['root_module'] & { child_modules?: unknown[] };
+  // A child module's resources would go unread, and pass unjudged.
+  if ((root.child_modules ?? []).length > 0) throw new Error('terraformModel reads the root module only; this plan has child modules');
+  const declared = new Map((plan.configuration.root_module.resources ?? []).map((resource) => [resource.address, resource.expressions ?? {}]));
+  return (root.resources ?? [])
+    .filter((resource) => !resource.address.startsWith('data.'))
+    .map((resource) => ({ address: resource.address, type: resource.type, values: resource.values, declared: declared.get(`${resource.type}.${resource.name}`) ?? {} }));
+}
+
+const isRaw = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The one block of a nested block (the plan writes every block as a list). */
+const block = (value: unknown): Raw => (Array.isArray(value) && isRaw(value[0]) ? value[0] : {});
+const blocks = (value: unknown): Raw[] => (Array.isArray(value) ? value.filter(isRaw) : []);
+const statementsIn = (document: unknown): Raw[] => {
+  const statement = isRaw(document) ? document.Statement : undefined;
+  return statement === undefined ? [] : Array.isArray(statement) ? statement.filter(isRaw) : isRaw(statement) ? [statement] : [];
+};
+const parsedJson = (value: unknown): unknown => {
+  if (typeof value !== 'string' || !value.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
   }
-  return merged;
+};
+
+/**
+ * Every policy document (a JSON string with a Statement) the configuration sets on a resource, at any
+ * depth, with its path. Only what the module sets: what AWS fills in by itself (a topic's default
+ * policy, a gateway endpoint's, a queue's copy of its queue policy) is not the module's to judge.
+ */
+function declaredDocuments(value: unknown, declared: unknown, where: string): { where: string; document: Raw }[] {
+  if (typeof value === 'string') {
+    const document = value.includes('"Statement"') ? parsedJson(value) : undefined;
+    return isRaw(document) && 'Statement' in document ? [{ where, document }] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => declaredDocuments(item, Array.isArray(declared) ? (declared[i] ?? declared[0]) : declared, `${where}[${i}]`));
+  if (isRaw(value) && isRaw(declared)) return Object.entries(value).flatMap(([key, item]) => (key in declared ? declaredDocuments(item, declared[key], `${where}.${key}`) : []));
+  return [];
 }
 
+const ALL_PROTOCOLS = new Set(['-1', 'all']);
 
-/** A literal, or the default of the variable it names (`${var.x}`). */
-function literal(module: ParsedModule, value: unknown): unknown {
-  const name = typeof value === 'string' ? /^\$\{var\.(\w+)\}$/.exec(value)?.[1] : undefined;
-  return name ? module.variable[name]?.[0]?.default : value;
-}
+/** A port, or `fallback` where the rule names none (every port: all protocols, or none given). */
+const port = (rule: Raw, key: 'from_port' | 'to_port', fallback: number): number => {
+  const value = rule[key];
+  return ALL_PROTOCOLS.has(String(rule.ip_protocol ?? rule.protocol)) || typeof value !== 'number' ? fallback : value;
+};
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 
-/** `${jsonencode({...})}` parsed into its document, or undefined. */
-async function jsonencodedDocument(value: unknown): Promise<Raw | undefined> {
-  const match = typeof value === 'string' ? /^\$\{jsonencode\(([\s\S]*)\)\}$/.exec(value) : null;
-  if (!match) return undefined;
-  return ((await parse('document.tf', `document = ${match[1]}\n`)) as { document: Raw }).document;
-}
-
-/** The Control Tower controls' facts of one module, with variables at their defaults. */
-async function terraformControls(module: ParsedModule): Promise<ControlFact[]> {
+/** The Control Tower controls' facts of one plan. */
+function terraformControls(resources: PlannedFacts[]): ControlFact[] {
   const facts: ControlFact[] = [];
   const fact = (where: string, control: Control, ok: boolean) => facts.push({ where, control, ok });
-  const blocks = (type: string) => Object.entries(module.resource[type] ?? {}).map(([name, [block]]) => [name, block ?? {}] as const);
-  const first = (value: unknown) => (Array.isArray(value) ? (value[0] as Raw | undefined) : undefined) ?? {};
-  const refersTo = (value: unknown, type: string, name: string) => typeof value === 'string' && value.includes(`${type}.${name}.`);
-  const statementsOf = (document: Raw | undefined): Raw[] => {
-    const statement = document?.Statement as Raw | Raw[] | undefined;
-    return statement === undefined ? [] : Array.isArray(statement) ? statement : [statement];
-  };
+  const ofType = (type: string) => resources.filter((resource) => resource.type === type);
 
-  for (const [name, block] of blocks('aws_api_gateway_stage')) {
-    fact(`aws_api_gateway_stage.${name}`, 'api_gw_xray', block.xray_tracing_enabled === true);
-    const all = blocks('aws_api_gateway_method_settings').find(([, settings]) => settings.method_path === '*/*' && refersTo(settings.stage_name, 'aws_api_gateway_stage', name))?.[1];
-    fact(`aws_api_gateway_stage.${name}`, 'api_gw_execution_logging', ['ERROR', 'INFO'].includes(String(literal(module, first(all?.settings).logging_level))));
+  for (const stage of ofType('aws_api_gateway_stage')) {
+    fact(stage.address, 'api_gw_xray', stage.values.xray_tracing_enabled === true);
+    const all = ofType('aws_api_gateway_method_settings').find(
+      ({ values }) => values.method_path === '*/*' && values.rest_api_id === stage.values.rest_api_id && values.stage_name === stage.values.stage_name,
+    );
+    fact(stage.address, 'api_gw_execution_logging', ['ERROR', 'INFO'].includes(String(block(all?.values.settings).logging_level)));
   }
-  for (const [name, block] of blocks('aws_cloudwatch_metric_alarm')) {
-    const actions = block.alarm_actions;
-    fact(`aws_cloudwatch_metric_alarm.${name}`, 'alarm_actions', Array.isArray(actions) && actions.length > 0 && block.actions_enabled !== false);
+  for (const alarm of ofType('aws_cloudwatch_metric_alarm')) {
+    const actions = alarm.values.alarm_actions;
+    fact(alarm.address, 'alarm_actions', Array.isArray(actions) && actions.length > 0 && alarm.values.actions_enabled !== false);
   }
-  for (const [name, block] of blocks('aws_cloudwatch_log_group')) fact(`aws_cloudwatch_log_group.${name}`, 'log_group_retention', literal(module, block.retention_in_days) !== undefined);
-  for (const [name, block] of blocks('aws_dynamodb_table')) fact(`aws_dynamodb_table.${name}`, 'dynamodb_pitr', first(block.point_in_time_recovery).enabled === true);
-  for (const [name, block] of blocks('aws_kms_key')) {
-    fact(`aws_kms_key.${name}`, 'kms_rotation', block.enable_key_rotation === true);
-    fact(`aws_kms_key.${name}`, 'kms_grants', statementsOf(await jsonencodedDocument(block.policy)).some(deniesGrantsExceptForAwsResources));
+  // 0 is the provider's "never expire".
+  for (const group of ofType('aws_cloudwatch_log_group')) fact(group.address, 'log_group_retention', Number(group.values.retention_in_days ?? 0) > 0);
+  for (const table of ofType('aws_dynamodb_table')) fact(table.address, 'dynamodb_pitr', block(table.values.point_in_time_recovery).enabled === true);
+  for (const key of ofType('aws_kms_key')) {
+    fact(key.address, 'kms_rotation', key.values.enable_key_rotation === true);
+    fact(key.address, 'kms_grants', statementsIn(parsedJson(key.values.policy)).some(deniesGrantsExceptForAwsResources));
   }
-  const queues = blocks('aws_sqs_queue');
-  for (const [name, block] of queues) {
-    const redrives = typeof block.redrive_policy === 'string' && block.redrive_policy.includes('deadLetterTargetArn');
-    const isDeadLetterQueue = queues.some(([, other]) => typeof other.redrive_policy === 'string' && other.redrive_policy.includes(`aws_sqs_queue.${name}.arn`));
-    fact(`aws_sqs_queue.${name}`, 'sqs_dlq', redrives || isDeadLetterQueue);
+  const queues = ofType('aws_sqs_queue');
+  const deadLetterTargets = new Set<unknown>(queues.map(({ values }) => (parsedJson(values.redrive_policy) as Raw | undefined)?.deadLetterTargetArn).filter((arn) => typeof arn === 'string'));
+  for (const queue of queues) {
+    const redrives = typeof (parsedJson(queue.values.redrive_policy) as Raw | undefined)?.deadLetterTargetArn === 'string';
+    fact(queue.address, 'sqs_dlq', redrives || deadLetterTargets.has(queue.values.arn));
   }
-  for (const [name, block] of blocks('aws_wafv2_web_acl')) fact(`aws_wafv2_web_acl.${name}`, 'waf_not_empty', Array.isArray(block.rule) && block.rule.length > 0);
-  for (const [name, block] of blocks('aws_lb')) {
-    fact(`aws_lb.${name}`, 'alb_drop_invalid_headers', block.drop_invalid_header_fields === true);
-    fact(`aws_lb.${name}`, 'alb_desync', block.desync_mitigation_mode !== 'monitor');
-    fact(`aws_lb.${name}`, 'alb_logging', first(block.access_logs).enabled === true);
+  for (const acl of ofType('aws_wafv2_web_acl')) fact(acl.address, 'waf_not_empty', blocks(acl.values.rule).length > 0);
+  for (const lb of ofType('aws_lb')) {
+    fact(lb.address, 'alb_drop_invalid_headers', lb.values.drop_invalid_header_fields === true);
+    fact(lb.address, 'alb_desync', lb.values.desync_mitigation_mode !== 'monitor');
+    fact(lb.address, 'alb_logging', block(lb.values.access_logs).enabled === true);
   }
-  for (const [name, block] of blocks('aws_autoscaling_group')) {
-    fact(`aws_autoscaling_group.${name}`, 'asg_elb_health', block.health_check_type === 'ELB');
-    fact(`aws_autoscaling_group.${name}`, 'asg_launch_template', first(block.launch_template).id !== undefined);
+  for (const group of ofType('aws_autoscaling_group')) {
+    fact(group.address, 'asg_elb_health', group.values.health_check_type === 'ELB');
+    fact(group.address, 'asg_launch_template', Boolean(block(group.values.launch_template).id));
   }
-  for (const [name, block] of blocks('aws_launch_template')) {
-    const interfaces = (block.network_interfaces as Raw[] | undefined) ?? [];
-    fact(`aws_launch_template.${name}`, 'lt_no_public_ip', interfaces.every((network) => String(network.associate_public_ip_address) !== 'true'));
-    fact(`aws_launch_template.${name}`, 'lt_hop_limit', Number(first(block.metadata_options).http_put_response_hop_limit ?? 1) <= 1);
-    fact(`aws_launch_template.${name}`, 'lt_monitoring', first(block.monitoring).enabled === true);
+  for (const template of ofType('aws_launch_template')) {
+    // The provider keeps these three-valued flags as strings: "true", "false" or "" (unset).
+    fact(template.address, 'lt_no_public_ip', blocks(template.values.network_interfaces).every((network) => String(network.associate_public_ip_address) !== 'true'));
+    fact(template.address, 'lt_hop_limit', Number(block(template.values.metadata_options).http_put_response_hop_limit ?? 1) <= 1);
+    fact(template.address, 'lt_monitoring', block(template.values.monitoring).enabled === true);
   }
-  for (const [name, block] of blocks('aws_subnet')) fact(`aws_subnet.${name}`, 'subnet_no_public_ip', block.map_public_ip_on_launch !== true);
-  for (const [name] of blocks('aws_s3_bucket')) {
-    const of = (type: string) => blocks(type).filter(([, other]) => refersTo(other.bucket, 'aws_s3_bucket', name)).map(([, other]) => other);
-    fact(`aws_s3_bucket.${name}`, 's3_acl_prohibited', of('aws_s3_bucket_ownership_controls').some((controls) => first(controls.rule).object_ownership === 'BucketOwnerEnforced'));
-    const documents = await Promise.all(of('aws_s3_bucket_policy').map((policy) => jsonencodedDocument(policy.policy)));
-    fact(`aws_s3_bucket.${name}`, 's3_tls_only', documents.some((document) => statementsOf(document).some(deniesWithoutTls)));
-    const rules = of('aws_s3_bucket_lifecycle_configuration').flatMap((lifecycle) => (lifecycle.rule as Raw[] | undefined) ?? []).filter((rule) => rule.status === 'Enabled');
-    fact(`aws_s3_bucket.${name}`, 's3_lifecycle', rules.length > 0);
-    if (of('aws_s3_bucket_versioning').some((versioning) => first(versioning.versioning_configuration).status === 'Enabled')) {
-      fact(`aws_s3_bucket.${name}`, 's3_version_lifecycle', rules.some((rule) => rule.noncurrent_version_expiration !== undefined));
+  for (const subnet of ofType('aws_subnet')) fact(subnet.address, 'subnet_no_public_ip', subnet.values.map_public_ip_on_launch !== true);
+  for (const bucket of ofType('aws_s3_bucket')) {
+    // A bucket's other resources name it by its name, known in a plan against state.
+    const of = (type: string) => ofType(type).filter(({ values }) => values.bucket !== undefined && values.bucket === bucket.values.bucket);
+    fact(bucket.address, 's3_acl_prohibited', of('aws_s3_bucket_ownership_controls').some(({ values }) => block(values.rule).object_ownership === 'BucketOwnerEnforced'));
+    fact(bucket.address, 's3_tls_only', of('aws_s3_bucket_policy').some(({ values }) => statementsIn(parsedJson(values.policy)).some(deniesWithoutTls)));
+    const rules = of('aws_s3_bucket_lifecycle_configuration').flatMap(({ values }) => blocks(values.rule)).filter((rule) => rule.status === 'Enabled');
+    fact(bucket.address, 's3_lifecycle', rules.length > 0);
+    if (of('aws_s3_bucket_versioning').some(({ values }) => block(values.versioning_configuration).status === 'Enabled')) {
+      fact(bucket.address, 's3_version_lifecycle', rules.some((rule) => blocks(rule.noncurrent_version_expiration).length > 0));
     }
   }
   return facts;
 }
 
-/** `${expr}` -> expr; a literal -> its HCL form. */
-function expression(value: unknown): string {
-  if (typeof value === 'string') {
-    const match = /^\$\{([\s\S]*)\}$/.exec(value);
-    return match ? match[1]! : JSON.stringify(value);
-  }
-  return JSON.stringify(value ?? null);
-}
+/**
+ * The module's facts as Terraform evaluated them: `terraform show -json` of a plan, its planned
+ * values (every resource with the values it will have; ARNs and ids known when planned against the
+ * applied state) and, for policy documents and inline rules, its configuration (what the module sets).
+ * Addresses are the plan's (`aws_iam_role_policy.grants["advance-orders"]`).
+ */
+export function terraformModel(plan: PlanDocument): SecurityModel {
+  const resources = plannedResources(plan);
+  const ofType = (type: string) => resources.filter((resource) => resource.type === type);
+  const model: SecurityModel = { statements: [], invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [], controls: terraformControls(resources) };
 
-/** Every `jsonencode({ ... Statement ... })` in the module, parsed back into statements. */
-async function terraformStatements(module: ParsedModule): Promise<Statement[]> {
-  const found: Statement[] = [];
-  const visit = async (where: string, value: unknown, keyPolicy: boolean): Promise<void> => {
-    if (typeof value === 'string') {
-      const match = /^\$\{jsonencode\(([\s\S]*)\)\}$/.exec(value);
-      if (!match || !match[1]!.includes('Statement')) return;
-      const { document } = (await parse('policy.tf', `document = ${match[1]}\n`)) as { document: { Statement?: unknown } };
-      const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
-      statements.forEach((statement, i) => found.push(toStatement(`${where}.Statement[${i}]`, statement as Record<string, unknown>, keyPolicy)));
-    } else if (Array.isArray(value)) {
-      for (const [i, item] of value.entries()) await visit(`${where}[${i}]`, item, keyPolicy);
-    } else if (value && typeof value === 'object') {
-      for (const [key, item] of Object.entries(value)) await visit(`${where}.${key}`, item, keyPolicy);
+  for (const resource of resources) {
+    const keyPolicy = resource.type === 'aws_kms_key' || resource.type === 'aws_kms_key_policy';
+    for (const { where, document } of declaredDocuments(resource.values, resource.declared, resource.address)) {
+      statementsIn(document).forEach((statement, i) => model.statements.push(toStatement(`${where}.Statement[${i}]`, statement, keyPolicy)));
+    }
+  }
+
+  const loadBalancerGroups = new Set(ofType('aws_lb').flatMap(({ values }) => strings(values.security_groups)));
+  for (const rule of ofType('aws_vpc_security_group_ingress_rule')) {
+    const cidr = rule.values.cidr_ipv4 ?? rule.values.cidr_ipv6;
+    model.ingress.push({
+      where: rule.address,
+      fromPort: port(rule.values, 'from_port', 0),
+      toPort: port(rule.values, 'to_port', 65535),
+      cidr: typeof cidr === 'string' && cidr !== '' ? cidr : null,
+      loadBalancer: loadBalancerGroups.has(String(rule.values.security_group_id)),
+    });
+  }
+  // The older forms: a rule of its own (aws_security_group_rule) or inline in the group, one fact a CIDR.
+  const addRules = (where: string, groupId: unknown, rule: Raw) => {
+    const cidrs = [...strings(rule.cidr_blocks), ...strings(rule.ipv6_cidr_blocks)];
+    for (const cidr of cidrs.length > 0 ? cidrs : [null]) {
+      model.ingress.push({ where, fromPort: port(rule, 'from_port', 0), toPort: port(rule, 'to_port', 65535), cidr, loadBalancer: loadBalancerGroups.has(String(groupId)) });
     }
   };
-  for (const [type, byName] of Object.entries(module.resource)) {
-    for (const [name, blocks] of Object.entries(byName)) await visit(`${type}.${name}`, blocks, type === 'aws_kms_key');
+  for (const rule of ofType('aws_security_group_rule')) if (rule.values.type === 'ingress') addRules(rule.address, rule.values.security_group_id, rule.values);
+  // Inline rules only where the module writes them: a group's `ingress` also lists the rules made apart.
+  for (const group of ofType('aws_security_group')) {
+    if ('ingress' in group.declared) blocks(group.values.ingress).forEach((rule, i) => addRules(`${group.address}.ingress[${i}]`, group.values.id, rule));
   }
-  return found;
-}
 
-/** Evaluates HCL expressions against the module's variables and locals, one JSON value each. */
-export async function evaluate(session: TerraformSession, module: ModuleName, expressions: string[], vars: Record<string, string>): Promise<unknown[]> {
-  // One console a question: given several lines at once, it answers only the last.
-  const answers: unknown[] = [];
-  for (const expression of expressions) answers.push(...(await evaluateAll(session, module, [expression], vars)));
-  return answers;
-}
+  for (const permission of ofType('aws_lambda_permission')) {
+    const sourceArn = permission.values.source_arn;
+    model.invokePermissions.push({ where: permission.address, principal: String(permission.values.principal), sourceArn: typeof sourceArn === 'string' && sourceArn !== '' ? sourceArn : null });
+  }
 
-function evaluateAll(session: TerraformSession, module: ModuleName, expressions: string[], vars: Record<string, string>): Promise<unknown[]> {
-  const dir = session.workspaces.get(module)!.dir;
-  const args = ['console', ...Object.entries(vars).map(([name, value]) => `-var=${name}=${value}`)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(session.terraform, args, { cwd: dir, env: terraformEnv(session.cliConfigFile), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const lines = stdout.split('\n').filter((line) => line.startsWith('"'));
-      if (code !== 0 || lines.length !== expressions.length) return reject(new Error(`terraform console failed (${code}): ${stderr}\n${stdout}`));
-      // Each answer is jsonencode(...): an HCL string holding JSON.
-      resolve(lines.map((line) => JSON.parse(JSON.parse(line) as string) as unknown));
+  for (const queue of ofType('aws_sqs_queue')) model.encryption.push({ where: queue.address, kind: 'queue', encrypted: queue.values.sqs_managed_sse_enabled === true || Boolean(queue.values.kms_master_key_id) });
+  for (const topic of ofType('aws_sns_topic')) model.encryption.push({ where: topic.address, kind: 'topic', encrypted: Boolean(topic.values.kms_master_key_id) });
+  for (const table of ofType('aws_dynamodb_table')) model.encryption.push({ where: table.address, kind: 'table', encrypted: block(table.values.server_side_encryption).enabled === true });
+  for (const bucket of ofType('aws_s3_bucket')) {
+    const of = (type: string) => ofType(type).filter(({ values }) => values.bucket !== undefined && values.bucket === bucket.values.bucket);
+    model.encryption.push({ where: bucket.address, kind: 'bucket', encrypted: of('aws_s3_bucket_server_side_encryption_configuration').length > 0 });
+    const access = of('aws_s3_bucket_public_access_block')[0]?.values ?? {};
+    model.buckets.push({ where: bucket.address, publicAccessBlocked: ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'].every((flag) => access[flag] === true) });
+  }
+  for (const template of ofType('aws_launch_template')) {
+    model.instanceMetadata.push({ where: template.address, tokensRequired: block(template.values.metadata_options).http_tokens === 'required' });
+    blocks(template.values.block_device_mappings).forEach((mapping, i) => {
+      const encrypted = block(mapping.ebs).encrypted;
+      model.encryption.push({ where: `${template.address}.block_device_mappings[${i}]`, kind: 'volume', encrypted: encrypted === true || encrypted === 'true' });
     });
-    child.stdin.end(expressions.map((text) => `jsonencode(${text.replace(/\n/g, ' ')})`).join('\n') + '\n');
-  });
-}
-
-/** The module's facts: statements parsed, the rest read from its blocks, ports and CIDRs evaluated by Terraform. */
-export async function terraformModel(module: ParsedModule, evaluateIn: (expressions: string[]) => Promise<unknown[]>): Promise<SecurityModel> {
-  const model: SecurityModel = { statements: await terraformStatements(module), invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [], controls: await terraformControls(module) };
-  const blocks = (type: string) => Object.entries(module.resource[type] ?? {}).map(([name, [block]]) => [name, block ?? {}] as const);
-  const refersTo = (value: unknown, type: string, name: string) => typeof value === 'string' && value.includes(`${type}.${name}.`);
-
-  const loadBalancerGroups = blocks('aws_lb').flatMap(([, block]) => [...String(block.security_groups).matchAll(/aws_security_group\.(\w+)\./g)].map((m) => m[1]!));
-  // Ingress rules: each rule's instances (for_each expanded) with ports and CIDR as Terraform computes them.
-  const rules = blocks('aws_vpc_security_group_ingress_rule');
-  const questions = rules.map(([, block]) => {
-    const row = `{ from_port = ${expression(block.from_port ?? 0)}, to_port = ${expression(block.to_port ?? 65535)}, cidr = ${block.cidr_ipv4 !== undefined ? expression(block.cidr_ipv4) : block.cidr_ipv6 !== undefined ? expression(block.cidr_ipv6) : 'null'} }`;
-    const forEach = block.for_each;
-    return forEach === undefined ? `[${row}]` : `[for k, v in ${expression(forEach)} : ${row.replace(/each\.value/g, 'v').replace(/each\.key/g, 'k')}]`;
-  });
-  const answers = questions.length > 0 ? await evaluateIn(questions) : [];
-  rules.forEach(([name, block], i) => {
-    const group = /aws_security_group\.(\w+)\./.exec(String(block.security_group_id))?.[1];
-    for (const instance of answers[i] as { from_port: number; to_port: number; cidr: string | null }[]) {
-      model.ingress.push({ where: `aws_vpc_security_group_ingress_rule.${name}`, fromPort: Number(instance.from_port), toPort: Number(instance.to_port), cidr: instance.cidr, loadBalancer: group !== undefined && loadBalancerGroups.includes(group) });
-    }
-  });
-  // Rules written any other way are not read here: refuse them rather than pass them unread.
-  for (const [name, block] of blocks('aws_security_group')) {
-    if (block.ingress !== undefined) model.ingress.push({ where: `aws_security_group.${name} (inline ingress, write it as aws_vpc_security_group_ingress_rule)`, fromPort: 0, toPort: 65535, cidr: '0.0.0.0/0', loadBalancer: false });
   }
-  for (const [name] of blocks('aws_security_group_rule')) {
-    model.ingress.push({ where: `aws_security_group_rule.${name} (write it as aws_vpc_security_group_ingress_rule)`, fromPort: 0, toPort: 65535, cidr: '0.0.0.0/0', loadBalancer: false });
-  }
-
-  for (const [name, block] of blocks('aws_lambda_permission')) {
-    model.invokePermissions.push({ where: `aws_lambda_permission.${name}`, principal: text(block.principal), sourceArn: block.source_arn === undefined ? null : text(block.source_arn) });
-  }
-
-  for (const [name, block] of blocks('aws_sqs_queue')) model.encryption.push({ where: `aws_sqs_queue.${name}`, kind: 'queue', encrypted: block.sqs_managed_sse_enabled === true || block.kms_master_key_id !== undefined });
-  for (const [name, block] of blocks('aws_sns_topic')) model.encryption.push({ where: `aws_sns_topic.${name}`, kind: 'topic', encrypted: block.kms_master_key_id !== undefined });
-  for (const [name, block] of blocks('aws_dynamodb_table')) {
-    const sse = (block.server_side_encryption as { enabled?: boolean }[] | undefined)?.[0];
-    model.encryption.push({ where: `aws_dynamodb_table.${name}`, kind: 'table', encrypted: sse?.enabled === true });
-  }
-  for (const [name] of blocks('aws_s3_bucket')) {
-    const encrypted = blocks('aws_s3_bucket_server_side_encryption_configuration').some(([, block]) => refersTo(block.bucket, 'aws_s3_bucket', name));
-    model.encryption.push({ where: `aws_s3_bucket.${name}`, kind: 'bucket', encrypted });
-    const access = blocks('aws_s3_bucket_public_access_block').find(([, block]) => refersTo(block.bucket, 'aws_s3_bucket', name))?.[1];
-    model.buckets.push({ where: `aws_s3_bucket.${name}`, publicAccessBlocked: ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'].every((flag) => access?.[flag] === true) });
-  }
-  for (const [name, block] of blocks('aws_launch_template')) {
-    const metadata = (block.metadata_options as { http_tokens?: string }[] | undefined)?.[0];
-    model.instanceMetadata.push({ where: `aws_launch_template.${name}`, tokensRequired: metadata?.http_tokens === 'required' });
-    for (const [i, mapping] of ((block.block_device_mappings as { ebs?: { encrypted?: boolean | string }[] }[] | undefined) ?? []).entries()) {
-      const encrypted = mapping.ebs?.[0]?.encrypted;
-      model.encryption.push({ where: `aws_launch_template.${name}.block_device_mappings[${i}]`, kind: 'volume', encrypted: encrypted === true || encrypted === 'true' });
-    }
-  }
-  for (const [name, block] of blocks('aws_ebs_volume')) model.encryption.push({ where: `aws_ebs_volume.${name}`, kind: 'volume', encrypted: block.encrypted === true });
+  for (const volume of ofType('aws_ebs_volume')) model.encryption.push({ where: volume.address, kind: 'volume', encrypted: volume.values.encrypted === true });
   return model;
 }

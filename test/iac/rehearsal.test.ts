@@ -5,6 +5,10 @@
 // again with another app_port over the running deployment, then the key deleted by the tool and both
 // modules destroyed until nothing is left; then the backend's queues and mapping applied once more
 // with queue_type = fifo, read back and destroyed.
+// Between the web tier's apply and its second one, both modules as written (what moto cannot do put
+// back) are planned against what was applied, and `terraform show -json` of those plans, with every
+// ARN known, is what the security policy (test/iac/policy.ts) judges and what each function's
+// variables and grants are checked against: the Terraform half of the policy and binding checks.
 // What moto cannot do is changed only in the rehearsal's own copies of the modules, by override files
 // (REHEARSAL_OVERRIDES); the modules' interface has nothing for tests. The customers' parts (user pool,
 // app client, Cognito authorizer, carts table, account-orders index, the customer notifications queue,
@@ -40,19 +44,23 @@ import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SNSC
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeParametersCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cartTable } from '../../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { appClientDefinition, userPoolDefinition } from '../../local/cognito.js';
 import { cartTableDefinition, CUSTOMER_MAIL_FILTER, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
-import { functionNames, functions, triggerOf, type FunctionName } from '../../platform/functions.js';
+import { apiRoutes, functionNames, functions, triggerOf, type FunctionName, type PermissionTarget, type ResourceRef } from '../../platform/functions.js';
 import { settings } from '../../platform/settings.js';
 import { gate } from '../helpers/requirements.js';
 import { MOTO_CREDENTIALS, motoMissing, startMoto, type Moto } from './moto.js';
+import { CONTROLS, controlsFound, findViolations, terraformModel } from './policy.js';
+import { TERRAFORM_PERMISSION_TARGETS, TERRAFORM_REFS } from './resource-refs.js';
 import {
   createTerraformSession,
+  plannedResource,
+  planVariable,
   removeTerraformSession,
   repoRoot,
   runCommand,
@@ -62,6 +70,7 @@ import {
   terraformUnavailableReason,
   type CommandResult,
   type ModuleName,
+  type PlanDocument,
   type TerraformSession,
 } from './terraform-cli.js';
 
@@ -91,6 +100,8 @@ let apiKey: string | undefined;
 let apiKeyMade = false;
 /** Everything terraform and the tool printed (the applies' plans among it), searched for the key. */
 const printed: { what: string; text: string }[] = [];
+/** Both modules as written, planned against what the rehearsal applied (planAsWritten). */
+let asWritten: Record<ModuleName, PlanDocument> | undefined;
 
 interface BackendOutputs {
   api_base_url: string;
@@ -193,6 +204,66 @@ function rehearsalOverrides(): Record<ModuleName, Record<string, string>> {
   };
 }
 
+// What the security policy must catch, planted into the module copies for one plan each (and removed):
+// a grant of everything and SSH open to the world in the web tier; a Query on every index of the
+// orders table, a schedule permission any rule may use, and a log group, a queue and an alarm that
+// each fail a Control Tower control in the backend.
+const PLANTED_FRONTEND = `
+resource "aws_iam_role_policy" "planted_admin" {
+  role   = "x"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }] })
+}
+resource "aws_vpc_security_group_ingress_rule" "planted_ssh" {
+  security_group_id = "sg-123"
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_ipv4         = "0.0.0.0/0"
+}
+`;
+
+const PLANTED_BACKEND = `
+resource "aws_iam_role_policy" "planted_every_index" {
+  role   = "x"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "dynamodb:Query", Resource = "\${aws_dynamodb_table.orders.arn}/index/*" }] })
+}
+resource "aws_lambda_permission" "planted_any_rule" {
+  action        = "lambda:InvokeFunction"
+  function_name = "advance-orders"
+  principal     = "events.amazonaws.com"
+}
+`;
+
+const PLANTED_CONTROLS = `
+resource "aws_cloudwatch_log_group" "planted_forever" {
+  name = "forever"
+}
+resource "aws_sqs_queue" "planted_no_dlq" {
+  name                    = "no-dlq"
+  sqs_managed_sse_enabled = true
+}
+resource "aws_cloudwatch_metric_alarm" "planted_silent" {
+  alarm_name          = "silent"
+  namespace           = "AWS/SQS"
+  metric_name         = "NumberOfMessagesSent"
+  statistic           = "Sum"
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 1
+  period              = 60
+  evaluation_periods  = 1
+}
+`;
+
+/** The execute-api ARN API Gateway invokes a route's function with: this API, any stage, the method and path (a {parameter} is any segment). */
+function routeSourceArn(executionArn: string, route: string): string {
+  const [method, path] = route.split(' ') as [string, string];
+  return `${executionArn}/*/${method}/${path
+    .slice(1)
+    .split('/')
+    .map((segment) => (segment.startsWith('{') ? '*' : segment))
+    .join('/')}`;
+}
+
 /** The web tier's load balancer (named order-web with no name prefix). */
 async function loadBalancerArn(elbv2: ElasticLoadBalancingV2Client): Promise<string> {
   const { LoadBalancers = [] } = await elbv2.send(new DescribeLoadBalancersCommand({ Names: ['order-web'] }));
@@ -281,6 +352,45 @@ async function apply(module: ModuleName, variables: Record<string, unknown>, ext
 async function refreshOnly(module: ModuleName, variables: Record<string, unknown>): Promise<void> {
   const vars = await varFile(module, variables);
   keep(`${module} apply -refresh-only`, succeeded(await terraform(session!, module, ['apply', '-refresh-only', '-auto-approve', '-input=false', vars], { timeoutMs: budget(240_000), env: awsEnv() })));
+}
+
+/**
+ * Terraform's own evaluation of a module as written, against what the rehearsal applied: the override
+ * files that drop what moto cannot do are set aside (the provider's endpoints stay), `plan
+ * -refresh=false` plans over the state as it is (every ARN and id known from it, and what the
+ * overrides dropped planned with known values), and `terraform show -json` reads the plan back.
+ * `planted` files are in the module for this plan only. Nothing is applied.
+ */
+async function planAsWritten(module: ModuleName, variables: Record<string, unknown>, planted: Record<string, string> = {}): Promise<{ plan: PlanDocument; took: string }> {
+  const dir = session!.workspaces.get(module)!.dir;
+  const setAside = Object.keys(rehearsalOverrides()[module]).filter((file) => file !== 'providers_override.tf');
+  const vars = await varFile(module, variables);
+  for (const file of setAside) await rename(join(dir, file), join(dir, `${file}.set-aside`));
+  for (const [file, text] of Object.entries(planted)) await writeFile(join(dir, file), text);
+  try {
+    const options = { timeoutMs: budget(120_000), env: awsEnv() };
+    const planned = keep(`${module} plan as written`, succeeded(await terraform(session!, module, ['plan', '-refresh=false', '-input=false', '-out=as-written.tfplan', vars], options)));
+    const shown = keep(`${module} show -json as-written.tfplan`, succeeded(await terraform(session!, module, ['show', '-json', 'as-written.tfplan'], options)));
+    const seconds = (result: CommandResult) => (result.durationMs / 1000).toFixed(1);
+    return { plan: JSON.parse(shown.stdout) as PlanDocument, took: `${module}: plan ${seconds(planned)} s, show -json ${seconds(shown)} s` };
+  } finally {
+    // Whatever happened, the module is left as the later applies and destroys expect it.
+    for (const file of Object.keys(planted)) await rm(join(dir, file), { force: true });
+    for (const file of setAside) await rename(join(dir, `${file}.set-aside`), join(dir, file));
+    await rm(join(dir, 'as-written.tfplan'), { force: true });
+  }
+}
+
+/** Both modules as written, planned side by side (the web tier holds only strings from the backend), each with its planted files. */
+async function planBothAsWritten(planted: Partial<Record<ModuleName, Record<string, string>>> = {}): Promise<Record<ModuleName, PlanDocument>> {
+  const started = Date.now();
+  const [backendPlan, frontendPlan] = await Promise.all([
+    planAsWritten('terraform-backend', backendVariables(), planted['terraform-backend']),
+    planAsWritten('terraform-frontend', frontendApplied!, planted['terraform-frontend']),
+  ]);
+  const what = Object.keys(planted).length > 0 ? 'with planted files' : 'as written';
+  console.log(`Both modules planned ${what} against the applied state in ${((Date.now() - started) / 1000).toFixed(1)} s, side by side (${backendPlan.took}; ${frontendPlan.took})`);
+  return { 'terraform-backend': backendPlan.plan, 'terraform-frontend': frontendPlan.plan };
 }
 
 /** `npm run api-key -- <args>` against moto, as an operator runs it (credentials from the environment). */
@@ -707,6 +817,154 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
         .sort()
         .map((name) => ({ name, actions: [backend!.ops_alarms_topic_arn] })),
     );
+  }, 300_000);
+
+  it('when both modules as applied are planned as written (what moto cannot do put back), then nothing breaks the security policy, and the kitchen\'s and notify-customer\'s grants, the customer queue\'s policy, each route\'s and the schedule\'s invoke permission, the load balancer\'s port 80, IMDSv2 and encryption are among the facts judged', async () => {
+    expect(frontend).toBeDefined();
+    asWritten = await planBothAsWritten();
+    const { 'terraform-backend': backendPlan, 'terraform-frontend': frontendPlan } = asWritten;
+    // What the overrides dropped is planned, with its values known: the modules are judged as written, not as moto holds them.
+    expect(plannedResource(backendPlan, 'aws_sqs_queue_redrive_allow_policy.orders_dlq')?.values.redrive_allow_policy).toContain(plannedResource(backendPlan, 'aws_sqs_queue.orders')?.values.arn);
+    expect(plannedResource(frontendPlan, 'aws_s3_bucket_policy.artifacts')?.values.policy).toContain('aws:SecureTransport');
+
+    const [backendModel, frontendModel] = [terraformModel(backendPlan), terraformModel(frontendPlan)];
+    expect(findViolations(backendModel)).toEqual([]);
+    expect(findViolations(frontendModel)).toEqual([]);
+
+    expect(new Set(backendModel.encryption.map((fact) => fact.kind))).toEqual(new Set(['queue', 'topic', 'table']));
+    expect(new Set(frontendModel.encryption.map((fact) => fact.kind))).toEqual(new Set(['bucket', 'volume']));
+    const actionsAt = (prefix: string) => backendModel.statements.filter(({ where }) => where.startsWith(prefix)).map(({ actions }) => actions);
+    expect(actionsAt('aws_iam_role_policy.grants["advance-orders"].')).toEqual([['dynamodb:Query'], ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['sns:Publish'], ['kms:GenerateDataKey', 'kms:Decrypt']]);
+    expect(actionsAt('aws_iam_role_policy.grants["notify-customer"].')).toEqual([['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['ses:SendEmail']]);
+    expect(actionsAt('aws_sqs_queue_policy.customer_notifications.')).toEqual([['sqs:SendMessage']]);
+    // One permission a declared route, each for its method and path of this API only, and the schedule's for its rule only.
+    const executionArn = String(plannedResource(backendPlan, 'aws_api_gateway_rest_api.orders')?.values.execution_arn);
+    const byWhere = <T extends { where: string }>(list: T[]) => [...list].sort((a, b) => a.where.localeCompare(b.where));
+    expect(byWhere(backendModel.invokePermissions)).toEqual(
+      byWhere([
+        ...apiRoutes.map((route) => ({ where: `aws_lambda_permission.api[${JSON.stringify(route)}]`, principal: 'apigateway.amazonaws.com', sourceArn: routeSourceArn(executionArn, route) })),
+        { where: 'aws_lambda_permission.kitchen_schedule', principal: 'events.amazonaws.com', sourceArn: String(plannedResource(backendPlan, 'aws_cloudwatch_event_rule.kitchen')?.values.arn) },
+      ]),
+    );
+    expect(executionArn).toMatch(/^arn:aws:execute-api:us-east-1:\d{12}:\w+$/);
+
+    expect(frontendModel.ingress).toEqual(expect.arrayContaining([{ where: 'aws_vpc_security_group_ingress_rule.alb["80-0.0.0.0/0"]', fromPort: 80, toPort: 80, cidr: '0.0.0.0/0', loadBalancer: true }]));
+    expect(frontendModel.instanceMetadata).toEqual([{ where: 'aws_launch_template.web', tokensRequired: true }]);
+    expect(frontendModel.statements.length).toBeGreaterThan(2);
+  }, 300_000);
+
+  it('when both modules\' plans are read for the Control Tower controls, then every control has facts and all hold', () => {
+    expect(asWritten).toBeDefined();
+    const models = [terraformModel(asWritten!['terraform-backend']), terraformModel(asWritten!['terraform-frontend'])];
+    expect([...controlsFound(...models)].sort()).toEqual(Object.keys(CONTROLS).sort());
+    expect(models.flatMap((model) => model.controls.filter((fact) => !fact.ok))).toEqual([]);
+  });
+
+  it('when the backend as applied is planned, then each function\'s variables hold the deployed values its declared refs name, its role holds its declared grants each on its target\'s ARN (and only its own log streams and X-Ray besides), and each route\'s invoke permission is for its declared function', () => {
+    expect(asWritten).toBeDefined();
+    const plan = asWritten!['terraform-backend'];
+    const resources = plan.planned_values.root_module.resources ?? [];
+    const valuesAt = (address: string) => plannedResource(plan, address)?.values ?? {};
+    const valueOf = (ref: ResourceRef): unknown => {
+      const where = TERRAFORM_REFS[ref];
+      return 'variable' in where ? planVariable(plan, where.variable) : valuesAt(where.resource)[where.attribute];
+    };
+    const arnOf = (target: PermissionTarget): unknown => {
+      const { resource, index } = TERRAFORM_PERMISSION_TARGETS[target];
+      const table = valuesAt(resource);
+      if (index === undefined) return table.arn;
+      // An index's ARN names one the table has.
+      return ((table.global_secondary_index as { name: string }[] | undefined) ?? []).some((candidate) => candidate.name === index) ? `${String(table.arn)}/index/${index}` : `<${resource} has no index ${index}>`;
+    };
+    // In a stable order: by Sid, or by the first action of a statement without one.
+    const inOrder = (statements: Record<string, unknown>[]) => {
+      const key = (statement: Record<string, unknown>) => (typeof statement.Sid === 'string' ? statement.Sid : JSON.stringify(statement.Action));
+      return [...statements].sort((a, b) => key(a).localeCompare(key(b)));
+    };
+
+    for (const name of functionNames) {
+      const spec = functions[name];
+      const functionName = backend!.lambda_function_names[name];
+      const fn = resources.find((resource) => resource.type === 'aws_lambda_function' && resource.values.function_name === functionName);
+      const variables = (fn?.values.environment as { variables?: Record<string, string> }[] | undefined)?.[0]?.variables ?? {};
+      // Powertools' variables are the same for every function, and no ref; an object ref is given as its JSON.
+      const bound = Object.fromEntries(Object.entries(variables).filter(([variable]) => !variable.startsWith('POWERTOOLS_')));
+      const expected = Object.fromEntries(Object.entries(spec.environment).map(([variable, ref]) => [variable, valueOf(ref)]));
+      expect({ name, variables: Object.fromEntries(Object.entries(bound).map(([variable, value]) => [variable, typeof expected[variable] === 'object' ? (JSON.parse(value) as unknown) : value])) }).toEqual({
+        name,
+        variables: Object.fromEntries(Object.entries(expected).map(([variable, value]) => [variable, typeof value === 'number' ? String(value) : value])),
+      });
+
+      const role = resources.find((resource) => resource.type === 'aws_iam_role' && resource.values.arn === fn?.values.role);
+      const statements = resources
+        .filter((resource) => resource.type === 'aws_iam_role_policy' && resource.values.role === role?.values.id)
+        .flatMap((policy) => (JSON.parse(String(policy.values.policy)) as { Statement: Record<string, unknown>[] }).Statement);
+      const logGroup = resources.find((resource) => resource.type === 'aws_cloudwatch_log_group' && resource.values.name === `/aws/lambda/${functionName}`);
+      expect({ name, statements: inOrder(statements) }).toEqual({
+        name,
+        statements: inOrder([
+          ...spec.permissions.map((grant) => ({
+            Sid: grant.sid,
+            Effect: 'Allow',
+            Action: grant.actions,
+            Resource: arnOf(grant.on),
+            // The sender is held to the configured address (platform/functions.ts, PERMISSION_TARGETS).
+            ...(grant.on === 'customer-mail-identity' ? { Condition: { StringEquals: { 'ses:FromAddress': valueOf('customer-mail-from') } } } : {}),
+          })),
+          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${String(logGroup?.values.arn)}:*` },
+          { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+        ]),
+      });
+    }
+
+    const executionArn = String(valuesAt('aws_api_gateway_rest_api.orders').execution_arn);
+    const permissions = resources.filter((resource) => resource.type === 'aws_lambda_permission' && resource.values.principal === 'apigateway.amazonaws.com');
+    for (const name of functionNames) {
+      const trigger = functions[name].trigger;
+      if (trigger.type !== 'api') continue;
+      for (const route of trigger.routes) {
+        const permission = permissions.find((candidate) => candidate.values.source_arn === routeSourceArn(executionArn, route));
+        expect({ route, function: permission?.values.function_name }).toEqual({ route, function: backend!.lambda_function_names[name] });
+      }
+    }
+  });
+
+  it('when a grant of everything, SSH from anywhere, a Query on every index, a schedule permission for any rule, a log group kept forever, a queue without a DLQ and a silent alarm are planted and planned, or the buckets go without their TLS-only policies, then the policy catches each', async () => {
+    expect(asWritten).toBeDefined();
+    const planted = await planBothAsWritten({ 'terraform-backend': { 'planted.tf': PLANTED_BACKEND + PLANTED_CONTROLS }, 'terraform-frontend': { 'planted.tf': PLANTED_FRONTEND } });
+    // Each copy is as it was: the planted files gone, the overrides back.
+    for (const module of ['terraform-backend', 'terraform-frontend'] as const) {
+      const files = await readdir(session!.workspaces.get(module)!.dir);
+      expect({ module, planted: files.includes('planted.tf'), overrides: Object.keys(rehearsalOverrides()[module]).every((file) => files.includes(file)) }).toEqual({ module, planted: false, overrides: true });
+    }
+
+    expect(findViolations(terraformModel(planted['terraform-frontend']))).toEqual([
+      'aws_iam_role_policy.planted_admin.policy.Statement[0]: wildcard action *',
+      'aws_iam_role_policy.planted_admin.policy.Statement[0]: Resource "*" where a narrower resource exists',
+      'aws_vpc_security_group_ingress_rule.planted_ssh: ingress on port 22',
+      'aws_vpc_security_group_ingress_rule.planted_ssh: ingress from 0.0.0.0/0 on 22-22',
+    ]);
+    // The table's ARN as the state holds it, with the index wildcard after it.
+    const ordersTableArn = String(plannedResource(planted['terraform-backend'], 'aws_dynamodb_table.orders')?.values.arn);
+    expect(ordersTableArn).toMatch(/^arn:aws:dynamodb:us-east-1:\d{12}:table\/orders$/);
+    expect(findViolations(terraformModel(planted['terraform-backend']))).toEqual([
+      `aws_iam_role_policy.planted_every_index.policy.Statement[0]: wildcard in resource ${ordersTableArn}/index/*`,
+      'aws_lambda_permission.planted_any_rule: events.amazonaws.com may invoke the function from any source (no source ARN)',
+      'aws_cloudwatch_metric_alarm.planted_silent: fails cloudwatch_alarm_action_check: every alarm notifies someone, with its actions enabled',
+      'aws_cloudwatch_log_group.planted_forever: fails cloudwatch_log_group_retention_period_check: every log group has a retention',
+      'aws_sqs_queue.planted_no_dlq: fails sqs_dlq_check: every queue has a dead-letter queue, or is one',
+    ]);
+
+    // The web tier as the override leaves it on moto: without its buckets' TLS-only policies.
+    const plan = asWritten!['terraform-frontend'];
+    const withoutBucketPolicies: PlanDocument = {
+      ...plan,
+      planned_values: { root_module: { resources: (plan.planned_values.root_module.resources ?? []).filter((resource) => resource.type !== 'aws_s3_bucket_policy') } },
+    };
+    expect(findViolations(terraformModel(withoutBucketPolicies))).toEqual([
+      'aws_s3_bucket.access_logs: fails s3_bucket_policy_ssl_requests_only_check: every bucket denies requests without TLS',
+      'aws_s3_bucket.artifacts: fails s3_bucket_policy_ssl_requests_only_check: every bucket denies requests without TLS',
+    ]);
   }, 300_000);
 
   it('when the web tier is applied again with another app_port, then the apply succeeds: a new target group replaces the old one under the listener, and the rules follow the port', async () => {

@@ -1,19 +1,40 @@
-// What each ResourceRef of platform/functions.ts is, spelt as each tool must spell it. Typed by the
-// declaration's ResourceRef: a new kind of binding does not compile until both tools have a spelling.
-import { functions, type FunctionName, type ResourceRef } from '../../platform/functions.js';
+// What each ResourceRef and PermissionTarget of platform/functions.ts is in each tool. Typed by the
+// declaration's names: a new kind of binding or target does not compile until both tools have it.
+import { orderTable } from '../../backend-lambdas/lib/order-store.js';
+import { functions, type FunctionName, type PermissionTarget, type ResourceRef } from '../../platform/functions.js';
 
 export type KnownRef = ResourceRef;
 
-/** The Terraform expression (as @cdktf/hcl2json renders it) an environment variable bound to each reference must be. */
-export const TERRAFORM_REFS: Record<KnownRef, string> = {
-  'orders-queue-url': '${aws_sqs_queue.orders.url}',
-  'orders-table-name': '${aws_dynamodb_table.orders.name}',
-  'order-events-topic-arn': '${aws_sns_topic.order_events.arn}',
-  'lifecycle-timings': '${jsonencode(var.order_timings_seconds)}',
-  'max-receive-count': '${var.max_receive_count}',
-  'carts-table-name': '${aws_dynamodb_table.carts.name}',
-  'cart-ttl-seconds': '${var.cart_ttl_seconds}',
-  'customer-mail-from': '${var.customer_mail_from}',
+/**
+ * Where a Terraform deployment's value of each ResourceRef is in `terraform show -json` of a plan
+ * against its state: a resource's attribute, or a root variable the module passes on as text (a
+ * number as its digits, an object as its JSON).
+ */
+export const TERRAFORM_REFS: Record<KnownRef, { resource: string; attribute: string } | { variable: string }> = {
+  'orders-queue-url': { resource: 'aws_sqs_queue.orders', attribute: 'url' },
+  'orders-table-name': { resource: 'aws_dynamodb_table.orders', attribute: 'name' },
+  'order-events-topic-arn': { resource: 'aws_sns_topic.order_events', attribute: 'arn' },
+  'lifecycle-timings': { variable: 'order_timings_seconds' },
+  'max-receive-count': { variable: 'max_receive_count' },
+  'carts-table-name': { resource: 'aws_dynamodb_table.carts', attribute: 'name' },
+  'cart-ttl-seconds': { variable: 'cart_ttl_seconds' },
+  'customer-mail-from': { resource: 'aws_sesv2_email_identity.customer_mail_from', attribute: 'email_identity' },
+};
+
+/**
+ * The Terraform resource whose ARN each PermissionTarget of platform/functions.ts is; for an index,
+ * its table and the index's name (the order store's), the ARN being <table ARN>/index/<name>.
+ */
+export const TERRAFORM_PERMISSION_TARGETS: Record<PermissionTarget, { resource: string; index?: string }> = {
+  'orders-queue': { resource: 'aws_sqs_queue.orders' },
+  'customer-notifications-queue': { resource: 'aws_sqs_queue.customer_notifications' },
+  'orders-table': { resource: 'aws_dynamodb_table.orders' },
+  'orders-table-due-index': { resource: 'aws_dynamodb_table.orders', index: orderTable.dueIndex.name },
+  'orders-table-account-index': { resource: 'aws_dynamodb_table.orders', index: orderTable.accountIndex.name },
+  'carts-table': { resource: 'aws_dynamodb_table.carts' },
+  'order-events-topic': { resource: 'aws_sns_topic.order_events' },
+  'notifications-key': { resource: 'aws_kms_key.notifications' },
+  'customer-mail-identity': { resource: 'aws_sesv2_email_identity.customer_mail_from' },
 };
 
 /** The timings JSON as CloudFormation writes it, one parameter a status. */
