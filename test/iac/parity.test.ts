@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { cartTable } from '../../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { appClientDefinition, userPoolDefinition } from '../../local/cognito.js';
@@ -1411,7 +1412,14 @@ let moto: Moto | undefined;
  * The plan of a copy of one module with the edits made to it: the backend offline (it has no data
  * source), the web tier against moto (its zone lookup asks EC2; a plan creates nothing there).
  */
-async function planOf(module: ModuleName, edits: TerraformEdit[], queueType: QueueType = 'standard'): Promise<TerraformPlan> {
+// Two plans at a time: each is an AWS provider at full CPU, and the rehearsal applies to moto beside this file.
+const planSlots = pLimit(2);
+
+function planOf(module: ModuleName, edits: TerraformEdit[], queueType: QueueType = 'standard'): Promise<TerraformPlan> {
+  return planSlots(() => planNow(module, edits, queueType));
+}
+
+async function planNow(module: ModuleName, edits: TerraformEdit[], queueType: QueueType): Promise<TerraformPlan> {
   const session = await createTerraformSession([module]);
   sessions.push(session);
   const dir = session.workspaces.get(module)!.dir;
