@@ -355,12 +355,17 @@ function apiResources(routes: Route[]): { resources: Record<string, Resource>; d
     let parent: unknown = getAtt(API, 'RootResourceId');
     segments.forEach((segment, index) => {
       const id = KEPT_API_IDS.resources[`/${segments.slice(0, index + 1).join('/')}`] ?? `Api${segments.slice(0, index + 1).map(pascal).join('')}Resource`;
-      pathResources[id] ??= { Type: 'AWS::ApiGateway::Resource', Properties: { RestApiId: ref(API), ParentId: parent, PathPart: segment } };
+      const resource = { Type: 'AWS::ApiGateway::Resource', Properties: { RestApiId: ref(API), ParentId: parent, PathPart: segment } };
+      // Two paths may spell one id ("/a/b-c" and "/a/b/c"): one would silently stand for the other.
+      if (pathResources[id] && !isDeepStrictEqual(pathResources[id], resource)) throw new Error(`the routes' paths ${segments.slice(0, index + 1).join('/')} and another both make the id ${id}`);
+      pathResources[id] = resource;
       parent = ref(id);
     });
     const routeId = `${pascal(method.toLowerCase())}${segments.map(pascal).join('')}`;
     const parameters = segments.filter((segment) => segment.startsWith('{')).map((segment) => `method.request.path.${segment.slice(1, -1)}`);
-    methods[KEPT_API_IDS.methods[route] ?? `${routeId}Method`] = {
+    const methodId = KEPT_API_IDS.methods[route] ?? `${routeId}Method`;
+    if (methods[methodId]) throw new Error(`the routes ${route} and another both make the id ${methodId}`);
+    methods[methodId] = {
       Type: 'AWS::ApiGateway::Method',
       Properties: {
         RestApiId: ref(API),

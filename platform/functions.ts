@@ -95,10 +95,27 @@ export type FunctionName = keyof typeof declared;
 /** The list as written, read where it is (Terraform reads the same file). */
 export const DECLARATION_FILE = new URL('./functions.json', import.meta.url).pathname;
 
-/** The declaration, checked: a malformed entry stops the build, the stack and the tests with its path and reason. */
-export const functions: Readonly<Record<FunctionName, FunctionSpec>> = z
+/** A declaration as functions.json holds it: a malformed entry is refused with its path and reason. */
+export const declarationSchema = z
   .record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a function name is lower-case letters, digits and hyphens'), functionSchema)
-  .parse(JSON.parse(readFileSync(DECLARATION_FILE, 'utf8'))) as Record<FunctionName, FunctionSpec>;
+  // A route served twice, or a Sid twice in one policy, is refused here: the tools would each keep a
+  // different one, and IAM refuses the policy only at deploy.
+  .superRefine((declaration, context) => {
+    const servedBy = new Map<string, string>();
+    for (const [name, spec] of Object.entries(declaration)) {
+      for (const route of spec.trigger.type === 'api' ? spec.trigger.routes : []) {
+        const other = servedBy.get(route.toLowerCase());
+        if (other) context.addIssue({ code: 'custom', path: [name, 'trigger', 'routes'], message: `${route} is served by ${other} already` });
+        servedBy.set(route.toLowerCase(), name);
+      }
+      const sids = spec.permissions.map((permission) => permission.sid);
+      for (const sid of new Set(sids.filter((sid, index) => sids.indexOf(sid) !== index))) context.addIssue({ code: 'custom', path: [name, 'permissions'], message: `Sid ${sid} is given twice` });
+    }
+  })
+  ;
+
+/** The declaration, checked: a malformed entry stops the build, the stack and the tests. */
+export const functions = declarationSchema.parse(JSON.parse(readFileSync(DECLARATION_FILE, 'utf8'))) as Readonly<Record<FunctionName, FunctionSpec>>;
 
 type QueueTrigger = Extract<Trigger, { type: 'queue' }>;
 

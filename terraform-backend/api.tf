@@ -16,7 +16,7 @@ locals {
         method     = split(" ", route)[0]
         path       = trimprefix(split(" ", route)[1], "/")
         segments   = split("/", trimprefix(split(" ", route)[1], "/"))
-        authorizer = try(f.trigger.authorizer, null)
+        authorizer = try(f.trigger.authorizer, "none")
       }
     } if f.trigger.type == "api"
   ]...)
@@ -34,7 +34,7 @@ locals {
 
 # A resource's parent must be another resource of the API, and a resource block cannot refer to its
 # own instances: so one block a depth, each refers to the one above. A route deeper than four fails
-# the plan (terraform_data.api_route_depth).
+# the plan (terraform_data.declared_functions).
 resource "aws_api_gateway_resource" "depth1" {
   for_each = local.api_paths_by_depth[1]
 
@@ -67,11 +67,27 @@ resource "aws_api_gateway_resource" "depth4" {
   path_part   = split("/", each.key)[3]
 }
 
-resource "terraform_data" "api_route_depth" {
+# What Terraform needs of the list beyond what it reads (platform/functions.ts checks the rest when
+# it builds): an override names a declared function, a route is at most four segments deep, its
+# authorizer is one this API has, and a queue or schedule trigger is one this module wires.
+resource "terraform_data" "declared_functions" {
   lifecycle {
+    precondition {
+      condition     = alltrue([for name in keys(var.lambda_functions) : contains(keys(local.declared_functions), name)])
+      error_message = "Each key of lambda_functions must be a function declared in platform/functions.json."
+    }
     precondition {
       condition     = alltrue([for route in values(local.api_routes) : length(route.segments) <= 4])
       error_message = "An API route has at most four path segments (terraform-backend/api.tf makes resources four deep); add a depth there for a deeper one."
+    }
+    precondition {
+      condition     = alltrue([for route in values(local.api_routes) : contains(["none", "cognito"], route.authorizer)])
+      error_message = "An API route's authorizer must be cognito, or none given."
+    }
+    precondition {
+      condition = alltrue([for name, f in local.declared_functions : contains(["api"], f.trigger.type) || contains(keys(local.wired_triggers), name)])
+      # The two event source mappings and the kitchen's schedule are written out (customer-notifications.tf, lambdas.tf).
+      error_message = "A queue or schedule trigger is wired in Terraform for ${join(", ", keys(local.wired_triggers))} only: add the mapping or the rule for a new one."
     }
   }
 }
@@ -81,11 +97,12 @@ resource "terraform_data" "api_route_depth" {
 resource "aws_api_gateway_method" "route" {
   for_each = local.api_routes
 
-  rest_api_id      = aws_api_gateway_rest_api.orders.id
-  resource_id      = local.api_resource_ids[each.value.path]
-  http_method      = each.value.method
-  authorization    = each.value.authorizer == "cognito" ? "COGNITO_USER_POOLS" : "NONE"
-  authorizer_id    = each.value.authorizer == "cognito" ? aws_api_gateway_authorizer.customers.id : null
+  rest_api_id = aws_api_gateway_rest_api.orders.id
+  resource_id = local.api_resource_ids[each.value.path]
+  http_method = each.value.method
+  # Any authorizer named but none is the customers' (a name this API does not have fails the plan above).
+  authorization    = each.value.authorizer == "none" ? "NONE" : "COGNITO_USER_POOLS"
+  authorizer_id    = each.value.authorizer == "none" ? null : aws_api_gateway_authorizer.customers.id
   api_key_required = true
 
   request_parameters = { for segment in each.value.segments : "method.request.path.${trim(segment, "{}")}" => true if startswith(segment, "{") }
@@ -112,6 +129,11 @@ resource "aws_lambda_permission" "api" {
   principal      = "apigateway.amazonaws.com"
   source_arn     = "${aws_api_gateway_rest_api.orders.execution_arn}/*/${each.value.method}/${join("/", [for segment in each.value.segments : startswith(segment, "{") ? "*" : segment])}"
   source_account = local.account_id
+
+  # A renamed statement is added before the old one goes, so the route never answers 500 meanwhile.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_api_gateway_deployment" "orders" {

@@ -69,6 +69,12 @@ resource "aws_iam_role_policy" "grants" {
       { for key, condition in { Condition = lookup(local.permission_conditions, p.on, null) } : key => condition if condition != null },
     )]
   })
+
+  # On the first apply after the policies were renamed (moved.tf), the new one is in place before the
+  # old one goes, so a function is never without its grants.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_lambda_function" "this" {

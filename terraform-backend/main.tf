@@ -35,6 +35,9 @@ locals {
     }
   }
 
+  # The functions whose queue or schedule trigger this module writes out, and which.
+  wired_triggers = { "process-order" = "queue", "notify-customer" = "queue", "advance-orders" = "schedule" }
+
   # The value of each ResourceRef a function's environment may name (platform/functions.ts).
   environment_values = {
     "orders-queue-url"       = aws_sqs_queue.orders.url

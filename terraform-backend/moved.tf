@@ -1,7 +1,7 @@
 # Where the routes were before they were made from platform/functions.json: an existing deployment
 # keeps its resources, methods and integrations. The invoke permissions move too: those whose
 # statement id is unchanged (POST /orders, GET /orders) stay as they are, and the renamed ones are
-# replaced in place (removed, then added). Without their moved blocks the old permissions would be
+# replaced, the new statement added before the old one goes (create_before_destroy). Without their moved blocks the old permissions would be
 # orphans destroyed in no order with the new ones created, and adding AllowApiGatewayPostOrders or
 # AllowApiGatewayGetOrders while the old statement is still there fails (ResourceConflictException).
 
@@ -178,4 +178,46 @@ moved {
 moved {
   from = aws_lambda_permission.api_my_orders["AllowApiGatewayGetMyOrder"]
   to   = aws_lambda_permission.api["GET /me/orders/{id}"]
+}
+
+# Each function's grants, one policy named "grants" since they are declared in the list.
+
+moved {
+  from = aws_iam_role_policy.submit_order
+  to   = aws_iam_role_policy.grants["submit-order"]
+}
+
+moved {
+  from = aws_iam_role_policy.process_order
+  to   = aws_iam_role_policy.grants["process-order"]
+}
+
+moved {
+  from = aws_iam_role_policy.get_order
+  to   = aws_iam_role_policy.grants["get-order"]
+}
+
+moved {
+  from = aws_iam_role_policy.advance_orders
+  to   = aws_iam_role_policy.grants["advance-orders"]
+}
+
+moved {
+  from = aws_iam_role_policy.cart
+  to   = aws_iam_role_policy.grants["cart"]
+}
+
+moved {
+  from = aws_iam_role_policy.checkout
+  to   = aws_iam_role_policy.grants["checkout"]
+}
+
+moved {
+  from = aws_iam_role_policy.my_orders
+  to   = aws_iam_role_policy.grants["my-orders"]
+}
+
+moved {
+  from = aws_iam_role_policy.notify_customer
+  to   = aws_iam_role_policy.grants["notify-customer"]
 }

@@ -202,11 +202,6 @@ variable "lambda_functions" {
   default = {}
 
   validation {
-    condition     = alltrue([for name in keys(var.lambda_functions) : contains(keys(jsondecode(file("${path.module}/../platform/functions.json"))), name)])
-    error_message = "Each key of lambda_functions must be a function declared in platform/functions.json."
-  }
-
-  validation {
     # Conditionals, not ||: Terraform evaluates both sides of ||, and a comparison with null fails.
     condition     = alltrue([for f in values(var.lambda_functions) : (f.memory_mb == null ? true : f.memory_mb >= 128 && f.memory_mb <= 10240) && (f.timeout_seconds == null ? true : f.timeout_seconds >= 1 && f.timeout_seconds <= 900)])
     error_message = "Each function needs memory_mb from 128 to 10240 and timeout_seconds from 1 to 900."

@@ -381,7 +381,7 @@ run "rejects_a_key_that_is_not_a_declared_function" {
     lambda_functions = { "refund-order" = { memory_mb = 256 } }
   }
 
-  expect_failures = [var.lambda_functions]
+  expect_failures = [terraform_data.declared_functions]
 }
 
 run "rejects_an_override_out_of_range" {

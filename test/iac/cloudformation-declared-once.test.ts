@@ -141,4 +141,10 @@ describe('cloudformation: each function declared once', () => {
     const bulk: FunctionSpec = { ...refundOrder, trigger: { type: 'queue', queue: 'orders', batchSize: 20, maximumBatchingWindowSeconds: 1, maximumConcurrency: 2 } };
     expect(() => backendTemplate({ source: source(), functions: { ...functions, bulk }, codeDir: '../lambdas' })).toThrow(/FIFO event source mapping takes batches of at most 10, not 20/);
   });
+
+  it('when two paths would spell one logical id, then generating fails naming it rather than one path standing for the other', () => {
+    const split: FunctionSpec = { ...refundOrder, trigger: { type: 'api', routes: ['GET /me/gift-cards'] } };
+    const joined: FunctionSpec = { ...refundOrder, trigger: { type: 'api', routes: ['POST /me/gift/cards'] } };
+    expect(() => backendTemplate({ source: source(), functions: { ...functions, split, joined }, codeDir: '../lambdas' })).toThrow(/both make the id ApiMeGiftCardsResource/);
+  });
 });

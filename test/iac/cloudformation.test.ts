@@ -489,7 +489,7 @@ describe('cloudformation: backend API', () => {
         method: { ApiKeyRequired: true, RestApiId: ref('OrdersApi'), ...(declared.cognito ? { AuthorizationType: 'COGNITO_USER_POOLS', AuthorizerId: ref('CustomersAuthorizer') } : { AuthorizationType: 'NONE' }) },
       });
       if (!declared.cognito) expect(method.AuthorizerId).toBeUndefined();
-      // Each {parameter} of the path is a required path parameter; GET /orders also names its ?ids= (the one query string).
+      // Each {parameter} of the path is a required path parameter, and nothing else (the function checks ?ids= itself).
       const pathParameters = [...route.matchAll(/\{([^}]+)\}/g)].map(([, name]) => `method.request.path.${name!}`);
       expect({ route, parameters: method.RequestParameters }).toEqual({ route, parameters: pathParameters.length > 0 ? Object.fromEntries(pathParameters.map((name) => [name, true])) : undefined });
       expect(method.Integration).toEqual({

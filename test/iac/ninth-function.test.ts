@@ -36,7 +36,7 @@ gate('a ninth function in Terraform', terraformUnavailableReason()).describe('a 
     expect(plannedOfType(plan, 'aws_lambda_function').size).toBe(9);
   });
 
-  it('when the list has a ninth entry, then its role may write its own logs and traces and do what it declares, and nothing else', () => {
+  it('when the list has a ninth entry, then its role has its log, trace and declared grants policies, the last waiting on the table it names', () => {
     for (const name of ['grants', 'lambda_logs', 'lambda_tracing']) expect(plannedOfType(plan, 'aws_iam_role_policy', name).get(NINTH)?.values).toMatchObject({ name: expect.any(String) as unknown });
     expect(plannedOfType(plan, 'aws_iam_role_policy', 'grants').size).toBe(9);
     // The grant names the table, whose ARN is known only after apply: the plan leaves the policy open.
