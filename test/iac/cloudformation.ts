@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { yamlParse } from 'yaml-cfn';
+import type { Resource } from '../../cloudformation/generate.js';
 import { OUTPUT as GENERATED_BACKEND } from '../../cloudformation/generate.js';
 
 export const CLOUDFORMATION_DIR = new URL('../../cloudformation/', import.meta.url).pathname;
@@ -22,14 +23,10 @@ export interface CfnParameter {
   MaxValue?: number;
 }
 
-export interface CfnResource {
-  Type: string;
-  Condition?: string;
-  DependsOn?: string | string[];
-  Metadata?: Record<string, unknown>;
+/** A resource as the generator writes one, and the policies only the hand-written templates use. */
+export interface CfnResource extends Resource {
   UpdatePolicy?: Record<string, unknown>;
   CreationPolicy?: Record<string, unknown>;
-  Properties?: Record<string, unknown>;
 }
 
 export interface CfnOutput {
