@@ -20,6 +20,7 @@ export default {
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], globals: { projectTestTimeoutMs: 30_000 }, setupFilesAfterEnv: [timeout] },
     { ...base, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.test.ts'], globals: { projectTestTimeoutMs: 120_000 }, setupFilesAfterEnv: [timeout] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], globals: { projectTestTimeoutMs: 30_000 }, setupFilesAfterEnv: [timeout] },
+    { ...base, displayName: 'smoke', testMatch: ['<rootDir>/test/smoke/**/*.test.ts'], globals: { projectTestTimeoutMs: 120_000 }, setupFilesAfterEnv: [timeout] },
     { ...base, displayName: 'iac', testMatch: ['<rootDir>/test/iac/**/*.test.ts'] },
   ],
 };

@@ -17,7 +17,7 @@ const lanes: Record<string, Stage[]> = {
   checks: [
     npmRun('typecheck', 'typecheck'),
     npmRun('lint', 'lint'),
-    npmRun('jest: unit, integration, reliability, e2e', 'test:jest', '--selectProjects', 'unit', 'integration', 'reliability', 'e2e'),
+    npmRun('jest: unit, integration, reliability, e2e, smoke', 'test:jest', '--selectProjects', 'unit', 'integration', 'reliability', 'e2e', 'smoke'),
   ],
   iac: [npmRun('bench smoke', 'test:bench-smoke'), npmRun('jest: iac (terraform, moto, cfn-lint, cfn-guard)', 'test:jest', '--selectProjects', 'iac', '--maxWorkers=2')],
 };
