@@ -15,13 +15,15 @@ import { isDeepStrictEqual } from 'node:util';
 import { yamlDump, yamlParse } from 'yaml-cfn';
 import { METRICS_NAMESPACE } from '../backend-lambdas/lib/observability.js';
 import { orderTable } from '../backend-lambdas/lib/order-store.js';
-import { functions as declaredFunctions, mappingSettings, type FunctionSpec, type PermissionTarget, type ResourceRef, type Trigger } from '../platform/functions.js';
+import { functions as declaredFunctions, mappingSettings, roleNamePart, type FunctionSpec, type PermissionTarget, type ResourceRef, type Trigger } from '../platform/functions.js';
 import { settings } from '../platform/settings.js';
 
 export interface Resource {
   Type: string;
   Condition?: string;
   DependsOn?: string | string[];
+  DeletionPolicy?: 'Delete' | 'Retain' | 'RetainExceptOnCreate' | 'Snapshot';
+  UpdateReplacePolicy?: 'Delete' | 'Retain' | 'Snapshot';
   Metadata?: Record<string, unknown>;
   Properties?: Record<string, unknown>;
 }
@@ -185,6 +187,8 @@ function role(name: string, spec: FunctionSpec, logGroup: string): Resource {
     // A policy statement has no room for a reason: each grant's is kept beside it, by its Sid.
     Metadata: { GrantReasons: Object.fromEntries(spec.permissions.map(({ sid, why }) => [sid, why])) },
     Properties: {
+      // IAM names are global to the account: the prefix and the region keep stacks apart.
+      RoleName: sub(`\${NamePrefix}${roleNamePart(name)}-\${AWS::Region}`),
       Description: `${name} Lambda; ${spec.description}`,
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
@@ -288,12 +292,39 @@ function eventSourceMapping(trigger: QueueTrigger, functionId: string): Resource
   };
 }
 
-/** An EventBridge rule that runs the function, and the permission that lets that rule, and no other, invoke it. */
+/**
+ * An EventBridge rule that runs the function, the permission that lets that rule, and no other, invoke
+ * it, and an alarm when it stops running (the rule disabled or deleted, the permission gone), which its
+ * error alarm cannot see: no run, no error.
+ */
 function schedule(name: string, spec: FunctionSpec, trigger: ScheduleTrigger, functionId: string, parameters: Record<string, unknown>): Record<string, Resource> {
   const prefix = KEPT_IDS.schedule[name] ?? pascal(name);
   // Where the template offers a parameter for the rate (its default the declared one), deployers may change it.
   const parameter = `${prefix}ScheduleExpression`;
+  // Likewise the silence that counts as stopped; else five declared periods, so one late run is no alarm.
+  const stoppedPeriod = `${prefix}StoppedAlarmPeriodSeconds`;
+  const schedule = parameter in parameters ? `\${${parameter}}` : trigger.expression;
   return {
+    [`${prefix}StoppedAlarm`]: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: sub(`\${NamePrefix}${name}-stopped`),
+        AlarmDescription: sub(
+          `${name} did not run in ${stoppedPeriod in parameters ? stoppedPeriod : `${5 * trigger.everySeconds} s`}, on a schedule of ${schedule}. ${spec.description} Threshold: fewer than one run in several periods of its schedule, so one late run is no alarm; no data is no run, so it breaches.`,
+        ),
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Invocations',
+        Dimensions: [{ Name: 'FunctionName', Value: ref(functionId) }],
+        Statistic: 'Sum',
+        Period: stoppedPeriod in parameters ? ref(stoppedPeriod) : 5 * trigger.everySeconds,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+        AlarmActions: [ref('OpsAlarmsTopic')],
+        OKActions: [ref('OpsAlarmsTopic')],
+      },
+    },
     [`${prefix}ScheduleRule`]: {
       Type: 'AWS::Events::Rule',
       Properties: {

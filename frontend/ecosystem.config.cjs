@@ -17,6 +17,9 @@ module.exports = {
       // requests in flight. bench/run.ts starts the web tier with these same flags.
       node_args: ['--max-old-space-size=80', '--max-semi-space-size=8'],
       max_memory_restart: '300M',
+      // One out and one error file shared by all workers, so the CloudWatch agent on the instance follows a
+      // fixed path per stream (with a file a worker, it would follow only the newest of a glob).
+      merge_logs: true,
       // The ALB in front is the one proxy whose X-Forwarded-For is believed (the web tier's default is 0).
       env: { NODE_ENV: 'production', TRUST_PROXY_HOPS: '1' },
     },

@@ -4,6 +4,7 @@
  * stack wires each from its `wiring` module, environment and trigger. A new function is its folder and
  * one entry there (docs/contributing.md).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 // The type only: at run time the list is read and checked below (jest's loader does not take JSON imports).
@@ -143,6 +144,16 @@ export const apiRoutes: readonly string[] = Object.values(functions as Record<st
   spec.trigger.type === 'api' ? spec.trigger.routes : [],
 );
 
+
+/**
+ * The function's part of its IAM role's name, `<prefix><part>-<region>`. Role names are global to the
+ * account and at most 64 characters; the longest prefix (20) and a region code (up to 16) leave 27,
+ * so a longer name is cut to 20 and told apart by 6 hex digits of its SHA-1. Terraform spells the
+ * same rule (terraform-backend/main.tf, `lambda_role_names`), so both flavours name a role alike.
+ */
+export function roleNamePart(name: string): string {
+  return name.length <= 27 ? name : `${name.slice(0, 20)}-${createHash('sha1').update(name).digest('hex').slice(0, 6)}`;
+}
 
 /** A function's trigger, which must be of this type (the caller relies on it). */
 export function triggerOf<Type extends Trigger['type']>(name: FunctionName, type: Type): Extract<Trigger, { type: Type }> {

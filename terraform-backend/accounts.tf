@@ -45,6 +45,12 @@ resource "aws_cognito_user_pool" "customers" {
     source_arn            = var.user_pool_mail_through_ses ? aws_sesv2_email_identity.customer_mail_from.arn : null
     from_email_address    = var.user_pool_mail_through_ses ? var.customer_mail_from : null
   }
+
+  # Every customer's account: a new pool cannot take the old one's passwords, so no plan destroys or
+  # replaces it until this is removed on purpose (docs/deploy-terraform.md, Tearing down).
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 # The web tier's client: it runs sign-in on the server with USER_PASSWORD_AUTH, so it has no secret

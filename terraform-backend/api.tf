@@ -157,12 +157,13 @@ resource "aws_api_gateway_deployment" "orders" {
   }
 }
 
-# API Gateway writes to CloudWatch Logs through one role per account and region. Managed here unless
-# the account already sets it elsewhere (api_gateway_cloudwatch_role = false).
+# API Gateway writes to CloudWatch Logs through one role per account and region, an account setting
+# rather than this stack's: set here only when asked (api_gateway_cloudwatch_role, off by default;
+# its description says what each choice costs).
 resource "aws_iam_role" "api_gateway_cloudwatch" {
   count = var.api_gateway_cloudwatch_role ? 1 : 0
 
-  name = "${var.name_prefix}api-gateway-cloudwatch-logs"
+  name = "${var.name_prefix}api-gateway-cloudwatch-logs-${var.aws_region}"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{

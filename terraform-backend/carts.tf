@@ -26,4 +26,9 @@ resource "aws_dynamodb_table" "carts" {
   server_side_encryption {
     enabled = true
   }
+
+  # Customers' carts, kept like the orders table: no plan destroys them until this is removed on purpose.
+  lifecycle {
+    prevent_destroy = true
+  }
 }

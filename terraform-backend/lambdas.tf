@@ -1,7 +1,7 @@
 resource "aws_iam_role" "lambda" {
   for_each = local.functions
 
-  name = "${var.name_prefix}${each.key}"
+  name = local.lambda_role_names[each.key]
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -10,6 +10,14 @@ resource "aws_iam_role" "lambda" {
       Action    = "sts:AssumeRole"
     }]
   })
+
+  lifecycle {
+    # Only a region code longer than any AWS has can get here; IAM would refuse it at apply.
+    precondition {
+      condition     = length(local.lambda_role_names[each.key]) <= 64
+      error_message = "The role name ${local.lambda_role_names[each.key]} is longer than IAM's 64 characters: aws_region is not a region code."
+    }
+  }
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {

@@ -35,6 +35,14 @@ locals {
     }
   }
 
+  # IAM role names are global to the account: the prefix and the region in each keep two stacks, or one
+  # prefix in two regions, apart. The function's part is cut to 27 characters (the longest prefix and
+  # region code then fit IAM's 64), as platform/functions.ts roleNamePart does for CloudFormation.
+  lambda_role_names = {
+    for name in keys(local.declared_functions) :
+    name => "${var.name_prefix}${length(name) <= 27 ? name : "${substr(name, 0, 20)}-${substr(sha1(name), 0, 6)}"}-${var.aws_region}"
+  }
+
   # The functions whose queue or schedule trigger this module writes out, and which.
   wired_triggers = { "process-order" = "queue", "notify-customer" = "queue", "advance-orders" = "schedule" }
 

@@ -59,6 +59,132 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
   ok_actions          = [aws_sns_topic.ops_alarms.arn]
 }
 
+# Throttled reads and writes of each table. On-demand tables throttle only past double their previous
+# peak or on a hot partition; the SDK retries them, but each is a slower order, cart or checkout.
+resource "aws_cloudwatch_metric_alarm" "table_throttles" {
+  for_each = { orders = aws_dynamodb_table.orders.name, carts = aws_dynamodb_table.carts.name }
+
+  alarm_name          = "${each.value}-table-throttles"
+  alarm_description   = "DynamoDB throttled ${var.table_throttle_alarm_threshold} or more reads and writes of ${each.value} in ${var.alarm_period_seconds} s. Threshold: an on-demand table should never throttle, so any throttle means a hot partition or a peak past double the last one."
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = var.table_throttle_alarm_threshold
+  evaluation_periods  = var.alarm_evaluation_periods
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.ops_alarms.arn]
+  ok_actions          = [aws_sns_topic.ops_alarms.arn]
+
+  metric_query {
+    id          = "throttles"
+    expression  = "FILL(reads, 0) + FILL(writes, 0)"
+    label       = "Throttled reads and writes"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = { reads = "ReadThrottleEvents", writes = "WriteThrottleEvents" }
+
+    content {
+      id = metric_query.key
+
+      metric {
+        namespace   = "AWS/DynamoDB"
+        metric_name = metric_query.value
+        dimensions  = { TableName = each.value }
+        stat        = "Sum"
+        period      = var.alarm_period_seconds
+      }
+    }
+  }
+}
+
+# The account's SES reputation, which every customer mail (notify-customer, and Cognito's codes when
+# they go through SES) depends on. SES computes the rates over its own window and updates them a few
+# times an hour, so an hour's Maximum; no mail sent is no data, which is no alarm.
+resource "aws_cloudwatch_metric_alarm" "ses_bounce_rate" {
+  alarm_name          = "${var.name_prefix}ses-bounce-rate"
+  alarm_description   = "The account's SES bounce rate reached ${var.ses_bounce_rate_alarm_threshold * 100}%. Threshold: SES puts an account under review at 5% and may pause its sending at 10%; this leaves time to find the bad addresses (notify-customer's log group) before then."
+  namespace           = "AWS/SES"
+  metric_name         = "Reputation.BounceRate"
+  statistic           = "Maximum"
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = var.ses_bounce_rate_alarm_threshold
+  period              = 3600
+  evaluation_periods  = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.ops_alarms.arn]
+  ok_actions          = [aws_sns_topic.ops_alarms.arn]
+}
+
+resource "aws_cloudwatch_metric_alarm" "ses_complaint_rate" {
+  alarm_name          = "${var.name_prefix}ses-complaint-rate"
+  alarm_description   = "The account's SES complaint rate reached ${var.ses_complaint_rate_alarm_threshold * 100}%. Threshold: SES puts an account under review at 0.1% and may pause its sending at 0.5%; this leaves time to act before then."
+  namespace           = "AWS/SES"
+  metric_name         = "Reputation.ComplaintRate"
+  statistic           = "Maximum"
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = var.ses_complaint_rate_alarm_threshold
+  period              = 3600
+  evaluation_periods  = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.ops_alarms.arn]
+  ok_actions          = [aws_sns_topic.ops_alarms.arn]
+}
+
+locals {
+  # The kitchen's schedule in seconds when it is a rate(); a cron() is left to whoever writes it.
+  kitchen_rate             = try(regex("^rate\\((\\d+) (minute|hour|day)s?\\)$", var.kitchen_schedule_expression), null)
+  kitchen_schedule_seconds = local.kitchen_rate == null ? null : tonumber(local.kitchen_rate[0]) * { minute = 60, hour = 3600, day = 86400 }[local.kitchen_rate[1]]
+  # CloudWatch's longest period is a day.
+  kitchen_stopped_period_seconds = coalesce(var.kitchen_stopped_alarm_period_seconds, local.kitchen_schedule_seconds == null ? 3600 : min(86400, 5 * local.kitchen_schedule_seconds))
+  # The deployed functions a schedule runs (the kitchen; its rule is kitchen_schedule_expression's).
+  scheduled_functions = { for name, fn in aws_lambda_function.this : name => fn.function_name if local.declared_functions[name].trigger.type == "schedule" }
+}
+
+# A kitchen that has stopped: no run at all moves no order on, and raises no error for the alarm on its
+# errors. The schedule disabled or deleted, or the invoke permission gone, shows only here.
+resource "aws_cloudwatch_metric_alarm" "schedule_stopped" {
+  for_each = local.scheduled_functions
+
+  alarm_name          = "${each.value}-stopped"
+  alarm_description   = "${each.value} did not run in ${local.kitchen_stopped_period_seconds} s, on a schedule of ${var.kitchen_schedule_expression}. ${local.functions[each.key].description} Threshold: fewer than one run in several periods of its schedule, so one late run is no alarm; no data is no run, so it breaches. Check the rule ${aws_cloudwatch_event_rule.kitchen.name}."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Invocations"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Sum"
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  period              = local.kitchen_stopped_period_seconds
+  evaluation_periods  = 1
+  treat_missing_data  = "breaching"
+  alarm_actions       = [aws_sns_topic.ops_alarms.arn]
+  ok_actions          = [aws_sns_topic.ops_alarms.arn]
+
+  lifecycle {
+    precondition {
+      condition     = local.kitchen_stopped_period_seconds >= min(86400, 2 * coalesce(local.kitchen_schedule_seconds, 0))
+      error_message = "kitchen_stopped_alarm_period_seconds must be at least twice the period of kitchen_schedule_expression, or every late run raises the alarm."
+    }
+  }
+}
+
+# Customer mails waiting: notify-customer failing, throttled or held by SES's sending rate. The customer
+# DLQ's alarm shows mails given up on; this shows them late.
+resource "aws_cloudwatch_metric_alarm" "customer_notifications_age" {
+  alarm_name          = "${aws_sqs_queue.customer_notifications.name}-oldest-message-age"
+  alarm_description   = "The oldest mail in ${aws_sqs_queue.customer_notifications.name} is older than ${var.customer_notifications_age_alarm_threshold_seconds} s. Threshold: an order's READY step lasts 300 s by default, so a mail older than that tells the customer of a status already passed."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = aws_sqs_queue.customer_notifications.name }
+  statistic           = "Maximum"
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = var.customer_notifications_age_alarm_threshold_seconds
+  period              = var.alarm_period_seconds
+  evaluation_periods  = var.alarm_evaluation_periods
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.ops_alarms.arn]
+  ok_actions          = [aws_sns_topic.ops_alarms.arn]
+}
+
 locals {
   # The business metrics the functions emit with Powertools Metrics, [function, metric], as the
   # dashboard's two order widgets show them: orders are accepted by the API's integrations
@@ -81,7 +207,7 @@ resource "aws_cloudwatch_dashboard" "pipeline" {
       {
         type = "text", x = 0, y = 0, width = 24, height = 2
         properties = {
-          markdown = "## Order pipeline${var.name_prefix == "" ? "" : " (${var.name_prefix})"}\nTop row: orders as the functions count them (namespace ${local.metrics_namespace}, Sum a minute). Below: the API, the functions, the queues and the table, then the web tier's load balancer. Alarms notify ${aws_sns_topic.ops_alarms.name}."
+          markdown = "## Order pipeline${var.name_prefix == "" ? "" : " (${var.name_prefix})"}\nTop row: orders as the functions count them (namespace ${local.metrics_namespace}, Sum a minute). Below: the API, the functions, the queues and the table, then the web tier's load balancer, then the tables' throttles, the kitchen's runs and the customers' mail. Alarms notify ${aws_sns_topic.ops_alarms.name}."
         }
       },
       {
@@ -214,13 +340,52 @@ resource "aws_cloudwatch_dashboard" "pipeline" {
         }
       },
       {
-        type = "alarm", x = 0, y = 32, width = 24, height = 4
+        type = "metric", x = 0, y = 32, width = 8, height = 6
+        properties = {
+          title  = "Tables: throttled reads and writes"
+          region = local.dashboard_region
+          stat   = "Sum"
+          period = 60
+          metrics = [
+            for pair in setproduct([aws_dynamodb_table.orders.name, aws_dynamodb_table.carts.name], ["ReadThrottleEvents", "WriteThrottleEvents"]) : ["AWS/DynamoDB", pair[1], "TableName", pair[0]]
+          ]
+        }
+      },
+      {
+        type = "metric", x = 8, y = 32, width = 8, height = 6
+        properties = {
+          title   = "Kitchen: runs"
+          region  = local.dashboard_region
+          stat    = "Sum"
+          period  = 60
+          metrics = [for key in sort(keys(local.scheduled_functions)) : ["AWS/Lambda", "Invocations", "FunctionName", local.scheduled_functions[key]]]
+        }
+      },
+      {
+        type = "metric", x = 16, y = 32, width = 8, height = 6
+        properties = {
+          title  = "Customer mail: oldest waiting (s), SES bounce and complaint rates"
+          region = local.dashboard_region
+          stat   = "Maximum"
+          period = 300
+          metrics = [
+            ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", aws_sqs_queue.customer_notifications.name],
+            ["AWS/SES", "Reputation.BounceRate", { yAxis = "right" }],
+            ["AWS/SES", "Reputation.ComplaintRate", { yAxis = "right" }],
+          ]
+        }
+      },
+      {
+        type = "alarm", x = 0, y = 38, width = 24, height = 4
         properties = {
           title = "Alarms"
           alarms = concat(
             [aws_cloudwatch_metric_alarm.dlq_not_empty.arn, aws_cloudwatch_metric_alarm.orders_backlog.arn, aws_cloudwatch_metric_alarm.api_5xx_rate.arn],
             [for key in sort(keys(local.function_names)) : aws_cloudwatch_metric_alarm.lambda_errors[key].arn],
             [for key in sort(keys(local.function_names)) : aws_cloudwatch_metric_alarm.lambda_throttles[key].arn],
+            [aws_cloudwatch_metric_alarm.table_throttles["orders"].arn, aws_cloudwatch_metric_alarm.table_throttles["carts"].arn],
+            [for key in sort(keys(local.scheduled_functions)) : aws_cloudwatch_metric_alarm.schedule_stopped[key].arn],
+            [aws_cloudwatch_metric_alarm.customer_notifications_age.arn, aws_cloudwatch_metric_alarm.ses_bounce_rate.arn, aws_cloudwatch_metric_alarm.ses_complaint_rate.arn],
           )
         }
       },

@@ -104,14 +104,19 @@ output "kitchen_error_alarm_name" {
 }
 
 output "alarm_names" {
-  description = "Every alarm's name: the two DLQ alarms (orders, customer notifications) and the backlog alarm, the API's 5xx rate, and each function's errors and throttles (keyed <function>-errors, <function>-throttles)."
+  description = "Every alarm's name: the two DLQ alarms (orders, customer notifications), the two queues' age alarms, the API's 5xx rate, each table's throttles, SES's bounce and complaint rates, each function's errors and throttles, and a scheduled function's stopping (keyed <function>-errors, <function>-throttles, <function>-stopped)."
   value = merge(
     {
       dlq_not_empty                        = aws_cloudwatch_metric_alarm.dlq_not_empty.alarm_name
       customer_notifications_dlq_not_empty = aws_cloudwatch_metric_alarm.customer_notifications_dlq_not_empty.alarm_name
       orders_backlog                       = aws_cloudwatch_metric_alarm.orders_backlog.alarm_name
+      customer_notifications_age           = aws_cloudwatch_metric_alarm.customer_notifications_age.alarm_name
       api_5xx_rate                         = aws_cloudwatch_metric_alarm.api_5xx_rate.alarm_name
+      ses_bounce_rate                      = aws_cloudwatch_metric_alarm.ses_bounce_rate.alarm_name
+      ses_complaint_rate                   = aws_cloudwatch_metric_alarm.ses_complaint_rate.alarm_name
     },
+    { for key, alarm in aws_cloudwatch_metric_alarm.table_throttles : "${key}-table-throttles" => alarm.alarm_name },
+    { for key, alarm in aws_cloudwatch_metric_alarm.schedule_stopped : "${key}-stopped" => alarm.alarm_name },
     { for key, alarm in aws_cloudwatch_metric_alarm.lambda_errors : "${key}-errors" => alarm.alarm_name },
     { for key, alarm in aws_cloudwatch_metric_alarm.lambda_throttles : "${key}-throttles" => alarm.alarm_name },
   )
@@ -125,6 +130,11 @@ output "dashboard_name" {
 output "api_stage_arn" {
   description = "ARN of the API stage (what the WAF web ACL is associated with)."
   value       = aws_api_gateway_stage.orders.arn
+}
+
+output "api_waf_log_group_name" {
+  description = "CloudWatch log group of WAF's request log for the API (x-api-key, Authorization and cookies redacted); null with waf_enabled = false."
+  value       = one(aws_cloudwatch_log_group.waf[*].name)
 }
 
 output "api_web_acl_arn" {

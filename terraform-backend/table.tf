@@ -61,4 +61,11 @@ resource "aws_dynamodb_table" "orders" {
   server_side_encryption {
     enabled = true
   }
+
+  # Every order ever taken. Deletion protection is a flag a teardown lifts; this refuses any plan that
+  # would destroy the table (a destroy, or a change that replaces it) until it is removed on purpose
+  # (docs/deploy-terraform.md, Tearing down).
+  lifecycle {
+    prevent_destroy = true
+  }
 }

@@ -226,7 +226,7 @@ variable "log_level" {
 }
 
 variable "log_retention_days" {
-  description = "Days the CloudWatch log groups keep events: the functions' groups and the API's access and execution logs."
+  description = "Days the CloudWatch log groups keep events: the functions' groups, the API's access and execution logs, and WAF's log (with waf_enabled)."
   type        = number
   default     = 30
 
@@ -529,6 +529,61 @@ variable "api_5xx_rate_alarm_threshold" {
   }
 }
 
+variable "table_throttle_alarm_threshold" {
+  description = "Throttled reads and writes of one table (orders or carts) in one alarm period at which its throttle alarm fires. On-demand tables throttle only past double their previous peak or on a hot partition; the SDK retries, but each throttle is a request slowed down."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.table_throttle_alarm_threshold >= 1
+    error_message = "table_throttle_alarm_threshold must be at least 1."
+  }
+}
+
+variable "ses_bounce_rate_alarm_threshold" {
+  description = "The account's SES bounce rate (Reputation.BounceRate, 0.02 = 2%) at which the bounce alarm fires. SES reviews an account at 5% and may pause its sending at 10%: the default leaves time to act."
+  type        = number
+  default     = 0.02
+
+  validation {
+    condition     = var.ses_bounce_rate_alarm_threshold > 0 && var.ses_bounce_rate_alarm_threshold < 0.05
+    error_message = "ses_bounce_rate_alarm_threshold must be a fraction above 0 and below 0.05 (SES's review threshold)."
+  }
+}
+
+variable "ses_complaint_rate_alarm_threshold" {
+  description = "The account's SES complaint rate (Reputation.ComplaintRate, 0.0005 = 0.05%) at which the complaint alarm fires. SES reviews an account at 0.1% and may pause its sending at 0.5%: the default leaves time to act."
+  type        = number
+  default     = 0.0005
+
+  validation {
+    condition     = var.ses_complaint_rate_alarm_threshold > 0 && var.ses_complaint_rate_alarm_threshold < 0.001
+    error_message = "ses_complaint_rate_alarm_threshold must be a fraction above 0 and below 0.001 (SES's review threshold)."
+  }
+}
+
+variable "kitchen_stopped_alarm_period_seconds" {
+  description = "Seconds without any run of the kitchen (advance-orders) after which the kitchen-stopped alarm fires; at least twice the period of kitchen_schedule_expression, so one late run is no alarm. Null: five periods of a rate() schedule (300 s for rate(1 minute)), at most a day; an hour for a cron() one."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.kitchen_stopped_alarm_period_seconds == null ? true : var.kitchen_stopped_alarm_period_seconds >= 120 && var.kitchen_stopped_alarm_period_seconds <= 86400 && var.kitchen_stopped_alarm_period_seconds % 60 == 0
+    error_message = "kitchen_stopped_alarm_period_seconds must be null or a multiple of 60 from 120 to 86400."
+  }
+}
+
+variable "customer_notifications_age_alarm_threshold_seconds" {
+  description = "Age of the oldest message in the customer notifications queue, in seconds, at which its age alarm fires. The default is an order's READY step (300 s): a mail older than that tells a customer of a status already passed."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.customer_notifications_age_alarm_threshold_seconds >= 60
+    error_message = "customer_notifications_age_alarm_threshold_seconds must be at least 60."
+  }
+}
+
 # --- API logging and WAF ---
 
 variable "api_execution_logging_level" {
@@ -543,9 +598,9 @@ variable "api_execution_logging_level" {
 }
 
 variable "api_gateway_cloudwatch_role" {
-  description = "Whether this module sets the account's API Gateway CloudWatch Logs role (one per account and region, needed for access and execution logs). Set false where the account already has one."
+  description = "Whether this stack sets the account's API Gateway CloudWatch Logs role: one setting per account and region, which API Gateway needs to write any stage's access and execution logs. Off (the default), the stack leaves the setting alone: where the account already has a role, the logs flow; where it has none, API Gateway writes no logs and refuses a stage with logging on (\"CloudWatch Logs role ARN must be set in account settings\"), so set the role once (docs/operations.md) or turn this on. On, it replaces whatever role the account had, for every API in the region; set it true in exactly one stack per account and region. Destroying that stack deletes the role but leaves the account's setting pointing at it, and logging stops until the setting is pointed at another role."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "waf_enabled" {

@@ -70,3 +70,38 @@ resource "aws_wafv2_web_acl_association" "api" {
   resource_arn = aws_api_gateway_stage.orders.arn
   web_acl_arn  = aws_wafv2_web_acl.api[0].arn
 }
+
+# WAF's log of the requests it judged. WAF delivers only to a group whose name starts with
+# aws-waf-logs-, and adds the group's resource policy for its delivery itself.
+resource "aws_cloudwatch_log_group" "waf" {
+  count = var.waf_enabled ? 1 : 0
+
+  name              = "aws-waf-logs-${var.name_prefix}orders-api"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_wafv2_web_acl_logging_configuration" "api" {
+  count = var.waf_enabled ? 1 : 0
+
+  resource_arn            = aws_wafv2_web_acl.api[0].arn
+  log_destination_configs = [aws_cloudwatch_log_group.waf[0].arn]
+
+  # The web tier's API key and the customers' ID tokens never reach the log.
+  redacted_fields {
+    single_header {
+      name = "x-api-key"
+    }
+  }
+
+  redacted_fields {
+    single_header {
+      name = "authorization"
+    }
+  }
+
+  redacted_fields {
+    single_header {
+      name = "cookie"
+    }
+  }
+}

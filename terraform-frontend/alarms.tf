@@ -59,3 +59,22 @@ resource "aws_cloudwatch_metric_alarm" "unhealthy_hosts" {
   alarm_actions       = [var.ops_alarms_topic_arn]
   ok_actions          = [var.ops_alarms_topic_arn]
 }
+
+# No instance left to serve: every request is a 503 from the load balancer. One unhealthy instance is
+# the alarm above; this is the outage itself, so the threshold is the least there is (below 1), and a
+# period without the metric (the group emptied, the target group replaced) counts as breaching.
+resource "aws_cloudwatch_metric_alarm" "no_healthy_hosts" {
+  alarm_name          = "${local.name}-no-healthy-hosts"
+  alarm_description   = "No web instance passed ${var.health_check_path} in ${var.alarm_period_seconds} s: the load balancer answers every request 503. Threshold below 1 because any healthy instance serves the site; the unhealthy hosts alarm and the group's activity say why."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "HealthyHostCount"
+  dimensions          = { LoadBalancer = aws_lb.web.arn_suffix, TargetGroup = aws_lb_target_group.web.arn_suffix }
+  statistic           = "Minimum"
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  period              = var.alarm_period_seconds
+  evaluation_periods  = var.alarm_evaluation_periods
+  treat_missing_data  = "breaching"
+  alarm_actions       = [var.ops_alarms_topic_arn]
+  ok_actions          = [var.ops_alarms_topic_arn]
+}

@@ -61,6 +61,15 @@ resource "aws_lb_listener" "http" {
       }
     }
   }
+
+  # Plain HTTP only when asked for by a name that says it is insecure: a forgotten certificate_arn
+  # fails the plan instead of putting customers' passwords and session cookies on the wire.
+  lifecycle {
+    precondition {
+      condition     = local.https || var.allow_insecure_http
+      error_message = "certificate_arn is not set: give an ACM certificate for the site's domain (docs/deploy-terraform.md says how to get one), or set allow_insecure_http = true to serve plain HTTP, where passwords and session cookies cross the network in clear text."
+    }
+  }
 }
 
 resource "aws_lb_listener" "https" {

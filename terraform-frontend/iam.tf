@@ -1,5 +1,6 @@
+# IAM names are global to the account: the region in them lets one prefix deploy to two regions.
 resource "aws_iam_role" "web" {
-  name = "${local.name}-instance"
+  name = "${local.name}-instance-${var.aws_region}"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -56,6 +57,6 @@ resource "aws_iam_role_policy" "web" {
 }
 
 resource "aws_iam_instance_profile" "web" {
-  name = "${local.name}-instance"
+  name = "${local.name}-instance-${var.aws_region}"
   role = aws_iam_role.web.name
 }

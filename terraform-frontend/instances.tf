@@ -52,6 +52,7 @@ resource "aws_launch_template" "web" {
     cognito_client_id      = var.cognito_client_id
     cognito_issuer         = var.cognito_issuer
     app_port               = var.app_port
+    log_group_name         = aws_cloudwatch_log_group.web.name
   }))
 
   tag_specifications {

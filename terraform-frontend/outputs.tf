@@ -3,6 +3,11 @@ output "site_url" {
   value       = "${local.https ? "https" : "http"}://${aws_lb.web.dns_name}"
 }
 
+output "insecure_http_warning" {
+  description = "A warning when the site is served over plain HTTP (allow_insecure_http without a certificate); null when it is served over HTTPS."
+  value       = local.https ? null : "WARNING: INSECURE. The shop is served over plain HTTP (allow_insecure_http = true, no certificate_arn): customers' passwords and session cookies cross the network in clear text. For a trial only; give certificate_arn before real customers use it."
+}
+
 output "alb_dns_name" {
   description = "DNS name of the load balancer, for a CNAME or alias record."
   value       = aws_lb.web.dns_name
@@ -54,8 +59,18 @@ output "access_log_bucket" {
 }
 
 output "alarm_names" {
-  description = "The web tier's alarms: 5xx answered and unhealthy hosts."
-  value       = { alb_5xx = aws_cloudwatch_metric_alarm.alb_5xx.alarm_name, unhealthy_hosts = aws_cloudwatch_metric_alarm.unhealthy_hosts.alarm_name }
+  description = "The web tier's alarms: 5xx answered, unhealthy hosts and no healthy host."
+  value       = { alb_5xx = aws_cloudwatch_metric_alarm.alb_5xx.alarm_name, unhealthy_hosts = aws_cloudwatch_metric_alarm.unhealthy_hosts.alarm_name, no_healthy_hosts = aws_cloudwatch_metric_alarm.no_healthy_hosts.alarm_name }
+}
+
+output "instance_log_group_name" {
+  description = "CloudWatch log group of the instances' logs: a stream per instance and file ({instance_id}/app, /app-errors, /pm2)."
+  value       = aws_cloudwatch_log_group.web.name
+}
+
+output "waf_log_group_name" {
+  description = "CloudWatch log group of WAF's request log (cookies, Authorization and x-api-key redacted); null with waf_enabled = false."
+  value       = one(aws_cloudwatch_log_group.waf[*].name)
 }
 
 output "nat_gateway_public_ips" {

@@ -208,7 +208,7 @@ variable "instance_refresh_min_healthy_percentage" {
 # --- Load balancer ---
 
 variable "certificate_arn" {
-  description = "ACM certificate for HTTPS on the load balancer. With it, HTTP redirects to HTTPS; null serves plain HTTP."
+  description = "ACM certificate (in this region) for HTTPS on the load balancer; HTTP then redirects to HTTPS. Required unless allow_insecure_http = true."
   type        = string
   default     = null
 
@@ -216,6 +216,13 @@ variable "certificate_arn" {
     condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$", coalesce(var.certificate_arn, "-")))
     error_message = "certificate_arn must be null or an ACM certificate ARN."
   }
+}
+
+variable "allow_insecure_http" {
+  description = "Serve the site over plain HTTP when no certificate_arn is given: for a trial only, since passwords and session cookies then cross the network in clear text. The output insecure_http_warning says so."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 variable "allowed_cidrs" {
@@ -267,6 +274,17 @@ variable "log_retention_days" {
   validation {
     condition     = var.log_retention_days >= 1 && var.log_retention_days <= 3653 && floor(var.log_retention_days) == var.log_retention_days
     error_message = "log_retention_days must be a whole number of days from 1 to 3653."
+  }
+}
+
+variable "cloudwatch_log_retention_days" {
+  description = "Days the web tier's CloudWatch log groups keep events: the instances' logs (the app's JSON lines and pm2's) and, with waf_enabled, WAF's."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.cloudwatch_log_retention_days)
+    error_message = "cloudwatch_log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
   }
 }
 

@@ -1,6 +1,12 @@
 # Mocked AWS: no credentials, no network. Values only AWS knows (ARNs, URLs) come from the
 # defaults below; ARN-shaped because the provider validates them.
+# Every run plans and none applies: the tables and the user pool carry prevent_destroy, and terraform
+# test destroys what apply runs made when the file ends, which prevent_destroy refuses (Terraform
+# 1.11 has no way to skip that cleanup). override_during = plan gives the plan the mocked values an
+# apply would have had, so the assertions read ARNs, ids and URLs as before.
 mock_provider "aws" {
+  override_during = plan
+
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mock-role" }
   }
@@ -40,6 +46,15 @@ mock_provider "aws" {
       arn        = "arn:aws:apigateway:us-east-1::/restapis/abcdef1234/stages/v1"
     }
   }
+  mock_resource "aws_api_gateway_usage_plan" {
+    defaults = { id = "usageplan1" }
+  }
+  mock_resource "aws_api_gateway_authorizer" {
+    defaults = { id = "authorizer1" }
+  }
+  mock_resource "aws_cognito_user_pool_client" {
+    defaults = { id = "mockclient1234" }
+  }
   mock_resource "aws_wafv2_web_acl" {
     defaults = { arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-api/00000000-0000-0000-0000-000000000000" }
   }
@@ -68,7 +83,7 @@ variables {
 }
 
 run "queues_redrive_to_an_encrypted_dlq" {
-  command = apply
+  command = plan
 
   assert {
     condition     = jsondecode(aws_sqs_queue.orders.redrive_policy).maxReceiveCount == 5
@@ -107,7 +122,7 @@ run "queues_redrive_to_an_encrypted_dlq" {
 # The FIFO option: both queues FIFO (a FIFO queue's DLQ must be FIFO), named .fifo, deduplicating by
 # the id each message carries (never content), the same redrive; the mapping as AWS allows on FIFO.
 run "fifo_queues_redrive_to_a_fifo_dlq_and_the_mapping_has_no_batching_window" {
-  command = apply
+  command = plan
 
   variables {
     queue_type = "fifo"
@@ -148,8 +163,8 @@ run "fifo_queues_redrive_to_a_fifo_dlq_and_the_mapping_has_no_batching_window" {
   assert {
     condition = toset([
       for metric in concat([for widget in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : try(widget.properties.metrics, [])]...) : metric[3] if try(metric[0] == "AWS/SQS", false)
-    ]) == toset(["orders.fifo", "orders-dlq.fifo"])
-    error_message = "The dashboard's queue widget must show the FIFO queues."
+    ]) == toset(["orders.fifo", "orders-dlq.fifo", "customer-notifications"])
+    error_message = "The dashboard must show the FIFO orders queues (and the customer mail queue, standard whatever queue_type)."
   }
   assert {
     condition     = aws_lambda_function.this["submit-order"].environment[0].variables.QUEUE_URL == aws_sqs_queue.orders.url && output.queue_url == aws_sqs_queue.orders.url && output.dead_letter_queue_url == aws_sqs_queue.orders_dlq.url
@@ -183,7 +198,7 @@ run "rejects_a_fifo_mapping_with_batches_over_ten" {
 }
 
 run "dlq_alarm_watches_visible_messages_and_notifies_ops" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_cloudwatch_metric_alarm.dlq_not_empty.namespace == "AWS/SQS" && aws_cloudwatch_metric_alarm.dlq_not_empty.metric_name == "ApproximateNumberOfMessagesVisible"
@@ -228,7 +243,7 @@ run "dlq_alarm_watches_visible_messages_and_notifies_ops" {
 }
 
 run "process_order_reports_batch_item_failures" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_lambda_event_source_mapping.orders.function_response_types == toset(["ReportBatchItemFailures"])
@@ -253,7 +268,7 @@ run "process_order_reports_batch_item_failures" {
 }
 
 run "each_role_gets_only_what_its_function_does" {
-  command = apply
+  command = plan
 
   assert {
     condition     = jsondecode(aws_iam_role_policy.grants["submit-order"].policy).Statement == [{ Sid = "QueueOrders", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = aws_sqs_queue.orders.arn }]
@@ -282,7 +297,7 @@ run "each_role_gets_only_what_its_function_does" {
 }
 
 run "api_requires_a_key_that_the_tool_makes_outside_the_state" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_api_gateway_method.route["POST /orders"].api_key_required && aws_api_gateway_method.route["GET /orders/{id}"].api_key_required
@@ -311,7 +326,7 @@ run "api_requires_a_key_that_the_tool_makes_outside_the_state" {
 }
 
 run "table_is_on_demand_recoverable_and_encrypted" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_dynamodb_table.orders.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.orders.hash_key == "order_id" && aws_dynamodb_table.orders.range_key == null
@@ -350,6 +365,41 @@ run "name_prefix_separates_two_stacks" {
   assert {
     condition     = length(aws_sns_topic_subscription.order_events_email) == 1
     error_message = "order_events_email subscribes to order-events."
+  }
+}
+
+# IAM names are global to the account: the region keeps one prefix in two regions apart, the prefix two
+# stacks in one region. The account's API Gateway logging role is left alone unless asked for.
+run "iam_names_carry_the_prefix_and_the_region_and_the_account_setting_is_left_alone" {
+  command = plan
+
+  variables {
+    name_prefix = "dev-"
+    aws_region  = "eu-west-1"
+  }
+
+  assert {
+    condition     = alltrue([for name, role in aws_iam_role.lambda : role.name == "dev-${name}-eu-west-1"])
+    error_message = "Each function's role is named <prefix><function>-<region>."
+  }
+  assert {
+    condition     = length(aws_api_gateway_account.this) == 0 && length(aws_iam_role.api_gateway_cloudwatch) == 0
+    error_message = "By default the stack neither sets the account's API Gateway CloudWatch role nor makes one."
+  }
+}
+
+run "the_account_logging_role_is_set_only_when_asked" {
+  command = plan
+
+  variables {
+    name_prefix                 = "dev-"
+    aws_region                  = "eu-west-1"
+    api_gateway_cloudwatch_role = true
+  }
+
+  assert {
+    condition     = aws_iam_role.api_gateway_cloudwatch[0].name == "dev-api-gateway-cloudwatch-logs-eu-west-1" && aws_api_gateway_account.this[0].cloudwatch_role_arn == aws_iam_role.api_gateway_cloudwatch[0].arn
+    error_message = "Asked for, the account's setting points at this stack's role, named <prefix>api-gateway-cloudwatch-logs-<region>."
   }
 }
 
@@ -416,7 +466,7 @@ run "an_override_of_one_timeout_changes_only_that_function" {
 }
 
 run "table_has_the_sparse_due_orders_index" {
-  command = apply
+  command = plan
 
   assert {
     condition     = { for a in aws_dynamodb_table.orders.attribute : a.name => a.type } == { order_id = "S", due_shard = "N", due_at = "S", account_id = "S", received_at = "S" }
@@ -443,7 +493,7 @@ run "table_has_the_sparse_due_orders_index" {
 }
 
 run "kitchen_may_query_only_the_index" {
-  command = apply
+  command = plan
 
   assert {
     condition     = [for s in jsondecode(aws_iam_role_policy.grants["advance-orders"].policy).Statement : s.Resource if contains(flatten([s.Action]), "dynamodb:Query")] == ["${aws_dynamodb_table.orders.arn}/index/due-orders"]
@@ -480,7 +530,7 @@ run "kitchen_may_query_only_the_index" {
 }
 
 run "kitchen_runs_every_minute" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_cloudwatch_event_rule.kitchen.schedule_expression == "rate(1 minute)" && aws_cloudwatch_event_rule.kitchen.name == "advance-orders-schedule"
@@ -501,7 +551,7 @@ run "kitchen_runs_every_minute" {
 }
 
 run "kitchen_errors_alarm_ops" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].namespace == "AWS/Lambda" && aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].metric_name == "Errors" && aws_cloudwatch_metric_alarm.lambda_errors["advance-orders"].dimensions.FunctionName == aws_lambda_function.this["advance-orders"].function_name
@@ -518,7 +568,7 @@ run "kitchen_errors_alarm_ops" {
 }
 
 run "order_events_email_gets_one_mail_per_order" {
-  command = apply
+  command = plan
 
   variables {
     order_events_email = "orders@example.com"
@@ -545,6 +595,10 @@ run "timings_and_schedule_are_variables" {
   assert {
     condition     = aws_cloudwatch_event_rule.kitchen.schedule_expression == "rate(5 minutes)"
     error_message = "kitchen_schedule_expression must set the rule's schedule."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.schedule_stopped["advance-orders"].period == 1500
+    error_message = "The kitchen-stopped alarm follows the schedule: five of its periods."
   }
 }
 
@@ -579,7 +633,7 @@ run "rejects_a_schedule_that_is_not_one" {
 }
 
 run "every_function_is_traced_and_tells_its_metrics_namespace" {
-  command = apply
+  command = plan
 
   assert {
     condition     = alltrue([for f in aws_lambda_function.this : f.tracing_config[0].mode == "Active" && f.environment[0].variables.POWERTOOLS_METRICS_NAMESPACE == "OrderPipeline"])
@@ -600,7 +654,7 @@ run "every_function_is_traced_and_tells_its_metrics_namespace" {
 }
 
 run "every_function_has_error_and_throttle_alarms_to_ops" {
-  command = apply
+  command = plan
 
   assert {
     condition     = toset(keys(aws_cloudwatch_metric_alarm.lambda_errors)) == toset(keys(aws_lambda_function.this)) && toset(keys(aws_cloudwatch_metric_alarm.lambda_throttles)) == toset(keys(aws_lambda_function.this)) && toset(keys(aws_lambda_function.this)) == toset(keys(jsondecode(file("../platform/functions.json"))))
@@ -623,7 +677,7 @@ run "every_function_has_error_and_throttle_alarms_to_ops" {
 }
 
 run "api_stage_logs_traces_and_sits_behind_waf" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_api_gateway_stage.orders.xray_tracing_enabled && aws_api_gateway_stage.orders.access_log_settings[0].destination_arn == aws_cloudwatch_log_group.api_access.arn
@@ -663,13 +717,13 @@ run "waf_can_be_turned_off" {
   }
 
   assert {
-    condition     = length(aws_wafv2_web_acl.api) == 0 && length(aws_wafv2_web_acl_association.api) == 0
-    error_message = "waf_enabled = false leaves out the web ACL and its association."
+    condition     = length(aws_wafv2_web_acl.api) == 0 && length(aws_wafv2_web_acl_association.api) == 0 && length(aws_wafv2_web_acl_logging_configuration.api) == 0 && length(aws_cloudwatch_log_group.waf) == 0
+    error_message = "waf_enabled = false leaves out the web ACL, its association and its log."
   }
 }
 
 run "the_dashboard_shows_the_business_metrics_and_the_services" {
-  command = apply
+  command = plan
 
   assert {
     condition = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : [for m in try(w.properties.metrics, []) : "${m[1]}/${m[3]}" if try(m[0], "") == "OrderPipeline"]])) == toset([
@@ -678,13 +732,83 @@ run "the_dashboard_shows_the_business_metrics_and_the_services" {
     error_message = "The dashboard shows each business metric by its service, orders accepted by the API's submit-order and by the shop's checkout."
   }
   assert {
-    condition     = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : [for m in try(w.properties.metrics, []) : m[0] if can(tostring(m[0]))]])) == toset(["OrderPipeline", "AWS/ApiGateway", "AWS/Lambda", "AWS/SQS", "AWS/DynamoDB"])
-    error_message = "The dashboard shows the API, the functions, the queues and the table."
+    condition     = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : [for m in try(w.properties.metrics, []) : m[0] if can(tostring(m[0]))]])) == toset(["OrderPipeline", "AWS/ApiGateway", "AWS/Lambda", "AWS/SQS", "AWS/DynamoDB", "AWS/SES"])
+    error_message = "The dashboard shows the API, the functions, the queues, the table and SES's reputation."
+  }
+  assert {
+    condition     = toset([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : "${w.properties.title} ${join(",", [for m in try(w.properties.metrics, []) : "${m[0]}/${m[1]}" if can(tostring(m[0]))])}" if contains([32], w.y)]) == toset(["Tables: throttled reads and writes AWS/DynamoDB/ReadThrottleEvents,AWS/DynamoDB/WriteThrottleEvents,AWS/DynamoDB/ReadThrottleEvents,AWS/DynamoDB/WriteThrottleEvents", "Kitchen: runs AWS/Lambda/Invocations", "Customer mail: oldest waiting (s), SES bounce and complaint rates AWS/SQS/ApproximateAgeOfOldestMessage,AWS/SES/Reputation.BounceRate,AWS/SES/Reputation.ComplaintRate"])
+    error_message = "The dashboard has a row for what the new alarms watch: the tables' throttles, the kitchen's runs, the customer mail's age and SES's reputation."
+  }
+}
+
+# The alarms on what had none, each with the reason for its threshold in its description.
+run "tables_ses_the_kitchen_and_customer_mail_alarm_ops" {
+  command = plan
+
+  variables {
+    name_prefix = "dev-"
+  }
+
+  assert {
+    condition     = { for key, alarm in aws_cloudwatch_metric_alarm.table_throttles : key => alarm.alarm_name } == { orders = "dev-orders-table-throttles", carts = "dev-carts-table-throttles" }
+    error_message = "Each table has a throttle alarm, named with the prefix."
+  }
+  assert {
+    condition = alltrue([for key, alarm in aws_cloudwatch_metric_alarm.table_throttles : alarm.threshold == 1 && alarm.comparison_operator == "GreaterThanOrEqualToThreshold" && toset([for q in alarm.metric_query : "${q.metric[0].metric_name}:${q.metric[0].dimensions.TableName}:${q.metric[0].stat}" if length(q.metric) > 0]) == toset([
+      "ReadThrottleEvents:${key == "orders" ? aws_dynamodb_table.orders.name : aws_dynamodb_table.carts.name}:Sum",
+      "WriteThrottleEvents:${key == "orders" ? aws_dynamodb_table.orders.name : aws_dynamodb_table.carts.name}:Sum",
+    ]) && strcontains(alarm.alarm_description, "Threshold:")])
+    error_message = "A table's alarm adds its throttled reads and writes and fires at one."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.ses_bounce_rate.metric_name == "Reputation.BounceRate" && aws_cloudwatch_metric_alarm.ses_bounce_rate.threshold == 0.02 && strcontains(aws_cloudwatch_metric_alarm.ses_bounce_rate.alarm_description, "under review at 5%") && aws_cloudwatch_metric_alarm.ses_complaint_rate.metric_name == "Reputation.ComplaintRate" && aws_cloudwatch_metric_alarm.ses_complaint_rate.threshold == 0.0005 && strcontains(aws_cloudwatch_metric_alarm.ses_complaint_rate.alarm_description, "under review at 0.1%")
+    error_message = "SES's bounce and complaint rates alarm at 2% and 0.05%, below the 5% and 0.1% at which SES reviews the account."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.schedule_stopped["advance-orders"].alarm_name == "dev-advance-orders-stopped" && aws_cloudwatch_metric_alarm.schedule_stopped["advance-orders"].metric_name == "Invocations" && aws_cloudwatch_metric_alarm.schedule_stopped["advance-orders"].dimensions.FunctionName == "dev-advance-orders" && aws_cloudwatch_metric_alarm.schedule_stopped["advance-orders"].comparison_operator == "LessThanThreshold" && aws_cloudwatch_metric_alarm.schedule_stopped["advance-orders"].threshold == 1 && aws_cloudwatch_metric_alarm.schedule_stopped["advance-orders"].period == 300 && aws_cloudwatch_metric_alarm.schedule_stopped["advance-orders"].treat_missing_data == "breaching"
+    error_message = "No run of the kitchen in five minutes (five of its runs), or no data at all, alarms."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.customer_notifications_age.alarm_name == "dev-customer-notifications-oldest-message-age" && aws_cloudwatch_metric_alarm.customer_notifications_age.dimensions.QueueName == aws_sqs_queue.customer_notifications.name && aws_cloudwatch_metric_alarm.customer_notifications_age.metric_name == "ApproximateAgeOfOldestMessage" && aws_cloudwatch_metric_alarm.customer_notifications_age.threshold == 300
+    error_message = "A customer mail waiting 300 s (an order's READY step) alarms."
+  }
+  assert {
+    condition     = alltrue([for alarm in concat(values(aws_cloudwatch_metric_alarm.table_throttles), [aws_cloudwatch_metric_alarm.ses_bounce_rate, aws_cloudwatch_metric_alarm.ses_complaint_rate, aws_cloudwatch_metric_alarm.schedule_stopped["advance-orders"], aws_cloudwatch_metric_alarm.customer_notifications_age]) : alarm.alarm_actions == toset([aws_sns_topic.ops_alarms.arn]) && alarm.ok_actions == toset([aws_sns_topic.ops_alarms.arn])])
+    error_message = "Every new alarm notifies ops-alarms, on ALARM and on OK."
+  }
+}
+
+run "rejects_a_kitchen_alarm_shorter_than_two_runs" {
+  command = plan
+
+  variables {
+    kitchen_schedule_expression          = "rate(5 minutes)"
+    kitchen_stopped_alarm_period_seconds = 300
+  }
+
+  expect_failures = [aws_cloudwatch_metric_alarm.schedule_stopped]
+}
+
+# WAF's log of the API's requests, in a group WAF accepts, without the key or the customers' tokens.
+run "api_waf_logs_to_its_group_without_credentials" {
+  command = plan
+
+  variables {
+    name_prefix = "dev-"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.waf[0].name == "aws-waf-logs-dev-orders-api" && aws_cloudwatch_log_group.waf[0].retention_in_days == 30 && aws_wafv2_web_acl_logging_configuration.api[0].resource_arn == aws_wafv2_web_acl.api[0].arn && aws_wafv2_web_acl_logging_configuration.api[0].log_destination_configs == toset([aws_cloudwatch_log_group.waf[0].arn])
+    error_message = "The API's web ACL logs to aws-waf-logs-<prefix>orders-api (WAF's rule), kept log_retention_days."
+  }
+  assert {
+    condition     = toset([for field in aws_wafv2_web_acl_logging_configuration.api[0].redacted_fields : one(field.single_header).name]) == toset(["x-api-key", "authorization", "cookie"])
+    error_message = "WAF's log redacts x-api-key, Authorization and cookies."
   }
 }
 
 run "customers_sign_up_and_in_by_email_on_a_protected_pool" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_cognito_user_pool.customers.name == "order-customers" && aws_cognito_user_pool.customers.username_attributes == toset(["email"]) && aws_cognito_user_pool.customers.auto_verified_attributes == toset(["email"])
@@ -746,7 +870,7 @@ run "advanced_security_moves_the_pool_to_the_plus_plan" {
 }
 
 run "cognito_mails_its_codes_through_ses_when_asked" {
-  command = apply
+  command = plan
 
   variables {
     user_pool_mail_through_ses = true
@@ -771,7 +895,7 @@ run "rejects_an_advanced_security_mode_cognito_has_not" {
 }
 
 run "me_routes_need_the_customer_token_and_the_api_key" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_api_gateway_authorizer.customers.type == "COGNITO_USER_POOLS" && aws_api_gateway_authorizer.customers.provider_arns == toset([aws_cognito_user_pool.customers.arn]) && aws_api_gateway_authorizer.customers.identity_source == "method.request.header.Authorization"
@@ -800,7 +924,7 @@ run "me_routes_need_the_customer_token_and_the_api_key" {
 }
 
 run "carts_expire_by_ttl_and_are_recoverable_and_encrypted" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_dynamodb_table.carts.name == "carts" && aws_dynamodb_table.carts.hash_key == "customer_id" && aws_dynamodb_table.carts.range_key == null && { for a in aws_dynamodb_table.carts.attribute : a.name => a.type } == { customer_id = "S" }
@@ -825,7 +949,7 @@ run "carts_expire_by_ttl_and_are_recoverable_and_encrypted" {
 }
 
 run "customer_mail_reaches_notify_customer_from_order_events" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_sns_topic_subscription.customer_notifications.topic_arn == aws_sns_topic.order_events.arn && aws_sns_topic_subscription.customer_notifications.protocol == "sqs" && aws_sns_topic_subscription.customer_notifications.endpoint == aws_sqs_queue.customer_notifications.arn
@@ -866,7 +990,7 @@ run "customer_mail_reaches_notify_customer_from_order_events" {
 }
 
 run "the_customer_functions_get_only_what_they_do" {
-  command = apply
+  command = plan
 
   assert {
     condition     = jsondecode(aws_iam_role_policy.grants["cart"].policy).Statement == [{ Sid = "ReadWriteCarts", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.carts.arn }]
@@ -934,7 +1058,49 @@ run "rejects_a_cart_ttl_that_is_not_whole_seconds" {
 # invoke_arn, and override_resource cannot target one instance of a for_each: the permission's
 # function_name is what tells the functions apart here.)
 run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" {
-  command = apply
+  command = plan
+
+  # A plan knows no resource's id: each path is given its own, so that a parent is told from another.
+  override_resource {
+    target          = aws_api_gateway_resource.depth1["orders"]
+    override_during = plan
+    values          = { id = "res-orders" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth1["me"]
+    override_during = plan
+    values          = { id = "res-me" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth2["orders/{id}"]
+    override_during = plan
+    values          = { id = "res-orders-id" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth2["me/cart"]
+    override_during = plan
+    values          = { id = "res-me-cart" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth2["me/orders"]
+    override_during = plan
+    values          = { id = "res-me-orders" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth3["me/cart/lines"]
+    override_during = plan
+    values          = { id = "res-me-cart-lines" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth3["me/orders/{id}"]
+    override_during = plan
+    values          = { id = "res-me-orders-id" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth4["me/cart/lines/{product_id}"]
+    override_during = plan
+    values          = { id = "res-me-cart-lines-product_id" }
+  }
 
   assert {
     condition = (toset(keys(aws_api_gateway_method.route)) == toset(flatten([for f in values(jsondecode(file("../platform/functions.json"))) : try(f.trigger.routes, [])]))

@@ -46,12 +46,12 @@ mock_provider "aws" {
   mock_resource "aws_wafv2_web_acl" {
     defaults = { arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/order-web/00000000-0000-0000-0000-000000000000" }
   }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:mock" }
+  }
   # An account whose zones in the region are b, c and d (it has no "a"): the subnets must follow it.
   mock_data "aws_availability_zones" {
     defaults = { names = ["us-east-1d", "us-east-1b", "us-east-1c"] }
-  }
-  mock_data "aws_elb_service_account" {
-    defaults = { arn = "arn:aws:iam::127311923021:root" }
   }
 }
 
@@ -63,6 +63,8 @@ variables {
   cognito_client_id      = "mockclient1234567890abcdef"
   cognito_issuer         = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Mock12345"
   web_artifact_path      = "tests/fixtures/order-web.tar.gz"
+  # A deployment needs a certificate unless it opts in to plain HTTP (the runs that do say so).
+  certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 }
 
 run "instances_require_imdsv2_and_encrypt_their_disk" {
@@ -111,7 +113,9 @@ run "only_the_load_balancer_reaches_the_instances" {
   command = apply
 
   variables {
-    allowed_cidrs = ["203.0.113.0/24"]
+    allowed_cidrs       = ["203.0.113.0/24"]
+    certificate_arn     = null
+    allow_insecure_http = true
   }
 
   assert {
@@ -136,20 +140,82 @@ run "only_the_load_balancer_reaches_the_instances" {
   }
 }
 
-run "a_certificate_turns_http_into_a_redirect" {
-  command = apply
-
-  variables {
-    certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
-  }
+# Must show 1: a certificate (given in the variables above) serves HTTPS with TLS 1.2 or later, and
+# port 80 only redirects to it; no certificate and no opt-in fails the plan; the opt-in warns.
+run "a_certificate_serves_tls_1_2_or_later_and_http_redirects" {
+  command = plan
 
   assert {
-    condition     = aws_lb_listener.http.default_action[0].type == "redirect" && aws_lb_listener.http.default_action[0].redirect[0].protocol == "HTTPS"
+    condition     = aws_lb_listener.http.default_action[0].type == "redirect" && aws_lb_listener.http.default_action[0].redirect[0].protocol == "HTTPS" && aws_lb_listener.http.default_action[0].redirect[0].port == "443"
     error_message = "With a certificate, HTTP must redirect to HTTPS."
   }
   assert {
-    condition     = length(aws_lb_listener.https) == 1 && contains([for rule in aws_vpc_security_group_ingress_rule.alb : rule.from_port], 443)
-    error_message = "With a certificate, the ALB listens on 443."
+    condition     = length(aws_lb_listener.https) == 1 && aws_lb_listener.https[0].port == 443 && aws_lb_listener.https[0].protocol == "HTTPS" && aws_lb_listener.https[0].certificate_arn == var.certificate_arn && contains([for rule in aws_vpc_security_group_ingress_rule.alb : rule.from_port], 443)
+    error_message = "With a certificate, the ALB listens on 443 with it."
+  }
+  assert {
+    # TLS 1.3 and 1.2 only: AWS's ELBSecurityPolicy-TLS13-1-2-2021-06 (no TLS 1.0 or 1.1).
+    condition     = aws_lb_listener.https[0].ssl_policy == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    error_message = "The HTTPS listener must refuse anything older than TLS 1.2."
+  }
+  assert {
+    condition     = output.insecure_http_warning == null
+    error_message = "Served over HTTPS, there is nothing to warn about."
+  }
+}
+
+run "without_a_certificate_or_the_insecure_opt_in_the_plan_fails" {
+  command = plan
+
+  variables {
+    certificate_arn = null
+  }
+
+  # The precondition whose message names allow_insecure_http (the rehearsal reads the message).
+  expect_failures = [aws_lb_listener.http]
+}
+
+run "the_insecure_opt_in_serves_plain_http_and_warns_in_the_outputs" {
+  command = plan
+
+  variables {
+    certificate_arn     = null
+    allow_insecure_http = true
+  }
+
+  assert {
+    condition     = aws_lb_listener.http.default_action[0].type == "forward" && length(aws_lb_listener.https) == 0
+    error_message = "With the opt-in and no certificate, port 80 serves the site."
+  }
+  assert {
+    condition     = startswith(output.insecure_http_warning, "WARNING: INSECURE.") && strcontains(output.insecure_http_warning, "passwords and session cookies cross the network in clear text")
+    error_message = "The opt-in must put a loud warning in the outputs."
+  }
+}
+
+# Must show 4: the access logs' writer in a region opened after August 2022 (no ELB account there:
+# the log delivery service principal) and in one opened before (its ELB account).
+run "in_eu_central_2_the_log_delivery_service_principal_writes_the_access_logs" {
+  command = plan
+
+  variables {
+    aws_region      = "eu-central-2"
+    certificate_arn = "arn:aws:acm:eu-central-2:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  }
+
+  assert {
+    # (Every mocked bucket's ARN is the one default above.)
+    condition     = jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[0].Principal == { Service = "logdelivery.elasticloadbalancing.amazonaws.com" } && jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[0].Resource == "arn:aws:s3:::order-web-artifacts-mock/order-web-alb/AWSLogs/123456789012/*"
+    error_message = "In eu-central-2 the log delivery service principal writes the logs, under the load balancer's prefix only."
+  }
+}
+
+run "in_us_east_1_the_regions_elb_account_writes_the_access_logs" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[0].Principal == { AWS = "arn:aws:iam::127311923021:root" }
+    error_message = "In us-east-1 Elastic Load Balancing's account for the region writes the logs."
   }
 }
 
@@ -269,8 +335,8 @@ run "waf_nat_and_endpoints_are_variables" {
   }
 
   assert {
-    condition     = length(aws_wafv2_web_acl.web) == 0 && length(aws_wafv2_web_acl_association.web) == 0
-    error_message = "waf_enabled = false leaves out the web ACL."
+    condition     = length(aws_wafv2_web_acl.web) == 0 && length(aws_wafv2_web_acl_association.web) == 0 && length(aws_wafv2_web_acl_logging_configuration.web) == 0 && length(aws_cloudwatch_log_group.waf) == 0
+    error_message = "waf_enabled = false leaves out the web ACL and its log."
   }
   assert {
     condition     = length(aws_subnet.private) == 3 && length(aws_nat_gateway.this) == 1 && length(aws_route_table.private) == 3
@@ -314,6 +380,57 @@ run "alarms_watch_5xx_and_unhealthy_hosts" {
     condition     = aws_cloudwatch_metric_alarm.alb_5xx.threshold == 5 && toset([for q in aws_cloudwatch_metric_alarm.alb_5xx.metric_query : try(q.metric[0].metric_name, "")]) == toset(["", "HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count"]) && aws_cloudwatch_metric_alarm.alb_5xx.ok_actions == toset(["arn:aws:sns:us-east-1:123456789012:ops-alarms"])
     error_message = "5 or more 5xx (the load balancer's and the instances') in a period alarm ops-alarms."
   }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.no_healthy_hosts.metric_name == "HealthyHostCount" && aws_cloudwatch_metric_alarm.no_healthy_hosts.statistic == "Minimum" && aws_cloudwatch_metric_alarm.no_healthy_hosts.comparison_operator == "LessThanThreshold" && aws_cloudwatch_metric_alarm.no_healthy_hosts.threshold == 1 && aws_cloudwatch_metric_alarm.no_healthy_hosts.treat_missing_data == "breaching" && aws_cloudwatch_metric_alarm.no_healthy_hosts.alarm_actions == toset(["arn:aws:sns:us-east-1:123456789012:ops-alarms"]) && strcontains(aws_cloudwatch_metric_alarm.no_healthy_hosts.alarm_description, "Threshold below 1 because")
+    error_message = "No healthy host (or no metric at all) alarms ops-alarms, with the threshold's reason in its description."
+  }
+}
+
+# The instances' logs through the CloudWatch agent, into a group this module keeps for a retention;
+# WAF's log into its own group, without the customers' cookies or any credential.
+run "instance_and_waf_logs_reach_their_log_groups" {
+  command = apply
+
+  variables {
+    name_prefix = "dev-"
+  }
+
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.web.user_data), "dnf install -y amazon-cloudwatch-agent") && strcontains(base64decode(aws_launch_template.web.user_data), "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/order-web.json")
+    error_message = "User data must install the CloudWatch agent from the distribution and start it with its config."
+  }
+  assert {
+    condition = [for file in jsondecode(regex("<<'AGENT'\\n([\\s\\S]*?)\\nAGENT\\n", base64decode(aws_launch_template.web.user_data))[0]).logs.logs_collected.files.collect_list : [file.file_path, file.log_group_name, file.log_stream_name]] == [
+      ["/var/lib/order-web/.pm2/logs/order-web-out.log", "/ec2/dev-order-web", "{instance_id}/app"],
+      ["/var/lib/order-web/.pm2/logs/order-web-error.log", "/ec2/dev-order-web", "{instance_id}/app-errors"],
+      ["/var/lib/order-web/.pm2/pm2.log", "/ec2/dev-order-web", "{instance_id}/pm2"],
+    ]
+    error_message = "The agent's config ships the app's out and error files and pm2's log to the module's log group, a stream per instance."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.web.name == "/ec2/dev-order-web" && aws_cloudwatch_log_group.web.retention_in_days == 30 && output.instance_log_group_name == aws_cloudwatch_log_group.web.name
+    error_message = "The instances' log group carries the prefix and keeps events cloudwatch_log_retention_days."
+  }
+  assert {
+    condition = jsondecode(aws_iam_role_policy.web_logs.policy).Statement == [{
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+      Resource = ["arn:aws:logs:us-east-1:123456789012:log-group:mock", "arn:aws:logs:us-east-1:123456789012:log-group:mock:*"]
+    }] && aws_iam_role_policy.web_logs.role == aws_iam_role.web.id
+    error_message = "The instances may write their streams in their log group, nothing else of CloudWatch Logs."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.waf[0].name == "aws-waf-logs-dev-order-web" && aws_cloudwatch_log_group.waf[0].retention_in_days == 30 && aws_wafv2_web_acl_logging_configuration.web[0].resource_arn == aws_wafv2_web_acl.web[0].arn && aws_wafv2_web_acl_logging_configuration.web[0].log_destination_configs == toset([aws_cloudwatch_log_group.waf[0].arn])
+    error_message = "The web ACL logs to a group named aws-waf-logs-<prefix>order-web (WAF's rule), kept cloudwatch_log_retention_days."
+  }
+  assert {
+    condition     = toset([for field in aws_wafv2_web_acl_logging_configuration.web[0].redacted_fields : one(field.single_header).name]) == toset(["cookie", "authorization", "x-api-key"])
+    error_message = "WAF's log redacts the session cookie, Authorization and x-api-key."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.no_healthy_hosts.alarm_name == "dev-order-web-no-healthy-hosts"
+    error_message = "The alarm's name carries the prefix."
+  }
 }
 
 run "named_resources_can_be_replaced" {
@@ -327,6 +444,21 @@ run "named_resources_can_be_replaced" {
   assert {
     condition     = aws_lb_target_group.web.name_prefix == "web-" && aws_security_group.alb.name_prefix == "order-web-alb-" && aws_security_group.instance.name_prefix == "order-web-instance-"
     error_message = "The target group and security groups are named by prefix, so a replacement never collides with the old name."
+  }
+}
+
+# IAM names are global to the account: two prefixes, or one prefix in two regions, must not collide.
+run "iam_names_carry_the_prefix_and_the_region" {
+  command = plan
+
+  variables {
+    name_prefix = "dev-"
+    aws_region  = "eu-west-1"
+  }
+
+  assert {
+    condition     = aws_iam_role.web.name == "dev-order-web-instance-eu-west-1" && aws_iam_instance_profile.web.name == "dev-order-web-instance-eu-west-1"
+    error_message = "The instance role and profile are named <prefix>order-web-instance-<region>."
   }
 }
 

@@ -4,11 +4,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTemplate, readSourceText, templatePath, type TemplateName } from './cloudformation.js';
+import { loadTemplate, readSourceText, resolveWith, templatePath, type CfnTemplate, type TemplateName } from './cloudformation.js';
 import { gate } from '../helpers/requirements.js';
 import { cfnGuardUnavailableReason, guardProblems, runCfnGuard, suppressionsOf, type GuardFailure } from './cfn-guard.js';
 
 const TEMPLATES: TemplateName[] = ['backend', 'frontend'];
+/** The load balancer's HTTPS controls: CT.ELASTICLOADBALANCING.PR.1 (port 80 redirects) and PR.2 (an ACM certificate). */
+const HTTPS_RULES = ['alb_http_to_https_redirection_check', 'elbv2_acm_certificate_required_check'];
+
+/** frontend.yaml as a stack with these parameters holds it: conditions decided, parameters in place (what cfn-guard cannot resolve itself). */
+function frontendAsDeployed(parameters: Record<string, string>): CfnTemplate {
+  const template = loadTemplate('frontend');
+  const kept = Object.entries(template.Resources).filter(([, resource]) => !resource.Condition || resolveWith(template, { Condition: resource.Condition }, parameters));
+  return { ...template, Resources: Object.fromEntries(kept.map(([id, resource]) => [id, resolveWith(template, resource, parameters) as CfnTemplate['Resources'][string]])) };
+}
 // Through the one gate: under CI=true a missing cfn-guard fails these tests, elsewhere they are skipped saying why.
 gate('the cfn-guard tests', cfnGuardUnavailableReason()).describe('cloudformation: cfn-guard with the AWS Control Tower rules', () => {
   let failures: GuardFailure[] = [];
@@ -56,6 +65,21 @@ gate('the cfn-guard tests', cfnGuardUnavailableReason()).describe('cloudformatio
     queue.guard = { SuppressedRules: ['sqs_dlq_check'], SuppressionReasons: { sqs_dlq_check: 'The orders queue redrives to orders-dlq after MaxReceiveCount receives.' } };
     expect(guardProblems('backend.yaml', stale, failures)).toEqual(['backend.yaml: OrdersQueue suppresses sqs_dlq_check, which it no longer fails (remove the suppression)']);
   });
+
+  it('when frontend.yaml is deployed with a certificate, then both HTTPS controls pass with nothing suppressed; with AllowInsecureHttp instead, port 80 fails the redirect control', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orders-cfn-guard-deployed-'));
+    try {
+      const httpsFailures = (name: string, parameters: Record<string, string>) => {
+        const file = join(dir, `${name}.json`);
+        writeFileSync(file, JSON.stringify(frontendAsDeployed(parameters)));
+        return runCfnGuard([file]).failures.filter((failure) => HTTPS_RULES.includes(failure.rule)).map(({ rule, resource }) => `${resource} ${rule}`);
+      };
+      expect(httpsFailures('with-certificate', { CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000' })).toEqual([]);
+      expect(httpsFailures('insecure', { AllowInsecureHttp: 'true' })).toEqual(['PlainHttpListener alb_http_to_https_redirection_check']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('when a template loses a control it meets (the artifact bucket\'s TLS-only policy), then cfn-guard fails it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'orders-cfn-guard-mutant-'));

@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig as loadWebConfig } from '../../frontend/config.js';
 import { cartTable } from '../../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { lifecycleTimingsJson } from '../../domain/lifecycle.js';
 import { cartTableDefinition, CUSTOMER_MAIL_FILTER, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
-import { apiRoutes, functionNames, functions, mappingSettings, triggerOf, type FunctionName } from '../../platform/functions.js';
+import { apiRoutes, functionNames, functions, mappingSettings, roleNamePart, triggerOf, type FunctionName } from '../../platform/functions.js';
 import { QUEUE_TYPES, queueNames, settings } from '../../platform/settings.js';
 import {
   actionsOf,
@@ -51,6 +51,14 @@ describe('cloudformation: cfn-lint', () => {
     const { exitCode, output } = runCfnLint();
     expect(output).toBe('');
     expect(exitCode).toBe(0);
+  }, 120_000);
+
+  cfnLint.it('when cfn-lint checks frontend.yaml for us-east-1 and for eu-central-2 (a region without an ELB account), then it reports no error and no warning', () => {
+    const { exitCode, output } = runCfnLint(['frontend'], {}, ['us-east-1', 'eu-central-2']);
+    expect(output).toBe('');
+    expect(exitCode).toBe(0);
+    // The regions reach cfn-lint (it checks each resource type is offered there): one it does not know is refused by name.
+    expect(runCfnLint(['frontend'], {}, ['eu-central-2', 'no-such-1']).output).toMatch(/Regions \['no-such-1'\] are unsupported/);
   }, 120_000);
 
   cfnLint.it('when cfn-lint checks backend.yaml deployed with QueueType fifo, then it reports no error and no warning', () => {
@@ -713,7 +721,7 @@ describe('cloudformation: frontend instances', () => {
     expect(data.IamInstanceProfile).toEqual({ Arn: getAtt('InstanceProfile', 'Arn') });
   });
 
-  it('when the instance role is read, then it has Session Manager, this release only and the key parameter only', () => {
+  it('when the instance role is read, then it has Session Manager, this release only, the key parameter only and its log group\'s streams only', () => {
     expect(props(frontend, 'InstanceRole').ManagedPolicyArns).toBeUndefined();
     expect(roleGrants(frontend, 'InstanceRole')).toEqual([
       {
@@ -722,6 +730,13 @@ describe('cloudformation: frontend instances', () => {
       },
       { actions: ['s3:GetObject'], resource: { 'Fn::Sub': '${ArtifactBucket.Arn}/${ArtifactKey}' } },
       { actions: ['ssm:GetParameter'], resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ApiKeyParameterName}' } },
+      {
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resource: [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${InstanceLogGroup}' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${InstanceLogGroup}:*' },
+        ],
+      },
     ]);
   });
 
@@ -834,14 +849,46 @@ describe('cloudformation: frontend load balancer and network', () => {
     expect(resolveDefault(frontend, targets.HealthCheckPath)).toBe(settings.web.healthCheckPath);
   });
 
-  it('when a certificate is given, then HTTP redirects to HTTPS; without one, HTTP forwards to the app', () => {
-    const [condition, withCertificate, without] = (props(frontend, 'HttpListener').DefaultActions as { 'Fn::If': [string, unknown[], unknown[]] })['Fn::If'];
-    expect(condition).toBe('HasCertificate');
-    expect(withCertificate).toEqual([expect.objectContaining({ Type: 'redirect', RedirectConfig: expect.objectContaining({ Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' }) as unknown })]);
-    expect(without).toEqual([{ Type: 'forward', TargetGroupArn: ref('TargetGroup') }]);
+  it('when a certificate is given, then HTTPS uses TLS 1.2 or later and HTTP redirects to it; plain HTTP forwards to the app only with AllowInsecureHttp, and then an output warns', () => {
+    const http = resource(frontend, 'HttpListener');
+    expect(http.Condition).toBe('HasCertificate');
+    expect(http.Properties!.DefaultActions).toEqual([expect.objectContaining({ Type: 'redirect', RedirectConfig: expect.objectContaining({ Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' }) as unknown })]);
     const https = resource(frontend, 'HttpsListener');
     expect(https.Condition).toBe('HasCertificate');
-    expect(https.Properties).toMatchObject({ Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: ref('CertificateArn') }] });
+    expect(https.Properties).toMatchObject({ Port: 443, Protocol: 'HTTPS', SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06', Certificates: [{ CertificateArn: ref('CertificateArn') }] });
+    const plain = resource(frontend, 'PlainHttpListener');
+    expect(plain.Properties).toMatchObject({ Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'forward', TargetGroupArn: ref('TargetGroup') }] });
+    expect(frontend.Outputs.InsecureHttpWarning).toMatchObject({ Condition: plain.Condition, Value: expect.stringMatching(/^WARNING: INSECURE\..*passwords and session cookies cross the network in clear text/) as unknown });
+
+    // Which port 80 listener a stack gets: by the parameters as deployed.
+    const certificate = 'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000';
+    const http80 = (parameters: Record<string, string>) => ['HttpListener', 'PlainHttpListener'].filter((id) => resolveWith(frontend, { Condition: resource(frontend, id).Condition }, parameters));
+    expect(http80({ CertificateArn: certificate })).toEqual(['HttpListener']);
+    expect(http80({ CertificateArn: certificate, AllowInsecureHttp: 'true' })).toEqual(['HttpListener']);
+    expect(http80({ AllowInsecureHttp: 'true' })).toEqual(['PlainHttpListener']);
+  });
+
+  it('when neither CertificateArn nor AllowInsecureHttp is given, then the Rules section refuses the stack, naming the opt-in', () => {
+    const rule = frontend.Rules?.HttpsUnlessInsecureHttpAllowed as { RuleCondition?: unknown; Assertions: { Assert: unknown; AssertDescription: string }[] };
+    // Asserted for every stack: no RuleCondition.
+    expect(rule.RuleCondition).toBeUndefined();
+    const [assertion, ...others] = rule.Assertions;
+    expect(others).toEqual([]);
+    expect(assertion!.AssertDescription).toMatch(/AllowInsecureHttp/);
+    const holds = (parameters: Record<string, string>) => resolveWith(frontend, assertion!.Assert, parameters);
+    expect(holds({})).toBe(false);
+    expect(holds({ CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000' })).toBe(true);
+    expect(holds({ AllowInsecureHttp: 'true' })).toBe(true);
+  });
+
+  it('when the access log bucket policy is deployed in us-east-1 or in eu-central-2 (opened after August 2022, no ELB account), then the region\'s ELB account or the log delivery service principal writes the logs', () => {
+    const writer = (region: string) => {
+      const policy = resolveWith(frontend, props(frontend, 'AccessLogBucketPolicy').PolicyDocument, { 'AWS::Region': region }) as { Statement: { Sid: string; Principal: unknown }[] };
+      return policy.Statement.find((statement) => statement.Sid === 'LoadBalancerWritesAccessLogs')?.Principal;
+    };
+    expect(writer('us-east-1')).toEqual({ AWS: 'arn:${AWS::Partition}:iam::127311923021:root' });
+    expect(writer('eu-west-1')).toEqual({ AWS: 'arn:${AWS::Partition}:iam::156460612806:root' });
+    for (const region of ['eu-central-2', 'il-central-1', 'ap-southeast-5']) expect({ region, writer: writer(region) }).toEqual({ region, writer: { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' } });
   });
 
   it('when the artifact bucket is read, then it is versioned, encrypted, private and owner-enforced, over TLS only', () => {
@@ -860,5 +907,162 @@ describe('cloudformation: packaging', () => {
     for (const name of functionNames) {
       expect({ name, built: existsSync(resolve(dirname(templatePath('backend')), props(backend, functionId(name)).Code as string)) }).toEqual({ name, built: true });
     }
+  });
+});
+
+describe('cloudformation: observed (the instances\' logs, the alarms on what had none, WAF\'s logs)', () => {
+  const withPrefix = { NamePrefix: 'dev-' };
+  /** The CloudWatch agent's config as the user data writes it, and the unit's PM2_HOME. */
+  const agent = () => {
+    const script = userData().replace(/^ {0,12}/gm, '');
+    const config = /<<'AGENT'\n([\s\S]*?)\nAGENT\n/.exec(script)?.[1];
+    if (config === undefined) throw new Error('no CloudWatch agent config in the user data');
+    const pm2Home = /^Environment=PM2_HOME=(.+)$/m.exec(script)?.[1];
+    return { script, pm2Home, config: JSON.parse(config) as { agent?: Record<string, unknown>; logs: { logs_collected: { files: { collect_list: { file_path: string; log_group_name: string; log_stream_name: string }[] } } } } };
+  };
+
+  it('when an instance boots, then it installs the CloudWatch agent from the distribution and ships the app\'s out and error files and pm2\'s log to the stack\'s log group, a stream per instance', () => {
+    const { script, pm2Home, config } = agent();
+    expect(script).toMatch(/^dnf install -y amazon-cloudwatch-agent\b/m);
+    expect(script).toMatch(/^\/opt\/aws\/amazon-cloudwatch-agent\/bin\/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:\/opt\/aws\/amazon-cloudwatch-agent\/etc\/order-web\.json$/m);
+    // Started before the app, so the agent reads each file from its first line.
+    expect(script.indexOf('amazon-cloudwatch-agent-ctl')).toBeLessThan(script.indexOf('systemctl enable --now order-web.service'));
+    expect(pm2Home).toBeDefined();
+    expect(config.logs.logs_collected.files.collect_list.map(({ file_path, log_group_name, log_stream_name }) => [file_path, log_group_name, log_stream_name])).toEqual([
+      [`${pm2Home}/logs/order-web-out.log`, '${InstanceLogGroup}', '{instance_id}/app'],
+      [`${pm2Home}/logs/order-web-error.log`, '${InstanceLogGroup}', '{instance_id}/app-errors'],
+      [`${pm2Home}/pm2.log`, '${InstanceLogGroup}', '{instance_id}/pm2'],
+    ]);
+    // pm2 names its files so only with merge_logs; with a file a worker, the agent would follow only the newest.
+    expect(readFileSync(join(root, 'frontend', 'ecosystem.config.cjs'), 'utf8')).toMatch(/^\s*merge_logs: true,$/m);
+    const group = props(frontend, 'InstanceLogGroup', 'AWS::Logs::LogGroup');
+    expect(resolveWith(frontend, group.LogGroupName, withPrefix)).toBe('/ec2/dev-order-web');
+    expect(group.RetentionInDays).toEqual(ref('CloudWatchLogRetentionDays'));
+    expect(frontend.Parameters.CloudWatchLogRetentionDays).toMatchObject({ Default: 30, AllowedValues: expect.not.arrayContaining([0]) as unknown });
+  });
+
+  it('when the instance role is read, then it may create, describe and write streams in the instances\' log group and nothing else of CloudWatch Logs', () => {
+    const logs = policyStatements(frontend).filter(({ statement }) => actionsOf(statement).some((action) => action.startsWith('logs:')));
+    expect(logs.map(({ where, statement }) => ({ where, effect: statement.Effect, actions: actionsOf(statement).sort(), resources: statement.Resource }))).toEqual([
+      {
+        where: expect.stringMatching(/^InstanceRole/) as unknown,
+        effect: 'Allow',
+        actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+        resources: [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${InstanceLogGroup}' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${InstanceLogGroup}:*' },
+        ],
+      },
+    ]);
+  });
+
+  it.each([
+    ['backend', backend, 'ApiWebAcl', 'ApiWafLogGroup', 'ApiWebAclLogging', 'aws-waf-logs-dev-orders-api', 'LogRetentionDays'],
+    ['frontend', frontend, 'WebAcl', 'WafLogGroup', 'WebAclLogging', 'aws-waf-logs-dev-order-web', 'CloudWatchLogRetentionDays'],
+  ] as const)('when WAF is on in %s.yaml, then its web ACL logs to a kept aws-waf-logs- group of the stack, without cookies, Authorization or x-api-key', (_name, template, acl, group, logging, groupName, retention) => {
+    expect([resource(template, group).Condition, resource(template, logging).Condition, resource(template, acl).Condition]).toEqual(['UseWaf', 'UseWaf', 'UseWaf']);
+    const logGroup = props(template, group, 'AWS::Logs::LogGroup');
+    expect(resolveWith(template, logGroup.LogGroupName, withPrefix)).toBe(groupName);
+    expect(logGroup.RetentionInDays).toEqual(ref(retention));
+    const configuration = props(template, logging, 'AWS::WAFv2::LoggingConfiguration');
+    expect(configuration.ResourceArn).toEqual(getAtt(acl, 'Arn'));
+    // The group's ARN without the ":*" that its Arn attribute ends with: WAF refuses that form.
+    expect(configuration.LogDestinationConfigs).toEqual([{ 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:\${${group}}` }]);
+    expect((configuration.RedactedFields as { SingleHeader: { Name: string } }[]).map((field) => field.SingleHeader.Name).sort()).toEqual(['authorization', 'cookie', 'x-api-key']);
+  });
+
+  const newAlarms: [TemplateName, CfnTemplate, string, string][] = [
+    ['backend', backend, 'OrdersTableThrottlesAlarm', 'dev-orders-table-throttles'],
+    ['backend', backend, 'CartsTableThrottlesAlarm', 'dev-carts-table-throttles'],
+    ['backend', backend, 'SesBounceRateAlarm', 'dev-ses-bounce-rate'],
+    ['backend', backend, 'SesComplaintRateAlarm', 'dev-ses-complaint-rate'],
+    ['backend', backend, 'KitchenStoppedAlarm', 'dev-advance-orders-stopped'],
+    ['backend', backend, 'CustomerNotificationsAgeAlarm', 'dev-customer-notifications-oldest-message-age'],
+    ['frontend', frontend, 'NoHealthyHostsAlarm', 'dev-order-web-no-healthy-hosts'],
+  ];
+
+  it.each(newAlarms)('when %s.yaml\'s %s is read, then it carries the prefix, notifies ops-alarms both ways and says why its threshold is what it is', (name, template, id, alarmName) => {
+    const alarm = props(template, id, 'AWS::CloudWatch::Alarm');
+    expect(resolveWith(template, alarm.AlarmName, withPrefix)).toBe(alarmName);
+    const topic = ref(name === 'backend' ? 'OpsAlarmsTopic' : 'OpsAlarmsTopicArn');
+    expect({ AlarmActions: alarm.AlarmActions, OKActions: alarm.OKActions }).toEqual({ AlarmActions: [topic], OKActions: [topic] });
+    expect(String(resolveWith(template, alarm.AlarmDescription))).toMatch(/Threshold/);
+  });
+
+  it('when the new alarms\' metrics are read, then they watch the tables\' throttles, SES\'s rates below its review thresholds, the kitchen\'s runs, the customer mail\'s age and the healthy hosts', () => {
+    for (const [table, id] of [['OrdersTable', 'OrdersTableThrottlesAlarm'], ['CartsTable', 'CartsTableThrottlesAlarm']] as const) {
+      const alarm = props(backend, id);
+      const stats = (alarm.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions: unknown[] }; Stat: string } }[]).filter((metric) => metric.MetricStat);
+      expect(stats.map(({ MetricStat }) => [MetricStat!.Metric.MetricName, MetricStat!.Metric.Dimensions, MetricStat!.Stat])).toEqual([
+        ['ReadThrottleEvents', [{ Name: 'TableName', Value: ref(table) }], 'Sum'],
+        ['WriteThrottleEvents', [{ Name: 'TableName', Value: ref(table) }], 'Sum'],
+      ]);
+      expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    }
+    // Below what makes SES review the account: 5% bounces, 0.1% complaints.
+    expect(props(backend, 'SesBounceRateAlarm')).toMatchObject({ Namespace: 'AWS/SES', MetricName: 'Reputation.BounceRate', Threshold: 0.02 });
+    expect(props(backend, 'SesComplaintRateAlarm')).toMatchObject({ Namespace: 'AWS/SES', MetricName: 'Reputation.ComplaintRate', Threshold: 0.0005 });
+    expect(props(backend, 'KitchenStoppedAlarm')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Invocations',
+      Dimensions: [{ Name: 'FunctionName', Value: ref(functionId('advance-orders')) }],
+      Period: ref('KitchenStoppedAlarmPeriodSeconds'),
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    // Five runs of the declared schedule.
+    expect(backend.Parameters.KitchenStoppedAlarmPeriodSeconds!.Default).toBe(5 * triggerOf('advance-orders', 'schedule').everySeconds);
+    expect(props(backend, 'CustomerNotificationsAgeAlarm')).toMatchObject({ MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: getAtt('CustomerNotificationsQueue', 'QueueName') }], Threshold: 300 });
+    expect(props(frontend, 'NoHealthyHostsAlarm')).toMatchObject({ MetricName: 'HealthyHostCount', Statistic: 'Minimum', Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
+  });
+
+  it('when the dashboard is read, then a row shows what the new alarms watch and the alarm widget lists them', () => {
+    const body = JSON.parse(subWithDefaults(backend, props(backend, 'PipelineDashboard').DashboardBody)) as { widgets: { y: number; type: string; properties: { title: string; alarms?: string[] } }[] };
+    expect(body.widgets.filter((widget) => widget.y === 32).map((widget) => widget.properties.title)).toEqual(['Tables: throttled reads and writes', 'Kitchen: runs', 'Customer mail: oldest waiting (s), SES bounce and complaint rates']);
+    const alarms = body.widgets.find((widget) => widget.type === 'alarm')?.properties.alarms ?? [];
+    for (const [name, , id] of newAlarms) if (name === 'backend') expect(alarms).toContain(`\${${id}.Arn}`);
+  });
+});
+
+describe('cloudformation: names global to the account, and data kept on purpose', () => {
+  // The longest prefix NamePrefix allows, and a region code longer than any AWS has (the longest is 15).
+  const PREFIX = 'p'.repeat(20);
+  const REGION = 'xx-xxxxxxxxxx-1';
+  const nameIn = (template: CfnTemplate, value: unknown) => String(resolveWith(template, value, { NamePrefix: PREFIX })).replace('${AWS::Region}', REGION);
+
+  it.each(templates)('when %s.yaml names an IAM role or instance profile, then the name carries the prefix and the region and fits IAM\'s 64 characters at the longest prefix', (_name, template) => {
+    const named = [...resourcesOfType(template, 'AWS::IAM::Role').map(([id, role]) => [id, role.Properties?.RoleName] as const), ...resourcesOfType(template, 'AWS::IAM::InstanceProfile').map(([id, profile]) => [id, profile.Properties?.InstanceProfileName] as const)];
+    expect(named.length).toBeGreaterThan(0);
+    for (const [id, value] of named) {
+      expect({ id, written: value === undefined ? 'no name' : 'named' }).toEqual({ id, written: 'named' });
+      const name = nameIn(template, value);
+      expect({ id, prefixed: name.startsWith(PREFIX), regional: name.endsWith(`-${REGION}`), fits: name.length <= 64 }).toEqual({ id, prefixed: true, regional: true, fits: true });
+    }
+  });
+
+  it('when the backend names each function\'s role, then it is <prefix><function>-<region>, as Terraform names it', () => {
+    for (const name of functionNames) {
+      const [roleId] = (props(backend, functionId(name)).Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+      const role = props(backend, roleId, 'AWS::IAM::Role');
+      expect({ name, role: nameIn(backend, role.RoleName) }).toEqual({ name, role: `${PREFIX}${roleNamePart(name)}-${REGION}` });
+    }
+  });
+
+  it('when the backend stack is deleted, or an update would replace them, then the orders and carts tables and the user pool are kept, and nothing else is', () => {
+    const kept = Object.entries(backend.Resources)
+      .filter(([, resource]) => resource.DeletionPolicy !== undefined || resource.UpdateReplacePolicy !== undefined)
+      .map(([id, resource]) => ({ id, type: resource.Type, onDelete: resource.DeletionPolicy, onReplace: resource.UpdateReplacePolicy }));
+    expect(kept.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      { id: 'CartsTable', type: 'AWS::DynamoDB::Table', onDelete: 'Retain', onReplace: 'Retain' },
+      { id: 'CustomerUserPool', type: 'AWS::Cognito::UserPool', onDelete: 'Retain', onReplace: 'Retain' },
+      { id: 'OrdersTable', type: 'AWS::DynamoDB::Table', onDelete: 'Retain', onReplace: 'Retain' },
+    ]);
+  });
+
+  it('when ManageApiGatewayAccountRole is left at its default, then the stack neither makes the logging role nor sets the account\'s API Gateway setting', () => {
+    expect(backend.Parameters.ManageApiGatewayAccountRole?.Default).toBe('false');
+    expect(resolveWith(backend, { Condition: 'ManageApiGatewayAccount' })).toBe(false);
+    for (const id of ['ApiGatewayCloudWatchRole', 'ApiGatewayAccount']) expect({ id, condition: backend.Resources[id]?.Condition }).toEqual({ id, condition: 'ManageApiGatewayAccount' });
   });
 });

@@ -106,7 +106,8 @@ const NO_VALUE = Symbol('AWS::NoValue');
 /**
  * A template value as CloudFormation would deploy it with these parameter values (the rest at their
  * defaults): parameter Refs, Fn::If on the template's Conditions (Fn::Equals, Fn::Not, Fn::And,
- * Fn::Or, Condition), Fn::Sub in both forms and AWS::NoValue are resolved; anything else (GetAtt, a
+ * Fn::Or, Condition), Fn::Sub in both forms, Fn::Join and AWS::NoValue are resolved, and a pseudo
+ * parameter's Ref (`!Ref AWS::Region`) when `parameters` gives it; anything else (GetAtt, a
  * resource's Ref, ${AWS::Region}) is left as written.
  */
 export function resolveWith(template: CfnTemplate, value: unknown, parameters: Readonly<Record<string, string | number>> = {}): unknown {
@@ -128,7 +129,7 @@ export function resolveWith(template: CfnTemplate, value: unknown, parameters: R
     if (entries.length === 1) {
       const [[key, argument]] = entries as [[string, unknown]];
       if (key === 'Ref' && argument === 'AWS::NoValue') return NO_VALUE;
-      if (key === 'Ref' && typeof argument === 'string' && template.Parameters[argument]) return parameter(argument);
+      if (key === 'Ref' && typeof argument === 'string' && (template.Parameters[argument] || (argument.startsWith('AWS::') && argument in parameters))) return parameter(argument);
       if (key === 'Condition' && typeof argument === 'string') return condition(argument);
       if (key === 'Fn::If') {
         const [name, whenTrue, whenFalse] = argument as [string, unknown, unknown];
@@ -142,6 +143,11 @@ export function resolveWith(template: CfnTemplate, value: unknown, parameters: R
       if (key === 'Fn::And') return (argument as unknown[]).every((item) => Boolean(evaluate(item)));
       if (key === 'Fn::Or') return (argument as unknown[]).some((item) => Boolean(evaluate(item)));
       if (key === 'Fn::Sub' && typeof argument === 'string') return substitute(argument, {});
+      if (key === 'Fn::Join' && Array.isArray(argument) && typeof argument[0] === 'string') {
+        const items = evaluate(argument[1]);
+        if (Array.isArray(items) && items.every((item) => typeof item === 'string')) return items.join(argument[0]);
+        return { 'Fn::Join': [argument[0], items] };
+      }
       if (key === 'Fn::Sub' && Array.isArray(argument) && typeof argument[0] === 'string') {
         return substitute(argument[0], Object.fromEntries(Object.entries((argument[1] ?? {}) as Record<string, unknown>).map(([name, item]) => [name, evaluate(item)])));
       }
@@ -248,14 +254,17 @@ export function cfnLintVersion(): string | undefined {
  * Runs cfn-lint on the templates: exit code 0 means no error and no warning. With `parameters`, it
  * checks the template as deployed with those values (cfn-lint resolves the Conditions they decide).
  */
-export function runCfnLint(names: TemplateName[] = ['backend', 'frontend'], parameters: Readonly<Record<string, string>> = {}): CfnLintResult {
-  return runCfnLintOn(names.map(templatePath), parameters);
+export function runCfnLint(names: TemplateName[] = ['backend', 'frontend'], parameters: Readonly<Record<string, string>> = {}, regions: readonly string[] = []): CfnLintResult {
+  return runCfnLintOn(names.map(templatePath), parameters, regions);
 }
 
-/** cfn-lint on template files by path (a scratch one included), run from the first one's folder. */
-export function runCfnLintOn(files: string[], parameters: Readonly<Record<string, string>> = {}): CfnLintResult {
+/** cfn-lint on template files by path (a scratch one included), run from the first one's folder; for `regions` (cfn-lint's default, us-east-1, when none). */
+export function runCfnLintOn(files: string[], parameters: Readonly<Record<string, string>> = {}, regions: readonly string[] = []): CfnLintResult {
   const values = Object.entries(parameters).map(([name, value]) => `${name}=${value}`);
-  const lint = spawnSync('cfn-lint', ['--format', 'parseable', ...(values.length ? ['--parameters', ...values] : []), '--', ...files], { encoding: 'utf8', cwd: dirname(files[0]!) });
+  const lint = spawnSync('cfn-lint', ['--format', 'parseable', ...(values.length ? ['--parameters', ...values] : []), ...(regions.length ? ['--regions', ...regions] : []), '--', ...files], {
+    encoding: 'utf8',
+    cwd: dirname(files[0]!),
+  });
   if (lint.error) throw lint.error;
   return { exitCode: lint.status, output: `${lint.stdout}${lint.stderr}`.trim() };
 }

@@ -28,7 +28,7 @@ gate('a ninth function in Terraform', terraformUnavailableReason()).describe('a 
     const fn = plannedOfType(plan, 'aws_lambda_function').get(NINTH)?.values;
     expect(fn).toMatchObject({ function_name: NINTH, memory_size: 512, timeout: 15, handler: 'index.handler', description: refundOrder.description });
     expect(Object.keys((fn?.environment as { variables: Record<string, string> }[])[0]!.variables).sort()).toEqual(['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'TABLE_NAME']);
-    expect(plannedOfType(plan, 'aws_iam_role').get(NINTH)?.values).toMatchObject({ name: NINTH });
+    expect(plannedOfType(plan, 'aws_iam_role').get(NINTH)?.values).toMatchObject({ name: `${NINTH}-us-east-1` });
     expect(plannedOfType(plan, 'aws_cloudwatch_log_group').get(NINTH)?.values).toMatchObject({ name: `/aws/lambda/${NINTH}`, retention_in_days: 30 });
     expect(plannedOfType(plan, 'aws_cloudwatch_metric_alarm', 'lambda_errors').get(NINTH)?.values).toMatchObject({ alarm_name: `${NINTH}-errors`, metric_name: 'Errors', dimensions: { FunctionName: NINTH } });
     expect(plannedOfType(plan, 'aws_cloudwatch_metric_alarm', 'lambda_throttles').get(NINTH)?.values).toMatchObject({ alarm_name: `${NINTH}-throttles`, metric_name: 'Throttles', dimensions: { FunctionName: NINTH } });

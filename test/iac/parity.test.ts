@@ -375,7 +375,8 @@ function terraformSettings({ backend: plans, frontend }: TerraformPlans): Values
   const at = (address: string) => valuesAt(backend, address);
   const orders = at('aws_sqs_queue.orders');
   const alarm = at('aws_cloudwatch_metric_alarm.dlq_not_empty');
-  const functionAlarms = planned(backend, 'aws_cloudwatch_metric_alarm').filter((resource) => resource.values.namespace === 'AWS/Lambda');
+  // The error and throttle alarms; a scheduled function's stopped alarm watches a longer period on purpose.
+  const functionAlarms = planned(backend, 'aws_cloudwatch_metric_alarm').filter((resource) => resource.values.namespace === 'AWS/Lambda' && ['Errors', 'Throttles'].includes(String(resource.values.metric_name)));
   const lambdas = planned(backend, 'aws_lambda_function');
   const table = at('aws_dynamodb_table.orders');
   const targetGroup = valuesAt(frontend, 'aws_lb_target_group.web');
@@ -527,7 +528,7 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
   // One alarm resource a function and metric: all must share the period and evaluation periods.
   const functionAlarms = resourcesOfType(backend, 'AWS::CloudWatch::Alarm')
     .map(([, alarm]) => alarm.Properties!)
-    .filter((alarm) => alarm.Namespace === 'AWS/Lambda');
+    .filter((alarm) => alarm.Namespace === 'AWS/Lambda' && ['Errors', 'Throttles'].includes(String(alarm.MetricName)));
   const shared = (values: unknown[]) => (new Set(values.map((value) => JSON.stringify(value))).size === 1 ? values[0] : values);
   const table = props(backend, 'OrdersTable');
   const plan = props(backend, 'OrdersUsagePlan').Throttle as Values;
@@ -808,9 +809,23 @@ function localSettings(source: typeof settings, declaration: Declaration): Value
 
 const OPS = 'ops-alarms';
 
-/** The alarms each tool must have: the queue's two, the API's, each declared function's two, the web tier's two. */
+/** The backend's alarms on the tables, SES's reputation and the kitchen's runs, by each tool's id for them. */
+const WATCH_ALARMS: Record<string, { terraform: string; cloudformation: string }> = {
+  'orders-table-throttles': { terraform: 'aws_cloudwatch_metric_alarm.table_throttles["orders"]', cloudformation: 'OrdersTableThrottlesAlarm' },
+  'carts-table-throttles': { terraform: 'aws_cloudwatch_metric_alarm.table_throttles["carts"]', cloudformation: 'CartsTableThrottlesAlarm' },
+  'ses-bounce-rate': { terraform: 'aws_cloudwatch_metric_alarm.ses_bounce_rate', cloudformation: 'SesBounceRateAlarm' },
+  'ses-complaint-rate': { terraform: 'aws_cloudwatch_metric_alarm.ses_complaint_rate', cloudformation: 'SesComplaintRateAlarm' },
+  'kitchen-stopped': { terraform: 'aws_cloudwatch_metric_alarm.schedule_stopped["advance-orders"]', cloudformation: 'KitchenStoppedAlarm' },
+};
+
+/** The alarms each tool must have: the queues' four, the API's, each declared function's two, the tables', SES's and the kitchen's, the web tier's three. */
 function alarmNames(declaration: Declaration): string[] {
-  return ['dlq', 'customer-notifications-dlq', 'backlog', 'api-5xx-rate', ...Object.keys(declaration).flatMap((name) => [`${name}-errors`, `${name}-throttles`]), 'web-5xx', 'web-unhealthy-hosts'];
+  return [
+    'dlq', 'customer-notifications-dlq', 'backlog', 'customer-notifications-age', 'api-5xx-rate',
+    ...Object.keys(declaration).flatMap((name) => [`${name}-errors`, `${name}-throttles`]),
+    ...Object.keys(WATCH_ALARMS),
+    'web-5xx', 'web-unhealthy-hosts', 'web-no-healthy-hosts',
+  ];
 }
 
 function alarmValues(name: string, alarm: Values | undefined): Values {
@@ -858,9 +873,12 @@ function terraformIacSettings({ backend: plans, frontend }: TerraformPlans): Val
     dlq: alarm(backend, plannedResource(backend, 'aws_cloudwatch_metric_alarm.dlq_not_empty')),
     'customer-notifications-dlq': alarm(backend, plannedResource(backend, 'aws_cloudwatch_metric_alarm.customer_notifications_dlq_not_empty')),
     backlog: alarm(backend, plannedResource(backend, 'aws_cloudwatch_metric_alarm.orders_backlog')),
+    'customer-notifications-age': alarm(backend, plannedResource(backend, 'aws_cloudwatch_metric_alarm.customer_notifications_age')),
     'api-5xx-rate': alarm(backend, plannedResource(backend, 'aws_cloudwatch_metric_alarm.api_5xx_rate')),
+    ...Object.fromEntries(Object.entries(WATCH_ALARMS).map(([name, ids]) => [name, alarm(backend, plannedResource(backend, ids.terraform))])),
     'web-5xx': alarm(frontend, plannedResource(frontend, 'aws_cloudwatch_metric_alarm.alb_5xx')),
     'web-unhealthy-hosts': alarm(frontend, plannedResource(frontend, 'aws_cloudwatch_metric_alarm.unhealthy_hosts')),
+    'web-no-healthy-hosts': alarm(frontend, plannedResource(frontend, 'aws_cloudwatch_metric_alarm.no_healthy_hosts')),
   };
   // One alarm a function and metric, for_each over the functions: its key is the function's name (no name_prefix in these plans).
   for (const resource of planned(backend, 'aws_cloudwatch_metric_alarm')) {
@@ -1040,9 +1058,12 @@ function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate):
     dlq: alarm(backend, props(backend, 'DeadLetterQueueAlarm')),
     'customer-notifications-dlq': alarm(backend, props(backend, 'CustomerNotificationsDeadLetterQueueAlarm')),
     backlog: alarm(backend, props(backend, 'OldestOrderAgeAlarm')),
+    'customer-notifications-age': alarm(backend, props(backend, 'CustomerNotificationsAgeAlarm')),
     'api-5xx-rate': alarm(backend, props(backend, 'Api5xxRateAlarm')),
+    ...Object.fromEntries(Object.entries(WATCH_ALARMS).map(([name, ids]) => [name, alarm(backend, props(backend, ids.cloudformation))])),
     'web-5xx': alarm(frontend, props(frontend, 'LoadBalancer5xxAlarm')),
     'web-unhealthy-hosts': alarm(frontend, props(frontend, 'UnhealthyHostsAlarm')),
+    'web-no-healthy-hosts': alarm(frontend, props(frontend, 'NoHealthyHostsAlarm')),
   };
   // One resource a function and metric, found by the function its dimension names.
   for (const [, resource] of resourcesOfType(backend, 'AWS::CloudWatch::Alarm')) {
@@ -1062,10 +1083,11 @@ function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate):
     const id = Object.entries(groupName).find(([, name]) => name === group)![0];
     const inlineKey = direction === 'ingress' ? 'SecurityGroupIngress' : 'SecurityGroupEgress';
     const inline = props(frontend, id)?.[inlineKey] as unknown[] | undefined;
-    // Fn::If: the branch taken with the parameters' defaults (no certificate: no 443).
+    // Fn::If: the branch taken with the parameters' defaults and the certificate a deployment needs
+    // (FRONTEND_VARIABLES gives Terraform one too): 80 and 443.
     const taken = (inline ?? []).flatMap((rule): Values[] => {
       const choice = (rule as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
-      const value = (choice ? (choice[0] === 'HasCertificate' ? choice[2] : choice[1]) : rule) as Values;
+      const value = (choice ? choice[1] : rule) as Values;
       return value.Ref === 'AWS::NoValue' ? [] : [value];
     });
     const standalone = resourcesOfType(frontend, direction === 'ingress' ? 'AWS::EC2::SecurityGroupIngress' : 'AWS::EC2::SecurityGroupEgress')
@@ -1238,6 +1260,8 @@ const BACKEND_VARIABLES = {
 
 /** The web tier's required inputs, the backend's outputs: any well-formed values do for a plan. */
 const FRONTEND_VARIABLES = {
+  // Needed unless allow_insecure_http, and compared with the template's HasCertificate branches.
+  certificate_arn: 'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000',
   api_base_url: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1',
   api_key_parameter_name: '/order-pipeline/api-key',
   ops_alarms_topic_arn: 'arn:aws:sns:us-east-1:123456789012:ops-alarms',
@@ -1284,7 +1308,7 @@ const TERRAFORM_EDITS: TerraformEdit[] = [
   // Both queues redrive after max_receive_count receives.
   { what: 'the redrive count', module: 'terraform-backend', shows: 'settings', override: variableDefaultOverride('max_receive_count', '4'), expected: [/^customerNotifications\.queue\.maxReceiveCount: terraform=4,/, /^queue\.maxReceiveCount: terraform=4,/] },
   { what: 'the kitchen\'s timeout', module: 'terraform-backend', shows: 'settings', override: variableDefaultOverride('lambda_functions', '{ "advance-orders" = { timeout_seconds = 61 } }'), expected: [/^lambda\.advance-orders\.timeoutSeconds: terraform=61,/] },
-  { what: 'the schedule', module: 'terraform-backend', shows: 'settings', override: variableDefaultOverride('kitchen_schedule_expression', '"rate(2 minutes)"'), expected: [/^lambda\.advance-orders\.trigger\.expression: terraform="rate\(2 minutes\)",/] },
+  { what: 'the schedule', module: 'terraform-backend', shows: 'settings', override: variableDefaultOverride('kitchen_schedule_expression', '"rate(2 minutes)"'), expected: [/^lambda\.advance-orders\.trigger\.expression: terraform="rate\(2 minutes\)",/, /^alarm\.kitchen-stopped\.periodSeconds: terraform=600, cloudformation=300$/] },
   { what: 'a timing', module: 'terraform-backend', shows: 'settings', override: variableDefaultOverride('order_timings_seconds', '{ RECEIVED = 60, PREPARING = 600, READY = 30 }'), expected: [/^lifecycle\.timingsSeconds: terraform=\{"PREPARING":600,"READY":30,"RECEIVED":60\},/] },
   {
     what: 'a binding: the carts table\'s name given as the orders table\'s',

@@ -114,6 +114,13 @@ export const PARTIAL_WILDCARDS_ALLOWED: { applies: (statement: Statement, resour
     reason: "A function's own log group's streams (<log group ARN>:*): Lambda names a new stream for each execution environment.",
   },
   {
+    // The plan's <log group ARN>:*, and CloudFormation's Fn::Sub of the instances' group.
+    applies: (statement, resource) =>
+      (/^arn:aws[\w-]*:logs:[\w-]+:\d{12}:log-group:[^:*]+:\*$/.test(resource) || /log-group:\$\{InstanceLogGroup\}:\*"\}$/.test(resource)) &&
+      statement.actions.every((action) => ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'].includes(action)),
+    reason: "The web instances' log group's streams: the CloudWatch agent names one per instance and file ({instance_id}/app, ...), known only at boot, and looks its streams up before writing.",
+  },
+  {
     // <access log bucket ARN>/<prefix>/AWSLogs/<account>/*, as a plan holds it and as CloudFormation's Fn::Sub writes it.
     applies: (statement, resource) =>
       statement.actions.every((action) => action === 's3:PutObject') &&

@@ -1,5 +1,5 @@
 // Deploy rehearsal: both Terraform modules applied to moto (the backend first, then the API key made
-// by `npm run api-key -- create` outside Terraform, then the web tier fed from the backend's outputs)
+// by `npm run api-key -- create` outside Terraform, then the web tier fed from the backend's outputs, with a certificate requested from moto's ACM)
 // with their default settings, read back through the AWS SDK, the key's value searched for in every
 // state file, `terraform show -json` and every command's output (it is in none), the web tier applied
 // again with another app_port over the running deployment, then the key deleted by the tool and both
@@ -12,12 +12,19 @@
 // What moto cannot do is changed only in the rehearsal's own copies of the modules, by override files
 // (REHEARSAL_OVERRIDES); the modules' interface has nothing for tests. The customers' parts (user pool,
 // app client, Cognito authorizer, carts table, account-orders index, the customer notifications queue,
-// its subscription and mapping, the SES sender) are applied and read back like the rest. Bounded to 12 minutes; every
+// its subscription and mapping, the SES sender) are applied and read back like the rest. A second backend
+// under another prefix is applied beside the first in a session of its own, its names compared with the
+// first's, and destroyed; the account's API Gateway logging role is read before the first apply and
+// after the destroys, and must not change. The tables and the user pool carry prevent_destroy: the
+// rehearsal's copies lift it by override files, and a destroy plan of the module as written must refuse
+// exactly those three. Bounded to 15 minutes; every
 // terraform command has its own outer timeout inside that budget.
-import { APIGatewayClient, GetApiKeysCommand, GetAuthorizersCommand, GetMethodCommand, GetResourcesCommand, GetStageCommand, GetUsagePlanKeysCommand } from '@aws-sdk/client-api-gateway';
+import { ACMClient, DescribeCertificateCommand, RequestCertificateCommand, waitUntilCertificateValidated } from '@aws-sdk/client-acm';
+import { APIGatewayClient, GetAccountCommand, GetApiKeysCommand, GetAuthorizersCommand, GetMethodCommand, GetResourcesCommand, GetStageCommand, GetUsagePlanKeysCommand } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, DescribeUserPoolClientCommand, DescribeUserPoolCommand, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CloudWatchClient, DescribeAlarmsCommand, GetDashboardCommand, ListDashboardsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { countedBusinessMetrics, dashboardBusinessMetrics } from './business-metrics.js';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -39,7 +46,7 @@ import {
   DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetWebACLForResourceCommand, ListWebACLsCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
+import { GetLoggingConfigurationCommand, GetWebACLForResourceCommand, ListWebACLsCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeParametersCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -74,7 +81,8 @@ import {
   type TerraformSession,
 } from './terraform-cli.js';
 
-const BUDGET_MS = 12 * 60_000;
+// The second backend (its init, apply and destroy) added about 2.5 minutes to the 12.
+const BUDGET_MS = 15 * 60_000;
 const REGION = 'us-east-1';
 const CREDENTIALS = MOTO_CREDENTIALS;
 // One zip a declared function: npm run build writes exactly these.
@@ -94,6 +102,8 @@ let backend: BackendOutputs | undefined;
 let frontend: FrontendOutputs | undefined;
 /** The frontend variables of the last apply, for its destroy. */
 let frontendApplied: Record<string, unknown> | undefined;
+/** The site's certificate, requested from moto's ACM as docs/deploy-terraform.md has an operator request it. */
+let certificateArn: string | undefined;
 /** The API key's value as the web tier reads it from SSM, once `npm run api-key -- create` has made it. */
 let apiKey: string | undefined;
 /** Whether the tool's key may still exist (for afterAll to delete it before destroying the backend). */
@@ -122,6 +132,7 @@ interface BackendOutputs {
   dashboard_name: string;
   api_stage_arn: string;
   api_web_acl_arn: string | null;
+  api_waf_log_group_name: string | null;
   api_access_log_group_name: string;
   carts_table_name: string;
   customer_notifications_queue_url: string;
@@ -134,6 +145,8 @@ interface BackendOutputs {
 
 interface FrontendOutputs {
   site_url: string;
+  /** Left out of `terraform output` while null (served over HTTPS). */
+  insecure_http_warning?: string;
   alb_dns_name: string;
   autoscaling_group_name: string;
   artifact_bucket: string;
@@ -143,6 +156,8 @@ interface FrontendOutputs {
   private_subnet_ids: string[];
   availability_zones: string[];
   web_acl_arn: string | null;
+  instance_log_group_name: string;
+  waf_log_group_name: string | null;
   access_log_bucket: string;
   alarm_names: Record<string, string>;
 }
@@ -173,6 +188,9 @@ function rehearsalOverrides(): Record<ModuleName, Record<string, string>> {
   return {
     'terraform-backend': {
       'providers_override.tf': provider,
+      // The rehearsal destroys what the module keeps on purpose. The real module keeps it: the backend's
+      // destroy plan as written fails on exactly these (the two-backends run below).
+      ...keptDataOverrides(),
       // moto never returns the queue's RedriveAllowPolicy attribute, and the provider waits 20 minutes
       // for it. The real module keeps it: backend.tftest.hcl run "queues_redrive_to_an_encrypted_dlq".
       'queues_override.tf': ['resource "aws_sqs_queue_redrive_allow_policy" "orders_dlq" {', '  count = 0', '}', ''].join('\n'),
@@ -316,6 +334,7 @@ function frontendVariables(outputs: BackendOutputs, overrides: Record<string, un
     web_artifact_path: webArtifact,
     artifact_bucket_force_destroy: true,
     access_log_bucket_force_destroy: true,
+    certificate_arn: certificateArn,
     ...overrides,
   };
 }
@@ -423,6 +442,26 @@ async function destroy(module: ModuleName, variables: Record<string, unknown>): 
   applied.delete(module);
 }
 
+/** The site's certificate as docs/deploy-terraform.md gets one: requested with DNS validation, its CNAME given, then waited for. */
+async function requestCertificate(): Promise<string> {
+  const acm = new ACMClient(clientConfig());
+  const { CertificateArn } = await acm.send(new RequestCertificateCommand({ DomainName: 'shop.example.com', ValidationMethod: 'DNS' }));
+  const { Certificate } = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
+  // The record an operator adds to the domain's zone (moto validates without it).
+  expect(Certificate?.DomainValidationOptions?.[0]?.ResourceRecord?.Type).toBe('CNAME');
+  await waitUntilCertificateValidated({ client: acm, maxWaitTime: 30, minDelay: 1, maxDelay: 2 }, { CertificateArn });
+  return CertificateArn!;
+}
+
+/** A plan of the web tier against what was applied, without touching it (no refresh, no lock); its show -json, or the failed plan's output. */
+async function planFrontend(variables: Record<string, unknown>): Promise<{ planned: CommandResult; plan?: PlanDocument }> {
+  const options = { timeoutMs: budget(120_000), env: awsEnv() };
+  const planned = keep('terraform-frontend plan (HTTPS checks)', await terraform(session!, 'terraform-frontend', ['plan', '-refresh=false', '-lock=false', '-input=false', '-out=https-check.tfplan', await varFile('terraform-frontend', variables)], options));
+  if (planned.code !== 0) return { planned };
+  const shown = keep('terraform-frontend show -json https-check.tfplan', succeeded(await terraform(session!, 'terraform-frontend', ['show', '-json', 'https-check.tfplan'], options)));
+  return { planned, plan: JSON.parse(shown.stdout) as PlanDocument };
+}
+
 async function outputsOf<T>(module: ModuleName): Promise<T> {
   const result = keep(`${module} output -json`, succeeded(await terraform(session!, module, ['output', '-json'], { timeoutMs: budget(60_000), env: awsEnv() })));
   const raw = JSON.parse(result.stdout) as Record<string, { value: unknown }>;
@@ -432,6 +471,98 @@ async function outputsOf<T>(module: ModuleName): Promise<T> {
 async function stateResourceCount(module: ModuleName): Promise<number> {
   const result = succeeded(await terraform(session!, module, ['state', 'list'], { timeoutMs: budget(60_000), env: awsEnv() }));
   return result.stdout.split('\n').filter(Boolean).length;
+}
+
+// ---------------------------------------------------------------- two backends in one account, and the data each keeps
+
+/**
+ * Lifts the prevent_destroy the module puts on the orders and carts tables and the user pool, in the
+ * rehearsal's copies only. Terraform merges an override's lifecycle block argument by argument, so
+ * nothing else of theirs changes; planAsWritten sets these aside with the other overrides.
+ */
+function keptDataOverrides(): Record<string, string> {
+  const lifted = (type: string, name: string) => [`resource "${type}" "${name}" {`, '  lifecycle {', '    prevent_destroy = false', '  }', '}', ''].join('\n');
+  return {
+    'table_override.tf': lifted('aws_dynamodb_table', 'orders'),
+    'carts_override.tf': lifted('aws_dynamodb_table', 'carts'),
+    'accounts_override.tf': lifted('aws_cognito_user_pool', 'customers'),
+  };
+}
+
+/** The addresses Terraform refuses to destroy, read from its "Instance cannot be destroyed" errors. */
+function refusedToDestroy(result: CommandResult): string[] {
+  const text = `${result.stdout}\n${result.stderr}`.replace(/[│╷╵]/g, ' ').replace(/\s+/g, ' ');
+  return [...new Set([...text.matchAll(/Resource (\S+) has lifecycle\.prevent_destroy set/g)].map((match) => match[1]!))].sort();
+}
+
+/** A destroy of the backend as written (its kept-data overrides set aside) against what was applied, planned only. */
+async function destroyPlanAsWritten(): Promise<CommandResult> {
+  const dir = session!.workspaces.get('terraform-backend')!.dir;
+  const setAside = Object.keys(keptDataOverrides());
+  const vars = await varFile('terraform-backend', backendApplied ?? backendVariables());
+  for (const file of setAside) await rename(join(dir, file), join(dir, `${file}.set-aside`));
+  try {
+    return keep('terraform-backend plan -destroy as written', await terraform(session!, 'terraform-backend', ['plan', '-destroy', '-refresh=false', '-input=false', vars], { timeoutMs: budget(120_000), env: awsEnv() }));
+  } finally {
+    for (const file of setAside) await rename(join(dir, `${file}.set-aside`), join(dir, file));
+  }
+}
+
+/** The account's API Gateway CloudWatch Logs role in the region (null when none is set): a setting no stack should change by default. */
+async function accountLoggingRole(): Promise<string | null> {
+  const account = await new APIGatewayClient(clientConfig()).send(new GetAccountCommand({}));
+  return account.cloudwatchRoleArn ?? null;
+}
+
+/** What the account held before anything was applied. */
+let accountLoggingRoleBefore: string | null | undefined;
+
+/** A second deployment of the backend, another prefix and sender, in a session (a module copy and state) of its own. */
+const SECOND_PREFIX = 'second-';
+let second: TerraformSession | undefined;
+let secondApplied = false;
+
+function secondBackendVariables(): Record<string, unknown> {
+  // SES knows an address once per account and region: a second stack there needs its own sender.
+  return { ...backendVariables(), name_prefix: SECOND_PREFIX, customer_mail_from: 'orders@second.example' };
+}
+
+async function secondBackend(args: string[], what: string): Promise<CommandResult> {
+  const file = join(second!.root, 'second.rehearsal.tfvars.json');
+  await writeFile(file, JSON.stringify(secondBackendVariables(), null, 2));
+  return keep(`second backend ${what}`, succeeded(await terraform(second!, 'terraform-backend', [...args, `-var-file=${file}`], { timeoutMs: budget(240_000), env: awsEnv() })));
+}
+
+async function applySecondBackend(): Promise<void> {
+  second = await createTerraformSession(['terraform-backend']);
+  const dir = second.workspaces.get('terraform-backend')!.dir;
+  for (const [name, text] of Object.entries(rehearsalOverrides()['terraform-backend'])) await writeFile(join(dir, name), text);
+  succeeded(await terraformInit(second, 'terraform-backend', budget(120_000)));
+  secondApplied = true;
+  await secondBackend(['apply', '-auto-approve', '-input=false'], 'apply');
+}
+
+async function destroySecondBackend(): Promise<void> {
+  if (secondApplied) await secondBackend(['destroy', '-auto-approve', '-input=false', '-refresh=false'], 'destroy');
+  secondApplied = false;
+  await removeTerraformSession(second);
+  second = undefined;
+}
+
+// Names given inside another resource of the same stack (a role's inline policy, a pool's app client, a
+// statement on a function, a mapping to it): two stacks may share them.
+const NAMED_WITHIN = new Set(['aws_iam_role_policy', 'aws_cognito_user_pool_client', 'aws_lambda_permission', 'aws_lambda_event_source_mapping']);
+const NAME_ATTRIBUTES = ['name', 'function_name', 'alarm_name', 'dashboard_name', 'email_identity'];
+
+/** Every name a deployment's state gives a resource in the account or region, with the resource that holds it. */
+async function namesInState(where: TerraformSession): Promise<Map<string, string>> {
+  const shown = succeeded(await terraform(where, 'terraform-backend', ['show', '-json'], { timeoutMs: budget(60_000), env: awsEnv() }));
+  const resources = (JSON.parse(shown.stdout) as { values?: { root_module?: { resources?: { address: string; type: string; values: Record<string, unknown> }[] } } }).values?.root_module?.resources ?? [];
+  const names = new Map<string, string>();
+  for (const resource of resources.filter(({ type }) => !NAMED_WITHIN.has(type))) {
+    for (const attribute of NAME_ATTRIBUTES) if (typeof resource.values[attribute] === 'string') names.set(resource.values[attribute], resource.address);
+  }
+  return names;
 }
 
 /** Why the rehearsal cannot run here: no terraform, no provider mirror or no moto_server. */
@@ -449,8 +580,10 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     session = await createTerraformSession(['terraform-backend', 'terraform-frontend']);
     const ready = session;
     // AWS managed policies (AmazonAPIGatewayPushToCloudWatchLogs) exist only when moto loads them.
-    moto = await startMoto({ env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
+    // MOTO_ACM_VALIDATION_WAIT: moto's ACM marks a requested certificate validated this many seconds after the request (default 60).
+    moto = await startMoto({ env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_ACM_VALIDATION_WAIT: '0' } });
     endpoint = moto.endpoint;
+    accountLoggingRoleBefore = await accountLoggingRole();
     for (const [module, files] of Object.entries(rehearsalOverrides()) as [ModuleName, Record<string, string>][]) {
       for (const [name, text] of Object.entries(files)) await writeFile(join(ready.workspaces.get(module)!.dir, name), text);
     }
@@ -461,11 +594,13 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     // A failed run still releases what it made, within what is left of the budget.
     try {
       if (session && apiKeyMade) await apiKeyTool('delete', '--yes').catch(() => undefined);
+      if (second) await destroySecondBackend().catch(() => undefined);
       if (session && applied.has('terraform-frontend') && frontendApplied) await destroy('terraform-frontend', frontendApplied).catch(() => undefined);
       if (session && applied.has('terraform-backend')) await destroy('terraform-backend', backendApplied ?? backendVariables()).catch(() => undefined);
     } finally {
       moto?.stop();
       await removeTerraformSession(session);
+      await removeTerraformSession(second);
       if (webArtifact !== WEB_ARTIFACT) await rm(join(webArtifact, '..'), { recursive: true, force: true });
     }
   }, 400_000);
@@ -538,6 +673,28 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     console.log(`API key value after the backend apply and npm run api-key -- create: ${found.length} places hold it, of ${places} searched (${states.length} state files and the commands' output)`);
     expect(found).toEqual([]);
   }, 300_000);
+
+  // Must show 3: two stacks in one account; and the data each keeps on purpose.
+  it('when a second backend with another prefix is applied beside the first, then no name of either is the other\'s, every name of the second carries its prefix, the IAM roles carry the region, the account\'s API Gateway logging role is untouched, and the first as written refuses to destroy its tables and user pool', async () => {
+    expect(backend).toBeDefined();
+    const [destroyAsWritten] = await Promise.all([destroyPlanAsWritten(), applySecondBackend()]);
+    expect(destroyAsWritten.code).not.toBe(0);
+    expect(refusedToDestroy(destroyAsWritten)).toEqual(['aws_cognito_user_pool.customers', 'aws_dynamodb_table.carts', 'aws_dynamodb_table.orders']);
+
+    const [first, other] = await Promise.all([namesInState(session!), namesInState(second!)]);
+    expect([...other.keys()].filter((name) => first.has(name)).map((name) => `${name} (${first.get(name)!} and ${other.get(name)!})`)).toEqual([]);
+    // API Gateway names the execution log group by the API's id; the sender is the address itself.
+    const unprefixed = [...other].filter(([name, address]) => !name.includes(SECOND_PREFIX) && !name.startsWith('API-Gateway-Execution-Logs_') && address !== 'aws_sesv2_email_identity.customer_mail_from');
+    expect(unprefixed).toEqual([]);
+    const roles = (names: Map<string, string>) => [...names].filter(([, address]) => address.startsWith('aws_iam_role.')).map(([name]) => name).sort();
+    expect(roles(first)).toEqual(functionNames.map((name) => `${name}-${REGION}`).sort());
+    expect(roles(other)).toEqual(functionNames.map((name) => `${SECOND_PREFIX}${name}-${REGION}`).sort());
+    expect(await accountLoggingRole()).toBe(accountLoggingRoleBefore);
+    console.log(`Two backends side by side: ${first.size} and ${other.size} names, none shared; the account's API Gateway logging role is still ${String(accountLoggingRoleBefore)}`);
+
+    await destroySecondBackend();
+    expect(await accountLoggingRole()).toBe(accountLoggingRoleBefore);
+  }, 400_000);
 
   it('when the backend is applied with its defaults, then every function is traced with its metrics namespace and has error and throttle alarms, and the stage logs, traces and sits behind WAF', async () => {
     expect(backend).toBeDefined();
@@ -761,6 +918,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
   it('when the web tier is applied from the backend\'s outputs with its defaults (and the backend refreshed meanwhile), then its instances are private, in the account\'s zones, behind WAF, the key parameter is carried, and the key is in no state, show -json, plan or output', async () => {
     expect(backend).toBeDefined();
     expect(apiKey).toBeDefined();
+    certificateArn = await requestCertificate();
     frontendApplied = frontendVariables(backend!);
     // Side by side (the web tier holds only strings from the backend): the backend's state read back
     // with the key in place, as every later plan or apply of it reads it.
@@ -818,6 +976,60 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
         .map((name) => ({ name, actions: [backend!.ops_alarms_topic_arn] })),
     );
   }, 300_000);
+
+  // Must show 1, on moto: HTTPS with the certificate; no certificate fails the plan, naming the opt-in; the opt-in warns.
+  it('when the web tier is applied with a certificate, then 443 serves it with TLS 1.2 or later and 80 redirects; a plan without one fails naming allow_insecure_http, and one with allow_insecure_http warns in its outputs', async () => {
+    expect(frontend).toBeDefined();
+    expect(frontend!.site_url).toMatch(/^https:\/\//);
+    expect(frontend!.insecure_http_warning).toBeUndefined();
+    const elbv2 = new ElasticLoadBalancingV2Client(clientConfig());
+    const { Listeners = [] } = await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: await loadBalancerArn(elbv2) }));
+    const on = (port: number) => Listeners.find((listener) => listener.Port === port);
+    expect(Listeners.map((listener) => listener.Port).sort((a, b) => Number(a) - Number(b))).toEqual([80, 443]);
+    expect(on(443)).toMatchObject({ Protocol: 'HTTPS', SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06', Certificates: [expect.objectContaining({ CertificateArn: certificateArn }) as unknown], DefaultActions: [expect.objectContaining({ Type: 'forward' }) as unknown] });
+    expect(on(80)).toMatchObject({ Protocol: 'HTTP', DefaultActions: [expect.objectContaining({ Type: 'redirect', RedirectConfig: expect.objectContaining({ Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' }) as unknown }) as unknown] });
+
+    const withoutCertificate = await planFrontend(frontendVariables(backend!, { certificate_arn: null }));
+    expect(withoutCertificate.planned.code).not.toBe(0);
+    expect(withoutCertificate.planned.stderr).toMatch(/Resource precondition failed[\s\S]*certificate_arn is not set[\s\S]*allow_insecure_http\s+=\s+true/);
+    const insecure = await planFrontend(frontendVariables(backend!, { certificate_arn: null, allow_insecure_http: true }));
+    expect(insecure.planned.code).toBe(0);
+    const warning = (insecure.plan as { output_changes?: Record<string, { after?: unknown }> } | undefined)?.output_changes?.insecure_http_warning?.after;
+    expect(warning).toMatch(/^WARNING: INSECURE\..*passwords and session cookies cross the network in clear text/);
+  }, 300_000);
+
+  // Must show 5, on moto: the agent's config as the launch template holds it names a log group that exists, with its retention.
+  it('when the web tier is applied, then the CloudWatch agent its launch template installs sends the app\'s and pm2\'s logs to a log group that exists with its retention, and both web ACLs log to kept aws-waf-logs- groups without credentials', async () => {
+    expect(frontend).toBeDefined();
+    const { LaunchTemplateVersions = [] } = await new EC2Client(clientConfig()).send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: frontend!.launch_template_id, Versions: ['$Latest'] }));
+    const userData = Buffer.from(LaunchTemplateVersions[0]?.LaunchTemplateData?.UserData ?? '', 'base64').toString('utf8');
+    expect(userData).toMatch(/^dnf install -y amazon-cloudwatch-agent\b/m);
+    // The file the agent is started with is the one the heredoc writes.
+    const started = /^\S*amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:(\S+)$/m.exec(userData)?.[1];
+    const [, afterHeredoc = ''] = userData.split(`cat > ${String(started)} <<'AGENT'\n`);
+    const config = JSON.parse(afterHeredoc.split('\nAGENT\n')[0]!) as { logs: { logs_collected: { files: { collect_list: { file_path: string; log_group_name: string; log_stream_name: string }[] } } } };
+    const files = config.logs.logs_collected.files.collect_list;
+    const pm2Home = /^Environment=PM2_HOME=(.+)$/m.exec(userData)?.[1];
+    expect(files.map((file) => [file.file_path, file.log_stream_name])).toEqual([
+      [`${pm2Home}/logs/order-web-out.log`, '{instance_id}/app'],
+      [`${pm2Home}/logs/order-web-error.log`, '{instance_id}/app-errors'],
+      [`${pm2Home}/pm2.log`, '{instance_id}/pm2'],
+    ]);
+    expect([...new Set(files.map((file) => file.log_group_name))]).toEqual([frontend!.instance_log_group_name]);
+
+    const logs = new CloudWatchLogsClient(clientConfig());
+    const retentionOf = async (name: string) => (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }))).logGroups?.filter((group) => group.logGroupName === name).map((group) => group.retentionInDays);
+    expect(await retentionOf(frontend!.instance_log_group_name)).toEqual([30]);
+
+    const waf = new WAFV2Client(clientConfig());
+    for (const [acl, group] of [[frontend!.web_acl_arn, frontend!.waf_log_group_name], [backend!.api_web_acl_arn, backend!.api_waf_log_group_name]] as const) {
+      expect(group).toMatch(/^aws-waf-logs-/);
+      const { LoggingConfiguration } = await waf.send(new GetLoggingConfigurationCommand({ ResourceArn: acl! }));
+      expect(LoggingConfiguration?.LogDestinationConfigs).toEqual([expect.stringMatching(new RegExp(`:log-group:${group!}$`))]);
+      expect((LoggingConfiguration?.RedactedFields ?? []).map((field) => field.SingleHeader?.Name).sort()).toEqual(['authorization', 'cookie', 'x-api-key']);
+      expect(await retentionOf(group!)).toEqual([30]);
+    }
+  }, 120_000);
 
   it('when both modules as applied are planned as written (what moto cannot do put back), then nothing breaks the security policy, and the kitchen\'s and notify-customer\'s grants, the customer queue\'s policy, each route\'s and the schedule\'s invoke permission, the load balancer\'s port 80, IMDSv2 and encryption are among the facts judged', async () => {
     expect(frontend).toBeDefined();
@@ -983,7 +1195,8 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(after.map((group) => group.Port)).toEqual([port]);
     expect(after[0]!.TargetGroupArn).not.toBe(before[0]!.TargetGroupArn);
     const { Listeners = [] } = await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: await loadBalancerArn(elbv2) }));
-    expect(Listeners.map((listener) => listener.DefaultActions?.[0]?.TargetGroupArn)).toEqual([after[0]!.TargetGroupArn]);
+    // Port 443 forwards; port 80 only redirects to it.
+    expect(Listeners.filter((listener) => listener.DefaultActions?.[0]?.Type === 'forward').map((listener) => listener.DefaultActions?.[0]?.TargetGroupArn)).toEqual([after[0]!.TargetGroupArn]);
     const { SecurityGroupRules = [] } = await new EC2Client(clientConfig()).send(new DescribeSecurityGroupRulesCommand({}));
     const appPortRules = SecurityGroupRules.filter((rule) => rule.ReferencedGroupInfo?.GroupId && rule.FromPort !== 443);
     expect(appPortRules.map((rule) => `${rule.IsEgress ? 'egress' : 'ingress'} ${rule.FromPort}-${rule.ToPort}`).sort()).toEqual([`egress ${port}-${port}`, `ingress ${port}-${port}`]);
@@ -1077,4 +1290,10 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
     expect(QueueUrls).toEqual([]);
   }, 400_000);
+
+  it('when both backends and the web tier are destroyed, then the account\'s API Gateway logging role is as it was before the first apply', async () => {
+    expect(second).toBeUndefined();
+    expect(applied.size).toBe(0);
+    expect(await accountLoggingRole()).toBe(accountLoggingRoleBefore);
+  });
 });
