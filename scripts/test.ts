@@ -17,7 +17,6 @@ const npmRun = (name: string, script: string, ...extra: string[]): Stage => ({ n
 const prelude: Stage[] = [npmRun('build', 'build')];
 const lanes: Record<string, Stage[]> = {
   checks: [
-    npmRun('typecheck', 'typecheck'),
     npmRun('lint', 'lint'),
     npmRun('jest: unit, integration, reliability, e2e, smoke', 'test:jest', '--selectProjects', 'unit', 'integration', 'reliability', 'e2e', 'smoke'),
     // .ci/run names a second Node (the newest LTS) for a short smoke; the checks lane ends before the IaC lane does.
@@ -25,7 +24,8 @@ const lanes: Record<string, Stage[]> = {
     // Here rather than in the IaC lane: the moto rehearsal alone is the longest thing in that lane.
     npmRun('bench smoke', 'test:bench-smoke'),
   ],
-  iac: [npmRun('jest: iac (terraform, moto, cfn-lint, cfn-guard)', 'test:jest', '--selectProjects', 'iac', '--maxWorkers=2')],
+  // The typecheck here too: the checks lane is the longer one, and this lane's tests mostly wait.
+  iac: [npmRun('typecheck', 'typecheck'), npmRun('jest: iac (terraform, moto, cfn-lint, cfn-guard)', 'test:jest', '--selectProjects', 'iac', '--maxWorkers=2')],
 };
 
 interface Outcome {

@@ -15,8 +15,10 @@ variable "name_prefix" {
   default     = ""
 
   validation {
-    condition     = can(regex("^[a-z0-9-]{0,12}$", var.name_prefix))
-    error_message = "name_prefix must be at most 12 characters of lower-case letters, digits and hyphens (load balancer names are short)."
+    # 17: the buckets' bucket_prefix ("<prefix>order-web-artifacts-") may be 37 characters, S3's 63
+    # less the 26 Terraform adds. The CloudFormation template allows the same.
+    condition     = can(regex("^[a-z0-9-]{0,17}$", var.name_prefix))
+    error_message = "name_prefix must be at most 17 characters of lower-case letters, digits and hyphens (the buckets' names are made from it)."
   }
 }
 

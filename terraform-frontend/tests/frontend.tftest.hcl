@@ -521,6 +521,30 @@ run "rejects_a_bad_cidr" {
   expect_failures = [var.allowed_cidrs]
 }
 
+# The longest prefix the CloudFormation template's NamePrefix allows too (test/iac/cloudformation.test.ts).
+run "takes_a_17_character_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "staging-shop-one-"
+  }
+
+  assert {
+    condition     = aws_lb.web.name == "staging-shop-one-order-web" && length(aws_lb.web.name) <= 32
+    error_message = "A 17-character prefix must make a load balancer name within ALB's 32 characters."
+  }
+}
+
+run "rejects_an_18_character_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "staging-shop-two--"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
 run "the_web_tier_is_told_the_customers_user_pool" {
   command = apply
 

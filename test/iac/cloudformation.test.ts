@@ -747,7 +747,8 @@ describe('cloudformation: frontend instances', () => {
     expect(script).toContain("aws s3 cp 's3://${ArtifactBucket}/${ArtifactKey}'");
     expect(script).toContain('tar -xzf /tmp/order-web.tar.gz -C /opt/order-web');
     expect(script).toMatch(/^WorkingDirectory=\/opt\/order-web$/m);
-    expect(script).toMatch(/^ExecStart=\/opt\/order-web\/node_modules\/\.bin\/pm2-runtime start ecosystem\.config\.cjs$/m);
+    expect(script).toMatch(/^alternatives --set node \/usr\/bin\/node-22\b/m);
+    expect(script).toMatch(/^ExecStart=\/usr\/bin\/node-22 \/opt\/order-web\/node_modules\/\.bin\/pm2-runtime start ecosystem\.config\.cjs$/m);
     expect(script).toMatch(/^User=order-web$/m);
     expect(script).toContain('systemctl enable --now order-web.service');
     expect(script).toContain("curl -fsS -o /dev/null 'http://127.0.0.1:${AppPort}${HealthCheckPath}'");
@@ -1039,6 +1040,15 @@ describe('cloudformation: names global to the account, and data kept on purpose'
       const name = nameIn(template, value);
       expect({ id, prefixed: name.startsWith(PREFIX), regional: name.endsWith(`-${REGION}`), fits: name.length <= 64 }).toEqual({ id, prefixed: true, regional: true, fits: true });
     }
+  });
+
+  it('when the web tier\'s NamePrefix is read, then it takes 17 characters and not 18, as Terraform\'s name_prefix (terraform-frontend/tests), and names the load balancer as Terraform does, within 32', () => {
+    const frontend = loadTemplate('frontend');
+    const allowed = new RegExp(frontend.Parameters.NamePrefix!.AllowedPattern!);
+    expect([allowed.test('staging-shop-one-'), allowed.test('staging-shop-two--')]).toEqual([true, false]);
+    const name = String(resolveWith(frontend, props(frontend, 'LoadBalancer').Name, { NamePrefix: 'staging-shop-one-' }));
+    expect(name).toBe('staging-shop-one-order-web');
+    expect(name.length).toBeLessThanOrEqual(32);
   });
 
   it('when the backend names each function\'s role, then it is <prefix><function>-<region>, as Terraform names it', () => {

@@ -833,6 +833,17 @@ function alarmValues(name: string, alarm: Values | undefined): Values {
   return Object.fromEntries(keys.map((key) => [`alarm.${name}.${key}`, alarm === undefined ? `<no ${name} alarm>` : alarm[key]]));
 }
 
+/**
+ * The web tier's systemd unit (`cat > /etc/systemd/system/order-web.service <<'UNIT' ... UNIT`) from a
+ * user data script, a line each, with the app's folder as Terraform's template names it.
+ */
+function unitFile(script: string, installDir?: string): string[] {
+  const body = /cat > \/etc\/systemd\/system\/order-web\.service <<'UNIT'\n([\s\S]*?)\n\s*UNIT\n/.exec(script)?.[1];
+  if (body === undefined) return ['<no unit file in the user data>'];
+  const lines = body.split('\n').map((line) => line.trim());
+  return installDir ? lines.map((line) => line.replaceAll(installDir, '${install_dir}')) : lines;
+}
+
 /** The variable names a web tier env file (`cat > /etc/order-web.env <<'ENV' ... ENV`) sets, from its script. */
 function envFileKeys(script: string): string[] {
   const body = /cat > \/etc\/order-web\.env <<'ENV'\n([\s\S]*?)\n\s*ENV\n/.exec(script)?.[1];
@@ -1002,6 +1013,9 @@ function terraformIacSettings({ backend: plans, frontend }: TerraformPlans): Val
     'apiLogging.dataTrace': methodSettings.data_trace_enabled,
     'apiLogging.metrics': methodSettings.metrics_enabled,
     'apiLogging.accessLogFields': first(stage.access_log_settings).format ?? 'none',
+    'web.loadBalancerName': web('aws_lb.web').name,
+    // As web.envFileKeys: the plan cannot render the user data, so its template is read.
+    'web.unitFile': unitFile(readFileSync(join(repoRoot, 'terraform-frontend', 'user-data.sh.tftpl'), 'utf8')),
     'web.instancePublicIp': String(first(launchTemplate.network_interfaces).associate_public_ip_address) === 'true',
     // The subnets' ids are known after apply: the group's are those of the local it refers to.
     'web.instanceSubnets': expressionReferences(frontend, 'aws_autoscaling_group.web', ['vpc_zone_identifier']).includes('local.private_subnet_ids') ? 'private' : JSON.stringify(expressionReferences(frontend, 'aws_autoscaling_group.web', ['vpc_zone_identifier'])),
@@ -1189,6 +1203,8 @@ function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate):
     'apiLogging.dataTrace': method.DataTraceEnabled,
     'apiLogging.metrics': method.MetricsEnabled,
     'apiLogging.accessLogFields': format?.Format ?? 'none',
+    'web.loadBalancerName': resolveWith(frontend, props(frontend, 'LoadBalancer')?.Name),
+    'web.unitFile': unitFile(userData.replace(/^ {0,12}/gm, ''), '/opt/order-web'),
     'web.instancePublicIp': data.NetworkInterfaces?.[0]?.AssociatePublicIpAddress === true,
     'web.instanceSubnets': zones && zones.every((zone) => zone.Ref.startsWith('PrivateSubnet')) ? 'private' : JSON.stringify(zones),
     'web.natGatewayPerZone': v(frontend, { Ref: 'NatGatewayPerZone' }) === 'true',
