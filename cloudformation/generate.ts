@@ -310,7 +310,7 @@ function schedule(name: string, spec: FunctionSpec, trigger: ScheduleTrigger, fu
       Properties: {
         AlarmName: sub(`\${NamePrefix}${name}-stopped`),
         AlarmDescription: sub(
-          `${name} did not run in ${stoppedPeriod in parameters ? stoppedPeriod : `${5 * trigger.everySeconds} s`}, on a schedule of ${schedule}. ${spec.description} Threshold: fewer than one run in several periods of its schedule, so one late run is no alarm; no data is no run, so it breaches.`,
+          `${name} did not run in ${stoppedPeriod in parameters ? `\${${stoppedPeriod}} s` : `${5 * trigger.everySeconds} s`}, on a schedule of ${schedule}. ${spec.description} Threshold: fewer than one run in several periods of its schedule, so one late run is no alarm; no data is no run, so it breaches.`,
         ),
         Namespace: 'AWS/Lambda',
         MetricName: 'Invocations',

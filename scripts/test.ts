@@ -1,7 +1,7 @@
 // npm test: every check of the project. The build first (the bundles are what the IaC and the
-// integration tests check), then two lanes side by side: one for the tests that want the CPU and the
-// benchmark's smoke run, one for the Terraform, moto and CloudFormation tests, which mostly wait on
-// terraform and its provider (two files at a time). Each line a lane prints carries its name; at the
+// integration tests check), then two lanes side by side: one for the tests that want the CPU, one for
+// the typecheck, the benchmark's smoke run and the Terraform, moto and CloudFormation tests, which
+// mostly wait on terraform and its provider (two files at a time). Each line a lane prints carries its name; at the
 // end, each stage's time and the tests counted. Exit 0 only when every stage passed.
 import { spawn } from 'node:child_process';
 
@@ -10,6 +10,8 @@ interface Stage {
   args: string[];
   /** Folders put first on the PATH for this stage (another Node's bin). */
   path?: string;
+  /** Variables added to this stage's environment. */
+  env?: Record<string, string>;
 }
 
 const npmRun = (name: string, script: string, ...extra: string[]): Stage => ({ name, args: ['run', '--silent', script, ...(extra.length ? ['--', ...extra] : [])] });
@@ -20,12 +22,13 @@ const lanes: Record<string, Stage[]> = {
     npmRun('lint', 'lint'),
     npmRun('jest: unit, integration, reliability, e2e, smoke', 'test:jest', '--selectProjects', 'unit', 'integration', 'reliability', 'e2e', 'smoke'),
     // .ci/run names a second Node (the newest LTS) for a short smoke; the checks lane ends before the IaC lane does.
-    ...(process.env.SMOKE_NODE_BIN ? [{ ...npmRun('smoke and unit on a second Node', 'test:jest', '--selectProjects', 'unit', 'smoke'), path: process.env.SMOKE_NODE_BIN }] : []),
-    // Here rather than in the IaC lane: the moto rehearsal alone is the longest thing in that lane.
-    npmRun('bench smoke', 'test:bench-smoke'),
+    ...(process.env.SMOKE_NODE_BIN
+      ? [{ ...npmRun('smoke and unit on a second Node', 'test:jest', '--selectProjects', 'unit', 'smoke'), path: process.env.SMOKE_NODE_BIN, env: { EXPECT_NODE_MAJOR: process.env.SMOKE_NODE_MAJOR ?? '' } }]
+      : []),
   ],
-  // The typecheck here too: the checks lane is the longer one, and this lane's tests mostly wait.
-  iac: [npmRun('typecheck', 'typecheck'), npmRun('jest: iac (terraform, moto, cfn-lint, cfn-guard)', 'test:jest', '--selectProjects', 'iac', '--maxWorkers=2')],
+  // The typecheck and the bench smoke here too, which keeps the two lanes about as long as each other
+  // (the checks lane's jest runs one file at a time; this lane's tests mostly wait on terraform and moto).
+  iac: [npmRun('typecheck', 'typecheck'), npmRun('bench smoke', 'test:bench-smoke'), npmRun('jest: iac (terraform, moto, cfn-lint, cfn-guard)', 'test:jest', '--selectProjects', 'iac', '--maxWorkers=2')],
 };
 
 interface Outcome {
@@ -42,7 +45,7 @@ const counts = { passed: 0, failed: 0, skipped: 0 };
 function run(lane: string, stage: Stage): Promise<boolean> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const env = stage.path ? { ...process.env, PATH: `${stage.path}:${process.env.PATH ?? ''}` } : process.env;
+    const env = { ...process.env, ...stage.env, ...(stage.path ? { PATH: `${stage.path}:${process.env.PATH ?? ''}` } : {}) };
     const child = spawn('npm', stage.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     for (const stream of [child.stdout, child.stderr]) {
       let rest = '';

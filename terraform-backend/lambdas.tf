@@ -12,6 +12,10 @@ resource "aws_iam_role" "lambda" {
   })
 
   lifecycle {
+    # A new name (the region was added to it) replaces the role: the new one first, so a function
+    # never runs with a deleted role.
+    create_before_destroy = true
+
     # Only a region code longer than any AWS has can get here; IAM would refuse it at apply.
     precondition {
       condition     = length(local.lambda_role_names[each.key]) <= 64

@@ -9,6 +9,11 @@ resource "aws_iam_role" "web" {
       Action    = "sts:AssumeRole"
     }]
   })
+
+  # A new name replaces the role and its profile: the new ones first, as instances are launched with them.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 # Session Manager instead of SSH: the agent's own calls and nothing more. (AmazonSSMManagedInstanceCore
@@ -59,4 +64,8 @@ resource "aws_iam_role_policy" "web" {
 resource "aws_iam_instance_profile" "web" {
   name = "${local.name}-instance-${var.aws_region}"
   role = aws_iam_role.web.name
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }

@@ -403,7 +403,7 @@ run "instance_and_waf_logs_reach_their_log_groups" {
     condition = [for file in jsondecode(regex("<<'AGENT'\\n([\\s\\S]*?)\\nAGENT\\n", base64decode(aws_launch_template.web.user_data))[0]).logs.logs_collected.files.collect_list : [file.file_path, file.log_group_name, file.log_stream_name]] == [
       ["/var/lib/order-web/.pm2/logs/order-web-out.log", "/ec2/dev-order-web", "{instance_id}/app"],
       ["/var/lib/order-web/.pm2/logs/order-web-error.log", "/ec2/dev-order-web", "{instance_id}/app-errors"],
-      ["/var/lib/order-web/.pm2/pm2.log", "/ec2/dev-order-web", "{instance_id}/pm2"],
+      ["/var/lib/order-web/pm2-runtime.log", "/ec2/dev-order-web", "{instance_id}/pm2"],
     ]
     error_message = "The agent's config ships the app's out and error files and pm2's log to the module's log group, a stream per instance."
   }

@@ -932,7 +932,7 @@ describe('cloudformation: observed (the instances\' logs, the alarms on what had
     expect(config.logs.logs_collected.files.collect_list.map(({ file_path, log_group_name, log_stream_name }) => [file_path, log_group_name, log_stream_name])).toEqual([
       [`${pm2Home}/logs/order-web-out.log`, '${InstanceLogGroup}', '{instance_id}/app'],
       [`${pm2Home}/logs/order-web-error.log`, '${InstanceLogGroup}', '{instance_id}/app-errors'],
-      [`${pm2Home}/pm2.log`, '${InstanceLogGroup}', '{instance_id}/pm2'],
+      ['/var/lib/order-web/pm2-runtime.log', '${InstanceLogGroup}', '{instance_id}/pm2'],
     ]);
     // pm2 names its files so only with merge_logs; with a file a worker, the agent would follow only the newest.
     expect(readFileSync(join(root, 'frontend', 'ecosystem.config.cjs'), 'utf8')).toMatch(/^\s*merge_logs: true,$/m);

@@ -598,6 +598,8 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     // A failed run still releases what it made, within what is left of the budget.
     try {
       if (session && apiKeyMade) await apiKeyTool('delete', '--yes').catch(() => undefined);
+      // A second apply or destroy still under way holds the state's lock: wait for it first.
+      await secondApplying?.catch(() => undefined);
       await secondGone?.catch(() => undefined);
       if (second) await destroySecondBackend().catch(() => undefined);
       if (session && applied.has('terraform-frontend') && frontendApplied) await destroy('terraform-frontend', frontendApplied).catch(() => undefined);
@@ -1021,7 +1023,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(files.map((file) => [file.file_path, file.log_stream_name])).toEqual([
       [`${pm2Home}/logs/order-web-out.log`, '{instance_id}/app'],
       [`${pm2Home}/logs/order-web-error.log`, '{instance_id}/app-errors'],
-      [`${pm2Home}/pm2.log`, '{instance_id}/pm2'],
+      ['/var/lib/order-web/pm2-runtime.log', '{instance_id}/pm2'],
     ]);
     expect([...new Set(files.map((file) => file.log_group_name))]).toEqual([frontend!.instance_log_group_name]);
 
