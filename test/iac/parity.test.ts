@@ -834,14 +834,15 @@ function alarmValues(name: string, alarm: Values | undefined): Values {
 }
 
 /**
- * The web tier's systemd unit (`cat > /etc/systemd/system/order-web.service <<'UNIT' ... UNIT`) from a
- * user data script, a line each, with the app's folder as Terraform's template names it.
+ * A heredoc of the web tier's user data (`<<'UNIT'` the systemd unit, `<<'AGENT'` the CloudWatch agent's
+ * config, `<<'ROTATE'` logrotate's), a line each, with CloudFormation's spellings of the app's folder and
+ * the log group put as Terraform's template writes them.
  */
-function unitFile(script: string, installDir?: string): string[] {
-  const body = /cat > \/etc\/systemd\/system\/order-web\.service <<'UNIT'\n([\s\S]*?)\n\s*UNIT\n/.exec(script)?.[1];
-  if (body === undefined) return ['<no unit file in the user data>'];
+function heredoc(script: string, tag: 'UNIT' | 'AGENT' | 'ROTATE', cloudFormation = false): string[] {
+  const body = new RegExp(`<<'${tag}'\\n([\\s\\S]*?)\\n\\s*${tag}\\n`).exec(script)?.[1];
+  if (body === undefined) return [`<no ${tag} heredoc in the user data>`];
   const lines = body.split('\n').map((line) => line.trim());
-  return installDir ? lines.map((line) => line.replaceAll(installDir, '${install_dir}')) : lines;
+  return cloudFormation ? lines.map((line) => line.replaceAll('/opt/order-web', '${install_dir}').replaceAll('${InstanceLogGroup}', '${log_group_name}')) : lines;
 }
 
 /** The variable names a web tier env file (`cat > /etc/order-web.env <<'ENV' ... ENV`) sets, from its script. */
@@ -1015,7 +1016,7 @@ function terraformIacSettings({ backend: plans, frontend }: TerraformPlans): Val
     'apiLogging.accessLogFields': first(stage.access_log_settings).format ?? 'none',
     'web.loadBalancerName': web('aws_lb.web').name,
     // As web.envFileKeys: the plan cannot render the user data, so its template is read.
-    'web.unitFile': unitFile(readFileSync(join(repoRoot, 'terraform-frontend', 'user-data.sh.tftpl'), 'utf8')),
+    ...Object.fromEntries((['UNIT', 'AGENT', 'ROTATE'] as const).map((tag) => [`web.userData.${tag}`, heredoc(readFileSync(join(repoRoot, 'terraform-frontend', 'user-data.sh.tftpl'), 'utf8'), tag)])),
     'web.instancePublicIp': String(first(launchTemplate.network_interfaces).associate_public_ip_address) === 'true',
     // The subnets' ids are known after apply: the group's are those of the local it refers to.
     'web.instanceSubnets': expressionReferences(frontend, 'aws_autoscaling_group.web', ['vpc_zone_identifier']).includes('local.private_subnet_ids') ? 'private' : JSON.stringify(expressionReferences(frontend, 'aws_autoscaling_group.web', ['vpc_zone_identifier'])),
@@ -1204,7 +1205,7 @@ function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate):
     'apiLogging.metrics': method.MetricsEnabled,
     'apiLogging.accessLogFields': format?.Format ?? 'none',
     'web.loadBalancerName': resolveWith(frontend, props(frontend, 'LoadBalancer')?.Name),
-    'web.unitFile': unitFile(userData.replace(/^ {0,12}/gm, ''), '/opt/order-web'),
+    ...Object.fromEntries((['UNIT', 'AGENT', 'ROTATE'] as const).map((tag) => [`web.userData.${tag}`, heredoc(userData.replace(/^ {0,12}/gm, ''), tag, true)])),
     'web.instancePublicIp': data.NetworkInterfaces?.[0]?.AssociatePublicIpAddress === true,
     'web.instanceSubnets': zones && zones.every((zone) => zone.Ref.startsWith('PrivateSubnet')) ? 'private' : JSON.stringify(zones),
     'web.natGatewayPerZone': v(frontend, { Ref: 'NatGatewayPerZone' }) === 'true',
