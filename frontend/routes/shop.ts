@@ -51,6 +51,8 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
     const { product_id: productId, quantity, back } = (req.body ?? {}) as Record<string, unknown>;
     const product = text(productId);
     if (!product) return renderCart(req, res, 400, [{ field: 'product_id', message: 'Choose a product' }]);
+    // Before the id goes into the API's path, where "." or ".." would be read as a path segment.
+    if (!catalogue.has(product)) return renderCart(req, res, 400, [{ field: 'product_id', message: `${product}: not on the menu` }]);
     try {
       // As typed: the cart's one quantity rule (domain/order.ts) reads numbers written as text; left empty, it is missing.
       await api.setCartLine(signedIn(req).idToken, product, text(quantity).trim() === '' ? undefined : text(quantity), options(req));
@@ -63,7 +65,7 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
 
   router.post('/cart/lines/remove', requireCustomer, async (req, res) => {
     const product = text((req.body as Record<string, unknown> | undefined)?.product_id);
-    if (!product) return renderCart(req, res, 400, [{ field: 'product_id', message: 'Choose a product' }]);
+    if (!product || !catalogue.has(product)) return renderCart(req, res, 400, [{ field: 'product_id', message: 'Choose a product on the menu' }]);
     await api.removeCartLine(signedIn(req).idToken, product, options(req));
     res.redirect(303, '/cart');
   });
