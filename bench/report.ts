@@ -7,8 +7,16 @@ import { functionNames, type FunctionName } from '../platform/functions.js';
 // bare Express baseline moving with it (27 -> 40 ms). The thresholds are what docs/performance.md
 // says they come from.
 export const targets = {
+  // Checkout through the web tier against the same work (cart read, SendMessage, conditional cart
+  // write) in a raw loop of the stack's clients at the same concurrency: what is left is our code
+  // (the web tier, the gateway's checks, the Lambda's parsing, pricing and logging). About 0.8 measured.
+  checkoutVsWork: 0.75,
+  checkoutP99VsWork: 3,
+  // An integration's order against the raw SendMessage loop: one round trip against one.
   intakeVsRawSend: 0.6,
-  // Measured 2.7 (32/12 ms unloaded), 2.96 (80/27) and 2.73 (109/40) under load: 4 leaves a third for noise.
+  // The API's intake (one round trip) against a bare Express: measured 2.7 (32/12 ms unloaded), 2.96
+  // (80/27) and 2.73 (109/40) under load; 4 leaves a third for noise. Not the checkout's: at 50
+  // connections a p99 follows the throughput, and three round trips against none measured 7.87.
   intakeP99VsBareExpress: 4,
   intakeErrors: 0,
   drainVsBaseline: 0.7,
@@ -31,7 +39,7 @@ export const targets = {
 };
 
 /** The name of the intake check: since accounts, intake through the web tier is a signed-in checkout. */
-export const CHECKOUT_CHECK = 'checkout through the web tier (signed in, 3 lines) / raw SendMessage';
+export const CHECKOUT_CHECK = 'checkout through the web tier (signed in, 3 lines) / the same work in a raw loop';
 export const API_INTAKE_CHECK = 'API intake (POST /orders, API key) / raw SendMessage';
 
 export const LAMBDAS: readonly FunctionName[] = functionNames;
@@ -84,9 +92,9 @@ export interface BenchResults {
   node: string;
   cores: number;
   plan: Record<string, number>;
-  /** cartFloor: a checkout's own table work alone (read the cart, conditional write), the ceiling of any checkout. */
+  /** checkoutWork: a checkout's I/O alone in a raw loop (cart read, SendMessage, conditional cart write), the checkout target's baseline. */
   /** api: an integration's order on POST /orders with the API key, the intake target's path before accounts. */
-  intake: Record<'intake' | 'api' | 'rawSend' | 'cartFloor' | 'bareExpress' | 'bareHttp', Variant>;
+  intake: Record<'intake' | 'api' | 'rawSend' | 'checkoutWork' | 'bareExpress' | 'bareHttp', Variant>;
   drain: { orders: number; pipeline: number[]; baseline: number[] };
   /** baselineP50/P99: the same load through the web tier, consumed by a minimal receive-put-delete loop. */
   steady: { rate: number; seconds: number; sent: number; stored: number; p50: number; p99: number; baselineP50: number; baselineP99: number };
@@ -154,13 +162,13 @@ export function evaluate(results: BenchResults): Check[] {
 }
 
 export function intakeChecks(intake: BenchResults['intake']): Check[] {
-  const intakeVsRaw = ratio(intake.intake.rounds, intake.rawSend.rounds);
-  const p99VsExpress = ratio(intake.intake.p99Rounds, intake.bareExpress.p99Rounds);
+  const checkoutVsWork = ratio(intake.intake.rounds, intake.checkoutWork.rounds);
+  const checkoutP99VsWork = ratio(intake.intake.p99Rounds, intake.checkoutWork.p99Rounds);
   const apiVsRaw = ratio(intake.api.rounds, intake.rawSend.rounds);
   const apiP99VsExpress = ratio(intake.api.p99Rounds, intake.bareExpress.p99Rounds);
   return [
-    atLeast(CHECKOUT_CHECK, intakeVsRaw.value, targets.intakeVsRawSend, intakeVsRaw.rounds),
-    atMost('intake p99 / bare Express p99', p99VsExpress.value, targets.intakeP99VsBareExpress, p99VsExpress.rounds),
+    atLeast(CHECKOUT_CHECK, checkoutVsWork.value, targets.checkoutVsWork, checkoutVsWork.rounds),
+    atMost('checkout p99 / the same work\'s p99 in a raw loop', checkoutP99VsWork.value, targets.checkoutP99VsWork, checkoutP99VsWork.rounds),
     { name: 'intake errors', value: intake.intake.errors, target: `= ${targets.intakeErrors}`, ok: intake.intake.errors === targets.intakeErrors },
     // The intake target's own path before accounts (the shop's single-order form is gone): an integration's order.
     atLeast(API_INTAKE_CHECK, apiVsRaw.value, targets.intakeVsRawSend, apiVsRaw.rounds),
@@ -291,11 +299,10 @@ export function renderTables(results: BenchResults, checks: readonly Check[]): s
 
 export function intakeRows(intake: BenchResults['intake']): string[] {
   const vs = (name: keyof typeof intake) => ratio(intake.intake.rounds, intake[name].rounds);
-  const ceiling = ratio(intake.cartFloor.rounds, intake.rawSend.rounds);
   const apiVsRaw = ratio(intake.api.rounds, intake.rawSend.rounds);
   return [
     `| checkout through the web tier (signed in, 3 lines) -> SQS | ${f(intake.intake.rps)} req/s${spread(intake.intake.rounds)}, p50 ${f(intake.intake.p50)} ms, p99 ${f(intake.intake.p99)} ms${spread(intake.intake.p99Rounds)}, ${intake.intake.errors} errors | raw SendMessage ${f(intake.rawSend.rps)}/s${spread(intake.rawSend.rounds)}; bare Express ${f(intake.bareExpress.rps)} req/s; bare node:http ${f(intake.bareHttp.rps)} req/s | ${f(vs('rawSend').value, 2)}${spread(vs('rawSend').rounds, 2)} / ${f(vs('bareExpress').value, 2)} / ${f(vs('bareHttp').value, 2)} |`,
-    `| a checkout's table work alone: read the cart, write it conditional on its version (50 at a time) | ${f(intake.cartFloor.rps)}/s${spread(intake.cartFloor.rounds)} | raw SendMessage ${f(intake.rawSend.rps)}/s | ${f(ceiling.value, 2)}${spread(ceiling.rounds, 2)}: the most any checkout can reach; checkout / it ${f(vs('cartFloor').value, 2)} |`,
+    `| a checkout's work in a raw loop: read the cart, SendMessage, write the cart conditional on its version (50 at a time) | ${f(intake.checkoutWork.rps)}/s${spread(intake.checkoutWork.rounds)}, p50 ${f(intake.checkoutWork.p50)} ms, p99 ${f(intake.checkoutWork.p99)} ms${spread(intake.checkoutWork.p99Rounds)} | | checkout / it ${f(vs('checkoutWork').value, 2)}${spread(vs('checkoutWork').rounds, 2)} |`,
     `| an integration's order on the API (POST /orders, API key, the seed's payload) -> SQS | ${f(intake.api.rps)} req/s${spread(intake.api.rounds)}, p50 ${f(intake.api.p50)} ms, p99 ${f(intake.api.p99)} ms${spread(intake.api.p99Rounds)}, ${intake.api.errors} errors | raw SendMessage ${f(intake.rawSend.rps)}/s | ${f(apiVsRaw.value, 2)}${spread(apiVsRaw.rounds, 2)} |`,
   ];
 }

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { functions, type FunctionName, type ResourceRef } from '../platform/functions.js';
 import { settings } from '../platform/settings.js';
 import { prepareCustomers as prepareSignedIn, type PreparedCustomer } from '../test/helpers/prepared-customers.js';
+import { startScriptNodeFlags } from '../test/helpers/stack-process.js';
 import { drainChecks, drainRows, durabilityChecks, durabilityRows, intakeChecks, intakeRows, evaluate, LAMBDAS, liveChecks, liveRows, myOrdersChecks, myOrdersRows, queueTypeRows, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type Check, type DurabilityResults, type Load, queueTypeChecks, type QueueTypeResults } from './report.js';
 
 const run = promisify(execFile);
@@ -53,12 +54,6 @@ async function freePort(): Promise<number> {
 function peakRssMb(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;
-}
-
-/** The node flags `npm start` gives the local stack (its heap limit), so the stack is measured as it runs. */
-function startScriptNodeFlags(): string[] {
-  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return (scripts.start ?? '').split(/\s+/).filter((word) => /^--[a-z-]+=\S+$/.test(word));
 }
 
 /** A child that says 'ready' over IPC once it listens. */
@@ -229,9 +224,10 @@ async function measureIntake(webUrl: string, api: { url: string; key: string }, 
       const { count, errors } = await call<{ count: number; errors: number }>('rawSend', { seconds, connections: CONNECTIONS });
       return { rps: count / seconds, p50: NaN, p99: NaN, errors };
     },
-    cartFloor: async (seconds) => {
-      const { count, errors } = await call<{ count: number; errors: number }>('cartFloor', { seconds, connections: CONNECTIONS, tag: `bench-floor-${Date.now()}-${intakeRound++}` });
-      return { rps: count / seconds, p50: NaN, p99: NaN, errors };
+    // The checkout target's baseline: the same work (cart read, SendMessage, conditional cart write) in a raw loop at the checkout's concurrency.
+    checkoutWork: async (seconds) => {
+      const { count, errors, p50, p99 } = await call<{ count: number; errors: number; p50: number; p99: number }>('checkoutWork', { seconds, connections: CONNECTIONS, tag: `bench-work-${Date.now()}-${intakeRound++}` });
+      return { rps: count / seconds, p50, p99, errors };
     },
     bareExpress: (duration) => cannon({ url: `${bareExpressUrl}/orders`, ...form, duration }, 303),
     bareHttp: (duration) => cannon({ url: bareHttpUrl, duration }, 200),
@@ -250,7 +246,7 @@ async function measureIntake(webUrl: string, api: { url: string; key: string }, 
       log(`  intake round ${round + 1}: ${name.padEnd(12)} ${load.rps.toFixed(0)} req/s, p99 ${Number.isFinite(load.p99) ? `${load.p99} ms` : '-'}, errors ${load.errors}`);
     }
   }
-  return { intake: summarise(rounds.intake), api: summarise(rounds.api), rawSend: summarise(rounds.rawSend), cartFloor: summarise(rounds.cartFloor), bareExpress: summarise(rounds.bareExpress), bareHttp: summarise(rounds.bareHttp), customers: checkedOut };
+  return { intake: summarise(rounds.intake), api: summarise(rounds.api), rawSend: summarise(rounds.rawSend), checkoutWork: summarise(rounds.checkoutWork), bareExpress: summarise(rounds.bareExpress), bareHttp: summarise(rounds.bareHttp), customers: checkedOut };
 }
 
 async function measureDrain(call: StackCall): Promise<BenchResults['drain']> {

@@ -7,27 +7,13 @@ import {
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { createServer as createCognitoServer } from 'cognito-local/lib/server/server.js';
-import { InvalidParameterError, UserNotFoundError } from 'cognito-local/lib/errors.js';
-import { Router, type Route } from 'cognito-local/lib/server/Router.js';
-import type { Services } from 'cognito-local/lib/services/index.js';
-import { DateClock, TriggersService } from 'cognito-local/lib/services/index.js';
-import { CognitoServiceFactoryImpl } from 'cognito-local/lib/services/cognitoService.js';
-import type { CryptoService } from 'cognito-local/lib/services/crypto.js';
-import type { Lambda } from 'cognito-local/lib/services/lambda.js';
-import type { Messages } from 'cognito-local/lib/services/messages.js';
-import { otp } from 'cognito-local/lib/services/otp.js';
-import { JwtTokenGenerator } from 'cognito-local/lib/services/tokenGenerator.js';
-import { UserPoolServiceFactoryImpl } from 'cognito-local/lib/services/userPoolService.js';
-import { StormDBDataStoreFactory } from 'cognito-local/lib/services/dataStore/stormDb.js';
-import type { Config } from 'cognito-local/lib/server/config.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { UserPoolRef } from '../frontend/id-token.js';
 import { isAllowedHost, type HostRule } from '../frontend/request-origin.js';
 import { settings, type Settings } from '../platform/settings.js';
+import { cognitoLocalListener, type CodeMail } from './cognito-local-adapter.js';
 import type { Emulator } from './emulators.js';
 import type { Outbox } from './outbox.js';
 
@@ -48,58 +34,25 @@ const SUBJECTS: Record<string, string> = {
 };
 
 /** Cognito's code mails, to the outbox; each code is a new mail, so each has its own key. */
-function outboxMessages(outbox: Outbox, logger: Logger): Messages {
-  return {
-    async deliver(_ctx, source, _clientId, userPoolId, user, code, _metadata, delivery) {
-      if (delivery.DeliveryMedium !== 'EMAIL') {
-        logger.warn({ source, medium: delivery.DeliveryMedium }, 'cognito: only email codes are delivered locally');
-        return;
-      }
-      const subject = SUBJECTS[source] ?? 'Your code';
-      await outbox.send(
-        {
-          from: 'no-reply@verificationemail.com',
-          to: delivery.Destination,
-          subject,
-          text: `${subject} is ${code}`,
-          headers: { 'X-Cognito-Code': code },
-        },
-        { key: `cognito:${userPoolId}:${user.Username}:${source}:${code}:${Date.now()}`, source: 'cognito' },
-      );
-    },
+function toOutbox(outbox: Outbox, logger: Logger): (mail: CodeMail) => Promise<void> {
+  return async ({ source, userPoolId, username, code, medium, destination }) => {
+    if (medium !== 'EMAIL') {
+      logger.warn({ source, medium }, 'cognito: only email codes are delivered locally');
+      return;
+    }
+    const subject = SUBJECTS[source] ?? 'Your code';
+    await outbox.send(
+      {
+        from: 'no-reply@verificationemail.com',
+        to: destination,
+        subject,
+        text: `${subject} is ${code}`,
+        headers: { 'X-Cognito-Code': code },
+      },
+      { key: `cognito:${userPoolId}:${username}:${source}:${code}:${Date.now()}`, source: 'cognito' },
+    );
   };
 }
-
-/**
- * ResendConfirmationCode, which cognito-local 5.3 does not serve ("Unsupported x-amz-target"): as
- * Cognito does it, on the same services cognito-local's own SignUp uses (a new code, mailed, saved
- * on the user). test/integration/accounts-abuse.test.ts resends a code through the SDK and confirms
- * with it, so a cognito-local whose services change under this fails there.
- */
-function resendConfirmationCode({ cognito, messages, otp: newCode }: Services): Route {
-  return async (ctx, req: { ClientId: string; Username: string; ClientMetadata?: Record<string, string> }) => {
-    const userPool = await cognito.getUserPoolForClientId(ctx, req.ClientId);
-    const user = await userPool.getUserByUsername(ctx, req.Username);
-    if (!user) throw new UserNotFoundError();
-    if (user.UserStatus !== 'UNCONFIRMED') throw new InvalidParameterError('User is already confirmed.');
-    const email = user.Attributes.find((attribute) => attribute.Name === 'email')?.Value;
-    if (!email) throw new InvalidParameterError('User has no attribute matching desired auto verified attributes');
-    const delivery = { AttributeName: 'email' as const, DeliveryMedium: 'EMAIL' as const, Destination: email };
-    const code = newCode();
-    await messages.deliver(ctx, 'ResendCode', req.ClientId, userPool.options.Id, user, code, req.ClientMetadata, delivery);
-    await userPool.saveUser(ctx, { ...user, ConfirmationCode: code });
-    return { CodeDeliveryDetails: delivery };
-  };
-}
-
-/** No Lambda triggers are configured on the pool, here as on AWS. */
-const noLambdaTriggers: Lambda = {
-  enabled: () => false,
-  // Never called while enabled() is false; `never` fits each of invoke's overloads.
-  invoke: (): never => {
-    throw new Error('no Lambda trigger is configured on the local user pool');
-  },
-};
 
 /**
  * Refuses what an AWS SDK would not send. Cognito's sign-up and sign-in calls are unsigned, so
@@ -133,34 +86,8 @@ export async function startCognito({ host, port, dataDir, outbox, logger, hosts 
   try {
     // Its warnings (every wrong password) only when the stack's own level shows warnings: a silent stack stays silent.
     const cognitoLogger = logger.child({ service: 'cognito-local' }, { level: logger.isLevelEnabled('debug') ? 'debug' : logger.isLevelEnabled('warn') ? 'warn' : logger.level });
-    const ctx = { logger: cognitoLogger };
-    const clock = new DateClock();
-    const dataStores = new StormDBDataStoreFactory(join(dataDir, 'db'));
-    const cognito = await new CognitoServiceFactoryImpl(join(dataDir, 'db'), dataStores, new UserPoolServiceFactoryImpl(clock, dataStores)).create(ctx, {
-      UsernameAttributes: ['email'],
-    });
-    const triggers = new TriggersService(clock, cognito, noLambdaTriggers, {} as CryptoService);
-    const config = {
-      LambdaClient: {},
-      TriggerFunctions: {},
-      UserPoolDefaults: { UsernameAttributes: ['email'] },
-      // The issuer is the address it listens on, known only now.
-      TokenConfig: { IssuerDomain: endpoint },
-      KMSConfig: {},
-      ServerConfig: { port: 0, hostname: host, development: false, https: false },
-    } as Config;
-    const services = {
-      clock,
-      cognito,
-      config,
-      messages: outboxMessages(outbox, logger),
-      otp,
-      tokenGenerator: new JwtTokenGenerator(clock, triggers, config.TokenConfig),
-      triggers,
-    };
-    const route = Router(services);
-    const router = (target: string) => (target === 'ResendConfirmationCode' ? resendConfirmationCode(services) : route(target));
-    const app = createCognitoServer(router, cognitoLogger as never, config.ServerConfig, services).application as (req: IncomingMessage, res: ServerResponse) => void;
+    // The issuer is the address it listens on, known only now.
+    const app = await cognitoLocalListener({ dataDir, host, issuerDomain: endpoint, logger: cognitoLogger, deliver: toOutbox(outbox, logger) });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const reason = refusal(req, hosts);
       if (!reason) return app(req, res);

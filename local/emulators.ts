@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { isAllowedHost, type HostRule } from '../frontend/request-origin.js';
 import { fifoGroupOfBody } from '../domain/order.js';
-import { createFauxqsStores, rememberDeduplication, type MessageSpySink, type SqsMessage, type SqsStore } from './fauxqs-stores.js';
+import { continueSequence, createFauxqsStores, observeQueues, putBack, rememberDeduplication, type MessageSpySink, type SqsMessage, type SqsStore } from './fauxqs-stores.js';
 import { DEDUPLICATION_WINDOW_MS, QueueJournal, type FifoFields } from './queue-journal.js';
 
 export interface Emulator {
@@ -104,43 +104,23 @@ function journalRecorder(journal: QueueJournal, enqueueing: Enqueueing): Message
   };
 }
 
-/**
- * PurgeQueue and DeleteQueue drop messages without a spy event: journal them as the queue does
- * them. And each enqueue is shown to the recorder, whose spy event lacks a FIFO message's group.
- */
-function journalQueueOperations(sqsStore: SqsStore, journal: QueueJournal, enqueueing: Enqueueing): void {
-  const createQueue = sqsStore.createQueue.bind(sqsStore);
-  sqsStore.createQueue = (...args) => {
-    const queue = createQueue(...args);
-    const enqueue = queue.enqueue.bind(queue);
-    queue.enqueue = (message) => {
-      // fauxqs calls the spy synchronously inside enqueue: the recorder sees this message while it is set.
-      enqueueing.message = message;
-      try {
-        enqueue(message);
-      } finally {
-        enqueueing.message = undefined;
-      }
-    };
-    const purge = queue.purge.bind(queue);
-    queue.purge = () => {
-      journal.purge(queue.name);
-      purge();
-    };
-    return queue;
-  };
-  const deleteQueue = sqsStore.deleteQueue.bind(sqsStore);
-  sqsStore.deleteQueue = (url) => {
-    const queue = sqsStore.getQueue(url);
-    if (queue) journal.purge(queue.name);
-    return deleteQueue(url);
-  };
-}
-
 /** fauxqs on its own stores, behind the emulator guard, listening. */
 async function listenQueueApp(host: string, port: number, hosts: readonly HostRule[], recorder: MessageSpySink | undefined, journal: QueueJournal | undefined, enqueueing: Enqueueing) {
-  const { stores, spy, createMessage } = await createFauxqsStores(recorder);
-  if (journal) journalQueueOperations(stores.sqsStore, journal, enqueueing);
+  const { stores, spy } = await createFauxqsStores(recorder);
+  if (journal) {
+    observeQueues(stores.sqsStore, {
+      enqueue(message, next) {
+        // fauxqs calls the spy synchronously inside enqueue: the recorder sees this message while it is set.
+        enqueueing.message = message;
+        try {
+          next();
+        } finally {
+          enqueueing.message = undefined;
+        }
+      },
+      dropped: (queueName) => journal.purge(queueName),
+    });
+  }
   // buildApp rather than startFauxqs: the latter always binds every interface.
   const app = buildApp({ logger: false, host: 'localhost', stores });
   app.addHook('onRequest', (request, reply, done) => {
@@ -149,7 +129,7 @@ async function listenQueueApp(host: string, port: number, hosts: readonly HostRu
     void reply.code(403).header('content-type', 'text/plain; charset=utf-8').header('connection', 'close').send(`Forbidden. ${reason}\n`);
   });
   await app.listen({ port, host });
-  return { app, stores, spy, createMessage };
+  return { app, stores, spy };
 }
 
 /**
@@ -168,7 +148,7 @@ export async function startQueueEmulator(host: string, port: number, { logger, h
     journal?.close();
     throw error;
   }
-  const { app, stores, spy, createMessage } = started;
+  const { app, stores, spy } = started;
   const { port: actualPort } = app.server.address() as AddressInfo;
   let restored = false;
   return {
@@ -201,12 +181,8 @@ export async function startQueueEmulator(host: string, port: number, { logger, h
             }
             // A message carried over from a standard queue has no group yet: its customer's, as submit-order would give it.
             const fields: FifoFields | undefined = fifo ? (kept.fifo ?? { groupId: fifoGroupOfBody(kept.body, 'restored'), deduplicationId: kept.id }) : undefined;
-            // Same id and sent time as before; receive counts start again (receives are not journaled).
-            const message = createMessage(kept.body, kept.attributes, undefined, fields?.groupId, fields?.deduplicationId);
-            message.messageId = kept.id;
-            message.sentTimestamp = kept.sentAt;
-            if (fields?.sequenceNumber) message.sequenceNumber = fields.sequenceNumber;
-            queue.enqueue(message);
+            // Same id and sent time as before.
+            putBack(queue, { ...kept, fifo: fields });
             if (into === name) {
               report.restored++;
             } else {
@@ -219,7 +195,7 @@ export async function startQueueEmulator(host: string, port: number, { logger, h
             // Still a duplicate within five minutes of its send, as SQS would have answered; and numbers keep rising.
             for (const deduplication of journal.deduplications(name, now)) rememberDeduplication(queue, deduplication.id, deduplication.messageId, deduplication.sequenceNumber, deduplication.at, DEDUPLICATION_WINDOW_MS);
             const last = journal.lastSequenceNumber(name);
-            if (last !== undefined) queue.sequenceCounter = Math.max(queue.sequenceCounter, Number(last));
+            if (last !== undefined) continueSequence(queue, last);
           }
         }
       } finally {

@@ -1,9 +1,17 @@
 // The local stack as `npm start` runs it: its own process (and process group), configured only by
 // its environment, so a test can Ctrl-C it, kill -9 it, and start it again on the same state folder.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
+
+/** The node flags `npm start` gives the local stack (its heap limit, the warnings it leaves out), so tests and the bench run it as a user does. */
+export function startScriptNodeFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return (scripts.start ?? '').split(/\s+/).filter((word) => /^--[a-z-]+=\S+$/.test(word));
+}
 
 /** The ports `npm start` takes, by their variables. */
 export type StackPorts = Record<'PORT' | 'API_PORT' | 'SQS_PORT' | 'DYNAMODB_PORT' | 'CONSOLE_PORT' | 'COGNITO_PORT' | 'SES_PORT', number>;
@@ -43,7 +51,7 @@ export interface StackProcess {
 /** Spawns `npm start`'s command (its node flags, no npm in between) and waits for its banner. */
 export async function startStackProcess(env: Record<string, string>, { timeoutMs = 60_000 } = {}): Promise<StackProcess> {
   const started = Date.now();
-  const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=1024', '--import', 'tsx', 'local/start.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...startScriptNodeFlags(), '--import', 'tsx', 'local/start.ts'], {
     cwd: root,
     // Its own process group, so a signal reaches it and anything it started, as in a terminal.
     detached: true,

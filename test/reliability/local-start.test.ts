@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePorts, startStackProcess, stackPorts, type StackPorts, type StackProcess } from '../helpers/stack-process.js';
+import { freePorts, startScriptNodeFlags, startStackProcess, stackPorts, type StackPorts, type StackProcess } from '../helpers/stack-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -110,7 +110,7 @@ describe('npm start across Ctrl-C and kill -9', () => {
 /** npm start's command, expected to stop at once: its exit code and what it printed. */
 function startAndFail(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...startScriptNodeFlags(), '--import', 'tsx', 'local/start.ts'], { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
