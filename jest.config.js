@@ -4,7 +4,7 @@ const base = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
-    // cognito-local (CJS) requires otplib, which requires these ESM-only packages. Node 20 loads them
+    // cognito-local (CJS) requires otplib, which requires these ESM-only packages. Node loads them
     // through require(esm); jest's module loader cannot, so they are compiled to CJS for the tests.
     '/node_modules/(@scure/base|@noble/hashes)/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },

@@ -116,7 +116,7 @@ const commands: Record<string, (args: Record<string, number | string>) => Promis
     // The order as checkout sends it, priced once here: the loop is the I/O, our code is what is measured against it.
     const queued = acceptOrder({ customer_id: `${tag}-order`, lines: THREE_LINES.map(([product_id, quantity]) => ({ product_id, quantity })) }, { now: new Date() });
     const body = JSON.stringify(queued);
-    const fifo = isFifoQueue(queueUrl) ? fifoIdsOf(queued) : undefined;
+    const fifo = isFifoQueue(queueUrl);
     let next = 0;
     const latencies: number[] = [];
     const result = await loopFor(Number(seconds), Number(connections), async () => {

@@ -2,6 +2,16 @@ import type { Express } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** The oldest Node the web tier runs on: undici 8's (its API client). package.json's engines say the same. */
+export const NODE_FLOOR = { major: 22, minor: 19 } as const;
+
+/** Why this Node (process.versions.node) is too old for the web tier, or undefined. */
+export function nodeTooOld(version: string): string | undefined {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const ok = major > NODE_FLOOR.major || (major === NODE_FLOOR.major && minor >= NODE_FLOOR.minor);
+  return ok ? undefined : `Node ${version} is older than ${NODE_FLOOR.major}.${NODE_FLOOR.minor}, the web tier's floor (undici 8): update the nodejs22 package`;
+}
+
 /** How long a connection opened just before a graceful stop has to send its request. */
 const CONNECTION_GRACE_MS = 500;
 

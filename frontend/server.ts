@@ -2,11 +2,17 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { pino } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
-import { startServer, stopServer } from './lifecycle.js';
+import { nodeTooOld, startServer, stopServer } from './lifecycle.js';
 import { createWebDeps } from './wiring.js';
 
 const config = loadConfig(process.env);
 const logger = pino({ level: config.LOG_LEVEL });
+// An instance whose nodejs22 package is older says so once and stops, rather than failing its first requests.
+const tooOld = nodeTooOld(process.versions.node);
+if (tooOld) {
+  logger.fatal(tooOld);
+  process.exit(1);
+}
 
 /** The API key lives in SSM Parameter Store, never in user data or the environment of a deployed instance. */
 async function readApiKey(): Promise<string> {

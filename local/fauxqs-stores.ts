@@ -5,7 +5,8 @@
 // deduplication across a restart and halves throughput (docs/local-stack.md, measured), so the
 // queue journal keeps the queues, and needs what fauxqs has no public way to give: every enqueue
 // with its FIFO fields, purges, a message put back with its id and send time, a deduplication
-// window that began before the restart. Nothing else in local/ touches fauxqs beyond its exports.
+// window that began before the restart. Nothing else in local/ imports fauxqs's files; the stack
+// otherwise calls only the store methods the `stores` option's types declare (getQueueByName, isFifo).
 import type { BuildAppOptions, MessageSpyReader, SpyMessage } from 'fauxqs';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -31,7 +32,7 @@ interface FauxqsInternals {
   createMessage: (body: string, attributes?: MessageAttributes, delaySeconds?: number, groupId?: string, deduplicationId?: string) => SqsMessage;
 }
 
-const SUPPORTED_VERSION = /^2\./;
+const SUPPORTED_VERSION = /^2\.4\./;
 let loading: Promise<FauxqsInternals> | undefined;
 /** What createFauxqsStores loaded, for putBack's messages. */
 let created: FauxqsInternals | undefined;
@@ -42,7 +43,7 @@ function packageDir(): string {
   const dir = candidates.find((candidate) => existsSync(join(candidate, 'package.json')));
   if (!dir) throw new Error('fauxqs is not installed (npm install)');
   const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
-  if (!SUPPORTED_VERSION.test(version)) throw new Error(`fauxqs ${version} is installed; local/fauxqs-stores.ts is written for 2.x (check its store classes, then this pattern)`);
+  if (!SUPPORTED_VERSION.test(version)) throw new Error(`fauxqs ${version} is installed; local/fauxqs-stores.ts is written for 2.4.x (check its store classes, then this pattern)`);
   return dir;
 }
 

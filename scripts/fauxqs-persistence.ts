@@ -1,16 +1,20 @@
 // Measures fauxqs's own persistence (startFauxqs's `dataDir`, SQLite) against the bar the local
 // stack's queue journal meets (docs/local-stack.md, "What survives a restart"): messages, the DLQ and
 // a FIFO group's order across kill -9, FIFO deduplication across a restart, and durable / volatile
-// intake and drain. startFauxqs always listens on every interface, so this runs only inside a
-// network namespace of its own, where every interface is loopback:
+// intake and drain, in the same loop as the stack's own queue emulator without and with its journal.
+// startFauxqs always listens on every interface, so this runs only inside a network namespace of its
+// own, where every interface is loopback:
 //   unshare -n sh -c 'ip link set lo up && node --import tsx scripts/fauxqs-persistence.ts'
 // The figures it printed are in docs/local-stack.md.
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFauxqs } from 'fauxqs';
+import { pino } from 'pino';
+import { LOOPBACK_HOST_NAMES, parseHostRules } from '../frontend/request-origin.js';
+import { startQueueEmulator } from '../local/emulators.js';
 
 const MESSAGES = 1_000;
 const DLQ_MESSAGES = 10;
@@ -79,12 +83,38 @@ async function check(dataDir: string, deleted: string): Promise<Record<string, u
   return result;
 }
 
-/** Messages a second through SendMessageBatch, then through receive and delete, with or without dataDir. */
-async function throughput(dataDir: string | undefined): Promise<{ intake: number; drain: number }> {
-  const server = await startFauxqs({ port: 0, logger: false, ...(dataDir ? { dataDir } : {}) });
-  server.createQueue('load');
-  const sqs = client(server.port);
-  const queueUrl = url(server.port, 'load');
+/** What a throughput round runs against: an SQS endpoint with one fresh queue, and how to stop it. */
+interface Endpoint {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The four sides compared: fauxqs in memory and on its dataDir, the stack's queue emulator without and with its journal. */
+const SIDES: Record<string, (dir: string) => Promise<Endpoint>> = {
+  'fauxqs, in memory': async () => {
+    const server = await startFauxqs({ port: 0, logger: false });
+    return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop() };
+  },
+  'fauxqs, dataDir': async (dir) => {
+    const server = await startFauxqs({ port: 0, logger: false, dataDir: dir });
+    return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop() };
+  },
+  'queue emulator, volatile': async () => {
+    const emulator = await startQueueEmulator('127.0.0.1', 0, { logger: pino({ level: 'silent' }), hosts: parseHostRules([...LOOPBACK_HOST_NAMES]) });
+    return { url: emulator.endpoint, stop: () => emulator.stop() };
+  },
+  'queue emulator, journaled': async (dir) => {
+    const emulator = await startQueueEmulator('127.0.0.1', 0, { logger: pino({ level: 'silent' }), hosts: parseHostRules([...LOOPBACK_HOST_NAMES]), journalFile: join(dir, 'journal.ndjson') });
+    return { url: emulator.endpoint, stop: () => emulator.stop() };
+  },
+};
+
+/** Messages a second through SendMessageBatch (batches of 10), then through receive and delete. */
+async function throughput(side: string): Promise<{ intake: number; drain: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fauxqs-persistence-'));
+  const endpoint = await SIDES[side]!(dir);
+  const sqs = new SQSClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'load' }));
   const total = 3_000;
   let start = performance.now();
   for (let i = 0; i < total; i += 10) {
@@ -99,9 +129,13 @@ async function throughput(dataDir: string | undefined): Promise<{ intake: number
     if (Messages.length) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
   }
   const drain = total / ((performance.now() - start) / 1000);
-  await server.stop();
+  sqs.destroy();
+  await endpoint.stop();
+  rmSync(dir, { recursive: true, force: true });
   return { intake, drain };
 }
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main(): Promise<void> {
   const [mode, dataDir] = process.argv.slice(2);
@@ -123,11 +157,22 @@ async function main(): Promise<void> {
     runs.push(await check(dir, deleted));
     rmSync(dir, { recursive: true, force: true });
   }
-  const volatile = await throughput(undefined);
-  const dir = mkdtempSync(join(tmpdir(), 'fauxqs-persistence-'));
-  const durable = await throughput(dir);
-  rmSync(dir, { recursive: true, force: true });
-  console.log(JSON.stringify({ fauxqs: version, node: process.version, afterKill9: runs, volatile, durable, durableOverVolatile: { intake: durable.intake / volatile.intake, drain: durable.drain / volatile.drain } }, null, 2));
+  // Five rounds, each starting with a different side, so none always runs on the warmest machine.
+  const sides = Object.keys(SIDES);
+  const rounds: Record<string, { intake: number; drain: number }[]> = Object.fromEntries(sides.map((side) => [side, []]));
+  for (let round = 0; round < 5; round++) {
+    for (const side of sides.map((_, i) => sides[(i + round) % sides.length]!)) rounds[side]!.push(await throughput(side));
+  }
+  const ratio = (durable: string, volatile: string, key: 'intake' | 'drain') => {
+    const each = rounds[durable]!.map((r, i) => r[key] / rounds[volatile]![i]![key]);
+    return `${median(each).toFixed(2)} (rounds ${Math.min(...each).toFixed(2)}-${Math.max(...each).toFixed(2)})`;
+  };
+  const throughputs = Object.fromEntries(sides.map((side) => [side, { intake: Math.round(median(rounds[side]!.map((r) => r.intake))), drain: Math.round(median(rounds[side]!.map((r) => r.drain))) }]));
+  const durableOverVolatile = {
+    fauxqsDataDir: { intake: ratio('fauxqs, dataDir', 'fauxqs, in memory', 'intake'), drain: ratio('fauxqs, dataDir', 'fauxqs, in memory', 'drain') },
+    journal: { intake: ratio('queue emulator, journaled', 'queue emulator, volatile', 'intake'), drain: ratio('queue emulator, journaled', 'queue emulator, volatile', 'drain') },
+  };
+  console.log(JSON.stringify({ fauxqs: version, node: process.version, afterKill9: runs, messagesPerSecond: throughputs, durableOverVolatile }, null, 2));
 }
 
 await main();

@@ -221,3 +221,24 @@ moved {
   from = aws_iam_role_policy.notify_customer
   to   = aws_iam_role_policy.grants["notify-customer"]
 }
+
+# The web ACL and its log, from this module's own blocks into terraform-modules/waf-acl.
+moved {
+  from = aws_wafv2_web_acl.api[0]
+  to   = module.api_waf[0].aws_wafv2_web_acl.this
+}
+
+moved {
+  from = aws_wafv2_web_acl_association.api[0]
+  to   = module.api_waf[0].aws_wafv2_web_acl_association.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.waf[0]
+  to   = module.api_waf[0].aws_cloudwatch_log_group.this
+}
+
+moved {
+  from = aws_wafv2_web_acl_logging_configuration.api[0]
+  to   = module.api_waf[0].aws_wafv2_web_acl_logging_configuration.this
+}

@@ -134,12 +134,12 @@ output "api_stage_arn" {
 
 output "api_waf_log_group_name" {
   description = "CloudWatch log group of WAF's request log for the API (x-api-key, Authorization and cookies redacted); null with waf_enabled = false."
-  value       = one(aws_cloudwatch_log_group.waf[*].name)
+  value       = one(module.api_waf[*].log_group_name)
 }
 
 output "api_web_acl_arn" {
   description = "ARN of the WAF web ACL protecting the API stage; null with waf_enabled = false."
-  value       = one(aws_wafv2_web_acl.api[*].arn)
+  value       = one(module.api_waf[*].arn)
 }
 
 output "api_access_log_group_name" {

@@ -21,38 +21,3 @@ resource "aws_iam_role_policy" "web_logs" {
     }]
   })
 }
-
-# WAF's log of the requests it judged. WAF delivers only to a group whose name starts with
-# aws-waf-logs-, and adds the group's resource policy for its delivery itself.
-resource "aws_cloudwatch_log_group" "waf" {
-  count = var.waf_enabled ? 1 : 0
-
-  name              = "aws-waf-logs-${local.name}"
-  retention_in_days = var.cloudwatch_log_retention_days
-}
-
-resource "aws_wafv2_web_acl_logging_configuration" "web" {
-  count = var.waf_enabled ? 1 : 0
-
-  resource_arn            = aws_wafv2_web_acl.web[0].arn
-  log_destination_configs = [aws_cloudwatch_log_group.waf[0].arn]
-
-  # The customers' session cookie, and any credential a client sends, never reach the log.
-  redacted_fields {
-    single_header {
-      name = "cookie"
-    }
-  }
-
-  redacted_fields {
-    single_header {
-      name = "authorization"
-    }
-  }
-
-  redacted_fields {
-    single_header {
-      name = "x-api-key"
-    }
-  }
-}

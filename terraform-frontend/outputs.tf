@@ -50,7 +50,7 @@ output "availability_zones" {
 
 output "web_acl_arn" {
   description = "ARN of the WAF web ACL protecting the load balancer; null with waf_enabled = false."
-  value       = one(aws_wafv2_web_acl.web[*].arn)
+  value       = one(module.web_waf[*].arn)
 }
 
 output "access_log_bucket" {
@@ -70,7 +70,7 @@ output "instance_log_group_name" {
 
 output "waf_log_group_name" {
   description = "CloudWatch log group of WAF's request log (cookies, Authorization and x-api-key redacted); null with waf_enabled = false."
-  value       = one(aws_cloudwatch_log_group.waf[*].name)
+  value       = one(module.web_waf[*].log_group_name)
 }
 
 output "nat_gateway_public_ips" {

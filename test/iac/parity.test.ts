@@ -23,6 +23,7 @@ import { deployedFunctions, loadTemplate, resolveDefault, resolveWith, resources
 import { motoMissing, startMoto, type Moto } from './moto.js';
 import { CFN_REFS, CFN_TIMINGS_PARAMETERS, refOf, type KnownRef } from './resource-refs.js';
 import {
+  allPlanned,
   createTerraformSession,
   expressionReferences,
   knownAfterApply,
@@ -193,7 +194,7 @@ interface TerraformPlans {
 
 /** Every planned instance of a resource type, of every block of that type. */
 function planned(plan: TerraformPlan, type: string): PlannedResource[] {
-  return (plan.planned_values.root_module.resources ?? []).filter((resource) => resource.type === type);
+  return allPlanned(plan).filter((resource) => resource.type === type);
 }
 
 /** The planned values of the resource at an address ({} when the plan has none: every read of it is then undefined, which the tests name). */
@@ -1002,12 +1003,12 @@ function terraformIacSettings({ backend: plans, frontend }: TerraformPlans): Val
     'securityGroup.alb.egress': rules('egress', 'alb'),
     'securityGroup.instance.ingress': rules('ingress', 'instance'),
     'securityGroup.instance.egress': rules('egress', 'instance'),
-    'waf.api.enabled': planned(backend, 'aws_wafv2_web_acl').some((acl) => acl.name === 'api'),
-    'waf.api.associated': planned(backend, 'aws_wafv2_web_acl_association').some((association) => association.name === 'api'),
-    'waf.api.rules': wafRules(valuesAt(backend, 'aws_wafv2_web_acl.api[0]')),
-    'waf.web.enabled': planned(frontend, 'aws_wafv2_web_acl').some((acl) => acl.name === 'web'),
-    'waf.web.associated': planned(frontend, 'aws_wafv2_web_acl_association').some((association) => association.name === 'web'),
-    'waf.web.rules': wafRules(web('aws_wafv2_web_acl.web[0]')),
+    'waf.api.enabled': plannedResource(backend, 'module.api_waf[0].aws_wafv2_web_acl.this') !== undefined,
+    'waf.api.associated': plannedResource(backend, 'module.api_waf[0].aws_wafv2_web_acl_association.this') !== undefined,
+    'waf.api.rules': wafRules(valuesAt(backend, 'module.api_waf[0].aws_wafv2_web_acl.this')),
+    'waf.web.enabled': plannedResource(frontend, 'module.web_waf[0].aws_wafv2_web_acl.this') !== undefined,
+    'waf.web.associated': plannedResource(frontend, 'module.web_waf[0].aws_wafv2_web_acl_association.this') !== undefined,
+    'waf.web.rules': wafRules(web('module.web_waf[0].aws_wafv2_web_acl.this')),
     'tracing.lambda': shared(lambdas.map((fn) => first(fn.values.tracing_config).mode ?? 'none')),
     'tracing.apiStage': stage.xray_tracing_enabled === true,
     'apiLogging.level': methodSettings.logging_level,

@@ -2,7 +2,7 @@
 // show -json` of a plan, every value as Terraform evaluated it) or CloudFormation (the templates as
 // cfn-lint and cfn-guard read them). `findViolations` is the policy; the extractors only gather facts.
 import { policyStatements, resolveDefault, type CfnTemplate } from './cloudformation.js';
-import type { PlanDocument } from './terraform-cli.js';
+import { allPlanned, configuredBlock, modulePathOf, type PlanDocument } from './terraform-cli.js';
 
 export interface Statement {
   where: string;
@@ -363,13 +363,10 @@ interface PlannedFacts {
 
 /** The plan's managed resources, each with what its configuration sets. */
 function plannedResources(plan: PlanDocument): PlannedFacts[] {
-  const root = plan.planned_values.root_module as PlanDocument['planned_values']['root_module'] & { child_modules?: unknown[] };
-  // A child module's resources would go unread, and pass unjudged.
-  if ((root.child_modules ?? []).length > 0) throw new Error('terraformModel reads the root module only; this plan has child modules');
-  const declared = new Map((plan.configuration.root_module.resources ?? []).map((resource) => [resource.address, resource.expressions ?? {}]));
-  return (root.resources ?? [])
-    .filter((resource) => !resource.address.startsWith('data.'))
-    .map((resource) => ({ address: resource.address, type: resource.type, values: resource.values, declared: declared.get(`${resource.type}.${resource.name}`) ?? {} }));
+  // Every module's, the child modules' (terraform-modules/) included: none passes unjudged.
+  return allPlanned(plan)
+    .filter((resource) => !resource.address.slice(modulePathOf(resource.address).length).startsWith('data.'))
+    .map((resource) => ({ address: resource.address, type: resource.type, values: resource.values, declared: configuredBlock(plan, resource.address)?.expressions ?? {} }));
 }
 
 const isRaw = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -11,7 +11,12 @@ import { findExecutable } from '../helpers/requirements.js';
 
 export const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 
+/** The roots one deploys. */
 export type ModuleName = 'terraform-backend' | 'terraform-frontend';
+/** The child modules the roots call (terraform-modules/), each with its own tests. */
+export const CHILD_MODULES = ['terraform-modules/waf-acl'] as const;
+/** Any folder terraform runs in: a root or a child module. */
+export type ModuleDir = ModuleName | (typeof CHILD_MODULES)[number];
 
 export interface CommandResult {
   command: string;
@@ -23,7 +28,7 @@ export interface CommandResult {
 }
 
 export interface Workspace {
-  module: ModuleName;
+  module: ModuleDir;
   /** The module's copy; terraform runs here. */
   dir: string;
 }
@@ -33,7 +38,7 @@ export interface TerraformSession {
   mirror: string;
   root: string;
   cliConfigFile: string;
-  workspaces: Map<ModuleName, Workspace>;
+  workspaces: Map<ModuleDir, Workspace>;
 }
 
 
@@ -87,7 +92,7 @@ export function terraformEnv(cliConfigFile: string, extra: NodeJS.ProcessEnv = {
  * installation, so the registry is never asked) into a plugin cache under the same root, a copy of
  * each module, and the function list they read beside them (platform/functions.json, or `declaration`).
  */
-export async function createTerraformSession(modules: ModuleName[], { declaration }: { declaration?: unknown } = {}): Promise<TerraformSession> {
+export async function createTerraformSession(modules: ModuleDir[], { declaration }: { declaration?: unknown } = {}): Promise<TerraformSession> {
   const terraform = findExecutable('terraform');
   const mirror = findProviderMirror();
   if (!terraform || !mirror) throw new Error(terraformUnavailableReason());
@@ -107,14 +112,13 @@ export async function createTerraformSession(modules: ModuleName[], { declaratio
       '',
     ].join('\n'),
   );
-  const workspaces = new Map<ModuleName, Workspace>();
+  const workspaces = new Map<ModuleDir, Workspace>();
+  const copy = (path: string) => cp(join(repoRoot, path), join(root, path), { recursive: true, filter: (source) => !/(^|\/)(\.terraform|terraform\.tfstate[^/]*)$/.test(source) });
+  // The roots' child modules (source = "../terraform-modules/..."), beside them as in the repository.
+  await copy('terraform-modules');
   for (const module of modules) {
-    const dir = join(root, module);
-    await cp(join(repoRoot, module), dir, {
-      recursive: true,
-      filter: (source) => !/(^|\/)(\.terraform|terraform\.tfstate[^/]*)$/.test(source),
-    });
-    workspaces.set(module, { module, dir });
+    if (!module.startsWith('terraform-modules/')) await copy(module);
+    workspaces.set(module, { module, dir: join(root, module) });
   }
   await mkdir(join(root, 'platform'));
   if (declaration === undefined) await cp(join(repoRoot, 'platform', 'functions.json'), join(root, 'platform', 'functions.json'));
@@ -170,7 +174,7 @@ export function runCommand(
 /** Runs terraform in a module's workspace. Never rejects: check the result (or use `succeeded`). */
 export function terraform(
   session: TerraformSession,
-  module: ModuleName,
+  module: ModuleDir,
   args: string[],
   { timeoutMs, env = {} }: { timeoutMs: number; env?: NodeJS.ProcessEnv },
 ): Promise<CommandResult> {
@@ -184,7 +188,7 @@ export function terraform(
 // with "mkdir ...: file exists". Inits of one session run one after the other; the second links from the cache.
 const initsInProgress = new WeakMap<TerraformSession, Promise<unknown>>();
 
-export function terraformInit(session: TerraformSession, module: ModuleName, timeoutMs = 120_000): Promise<CommandResult> {
+export function terraformInit(session: TerraformSession, module: ModuleDir, timeoutMs = 120_000): Promise<CommandResult> {
   const previous = initsInProgress.get(session) ?? Promise.resolve();
   const init = previous.then(() => terraform(session, module, ['init', '-backend=false', '-input=false', '-lockfile=readonly'], { timeoutMs }));
   initsInProgress.set(session, init.catch(() => undefined));
@@ -224,13 +228,25 @@ export interface PlannedResource {
   values: Record<string, unknown>;
 }
 
+/** A module's part of planned_values: its resources, and its child modules' (each address in full, module.x[0].type.name). */
+interface PlannedModule {
+  resources?: PlannedResource[];
+  child_modules?: PlannedModule[];
+}
+
 export interface TerraformPlan {
-  planned_values: { root_module: { resources?: PlannedResource[] } };
+  planned_values: { root_module: PlannedModule };
+}
+
+/** Every planned resource of the plan, the root module's and every child module's. */
+export function allPlanned(plan: TerraformPlan): PlannedResource[] {
+  const walk = (module: PlannedModule): PlannedResource[] => [...(module.resources ?? []), ...(module.child_modules ?? []).flatMap(walk)];
+  return walk(plan.planned_values.root_module);
 }
 
 /** The planned resources of a type (and name), each under its for_each key (or its name when it has none). */
 export function plannedOfType(plan: TerraformPlan, type: string, name?: string): Map<string, PlannedResource> {
-  const resources = (plan.planned_values.root_module.resources ?? []).filter((resource) => resource.type === type && (name === undefined || resource.name === name));
+  const resources = allPlanned(plan).filter((resource) => resource.type === type && (name === undefined || resource.name === name));
   return new Map(resources.map((resource) => [String(resource.index ?? resource.name), resource]));
 }
 
@@ -252,12 +268,27 @@ export function succeeded(result: CommandResult): CommandResult {
 export interface PlanDocument extends TerraformPlan {
   variables: Record<string, { value: unknown }>;
   resource_changes: { address: string; change: { after_unknown?: Record<string, unknown> } }[];
-  configuration: {
-    root_module: {
-      variables?: Record<string, { default?: unknown }>;
-      resources?: { address: string; expressions?: Record<string, unknown> }[];
-    };
-  };
+  configuration: { root_module: ConfiguredModule };
+}
+
+/** A module as the plan's configuration lists it: its variables, its resource blocks, and the modules it calls. */
+interface ConfiguredModule {
+  variables?: Record<string, { default?: unknown }>;
+  resources?: { address: string; expressions?: Record<string, unknown> }[];
+  module_calls?: Record<string, { module: ConfiguredModule }>;
+}
+
+/** The module path of an address: `module.api_waf[0].` of module.api_waf[0].aws_wafv2_web_acl.this, '' in the root. */
+export function modulePathOf(address: string): string {
+  return /^(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*/.exec(address)![0];
+}
+
+/** The configuration block of a resource address (any instance), in whichever module declares it. */
+export function configuredBlock(plan: TerraformPlan, address: string): { address: string; expressions?: Record<string, unknown> } | undefined {
+  let module: ConfiguredModule | undefined = (plan as PlanDocument).configuration.root_module;
+  for (const [, call] of modulePathOf(address).matchAll(/module\.([\w-]+)(?:\[[^\]]*\])?\./g)) module = module?.module_calls?.[call!]?.module;
+  const block = address.slice(modulePathOf(address).length).replace(/\[[^\]]*\]$/, '');
+  return module?.resources?.find((resource) => resource.address === block);
 }
 
 /** The value the plan gave a root variable: its default unless the plan set it. */
@@ -272,7 +303,7 @@ export function variableDefault(plan: TerraformPlan, name: string): unknown {
 
 /** The planned resource at an address such as aws_sqs_queue.orders or aws_lambda_function.this["cart"]. */
 export function plannedResource(plan: TerraformPlan, address: string): PlannedResource | undefined {
-  return (plan.planned_values.root_module.resources ?? []).find((resource) => resource.address === address);
+  return allPlanned(plan).find((resource) => resource.address === address);
 }
 
 /** Whether the plan leaves the attribute at this path of a resource (e.g. ['environment', 0, 'variables']) to be known after apply. */
@@ -288,8 +319,7 @@ export function knownAfterApply(plan: TerraformPlan, address: string, path: (str
  * `aws_sqs_queue.orders.arn`, `aws_sqs_queue.orders`, ... One list for every instance of the block.
  */
 export function expressionReferences(plan: TerraformPlan, address: string, path: (string | number)[]): string[] {
-  const block = address.replace(/\[[^\]]*\]$/, '');
-  let expression: unknown = (plan as PlanDocument).configuration.root_module.resources?.find((resource) => resource.address === block)?.expressions;
+  let expression: unknown = configuredBlock(plan, address)?.expressions;
   for (const step of path) expression = (expression as Record<string | number, unknown> | undefined)?.[step];
   return (expression as { references?: string[] } | undefined)?.references ?? [];
 }
@@ -306,7 +336,8 @@ export function referencedResources(plan: TerraformPlan, address: string, path: 
     const match = /^(?!(?:var|local|each|count|path|data|module|self|terraform)\.)([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(\[(?:\d+|"(?:[^"\\]|\\.)*")\])?/.exec(reference);
     if (!match) continue;
     const [, type, name, index] = match;
-    const resource = plannedResource(plan, `${type!}.${name!}${index ?? ''}`);
+    // A reference inside a module names a resource of that module.
+    const resource = plannedResource(plan, `${modulePathOf(address)}${type!}.${name!}${index ?? ''}`);
     if (resource) found.set(resource.address, resource);
   }
   return [...found.values()];

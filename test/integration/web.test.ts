@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { serverUrl } from '../../frontend/lifecycle.js';
+import { readFileSync } from 'node:fs';
+import { NODE_FLOOR, nodeTooOld, serverUrl } from '../../frontend/lifecycle.js';
 import type { LocalStack } from '../../local/stack.js';
 import { getStoredOrder, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
 import { PASSWORD, signedInCustomer, WebClient } from '../helpers/customers.js';
@@ -16,6 +17,14 @@ afterAll(() => stack.stop(), 30_000);
 const page = (path: string, init?: RequestInit) => fetch(`${stack.urls.web}${path}`, init);
 
 describe('the web tier', () => {
+  it('when it starts on a Node below the floor, then it is refused with the version named; the floor is package.json\'s engines', () => {
+    expect(nodeTooOld('22.18.3')).toMatch(/^Node 22\.18\.3 is older than 22\.19/);
+    expect(nodeTooOld('20.20.2')).toMatch(/^Node 20\.20\.2 is older/);
+    for (const fine of ['22.19.0', '22.23.5', '24.1.0', process.versions.node]) expect(nodeTooOld(fine)).toBeUndefined();
+    const { engines } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { engines: { node: string } };
+    expect(engines.node).toBe(`>=${NODE_FLOOR.major}.${NODE_FLOOR.minor}`);
+  });
+
   it('when the menu is served, then it lists the catalogue with prices; signed in, each product has a cart form with its own CSRF token, and the checkout form carries the cart\'s version, new with every change', async () => {
     const visitor = await (await page('/')).text();
     for (const text of ['<span class="product-name">Pizza Margherita</span>', '<span class="product-price">$11.50</span>', '<span class="product-name">Banana</span>', '<span class="product-price">$0.35</span>', 'id="sign-in-to-order"']) {

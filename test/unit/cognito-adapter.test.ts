@@ -12,6 +12,7 @@ import {
   ResendConfirmationCodeCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -74,13 +75,20 @@ describe('the cognito-local adapter', () => {
     }
   });
 
-  it('when it is started again on the same folder, then the pool made before is there', async () => {
-    const client = await serve();
+  it('when it is started again on the same folder, then a pool made before is there, kept under that folder\'s db', async () => {
+    const first = await serve();
     try {
-      const { UserPools = [] } = await client.send(new ListUserPoolsCommand({ MaxResults: 10 }));
-      expect(UserPools.map((pool) => pool.Name)).toContain('adapter-pool');
+      await first.send(new CreateUserPoolCommand({ PoolName: 'kept-pool' }));
     } finally {
-      await stop(client);
+      await stop(first);
+    }
+    expect(readdirSync(join(dir, 'db'))).toEqual(expect.arrayContaining(['clients.json']));
+    const again = await serve();
+    try {
+      const { UserPools = [] } = await again.send(new ListUserPoolsCommand({ MaxResults: 10 }));
+      expect(UserPools.map((pool) => pool.Name)).toContain('kept-pool');
+    } finally {
+      await stop(again);
     }
   });
 });

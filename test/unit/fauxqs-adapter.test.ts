@@ -2,7 +2,7 @@
 // spy, a queue's enqueue and purge, its deduplication cache). Each thing the queue journal relies on
 // is asserted here against fauxqs itself, so an upgrade that changes one fails here by name rather
 // than losing messages in the local stack.
-import { CreateQueueCommand, DeleteQueueCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteMessageCommand, DeleteQueueCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp, type SpyMessage } from 'fauxqs';
 import type { AddressInfo } from 'node:net';
 import { awsClientConfig } from '../../backend-lambdas/lib/aws.js';
@@ -47,15 +47,26 @@ describe('the fauxqs adapter', () => {
     expect(heard.slice(seen!.heardBefore, seen!.heardAfter)).toEqual([expect.objectContaining({ service: 'sqs', status: 'published', queueName: 'adapter-send.fifo', messageId: sent.MessageId, body: 'one' })]);
   });
 
-  it('when a message is received past its queue\'s maxReceiveCount, then the spy hears "dlq" on the source and "published" on the DLQ with the same message id', async () => {
-    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'adapter-dlq' }))).QueueUrl!;
+  it('when a message is received past its queue\'s maxReceiveCount, then the spy hears "dlq" on the source and "published" on the DLQ with the same message id, and the move goes through the observer', async () => {
+    await sqs.send(new CreateQueueCommand({ QueueName: 'adapter-dlq' }));
     const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'adapter-source', Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:adapter-dlq', maxReceiveCount: 1 }) } }))).QueueUrl!;
     const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'poison' }));
     await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, VisibilityTimeout: 0 }));
     await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, VisibilityTimeout: 0 }));
     const events = heard.filter((message) => message.service === 'sqs' && message.messageId === MessageId).map((message) => message.service === 'sqs' && `${message.status} ${message.queueName}`);
     expect(events).toEqual(['published adapter-source', 'dlq adapter-source', 'published adapter-dlq']);
-    expect(dlqUrl).toMatch(/adapter-dlq$/);
+    expect(enqueued.filter((entry) => entry.message.messageId === MessageId)).toHaveLength(2);
+  });
+
+  it('when messages are deleted, one by one or in a batch, then the spy hears "consumed" for each', async () => {
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'adapter-delete' }))).QueueUrl!;
+    const sent = await Promise.all(['a', 'b', 'c'].map(async (body) => (await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }))).MessageId!));
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
+    const [one, ...rest] = Messages;
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: one!.ReceiptHandle }));
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: rest.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })) }));
+    const consumed = heard.filter((message) => message.service === 'sqs' && message.status === 'consumed' && message.queueName === 'adapter-delete').map((message) => message.service === 'sqs' && message.messageId);
+    expect(consumed.sort()).toEqual([...sent].sort());
   });
 
   it('when a queue is purged or deleted, then the observer is told its name', async () => {
@@ -80,10 +91,11 @@ describe('the fauxqs adapter', () => {
 
   it('when a deduplication is remembered from before a restart, then a duplicate gets the first message\'s id until that window ends, and is a new message after', async () => {
     const url = await fifoQueue('adapter-dedup.fifo');
-    rememberDeduplication(queueOf('adapter-dedup.fifo'), 'dd', 'first-id', '7', Date.now() - 4_700, 5_000);
+    // A window of 5 s that began 3 s ago: a duplicate now, a new message once the 2 s left are over (not 5 s from now).
+    rememberDeduplication(queueOf('adapter-dedup.fifo'), 'dd', 'first-id', '7', Date.now() - 3_000, 5_000);
     const duplicate = await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'again', MessageGroupId: 'g', MessageDeduplicationId: 'dd' }));
     expect(duplicate).toMatchObject({ MessageId: 'first-id', SequenceNumber: '7' });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 2_300));
     const fresh = await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'again', MessageGroupId: 'g', MessageDeduplicationId: 'dd' }));
     expect(fresh.MessageId).not.toBe('first-id');
   });
