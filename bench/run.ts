@@ -202,9 +202,16 @@ async function measureMyOrders(webUrl: string, call: StackCall, customers: reado
 }
 
 async function cannon(options: autocannon.Options, expectedStatus: number): Promise<Load> {
-  const result = await autocannon({ connections: CONNECTIONS, ...options });
+  // A round bounded by `amount` ends at autocannon's next one-second tick after its last answer, so
+  // its duration runs up to a second long (3,000 checkouts in 8.1 s read as 3000 / 9 = 333/s): the
+  // rate is taken from the start to the last answer instead.
+  const started = performance.now();
+  let lastAnswer = started;
+  const requests = options.amount === undefined ? options.requests : (options.requests ?? [{}]).map((request) => ({ ...request, onResponse: () => void (lastAnswer = performance.now()) }));
+  const result = await autocannon({ connections: CONNECTIONS, ...options, ...(requests ? { requests } : {}) });
   const good = (result.statusCodeStats as unknown as Record<string, { count: number }>)[String(expectedStatus)]?.count ?? 0;
-  return { rps: result.requests.total / result.duration, p50: result.latency.p50, p99: result.latency.p99, errors: result.requests.total - good + result.errors + result.timeouts };
+  const seconds = options.amount === undefined ? result.duration : (lastAnswer - started) / 1000;
+  return { rps: result.requests.total / seconds, p50: result.latency.p50, p99: result.latency.p99, errors: result.requests.total - good + result.errors + result.timeouts };
 }
 
 async function measureIntake(webUrl: string, api: { url: string; key: string }, bareExpressUrl: string, bareHttpUrl: string, call: StackCall, pool: BenchPool): Promise<BenchResults['intake'] & { customers: PreparedCustomer[] }> {

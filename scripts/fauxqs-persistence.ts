@@ -4,7 +4,7 @@
 // intake and drain, in the same loop as the stack's own queue emulator without and with its journal.
 // startFauxqs always listens on every interface, so this runs only inside a network namespace of its
 // own, where every interface is loopback:
-//   unshare -n sh -c 'ip link set lo up && node --import tsx scripts/fauxqs-persistence.ts'
+//   unshare -n sh -c 'ip link set lo up && node --disable-warning=ExperimentalWarning --import tsx scripts/fauxqs-persistence.ts'
 // The figures it printed are in docs/local-stack.md.
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { spawn } from 'node:child_process';
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const runs: Record<string, unknown>[] = [];
   for (let run = 0; run < 3; run++) {
     const dir = mkdtempSync(join(tmpdir(), 'fauxqs-persistence-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, 'fill', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, 'fill', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     const deleted = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         const match = /filled (\S+)/.exec(chunk.toString());
