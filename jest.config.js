@@ -9,7 +9,13 @@ const base = {
     '/node_modules/(@scure/base|@noble/hashes)/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!(@scure/base|@noble/hashes)/)'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // graphql 17 ships CommonJS and ES module builds; on Node 24 jest resolves graphql-armor's
+    // require('graphql') to the ES build (the module-sync condition) and refuses that require(esm) in
+    // a cycle. One build for every importer in the tests, and so one graphql realm.
+    '^graphql$': '<rootDir>/node_modules/graphql/index.js',
+  },
 };
 
 const timeout = '<rootDir>/test/helpers/timeout.ts';
