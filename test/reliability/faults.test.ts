@@ -170,12 +170,16 @@ describe('faults against the local stack', () => {
       // stands in for the user pool: the web tier verifies sessions itself, against the JWKS at the
       // issuer, and this one serves cognito-local's, whose key signs the test's session.
       const cart = cartView(setCartLine(emptyCart('sigterm-customer', new Date(), 3600), 'Banana', 1, { now: new Date(), ttlSeconds: 3600 }));
+      let checkoutsArrived = 0;
       const slowApi = createServer((req, res) => {
         req.resume();
         const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
         if (req.url?.endsWith('/.well-known/jwks.json')) return json(200, cognitoLocalJwks());
         if (req.method === 'GET' && req.url === '/me/cart') return json(200, cart);
-        if (req.method === 'POST' && req.url === '/me/orders') return void setTimeout(() => json(202, { order_id: randomUUID(), status: 'QUEUED' }), 800);
+        if (req.method === 'POST' && req.url === '/me/orders') {
+          checkoutsArrived++;
+          return void setTimeout(() => json(202, { order_id: randomUUID(), status: 'QUEUED' }), 800);
+        }
         json(404, { message: 'not here' });
       });
       await new Promise<void>((resolve) => slowApi.listen(0, '127.0.0.1', resolve));
@@ -193,7 +197,9 @@ describe('faults against the local stack', () => {
         await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, { what: 'the web tier to listen' });
         const [customer] = (await prepareCustomers(`http://127.0.0.1:${port}`, pool, ['sigterm-customer'])) as [PreparedCustomer];
         const inFlight = Array.from({ length: 20 }, () => post(port, '/checkout', customer.cookie, customer.checkoutBody));
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Every one has reached the API (so the web tier holds it) before the signal: a fixed wait let a
+        // loaded CI machine signal while some were still unread, which the grace period then cut.
+        await waitFor(() => checkoutsArrived === 20, { what: 'the 20 checkouts to reach the API', timeoutMs: 10_000, intervalMs: 20 });
         server.kill('SIGTERM');
         await new Promise((resolve) => setTimeout(resolve, 100));
         const late = await post(port, '/checkout', customer.cookie, customer.checkoutBody);
