@@ -59,7 +59,10 @@ async function buildLambda(name: FunctionName): Promise<string> {
 
 async function buildWebArtifact(): Promise<string> {
   const stage = join(dist, 'web', 'order-web');
-  await build({ ...nodeBundle, entryPoints: [join(root, 'frontend', 'server.ts')], outfile: join(stage, 'server.js') });
+  // Whitespace minified, which drops comments: one non-Latin-1 character in a dependency's comment (a
+  // dash, a curly quote) makes V8 hold the whole 5.8 MB script as a two-byte string. Without them the
+  // web process peaked 17 MB lower at start (131 -> 114 MB on Node 22). Names are kept for stack traces.
+  await build({ ...nodeBundle, entryPoints: [join(root, 'frontend', 'server.ts')], outfile: join(stage, 'server.js'), minifyWhitespace: true });
   await cp(join(root, 'frontend', 'views'), join(stage, 'views'), { recursive: true });
   await cp(join(root, 'frontend', 'public'), join(stage, 'public'), { recursive: true });
   await cp(join(root, 'frontend', 'ecosystem.config.cjs'), join(stage, 'ecosystem.config.cjs'));
