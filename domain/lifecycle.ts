@@ -27,10 +27,21 @@ const ALLOWED: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   CANCELLED: [],
 };
 
-/** One entry of an order's history: the status it entered, and when. */
+/**
+ * Who moved an order by hand: the customer whose order it is, or a member of staff (`id` names
+ * them: their address, or the tool they used). The kitchen's timer is nobody: its entries have no `by`.
+ */
+export interface Actor {
+  role: 'customer' | 'staff';
+  id: string;
+}
+
+/** One entry of an order's history: the status it entered, and when; for a change made by hand, who made it and why. */
 export interface StatusEntry {
   status: OrderStatus;
   at: string;
+  by?: Actor | undefined;
+  reason?: string | undefined;
 }
 
 /** The lifecycle fields every stored order carries. `version` rises by one with every change. */
@@ -50,6 +61,8 @@ export interface StatusChange {
   version: number;
   at: string;
   due_at: string | undefined;
+  by?: Actor | undefined;
+  reason?: string | undefined;
 }
 
 /** The change asked for is not a step of the lifecycle (a completed order cannot be cancelled, say). */
@@ -94,12 +107,17 @@ export function received(at: string, timings: LifecycleTimings): Lifecycle {
  */
 export function transition(
   current: Pick<Lifecycle, 'status' | 'version'>,
-  { to, at, timings }: { to?: OrderStatus | undefined; at: Date; timings: LifecycleTimings },
+  { to, at, timings, by, reason }: { to?: OrderStatus | undefined; at: Date; timings: LifecycleTimings; by?: Actor | undefined; reason?: string | undefined },
 ): StatusChange {
   const target = to ?? NEXT[current.status];
   if (!target || !ALLOWED[current.status].includes(target)) throw new IllegalTransitionError(current.status, target);
   const when = at.toISOString();
-  return { from: current.status, fromVersion: current.version, to: target, version: current.version + 1, at: when, due_at: dueAt(target, when, timings) };
+  return { from: current.status, fromVersion: current.version, to: target, version: current.version + 1, at: when, due_at: dueAt(target, when, timings), ...(by ? { by } : {}), ...(reason ? { reason } : {}) };
+}
+
+/** The history entry a change adds: the status and time, and who made it and why when it was made by hand. */
+export function entryOf(change: StatusChange): StatusEntry {
+  return { status: change.to, at: change.at, ...(change.by ? { by: change.by } : {}), ...(change.reason ? { reason: change.reason } : {}) };
 }
 
 /** Applies a change to an order's lifecycle fields, as the conditional write does in the table. */
@@ -108,7 +126,7 @@ export function applyChange<T extends Lifecycle>(order: T, change: StatusChange)
   return {
     ...order,
     status: change.to,
-    status_history: [...order.status_history, { status: change.to, at: change.at }],
+    status_history: [...order.status_history, entryOf(change)],
     version: change.version,
     due_at: change.due_at,
   };
@@ -122,6 +140,9 @@ export interface StatusChangedEvent {
   from: OrderStatus;
   to: OrderStatus;
   at: string;
+  /** Who made a change by hand, and why; absent for the kitchen's timer. */
+  by?: Actor | undefined;
+  reason?: string | undefined;
 }
 
 const seconds = z.int().check(z.minimum(0), z.maximum(86_400));

@@ -32,6 +32,8 @@ export interface CustomerApi {
   myOrder(idToken: string, orderId: string, options?: { requestId?: string }): Promise<StoredOrder | null>;
   /** Those of up to 25 orders that are the customer's own and stored, in no particular order. */
   myOrdersByIds(idToken: string, orderIds: readonly string[]): Promise<StoredOrder[]>;
+  /** Cancels the customer's own order while it is RECEIVED: NotFoundError for one not theirs, ConflictError once it is later. */
+  cancelMyOrder(idToken: string, orderId: string, options?: { requestId?: string }): Promise<StoredOrder>;
 }
 
 /**
@@ -144,6 +146,9 @@ export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds =
         if (error instanceof NotFoundError) return null;
         throw error;
       }
+    },
+    async cancelMyOrder(idToken, orderId, { requestId } = {}) {
+      return (await callAsCustomer(idToken, `/me/orders/${encodeURIComponent(orderId)}/cancel`, { method: 'POST' }, requestId)) as StoredOrder;
     },
     async myOrdersByIds(idToken, orderIds) {
       const answer = (await callAsCustomer(idToken, `/me/orders?ids=${orderIds.map(encodeURIComponent).join(',')}`, { method: 'GET' })) as { orders?: StoredOrder[] };

@@ -9,11 +9,10 @@ import {
   transition,
   type LifecycleTimings,
   type OrderStatus,
-  type StatusChange,
   type StatusChangedEvent,
 } from '../../domain/lifecycle.js';
 import { isOrderId } from '../../domain/order.js';
-import { eventAttributes, publishInBatches } from '../lib/order-events.js';
+import { createStatusChanges, statusChangedEvent, type OutgoingChange } from '../lib/order-events.js';
 import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
 import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
 import type { DueOrder, OrderStore } from '../lib/order-store.js';
@@ -53,6 +52,10 @@ const staffCommandSchema = z.strictObject({
   action: z.enum(['advance', 'cancel']),
   order_id: z.string().check(z.refine(isOrderId, { error: 'Must be an order id (a UUID)' })),
   to: z.optional(z.enum(ORDER_STATUSES)),
+  /** Who gave the command, for the order's history (an address, a name). */
+  by: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
+  /** Why, for a cancellation: the customer is told. */
+  reason: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(500))),
 });
 export type StaffCommand = z.infer<typeof staffCommandSchema>;
 
@@ -66,40 +69,7 @@ const STOP_BEFORE_TIMEOUT_MS = 10_000;
  * order.status_changed. The same function takes staff commands.
  */
 export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sns, topicArn, clock = () => new Date(), concurrency = 16 }: AdvanceOrdersDeps) {
-  function eventOf(order: Pick<DueOrder, 'order_id' | 'customer_id'>, change: StatusChange): StatusChangedEvent {
-    return { type: 'order.status_changed', order_id: order.order_id, customer_id: order.customer_id, from: change.from, to: change.to, at: change.at };
-  }
-
-  /** An event, and whether its order has an address to mail (the customer mail subscription's filter). */
-  interface Outgoing {
-    event: StatusChangedEvent;
-    customerMail: boolean;
-  }
-
-  /** Publishes events ten to a call; answers those that failed. */
-  async function publish(events: Outgoing[]): Promise<Outgoing[]> {
-    if (!sns || !topicArn) return [];
-    return publishInBatches(
-      sns,
-      topicArn,
-      events,
-      ({ event, customerMail }) => ({
-        Subject: `Order ${event.order_id}: ${event.to}`,
-        Message: JSON.stringify(event),
-        MessageAttributes: eventAttributes(event.type, { orderId: event.order_id, customerId: event.customer_id, status: event.to, customerMail }),
-      }),
-      (error) => logger.error('Publishing status changes failed; they are kept on their orders for the next run', { error: error as Error }),
-    );
-  }
-
-  /** Publishes the events of changes already written; a failed one is kept on its order, due now. */
-  async function publishOrKeep(written: (Outgoing & { version: number })[], now: Date): Promise<number> {
-    const failed = new Set(await publish(written));
-    for (const entry of written.filter((candidate) => failed.has(candidate))) {
-      await store.keepPendingEvent(entry.event, entry.version, JSON.stringify(entry.event), now);
-    }
-    return failed.size;
-  }
+  const changes = createStatusChanges({ store, sns, topicArn, logger, clock });
 
   /**
    * Runs `work` over a page of due orders, at most `concurrency` at a time, but one customer's orders
@@ -121,7 +91,7 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
     const now = clock();
     const result: KitchenRun = { advanced: 0, skipped: 0, republished: 0, pending: 0 };
     for await (const page of store.dueOrders(now)) {
-      const written: (Outgoing & { version: number })[] = [];
+      const written: (OutgoingChange & { version: number })[] = [];
       const republish: DueOrder[] = [];
       await eachByCustomer(page, async (due) => {
         if (due.pending_event) {
@@ -133,14 +103,14 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
         if (await store.applyChange(due, change)) {
           result.advanced++;
           count(metrics, 'StatusChanges');
-          written.push({ event: eventOf(due, change), customerMail: due.customer_email !== undefined, version: change.version });
+          written.push({ event: statusChangedEvent(due, change), customerMail: due.customer_email !== undefined, version: change.version });
         } else {
           result.skipped++;
         }
       });
-      result.pending += await publishOrKeep(written, now);
+      result.pending += await changes.publishOrKeep(written);
       const failedAgain = new Set(
-        (await publish(republish.map((due) => ({ event: JSON.parse(due.pending_event!) as StatusChangedEvent, customerMail: due.customer_email !== undefined })))).map((outgoing) => outgoing.event.order_id),
+        (await changes.publish(republish.map((due) => ({ event: JSON.parse(due.pending_event!) as StatusChangedEvent, customerMail: due.customer_email !== undefined })))).map((outgoing) => outgoing.event.order_id),
       );
       for (const due of republish.filter((candidate) => !failedAgain.has(candidate.order_id))) {
         const event = JSON.parse(due.pending_event!) as StatusChangedEvent;
@@ -160,13 +130,15 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
     try {
       const order = await store.get(input.order_id);
       if (!order) throw new NotFoundError(`Order ${input.order_id}`);
-      const change = transition(order, { to: input.action === 'cancel' ? 'CANCELLED' : input.to, at: clock(), timings });
-      if (!(await store.applyChange(order, change))) {
+      const by = { role: 'staff', id: input.by ?? 'staff command' } as const;
+      const change = transition(order, { to: input.action === 'cancel' ? 'CANCELLED' : input.to, at: clock(), timings, by, reason: input.reason });
+      if (!(await changes.applyByHand(order, change))) {
         return { ok: false, error: 'conflict', message: `Order ${order.order_id} changed while it was being ${input.action === 'cancel' ? 'cancelled' : 'advanced'}; read it again and retry` };
       }
       count(metrics, 'StatusChanges');
-      await publishOrKeep([{ event: eventOf(order, change), customerMail: order.customer_email !== undefined, version: change.version }], clock());
-      logger.info('Order changed by staff', { order_id: order.order_id, from: change.from, to: change.to });
+      // Beside my-orders' count of the customers' own: the dashboard tells the two apart by service.
+      if (change.to === 'CANCELLED') count(metrics, 'OrdersCancelled');
+      logger.info('Order changed by staff', { order_id: order.order_id, from: change.from, to: change.to, by: by.id });
       return { ok: true, order_id: order.order_id, from: change.from, to: change.to, at: change.at };
     } catch (error) {
       if (error instanceof AppError) return { ok: false, error: error.code, message: error.message };

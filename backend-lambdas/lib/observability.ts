@@ -3,7 +3,7 @@ import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
 
 /** The business events each function counts, in namespace OrderPipeline with the function as `service`. */
-export type BusinessMetric = 'OrdersAccepted' | 'OrdersStored' | 'OrdersFailed' | 'OrdersDeadLettered' | 'StatusChanges';
+export type BusinessMetric = 'OrdersAccepted' | 'OrdersStored' | 'OrdersFailed' | 'OrdersDeadLettered' | 'StatusChanges' | 'OrdersCancelled';
 
 /** What a function needs of Powertools Metrics: counts, flushed as one EMF line when an invocation ends. */
 export interface MetricsRecorder {

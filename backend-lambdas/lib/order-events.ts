@@ -1,4 +1,8 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
+import type { StatusChange, StatusChangedEvent } from '../../domain/lifecycle.js';
+import type { StoredOrder } from '../../domain/order.js';
+import type { OrderStore } from './order-store.js';
 
 /** What names one event of an order: the same event published again carries the same id. */
 export function eventId(eventType: 'order.received' | 'order.status_changed', orderId: string, status: string): string {
@@ -46,4 +50,60 @@ export async function publishInBatches<T>(sns: SNSClient, topicArn: string, item
     }
   }
   return failed;
+}
+
+/** An order.status_changed event to publish, and whether its order has an address to mail (the customer mail filter). */
+export interface OutgoingChange {
+  event: StatusChangedEvent;
+  customerMail: boolean;
+}
+
+/** The event a written change makes: who made it and why ride along, for the mail and the pages. */
+export function statusChangedEvent(order: Pick<StoredOrder, 'order_id' | 'customer_id'>, change: StatusChange): StatusChangedEvent {
+  return { type: 'order.status_changed', order_id: order.order_id, customer_id: order.customer_id, from: change.from, to: change.to, at: change.at, ...(change.by ? { by: change.by } : {}), ...(change.reason ? { reason: change.reason } : {}) };
+}
+
+/**
+ * Status changes, published to order-events after they are written. An event whose publish fails is
+ * kept on its order, due now, so the kitchen's next run publishes it: a written change is never left
+ * untold. The kitchen and every change made by hand (staff, a customer's cancel) go through here.
+ */
+export function createStatusChanges({ store, sns, topicArn, logger, clock = () => new Date() }: { store: OrderStore; sns?: SNSClient | undefined; topicArn?: string | undefined; logger: Logger; clock?: () => Date }) {
+  /** Publishes events ten to a call; answers those that failed. */
+  async function publish(events: readonly OutgoingChange[]): Promise<OutgoingChange[]> {
+    if (!sns || !topicArn) return [];
+    return publishInBatches(
+      sns,
+      topicArn,
+      events,
+      ({ event, customerMail }) => ({
+        Subject: `Order ${event.order_id}: ${event.to}`,
+        Message: JSON.stringify(event),
+        MessageAttributes: eventAttributes(event.type, { orderId: event.order_id, customerId: event.customer_id, status: event.to, customerMail }),
+      }),
+      (error) => logger.error('Publishing status changes failed; they are kept on their orders for the next kitchen run', { error: error as Error }),
+    );
+  }
+
+  /** Publishes the events of changes already written; a failed one is kept on its order. Answers how many failed. */
+  async function publishOrKeep(written: readonly (OutgoingChange & { version: number })[]): Promise<number> {
+    const failed = new Set(await publish(written));
+    for (const entry of written.filter((candidate) => failed.has(candidate))) {
+      await store.keepPendingEvent(entry.event, entry.version, JSON.stringify(entry.event), clock());
+    }
+    return failed.size;
+  }
+
+  /**
+   * One change made by hand: written only if the order is still in the status and version it was read
+   * in (so a click and the kitchen's timer never both move one step), then published. False when the
+   * order changed meanwhile, and then nothing is written.
+   */
+  async function applyByHand(order: StoredOrder, change: StatusChange): Promise<boolean> {
+    if (!(await store.applyChange(order, change))) return false;
+    await publishOrKeep([{ event: statusChangedEvent(order, change), customerMail: order.customer_email !== undefined, version: change.version }]);
+    return true;
+  }
+
+  return { publish, publishOrKeep, applyByHand };
 }

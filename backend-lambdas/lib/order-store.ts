@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { OrderStatus, StatusChange } from '../../domain/lifecycle.js';
+import { entryOf, type OrderStatus, type StatusChange } from '../../domain/lifecycle.js';
 import { legacyAccountIdOf, type StoredOrder } from '../../domain/order.js';
 
 /**
@@ -177,7 +177,7 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
           ExpressionAttributeValues: {
             ':to': change.to,
             ':version': change.version,
-            ':entry': [{ status: change.to, at: change.at }],
+            ':entry': [entryOf(change)],
             ':from': change.from,
             ':from_version': change.fromVersion,
             ...due.values,

@@ -1,14 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import * as z from 'zod/mini';
-import { parseConfig } from '../../domain/config.js';
-import { DependencyUnavailableError, NotFoundError, ValidationError } from '../../domain/errors.js';
-import { isOrderId, isOrderOf } from '../../domain/order.js';
+import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { applyChange, transition, type LifecycleTimings } from '../../domain/lifecycle.js';
+import { isOrderId, isOrderOf, type StoredOrder } from '../../domain/order.js';
 import { customerOf } from '../lib/customer.js';
-import { observabilityFor } from '../lib/defaults.js';
+import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
 import { jsonResponse, orderIdsOf, toApiResponse } from '../lib/http.js';
-import { instrumented } from '../lib/observability.js';
-import { createOrderStore, orderTable, type OrderStore } from '../lib/order-store.js';
+import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
+import { createStatusChanges } from '../lib/order-events.js';
+import { orderTable, type OrderStore } from '../lib/order-store.js';
 import type { LambdaHandler, Wiring } from '../lib/wiring.js';
 
 export const DEFAULT_PAGE_SIZE = 10;
@@ -19,6 +20,12 @@ export const MAX_IDS = 25;
 export interface MyOrdersDeps {
   store: OrderStore;
   logger: Logger;
+  /** For a cancel: the lifecycle, and where the change is published (order-events); nothing is published when absent. */
+  timings: LifecycleTimings;
+  sns?: SNSClient | undefined;
+  topicArn?: string | undefined;
+  metrics?: MetricsRecorder | undefined;
+  clock?: () => Date;
 }
 
 /** A page's continuation as the client carries it: the index key it ended at, opaque (base64url JSON). */
@@ -53,23 +60,42 @@ function pageSize(raw: string | undefined): number {
 /**
  * GET /me/orders, GET /me/orders?ids=... and GET /me/orders/{id}: the signed-in customer's orders
  * (those their account checked out); anyone else's, and any order placed with the API key, is a 404
- * or left out, as one never placed is.
+ * or left out, as one never placed is. POST /me/orders/{id}/cancel: the customer cancels their own
+ * order while it is still RECEIVED (the kitchen has not started it); after that, a 409.
  */
-export function createMyOrdersHandler({ store, logger }: MyOrdersDeps) {
+export function createMyOrdersHandler({ store, logger, timings, sns, topicArn, metrics, clock = () => new Date() }: MyOrdersDeps) {
   const unavailable = (error: unknown) => new DependencyUnavailableError('order service', 2, { cause: error });
+  const changes = createStatusChanges({ store, sns, topicArn, logger, clock });
+
+  /** The customer's own order by the path's id; anyone else's is as absent as one never placed. */
+  async function ownOrder(event: APIGatewayProxyEvent, customerId: string): Promise<StoredOrder> {
+    const orderId = event.pathParameters?.id ?? '';
+    if (!isOrderId(orderId)) throw new ValidationError([{ field: 'id', message: 'Must be an order id (a UUID)' }]);
+    const order = await store.get(orderId).catch((error: unknown) => Promise.reject(unavailable(error)));
+    if (!order || !isOrderOf(order, customerId)) throw new NotFoundError(`Order ${orderId}`);
+    return order;
+  }
+
+  async function cancel(order: StoredOrder, customerId: string): Promise<StoredOrder> {
+    const tooLate = () => new ConflictError(`Order ${order.order_id} is ${order.status.toLowerCase()}: only an order still RECEIVED can be cancelled`);
+    if (order.status !== 'RECEIVED') throw tooLate();
+    const change = transition(order, { to: 'CANCELLED', at: clock(), timings, by: { role: 'customer', id: customerId } });
+    // The kitchen may take the order in the same moment: the write is conditional on the version read, and one of the two wins.
+    if (!(await changes.applyByHand(order, change).catch((error: unknown) => Promise.reject(unavailable(error))))) {
+      const now = await store.get(order.order_id).catch((error: unknown) => Promise.reject(unavailable(error)));
+      throw new ConflictError(`Order ${order.order_id} changed while it was being cancelled: it is ${now?.status.toLowerCase() ?? 'gone'}`);
+    }
+    count(metrics, 'OrdersCancelled');
+    logger.info('Order cancelled by its customer', { order_id: order.order_id });
+    return applyChange(order, change);
+  }
 
   return async function myOrders(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     const requestId = event.requestContext.requestId;
     try {
       const customer = customerOf(event);
-      if (event.resource === '/me/orders/{id}') {
-        const orderId = event.pathParameters?.id ?? '';
-        if (!isOrderId(orderId)) throw new ValidationError([{ field: 'id', message: 'Must be an order id (a UUID)' }]);
-        const order = await store.get(orderId).catch((error: unknown) => Promise.reject(unavailable(error)));
-        // Another customer's order is as absent as one that does not exist: nothing says it is there.
-        if (!order || !isOrderOf(order, customer.id)) throw new NotFoundError(`Order ${orderId}`);
-        return jsonResponse(200, order);
-      }
+      if (event.resource === '/me/orders/{id}/cancel') return jsonResponse(200, await cancel(await ownOrder(event, customer.id), customer.id));
+      if (event.resource === '/me/orders/{id}') return jsonResponse(200, await ownOrder(event, customer.id));
       const query = event.queryStringParameters ?? {};
       if (query.ids !== undefined) {
         // What the web tier's status watches read: a few orders at a time, each by its key (GetItem).
@@ -89,10 +115,9 @@ export function createMyOrdersHandler({ store, logger }: MyOrdersDeps) {
   };
 }
 
-export const configSchema = z.object({ TABLE_NAME: z.string().check(z.minLength(3)) });
+export const configSchema = orderWriterEnvironment;
 
-export const wire: Wiring<'documents', LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>> = (env, { documents }, options = {}) => {
-  const { logger, tracer } = observabilityFor('my-orders', env, options);
-  const handler = createMyOrdersHandler({ store: createOrderStore({ documents, tableName: parseConfig(configSchema, env, 'my-orders').TABLE_NAME }), logger });
-  return instrumented('my-orders', { tracer }, handler);
+export const wire: Wiring<'documents' | 'sns', LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>> = (env, clients, options = {}) => {
+  const { tracer, ...deps } = orderWriterDeps('my-orders', env, clients, options);
+  return instrumented('my-orders', { tracer, metrics: deps.metrics }, createMyOrdersHandler(deps));
 };

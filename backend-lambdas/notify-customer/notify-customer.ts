@@ -42,6 +42,13 @@ const HEADLINES: Readonly<Record<OrderStatus, string>> = {
   CANCELLED: 'Your order was cancelled',
 };
 
+/** Who cancelled the order, and why, as the customer reads it. */
+function cancellation(order: StoredOrder): string[] {
+  const entry = order.status_history.find((candidate) => candidate.status === 'CANCELLED');
+  const who = entry?.by?.role === 'customer' ? 'You cancelled this order.' : 'The shop cancelled this order.';
+  return [who, ...(entry?.reason ? [`Reason: ${entry.reason}`] : [])];
+}
+
 /** The customer's mail about one step of their order. */
 export function customerMail(order: StoredOrder, status: OrderStatus): { subject: string; text: string } {
   return {
@@ -53,7 +60,7 @@ export function customerMail(order: StoredOrder, status: OrderStatus): { subject
       ...order.lines.map((line) => `  ${line.quantity} x ${line.product_name}   ${formatPrice(line.line_total_cents, order.currency)}`),
       `  Total   ${formatPrice(order.total_cents, order.currency)}`,
       '',
-      status === 'RECEIVED' ? 'We will mail you again at each step.' : `Status: ${status}.`,
+      ...(status === 'CANCELLED' ? cancellation(order) : [status === 'RECEIVED' ? 'We will mail you again at each step.' : `Status: ${status}.`]),
     ].join('\n'),
   };
 }

@@ -42,11 +42,14 @@ const OrderStatus = new GraphQLEnumType({
   values: Object.fromEntries(ORDER_STATUSES.map((status) => [status, { value: status }])),
 });
 
-const StatusEntry = new GraphQLObjectType<{ status: string; at: string }>({
+const StatusEntry = new GraphQLObjectType<{ status: string; at: string; by?: { role: string } | undefined; reason?: string | undefined }>({
   name: 'StatusEntry',
   fields: {
     status: { type: new GraphQLNonNull(OrderStatus) },
     at: { type: new GraphQLNonNull(GraphQLString), description: 'When the order entered this status (ISO 8601, UTC).' },
+    // The role only: a member of staff's address is not the customer's to read.
+    byRole: { type: GraphQLString, description: 'Who made this change by hand: "customer" or "staff"; null for the kitchen\'s timer.', resolve: (entry) => entry.by?.role ?? null },
+    reason: { type: GraphQLString, description: 'Why, when a change made by hand gave a reason (a cancellation).' },
   },
 });
 

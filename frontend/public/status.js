@@ -8,7 +8,7 @@
   // How long the server said to wait for a just-placed order to be stored; 0 when it is stored already.
   var waitMs = Number(root.getAttribute('data-wait-ms') || 0);
   var giveUpAt = Date.now() + waitMs;
-  var FIELDS = '{ id status version final total orderDate customerId statusHistory { status at } lines { productName quantity } }';
+  var FIELDS = '{ id status version final total orderDate customerId statusHistory { status at byRole reason } lines { productName quantity } }';
   var SUBSCRIPTION = 'subscription Follow($id: OrderId!, $wait: Int) { orderStatus(id: $id, waitSeconds: $wait) ' + FIELDS + ' }';
   var QUERY = 'query Read($id: OrderId!) { order(id: $id) ' + FIELDS + ' }';
 
@@ -38,8 +38,11 @@
         step.removeAttribute('aria-current');
       }
     });
+    // The kitchen has started it (or it is cancelled): the cancel button goes.
+    var cancel = document.getElementById('cancel-order');
+    if (cancel && order.status !== 'RECEIVED') cancel.parentNode.removeChild(cancel);
     text('status-text', order.status);
-    text('status-hint', order.final ? 'Thank you for your order.' : 'This page follows your order as it moves on.');
+    text('status-hint', order.status === 'CANCELLED' ? 'Nothing of this order will be prepared.' : order.final ? 'Thank you for your order.' : 'This page follows your order as it moves on.');
     text('detail-items', order.lines.map(function (line) { return line.quantity + ' x ' + line.productName; }).join(', '));
     text('detail-total', order.total);
     text('detail-customer', order.customerId);
@@ -59,6 +62,20 @@
       item.appendChild(strong);
       item.appendChild(document.createTextNode(' '));
       item.appendChild(time);
+      if (entry.byRole) {
+        var by = document.createElement('span');
+        by.className = 'by';
+        by.textContent = entry.byRole === 'customer' ? 'by you' : 'by the shop';
+        item.appendChild(document.createTextNode(' '));
+        item.appendChild(by);
+      }
+      if (entry.reason) {
+        var reason = document.createElement('span');
+        reason.className = 'reason';
+        reason.textContent = entry.reason;
+        item.appendChild(document.createTextNode(': '));
+        item.appendChild(reason);
+      }
       history.appendChild(item);
     });
   }

@@ -1,8 +1,8 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Catalogue } from '../../domain/catalogue.js';
-import { ConflictError, ValidationError } from '../../domain/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { isFinal } from '../../domain/lifecycle.js';
-import { isOrderId } from '../../domain/order.js';
+import { isOrderId, isOrderOf, type StoredOrder } from '../../domain/order.js';
 import { readOrder, type CustomerApi, type OrderApi } from '../order-api.js';
 import { respond, wantsJson } from '../pages.js';
 import type { Customer } from '../session.js';
@@ -98,6 +98,31 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
     }
   });
 
+  /** The status page of an order as the viewer may see it; `notice` says why it is shown again (a refused cancel). */
+  function renderStatus(req: Request, res: Response, order: StoredOrder, status = 200, notice?: string) {
+    // Only the customer whose order it is sees its cancel button, and only while the kitchen has not started it.
+    const cancellable = order.status === 'RECEIVED' && req.customer !== undefined && isOrderOf(order, req.customer.id);
+    res.status(status).render('status', { orderId: order.order_id, order, waitMs: 0, final: isFinal(order.status), cancellable, notice, title: `Order ${order.status.toLowerCase()}` });
+  }
+
+  router.post('/orders/:id/cancel', requireCustomer, async (req, res) => {
+    const orderId = req.params.id as string;
+    if (!isOrderId(orderId)) return respond(req, res, 400, NOT_AN_ORDER_NUMBER);
+    res.set('Cache-Control', 'no-store');
+    try {
+      await api.cancelMyOrder(signedIn(req).idToken, orderId, options(req));
+    } catch (error) {
+      // Another customer's order, or one never placed: the same 404 as the status page gives.
+      if (error instanceof NotFoundError) return res.status(404).render('not-found', { orderId, title: 'Order not found' });
+      if (!(error instanceof ConflictError)) throw error;
+      const order = await api.myOrder(signedIn(req).idToken, orderId, options(req));
+      if (!order) return res.status(404).render('not-found', { orderId, title: 'Order not found' });
+      if (wantsJson(req)) return res.status(409).json({ order_id: orderId, error: 'conflict', message: error.message });
+      return renderStatus(req, res, order, 409, `This order can no longer be cancelled: it is ${order.status.toLowerCase()}.`);
+    }
+    res.redirect(303, `/orders/${orderId}`);
+  });
+
   router.get('/orders/:id', async (req, res) => {
     const orderId = req.params.id;
     if (!isOrderId(orderId)) return respond(req, res, 400, NOT_AN_ORDER_NUMBER);
@@ -113,7 +138,8 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
     // waited for, and the wait says nothing either: any number with a fresh `placed` waits the same.
     const waitMs = ORDER_PATIENCE_MS - (clock().getTime() - Number(text(req.query.placed)));
     if (!order && !(waitMs > 0)) return res.status(404).render('not-found', { orderId, title: 'Order not found' });
-    res.render('status', { orderId, order, waitMs: order ? 0 : Math.min(waitMs, ORDER_PATIENCE_MS), final: order ? isFinal(order.status) : false, title: order ? `Order ${order.status.toLowerCase()}` : 'Order placed' });
+    if (order) return renderStatus(req, res, order);
+    res.render('status', { orderId, order, waitMs: Math.min(waitMs, ORDER_PATIENCE_MS), final: false, cancellable: false, notice: undefined, title: 'Order placed' });
   });
 
   router.get('/find', (req, res) => {

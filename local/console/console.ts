@@ -214,7 +214,7 @@ export function createConsoleApp({ clients, resources, alarm, metrics, inspectQu
       res.status(404).type('text').send('Not found');
       return;
     }
-    const result = (await invoke('advance-orders', { action, order_id: id })) as { ok: boolean; to?: string; message?: string };
+    const result = (await invoke('advance-orders', { action, order_id: id, by: 'the local console' })) as { ok: boolean; to?: string; message?: string };
     logger.info({ order_id: id, action, result }, 'staff command from the console');
     back(res, result.ok ? `Order ${id} is now ${result.to}.` : `Order ${id} was not changed: ${result.message}`);
   });

@@ -720,6 +720,7 @@ run "the_dashboard_shows_the_business_metrics_and_the_services" {
   assert {
     condition = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : [for m in try(w.properties.metrics, []) : "${m[1]}/${m[3]}" if try(m[0], "") == "OrderPipeline"]])) == toset([
       "OrdersAccepted/submit-order", "OrdersAccepted/checkout", "OrdersStored/process-order", "StatusChanges/advance-orders", "OrdersFailed/process-order", "OrdersDeadLettered/process-order",
+      "OrdersCancelled/my-orders", "OrdersCancelled/advance-orders",
     ])
     error_message = "The dashboard shows each business metric by its service, orders accepted by the API's submit-order and by the shop's checkout."
   }
@@ -890,7 +891,7 @@ run "me_routes_need_the_customer_token_and_the_api_key" {
     error_message = "The authorizer checks the Authorization header's token against the customers' pool."
   }
   assert {
-    condition     = alltrue([for route in ["GET /me/cart", "PUT /me/cart/lines/{product_id}", "DELETE /me/cart/lines/{product_id}", "POST /me/orders", "GET /me/orders", "GET /me/orders/{id}"] : aws_api_gateway_method.route[route].authorization == "COGNITO_USER_POOLS" && aws_api_gateway_method.route[route].authorizer_id == aws_api_gateway_authorizer.customers.id && aws_api_gateway_method.route[route].api_key_required])
+    condition     = alltrue([for route in ["GET /me/cart", "PUT /me/cart/lines/{product_id}", "DELETE /me/cart/lines/{product_id}", "POST /me/orders", "GET /me/orders", "GET /me/orders/{id}", "POST /me/orders/{id}/cancel"] : aws_api_gateway_method.route[route].authorization == "COGNITO_USER_POOLS" && aws_api_gateway_method.route[route].authorizer_id == aws_api_gateway_authorizer.customers.id && aws_api_gateway_method.route[route].api_key_required])
     error_message = "Every /me route needs the customer's token (the Cognito authorizer) and the API key."
   }
   assert {
@@ -900,13 +901,14 @@ run "me_routes_need_the_customer_token_and_the_api_key" {
   assert {
     condition = (aws_api_gateway_integration.route["GET /me/cart"].uri == aws_lambda_function.this["cart"].invoke_arn && aws_api_gateway_integration.route["PUT /me/cart/lines/{product_id}"].uri == aws_lambda_function.this["cart"].invoke_arn
       && aws_api_gateway_integration.route["DELETE /me/cart/lines/{product_id}"].uri == aws_lambda_function.this["cart"].invoke_arn && aws_api_gateway_integration.route["POST /me/orders"].uri == aws_lambda_function.this["checkout"].invoke_arn
-    && aws_api_gateway_integration.route["GET /me/orders"].uri == aws_lambda_function.this["my-orders"].invoke_arn && aws_api_gateway_integration.route["GET /me/orders/{id}"].uri == aws_lambda_function.this["my-orders"].invoke_arn)
+      && aws_api_gateway_integration.route["GET /me/orders"].uri == aws_lambda_function.this["my-orders"].invoke_arn && aws_api_gateway_integration.route["GET /me/orders/{id}"].uri == aws_lambda_function.this["my-orders"].invoke_arn
+    && aws_api_gateway_integration.route["POST /me/orders/{id}/cancel"].uri == aws_lambda_function.this["my-orders"].invoke_arn)
     error_message = "Each /me route is proxied to its declared function."
   }
   assert {
     condition = (toset([for p in aws_lambda_permission.api : p.source_arn if p.function_name == aws_lambda_function.this["cart"].function_name]) == toset(["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/cart", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/PUT/me/cart/lines/*", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/DELETE/me/cart/lines/*"])
       && [for p in aws_lambda_permission.api : p.source_arn if p.function_name == aws_lambda_function.this["checkout"].function_name] == ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/POST/me/orders"]
-    && toset([for p in aws_lambda_permission.api : p.source_arn if p.function_name == aws_lambda_function.this["my-orders"].function_name]) == toset(["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/orders", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/orders/*"]))
+    && toset([for p in aws_lambda_permission.api : p.source_arn if p.function_name == aws_lambda_function.this["my-orders"].function_name]) == toset(["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/orders", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/me/orders/*", "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/POST/me/orders/*/cancel"]))
     error_message = "API Gateway may invoke each /me function for its own methods and paths only."
   }
 }
@@ -989,8 +991,13 @@ run "the_customer_functions_get_only_what_they_do" {
     error_message = "checkout may only read and write carts and send to the orders queue."
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.grants["my-orders"].policy).Statement == [{ Sid = "QueryCustomerOrders", Effect = "Allow", Action = ["dynamodb:Query"], Resource = "${aws_dynamodb_table.orders.arn}/index/account-orders" }, { Sid = "ReadOrder", Effect = "Allow", Action = ["dynamodb:GetItem"], Resource = aws_dynamodb_table.orders.arn }]
-    error_message = "my-orders may Query the account-orders index (not the table, not index/*) and get one order."
+    condition = jsondecode(aws_iam_role_policy.grants["my-orders"].policy).Statement == [
+      { Sid = "QueryCustomerOrders", Effect = "Allow", Action = ["dynamodb:Query"], Resource = "${aws_dynamodb_table.orders.arn}/index/account-orders" },
+      { Sid = "ReadOrCancelOrder", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource = aws_dynamodb_table.orders.arn },
+      { Sid = "PublishOrderEvents", Effect = "Allow", Action = ["sns:Publish"], Resource = aws_sns_topic.order_events.arn },
+      { Sid = "EncryptOrderEvents", Effect = "Allow", Action = ["kms:GenerateDataKey", "kms:Decrypt"], Resource = aws_kms_key.notifications.arn },
+    ]
+    error_message = "my-orders may Query the account-orders index (not the table, not index/*), get one order and cancel it (UpdateItem), and publish the cancel to order-events."
   }
   assert {
     condition = jsondecode(aws_iam_role_policy.grants["notify-customer"].policy).Statement == [
@@ -1089,6 +1096,11 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
     override_during = plan
     values          = { id = "res-me-cart-lines-product_id" }
   }
+  override_resource {
+    target          = aws_api_gateway_resource.depth4["me/orders/{id}/cancel"]
+    override_during = plan
+    values          = { id = "res-me-orders-id-cancel" }
+  }
 
   assert {
     condition = (toset(keys(aws_api_gateway_method.route)) == toset(flatten([for f in values(jsondecode(file("../platform/functions.json"))) : try(f.trigger.routes, [])]))
@@ -1097,7 +1109,7 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
   }
   assert {
     condition = (toset(concat(keys(aws_api_gateway_resource.depth1), keys(aws_api_gateway_resource.depth2), keys(aws_api_gateway_resource.depth3), keys(aws_api_gateway_resource.depth4)))
-      == toset(["orders", "orders/{id}", "me", "me/cart", "me/cart/lines", "me/cart/lines/{product_id}", "me/orders", "me/orders/{id}"])
+      == toset(["orders", "orders/{id}", "me", "me/cart", "me/cart/lines", "me/cart/lines/{product_id}", "me/orders", "me/orders/{id}", "me/orders/{id}/cancel"])
       && alltrue([for path, r in aws_api_gateway_resource.depth1 : r.path_part == path && r.parent_id == aws_api_gateway_rest_api.orders.root_resource_id])
       && alltrue([for path, r in aws_api_gateway_resource.depth2 : r.path_part == split("/", path)[1] && r.parent_id == aws_api_gateway_resource.depth1[split("/", path)[0]].id])
       && alltrue([for path, r in aws_api_gateway_resource.depth3 : r.path_part == split("/", path)[2] && r.parent_id == aws_api_gateway_resource.depth2[join("/", slice(split("/", path), 0, 2))].id])
@@ -1108,7 +1120,7 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
     condition = alltrue([for route, function in {
       "POST /orders"    = "submit-order", "GET /orders/{id}" = "get-order", "GET /orders" = "get-order",
       "GET /me/cart"    = "cart", "PUT /me/cart/lines/{product_id}" = "cart", "DELETE /me/cart/lines/{product_id}" = "cart",
-      "POST /me/orders" = "checkout", "GET /me/orders" = "my-orders", "GET /me/orders/{id}" = "my-orders",
+      "POST /me/orders" = "checkout", "GET /me/orders" = "my-orders", "GET /me/orders/{id}" = "my-orders", "POST /me/orders/{id}/cancel" = "my-orders",
       } : (
       aws_api_gateway_method.route[route].http_method == split(" ", route)[0] && aws_api_gateway_method.route[route].api_key_required
       && aws_api_gateway_method.route[route].resource_id == merge(aws_api_gateway_resource.depth1, aws_api_gateway_resource.depth2, aws_api_gateway_resource.depth3, aws_api_gateway_resource.depth4)[trimprefix(split(" ", route)[1], "/")].id
@@ -1127,7 +1139,7 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
   }
   assert {
     condition = ({ for route, m in aws_api_gateway_method.route : route => [m.authorization, m.authorizer_id] if startswith(route, "GET /me/") || startswith(route, "POST /me/") || startswith(route, "PUT /me/") || startswith(route, "DELETE /me/") } == {
-      for route in ["GET /me/cart", "PUT /me/cart/lines/{product_id}", "DELETE /me/cart/lines/{product_id}", "POST /me/orders", "GET /me/orders", "GET /me/orders/{id}"] : route => ["COGNITO_USER_POOLS", aws_api_gateway_authorizer.customers.id]
+      for route in ["GET /me/cart", "PUT /me/cart/lines/{product_id}", "DELETE /me/cart/lines/{product_id}", "POST /me/orders", "GET /me/orders", "GET /me/orders/{id}", "POST /me/orders/{id}/cancel"] : route => ["COGNITO_USER_POOLS", aws_api_gateway_authorizer.customers.id]
     } && alltrue([for route in ["POST /orders", "GET /orders/{id}", "GET /orders"] : aws_api_gateway_method.route[route].authorization == "NONE"]))
     error_message = "The cognito routes (cart, checkout, my-orders) use the customers' Cognito authorizer; the others none."
   }
@@ -1137,6 +1149,7 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
       "PUT /me/cart/lines/{product_id}"    = { "method.request.path.product_id" = true }
       "DELETE /me/cart/lines/{product_id}" = { "method.request.path.product_id" = true }
       "GET /me/orders/{id}"                = { "method.request.path.id" = true }
+      "POST /me/orders/{id}/cancel"        = { "method.request.path.id" = true }
     })
     error_message = "A method requires exactly the path parameters of its route's {x} segments."
   }

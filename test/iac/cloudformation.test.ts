@@ -424,10 +424,12 @@ describe('cloudformation: backend Lambdas', () => {
       { actions: ['sqs:SendMessage'], resource: getAtt('OrdersQueue', 'Arn') },
       ...logs('CheckoutLogGroup'),
     ]);
-    // my-orders: Query on the account-orders index ARN only (not the table, not index/*, no Scan).
+    // my-orders: Query on the account-orders index ARN only (not the table, not index/*, no Scan); a cancel is an UpdateItem, published.
     expect(roleGrants(backend, 'MyOrdersRole')).toEqual([
       { actions: ['dynamodb:Query'], resource: { 'Fn::Sub': `\${OrdersTable.Arn}/index/${orderTable.accountIndex.name}` } },
-      { actions: ['dynamodb:GetItem'], resource: getAtt('OrdersTable', 'Arn') },
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: getAtt('OrdersTable', 'Arn') },
+      { actions: ['sns:Publish'], resource: ref('OrderEventsTopic') },
+      { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resource: getAtt('NotificationsKey', 'Arn') },
       ...logs('MyOrdersLogGroup'),
     ]);
     expect(roleGrants(backend, 'NotifyCustomerRole')).toEqual([
@@ -488,7 +490,7 @@ describe('cloudformation: backend API', () => {
 
   it('when the REST API is read, then it has exactly the declared routes, each key-protected (and /me ones behind the Cognito authorizer) and proxied to its Lambda', () => {
     expect(routes().map(({ route }) => route).sort()).toEqual([...apiRoutes].sort());
-    expect(declaredRoutes.filter(({ cognito }) => cognito).map(({ route }) => route).sort()).toEqual(['DELETE /me/cart/lines/{product_id}', 'GET /me/cart', 'GET /me/orders', 'GET /me/orders/{id}', 'POST /me/orders', 'PUT /me/cart/lines/{product_id}']);
+    expect(declaredRoutes.filter(({ cognito }) => cognito).map(({ route }) => route).sort()).toEqual(['DELETE /me/cart/lines/{product_id}', 'GET /me/cart', 'GET /me/orders', 'GET /me/orders/{id}', 'POST /me/orders', 'POST /me/orders/{id}/cancel', 'PUT /me/cart/lines/{product_id}']);
     for (const { id, route } of routes()) {
       const declared = declaredRoutes.find((candidate) => candidate.route === route)!;
       const method = props(backend, id);

@@ -18,7 +18,7 @@ const PREFIX = 'p'.repeat(20);
 const REGION = 'ap-southeast-5';
 
 const withRoute = (route: string): FunctionSpec => ({ ...refundOrder, trigger: { type: 'api', routes: [route], authorizer: 'cognito' } });
-const declaration: Readonly<Record<string, FunctionSpec>> = { ...functions, [LONG]: withRoute('POST /me/orders/{id}/refund'), [TWIN]: withRoute('POST /me/orders/{id}/cancel') };
+const declaration: Readonly<Record<string, FunctionSpec>> = { ...functions, [LONG]: withRoute('POST /me/orders/{id}/refund'), [TWIN]: withRoute('POST /me/orders/{id}/return') };
 
 describe('IAM role names: the rule both flavours follow', () => {
   it('when a function name is at most 27 characters, then it is its own part of the role name; longer, it is cut to 20 and told apart by its hash', () => {

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import type { LocalStack } from '../../local/stack.js';
 import { apiRequest, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
 import { COOKIES } from '../../frontend/session.js';
-import { signedInCustomer, WebClient, PASSWORD } from '../helpers/customers.js';
+import { newCustomer, signedInCustomer, WebClient, PASSWORD } from '../helpers/customers.js';
+import { acceptOrder, storedOrder } from '../../domain/order.js';
 import { startWeb } from '../helpers/web.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -87,6 +88,40 @@ describe('accounts: what one customer can never see or do as another', () => {
     expect(stream).not.toContain(`"id":"${orderId}"`);
     expect(stream.trimEnd()).toMatch(/event: complete\ndata:$/);
     expect(await subscriptionStream(owner.client, orderId, `"id":"${orderId}"`)).toContain(`"id":"${orderId}"`);
+  }, 30_000);
+
+  it("when a cancel is posted for a customer's order by another account, or without the CSRF token, then it is refused (404, 403) and the order stays RECEIVED; the owner's cancel from its page makes it CANCELLED, the button goes, and a second one is a 409", async () => {
+    const slow = { RECEIVED: 3600, PREPARING: 3600, READY: 3600 };
+    const owner = await newCustomer(stack);
+    const ownerClient = new WebClient(stack.urls.web);
+    await ownerClient.signIn(owner.email, owner.password);
+    const other = await signedInCustomer(stack);
+    const now = new Date();
+    const order = storedOrder({ ...acceptOrder({ customer_id: owner.id, lines: [{ product_id: 'Margherita', quantity: 1 }] }, { now }), account_id: owner.id, customer_email: owner.email }, now, slow);
+    await stack.store.putOnce(order);
+    const url = `/orders/${order.order_id}`;
+
+    expect((await ownerClient.get(url)).html).toContain('id="cancel-order"');
+    expect((await ownerClient.get('/my-orders')).html).toContain(`id="cancel-${order.order_id}"`);
+    await other.client.get('/');
+    const refused = await other.client.post(`${url}/cancel`, {});
+    expect(refused.status).toBe(404);
+    expect(await refused.text()).not.toContain('Margherita');
+    expect((await ownerClient.post(`${url}/cancel`, {}, { csrf: null })).status).toBe(403);
+    expect(await stack.store.get(order.order_id)).toMatchObject({ status: 'RECEIVED', version: 1 });
+
+    const cancelled = await ownerClient.post(`${url}/cancel`, {});
+    expect(cancelled.status).toBe(303);
+    expect(cancelled.headers.get('location')).toBe(url);
+    expect(await stack.store.get(order.order_id)).toMatchObject({ status: 'CANCELLED', status_history: [{ status: 'RECEIVED' }, { status: 'CANCELLED', by: { role: 'customer', id: owner.id } }] });
+    const page = await ownerClient.get(url);
+    expect(page.html).not.toContain('id="cancel-order"');
+    expect((await ownerClient.get('/my-orders')).html).not.toContain(`id="cancel-${order.order_id}"`);
+    expect(page.html).toContain('Your order was cancelled');
+    expect(page.html).toMatch(/<strong>CANCELLED<\/strong> <time[^>]*>[^<]*<\/time> <span class="by">by you<\/span>/);
+    const again = await ownerClient.post(`${url}/cancel`, {});
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('This order can no longer be cancelled: it is cancelled.');
   }, 30_000);
 
   it("when an integration places an order with the API key, then anyone with its number still sees it, signed in or not (today's behaviour)", async () => {

@@ -4,13 +4,17 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { catalogue, CURRENCY } from '../../domain/catalogue.js';
-import { MAX_LINES, MAX_QUANTITY } from '../../domain/order.js';
+import { applyChange, transition } from '../../domain/lifecycle.js';
+import { acceptOrder, MAX_LINES, MAX_QUANTITY, storedOrder, type StoredOrder } from '../../domain/order.js';
 import { createCartStore } from '../../backend-lambdas/lib/cart-store.js';
 import type { LocalStack } from '../../local/stack.js';
 import { settings } from '../../platform/settings.js';
 import { claimsOf, handMadeToken, newCustomer, type SignedInCustomer } from '../helpers/customers.js';
 import { apiRequest, queueDepth, readOutbox, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
+import { apiEvent } from '../helpers/events.js';
+import { silentLambdaLogger } from '../helpers/loggers.js';
+import { createMyOrdersHandler } from '../../backend-lambdas/my-orders/my-orders.js';
 import type { SqsBatchHandler } from '../../local/event-source-mapping.js';
 
 let stack: LocalStack;
@@ -238,6 +242,101 @@ describe('checkout and my orders', () => {
     for (const mail of mails) expect(mail.text).toContain(`Order ${body.order_id}`);
     expect((await readOutbox(stack)).filter((mail) => mail.text?.includes(body.order_id) && !JSON.stringify(mail.to ?? '').includes(customer.email))).toEqual([]);
   }, 60_000);
+});
+
+describe('a customer cancels their order', () => {
+  const slow = { RECEIVED: 3600, PREPARING: 3600, READY: 3600 };
+  /** An order of the customer's account as checkout makes it, stored RECEIVED an hour from due: the kitchen leaves it alone. */
+  async function storedFor(customer: SignedInCustomer, status: 'RECEIVED' | 'PREPARING' = 'RECEIVED') {
+    const now = new Date();
+    const queued = acceptOrder({ customer_id: customer.id, lines: [{ product_id: products[1]!, quantity: 2 }] }, { now });
+    let order = storedOrder({ ...queued, account_id: customer.id, customer_email: customer.email }, now, slow);
+    if (status === 'PREPARING') order = applyChange(order, transition(order, { at: now, timings: slow }));
+    await stack.store.putOnce(order);
+    return order;
+  }
+  const cancel = (customer: SignedInCustomer | null, orderId: string) => as(customer, `/me/orders/${orderId}/cancel`, { method: 'POST' });
+
+  it('when the customer cancels an order still RECEIVED, then it is CANCELLED by them, out of the kitchen\'s reach, they are mailed who cancelled it, and a second cancel is a 409', async () => {
+    const customer = await newCustomer(stack, 'Fay');
+    const order = await storedFor(customer);
+    const response = await cancel(customer, order.order_id);
+    expect(response.status).toBe(200);
+    const answered = (await response.json()) as StoredOrder;
+    expect(answered).toMatchObject({ order_id: order.order_id, status: 'CANCELLED', version: 2 });
+    const stored = (await stack.store.get(order.order_id))!;
+    expect(stored).toMatchObject({ status: 'CANCELLED', version: 2 });
+    expect(stored.due_at).toBeUndefined();
+    expect(stored.status_history.at(-1)).toMatchObject({ status: 'CANCELLED', by: { role: 'customer', id: customer.id } });
+
+    // The kitchen's run leaves it where it is.
+    await stack.invoke('advance-orders', { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+    expect((await stack.store.get(order.order_id))?.status).toBe('CANCELLED');
+
+    const again = await cancel(customer, order.order_id);
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as Refusal).message).toMatch(/cancelled: only an order still RECEIVED can be cancelled/);
+    expect((await stack.store.get(order.order_id))?.version).toBe(2);
+
+    const mails = await waitFor(async () => {
+      const found = (await readOutbox(stack)).filter((mail) => JSON.stringify(mail.to ?? '').includes(customer.email) && mail.subject?.startsWith('Your order was cancelled'));
+      return found.length > 0 ? found : undefined;
+    }, { timeoutMs: 15_000, what: 'the cancellation mail' });
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.text).toContain('You cancelled this order.');
+    expect(mails[0]!.text).toContain(`Order ${order.order_id}`);
+  }, 60_000);
+
+  it('when the kitchen has started an order, then cancelling it is a 409 and it goes on unchanged', async () => {
+    const customer = await newCustomer(stack, 'Gus');
+    const order = await storedFor(customer, 'PREPARING');
+    const response = await cancel(customer, order.order_id);
+    expect(response.status).toBe(409);
+    expect(((await response.json()) as Refusal).message).toMatch(/is preparing: only an order still RECEIVED can be cancelled/);
+    expect(await stack.store.get(order.order_id)).toMatchObject({ status: 'PREPARING', version: 2 });
+  });
+
+  it('when the kitchen takes the order between the cancel\'s read and its write, then the kitchen wins, the cancel is a 409 that says so, and nothing of the cancel is written', async () => {
+    const customer = await newCustomer(stack, 'Ida');
+    const order = await storedFor(customer);
+    const store = stack.store;
+    // The kitchen's conditional write lands first, between the handler's read and its own.
+    const racing = { ...store, applyChange: async (key: Parameters<typeof store.applyChange>[0], change: Parameters<typeof store.applyChange>[1]) => {
+      expect(await store.applyChange(key, transition(order, { at: new Date(), timings: slow }))).toBe(true);
+      return store.applyChange(key, change);
+    } };
+    const handler = createMyOrdersHandler({ store: racing, logger: silentLambdaLogger(), timings: slow });
+    const event = apiEvent({ method: 'POST', resource: '/me/orders/{id}/cancel', path: `/me/orders/${order.order_id}/cancel`, pathParameters: { id: order.order_id } });
+    const response = await handler({ ...event, requestContext: { ...event.requestContext, authorizer: { claims: { sub: customer.id, email: customer.email } } } });
+    expect(response.statusCode).toBe(409);
+    expect((JSON.parse(response.body) as Refusal).message).toMatch(/changed while it was being cancelled: it is preparing/);
+    const stored = await stack.store.get(order.order_id);
+    expect(stored).toMatchObject({ status: 'PREPARING', version: 2 });
+    expect(stored!.status_history.map((entry) => entry.status)).toEqual(['RECEIVED', 'PREPARING']);
+  });
+
+  it('when anyone but its customer cancels an order, then 404 as for one never placed (401 without a token, 400 for a malformed id), and it stays RECEIVED', async () => {
+    const customer = await newCustomer(stack, 'Hal');
+    const order = await storedFor(customer);
+    const other = await cancel(bob, order.order_id);
+    expect(other.status).toBe(404);
+    const neverId = randomUUID();
+    const never = await cancel(bob, neverId);
+    expect(never.status).toBe(404);
+    // The same answer but for the id it names: nothing says the first one exists.
+    const shape = (body: Refusal, id: string) => ({ error: body.error, message: body.message.replace(id, '<id>') });
+    expect(shape((await other.json()) as Refusal, order.order_id)).toEqual(shape((await never.json()) as Refusal, neverId));
+    // An integration's order (the API key's, no account) is no account's to cancel either.
+    const integration = storedOrder(acceptOrder({ customer_id: 'shop-integration', lines: [{ product_id: products[1]!, quantity: 1 }] }, { now: new Date() }), new Date(), slow);
+    await stack.store.putOnce(integration);
+    expect((await cancel(customer, integration.order_id)).status).toBe(404);
+    expect((await cancel(null, order.order_id)).status).toBe(401);
+    const malformed = await cancel(customer, 'not-an-order');
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as Refusal).issues?.[0]?.field).toBe('id');
+    expect(await stack.store.get(order.order_id)).toMatchObject({ status: 'RECEIVED', version: 1 });
+    expect(await stack.store.get(integration.order_id)).toMatchObject({ status: 'RECEIVED', version: 1 });
+  });
 });
 
 describe('the order contract on POST /orders (integrations with the API key)', () => {

@@ -3,6 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
+import { createAdvanceOrdersHandler } from '../../backend-lambdas/advance-orders/advance-orders.js';
 import { createNotifyCustomerHandler } from '../../backend-lambdas/notify-customer/notify-customer.js';
 import { createProcessOrderHandler } from '../../backend-lambdas/process-order/process-order.js';
 import { acceptOrder, type QueuedOrder } from '../../domain/order.js';
@@ -59,6 +60,17 @@ describe('notify-customer', () => {
     // SES tag values allow only letters, digits, _ and -.
     for (const tag of sent[0]!.EmailTags ?? []) expect(tag.Value).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(sent[0]!.EmailTags).toContainEqual({ Name: 'status', Value: 'RECEIVED' });
+  });
+
+  it('when staff cancel an order with a reason, then the history says who and why, and the customer\'s mail says the shop cancelled it and why', async () => {
+    const order = await storedOrder('cy@example.com');
+    const kitchen = createAdvanceOrdersHandler({ store: stack.store, timings: settings.lifecycle.timingsSeconds, logger: silentLambdaLogger() });
+    expect(await kitchen({ action: 'cancel', order_id: order.order_id, by: 'ana@shop.example', reason: 'We are out of mozzarella' })).toMatchObject({ ok: true, to: 'CANCELLED' });
+    expect((await stack.store.get(order.order_id))?.status_history.at(-1)).toMatchObject({ status: 'CANCELLED', by: { role: 'staff', id: 'ana@shop.example' }, reason: 'We are out of mozzarella' });
+    expect((await run(eventRecord(order, 'CANCELLED'))).batchItemFailures).toEqual([]);
+    const text = ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Content?.Simple?.Body?.Text?.Data;
+    expect(text).toContain('The shop cancelled this order.\nReason: We are out of mozzarella');
+    expect(text).not.toContain('You cancelled');
   });
 
   it('when the same event is delivered twice, then the customer is mailed once; a new status is a new mail', async () => {

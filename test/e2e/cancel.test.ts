@@ -1,0 +1,98 @@
+// A customer changes their mind: checkout, then cancel from the status page, in a real browser.
+// A stack of its own, whose orders wait 10 s in RECEIVED (the kitchen runs every second), so the
+// cancel lands while the order may still be cancelled and the test can outwait the time it was due.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { LocalStack } from '../../local/stack.js';
+import { profiles } from '../../local/profiles.js';
+import { newCustomer, type SignedInCustomer } from '../helpers/customers.js';
+import { readOutbox, startTestStack } from '../helpers/local-stack.js';
+import { waitFor } from '../helpers/wait.js';
+import { gate } from '../helpers/requirements.js';
+import { chromiumMissing, findChromium, launch, screenshot } from './browser.js';
+
+const chromiumPath = findChromium();
+const describeInBrowser = gate('the browser tests', chromiumPath ? undefined : chromiumMissing).describe;
+const RECEIVED_SECONDS = 10;
+
+let stack: LocalStack;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+async function signedInPage(customer: SignedInCustomer, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(`${stack.urls.web}/sign-in`);
+  await page.fill('#email', customer.email);
+  await page.fill('#password', customer.password);
+  await page.click('#sign-in-submit');
+  await page.waitForSelector('#signed-in-as');
+  return page;
+}
+
+describeInBrowser('a customer cancels an order in a real browser', () => {
+  beforeAll(async () => {
+    stack = await startTestStack({ profile: { ...profiles.fast, lifecycleTimings: { ...profiles.fast.lifecycleTimings, RECEIVED: RECEIVED_SECONDS } } });
+    browser = await launch(chromiumPath!);
+  }, 60_000);
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('when a customer checks out and cancels from the status page, then the order is CANCELLED by them, the kitchen never moves it, they are mailed, and a cancel from a page left open is a 409', async () => {
+    const customer = await newCustomer(stack, 'Jo');
+    const page = await signedInPage(customer);
+    // A second window on the same account, without JavaScript: its page does not follow the order, so its button stays.
+    const stale = await signedInPage(customer, { javaScriptEnabled: false });
+
+    await page.goto(stack.urls.web);
+    await page.fill('#quantity-Margherita', '2');
+    await page.click('#add-Margherita');
+    await page.waitForSelector('#add-Margherita:has-text("Update cart")');
+    await page.goto(`${stack.urls.web}/cart`);
+    await page.click('#checkout');
+    await page.waitForURL(/\/orders\/[0-9a-f-]{36}\?placed=\d+$/);
+    const orderId = /\/orders\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+    // The button comes with the stored order: the page shows it once the order is RECEIVED.
+    await waitFor(async () => (await stack.store.get(orderId))?.status === 'RECEIVED', { what: 'the order to be stored' });
+    await page.goto(`${stack.urls.web}/orders/${orderId}`);
+    await stale.goto(`${stack.urls.web}/orders/${orderId}`);
+    await page.waitForSelector('#cancel-order-submit');
+    await screenshot(page, 'status-cancellable');
+
+    await page.click('#cancel-order-submit');
+    await page.waitForSelector('#order-status[data-status="CANCELLED"]');
+    expect(await page.locator('#cancel-order').count()).toBe(0);
+    await expectText(page, '#status-title', 'Your order was cancelled');
+    await expectText(page, '#status-history li[data-status="CANCELLED"]', 'by you');
+    await screenshot(page, 'status-cancelled');
+    const stored = (await stack.store.get(orderId))!;
+    expect(stored).toMatchObject({ status: 'CANCELLED', version: 2 });
+    expect(stored.status_history.map((entry) => entry.status)).toEqual(['RECEIVED', 'CANCELLED']);
+    expect(stored.status_history[1]!.by).toEqual({ role: 'customer', id: customer.id });
+
+    // The page left open still offers the button; the API refuses, and the page says why.
+    const refused = await Promise.all([stale.waitForResponse((response) => response.url().endsWith(`/orders/${orderId}/cancel`)), stale.click('#cancel-order-submit')]);
+    expect(refused[0].status()).toBe(409);
+    await expectText(stale, '#status-notice', 'This order can no longer be cancelled: it is cancelled.');
+    expect(await stale.locator('#cancel-order').count()).toBe(0);
+
+    const mail = await waitFor(
+      async () => (await readOutbox(stack)).find((candidate) => JSON.stringify(candidate.to ?? '').includes(customer.email) && candidate.subject?.startsWith('Your order was cancelled')),
+      { timeoutMs: 15_000, what: 'the cancellation mail' },
+    );
+    expect(mail.text).toContain('You cancelled this order.');
+    expect(mail.text).toContain(`Order ${orderId}`);
+
+    // Past the time the kitchen would have taken it (it runs every second): still CANCELLED, unchanged.
+    const dueAt = Date.parse(stored.status_history[0]!.at) + RECEIVED_SECONDS * 1000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt + 2_000 - Date.now())));
+    expect(await stack.store.get(orderId)).toMatchObject({ status: 'CANCELLED', version: 2 });
+  }, 60_000);
+});
+
+async function expectText(page: Page, selector: string, text: string) {
+  await page.waitForFunction(([sel, expected]) => document.querySelector(sel)?.textContent?.includes(expected) ?? false, [selector, text] as const, { timeout: 10_000 });
+}
