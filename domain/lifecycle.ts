@@ -30,10 +30,11 @@ const ALLOWED: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
 /**
  * Who moved an order by hand: the customer whose order it is, or a member of staff (`id` names
  * them: their address, or the tool they used). The kitchen's timer is nobody: its entries have no `by`.
+ * `id` is stored always and left out of what customers and integrations read (publicEntry).
  */
 export interface Actor {
   role: 'customer' | 'staff';
-  id: string;
+  id?: string | undefined;
 }
 
 /** One entry of an order's history: the status it entered, and when; for a change made by hand, who made it and why. */
@@ -113,6 +114,19 @@ export function transition(
   if (!target || !ALLOWED[current.status].includes(target)) throw new IllegalTransitionError(current.status, target);
   const when = at.toISOString();
   return { from: current.status, fromVersion: current.version, to: target, version: current.version + 1, at: when, due_at: dueAt(target, when, timings), ...(by ? { by } : {}), ...(reason ? { reason } : {}) };
+}
+
+/** Whether a customer may still cancel an order themselves: only while the kitchen has not started it. */
+export function customerMayCancel(status: OrderStatus): boolean {
+  return status === 'RECEIVED';
+}
+
+/**
+ * A history entry as a customer or an integration reads it: who made a change by hand is their role
+ * alone, never a member of staff's address (the full entry stays in the table, for the shop).
+ */
+export function publicEntry({ by, ...entry }: StatusEntry): StatusEntry {
+  return { ...entry, ...(by ? { by: { role: by.role } } : {}) };
 }
 
 /** The history entry a change adds: the status and time, and who made it and why when it was made by hand. */

@@ -3,7 +3,7 @@ import { v4 as randomUuid, v5 as nameBasedUuid, validate as isUuid } from 'uuid'
 import * as z from 'zod/mini';
 import { catalogue as shopCatalogue, CURRENCY, type Catalogue } from './catalogue.js';
 import { InvalidJsonError, ValidationError, type FieldIssue } from './errors.js';
-import { received, type Lifecycle, type LifecycleTimings } from './lifecycle.js';
+import { publicEntry, received, type Lifecycle, type LifecycleTimings } from './lifecycle.js';
 
 export const MAX_QUANTITY = 1000;
 /** The most lines an order (and a cart) may have. */
@@ -82,6 +82,11 @@ export function isIntegrationOrder(order: Pick<StoredOrder, 'account_id'>): bool
  */
 export function legacyAccountIdOf(order: { customer_id?: unknown; customer_email?: unknown; account_id?: unknown }): string | undefined {
   return order.account_id === undefined && typeof order.customer_email === 'string' && typeof order.customer_id === 'string' ? order.customer_id : undefined;
+}
+
+/** An order as its customer or an integration reads it over the API: its history names no member of staff. */
+export function publicOrder<T extends Pick<StoredOrder, 'status_history'>>(order: T): T {
+  return { ...order, status_history: order.status_history.map(publicEntry) };
 }
 
 /** Whether `order` was checked out by the account `accountId`. */

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { parseConfig } from '../../domain/config.js';
 import { DependencyUnavailableError, NotFoundError, ValidationError } from '../../domain/errors.js';
-import { isIntegrationOrder, isOrderId } from '../../domain/order.js';
+import { isIntegrationOrder, isOrderId, publicOrder } from '../../domain/order.js';
 import { jsonResponse, orderIdsOf, toApiResponse } from '../lib/http.js';
 import { BATCH_GET_LIMIT, createOrderStore, type OrderStore } from '../lib/order-store.js';
 import { observabilityFor } from '../lib/defaults.js';
@@ -37,13 +37,13 @@ export function createGetOrderHandler({ store, logger, retryAfterSeconds = 2 }: 
     try {
       if (event.pathParameters?.id === undefined) {
         const ids = orderIdsOf(event.queryStringParameters, BATCH_GET_LIMIT);
-        return jsonResponse(200, { orders: (await read(() => store.getMany(ids))).filter(isIntegrationOrder) });
+        return jsonResponse(200, { orders: (await read(() => store.getMany(ids))).filter(isIntegrationOrder).map(publicOrder) });
       }
       const orderId = event.pathParameters.id;
       if (!isOrderId(orderId)) throw new ValidationError([{ field: 'id', message: 'Must be an order id (a UUID)' }]);
       const order = await read(() => store.get(orderId));
       if (!order || !isIntegrationOrder(order)) throw new NotFoundError(`Order ${orderId}`);
-      return jsonResponse(200, order);
+      return jsonResponse(200, publicOrder(order));
     } catch (error) {
       return toApiResponse(error, logger, requestId);
     }

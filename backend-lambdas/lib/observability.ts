@@ -8,6 +8,7 @@ export type BusinessMetric = 'OrdersAccepted' | 'OrdersStored' | 'OrdersFailed' 
 /** What a function needs of Powertools Metrics: counts, flushed as one EMF line when an invocation ends. */
 export interface MetricsRecorder {
   addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void;
+  hasStoredMetrics(): boolean;
   publishStoredMetrics(): void;
 }
 
@@ -45,7 +46,9 @@ export function instrumented<Event, Result>(
         subsegment.close();
         tracer.setSegment(segment);
       }
-      metrics?.publishStoredMetrics();
+      // Only when something was counted: Powertools warns in the log at every flush of none, which
+      // for the read routes (a status page's every poll) would be a warning per request.
+      if (metrics?.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }

@@ -97,11 +97,19 @@ export function createStatusChanges({ store, sns, topicArn, logger, clock = () =
   /**
    * One change made by hand: written only if the order is still in the status and version it was read
    * in (so a click and the kitchen's timer never both move one step), then published. False when the
-   * order changed meanwhile, and then nothing is written.
+   * order changed meanwhile, and then nothing is written. The event is written with the change, so a
+   * change is never stored untold: if publishing (or clearing the kept event) fails here, the
+   * kitchen's next run publishes it, and subscribers act once on an event_id however often it comes.
    */
   async function applyByHand(order: StoredOrder, change: StatusChange): Promise<boolean> {
-    if (!(await store.applyChange(order, change))) return false;
-    await publishOrKeep([{ event: statusChangedEvent(order, change), customerMail: order.customer_email !== undefined, version: change.version }]);
+    const event = statusChangedEvent(order, change);
+    if (!(await store.applyChange(order, change, { pendingEvent: JSON.stringify(event) }))) return false;
+    try {
+      const failed = await publish([{ event, customerMail: order.customer_email !== undefined }]);
+      if (failed.length === 0) await store.clearPendingEvent(order, change.version, change.due_at);
+    } catch (error) {
+      logger.error('Clearing a published change\'s kept event failed; the kitchen publishes it again', { order_id: order.order_id, error: error as Error });
+    }
     return true;
   }
 

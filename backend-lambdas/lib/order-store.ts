@@ -162,14 +162,16 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
      * Writes a status change if the order is still in the status and version it was read in; false
      * when it has changed meanwhile (another run moved it first), and then nothing is written.
      */
-    applyChange(order: OrderKey, change: StatusChange): Promise<boolean> {
-      const due = dueUpdate(order, change.due_at);
+    applyChange(order: OrderKey, change: StatusChange, { pendingEvent }: { pendingEvent?: string } = {}): Promise<boolean> {
+      // With its event kept on it, the order is due now: the kitchen's next run publishes the event if its writer does not.
+      const due = dueUpdate(order, pendingEvent === undefined ? change.due_at : change.at);
+      const pending = pendingEvent === undefined ? {} : { ':event': pendingEvent };
       return conditional(
         new UpdateCommand({
           TableName: tableName,
           Key: key(order),
           UpdateExpression: [
-            `SET ${['#status = :to', 'version = :version', 'status_history = list_append(status_history, :entry)', ...due.set].join(', ')}`,
+            `SET ${['#status = :to', 'version = :version', 'status_history = list_append(status_history, :entry)', ...due.set, ...(pendingEvent === undefined ? [] : ['pending_event = :event'])].join(', ')}`,
             ...(due.remove.length ? [`REMOVE ${due.remove.join(', ')}`] : []),
           ].join(' '),
           ConditionExpression: '#status = :from AND version = :from_version',
@@ -181,6 +183,7 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
             ':from': change.from,
             ':from_version': change.fromVersion,
             ...due.values,
+            ...pending,
           },
         }),
       );

@@ -2,8 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationError } from '../../domain/errors.js';
-import { applyChange, transition, type LifecycleTimings } from '../../domain/lifecycle.js';
-import { isOrderId, isOrderOf, type StoredOrder } from '../../domain/order.js';
+import { applyChange, customerMayCancel, transition, type LifecycleTimings } from '../../domain/lifecycle.js';
+import { isOrderId, isOrderOf, publicOrder, type StoredOrder } from '../../domain/order.js';
 import { customerOf } from '../lib/customer.js';
 import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
 import { jsonResponse, orderIdsOf, toApiResponse } from '../lib/http.js';
@@ -78,7 +78,7 @@ export function createMyOrdersHandler({ store, logger, timings, sns, topicArn, m
 
   async function cancel(order: StoredOrder, customerId: string): Promise<StoredOrder> {
     const tooLate = () => new ConflictError(`Order ${order.order_id} is ${order.status.toLowerCase()}: only an order still RECEIVED can be cancelled`);
-    if (order.status !== 'RECEIVED') throw tooLate();
+    if (!customerMayCancel(order.status)) throw tooLate();
     const change = transition(order, { to: 'CANCELLED', at: clock(), timings, by: { role: 'customer', id: customerId } });
     // The kitchen may take the order in the same moment: the write is conditional on the version read, and one of the two wins.
     if (!(await changes.applyByHand(order, change).catch((error: unknown) => Promise.reject(unavailable(error))))) {
@@ -94,21 +94,21 @@ export function createMyOrdersHandler({ store, logger, timings, sns, topicArn, m
     const requestId = event.requestContext.requestId;
     try {
       const customer = customerOf(event);
-      if (event.resource === '/me/orders/{id}/cancel') return jsonResponse(200, await cancel(await ownOrder(event, customer.id), customer.id));
-      if (event.resource === '/me/orders/{id}') return jsonResponse(200, await ownOrder(event, customer.id));
+      if (event.resource === '/me/orders/{id}/cancel') return jsonResponse(200, publicOrder(await cancel(await ownOrder(event, customer.id), customer.id)));
+      if (event.resource === '/me/orders/{id}') return jsonResponse(200, publicOrder(await ownOrder(event, customer.id)));
       const query = event.queryStringParameters ?? {};
       if (query.ids !== undefined) {
         // What the web tier's status watches read: a few orders at a time, each by its key (GetItem).
         const ids = orderIdsOf(query, MAX_IDS);
         const orders = await Promise.all([...new Set(ids)].map((id) => store.get(id))).catch((error: unknown) => Promise.reject(unavailable(error)));
-        return jsonResponse(200, { orders: orders.filter((order) => order !== undefined && isOrderOf(order, customer.id)) });
+        return jsonResponse(200, { orders: orders.filter((order): order is StoredOrder => order !== undefined && isOrderOf(order, customer.id)).map(publicOrder) });
       }
       const unknown = Object.keys(query).filter((name) => name !== 'limit' && name !== 'cursor');
       if (unknown.length > 0) throw new ValidationError(unknown.map((field) => ({ field, message: 'Unknown parameter' })));
       const limit = pageSize(query.limit);
       const after = query.cursor ? decodeCursor(query.cursor, customer.id) : undefined;
       const page = await store.ordersOf(customer.id, { limit, after }).catch((error: unknown) => Promise.reject(unavailable(error)));
-      return jsonResponse(200, { orders: page.orders, next_cursor: encodeCursor(page.next) });
+      return jsonResponse(200, { orders: page.orders.map(publicOrder), next_cursor: encodeCursor(page.next) });
     } catch (error) {
       return toApiResponse(error, logger, requestId);
     }

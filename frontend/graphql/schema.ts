@@ -12,8 +12,8 @@ import {
   Kind,
 } from 'graphql';
 import { formatPrice } from '../../domain/catalogue.js';
-import { isFinal, ORDER_STATUSES } from '../../domain/lifecycle.js';
-import { isOrderId, type StoredOrder } from '../../domain/order.js';
+import { customerMayCancel, isFinal, ORDER_STATUSES } from '../../domain/lifecycle.js';
+import { isOrderId, isOrderOf, type StoredOrder } from '../../domain/order.js';
 import { readOrder, type CustomerApi, type OrderApi } from '../order-api.js';
 import type { StatusWatcher, Viewer } from '../status-watch.js';
 
@@ -74,7 +74,7 @@ const OrderLine = new GraphQLObjectType<Line>({
 
 const nonNull = <T>(type: T) => ({ type: new GraphQLNonNull(type as never) });
 
-const Order = new GraphQLObjectType<StoredOrder>({
+const Order = new GraphQLObjectType<StoredOrder, GraphQLContext>({
   name: 'Order',
   fields: {
     id: { type: new GraphQLNonNull(OrderId), resolve: (order) => order.order_id },
@@ -82,6 +82,11 @@ const Order = new GraphQLObjectType<StoredOrder>({
     status: nonNull(OrderStatus),
     version: { ...nonNull(GraphQLInt), description: 'Rises by one with every change of status.' },
     final: { ...nonNull(GraphQLBoolean), description: 'True once the order is COMPLETED or CANCELLED.', resolve: (order) => isFinal(order.status) },
+    cancellable: {
+      ...nonNull(GraphQLBoolean),
+      description: 'True while the signed-in viewer may cancel it: their own order, not yet started by the kitchen.',
+      resolve: (order, _args, { viewer }) => customerMayCancel(order.status) && viewer !== undefined && isOrderOf(order, viewer.id),
+    },
     statusHistory: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(StatusEntry))), resolve: (order) => order.status_history },
     dueAt: { type: GraphQLString, description: 'When the kitchen moves the order on next; null once it is final.', resolve: (order) => order.due_at ?? null },
     lines: {

@@ -8,7 +8,7 @@
   // How long the server said to wait for a just-placed order to be stored; 0 when it is stored already.
   var waitMs = Number(root.getAttribute('data-wait-ms') || 0);
   var giveUpAt = Date.now() + waitMs;
-  var FIELDS = '{ id status version final total orderDate customerId statusHistory { status at byRole reason } lines { productName quantity } }';
+  var FIELDS = '{ id status version final cancellable total orderDate customerId statusHistory { status at byRole reason } lines { productName quantity } }';
   var SUBSCRIPTION = 'subscription Follow($id: OrderId!, $wait: Int) { orderStatus(id: $id, waitSeconds: $wait) ' + FIELDS + ' }';
   var QUERY = 'query Read($id: OrderId!) { order(id: $id) ' + FIELDS + ' }';
 
@@ -38,9 +38,10 @@
         step.removeAttribute('aria-current');
       }
     });
-    // The kitchen has started it (or it is cancelled): the cancel button goes.
+    // Shown while the viewer may cancel it (the server says: their own, not yet started); gone after.
     var cancel = document.getElementById('cancel-order');
-    if (cancel && order.status !== 'RECEIVED') cancel.parentNode.removeChild(cancel);
+    if (cancel && order.cancellable) cancel.hidden = false;
+    else if (cancel) cancel.parentNode.removeChild(cancel);
     text('status-text', order.status);
     text('status-hint', order.status === 'CANCELLED' ? 'Nothing of this order will be prepared.' : order.final ? 'Thank you for your order.' : 'This page follows your order as it moves on.');
     text('detail-items', order.lines.map(function (line) { return line.quantity + ' x ' + line.productName; }).join(', '));

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Catalogue } from '../../domain/catalogue.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
-import { isFinal } from '../../domain/lifecycle.js';
+import { customerMayCancel, isFinal } from '../../domain/lifecycle.js';
 import { isOrderId, isOrderOf, type StoredOrder } from '../../domain/order.js';
 import { readOrder, type CustomerApi, type OrderApi } from '../order-api.js';
 import { respond, wantsJson } from '../pages.js';
@@ -91,7 +91,7 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
     try {
       const page = await api.myOrders(signedIn(req).idToken, { limit: MY_ORDERS_PAGE_SIZE, ...(cursor ? { cursor } : {}) }, options(req));
       res.set('Cache-Control', 'no-store');
-      res.render('my-orders', { page, firstPage: !cursor, isFinal, title: 'My orders' });
+      res.render('my-orders', { page, firstPage: !cursor, isFinal, customerMayCancel, title: 'My orders' });
     } catch (error) {
       if (error instanceof ValidationError) return respond(req, res, 400, { title: 'That page of your orders does not exist', message: 'The link is not one this shop gave out. Start again from My orders.' });
       throw error;
@@ -99,11 +99,14 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
   });
 
   /** The status page of an order as the viewer may see it; `notice` says why it is shown again (a refused cancel). */
-  function renderStatus(req: Request, res: Response, order: StoredOrder, status = 200, notice?: string) {
+  function renderStatus(req: Request, res: Response, order: StoredOrder, { status = 200, notice, refreshUrl }: { status?: number; notice?: string; refreshUrl?: string } = {}) {
     // Only the customer whose order it is sees its cancel button, and only while the kitchen has not started it.
-    const cancellable = order.status === 'RECEIVED' && req.customer !== undefined && isOrderOf(order, req.customer.id);
-    res.status(status).render('status', { orderId: order.order_id, order, waitMs: 0, final: isFinal(order.status), cancellable, notice, title: `Order ${order.status.toLowerCase()}` });
+    const cancellable = customerMayCancel(order.status) && req.customer !== undefined && isOrderOf(order, req.customer.id);
+    res.status(status).render('status', { orderId: order.order_id, order, waitMs: 0, final: isFinal(order.status), cancellable, maybeCancellable: false, notice, refreshUrl, title: `Order ${order.status.toLowerCase()}` });
   }
+
+  const orderNotFound = (req: Request, res: Response, orderId: string) =>
+    wantsJson(req) ? res.status(404).json({ order_id: orderId, error: 'not_found', message: 'No order with this number is stored yet' }) : res.status(404).render('not-found', { orderId, title: 'Order not found' });
 
   router.post('/orders/:id/cancel', requireCustomer, async (req, res) => {
     const orderId = req.params.id as string;
@@ -113,12 +116,15 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
       await api.cancelMyOrder(signedIn(req).idToken, orderId, options(req));
     } catch (error) {
       // Another customer's order, or one never placed: the same 404 as the status page gives.
-      if (error instanceof NotFoundError) return res.status(404).render('not-found', { orderId, title: 'Order not found' });
+      if (error instanceof NotFoundError) return orderNotFound(req, res, orderId);
       if (!(error instanceof ConflictError)) throw error;
       const order = await api.myOrder(signedIn(req).idToken, orderId, options(req));
-      if (!order) return res.status(404).render('not-found', { orderId, title: 'Order not found' });
+      if (!order) return orderNotFound(req, res, orderId);
+      // Cancelled by this customer already (a double click, a second window): what they asked for holds.
+      const last = order.status_history.at(-1);
+      if (order.status === 'CANCELLED' && last?.by?.role === 'customer') return res.redirect(303, `/orders/${orderId}`);
       if (wantsJson(req)) return res.status(409).json({ order_id: orderId, error: 'conflict', message: error.message });
-      return renderStatus(req, res, order, 409, `This order can no longer be cancelled: it is ${order.status.toLowerCase()}.`);
+      return renderStatus(req, res, order, { status: 409, notice: `This order can no longer be cancelled: it is ${order.status.toLowerCase()}.`, refreshUrl: `/orders/${orderId}` });
     }
     res.redirect(303, `/orders/${orderId}`);
   });
@@ -129,17 +135,14 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
     // Another account's order is as absent as one never placed: the page says nothing of it.
     const order = await readOrder(api, req.customer, orderId, options(req));
     res.set('Cache-Control', 'no-store');
-    if (wantsJson(req)) {
-      if (order) res.json(order);
-      else res.status(404).json({ order_id: orderId, error: 'not_found', message: 'No order with this number is stored yet' });
-      return;
-    }
+    if (wantsJson(req)) return order ? res.json(order) : orderNotFound(req, res, orderId);
     // A number that is not stored (or not this viewer's) is not "on its way": only a just-placed order is
     // waited for, and the wait says nothing either: any number with a fresh `placed` waits the same.
     const waitMs = ORDER_PATIENCE_MS - (clock().getTime() - Number(text(req.query.placed)));
-    if (!order && !(waitMs > 0)) return res.status(404).render('not-found', { orderId, title: 'Order not found' });
+    if (!order && !(waitMs > 0)) return orderNotFound(req, res, orderId);
     if (order) return renderStatus(req, res, order);
-    res.render('status', { orderId, order, waitMs: Math.min(waitMs, ORDER_PATIENCE_MS), final: false, cancellable: false, notice: undefined, title: 'Order placed' });
+    // A signed-in customer's just-placed order: its cancel button is there, hidden, for status.js to show once the order is stored and theirs.
+    res.render('status', { orderId, order, waitMs: Math.min(waitMs, ORDER_PATIENCE_MS), final: false, cancellable: false, maybeCancellable: req.customer !== undefined, notice: undefined, title: 'Order placed' });
   });
 
   router.get('/find', (req, res) => {

@@ -6,6 +6,7 @@ import { apiRequest, SEED_ORDER, startTestStack } from '../helpers/local-stack.j
 import { COOKIES } from '../../frontend/session.js';
 import { newCustomer, signedInCustomer, WebClient, PASSWORD } from '../helpers/customers.js';
 import { acceptOrder, storedOrder } from '../../domain/order.js';
+import { applyChange, transition } from '../../domain/lifecycle.js';
 import { startWeb } from '../helpers/web.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -90,7 +91,7 @@ describe('accounts: what one customer can never see or do as another', () => {
     expect(await subscriptionStream(owner.client, orderId, `"id":"${orderId}"`)).toContain(`"id":"${orderId}"`);
   }, 30_000);
 
-  it("when a cancel is posted for a customer's order by another account, or without the CSRF token, then it is refused (404, 403) and the order stays RECEIVED; the owner's cancel from its page makes it CANCELLED, the button goes, and a second one is a 409", async () => {
+  it("when a cancel is posted for a customer's order by another account, or without the CSRF token, then it is refused (404, 403) and the order stays RECEIVED; the owner's cancel from its page makes it CANCELLED and the button goes; a second post shows it cancelled; one the kitchen started is a 409 page", async () => {
     const slow = { RECEIVED: 3600, PREPARING: 3600, READY: 3600 };
     const owner = await newCustomer(stack);
     const ownerClient = new WebClient(stack.urls.web);
@@ -119,9 +120,21 @@ describe('accounts: what one customer can never see or do as another', () => {
     expect((await ownerClient.get('/my-orders')).html).not.toContain(`id="cancel-${order.order_id}"`);
     expect(page.html).toContain('Your order was cancelled');
     expect(page.html).toMatch(/<strong>CANCELLED<\/strong> <time[^>]*>[^<]*<\/time> <span class="by">by you<\/span>/);
+    // A second post (a double click, a second window): what the customer asked for holds, no error page.
     const again = await ownerClient.post(`${url}/cancel`, {});
-    expect(again.status).toBe(409);
-    expect(await again.text()).toContain('This order can no longer be cancelled: it is cancelled.');
+    expect(again.status).toBe(303);
+    expect(again.headers.get('location')).toBe(url);
+
+    // One the kitchen has started: a 409 page that says so, whose refresh goes to the order's page, not the post's address.
+    const started = applyChange(storedOrder({ ...acceptOrder({ customer_id: owner.id, lines: [{ product_id: 'Margherita', quantity: 1 }] }, { now }), account_id: owner.id, customer_email: owner.email }, now, slow), transition({ status: 'RECEIVED', version: 1 }, { at: now, timings: slow }));
+    await stack.store.putOnce(started);
+    const late = await ownerClient.post(`/orders/${started.order_id}/cancel`, {});
+    expect(late.status).toBe(409);
+    const latePage = await late.text();
+    expect(latePage).toContain('This order can no longer be cancelled: it is preparing.');
+    expect(latePage).toContain(`content="5; url=/orders/${started.order_id}"`);
+    expect(latePage).not.toContain('id="cancel-order"');
+    expect(await stack.store.get(started.order_id)).toMatchObject({ status: 'PREPARING', version: 2 });
   }, 30_000);
 
   it("when an integration places an order with the API key, then anyone with its number still sees it, signed in or not (today's behaviour)", async () => {

@@ -1,6 +1,7 @@
 // Customer routes of the API as a customer's client meets them: the Cognito authorizer in front
 // (locally the adapter, as API Gateway would), carts, checkout, "my orders", and the customer's mails.
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { catalogue, CURRENCY } from '../../domain/catalogue.js';
@@ -314,6 +315,29 @@ describe('a customer cancels their order', () => {
     expect(stored).toMatchObject({ status: 'PREPARING', version: 2 });
     expect(stored!.status_history.map((entry) => entry.status)).toEqual(['RECEIVED', 'PREPARING']);
   });
+
+  it('when publishing the cancel fails, then the order is CANCELLED with its event kept on it, and the kitchen\'s next run publishes it: the customer is still mailed', async () => {
+    const customer = await newCustomer(stack, 'Kit');
+    const order = await storedFor(customer);
+    const down = { send: () => Promise.reject(new Error('SNS is down')) } as unknown as SNSClient;
+    const handler = createMyOrdersHandler({ store: stack.store, logger: silentLambdaLogger(), timings: slow, sns: down, topicArn: stack.resources.topics.orderEvents });
+    const event = apiEvent({ method: 'POST', resource: '/me/orders/{id}/cancel', path: `/me/orders/${order.order_id}/cancel`, pathParameters: { id: order.order_id } });
+    const response = await handler({ ...event, requestContext: { ...event.requestContext, authorizer: { claims: { sub: customer.id, email: customer.email } } } });
+    expect(response.statusCode).toBe(200);
+    // The item as stored: the store's reads leave its bookkeeping (pending_event, due_at) out.
+    const raw = async () => (await stack.clients.documents.send(new GetCommand({ TableName: stack.resources.tableName, Key: { order_id: order.order_id }, ConsistentRead: true }))).Item as StoredOrder & { pending_event?: string };
+    const kept = await raw();
+    expect(kept).toMatchObject({ status: 'CANCELLED', version: 2 });
+    expect(kept.due_at).toBeDefined();
+    expect(JSON.parse(kept.pending_event!)).toMatchObject({ type: 'order.status_changed', order_id: order.order_id, to: 'CANCELLED', by: { role: 'customer' } });
+
+    await stack.invoke('advance-orders', { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+    const published = await raw();
+    expect(published.pending_event).toBeUndefined();
+    expect(published).toMatchObject({ status: 'CANCELLED', version: 2 });
+    expect(published.due_at).toBeUndefined();
+    await waitFor(async () => (await readOutbox(stack)).some((mail) => JSON.stringify(mail.to ?? '').includes(customer.email) && mail.subject?.startsWith('Your order was cancelled')), { timeoutMs: 15_000, what: 'the cancellation mail' });
+  }, 30_000);
 
   it('when anyone but its customer cancels an order, then 404 as for one never placed (401 without a token, 400 for a malformed id), and it stays RECEIVED', async () => {
     const customer = await newCustomer(stack, 'Hal');

@@ -286,7 +286,7 @@ describe('process-order on a FIFO queue', () => {
   }
   const counts = () => {
     const counted: Record<string, number> = {};
-    return { counted, metrics: { addMetric: (name: string, _unit: unknown, value: number) => void (counted[name] = (counted[name] ?? 0) + value), publishStoredMetrics: () => undefined } };
+    return { counted, metrics: { addMetric: (name: string, _unit: unknown, value: number) => void (counted[name] = (counted[name] ?? 0) + value), hasStoredMetrics: () => Object.keys(counted).length > 0, publishStoredMetrics: () => undefined } };
   };
   const ids = (response: { batchItemFailures: { itemIdentifier: string }[] }) => response.batchItemFailures.map((failure) => failure.itemIdentifier);
 

@@ -1,7 +1,8 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { randomUUID } from 'node:crypto';
 import { wire as wireKitchen } from '../../backend-lambdas/advance-orders/advance-orders.js';
-import { METRICS_NAMESPACE, type MetricsRecorder } from '../../backend-lambdas/lib/observability.js';
+import { jest } from '@jest/globals';
+import { count, instrumented, METRICS_NAMESPACE, type MetricsRecorder } from '../../backend-lambdas/lib/observability.js';
 import { wire as wireProcess } from '../../backend-lambdas/process-order/process-order.js';
 import { wire as wireSubmit } from '../../backend-lambdas/submit-order/submit-order.js';
 import { acceptOrder, storedOrder } from '../../domain/order.js';
@@ -21,9 +22,11 @@ afterAll(() => stack.stop());
 function recorder() {
   const counts: Record<string, number> = {};
   const state = { flushes: 0 };
+  let stored = false;
   const metrics: MetricsRecorder = {
-    addMetric: (name, _unit, value) => void (counts[name] = (counts[name] ?? 0) + value),
-    publishStoredMetrics: () => void state.flushes++,
+    addMetric: (name, _unit, value) => void ((counts[name] = (counts[name] ?? 0) + value), (stored = true)),
+    hasStoredMetrics: () => stored,
+    publishStoredMetrics: () => void (state.flushes++, (stored = false)),
   };
   return { metrics, counts, state };
 }
@@ -32,13 +35,13 @@ const timings = { RECEIVED: 0, PREPARING: 3600, READY: 3600 };
 const tableEnv = () => ({ TABLE_NAME: stack.resources.tableName, ORDER_TIMINGS: JSON.stringify(timings), ORDER_EVENTS_TOPIC_ARN: stack.resources.topics.orderEvents });
 
 describe('business metrics', () => {
-  it('when submit-order accepts one order and refuses another, then OrdersAccepted is 1 and each invocation flushes once', async () => {
+  it('when submit-order accepts one order and refuses another, then OrdersAccepted is 1, flushed by the invocation that counted it; the other flushes nothing', async () => {
     const { metrics, counts, state } = recorder();
     const handler = wireSubmit({ QUEUE_URL: stack.resources.queue.url }, stack.clients, { metrics, logger: silentLambdaLogger() });
     expect((await handler(apiEvent({ body: JSON.stringify(SEED_ORDER) }), createLambdaContext('submit-order'))).statusCode).toBe(202);
     expect((await handler(apiEvent({ body: '{"quantity":0}' }), createLambdaContext('submit-order'))).statusCode).toBe(400);
     expect(counts).toEqual({ OrdersAccepted: 1 });
-    expect(state.flushes).toBe(2);
+    expect(state.flushes).toBe(1);
   });
 
   it('when process-order stores one new order, sees a duplicate and fails two records, one at its last receive, then Stored 1, Failed 2, DeadLettered 1', async () => {
@@ -61,6 +64,16 @@ describe('business metrics', () => {
     const run = (await wireKitchen(tableEnv(), stack.clients, { metrics, logger: silentLambdaLogger() })({}, createLambdaContext('advance-orders'))) as { advanced: number };
     expect(run.advanced).toBeGreaterThanOrEqual(3);
     expect(counts).toEqual({ StatusChanges: run.advanced });
+  });
+
+  it('when an invocation counts nothing, then Powertools Metrics is not flushed (it would log a warning for every read); one that counts is flushed once', async () => {
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'my-orders' });
+    const flush = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
+    await instrumented('my-orders', { metrics }, () => Promise.resolve('read'))(undefined, createLambdaContext('my-orders'));
+    expect(flush).not.toHaveBeenCalled();
+    await instrumented('my-orders', { metrics }, () => Promise.resolve(count(metrics, 'OrdersCancelled')))(undefined, createLambdaContext('my-orders'));
+    expect(flush).toHaveBeenCalledTimes(1);
+    metrics.clearMetrics();
   });
 
   it('when Powertools Metrics serializes them, then they are EMF in namespace OrderPipeline with the function as service', () => {
