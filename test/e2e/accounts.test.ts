@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { LocalStack } from '../../local/stack.js';
 import { readOutbox, startTestStack } from '../helpers/local-stack.js';
 import { ConfirmSignUpCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { codeMailedTo, cognitoOf, PASSWORD } from '../helpers/customers.js';
 import { gate } from '../helpers/requirements.js';
 import { waitFor } from '../helpers/wait.js';
-import { chromiumMissing, findChromium, launch, screenshot } from './browser.js';
+import { browserSession, chromiumMissing, findChromium, screenshot } from './browser.js';
 
 const chromiumPath = findChromium();
 const describeInBrowser = gate('the accounts browser test', chromiumPath ? undefined : chromiumMissing).describe;
 
 let stack: LocalStack;
-let browser: Browser;
 
 /** The cart page's lines as product id → quantity. */
 async function cartLines(page: Page): Promise<Record<string, number>> {
@@ -30,19 +29,12 @@ async function signIn(page: Page, email: string) {
 }
 
 describeInBrowser('a customer account in a real browser', () => {
-  beforeAll(async () => {
-    // The fast profile: the kitchen moves an order on within seconds.
-    stack = await startTestStack();
-    browser = await launch(chromiumPath!);
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  // The fast profile: the kitchen moves an order on within seconds.
+  const { newContext } = browserSession(async () => (stack = await startTestStack()));
 
   it('when a customer signs up, confirms with the mailed code, fills a cart, signs out and in, and checks out, then the status page follows the order to COMPLETED, My orders lists it and the outbox holds a mail per step', async () => {
     const email = `e2e-${randomUUID().slice(0, 8)}@example.com`;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await newContext();
     const page = await context.newPage();
 
     await page.goto(`${stack.urls.web}/sign-up`);
@@ -117,7 +109,7 @@ describeInBrowser('a customer account in a real browser', () => {
     const cognito = cognitoOf(stack);
     await cognito.send(new SignUpCommand({ ClientId: stack.userPool.clientId, Username: email, Password: PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }));
     await cognito.send(new ConfirmSignUpCommand({ ClientId: stack.userPool.clientId, Username: email, ConfirmationCode: await codeMailedTo(stack, email) }));
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await newContext();
     const page = await context.newPage();
     const paths = ['/', '/cart', '/my-orders', `/orders/${randomUUID()}`, `/orders/${randomUUID()}?placed=${Date.now()}`, `/find?id=${randomUUID()}`, '/sign-up', '/confirm', '/confirm/resend', '/sign-in', '/forgot-password', '/reset-password'];
     const visit = async () => {

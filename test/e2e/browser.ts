@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { LocalStack } from '../../local/stack.js';
 
 const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean) as string[];
 
@@ -47,4 +48,46 @@ export async function seriousViolations(page: Page): Promise<{ id: string; impac
     return result.violations.map((violation) => ({ id: violation.id, impact: violation.impact, help: violation.help, targets: violation.nodes.map((node) => node.target.join(' ')) }));
   });
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+}
+
+/**
+ * A stack and a browser for the tests of one describe block (call it inside the block, so a skipped
+ * block starts neither): started before them, closed after them with every context its pages opened.
+ */
+export function browserSession(startStack: () => Promise<LocalStack>) {
+  let stack: LocalStack | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await launch(findChromium()!);
+  }, 60_000);
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await stack?.stop();
+  });
+  /** A context of its own, 1280 x 900 unless `options` say otherwise. */
+  const newContext = async (options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> => {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+    contexts.push(context);
+    return context;
+  };
+  return { newContext, newPage: async (options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> => (await newContext(options)).newPage() };
+}
+
+/** Signs `customer` in through the sign-in page, and waits for the signed-in header. */
+export async function signInOnPage(page: Page, webUrl: string, customer: { email: string; password: string }): Promise<void> {
+  await page.goto(`${webUrl}/sign-in`);
+  await page.fill('#email', customer.email);
+  await page.fill('#password', customer.password);
+  await page.click('#sign-in-submit');
+  await page.waitForSelector('#signed-in-as');
+}
+
+/** Waits (10 s at most) until the element holds `text`; else fails naming what it shows. */
+export async function expectText(page: Page, selector: string, text: string): Promise<void> {
+  await page.waitForFunction(({ selector, text }) => document.querySelector(selector)?.textContent?.includes(text) ?? false, { selector, text }, { timeout: 10_000 }).catch(async () => {
+    throw new Error(`"${selector}" never showed "${text}"; it shows "${(await page.textContent(selector).catch(() => null)) ?? '(nothing)'}"`);
+  });
 }

@@ -1,45 +1,29 @@
 // A customer changes their mind: checkout, then cancel from the status page, in a real browser.
 // A stack of its own, whose orders wait 10 s in RECEIVED (the kitchen runs every second), so the
 // cancel lands while the order may still be cancelled and the test can outwait the time it was due.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { LocalStack } from '../../local/stack.js';
 import { profiles } from '../../local/profiles.js';
 import { newCustomer, type SignedInCustomer } from '../helpers/customers.js';
 import { apiRequest, readOutbox, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
 import { gate } from '../helpers/requirements.js';
-import { chromiumMissing, findChromium, launch, screenshot } from './browser.js';
+import { browserSession, chromiumMissing, expectText, findChromium, screenshot, signInOnPage } from './browser.js';
 
 const chromiumPath = findChromium();
 const describeInBrowser = gate('the browser tests', chromiumPath ? undefined : chromiumMissing).describe;
 const RECEIVED_SECONDS = 10;
 
 let stack: LocalStack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-async function signedInPage(customer: SignedInCustomer, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-  contexts.push(context);
-  const page = await context.newPage();
-  await page.goto(`${stack.urls.web}/sign-in`);
-  await page.fill('#email', customer.email);
-  await page.fill('#password', customer.password);
-  await page.click('#sign-in-submit');
-  await page.waitForSelector('#signed-in-as');
-  return page;
-}
 
 describeInBrowser('a customer cancels an order in a real browser', () => {
-  beforeAll(async () => {
-    stack = await startTestStack({ profile: { ...profiles.fast, lifecycleTimings: { ...profiles.fast.lifecycleTimings, RECEIVED: RECEIVED_SECONDS } } });
-    browser = await launch(chromiumPath!);
-  }, 60_000);
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await stack?.stop();
-  });
+  const { newPage } = browserSession(async () => (stack = await startTestStack({ profile: { ...profiles.fast, lifecycleTimings: { ...profiles.fast.lifecycleTimings, RECEIVED: RECEIVED_SECONDS } } })));
+
+  async function signedInPage(customer: SignedInCustomer, options: Parameters<typeof newPage>[0] = {}): Promise<Page> {
+    const page = await newPage(options);
+    await signInOnPage(page, stack.urls.web, customer);
+    return page;
+  }
 
   it('when a customer checks out and cancels from the status page, then the button shows up by itself, the order is CANCELLED by them, the kitchen never moves it, they are mailed, a page left open shows it cancelled and the API answers a second cancel with 409', async () => {
     const customer = await newCustomer(stack, 'Jo');
@@ -94,7 +78,3 @@ describeInBrowser('a customer cancels an order in a real browser', () => {
     expect(await stack.store.get(orderId)).toMatchObject({ status: 'CANCELLED', version: 2 });
   }, 60_000);
 });
-
-async function expectText(page: Page, selector: string, text: string) {
-  await page.waitForFunction(([sel, expected]) => document.querySelector(sel)?.textContent?.includes(expected) ?? false, [selector, text] as const, { timeout: 10_000 });
-}

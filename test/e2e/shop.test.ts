@@ -1,25 +1,17 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { LocalStack } from '../../local/stack.js';
 import { newCustomer, type SignedInCustomer } from '../helpers/customers.js';
 import { queueDepth, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
 import { gate } from '../helpers/requirements.js';
-import { chromiumMissing, findChromium, launch, screenshot, seriousViolations } from './browser.js';
+import { browserSession, chromiumMissing, expectText, findChromium, screenshot, seriousViolations, signInOnPage } from './browser.js';
 
 const chromiumPath = findChromium();
 const describeInBrowser = gate('the browser tests', chromiumPath ? undefined : chromiumMissing).describe;
 
 let stack: LocalStack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-  contexts.push(context);
-  return context.newPage();
-}
 
 async function ordersOf(customerId: string) {
   return (await stack.store.all()).filter((order) => order.customer_id === customerId);
@@ -28,11 +20,7 @@ async function ordersOf(customerId: string) {
 /** A new account (made through the Cognito API: the sign-up pages have a browser test of their own), signed in on the page. */
 async function signedIn(page: Page): Promise<SignedInCustomer> {
   const customer = await newCustomer(stack);
-  await page.goto(`${stack.urls.web}/sign-in`);
-  await page.fill('#email', customer.email);
-  await page.fill('#password', customer.password);
-  await page.click('#sign-in-submit');
-  await page.waitForSelector('#signed-in-as');
+  await signInOnPage(page, stack.urls.web, customer);
   return customer;
 }
 
@@ -49,15 +37,7 @@ async function fillCart(page: Page, lines: Record<string, number>, { tap = false
 }
 
 describeInBrowser('the shop and the console in a real browser', () => {
-  beforeAll(async () => {
-    stack = await startTestStack({ ports: { console: 0 } });
-    browser = await launch(chromiumPath!);
-  }, 60_000);
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await stack?.stop();
-  });
+  const { newPage } = browserSession(async () => (stack = await startTestStack({ ports: { console: 0 } })));
 
   it('when a customer orders from the menu, then the cart shows the total before checkout and the status page moves through every step by itself, without a reload', async () => {
     const page = await newPage();
@@ -259,13 +239,3 @@ describeInBrowser('the shop and the console in a real browser', () => {
     expect(found).toEqual({});
   }, 90_000);
 });
-
-async function expectText(page: Page, selector: string, text: string) {
-  await page.waitForFunction(
-    ({ selector, text }) => document.querySelector(selector)?.textContent?.includes(text) ?? false,
-    { selector, text },
-    { timeout: 10_000 },
-  ).catch(async () => {
-    throw new Error(`"${selector}" never showed "${text}"; it shows "${(await page.textContent(selector).catch(() => null)) ?? '(nothing)'}"`);
-  });
-}
