@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
-import type { StatusChange, StatusChangedEvent } from '../../domain/lifecycle.js';
+import { entryOf, type StatusChange, type StatusChangedEvent } from '../../domain/lifecycle.js';
 import type { StoredOrder } from '../../domain/order.js';
 import type { OrderStore } from './order-store.js';
 
@@ -60,7 +60,8 @@ export interface OutgoingChange {
 
 /** The event a written change makes: who made it and why ride along, for the mail and the pages. */
 export function statusChangedEvent(order: Pick<StoredOrder, 'order_id' | 'customer_id'>, change: StatusChange): StatusChangedEvent {
-  return { type: 'order.status_changed', order_id: order.order_id, customer_id: order.customer_id, from: change.from, to: change.to, at: change.at, ...(change.by ? { by: change.by } : {}), ...(change.reason ? { reason: change.reason } : {}) };
+  const { status: to, ...entry } = entryOf(change);
+  return { type: 'order.status_changed', order_id: order.order_id, customer_id: order.customer_id, from: change.from, to, ...entry };
 }
 
 /**
