@@ -19,7 +19,10 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await startTestStack({
     throttle: { rateLimit: 100_000, burstLimit: 100_000 },
-    webEnv: { RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000' },
+    // This test judges reconciliation, the bench judges latency: on a shared 2-core machine 50 clients'
+    // checkouts can queue past the web tier's 3 s upstream timeout, and a 503 for an order that was in
+    // fact accepted (seen in CI) says nothing about lost or doubled orders.
+    webEnv: { RATE_LIMIT_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000', API_TIMEOUT_MS: '20000' },
   });
 });
 afterAll(() => stack.stop(), 30_000);
@@ -149,7 +152,9 @@ describe('load with reconciliation', () => {
     ];
     console.log(`Reconciliation\n${rows.map(([name, value]) => `  ${name.padEnd(34)} ${value}`).join('\n')}`);
 
-    expect(answers.every((answer) => answer.status === 303)).toBe(true);
+    // Counted by status, so a failure says which answers came back and how many.
+    const byStatus = Object.groupBy(answers, (answer) => String(answer.status));
+    expect(Object.fromEntries(Object.entries(byStatus).map(([status, group]) => [status, group!.length]))).toEqual({ 303: answers.length });
     expect(accepted.size).toBe(logical.length);
     expect(stored).toHaveLength(logical.length);
     expect({ lost: lost.length, doubled: doubled.length, wrongTotal: wrongTotal.length, unaccounted: unaccounted.length }).toEqual({ lost: 0, doubled: 0, wrongTotal: 0, unaccounted: 0 });
