@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     // Entry points are the one place that hands process.env to loadConfig.
-    files: ['**/handler.ts', 'frontend/server.ts', 'local/start.ts', 'ops/dlq.ts', 'ops/api-key.ts', 'ops/migrate-orders.ts', 'bench/**', 'scripts/**', 'test/**'],
+    files: ['**/handler.ts', 'frontend/server.ts', 'local/start.ts', 'ops/dlq.ts', 'ops/api-key.ts', 'ops/migrate-orders.ts', 'ops/staff.ts', 'bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },

@@ -319,6 +319,7 @@ async function measureColdStart(): Promise<BenchResults['coldStart']> {
     'carts-table-name': settings.names.cartsTable,
     'cart-ttl-seconds': String(settings.cart.ttlSeconds),
     'customer-mail-from': settings.customerMail.fromAddress,
+    'shop-url': 'https://shop.example.com',
   };
   const lambdaEnv = (name: FunctionName) => ({
     ...Object.fromEntries(Object.entries(functions[name].environment).map(([variable, ref]) => [variable, deployed[ref]])),

@@ -74,6 +74,7 @@ const ENVIRONMENT_VALUES: Record<ResourceRef, unknown> = {
   'carts-table-name': ref('CartsTable'),
   'cart-ttl-seconds': ref('CartTtlSeconds'),
   'customer-mail-from': ref('CustomerMailFrom'),
+  'shop-url': ref('ShopUrl'),
 };
 
 /** What a grant on each target is granted on, and the condition it is held to, if any. */

@@ -33,6 +33,9 @@ export interface OrderRequest {
   order_date?: string;
 }
 
+/** The longest name an order keeps: sign-up takes at most 100 characters, an admin's account may have more. */
+export const MAX_CUSTOMER_NAME = 100;
+
 /** An accepted order as it travels on the queue. */
 export interface QueuedOrder {
   order_id: string;
@@ -44,6 +47,8 @@ export interface QueuedOrder {
   account_id?: string;
   /** Where the customer's mail goes: from the account that checked out, absent for orders of integrations. */
   customer_email?: string;
+  /** Who the receipt and the mails greet: the account's name when it checked out, absent for orders of integrations. */
+  customer_name?: string;
   lines: OrderLine[];
   order_date: string;
   received_at: string;
@@ -74,6 +79,14 @@ function required(what: string) {
  */
 export function isIntegrationOrder(order: Pick<StoredOrder, 'account_id'>): boolean {
   return order.account_id === undefined;
+}
+
+/**
+ * Who a receipt or a mail names: the name the account checked out with, or an integration's own
+ * customer id; for an account's order from before names were kept, the account holder reading it.
+ */
+export function customerNameOf(order: Pick<StoredOrder, 'customer_name' | 'customer_id' | 'account_id'>, reader?: { name: string }): string | undefined {
+  return order.customer_name ?? (isIntegrationOrder(order) ? order.customer_id : reader?.name);
 }
 
 /**
@@ -155,6 +168,8 @@ function buildSchemas(catalogue: Catalogue) {
     customer_id: customerId,
     account_id: z.optional(customerId),
     customer_email: z.optional(z.email({ error: 'Must be an email address' })),
+    // Counted in characters where it is made, in UTF-16 units here: a character is at most two.
+    customer_name: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_CUSTOMER_NAME * 2))),
     order_date: orderDate,
     received_at: z.iso.datetime({ error: required('Must be an ISO 8601 time') }),
   };

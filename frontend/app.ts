@@ -13,7 +13,7 @@ import { MAX_BODY_BYTES } from '../domain/order.js';
 import { UnauthorizedError } from '../domain/errors.js';
 import type { Accounts } from './accounts.js';
 import type { IdTokenVerifier } from './id-token.js';
-import type { CustomerApi, OrderApi } from './order-api.js';
+import type { CustomerApi, OrderApi, StaffApi } from './order-api.js';
 import { graphqlRoutes } from './graphql/routes.js';
 import { accountLimiters } from './account-limits.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -22,6 +22,7 @@ import { describeError, respond, wantsJson } from './pages.js';
 import { crossSiteReason, isAllowedHost } from './request-origin.js';
 import { strictContentSecurityPolicy } from './security-headers.js';
 import { shopRoutes } from './routes/shop.js';
+import { staffRoutes } from './routes/staff.js';
 import { createStatusWatcher } from './status-watch.js';
 
 export const SHOP_NAME = 'Corner Shop';
@@ -57,7 +58,7 @@ export type AppConfig = Pick<
 >;
 
 export interface AppDeps {
-  api: OrderApi & CustomerApi;
+  api: OrderApi & CustomerApi & StaffApi;
   /** The user pool's sign-up and sign-in calls. */
   accounts: Accounts;
   /** Checks a session's ID token (aws-jwt-verify). */
@@ -136,6 +137,8 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
     res.status(draining ? 503 : 200).json({ status: draining ? 'draining' : 'ok' });
   });
   app.use('/static', express.static(publicDir, { index: false, maxAge: '1h', fallthrough: false }));
+  // Browsers and crawlers ask for this without reading the page's <link rel="icon">: the same SVG answers.
+  app.get('/favicon.ico', (_req, res) => res.sendFile('favicon.svg', { root: publicDir, maxAge: '1h' }));
 
   const limiterOptions = {
     windowMs: config.RATE_LIMIT_WINDOW_MS,
@@ -176,6 +179,7 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
   app.use(['/cart', '/checkout'], (req, _res, next) => (req.method === 'POST' ? orderLimiter(req, _res, next) : next()));
   app.use(accountRoutes({ accounts, sessions, limiters: accountLimiters(config), confirmFloorMs: config.CONFIRM_ANSWER_FLOOR_MS }));
   app.use(shopRoutes({ api, catalogue, clock }));
+  app.use(staffRoutes({ api }));
 
   const watcher = createStatusWatcher({
     api,

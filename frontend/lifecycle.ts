@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** The oldest Node the web tier runs on: undici 8's (its API client). package.json's engines say the same. */
@@ -18,10 +18,19 @@ const CONNECTION_GRACE_MS = 500;
 /** Requests of each server that have not ended yet: what a graceful stop waits for. */
 const inFlight = new WeakMap<Server, { count: number; onIdle?: () => void }>();
 
-/** Starts listening; keep-alive outlives the ALB's 60 s idle timeout so the ALB closes first, never us mid-request. */
-export async function startServer(app: Express, port: number, host: string): Promise<Server> {
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+/**
+ * Listens before there is an app to serve, for an address that must be known before the app is made
+ * (the local stack's mail links); `serve` hands it its app. Keep-alive outlives the ALB's 60 s idle
+ * timeout so the ALB closes first, never us mid-request.
+ */
+export async function listen(port: number, host: string): Promise<Server> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -33,8 +42,22 @@ export async function startServer(app: Express, port: number, host: string): Pro
     res.once('close', () => {
       if (--requests.count === 0) requests.onIdle?.();
     });
+    // Until `serve` hands it its app, a request is told to come back rather than left hanging.
+    if (!served.has(server)) res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain; charset=utf-8' }).end('Starting; try again in a moment.\n');
   });
   return server;
+}
+
+const served = new WeakSet<Server>();
+
+/** The app answers the requests of a server from `listen`. */
+export function serve(app: Express, server: Server): Server {
+  served.add(server);
+  return server.on('request', app);
+}
+
+export async function startServer(app: Express, port: number, host: string): Promise<Server> {
+  return serve(app, await listen(port, host));
 }
 
 export function serverUrl(server: Server): string {

@@ -36,6 +36,16 @@ export interface CustomerApi {
   cancelMyOrder(idToken: string, orderId: string, options?: { requestId?: string }): Promise<StoredOrder>;
 }
 
+/** The staff's routes (/staff/...), with a staff member's ID token; anyone else's token gets NotFoundError. */
+export interface StaffApi {
+  /** The open orders, oldest first; `truncated` when there were more than the board shows. */
+  openOrders(idToken: string, options?: { requestId?: string }): Promise<{ orders: StoredOrder[]; truncated: boolean }>;
+  /** Moves the order to its next step; ConflictError when it changed meanwhile or has none. */
+  advanceOrder(idToken: string, orderId: string, version: number, options?: { requestId?: string }): Promise<StoredOrder>;
+  /** Cancels the order, with the reason its customer is told; ValidationError without one. */
+  cancelOrder(idToken: string, orderId: string, version: number, reason: string, options?: { requestId?: string }): Promise<StoredOrder>;
+}
+
 /**
  * An order as `viewer` may read it: their account's own (read with their token), else one an
  * integration placed with the API key (read by whoever has its number); null for anything else.
@@ -54,7 +64,7 @@ export interface OrderApiOptions {
 }
 
 /** A client for the API Gateway REST API; every failure to get an answer becomes DependencyUnavailableError. */
-export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds = 5 }: OrderApiOptions): OrderApi & CustomerApi {
+export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds = 5 }: OrderApiOptions): OrderApi & CustomerApi & StaffApi {
   const unavailable = (cause: unknown) => new DependencyUnavailableError('order service', retryAfterSeconds, { cause });
 
   // Kept-alive connections to the API, and undici's request rather than fetch: a third of the CPU per call.
@@ -154,6 +164,15 @@ export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds =
       const answer = (await callAsCustomer(idToken, `/me/orders?ids=${orderIds.map(encodeURIComponent).join(',')}`, { method: 'GET' })) as { orders?: StoredOrder[] };
       if (!Array.isArray(answer.orders)) throw new Error('Unexpected answer from GET /me/orders?ids=: no orders');
       return answer.orders;
+    },
+    async openOrders(idToken, { requestId } = {}) {
+      return (await callAsCustomer(idToken, '/staff/orders', { method: 'GET' }, requestId)) as { orders: StoredOrder[]; truncated: boolean };
+    },
+    async advanceOrder(idToken, orderId, version, { requestId } = {}) {
+      return (await callAsCustomer(idToken, `/staff/orders/${encodeURIComponent(orderId)}/advance`, { method: 'POST', body: { version } }, requestId)) as StoredOrder;
+    },
+    async cancelOrder(idToken, orderId, version, reason, { requestId } = {}) {
+      return (await callAsCustomer(idToken, `/staff/orders/${encodeURIComponent(orderId)}/cancel`, { method: 'POST', body: { version, reason } }, requestId)) as StoredOrder;
     },
   };
 }

@@ -6,6 +6,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { doubleCsrf } from 'csrf-csrf';
 import { DependencyUnavailableError } from '../domain/errors.js';
 import type { Accounts, SignInTokens } from './accounts.js';
+import { settings } from '../platform/settings.js';
 import type { IdTokenVerifier } from './id-token.js';
 
 export const COOKIES = { idToken: 'shop_session', refreshToken: 'shop_refresh', preSession: 'shop_pre', csrf: 'shop_csrf' } as const;
@@ -18,6 +19,8 @@ export interface Customer {
   id: string;
   email: string;
   name: string;
+  /** A member of the pool's staff group (the ID token's `cognito:groups`): the /staff pages are theirs. */
+  staff: boolean;
   idToken: string;
 }
 
@@ -40,11 +43,13 @@ export function cookieOptions(req: Request): CookieOptions {
 
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
-/** Cognito's ID tokens carry the `name` attribute; cognito-local's carry only email, so the name falls back to it. */
+/** The ID token's `name` (the one signed up with); an account made without one, by an admin, goes by its email. */
 function customerOf(claims: Record<string, unknown>, idToken: string): Customer | undefined {
   const { sub, email, name } = claims;
   if (typeof sub !== 'string' || typeof email !== 'string') return undefined;
-  return { id: sub, email, name: typeof name === 'string' && name ? name : email, idToken };
+  const groups = claims['cognito:groups'];
+  const staff = Array.isArray(groups) && groups.includes(settings.accounts.staffGroup);
+  return { id: sub, email, name: typeof name === 'string' && name ? name : email, staff, idToken };
 }
 
 export interface Sessions {

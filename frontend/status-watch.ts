@@ -28,6 +28,8 @@ export interface WatchListener {
 export interface Viewer {
   id: string;
   idToken: string;
+  name?: string;
+  staff?: boolean;
 }
 
 /** What the watches read with: the API key's (orders placed with it) and a customer's own. */

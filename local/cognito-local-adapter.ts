@@ -2,9 +2,10 @@
 // fails when cognito-local changes under it. cognito-local's entry point (`lib/index`) starts a
 // server configured from `.cognito/config.json` in the working folder, listening where that file
 // says and mailing codes to its console; the stack needs its data under the state folder, its codes
-// in the outbox, its issuer at the address it listens on, and ResendConfirmationCode, which 5.3 does
-// not serve. So this builds the server from cognito-local's own services (files of the package
-// that it does not export as its API), and nothing else in local/ imports from cognito-local.
+// in the outbox, its issuer at the address it listens on, ResendConfirmationCode, which 5.3 does
+// not serve, and a confirmed address verified, as Cognito marks it. So this builds the server from
+// cognito-local's own services (files of the package that it does not export as its API), and
+// nothing else in local/ imports from cognito-local.
 import { InvalidParameterError, UserNotFoundError } from 'cognito-local/lib/errors.js';
 import type { Config } from 'cognito-local/lib/server/config.js';
 import { Router, type Route } from 'cognito-local/lib/server/Router.js';
@@ -14,7 +15,7 @@ import type { CryptoService } from 'cognito-local/lib/services/crypto.js';
 import { StormDBDataStoreFactory } from 'cognito-local/lib/services/dataStore/stormDb.js';
 import type { Services } from 'cognito-local/lib/services/index.js';
 import { DateClock, TriggersService } from 'cognito-local/lib/services/index.js';
-import type { Lambda } from 'cognito-local/lib/services/lambda.js';
+import type { Lambda, PreTokenGenerationTriggerResponse } from 'cognito-local/lib/services/lambda.js';
 import type { Messages } from 'cognito-local/lib/services/messages.js';
 import { otp } from 'cognito-local/lib/services/otp.js';
 import { JwtTokenGenerator } from 'cognito-local/lib/services/tokenGenerator.js';
@@ -64,13 +65,34 @@ function resendConfirmationCode({ cognito, messages, otp: newCode }: Services): 
   };
 }
 
-/** No Lambda triggers are configured on the pool, here as on AWS. */
-const noLambdaTriggers: Lambda = {
-  enabled: () => false,
-  // Never called while enabled() is false; `never` fits each of invoke's overloads.
-  invoke: (): never => {
-    throw new Error('no Lambda trigger is configured on the local user pool');
-  },
+/**
+ * ConfirmSignUp as Cognito does it: the code mailed to the address proves it, so Cognito marks it
+ * verified (email is an auto-verified attribute of the pool); cognito-local confirms the account only.
+ */
+function confirmSignUp({ cognito }: Services, confirm: Route): Route {
+  return async (ctx, req: { ClientId: string; Username: string }) => {
+    const answer: unknown = await confirm(ctx, req);
+    const userPool = await cognito.getUserPoolForClientId(ctx, req.ClientId);
+    const user = await userPool.getUserByUsername(ctx, req.Username);
+    if (user) await userPool.saveUser(ctx, { ...user, Attributes: [...user.Attributes.filter((attribute) => attribute.Name !== 'email_verified'), { Name: 'email_verified', Value: 'true' }] });
+    return answer;
+  };
+}
+
+/**
+ * No Lambda triggers are configured on the pool, here as on AWS; but Cognito's ID token carries the
+ * user's standard attributes (`name` among them) where cognito-local's carries email and custom ones
+ * only. So its own pre token generation step adds them, as Cognito would have put them there.
+ */
+const STANDARD_CLAIMS = ['name', 'given_name', 'family_name', 'preferred_username', 'locale', 'zoneinfo'] as const;
+const cognitoTokenClaims: Lambda = {
+  enabled: (trigger) => trigger === 'PreTokenGeneration',
+  // The PreTokenGeneration overload of invoke only: enabled() lets no other trigger be called.
+  invoke: ((_ctx: unknown, trigger: string, event: { userAttributes: Record<string, string> }): Promise<PreTokenGenerationTriggerResponse> => {
+    if (trigger !== 'PreTokenGeneration') return Promise.reject(new Error(`no ${trigger} Lambda trigger is configured on the local user pool`));
+    const claims = Object.fromEntries(STANDARD_CLAIMS.flatMap((claim) => (event.userAttributes[claim] === undefined ? [] : [[claim, event.userAttributes[claim]]])));
+    return Promise.resolve({ claimsOverrideDetails: { claimsToAddOrOverride: claims } });
+  }) as unknown as Lambda['invoke'],
 };
 
 /** cognito-local's request listener on its data under `dataDir`, its codes handed to `deliver`. */
@@ -81,7 +103,7 @@ export async function cognitoLocalListener({ dataDir, host, issuerDomain, logger
   const cognito = await new CognitoServiceFactoryImpl(join(dataDir, 'db'), dataStores, new UserPoolServiceFactoryImpl(clock, dataStores)).create(ctx, {
     UsernameAttributes: ['email'],
   });
-  const triggers = new TriggersService(clock, cognito, noLambdaTriggers, {} as CryptoService);
+  const triggers = new TriggersService(clock, cognito, cognitoTokenClaims, {} as CryptoService);
   const config = {
     LambdaClient: {},
     TriggerFunctions: {},
@@ -96,6 +118,6 @@ export async function cognitoLocalListener({ dataDir, host, issuerDomain, logger
   };
   const services = { clock, cognito, config, messages, otp, tokenGenerator: new JwtTokenGenerator(clock, triggers, config.TokenConfig), triggers };
   const route = Router(services);
-  const router = (target: string) => (target === 'ResendConfirmationCode' ? resendConfirmationCode(services) : route(target));
+  const router = (target: string) => (target === 'ResendConfirmationCode' ? resendConfirmationCode(services) : target === 'ConfirmSignUp' ? confirmSignUp(services, route(target)) : route(target));
   return createCognitoServer(router, logger as never, config.ServerConfig, services).application as (req: IncomingMessage, res: ServerResponse) => void;
 }

@@ -1,4 +1,7 @@
 import {
+  CreateGroupCommand,
+  type CreateGroupCommandInput,
+  ListGroupsCommand,
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
@@ -127,7 +130,12 @@ export function appClientDefinition(userPoolId: string, pool: Settings['accounts
   };
 }
 
-/** The customers' pool and the web tier's app client, as Terraform declares them; made once. */
+/** The staff's group in the pool (npm run staff adds members), as Terraform and CloudFormation make it. */
+export function staffGroupDefinition(userPoolId: string): CreateGroupCommandInput {
+  return { UserPoolId: userPoolId, GroupName: settings.accounts.staffGroup, Description: "The shop's staff: the /staff pages and routes are theirs." };
+}
+
+/** The customers' pool, the web tier's app client and the staff group, as Terraform declares them; made once. */
 async function ensureUserPool(endpoint: string): Promise<Omit<LocalUserPool, 'issuer'>> {
   const client = new CognitoIdentityProviderClient({ endpoint, region: settings.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const { userPool: pool } = settings.accounts;
@@ -138,6 +146,8 @@ async function ensureUserPool(endpoint: string): Promise<Omit<LocalUserPool, 'is
     const { UserPoolClients = [] } = await client.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60 }));
     let clientId = UserPoolClients.find((candidate) => candidate.ClientName === pool.clientName)?.ClientId;
     clientId ??= (await client.send(new CreateUserPoolClientCommand(appClientDefinition(userPoolId)))).UserPoolClient!.ClientId!;
+    const { Groups = [] } = await client.send(new ListGroupsCommand({ UserPoolId: userPoolId, Limit: 60 }));
+    if (!Groups.some((group) => group.GroupName === settings.accounts.staffGroup)) await client.send(new CreateGroupCommand(staffGroupDefinition(userPoolId)));
     return { userPoolId, clientId };
   } finally {
     client.destroy();

@@ -37,6 +37,8 @@ export interface LocalFunction {
 
 export interface LoadFunctionsOptions {
   resources: LocalResources;
+  /** The web tier's address, which the mails link to. */
+  shopUrl: string;
   profile: Profile;
   clients: AwsClients;
   logger: (functionName: string) => PowertoolsLogger;
@@ -49,7 +51,7 @@ export interface LoadFunctionsOptions {
 }
 
 /** What each kind of environment value is in the local stack. */
-function resolve(ref: ResourceRef, resources: LocalResources, profile: Profile): string {
+function resolve(ref: ResourceRef, resources: LocalResources, profile: Profile, shopUrl: string): string {
   switch (ref) {
     case 'orders-queue-url':
       return resources.queue.url;
@@ -67,6 +69,8 @@ function resolve(ref: ResourceRef, resources: LocalResources, profile: Profile):
       return String(settings.cart.ttlSeconds);
     case 'customer-mail-from':
       return settings.customerMail.fromAddress;
+    case 'shop-url':
+      return shopUrl;
   }
 }
 
@@ -74,13 +78,13 @@ function resolve(ref: ResourceRef, resources: LocalResources, profile: Profile):
  * Every function of the declaration, built by its own wiring from the environment Terraform would
  * give it, here pointing at the local resources. Nothing here knows a function by name.
  */
-export async function loadFunctions({ resources, profile, clients, logger, metrics, invoker, overrides = {}, wrappers = {} }: LoadFunctionsOptions): Promise<LocalFunction[]> {
+export async function loadFunctions({ resources, shopUrl, profile, clients, logger, metrics, invoker, overrides = {}, wrappers = {} }: LoadFunctionsOptions): Promise<LocalFunction[]> {
   const loaded: LocalFunction[] = [];
   // One import at a time: jest's ESM loader fails on modules that share dependencies when imported at once.
   for (const name of functionNames) {
     const spec: FunctionSpec = functions[name];
     const { wire } = (await import(join(root, spec.wiring))) as { wire: Wiring<keyof AwsClients, HandlerByTrigger[keyof HandlerByTrigger]> };
-    const env = Object.fromEntries(Object.entries(spec.environment).map(([variable, ref]) => [variable, resolve(ref, resources, profile)]));
+    const env = Object.fromEntries(Object.entries(spec.environment).map(([variable, ref]) => [variable, resolve(ref, resources, profile, shopUrl)]));
     const wrap = (wrappers[name] ?? ((handler) => handler)) as (handler: HandlerByTrigger[keyof HandlerByTrigger]) => HandlerByTrigger[keyof HandlerByTrigger];
     const create = () => {
       const handler = wrap(wire(env, clients, { ...overrides, logger: logger(name), metrics: new LocalMetrics(name, metrics) })) as (event: unknown, context: Context) => Promise<unknown>;

@@ -24,6 +24,7 @@ import { profiles, type Profile, type ProfileName } from './profiles.js';
 import { createResources, type LocalResources } from './resources.js';
 import { startSesEmulator } from './ses.js';
 import { startTriggers } from './triggers.js';
+import { listen, serverUrl } from '../frontend/lifecycle.js';
 import { startWebTier } from './web-tier.js';
 
 export interface LocalStackOptions {
@@ -207,9 +208,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.push(() => alarm.stop());
 
+    // Listening before the functions are made: the mails link to the shop's address.
+    const webServer = await onPort('web', ports.web, () => listen(ports.web, host));
+    stops.push(async () => {
+      // Stopped here only if the web tier never started (it stops its own server): the port is freed before stop() returns.
+      if (!webServer.listening) return;
+      const closed = new Promise((resolve) => webServer.close(resolve));
+      webServer.closeAllConnections();
+      await closed;
+    });
+
     const metrics = createMetricsTally(logger.child({ service: 'metrics' }));
     const functions = await loadFunctions({
       resources,
+      shopUrl: serverUrl(webServer),
       profile,
       clients,
       metrics,
@@ -246,9 +258,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ));
     stops.push(() => api.stop());
 
-    const web = await onPort('web', ports.web, () =>
-      startWebTier({ apiUrl: api.url, apiKey, userPool: { ...userPool, endpoint: cognito.endpoint }, host, port: ports.web, env: options.webEnv ?? {}, allowedHosts: [...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])], logger, ...(options.catalogue ? { catalogue: options.catalogue } : {}) }),
-    );
+    const web = startWebTier({ apiUrl: api.url, apiKey, userPool: { ...userPool, endpoint: cognito.endpoint }, host, server: webServer, env: options.webEnv ?? {}, allowedHosts: [...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])], logger, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
     stops.push(() => web.stop());
 
     const consolePort = ports.console;

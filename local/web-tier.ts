@@ -1,27 +1,30 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Catalogue } from '../domain/catalogue.js';
 import { createApp } from '../frontend/app.js';
 import { loadConfig } from '../frontend/config.js';
-import { serverUrl, startServer, stopServer } from '../frontend/lifecycle.js';
+import { serve, serverUrl, stopServer } from '../frontend/lifecycle.js';
 import { createWebDeps } from '../frontend/wiring.js';
 import type { LocalUserPool } from './cognito.js';
 
 /** The web tier as server.ts runs it on EC2, but in this process, in front of the local API. */
-export async function startWebTier({ apiUrl, apiKey, userPool, host, port, env, allowedHosts, logger, catalogue }: {
+export function startWebTier({ apiUrl, apiKey, userPool, host, server, env, allowedHosts, logger, catalogue }: {
   apiUrl: string;
   apiKey: string;
   /** cognito-local's endpoint, pool and app client, which the web tier signs customers in with. */
   userPool: LocalUserPool & { endpoint: string };
   host: string;
-  port: number;
+  /** Listening already (lifecycle's listen): the stack needs the shop's address before the web tier is made. */
+  server: Server;
   env: Readonly<Record<string, string | undefined>>;
   /** The host names the shop answers to here (each at its own port). */
   allowedHosts: readonly string[];
   logger: Logger;
   catalogue?: Catalogue;
-}): Promise<{ url: string; stop(): Promise<void> }> {
+}): { url: string; stop(): Promise<void> } {
   // No load balancer in front here: X-Forwarded-For is never believed, whatever the environment says.
-  const config = loadConfig({ ...env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: host,
+  const config = loadConfig({ ...env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String((server.address() as AddressInfo).port), HOST: host,
     COGNITO_ENDPOINT: userPool.endpoint,
     COGNITO_USER_POOL_ID: userPool.userPoolId,
     COGNITO_CLIENT_ID: userPool.clientId,
@@ -32,6 +35,6 @@ export async function startWebTier({ apiUrl, apiKey, userPool, host, port, env, 
     logger: logger.child({ service: 'web' }),
     ...(catalogue ? { catalogue } : {}),
   });
-  const server = await startServer(app, config.PORT, host);
+  serve(app, server);
   return { url: serverUrl(server), stop: () => stopServer(app, server, 2000) };
 }

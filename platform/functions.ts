@@ -21,6 +21,7 @@ export const RESOURCE_REFS = [
   'carts-table-name',
   'cart-ttl-seconds',
   'customer-mail-from',
+  'shop-url',
 ] as const;
 export type ResourceRef = (typeof RESOURCE_REFS)[number];
 

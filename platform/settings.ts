@@ -54,6 +54,8 @@ export const settings = {
       idTokenValidityMinutes: 60,
       refreshTokenValidityDays: 30,
     },
+    /** The pool's group whose members are the shop's staff: the /staff pages and routes are theirs alone. */
+    staffGroup: 'staff',
   },
   api: {
     stageName: 'v1',

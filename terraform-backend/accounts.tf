@@ -75,6 +75,14 @@ resource "aws_cognito_user_pool_client" "web" {
   }
 }
 
+# The shop's staff: members (npm run staff -- add EMAIL) carry the group in their ID token, and the
+# /staff pages and routes are theirs alone. Its name is the one the code checks (platform/settings.ts).
+resource "aws_cognito_user_group" "staff" {
+  name         = "staff"
+  user_pool_id = aws_cognito_user_pool.customers.id
+  description  = "The shop's staff: the /staff pages and routes are theirs."
+}
+
 # API Gateway checks the ID token in the Authorization header (signature, expiry, this pool) before
 # the function runs, and passes its claims to the function.
 resource "aws_api_gateway_authorizer" "customers" {

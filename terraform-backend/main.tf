@@ -57,6 +57,7 @@ locals {
     "carts-table-name"   = aws_dynamodb_table.carts.name
     "cart-ttl-seconds"   = tostring(var.cart_ttl_seconds)
     "customer-mail-from" = var.customer_mail_from
+    "shop-url"           = var.shop_url
   }
 
   # What each PermissionTarget a function's grant may name is: its ARN, and for the mail identity the

@@ -190,8 +190,8 @@ locals {
   # dashboard's two order widgets show them: orders are accepted by the API's integrations
   # (submit-order) and by the shop's checkouts (checkout).
   business_metrics = {
-    flow     = [["submit-order", "OrdersAccepted"], ["checkout", "OrdersAccepted"], ["process-order", "OrdersStored"], ["advance-orders", "StatusChanges"]]
-    failures = [["process-order", "OrdersFailed"], ["process-order", "OrdersDeadLettered"], ["my-orders", "OrdersCancelled"], ["advance-orders", "OrdersCancelled"]]
+    flow     = [["submit-order", "OrdersAccepted"], ["checkout", "OrdersAccepted"], ["process-order", "OrdersStored"], ["advance-orders", "StatusChanges"], ["staff-orders", "StatusChanges"]]
+    failures = [["process-order", "OrdersFailed"], ["process-order", "OrdersDeadLettered"], ["my-orders", "OrdersCancelled"], ["advance-orders", "OrdersCancelled"], ["staff-orders", "OrdersCancelled"]]
   }
   dashboard_region = var.aws_region
   function_names   = { for key, function in aws_lambda_function.this : key => function.function_name }
@@ -224,7 +224,7 @@ resource "aws_cloudwatch_dashboard" "pipeline" {
       {
         type = "metric", x = 12, y = 2, width = 12, height = 6
         properties = {
-          title   = "Orders: failed receives, dead-lettered, cancelled (my-orders: by customers; advance-orders: by staff)"
+          title   = "Orders: failed receives, dead-lettered, cancelled (my-orders: by customers; advance-orders: staff commands; staff-orders: the staff's board)"
           region  = local.dashboard_region
           stat    = "Sum"
           period  = 60

@@ -273,6 +273,17 @@ variable "customer_mail_from" {
   }
 }
 
+variable "shop_url" {
+  description = "The shop's address (https://shop.example.com, the web tier's), which the customers' order mails link to. Empty: the mails go without a link, until the web tier is deployed and this is set."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.shop_url == "" || can(regex("^https://[^/\\s]+$", var.shop_url))
+    error_message = "shop_url must be empty or an https address without a path, such as https://shop.example.com."
+  }
+}
+
 variable "customer_notifications_queue_name" {
   description = "Name of the queue that takes order-events' customer mail events for notify-customer, before name_prefix."
   type        = string

@@ -2,20 +2,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { AppError, NotFoundError } from '../../domain/errors.js';
-import {
-  dueAt,
-  ORDER_STATUSES,
-  transition,
-  type LifecycleTimings,
-  type OrderStatus,
-  type StatusChangedEvent,
-} from '../../domain/lifecycle.js';
-import { isOrderId } from '../../domain/order.js';
+import { AppError } from '../../domain/errors.js';
+import { dueAt, transition, type LifecycleTimings, type OrderStatus, type StatusChangedEvent } from '../../domain/lifecycle.js';
 import { createStatusChanges, statusChangedEvent, type OutgoingChange } from '../lib/order-events.js';
 import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
 import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
 import type { DueOrder, OrderStore } from '../lib/order-store.js';
+import { createStaffCommands, staffCommandSchema, type StaffCommand } from '../lib/staff.js';
 import type { LambdaHandler, Wiring } from '../lib/wiring.js';
 
 export interface AdvanceOrdersDeps {
@@ -46,18 +39,6 @@ export interface KitchenRun {
 export type StaffResult =
   | { ok: true; order_id: string; from: OrderStatus; to: OrderStatus; at: string }
   | { ok: false; error: string; message: string };
-
-/** A member of staff moving or cancelling an order by hand (the console, or `aws lambda invoke`). */
-const staffCommandSchema = z.strictObject({
-  action: z.enum(['advance', 'cancel']),
-  order_id: z.string().check(z.refine(isOrderId, { error: 'Must be an order id (a UUID)' })),
-  to: z.optional(z.enum(ORDER_STATUSES)),
-  /** Who gave the command, for the order's history (an address, a name). */
-  by: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
-  /** Why, for a cancellation: the customer is told. */
-  reason: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(500))),
-});
-export type StaffCommand = z.infer<typeof staffCommandSchema>;
 
 // Leaves time to publish what was written before Lambda's timeout cuts the run; the next run goes on.
 const STOP_BEFORE_TIMEOUT_MS = 10_000;
@@ -126,19 +107,15 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
     return result;
   }
 
+  const staffCommand = createStaffCommands({ store, changes, timings, clock });
+
   async function command(input: StaffCommand): Promise<StaffResult> {
     try {
-      const order = await store.get(input.order_id);
-      if (!order) throw new NotFoundError(`Order ${input.order_id}`);
-      const by = { role: 'staff', id: input.by ?? 'staff command' } as const;
-      const change = transition(order, { to: input.action === 'cancel' ? 'CANCELLED' : input.to, at: clock(), timings, by, reason: input.reason });
-      if (!(await changes.applyByHand(order, change))) {
-        return { ok: false, error: 'conflict', message: `Order ${order.order_id} changed while it was being ${input.action === 'cancel' ? 'cancelled' : 'advanced'}; read it again and retry` };
-      }
+      const { order, change } = await staffCommand(input);
       count(metrics, 'StatusChanges');
       // Beside my-orders' count of the customers' own: the dashboard tells the two apart by service.
       if (change.to === 'CANCELLED') count(metrics, 'OrdersCancelled');
-      logger.info('Order changed by staff', { order_id: order.order_id, from: change.from, to: change.to, by: by.id });
+      logger.info('Order changed by staff', { order_id: order.order_id, from: change.from, to: change.to, by: input.by ?? 'staff command' });
       return { ok: true, order_id: order.order_id, from: change.from, to: change.to, at: change.at };
     } catch (error) {
       if (error instanceof AppError) return { ok: false, error: error.code, message: error.message };

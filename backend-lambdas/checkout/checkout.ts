@@ -74,6 +74,7 @@ export function createCheckoutHandler({ store, ttlSeconds, sqs, queueUrl, logger
         // The account's own: only this route sets it, so only its orders are the account's (and listed as theirs).
         account_id: customer.id,
         ...(customer.email ? { customer_email: customer.email } : {}),
+        ...(customer.name ? { customer_name: customer.name } : {}),
         // The same rules as any order: a product taken off the menu since it was put in the cart is named.
         lines: parseOrderLines(cart.lines.map(({ product_id, quantity }) => ({ product_id, quantity })), catalogue),
         order_date: body.order_date ?? utcDate(now),

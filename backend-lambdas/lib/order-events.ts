@@ -116,3 +116,5 @@ export function createStatusChanges({ store, sns, topicArn, logger, clock = () =
 
   return { publish, publishOrKeep, applyByHand };
 }
+
+export type StatusChanges = ReturnType<typeof createStatusChanges>;

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { entryOf, type OrderStatus, type StatusChange } from '../../domain/lifecycle.js';
+import { entryOf, isFinal, type OrderStatus, type StatusChange } from '../../domain/lifecycle.js';
 import { legacyAccountIdOf, type StoredOrder } from '../../domain/order.js';
 
 /**
@@ -117,7 +117,7 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
       : { set: ['due_at = :due_at', 'due_shard = :due_shard'], remove: [], values: { ':due_at': due, ':due_shard': dueShardOf(order.customer_id) } };
   }
 
-  return {
+  const store = {
     tableName,
 
     /** Stores a new order unless one with its id is there; false for a duplicate (the first one wins). */
@@ -239,6 +239,31 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
     },
 
     /**
+     * The orders not yet final (the staff's board), oldest first, at most `limit`: the sparse due
+     * index holds exactly those (a final order leaves it), read a shard at a time; then each whole
+     * order by key. `truncated` says more than `limit` were open.
+     */
+    async openOrders(limit: number): Promise<{ orders: StoredOrder[]; truncated: boolean }> {
+      const { name, partitionKey } = orderTable.dueIndex;
+      const ids: string[] = [];
+      for (let shard = 0; shard < orderTable.dueShards; shard++) {
+        let ExclusiveStartKey: Record<string, unknown> | undefined;
+        do {
+          const page = await documents.send(
+            new QueryCommand({ TableName: tableName, IndexName: name, KeyConditionExpression: `${partitionKey} = :shard`, ExpressionAttributeValues: { ':shard': shard }, ProjectionExpression: 'order_id', ExclusiveStartKey }),
+          );
+          ids.push(...(page.Items ?? []).map((item) => item.order_id as string));
+          ExclusiveStartKey = page.LastEvaluatedKey;
+        } while (ExclusiveStartKey);
+      }
+      const orders: StoredOrder[] = [];
+      for (let start = 0; start < ids.length; start += BATCH_GET_LIMIT) orders.push(...(await store.getMany(ids.slice(start, start + BATCH_GET_LIMIT))));
+      // Read a moment after the index: one that turned final meanwhile is not open.
+      const open = orders.filter((order) => !isFinal(order.status)).sort((a, b) => a.received_at.localeCompare(b.received_at) || a.order_id.localeCompare(b.order_id));
+      return { orders: open.slice(0, limit), truncated: open.length > limit };
+    },
+
+    /**
      * An account's orders, newest first, `limit` at a time, by Query on the account index. `after`
      * is the `next` of the page before; it must be one of this account's (the caller checks it).
      */
@@ -338,4 +363,5 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
       return orders;
     },
   };
+  return store;
 }

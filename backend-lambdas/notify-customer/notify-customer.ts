@@ -2,11 +2,12 @@ import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import escapeHtml from 'escape-html';
 import * as z from 'zod/mini';
 import { formatPrice } from '../../domain/catalogue.js';
 import { parseConfig } from '../../domain/config.js';
 import { isOrderStatus, type OrderStatus } from '../../domain/lifecycle.js';
-import { isOrderId, type StoredOrder } from '../../domain/order.js';
+import { customerNameOf, isOrderId, type StoredOrder } from '../../domain/order.js';
 import { observabilityFor } from '../lib/defaults.js';
 import { instrumented } from '../lib/observability.js';
 import { createOrderStore, type OrderStore } from '../lib/order-store.js';
@@ -16,6 +17,8 @@ export interface NotifyCustomerDeps {
   store: OrderStore;
   ses: SESv2Client;
   from: string;
+  /** The shop's address (https://shop.example), for the link to the order's page; no link without it. */
+  shopUrl?: string | undefined;
   logger: Logger;
   clock?: () => Date;
   /**
@@ -49,20 +52,55 @@ function cancellation(order: StoredOrder): string[] {
   return [who, ...(entry?.reason ? [`Reason: ${entry.reason}`] : [])];
 }
 
-/** The customer's mail about one step of their order. */
-export function customerMail(order: StoredOrder, status: OrderStatus): { subject: string; text: string } {
-  return {
-    subject: `${HEADLINES[status]} (order ${order.order_id.slice(0, 8)})`,
-    text: [
-      `${HEADLINES[status]}.`,
-      '',
-      `Order ${order.order_id}, placed ${order.order_date}:`,
-      ...order.lines.map((line) => `  ${line.quantity} x ${line.product_name}   ${formatPrice(line.line_total_cents, order.currency)}`),
-      `  Total   ${formatPrice(order.total_cents, order.currency)}`,
-      '',
-      ...(status === 'CANCELLED' ? cancellation(order) : [status === 'RECEIVED' ? 'We will mail you again at each step.' : `Status: ${status}.`]),
-    ].join('\n'),
-  };
+export interface CustomerMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/**
+ * The customer's mail about one step of their order, in plain text and in HTML (every value from
+ * the order escaped there): the greeting, the lines at the prices they were checked out at, the
+ * total, what happens next and, when the shop's address is known, a link to the order's page.
+ */
+export function customerMail(order: StoredOrder, status: OrderStatus, shopUrl?: string): CustomerMail {
+  const name = customerNameOf(order);
+  const greeting = name ? `Hello ${name},` : 'Hello,';
+  const headline = `${HEADLINES[status]}.`;
+  const placed = `Order ${order.order_id}, placed ${order.order_date}:`;
+  const price = (cents: number) => formatPrice(cents, order.currency);
+  const total = price(order.total_cents);
+  const after = status === 'CANCELLED' ? cancellation(order) : [status === 'RECEIVED' ? 'We will mail you again at each step.' : `Status: ${status}.`];
+  // Through sign-in: an account's order is shown to its owner only, and a mail is often opened signed out.
+  const link = shopUrl ? `${shopUrl}/sign-in?next=${encodeURIComponent(`/orders/${order.order_id}`)}` : undefined;
+  const text = [
+    greeting,
+    '',
+    headline,
+    '',
+    placed,
+    ...order.lines.map((line) => `  ${line.quantity} x ${line.product_name} at ${price(line.unit_price_cents)}   ${price(line.line_total_cents)}`),
+    `  Total   ${total}`,
+    '',
+    ...after,
+    ...(link ? ['', `Your order: ${link}`] : []),
+  ].join('\n');
+  const cell = 'padding:4px 8px;text-align:right';
+  const html = [
+    '<!doctype html><html><body style="font-family:sans-serif;color:#222">',
+    `<p>${escapeHtml(greeting)}</p>`,
+    `<p><strong>${escapeHtml(headline)}</strong></p>`,
+    `<p>${escapeHtml(placed)}</p>`,
+    '<table style="border-collapse:collapse">',
+    `<tr><th style="padding:4px 8px;text-align:left">Item</th><th style="${cell}">Quantity</th><th style="${cell}">Unit price</th><th style="${cell}">Line total</th></tr>`,
+    ...order.lines.map((line) => `<tr><td style="padding:4px 8px">${escapeHtml(line.product_name)}</td><td style="${cell}">${line.quantity}</td><td style="${cell}">${escapeHtml(price(line.unit_price_cents))}</td><td style="${cell}">${escapeHtml(price(line.line_total_cents))}</td></tr>`),
+    `<tr><th colspan="3" style="${cell}">Total</th><td style="${cell}"><strong>${escapeHtml(total)}</strong></td></tr>`,
+    '</table>',
+    ...after.map((line) => `<p>${escapeHtml(line)}</p>`),
+    ...(link ? [`<p><a href="${escapeHtml(link)}">See your order</a></p>`] : []),
+    '</body></html>',
+  ].join('\n');
+  return { subject: `${HEADLINES[status]} (order ${order.order_id.slice(0, 8)})`, text, html };
 }
 
 /** The event a record carries, from its message attributes (raw delivery from order-events). */
@@ -85,7 +123,7 @@ function eventOf(record: SQSRecord): { orderId: string; status: OrderStatus; eve
  * customer address (one an integration placed with the API key) has nobody to mail; its event is
  * done. A failure returns the record to the queue, and after 5 receives to its dead-letter queue.
  */
-export function createNotifyCustomerHandler({ store, ses, from, logger, clock = () => new Date(), claimMs = 60_000 }: NotifyCustomerDeps) {
+export function createNotifyCustomerHandler({ store, ses, from, shopUrl, logger, clock = () => new Date(), claimMs = 60_000 }: NotifyCustomerDeps) {
   const processor = new BatchProcessor(EventType.SQS);
 
   /** The send, its claim let go if it fails (else the retry would wait out the claim). */
@@ -107,12 +145,12 @@ export function createNotifyCustomerHandler({ store, ses, from, logger, clock = 
     const claim = await store.claimNotification(orderId, eventId, clock(), claimMs);
     if (claim === 'done') return;
     if (claim === 'busy') throw new MailInProgressError(eventId);
-    const mail = customerMail(order, status);
+    const mail = customerMail(order, status, shopUrl);
     await send(orderId, eventId, ses.send(
       new SendEmailCommand({
         FromEmailAddress: from,
         Destination: { ToAddresses: [order.customer_email] },
-        Content: { Simple: { Subject: { Data: mail.subject, Charset: 'UTF-8' }, Body: { Text: { Data: mail.text, Charset: 'UTF-8' } } } },
+        Content: { Simple: { Subject: { Data: mail.subject, Charset: 'UTF-8' }, Body: { Text: { Data: mail.text, Charset: 'UTF-8' }, Html: { Data: mail.html, Charset: 'UTF-8' } } } },
         // SES tag values allow letters, digits, _ and -; the local SES writes one mail per event_id.
         EmailTags: [{ Name: 'event_id', Value: eventId.replace(/[^A-Za-z0-9_-]/g, '_') }, { Name: 'status', Value: status }],
       }),
@@ -138,11 +176,13 @@ export function createNotifyCustomerHandler({ store, ses, from, logger, clock = 
 export const configSchema = z.object({
   TABLE_NAME: z.string().check(z.minLength(3)),
   MAIL_FROM: z.email(),
+  // Empty until the web tier's address is known (its own stack): the mails then go without a link.
+  SHOP_URL: z.optional(z.union([z.literal(''), z.pipe(z.url({ protocol: /^https?$/ }), z.transform((url) => url.replace(/\/+$/, '')))])),
 });
 
 export const wire: Wiring<'documents' | 'ses', LambdaHandler<SQSEvent, SQSBatchResponse>> = (env, { documents, ses }, options = {}) => {
   const config = parseConfig(configSchema, env, 'notify-customer');
   const { logger, tracer } = observabilityFor('notify-customer', env, options);
-  const handler = createNotifyCustomerHandler({ store: createOrderStore({ documents, tableName: config.TABLE_NAME }), ses, from: config.MAIL_FROM, logger });
+  const handler = createNotifyCustomerHandler({ store: createOrderStore({ documents, tableName: config.TABLE_NAME }), ses, from: config.MAIL_FROM, shopUrl: config.SHOP_URL || undefined, logger });
   return instrumented('notify-customer', { tracer }, handler);
 };

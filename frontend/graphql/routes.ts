@@ -4,13 +4,13 @@ import { createHandler as createQueryHandler } from 'graphql-http/lib/use/expres
 import { createHandler as createStreamHandler } from 'graphql-sse/lib/use/express';
 import type { Logger } from 'pino';
 import { AppError } from '../../domain/errors.js';
-import type { CustomerApi, OrderApi } from '../order-api.js';
+import type { CustomerApi, OrderApi, StaffApi } from '../order-api.js';
 import type { StatusWatcher, Viewer } from '../status-watch.js';
 import { MAX_DOCUMENT_BYTES, prepareOperation, type OperationParams } from './operation.js';
 import { schema, type GraphQLContext } from './schema.js';
 
 export interface GraphQLRoutesOptions {
-  api: OrderApi & CustomerApi;
+  api: OrderApi & CustomerApi & StaffApi;
   /** The signed-in customer, whose account's orders only they may read (with their token). */
   viewerOf: (req: Request) => Viewer | undefined;
   watcher: StatusWatcher;
@@ -60,7 +60,11 @@ function maskErrors(result: ExecutionResult, logger: Logger, requestId: string |
 export function graphqlRoutes({ api, viewerOf, watcher, logger, introspection, streams }: GraphQLRoutesOptions): { router: Router; closeStreams(): void } {
   const router = express.Router();
   const limits = { introspection };
-  const context = (req: Request): GraphQLContext => ({ api, watcher, viewer: viewerOf(req), requestId: req.id as string | undefined });
+  const context = (req: Request): GraphQLContext => {
+    const connection = new AbortController();
+    req.res?.once('close', () => connection.abort());
+    return { api, watcher, viewer: viewerOf(req), requestId: req.id as string | undefined, closed: connection.signal };
+  };
 
   function prepare(req: Request, params: OperationParams, transport: 'query' | 'stream') {
     const prepared = prepareOperation(params, limits);

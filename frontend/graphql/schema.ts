@@ -11,10 +11,12 @@ import {
   GraphQLString,
   Kind,
 } from 'graphql';
+import { setTimeout as delay } from 'node:timers/promises';
 import { formatPrice } from '../../domain/catalogue.js';
+import { NotFoundError } from '../../domain/errors.js';
 import { customerMayCancel, isFinal, ORDER_STATUSES } from '../../domain/lifecycle.js';
-import { isOrderId, isOrderOf, type StoredOrder } from '../../domain/order.js';
-import { readOrder, type CustomerApi, type OrderApi } from '../order-api.js';
+import { customerNameOf, isOrderId, isOrderOf, type StoredOrder } from '../../domain/order.js';
+import { readOrder, type CustomerApi, type OrderApi, type StaffApi } from '../order-api.js';
 import type { StatusWatcher, Viewer } from '../status-watch.js';
 
 /** How long a subscription waits, at most, for an order that is not stored yet. */
@@ -59,6 +61,7 @@ interface Line {
   quantity: number;
   unitPriceCents: number;
   totalCents: number;
+  currency: string;
 }
 
 const OrderLine = new GraphQLObjectType<Line>({
@@ -69,6 +72,8 @@ const OrderLine = new GraphQLObjectType<Line>({
     quantity: { type: new GraphQLNonNull(GraphQLInt) },
     unitPriceCents: { type: new GraphQLNonNull(GraphQLInt) },
     totalCents: { type: new GraphQLNonNull(GraphQLInt) },
+    unitPrice: { type: new GraphQLNonNull(GraphQLString), description: 'The unit price, formatted in its currency.', resolve: (line) => formatPrice(line.unitPriceCents, line.currency) },
+    total: { type: new GraphQLNonNull(GraphQLString), description: "The line's total, formatted in its currency.", resolve: (line) => formatPrice(line.totalCents, line.currency) },
   },
 });
 
@@ -79,6 +84,7 @@ const Order = new GraphQLObjectType<StoredOrder, GraphQLContext>({
   fields: {
     id: { type: new GraphQLNonNull(OrderId), resolve: (order) => order.order_id },
     customerId: { ...nonNull(GraphQLString), resolve: (order) => order.customer_id },
+    customerName: { type: GraphQLString, description: 'Who the receipt names: the account holder, or an integration\'s customer id.', resolve: (order, _args, { viewer }) => customerNameOf(order, viewer?.name !== undefined && isOrderOf(order, viewer.id) ? { name: viewer.name } : undefined) ?? null },
     status: nonNull(OrderStatus),
     version: { ...nonNull(GraphQLInt), description: 'Rises by one with every change of status.' },
     final: { ...nonNull(GraphQLBoolean), description: 'True once the order is COMPLETED or CANCELLED.', resolve: (order) => isFinal(order.status) },
@@ -92,7 +98,7 @@ const Order = new GraphQLObjectType<StoredOrder, GraphQLContext>({
     lines: {
       type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(OrderLine))),
       resolve: (order): Line[] =>
-        order.lines.map((line) => ({ productId: line.product_id, productName: line.product_name, quantity: line.quantity, unitPriceCents: line.unit_price_cents, totalCents: line.line_total_cents })),
+        order.lines.map((line) => ({ productId: line.product_id, productName: line.product_name, quantity: line.quantity, unitPriceCents: line.unit_price_cents, totalCents: line.line_total_cents, currency: order.currency })),
     },
     totalCents: { ...nonNull(GraphQLInt), resolve: (order) => order.total_cents },
     currency: nonNull(GraphQLString),
@@ -105,11 +111,13 @@ const Order = new GraphQLObjectType<StoredOrder, GraphQLContext>({
 /** What each operation is given: the order API and the process's shared status watches. */
 // A type, not an interface: the transports want a context assignable to Record<PropertyKey, unknown>.
 export type GraphQLContext = {
-  api: OrderApi & CustomerApi;
+  api: OrderApi & CustomerApi & StaffApi;
   watcher: StatusWatcher;
   /** The signed-in customer, or undefined: their own orders are read with their token. */
   viewer: Viewer | undefined;
   requestId: string | undefined;
+  /** Aborted when the request's connection closes: what ends a subscription's own waiting. */
+  closed: AbortSignal;
 };
 
 /**
@@ -137,6 +145,30 @@ async function* followOrder(watcher: StatusWatcher, orderId: string, waitSeconds
   }
 }
 
+/**
+ * How often an open staff board's list is read again: the board wants a new order within seconds,
+ * and a shop has a board or two open, not thousands (one read each a poll: about 43,000 a day).
+ */
+export const STAFF_BOARD_POLL_MS = 2000;
+
+/**
+ * The open orders for a member of staff: now, then again whenever one is added, moves or leaves.
+ * Ends when the connection closes, or with an error when their session does.
+ */
+async function* followOpenOrders(api: StaffApi, viewer: Viewer, closed: AbortSignal): AsyncGenerator<{ openOrders: StoredOrder[] }> {
+  let seen: string | undefined;
+  // Between reads the generator waits, not at a yield, so the stream's end cannot reach it there: the connection's own signal does.
+  while (!closed.aborted) {
+    const { orders } = await api.openOrders(viewer.idToken);
+    const now = orders.map((order) => `${order.order_id}:${order.version}`).join(',');
+    if (now !== seen) {
+      seen = now;
+      yield { openOrders: orders };
+    }
+    await delay(STAFF_BOARD_POLL_MS, undefined, { signal: closed, ref: false }).catch(() => undefined);
+  }
+}
+
 export const schema = new GraphQLSchema({
   query: new GraphQLObjectType<unknown, GraphQLContext>({
     name: 'Query',
@@ -160,6 +192,15 @@ export const schema = new GraphQLSchema({
         args: { id: { type: new GraphQLNonNull(OrderId) }, waitSeconds: { type: GraphQLInt, defaultValue: MAX_WAIT_SECONDS } },
         subscribe: (_root, { id, waitSeconds }: { id: string; waitSeconds: number }, { watcher, viewer }) =>
           followOrder(watcher, id, Math.max(0, Math.min(MAX_WAIT_SECONDS, waitSeconds)), viewer),
+      },
+      openOrders: {
+        type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(Order))),
+        description: "The shop's open orders, oldest first, now and again at each change: for the staff only.",
+        // Refused before the stream starts: the answer is one error, not a stream cut short.
+        subscribe: (_root, _args, { api, viewer, closed }) => {
+          if (!viewer?.staff) throw new NotFoundError('openOrders');
+          return followOpenOrders(api, viewer, closed);
+        },
       },
     },
   }),

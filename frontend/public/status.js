@@ -8,9 +8,14 @@
   // How long the server said to wait for a just-placed order to be stored; 0 when it is stored already.
   var waitMs = Number(root.getAttribute('data-wait-ms') || 0);
   var giveUpAt = Date.now() + waitMs;
-  var FIELDS = '{ id status version final cancellable total orderDate customerId statusHistory { status at byRole reason } lines { productName quantity } }';
+  var FIELDS = '{ id status version final cancellable total orderDate receivedAt customerName statusHistory { status at byRole reason } lines { productName quantity unitPrice total } }';
   var SUBSCRIPTION = 'subscription Follow($id: OrderId!, $wait: Int) { orderStatus(id: $id, waitSeconds: $wait) ' + FIELDS + ' }';
   var QUERY = 'query Read($id: OrderId!) { order(id: $id) ' + FIELDS + ' }';
+
+  // As the page writes a time (status.ejs): UTC, to the second.
+  function time(iso) {
+    return iso.replace('T', ' ').slice(0, 19) + ' UTC';
+  }
 
   function text(id, value) {
     var element = document.getElementById(id);
@@ -44,10 +49,28 @@
     else if (cancel) cancel.parentNode.removeChild(cancel);
     text('status-text', order.status);
     text('status-hint', order.status === 'CANCELLED' ? 'Nothing of this order will be prepared.' : order.final ? 'Thank you for your order.' : 'This page follows your order as it moves on.');
-    text('detail-items', order.lines.map(function (line) { return line.quantity + ' x ' + line.productName; }).join(', '));
+    var lines = document.getElementById('receipt-lines');
+    lines.textContent = '';
+    order.lines.forEach(function (line) {
+      var row = document.createElement('tr');
+      var name = document.createElement('th');
+      name.setAttribute('scope', 'row');
+      name.textContent = line.productName;
+      row.appendChild(name);
+      [String(line.quantity), line.unitPrice, line.total].forEach(function (value) {
+        var cell = document.createElement('td');
+        cell.className = 'num';
+        cell.textContent = value;
+        row.appendChild(cell);
+      });
+      lines.appendChild(row);
+    });
     text('detail-total', order.total);
-    text('detail-customer', order.customerId);
+    text('detail-customer', order.customerName || '');
+    text('detail-placed', time(order.receivedAt));
+    document.getElementById('detail-placed').setAttribute('datetime', order.receivedAt);
     text('detail-date', order.orderDate);
+    document.getElementById('receipt').hidden = false;
     document.getElementById('order-details').hidden = false;
     document.getElementById('history-title').hidden = false;
     var history = document.getElementById('status-history');
@@ -57,12 +80,12 @@
       item.setAttribute('data-status', entry.status);
       var strong = document.createElement('strong');
       strong.textContent = entry.status;
-      var time = document.createElement('time');
-      time.setAttribute('datetime', entry.at);
-      time.textContent = entry.at.replace('T', ' ').slice(0, 19) + ' UTC';
+      var at = document.createElement('time');
+      at.setAttribute('datetime', entry.at);
+      at.textContent = time(entry.at);
       item.appendChild(strong);
       item.appendChild(document.createTextNode(' '));
-      item.appendChild(time);
+      item.appendChild(at);
       if (entry.byRole) {
         var by = document.createElement('span');
         by.className = 'by';

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Catalogue } from '../../domain/catalogue.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { customerMayCancel, isFinal } from '../../domain/lifecycle.js';
-import { isOrderId, isOrderOf, type StoredOrder } from '../../domain/order.js';
+import { customerNameOf, isOrderId, isOrderOf, type StoredOrder } from '../../domain/order.js';
 import { readOrder, type CustomerApi, type OrderApi } from '../order-api.js';
 import { respond, wantsJson } from '../pages.js';
 import type { Customer } from '../session.js';
@@ -101,8 +101,10 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
   /** The status page of an order as the viewer may see it; `notice` says why it is shown again (a refused cancel). */
   function renderStatus(req: Request, res: Response, order: StoredOrder, { status = 200, notice, refreshUrl }: { status?: number; notice?: string; refreshUrl?: string } = {}) {
     // Only the customer whose order it is sees its cancel button, and only while the kitchen has not started it.
-    const cancellable = customerMayCancel(order.status) && req.customer !== undefined && isOrderOf(order, req.customer.id);
-    res.status(status).render('status', { orderId: order.order_id, order, waitMs: 0, final: isFinal(order.status), cancellable, maybeCancellable: false, notice, refreshUrl, title: `Order ${order.status.toLowerCase()}` });
+    const own = req.customer !== undefined && isOrderOf(order, req.customer.id);
+    const cancellable = own && customerMayCancel(order.status);
+    const customerName = customerNameOf(order, own ? req.customer : undefined);
+    res.status(status).render('status', { orderId: order.order_id, order, customerName, waitMs: 0, final: isFinal(order.status), cancellable, maybeCancellable: false, notice, refreshUrl, title: `Order ${order.status.toLowerCase()}` });
   }
 
   const orderNotFound = (req: Request, res: Response, orderId: string) =>
@@ -142,7 +144,7 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
     if (!order && !(waitMs > 0)) return orderNotFound(req, res, orderId);
     if (order) return renderStatus(req, res, order);
     // A signed-in customer's just-placed order: its cancel button is there, hidden, for status.js to show once the order is stored and theirs.
-    res.render('status', { orderId, order, waitMs: Math.min(waitMs, ORDER_PATIENCE_MS), final: false, cancellable: false, maybeCancellable: req.customer !== undefined, notice: undefined, title: 'Order placed' });
+    res.render('status', { orderId, order, customerName: undefined, waitMs: Math.min(waitMs, ORDER_PATIENCE_MS), final: false, cancellable: false, maybeCancellable: req.customer !== undefined, notice: undefined, title: 'Order placed' });
   });
 
   router.get('/find', (req, res) => {

@@ -460,6 +460,7 @@ run "an_override_of_one_timeout_changes_only_that_function" {
     condition = { for name, f in aws_lambda_function.this : name => [f.timeout, f.memory_size] } == {
       "submit-order" = [10, 256], "process-order" = [30, 256], "get-order" = [20, 256], "advance-orders" = [60, 256],
       "cart"         = [10, 256], "checkout" = [10, 256], "my-orders" = [10, 256], "notify-customer" = [30, 256],
+      "staff-orders" = [10, 256],
     }
     error_message = "Every other function keeps its declared timeout and memory."
   }
@@ -719,8 +720,8 @@ run "the_dashboard_shows_the_business_metrics_and_the_services" {
 
   assert {
     condition = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : [for m in try(w.properties.metrics, []) : "${m[1]}/${m[3]}" if try(m[0], "") == "OrderPipeline"]])) == toset([
-      "OrdersAccepted/submit-order", "OrdersAccepted/checkout", "OrdersStored/process-order", "StatusChanges/advance-orders", "OrdersFailed/process-order", "OrdersDeadLettered/process-order",
-      "OrdersCancelled/my-orders", "OrdersCancelled/advance-orders",
+      "OrdersAccepted/submit-order", "OrdersAccepted/checkout", "OrdersStored/process-order", "StatusChanges/advance-orders", "StatusChanges/staff-orders", "OrdersFailed/process-order", "OrdersDeadLettered/process-order",
+      "OrdersCancelled/my-orders", "OrdersCancelled/advance-orders", "OrdersCancelled/staff-orders",
     ])
     error_message = "The dashboard shows each business metric by its service, orders accepted by the API's submit-order and by the shop's checkout."
   }
@@ -1101,6 +1102,31 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
     override_during = plan
     values          = { id = "res-me-orders-id-cancel" }
   }
+  override_resource {
+    target          = aws_api_gateway_resource.depth1["staff"]
+    override_during = plan
+    values          = { id = "res-staff" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth2["staff/orders"]
+    override_during = plan
+    values          = { id = "res-staff-orders" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth3["staff/orders/{id}"]
+    override_during = plan
+    values          = { id = "res-staff-orders-id" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth4["staff/orders/{id}/advance"]
+    override_during = plan
+    values          = { id = "res-staff-orders-id-advance" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth4["staff/orders/{id}/cancel"]
+    override_during = plan
+    values          = { id = "res-staff-orders-id-cancel" }
+  }
 
   assert {
     condition = (toset(keys(aws_api_gateway_method.route)) == toset(flatten([for f in values(jsondecode(file("../platform/functions.json"))) : try(f.trigger.routes, [])]))
@@ -1109,7 +1135,7 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
   }
   assert {
     condition = (toset(concat(keys(aws_api_gateway_resource.depth1), keys(aws_api_gateway_resource.depth2), keys(aws_api_gateway_resource.depth3), keys(aws_api_gateway_resource.depth4)))
-      == toset(["orders", "orders/{id}", "me", "me/cart", "me/cart/lines", "me/cart/lines/{product_id}", "me/orders", "me/orders/{id}", "me/orders/{id}/cancel"])
+      == toset(["orders", "orders/{id}", "me", "me/cart", "me/cart/lines", "me/cart/lines/{product_id}", "me/orders", "me/orders/{id}", "me/orders/{id}/cancel", "staff", "staff/orders", "staff/orders/{id}", "staff/orders/{id}/advance", "staff/orders/{id}/cancel"])
       && alltrue([for path, r in aws_api_gateway_resource.depth1 : r.path_part == path && r.parent_id == aws_api_gateway_rest_api.orders.root_resource_id])
       && alltrue([for path, r in aws_api_gateway_resource.depth2 : r.path_part == split("/", path)[1] && r.parent_id == aws_api_gateway_resource.depth1[split("/", path)[0]].id])
       && alltrue([for path, r in aws_api_gateway_resource.depth3 : r.path_part == split("/", path)[2] && r.parent_id == aws_api_gateway_resource.depth2[join("/", slice(split("/", path), 0, 2))].id])
@@ -1118,9 +1144,10 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
   }
   assert {
     condition = alltrue([for route, function in {
-      "POST /orders"    = "submit-order", "GET /orders/{id}" = "get-order", "GET /orders" = "get-order",
-      "GET /me/cart"    = "cart", "PUT /me/cart/lines/{product_id}" = "cart", "DELETE /me/cart/lines/{product_id}" = "cart",
-      "POST /me/orders" = "checkout", "GET /me/orders" = "my-orders", "GET /me/orders/{id}" = "my-orders", "POST /me/orders/{id}/cancel" = "my-orders",
+      "POST /orders"      = "submit-order", "GET /orders/{id}" = "get-order", "GET /orders" = "get-order",
+      "GET /me/cart"      = "cart", "PUT /me/cart/lines/{product_id}" = "cart", "DELETE /me/cart/lines/{product_id}" = "cart",
+      "POST /me/orders"   = "checkout", "GET /me/orders" = "my-orders", "GET /me/orders/{id}" = "my-orders", "POST /me/orders/{id}/cancel" = "my-orders",
+      "GET /staff/orders" = "staff-orders", "POST /staff/orders/{id}/advance" = "staff-orders", "POST /staff/orders/{id}/cancel" = "staff-orders",
       } : (
       aws_api_gateway_method.route[route].http_method == split(" ", route)[0] && aws_api_gateway_method.route[route].api_key_required
       && aws_api_gateway_method.route[route].resource_id == merge(aws_api_gateway_resource.depth1, aws_api_gateway_resource.depth2, aws_api_gateway_resource.depth3, aws_api_gateway_resource.depth4)[trimprefix(split(" ", route)[1], "/")].id
@@ -1138,10 +1165,10 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
     error_message = "A function's invoke permissions each have their own statement id."
   }
   assert {
-    condition = ({ for route, m in aws_api_gateway_method.route : route => [m.authorization, m.authorizer_id] if startswith(route, "GET /me/") || startswith(route, "POST /me/") || startswith(route, "PUT /me/") || startswith(route, "DELETE /me/") } == {
-      for route in ["GET /me/cart", "PUT /me/cart/lines/{product_id}", "DELETE /me/cart/lines/{product_id}", "POST /me/orders", "GET /me/orders", "GET /me/orders/{id}", "POST /me/orders/{id}/cancel"] : route => ["COGNITO_USER_POOLS", aws_api_gateway_authorizer.customers.id]
+    condition = ({ for route, m in aws_api_gateway_method.route : route => [m.authorization, m.authorizer_id] if strcontains(route, " /me/") || strcontains(route, " /staff/") } == {
+      for route in ["GET /me/cart", "PUT /me/cart/lines/{product_id}", "DELETE /me/cart/lines/{product_id}", "POST /me/orders", "GET /me/orders", "GET /me/orders/{id}", "POST /me/orders/{id}/cancel", "GET /staff/orders", "POST /staff/orders/{id}/advance", "POST /staff/orders/{id}/cancel"] : route => ["COGNITO_USER_POOLS", aws_api_gateway_authorizer.customers.id]
     } && alltrue([for route in ["POST /orders", "GET /orders/{id}", "GET /orders"] : aws_api_gateway_method.route[route].authorization == "NONE"]))
-    error_message = "The cognito routes (cart, checkout, my-orders) use the customers' Cognito authorizer; the others none."
+    error_message = "The cognito routes (cart, checkout, my-orders, staff-orders) use the customers' Cognito authorizer; the others none."
   }
   assert {
     condition = jsonencode({ for route, m in aws_api_gateway_method.route : route => m.request_parameters if length(coalesce(m.request_parameters, {})) > 0 }) == jsonencode({
@@ -1150,6 +1177,8 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
       "DELETE /me/cart/lines/{product_id}" = { "method.request.path.product_id" = true }
       "GET /me/orders/{id}"                = { "method.request.path.id" = true }
       "POST /me/orders/{id}/cancel"        = { "method.request.path.id" = true }
+      "POST /staff/orders/{id}/advance"    = { "method.request.path.id" = true }
+      "POST /staff/orders/{id}/cancel"     = { "method.request.path.id" = true }
     })
     error_message = "A method requires exactly the path parameters of its route's {x} segments."
   }

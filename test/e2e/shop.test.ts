@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { LocalStack } from '../../local/stack.js';
 import { newCustomer, type SignedInCustomer } from '../helpers/customers.js';
-import { queueDepth, startTestStack } from '../helpers/local-stack.js';
+import { queueDepth, readOutbox, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
 import { gate } from '../helpers/requirements.js';
 import { browserSession, chromiumMissing, expectText, findChromium, screenshot, seriousViolations, signInOnPage } from './browser.js';
@@ -65,8 +65,10 @@ describeInBrowser('the shop and the console in a real browser', () => {
     await page.waitForSelector('#order-status[data-status="COMPLETED"]', { timeout: 20_000 });
     const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
     expect(seen.filter((status) => status !== 'PLACED')).toEqual(['RECEIVED', 'PREPARING', 'READY', 'COMPLETED']);
+    // A receipt: each line at the price it was checked out at, the total, and the name signed up with.
     await expectText(page, '#detail-total', '$34.50');
-    await expectText(page, '#detail-items', '3 x Pizza Margherita');
+    expect(await page.locator('#receipt-lines tr').first().locator('th, td').allTextContents()).toEqual(['Pizza Margherita', '3', '$11.50', '$34.50']);
+    await expectText(page, '#detail-customer', 'Ada Customer');
     await expectText(page, '#status-title', 'Your order is completed');
     for (const step of ['RECEIVED', 'PREPARING', 'READY', 'COMPLETED']) expect(await page.locator(`#step-${step}`).getAttribute('class')).toContain('done');
     expect(await page.locator('#status-history li').count()).toBe(4);
@@ -77,6 +79,16 @@ describeInBrowser('the shop and the console in a real browser', () => {
     expect(stored!.status_history.map((entry) => entry.status)).toEqual(['RECEIVED', 'PREPARING', 'READY', 'COMPLETED']);
     const times = stored!.status_history.map((entry) => Date.parse(entry.at));
     expect(times.every((time, i) => Number.isFinite(time) && (i === 0 || time >= times[i - 1]!))).toBe(true);
+    // The mail of its last step, in HTML and text, greets them by name and links to the page it came from.
+    const mail = await waitFor(async () => (await readOutbox(stack)).find((candidate) => candidate.subject?.startsWith('Your order is completed') && candidate.text?.includes(stored!.order_id)), { what: 'the completed mail' });
+    expect(mail.text).toMatch(/^Hello Ada Customer,/);
+    expect(mail.html || '').toContain('<p>Hello Ada Customer,</p>');
+    const link = /href="([^"]+)"/.exec(mail.html || '')?.[1];
+    // Through sign-in, which sends a signed-in reader straight on to the order.
+    expect(link).toBe(`${stack.urls.web}/sign-in?next=%2Forders%2F${stored!.order_id}`);
+    await page.goto(link!);
+    await expectText(page, '#order-id', stored!.order_id);
+    await expectText(page, '#status-title', 'Your order is completed');
   }, 45_000);
 
   it('when the sign-up form has errors, then each message is by its field, values are kept and focus is on the first error', async () => {
@@ -155,6 +167,38 @@ describeInBrowser('the shop and the console in a real browser', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await screenshot(page, 'status-phone');
   }, 30_000);
+
+  it('when a customer is signed in, then the header is one line on a 1280 px screen and nothing scrolls sideways on a 375 px phone', async () => {
+    const page = await newPage({ viewport: { width: 1280, height: 800 } });
+    // A long name (up to 100 characters are allowed): it must be cut short, not push the row onto two lines.
+    await signInOnPage(page, stack.urls.web, await newCustomer(stack, 'Maximiliana Featherstonehaugh-Wolfeschlegelsteinhausen'));
+    await page.goto(stack.urls.web);
+    // One line: every control of the header overlaps every other one vertically.
+    const boxes = await page.$$eval('.header-row :is(a, label, input:not([type="hidden"]), button, #signed-in-as)', (items) =>
+      items.map((item) => ({ top: item.getBoundingClientRect().top, bottom: item.getBoundingClientRect().bottom })),
+    );
+    expect(boxes.length).toBeGreaterThanOrEqual(7);
+    expect(Math.max(...boxes.map((box) => box.top))).toBeLessThan(Math.min(...boxes.map((box) => box.bottom)));
+    await screenshot(page, 'header-signed-in');
+    await page.setViewportSize({ width: 375, height: 740 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await screenshot(page, 'header-signed-in-phone');
+  });
+
+  it('when a page loads, then the icon its head links loads as an image under the page\'s CSP', async () => {
+    const page = await newPage();
+    await page.goto(stack.urls.web);
+    const loaded = await page.evaluate(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const image = new Image();
+          image.onload = () => resolve(image.naturalWidth > 0);
+          image.onerror = () => resolve(false);
+          image.src = document.querySelector<HTMLLinkElement>('link[rel="icon"]')!.href;
+        }),
+    );
+    expect(loaded).toBe(true);
+  });
 
   it('when an order number was never stored, then the status page says plainly that it was not found once its patience runs out; "find my order" opens an order by its id', async () => {
     const page = await newPage();

@@ -488,9 +488,9 @@ describe('cloudformation: backend API', () => {
     return trigger.type === 'api' ? trigger.routes.map((route) => ({ route, name, cognito: trigger.authorizer === 'cognito' })) : [];
   });
 
-  it('when the REST API is read, then it has exactly the declared routes, each key-protected (and /me ones behind the Cognito authorizer) and proxied to its Lambda', () => {
+  it('when the REST API is read, then it has exactly the declared routes, each key-protected (and /me and /staff ones behind the Cognito authorizer) and proxied to its Lambda', () => {
     expect(routes().map(({ route }) => route).sort()).toEqual([...apiRoutes].sort());
-    expect(declaredRoutes.filter(({ cognito }) => cognito).map(({ route }) => route).sort()).toEqual(['DELETE /me/cart/lines/{product_id}', 'GET /me/cart', 'GET /me/orders', 'GET /me/orders/{id}', 'POST /me/orders', 'POST /me/orders/{id}/cancel', 'PUT /me/cart/lines/{product_id}']);
+    expect(declaredRoutes.filter(({ cognito }) => cognito).map(({ route }) => route).sort()).toEqual(['DELETE /me/cart/lines/{product_id}', 'GET /me/cart', 'GET /me/orders', 'GET /me/orders/{id}', 'GET /staff/orders', 'POST /me/orders', 'POST /me/orders/{id}/cancel', 'POST /staff/orders/{id}/advance', 'POST /staff/orders/{id}/cancel', 'PUT /me/cart/lines/{product_id}']);
     for (const { id, route } of routes()) {
       const declared = declaredRoutes.find((candidate) => candidate.route === route)!;
       const method = props(backend, id);

@@ -250,6 +250,7 @@ const PLANNED_REFS: Record<KnownRef, ((plan: TerraformPlan) => unknown) | 'after
   'lifecycle-timings': (plan) => planVariable(plan, 'order_timings_seconds'),
   'max-receive-count': (plan) => planVariable(plan, 'max_receive_count'),
   'cart-ttl-seconds': (plan) => planVariable(plan, 'cart_ttl_seconds'),
+  'shop-url': (plan) => planVariable(plan, 'shop_url'),
 };
 
 /**
@@ -1802,7 +1803,7 @@ gate('the parity of Terraform\'s plans, CloudFormation and the local stack', mis
     ]);
     expect(disagreements({ ...sources, terraform: terraformSettings({ ...plans, backend: { ...plans.backend, standard: kitchenless } }) })).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^lambda\.functions: terraform=\["cart","checkout","get-order","my-orders","notify-customer","process-order","submit-order"\]/),
+        expect.stringMatching(/^lambda\.functions: terraform=\["cart","checkout","get-order","my-orders","notify-customer","process-order","staff-orders","submit-order"\]/),
         expect.stringMatching(/^lambda\.advance-orders\.timeoutSeconds: terraform=undefined/),
       ]),
     );

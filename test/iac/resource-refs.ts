@@ -19,6 +19,7 @@ export const TERRAFORM_REFS: Record<KnownRef, { resource: string; attribute: str
   'carts-table-name': { resource: 'aws_dynamodb_table.carts', attribute: 'name' },
   'cart-ttl-seconds': { variable: 'cart_ttl_seconds' },
   'customer-mail-from': { resource: 'aws_sesv2_email_identity.customer_mail_from', attribute: 'email_identity' },
+  'shop-url': { variable: 'shop_url' },
 };
 
 /**
@@ -54,6 +55,7 @@ export const CFN_REFS: Record<KnownRef, unknown> = {
   'carts-table-name': { Ref: 'CartsTable' },
   'cart-ttl-seconds': { Ref: 'CartTtlSeconds' },
   'customer-mail-from': { Ref: 'CustomerMailFrom' },
+  'shop-url': { Ref: 'ShopUrl' },
 };
 
 /** A function's variables as the IaC must bind them: the declaration's. */

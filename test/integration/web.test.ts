@@ -64,6 +64,27 @@ describe('the web tier', () => {
     behindAlb.server.close();
   });
 
+  it('when any page is served, then its head links the shop\'s icon; the icon and /favicon.ico answer as an image, cacheable like the other static files', async () => {
+    const iconOf = (html: string) => /<link rel="icon" href="([^"]+)" type="image\/svg\+xml">/.exec(html)?.[1];
+    const visitor = new WebClient(stack.urls.web);
+    const { client } = await signedInCustomer(stack);
+    const linked: Record<string, string | undefined> = {};
+    for (const path of ['/', '/sign-in', '/sign-up', '/forgot-password', `/orders/${randomUUID()}`, '/orders/not-an-id', '/no/such/page']) {
+      linked[path] = iconOf((await visitor.get(path)).html);
+    }
+    for (const path of ['/', '/cart', '/my-orders']) linked[`${path}, signed in`] = iconOf((await client.get(path)).html);
+    expect(linked).toEqual(Object.fromEntries(Object.keys(linked).map((name) => [name, '/static/favicon.svg'])));
+
+    const staticCaching = (await page('/static/app.css')).headers.get('cache-control');
+    expect(staticCaching).toMatch(/max-age=[1-9]/);
+    for (const path of ['/static/favicon.svg', '/favicon.ico']) {
+      const response = await page(path);
+      const type = response.headers.get('content-type')?.split(';')[0];
+      expect([path, response.status, type, response.headers.get('cache-control')]).toEqual([path, 200, 'image/svg+xml', staticCaching]);
+      expect(await response.text()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    }
+  });
+
   it('when a cart form has errors, then 400 shows the cart with each problem named by its product, markup escaped, and the cart unchanged', async () => {
     const { client } = await signedInCustomer(stack);
     expect((await client.putInCart('Banana', 2)).status).toBe(303);

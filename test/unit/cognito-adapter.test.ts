@@ -1,7 +1,7 @@
 // local/cognito-local-adapter.ts builds cognito-local from its services (files it does not export as
 // its API). What the local stack relies on is asserted here against cognito-local itself, so an
 // upgrade that changes one of them fails here by name: its data where it is told, each code handed
-// to the stack's outbox, the issuer at the stack's address, and the ResendConfirmationCode it lacks.
+// to the stack's outbox, the issuer at the stack's address, the standard claims Cognito's ID token has, and the ResendConfirmationCode it lacks.
 import {
   CognitoIdentityProviderClient,
   ConfirmSignUpCommand,
@@ -49,14 +49,14 @@ afterAll(async () => {
 });
 
 describe('the cognito-local adapter', () => {
-  it('when a customer signs up, asks for the code again and confirms with the second, then each code reaches deliver, the first no longer works, and the ID token is issued at the given address', async () => {
+  it('when a customer signs up, asks for the code again and confirms with the second, then each code reaches deliver, the first no longer works, and the ID token is issued at the given address with the name signed up with', async () => {
     const client = await serve();
     try {
       const { UserPool } = await client.send(new CreateUserPoolCommand({ PoolName: 'adapter-pool', UsernameAttributes: ['email'], AutoVerifiedAttributes: ['email'] }));
       const { UserPoolClient } = await client.send(new CreateUserPoolClientCommand({ UserPoolId: UserPool!.Id!, ClientName: 'adapter-client', ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH'] }));
       const clientId = UserPoolClient!.ClientId!;
       const email = 'ada@example.com';
-      await client.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: 'Correct-horse-9', UserAttributes: [{ Name: 'email', Value: email }] }));
+      await client.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: 'Correct-horse-9', UserAttributes: [{ Name: 'email', Value: email }, { Name: 'name', Value: 'Ada <Lovelace>' }] }));
       await client.send(new ResendConfirmationCodeCommand({ ClientId: clientId, Username: email }));
       expect(mails.map(({ source, userPoolId, medium, destination }) => ({ source, userPoolId, medium, destination }))).toEqual([
         { source: 'SignUp', userPoolId: UserPool!.Id, medium: 'EMAIL', destination: email },
@@ -68,8 +68,10 @@ describe('the cognito-local adapter', () => {
       await client.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: second! }));
       await expect(client.send(new ResendConfirmationCodeCommand({ ClientId: clientId, Username: email }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
       const { AuthenticationResult } = await client.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: 'Correct-horse-9' } }));
-      const claims = JSON.parse(Buffer.from(AuthenticationResult!.IdToken!.split('.')[1]!, 'base64url').toString('utf8')) as { iss: string; email: string };
-      expect(claims).toMatchObject({ iss: `${endpoint}/${UserPool!.Id}`, email });
+      const claims = JSON.parse(Buffer.from(AuthenticationResult!.IdToken!.split('.')[1]!, 'base64url').toString('utf8')) as { iss: string; email: string; name: string; email_verified: boolean };
+      // The name as Cognito's own ID token carries it: the shop greets the customer with it.
+      // Confirmed by the mailed code, the address is verified, as Cognito marks it.
+      expect(claims).toMatchObject({ iss: `${endpoint}/${UserPool!.Id}`, email, name: 'Ada <Lovelace>', email_verified: true });
     } finally {
       await stop(client);
     }

@@ -4,9 +4,9 @@ import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
 import { createAdvanceOrdersHandler } from '../../backend-lambdas/advance-orders/advance-orders.js';
-import { createNotifyCustomerHandler } from '../../backend-lambdas/notify-customer/notify-customer.js';
+import { createNotifyCustomerHandler, customerMail } from '../../backend-lambdas/notify-customer/notify-customer.js';
 import { createProcessOrderHandler } from '../../backend-lambdas/process-order/process-order.js';
-import { acceptOrder, type QueuedOrder } from '../../domain/order.js';
+import { acceptOrder, type QueuedOrder, type StoredOrder } from '../../domain/order.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
 import type { LocalStack } from '../../local/stack.js';
 import { settings } from '../../platform/settings.js';
@@ -26,11 +26,11 @@ beforeEach(() => {
   ses.on(SendEmailCommand).resolves({ MessageId: randomUUID() });
 });
 
-const notify = () => createNotifyCustomerHandler({ store: stack.store, ses: new SESv2Client({ region: 'us-east-1' }), from: 'orders@example.com', logger: silentLambdaLogger() });
+const notify = (shopUrl?: string) => createNotifyCustomerHandler({ store: stack.store, ses: new SESv2Client({ region: 'us-east-1' }), from: 'orders@example.com', shopUrl, logger: silentLambdaLogger() });
 
 /** An order stored as process-order stores it (no topic: these tests make the events themselves). */
-async function storedOrder(email: string | undefined): Promise<QueuedOrder> {
-  const order = { ...acceptOrder({ ...SEED_ORDER, customer_id: `n-${randomUUID().slice(0, 8)}` }, { now: new Date() }), ...(email ? { customer_email: email } : {}) };
+async function storedOrder(email: string | undefined, more: Partial<QueuedOrder> = {}): Promise<QueuedOrder> {
+  const order = { ...acceptOrder({ ...SEED_ORDER, customer_id: `n-${randomUUID().slice(0, 8)}` }, { now: new Date() }), ...(email ? { customer_email: email } : {}), ...more };
   const process = createProcessOrderHandler({ store: stack.store, timings: settings.lifecycle.timingsSeconds, logger: silentLambdaLogger() });
   const { batchItemFailures } = await process(sqsEvent(sqsRecord(JSON.stringify(order))), createLambdaContext('process-order'));
   expect(batchItemFailures).toEqual([]);
@@ -48,6 +48,28 @@ function eventRecord(order: Pick<QueuedOrder, 'order_id' | 'customer_id'>, statu
 
 const run = (...records: SQSRecord[]) => notify()(sqsEvent(...records), createLambdaContext('notify-customer'));
 
+/** A stored order as the mail reads it, with names a customer or staff could have typed. */
+function pricedOrder(names: { customer?: string; product: string }): StoredOrder {
+  return {
+    order_id: randomUUID(),
+    customer_id: 'acc-1',
+    account_id: 'acc-1',
+    customer_email: 'ada@example.com',
+    ...(names.customer ? { customer_name: names.customer } : {}),
+    lines: [
+      { product_id: 'Odd', quantity: 2, product_name: names.product, unit_price_cents: 1250, line_total_cents: 2500 },
+      { product_id: 'Banana', quantity: 1, product_name: 'Banana', unit_price_cents: 140, line_total_cents: 140 },
+    ],
+    total_cents: 2640,
+    currency: 'USD',
+    order_date: '2026-12-07',
+    received_at: '2026-12-07T12:00:00.000Z',
+    status: 'RECEIVED',
+    version: 1,
+    status_history: [{ status: 'RECEIVED', at: '2026-12-07T12:00:00.000Z' }],
+  };
+}
+
 describe('notify-customer', () => {
   it('when an order is received, then its customer is mailed from the sender, about that order, tagged with the event', async () => {
     const order = await storedOrder('ada@example.com');
@@ -60,6 +82,32 @@ describe('notify-customer', () => {
     // SES tag values allow only letters, digits, _ and -.
     for (const tag of sent[0]!.EmailTags ?? []) expect(tag.Value).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(sent[0]!.EmailTags).toContainEqual({ Name: 'status', Value: 'RECEIVED' });
+  });
+
+  it('when an account\'s order is received, then its mail has a text and an HTML part, each greeting the customer by name, with every line, the total and the link to the order\'s page', async () => {
+    const order = await storedOrder('ada@example.com', { account_id: 'acc-ada', customer_name: 'Ada Lovelace' });
+    expect((await notify('https://shop.example')(sqsEvent(eventRecord(order, 'RECEIVED')), createLambdaContext('notify-customer'))).batchItemFailures).toEqual([]);
+    const body = ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Content?.Simple?.Body;
+    const link = `https://shop.example/sign-in?next=%2Forders%2F${order.order_id}`;
+    expect(body?.Text?.Data).toMatch(/^Hello Ada Lovelace,\n/);
+    expect(body?.Text?.Data).toContain('  1 x Banana at $0.35   $0.35\n  Total   $0.35');
+    expect(body?.Text?.Data).toContain(`Your order: ${link}`);
+    expect(body?.Html?.Data).toContain('<p>Hello Ada Lovelace,</p>');
+    expect(body?.Html?.Data).toMatch(/<td[^>]*>Banana<\/td><td[^>]*>1<\/td><td[^>]*>\$0\.35<\/td><td[^>]*>\$0\.35<\/td>/);
+    expect(body?.Html?.Data).toMatch(/Total<\/th><td[^>]*><strong>\$0\.35<\/strong>/);
+    expect(body?.Html?.Data).toContain(`<a href="${link}">See your order</a>`);
+  });
+
+  it('when a product\'s or the customer\'s name holds markup, then the HTML part shows it as text and the text part as typed; without the shop\'s address there is no link', () => {
+    const mail = customerMail(pricedOrder({ customer: 'Ada <img src=x onerror=alert(1)>', product: 'Pizza <script>alert("x")</script> & "co"' }), 'RECEIVED');
+    expect(mail.html).not.toMatch(/<img|<script/);
+    expect(mail.html).toContain('Hello Ada &lt;img src=x onerror=alert(1)&gt;,');
+    expect(mail.html).toContain('Pizza &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;co&quot;');
+    expect(mail.text).toContain('Hello Ada <img src=x onerror=alert(1)>,');
+    expect(mail.text).toContain('2 x Pizza <script>alert("x")</script> & "co" at $12.50   $25.00');
+    expect(mail.text).toContain('Total   $26.40');
+    expect(`${mail.text}${mail.html}`).not.toMatch(/https?:|href/);
+    expect(customerMail(pricedOrder({ product: 'Pizza' }), 'READY').text).toMatch(/^Hello,\n\nYour order is ready\./);
   });
 
   it('when staff cancel an order with a reason, then the history says who and why, and the customer\'s mail says the shop cancelled it and why', async () => {

@@ -1,0 +1,172 @@
+// The shop's staff at the counter: `npm run staff` makes a member, the /staff board and its buttons,
+// the API's /staff routes behind it, and everyone else kept out as if none of it existed.
+import { SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createAdvanceOrdersHandler } from '../../backend-lambdas/advance-orders/advance-orders.js';
+import type { LocalStack } from '../../local/stack.js';
+import { settings } from '../../platform/settings.js';
+import { cognitoOf, newCustomer, signedInCustomer, signIn, WebClient } from '../helpers/customers.js';
+import { apiRequest, readOutbox, startTestStack } from '../helpers/local-stack.js';
+import { silentLambdaLogger } from '../helpers/loggers.js';
+import { waitFor } from '../helpers/wait.js';
+
+let stack: LocalStack;
+let staff: { client: WebClient; email: string };
+let customer: { client: WebClient; email: string };
+
+/** `npm run staff` as the README has it, against this stack's user pool. */
+async function staffCommand(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)('npm', ['run', '--silent', 'staff', '--', ...args, '--local'], { env: { ...process.env, COGNITO_PORT: new URL(stack.urls.cognito).port }, timeout: 30_000 });
+}
+
+/** A one-pizza order of the customer's, stored. */
+async function placeOrder(): Promise<string> {
+  await customer.client.putInCart('Margherita', 1);
+  const orderId = await customer.client.checkout();
+  await waitFor(async () => (await stack.store.get(orderId)) !== undefined, { what: 'the order to be stored' });
+  return orderId;
+}
+
+const cardOf = (html: string, orderId: string) => new RegExp(`<li class="board-order" id="order-${orderId}"[^>]*data-version="(\\d+)" data-status="(\\w+)"`).exec(html);
+
+beforeAll(async () => {
+  // The kitchen's timer is off: only staff (and the tests) move orders here.
+  stack = await startTestStack({ runSchedules: false });
+  [staff, customer] = await Promise.all([signedInCustomer(stack, { name: 'Sam Staff' }), signedInCustomer(stack, { name: 'Cleo Customer' })]);
+  const added = await staffCommand('add', staff.email);
+  expect(added.stdout).toContain(`${staff.email}: now a member of the staff (${settings.accounts.userPool.name})`);
+  expect((await staffCommand('add', staff.email)).stdout).toContain('already a member of the staff');
+  // The group travels in the ID token: a new sign-in carries it.
+  await staff.client.signIn(staff.email);
+}, 120_000);
+afterAll(() => stack.stop(), 30_000);
+
+describe('staff at the counter', () => {
+  it('when a member of staff opens /staff, then each open order is in its status column, oldest first, with its customer and lines; "advance" moves it one step, recorded with who did it, and its customer sees it moved by the shop', async () => {
+    const [older, newer] = [await placeOrder(), await placeOrder()];
+    const { response, html } = await staff.client.get('/staff');
+    expect(response.status).toBe(200);
+    expect(html).toContain('id="nav-staff"');
+    expect(cardOf(html, older)?.slice(1)).toEqual(['1', 'RECEIVED']);
+    expect(html.indexOf(`id="order-${older}"`)).toBeLessThan(html.indexOf(`id="order-${newer}"`));
+    expect(html).toMatch(new RegExp(`id="order-${older}"[\\s\\S]*?Cleo Customer[\\s\\S]*?1 × Pizza Margherita`));
+
+    const advanced = await staff.client.post(`/staff/orders/${older}/advance`, { version: '1' });
+    expect([advanced.status, advanced.headers.get('location')]).toEqual([303, '/staff']);
+    const stored = await stack.store.get(older);
+    expect(stored).toMatchObject({ status: 'PREPARING', version: 2 });
+    expect(stored!.status_history.at(-1)).toMatchObject({ status: 'PREPARING', by: { role: 'staff', id: staff.email } });
+    // The customer reads "by the shop", never the member of staff's address.
+    const page = (await customer.client.get(`/orders/${older}`)).html;
+    expect(page).toContain('Your order is being prepared');
+    expect(page).toContain('by the shop');
+    expect(page).not.toContain(staff.email);
+    expect(cardOf((await staff.client.get('/staff/board')).html, older)?.slice(1)).toEqual(['2', 'PREPARING']);
+  });
+
+  it('when the kitchen moved an order after the board showed it, then "advance" from the board is refused with a 409 that shows it as it is now, and it moved one step only', async () => {
+    const orderId = await placeOrder();
+    await staff.client.get('/staff');
+    const kitchen = createAdvanceOrdersHandler({ store: stack.store, timings: settings.lifecycle.timingsSeconds, logger: silentLambdaLogger() });
+    expect(await kitchen({ action: 'advance', order_id: orderId })).toMatchObject({ ok: true, to: 'PREPARING' });
+    const refused = await staff.client.post(`/staff/orders/${orderId}/advance`, { version: '1' });
+    expect(refused.status).toBe(409);
+    const html = await refused.text();
+    expect(html).toContain('moved on since it was shown: it is preparing now');
+    expect(cardOf(html, orderId)?.slice(1)).toEqual(['2', 'PREPARING']);
+    expect(await stack.store.get(orderId)).toMatchObject({ status: 'PREPARING', version: 2 });
+  });
+
+  it('when staff cancel an order with a reason, then it is CANCELLED by staff with that reason and the customer\'s mail says why; without a reason nothing changes and the board says so', async () => {
+    const orderId = await placeOrder();
+    await staff.client.get('/staff');
+    const noReason = await staff.client.post(`/staff/orders/${orderId}/cancel`, { version: '1', reason: '  ' });
+    expect(noReason.status).toBe(400);
+    expect(await noReason.text()).toContain('Say why: the customer is told');
+    expect(await stack.store.get(orderId)).toMatchObject({ status: 'RECEIVED', version: 1 });
+
+    const cancelled = await staff.client.post(`/staff/orders/${orderId}/cancel`, { version: '1', reason: 'We are out of mozzarella' });
+    expect([cancelled.status, cancelled.headers.get('location')]).toEqual([303, '/staff?done=cancelled']);
+    expect((await stack.store.get(orderId))?.status_history.at(-1)).toMatchObject({ status: 'CANCELLED', by: { role: 'staff', id: staff.email }, reason: 'We are out of mozzarella' });
+    const mail = await waitFor(async () => (await readOutbox(stack)).find((candidate) => candidate.subject?.startsWith('Your order was cancelled') && candidate.text?.includes(orderId)), { what: 'the cancellation mail' });
+    expect(mail.text).toContain('The shop cancelled this order.\nReason: We are out of mozzarella');
+    expect(cardOf((await staff.client.get('/staff')).html, orderId)).toBeNull();
+  });
+
+  it('when a signed-in customer who is not staff, or a visitor, asks for any /staff page or action, then each is the shop\'s 404, and nothing changes', async () => {
+    const orderId = await placeOrder();
+    const visitor = new WebClient(stack.urls.web);
+    for (const client of [customer.client, visitor]) {
+      // A page with a form, for its CSRF token: the posts below are refused for who sends them, not for a missing token.
+      await client.get(client === visitor ? '/sign-in' : '/');
+      for (const path of ['/staff', '/staff/board', '/staff/orders']) {
+        const { response, html } = await client.get(path);
+        expect([path, response.status]).toEqual([path, 404]);
+        expect(html).toContain('Page not found');
+      }
+      for (const [path, fields] of [[`/staff/orders/${orderId}/advance`, { version: '1' }], [`/staff/orders/${orderId}/cancel`, { version: '1', reason: 'mine now' }]] as const) {
+        expect([path, (await client.post(path, fields)).status]).toEqual([path, 404]);
+      }
+    }
+    // The board's subscription too: an error and no orders, for them as for a visitor.
+    for (const client of [customer.client, visitor]) {
+      const stream = await client.request(`/graphql/stream?query=${encodeURIComponent('subscription { openOrders { id } }')}`, { headers: { accept: 'text/event-stream' } });
+      const events = await stream.text();
+      expect(events).toContain('"errors"');
+      expect(events).not.toContain(orderId);
+    }
+    expect(customer.client.cookies.size).toBeGreaterThan(0);
+    expect((await customer.client.get('/')).html).not.toContain('id="nav-staff"');
+    expect(await stack.store.get(orderId)).toMatchObject({ status: 'RECEIVED', version: 1 });
+  });
+
+  it('when the API\'s /staff routes are called with a customer\'s token, then each is a 404; with a member of staff\'s, the list and a change answer, and a body without the version is a 400 that names it', async () => {
+    const orderId = await placeOrder();
+    const [plain, member] = await Promise.all([newCustomer(stack, 'Dee'), newCustomer(stack, 'Eve')]);
+    await staffCommand('add', member.email);
+    const { idToken: memberToken } = await signIn(stack, member.email, member.password);
+    const call = (token: string, path: string, body?: unknown) =>
+      apiRequest(stack, path, { method: body === undefined ? 'GET' : 'POST', headers: { authorization: token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    for (const [path, body] of [['/staff/orders', undefined], [`/staff/orders/${orderId}/advance`, { version: 1 }], [`/staff/orders/${orderId}/cancel`, { version: 1, reason: 'no' }]] as const) {
+      expect([path, (await call(plain.idToken, path, body)).status]).toEqual([path, 404]);
+    }
+    const list = await call(memberToken, '/staff/orders');
+    expect(list.status).toBe(200);
+    const listed = (await list.json()) as { orders: { order_id: string }[] };
+    expect(listed.orders.map((order) => order.order_id)).toContain(orderId);
+    const missing = await call(memberToken, `/staff/orders/${orderId}/advance`, {});
+    expect(missing.status).toBe(400);
+    expect((await missing.json()) as unknown).toMatchObject({ issues: [{ field: 'version' }] });
+    const moved = await call(memberToken, `/staff/orders/${orderId}/advance`, { version: 1 });
+    expect(moved.status).toBe(200);
+    expect((await moved.json()) as unknown).toMatchObject({ order_id: orderId, status: 'PREPARING', version: 2 });
+    expect(await stack.store.get(orderId)).toMatchObject({ status: 'PREPARING' });
+  });
+
+  it('when a staff action is posted without the page\'s CSRF token, then it is refused and nothing changes', async () => {
+    const orderId = await placeOrder();
+    const refused = await staff.client.post(`/staff/orders/${orderId}/advance`, { version: '1' }, { csrf: null });
+    expect(refused.status).toBe(403);
+    expect(await stack.store.get(orderId)).toMatchObject({ status: 'RECEIVED', version: 1 });
+  });
+
+  it('when a member is removed with npm run staff -- remove, then from their next sign-in /staff is a 404', async () => {
+    const { client, email } = await signedInCustomer(stack, { name: 'Temp Staff' });
+    await staffCommand('add', email);
+    await client.signIn(email);
+    expect((await client.get('/staff')).response.status).toBe(200);
+    expect((await staffCommand('remove', email)).stdout).toContain('no longer a member of the staff');
+    await client.signIn(email);
+    expect((await client.get('/staff')).response.status).toBe(404);
+    // An account whose address was never confirmed may not be its owner's: it is not made staff.
+    const unconfirmed = `u-${Date.now()}@example.com`;
+    await cognitoOf(stack).send(new SignUpCommand({ ClientId: stack.userPool.clientId, Username: unconfirmed, Password: 'Unconfirmed-1', UserAttributes: [{ Name: 'email', Value: unconfirmed }] }));
+    const refused = await staffCommand('add', unconfirmed).then(() => undefined, (error: unknown) => error as { code: number; stderr: string });
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toContain('is not confirmed with a verified address');
+    const unknown = await staffCommand('add', 'nobody-here@example.com').then(() => undefined, (error: unknown) => error as { code: number; stderr: string });
+    expect(unknown?.code).toBe(1);
+    expect(unknown?.stderr).toContain('UserNotFoundException');
+  });
+});
