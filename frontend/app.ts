@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { catalogue as shopCatalogue, formatPrice, type Catalogue } from '../domain/catalogue.js';
+import { catalogue as shopCatalogue, formatPrice, menuSections, type Catalogue } from '../domain/catalogue.js';
 import type { WebConfig } from './config.js';
 import { MAX_BODY_BYTES } from '../domain/order.js';
 import { UnauthorizedError } from '../domain/errors.js';
@@ -86,7 +86,7 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
   app.set('view cache', true);
   app.disable('x-powered-by');
   app.locals.draining = false;
-  Object.assign(app.locals, { shopName: SHOP_NAME, formatPrice, products: [...catalogue.values()] });
+  Object.assign(app.locals, { shopName: SHOP_NAME, formatPrice, menu: menuSections(catalogue) });
 
   app.use(
     pinoHttp({

@@ -241,26 +241,33 @@ export function createOrderStore({ documents, tableName }: { documents: DynamoDB
     /**
      * The orders not yet final (the staff's board), oldest first, at most `limit`: the sparse due
      * index holds exactly those (a final order leaves it), read a shard at a time; then each whole
-     * order by key. `truncated` says more than `limit` were open.
+     * order by key. `truncated` says more were open than were read or shown.
      */
     async openOrders(limit: number): Promise<{ orders: StoredOrder[]; truncated: boolean }> {
       const { name, partitionKey } = orderTable.dueIndex;
       const ids: string[] = [];
+      // A backlog (the kitchen's rule disabled, say) must not make each read of the board slower than
+      // the function may run: at most `limit` ids a shard are read, and the board says it is cut.
+      let cut = false;
       for (let shard = 0; shard < orderTable.dueShards; shard++) {
         let ExclusiveStartKey: Record<string, unknown> | undefined;
+        let read = 0;
         do {
           const page = await documents.send(
-            new QueryCommand({ TableName: tableName, IndexName: name, KeyConditionExpression: `${partitionKey} = :shard`, ExpressionAttributeValues: { ':shard': shard }, ProjectionExpression: 'order_id', ExclusiveStartKey }),
+            new QueryCommand({ TableName: tableName, IndexName: name, KeyConditionExpression: `${partitionKey} = :shard`, ExpressionAttributeValues: { ':shard': shard }, ProjectionExpression: 'order_id', Limit: limit - read, ExclusiveStartKey }),
           );
-          ids.push(...(page.Items ?? []).map((item) => item.order_id as string));
+          const found = (page.Items ?? []).map((item) => item.order_id as string);
+          ids.push(...found);
+          read += found.length;
           ExclusiveStartKey = page.LastEvaluatedKey;
-        } while (ExclusiveStartKey);
+        } while (ExclusiveStartKey && read < limit);
+        if (ExclusiveStartKey) cut = true;
       }
       const orders: StoredOrder[] = [];
       for (let start = 0; start < ids.length; start += BATCH_GET_LIMIT) orders.push(...(await store.getMany(ids.slice(start, start + BATCH_GET_LIMIT))));
       // Read a moment after the index: one that turned final meanwhile is not open.
       const open = orders.filter((order) => !isFinal(order.status)).sort((a, b) => a.received_at.localeCompare(b.received_at) || a.order_id.localeCompare(b.order_id));
-      return { orders: open.slice(0, limit), truncated: open.length > limit };
+      return { orders: open.slice(0, limit), truncated: cut || open.length > limit };
     },
 
     /**

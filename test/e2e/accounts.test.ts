@@ -50,9 +50,8 @@ describeInBrowser('a customer account in a real browser', () => {
     await page.click('#confirm-submit');
     await page.waitForURL(/\/sign-in\?notice=confirmed/);
     await signIn(page, email);
-    // cognito-local's ID tokens carry no standard attributes but email (Cognito's carry `name` too),
-    // so here the page names the customer by their email.
-    expect(await page.textContent('#signed-in-as')).toBe(`Signed in as ${email}`);
+    // The name signed up with (the ID token's `name`), escaped as typed.
+    expect(await page.textContent('#signed-in-as')).toBe('Signed in as Ada <Lovelace>');
 
     const wanted = { Margherita: 2, Tiramisu: 1, Espresso: 3 };
     for (const [product, quantity] of Object.entries(wanted)) {

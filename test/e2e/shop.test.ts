@@ -2,7 +2,9 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { LocalStack } from '../../local/stack.js';
-import { newCustomer, type SignedInCustomer } from '../helpers/customers.js';
+import { setStaffMember } from '../../ops/staff-members.js';
+import { settings } from '../../platform/settings.js';
+import { cognitoOf, newCustomer, type SignedInCustomer } from '../helpers/customers.js';
 import { queueDepth, readOutbox, startTestStack } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
 import { gate } from '../helpers/requirements.js';
@@ -238,7 +240,7 @@ describeInBrowser('the shop and the console in a real browser', () => {
     await screenshot(page, 'console-after-redrive');
   }, 60_000);
 
-  it('when axe-core checks every customer page and the console, then it finds no serious or critical violations', async () => {
+  it('when axe-core checks every customer page, the staff\'s board and the console, then it finds no serious or critical violations', async () => {
     const page = await newPage({ bypassCSP: true });
     const pages: Record<string, () => Promise<unknown>> = {
       'menu, signed out': () => page.goto(stack.urls.web),
@@ -272,6 +274,16 @@ describeInBrowser('the shop and the console in a real browser', () => {
       'order not found': () => page.goto(`${stack.urls.web}/orders/${randomUUID()}`),
       'not found': () => page.goto(`${stack.urls.web}/no-such-page`),
       'bad order number': () => page.goto(`${stack.urls.web}/orders/not-an-id`),
+      // Last of the shop's: signed in again as a member of staff, their board (its orders may be done by now).
+      'staff board': async () => {
+        const member = await newCustomer(stack, 'Sam Staff');
+        await setStaffMember(cognitoOf(stack), { poolName: settings.accounts.userPool.name, email: member.email, member: true });
+        await page.goto(stack.urls.web);
+        await page.click('#sign-out');
+        await signInOnPage(page, stack.urls.web, member);
+        await page.goto(`${stack.urls.web}/staff`);
+        await page.waitForSelector('#board');
+      },
       console: () => page.goto(stack.urls.console!),
     };
     const found: Record<string, unknown> = {};

@@ -563,9 +563,9 @@ async function destroySecondBackend(): Promise<void> {
   second = undefined;
 }
 
-// Names given inside another resource of the same stack (a role's inline policy, a pool's app client, a
+// Names given inside another resource of the same stack (a role's inline policy, a pool's app client or group, a
 // statement on a function, a mapping to it): two stacks may share them.
-const NAMED_WITHIN = new Set(['aws_iam_role_policy', 'aws_cognito_user_pool_client', 'aws_lambda_permission', 'aws_lambda_event_source_mapping']);
+const NAMED_WITHIN = new Set(['aws_iam_role_policy', 'aws_cognito_user_pool_client', 'aws_cognito_user_group', 'aws_lambda_permission', 'aws_lambda_event_source_mapping']);
 const NAME_ATTRIBUTES = ['name', 'function_name', 'alarm_name', 'dashboard_name', 'email_identity'];
 
 /** Every name a deployment's state gives a resource in the account or region, with the resource that holds it. */

@@ -47,8 +47,10 @@ describe('the order pipeline, end to end on the local stack', () => {
       },
       { what: 'the status page to show COMPLETED', timeoutMs: 25_000 },
     );
-    expect(page).toContain('3 x Pizza Margherita, 2 x Espresso');
-    expect(page).toContain('$38.40');
+    // The receipt: each line at its unit price and line total, then the total.
+    expect(page).toMatch(/<th scope="row">Pizza Margherita<\/th><td class="num">3<\/td><td class="num">\$11\.50<\/td><td class="num">\$34\.50<\/td>/);
+    expect(page).toMatch(/<th scope="row">Espresso<\/th><td class="num">2<\/td><td class="num">\$1\.95<\/td><td class="num">\$3\.90<\/td>/);
+    expect(page).toContain('id="detail-total">$38.40<');
 
     const stored = await getStoredOrder(stack, orderId);
     expect(stored).toEqual({
@@ -57,6 +59,8 @@ describe('the order pipeline, end to end on the local stack', () => {
       // The account's own order: its id is the account's, and only checkout sets it.
       account_id: stored?.customer_id,
       customer_email: email,
+      // The name signed up with (signedInCustomer's), which the receipt and the mails use.
+      customer_name: 'Test Customer',
       lines: [
         { product_id: 'Margherita', product_name: 'Pizza Margherita', quantity: 3, unit_price_cents: 1150, line_total_cents: 3450 },
         { product_id: 'Espresso', product_name: 'Espresso', quantity: 2, unit_price_cents: 195, line_total_cents: 390 },

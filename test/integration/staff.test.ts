@@ -135,6 +135,9 @@ describe('staff at the counter', () => {
     expect(list.status).toBe(200);
     const listed = (await list.json()) as { orders: { order_id: string }[] };
     expect(listed.orders.map((order) => order.order_id)).toContain(orderId);
+    // More open than asked for: the list is cut, and says so.
+    const cut = await stack.store.openOrders(1);
+    expect([cut.orders.length, cut.truncated]).toEqual([1, true]);
     const missing = await call(memberToken, `/staff/orders/${orderId}/advance`, {});
     expect(missing.status).toBe(400);
     expect((await missing.json()) as unknown).toMatchObject({ issues: [{ field: 'version' }] });

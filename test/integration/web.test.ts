@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
 import { NODE_FLOOR, nodeTooOld, serverUrl } from '../../frontend/lifecycle.js';
+import { catalogue } from '../../domain/catalogue.js';
 import type { LocalStack } from '../../local/stack.js';
 import { getStoredOrder, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
 import { PASSWORD, signedInCustomer, WebClient } from '../helpers/customers.js';
@@ -32,6 +33,14 @@ describe('the web tier', () => {
     }
     // Signed out, nothing on the menu can be posted.
     expect(visitor).not.toContain('action="/cart/lines"');
+    // By section, in a customer's order, each reached from a link at the top, each product in its own.
+    const links = [...visitor.matchAll(/<a href="#menu-(\w+)">([^<]+)<\/a>/g)].map(([, id, title]) => `${id}:${title}`);
+    expect(links).toEqual(['pizzas:Pizzas', 'starters:Starters', 'salads:Salads', 'desserts:Desserts', 'drinks:Drinks']);
+    const sections = visitor.split('<section class="menu-section" id="menu-').slice(1);
+    expect(sections.map((section) => section.slice(0, section.indexOf('"')))).toEqual(['pizzas', 'starters', 'salads', 'desserts', 'drinks']);
+    for (const product of catalogue.values()) {
+      expect([product.id, sections.find((section) => section.includes(`id="product-${product.id}"`))?.slice(0, product.category.length)]).toEqual([product.id, product.category]);
+    }
 
     const { client } = await signedInCustomer(stack);
     const menu = (await client.get('/')).html;
