@@ -26,6 +26,13 @@ resource "aws_cognito_user_pool" "customers" {
     temporary_password_validity_days = 7
   }
 
+  # A new address (UpdateUserAttributes, which any signed-in customer may call on Cognito) takes effect
+  # only once its code is typed: until then the account keeps the verified one, so nobody can hold an
+  # address that is not theirs, as staff to be or as a customer waiting for its owner to sign up.
+  user_attribute_update_settings {
+    attributes_require_verification_before_update = ["email"]
+  }
+
   # A forgotten password is reset by a code to the confirmed address, never by SMS.
   account_recovery_setting {
     recovery_mechanism {

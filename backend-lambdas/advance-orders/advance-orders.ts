@@ -5,11 +5,10 @@ import * as z from 'zod/mini';
 import { AppError } from '../../domain/errors.js';
 import { dueAt, transition, type LifecycleTimings, type OrderStatus, type StatusChangedEvent } from '../../domain/lifecycle.js';
 import { createStatusChanges, statusChangedEvent, type OutgoingChange } from '../lib/order-events.js';
-import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
-import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
+import { orderWriterEnvironment, orderWriterWiring } from '../lib/defaults.js';
+import { count, type MetricsRecorder } from '../lib/observability.js';
 import type { DueOrder, OrderStore } from '../lib/order-store.js';
 import { createStaffCommands, staffCommandSchema, type StaffCommand } from '../lib/staff.js';
-import type { LambdaHandler, Wiring } from '../lib/wiring.js';
 
 export interface AdvanceOrdersDeps {
   store: OrderStore;
@@ -138,7 +137,4 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
 
 export const configSchema = orderWriterEnvironment;
 
-export const wire: Wiring<'documents' | 'sns', LambdaHandler<unknown, KitchenRun | StaffResult>> = (env, clients, options = {}) => {
-  const { tracer, ...deps } = orderWriterDeps('advance-orders', env, clients, options);
-  return instrumented('advance-orders', { tracer, metrics: deps.metrics }, createAdvanceOrdersHandler(deps));
-};
+export const wire = orderWriterWiring('advance-orders', createAdvanceOrdersHandler);

@@ -1,10 +1,8 @@
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { awsClientConfig } from '../lib/aws.js';
+import { tracedDocuments } from '../lib/traced/dynamodb.js';
 import { wire } from './get-order.js';
 
 // Active tracing: each SDK call is a subsegment of the invocation's trace (a no-op off Lambda).
 const tracer = new Tracer({ serviceName: 'get-order' });
 
-export const handler = wire(process.env, { documents: DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(awsClientConfig()))) }, { tracer });
+export const handler = wire(process.env, { documents: tracedDocuments(tracer) }, { tracer });

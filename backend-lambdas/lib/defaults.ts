@@ -3,9 +3,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { parseConfig } from '../../domain/config.js';
 import { lifecycleTimingsJson } from '../../domain/lifecycle.js';
-import { METRICS_NAMESPACE } from './observability.js';
+import { instrumented, METRICS_NAMESPACE } from './observability.js';
 import { createOrderStore } from './order-store.js';
-import type { AwsClients, Environment, WiringOptions } from './wiring.js';
+import type { AwsClients, Environment, LambdaHandler, Wiring, WiringOptions } from './wiring.js';
 
 /** The logger, metrics and tracer of a function: the host's where it gives them, Powertools' otherwise. */
 export function observabilityFor(serviceName: string, env: Environment, options: WiringOptions) {
@@ -33,5 +33,15 @@ export function orderWriterDeps(serviceName: string, env: Environment, { documen
     topicArn: config.ORDER_EVENTS_TOPIC_ARN,
     ...observabilityFor(serviceName, env, options),
     ...(options.clock ? { clock: options.clock } : {}),
+  };
+}
+
+export type OrderWriterDeps = Omit<ReturnType<typeof orderWriterDeps>, 'tracer'>;
+
+/** The wiring of an order writer whose factory takes just those dependencies (my-orders, the kitchen, the staff's). */
+export function orderWriterWiring<Event, Result>(serviceName: string, create: (deps: OrderWriterDeps) => LambdaHandler<Event, Result>): Wiring<'documents' | 'sns', LambdaHandler<Event, Result>> {
+  return (env, clients, options = {}) => {
+    const { tracer, ...deps } = orderWriterDeps(serviceName, env, clients, options);
+    return instrumented(serviceName, { tracer, metrics: deps.metrics }, create(deps));
   };
 }

@@ -5,12 +5,11 @@ import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationErr
 import { applyChange, customerMayCancel, transition, type LifecycleTimings } from '../../domain/lifecycle.js';
 import { isOrderId, isOrderOf, publicOrder, type StoredOrder } from '../../domain/order.js';
 import { customerOf } from '../lib/customer.js';
-import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
+import { orderWriterEnvironment, orderWriterWiring } from '../lib/defaults.js';
 import { jsonResponse, orderIdsOf, toApiResponse } from '../lib/http.js';
-import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
+import { count, type MetricsRecorder } from '../lib/observability.js';
 import { createStatusChanges } from '../lib/order-events.js';
 import { orderTable, type OrderStore } from '../lib/order-store.js';
-import type { LambdaHandler, Wiring } from '../lib/wiring.js';
 
 export const DEFAULT_PAGE_SIZE = 10;
 export const MAX_PAGE_SIZE = 50;
@@ -117,7 +116,4 @@ export function createMyOrdersHandler({ store, logger, timings, sns, topicArn, m
 
 export const configSchema = orderWriterEnvironment;
 
-export const wire: Wiring<'documents' | 'sns', LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>> = (env, clients, options = {}) => {
-  const { tracer, ...deps } = orderWriterDeps('my-orders', env, clients, options);
-  return instrumented('my-orders', { tracer, metrics: deps.metrics }, createMyOrdersHandler(deps));
-};
+export const wire = orderWriterWiring('my-orders', createMyOrdersHandler);

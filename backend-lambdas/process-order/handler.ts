@@ -1,18 +1,9 @@
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { awsClientConfig } from '../lib/aws.js';
+import { tracedDocuments } from '../lib/traced/dynamodb.js';
+import { tracedSns } from '../lib/traced/sns.js';
 import { wire } from './process-order.js';
 
 // Active tracing: each SDK call is a subsegment of the invocation's trace (a no-op off Lambda).
 const tracer = new Tracer({ serviceName: 'process-order' });
 
-export const handler = wire(
-  process.env,
-  {
-    documents: DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(awsClientConfig()))),
-    sns: tracer.captureAWSv3Client(new SNSClient(awsClientConfig())),
-  },
-  { tracer },
-);
+export const handler = wire(process.env, { documents: tracedDocuments(tracer), sns: tracedSns(tracer) }, { tracer });

@@ -5,13 +5,12 @@ import * as z from 'zod/mini';
 import { AppError, DependencyUnavailableError, ValidationError } from '../../domain/errors.js';
 import type { LifecycleTimings } from '../../domain/lifecycle.js';
 import { isOrderId, toFieldIssues } from '../../domain/order.js';
-import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
+import { orderWriterEnvironment, orderWriterWiring } from '../lib/defaults.js';
 import { jsonResponse, readJsonBody, toApiResponse } from '../lib/http.js';
-import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
+import { count, type MetricsRecorder } from '../lib/observability.js';
 import { createStatusChanges } from '../lib/order-events.js';
 import type { OrderStore } from '../lib/order-store.js';
 import { createStaffCommands, staffOf } from '../lib/staff.js';
-import type { LambdaHandler, Wiring } from '../lib/wiring.js';
 
 /** The most open orders the board shows; a shop with more is told the list is cut. */
 export const MAX_OPEN_ORDERS = 200;
@@ -83,7 +82,4 @@ export function createStaffOrdersHandler({ store, logger, timings, sns, topicArn
 
 export const configSchema = orderWriterEnvironment;
 
-export const wire: Wiring<'documents' | 'sns', LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>> = (env, clients, options = {}) => {
-  const { tracer, ...deps } = orderWriterDeps('staff-orders', env, clients, options);
-  return instrumented('staff-orders', { tracer, metrics: deps.metrics }, createStaffOrdersHandler(deps));
-};
+export const wire = orderWriterWiring('staff-orders', createStaffOrdersHandler);

@@ -1,6 +1,6 @@
-// Baseline of a Lambda's import: the SDK clients the functions use (every client any handler.ts
-// builds), built once at module scope as a handler builds them, and nothing else. Bundled by
-// bench/run.ts as scripts/build.ts bundles a Lambda.
+// Baseline of a Lambda's import: the SDK clients the functions use (every client a handler.ts
+// builds through backend-lambdas/lib/traced/), built once at module scope as a handler builds them,
+// and nothing else. Bundled by bench/run.ts as scripts/build.ts bundles a Lambda.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';

@@ -823,6 +823,14 @@ run "customers_sign_up_and_in_by_email_on_a_protected_pool" {
     error_message = "A forgotten password is reset through the verified email only."
   }
   assert {
+    condition     = one(aws_cognito_user_pool.customers.user_attribute_update_settings).attributes_require_verification_before_update == toset(["email"])
+    error_message = "A changed address takes effect only once its code is typed: the account keeps its verified one until then."
+  }
+  assert {
+    condition     = aws_cognito_user_group.staff.name == "staff" && aws_cognito_user_group.staff.user_pool_id == aws_cognito_user_pool.customers.id
+    error_message = "The pool has the staff group, by the name the code checks."
+  }
+  assert {
     condition     = aws_cognito_user_pool_client.web.name == "web-tier" && aws_cognito_user_pool_client.web.user_pool_id == aws_cognito_user_pool.customers.id && !aws_cognito_user_pool_client.web.generate_secret
     error_message = "The web tier's app client belongs to the pool and has no secret."
   }

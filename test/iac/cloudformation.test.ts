@@ -527,7 +527,11 @@ describe('cloudformation: backend API', () => {
       DeletionProtection: { 'Fn::If': ['ProtectUserPool', 'ACTIVE', 'INACTIVE'] },
       UserPoolAddOns: { AdvancedSecurityMode: ref('UserPoolAdvancedSecurityMode') },
       Policies: { PasswordPolicy: { ...userPool.passwordPolicy } },
+      // A changed address takes effect only once its code is typed.
+      UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
     });
+    // The staff's group, by the name the code checks.
+    expect(props(backend, 'StaffGroup', 'AWS::Cognito::UserPoolGroup')).toMatchObject({ GroupName: settings.accounts.staffGroup, UserPoolId: ref('CustomerUserPool') });
     expect(backend.Parameters.UserPoolDeletionProtection?.Default).toBe('true');
     expect(backend.Parameters.UserPoolAdvancedSecurityMode?.Default).toBe('OFF');
     expect(props(backend, 'CustomerUserPoolClient', 'AWS::Cognito::UserPoolClient')).toMatchObject({
