@@ -1,24 +1,14 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { AppError } from '../../domain/errors.js';
-import { dueAt, transition, type LifecycleTimings, type OrderStatus, type StatusChangedEvent } from '../../domain/lifecycle.js';
+import { dueAt, transition, type OrderStatus, type StatusChangedEvent } from '../../domain/lifecycle.js';
 import { createStatusChanges, statusChangedEvent, type OutgoingChange } from '../lib/order-events.js';
-import { orderWriterEnvironment, orderWriterWiring } from '../lib/defaults.js';
-import { count, type MetricsRecorder } from '../lib/observability.js';
-import type { DueOrder, OrderStore } from '../lib/order-store.js';
+import { orderWriterEnvironment, orderWriterWiring, type OrderWriterHandlerDeps } from '../lib/defaults.js';
+import { count } from '../lib/observability.js';
+import type { DueOrder } from '../lib/order-store.js';
 import { createStaffCommands, staffCommandSchema, type StaffCommand } from '../lib/staff.js';
 
-export interface AdvanceOrdersDeps {
-  store: OrderStore;
-  timings: LifecycleTimings;
-  logger: Logger;
-  metrics?: MetricsRecorder;
-  /** Where order.status_changed goes; none is published when absent. */
-  sns?: SNSClient | undefined;
-  topicArn?: string | undefined;
-  clock?: () => Date;
+export interface AdvanceOrdersDeps extends OrderWriterHandlerDeps {
   /** Conditional updates in flight at once within a run. */
   concurrency?: number;
 }

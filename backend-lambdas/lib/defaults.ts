@@ -1,10 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
 import { parseConfig } from '../../domain/config.js';
-import { lifecycleTimingsJson } from '../../domain/lifecycle.js';
-import { instrumented, METRICS_NAMESPACE } from './observability.js';
-import { createOrderStore } from './order-store.js';
+import { lifecycleTimingsJson, type LifecycleTimings } from '../../domain/lifecycle.js';
+import { instrumented, METRICS_NAMESPACE, type MetricsRecorder } from './observability.js';
+import { createOrderStore, type OrderStore } from './order-store.js';
 import type { AwsClients, Environment, LambdaHandler, Wiring, WiringOptions } from './wiring.js';
 
 /** The logger, metrics and tracer of a function: the host's where it gives them, Powertools' otherwise. */
@@ -37,6 +38,19 @@ export function orderWriterDeps(serviceName: string, env: Environment, { documen
 }
 
 export type OrderWriterDeps = Omit<ReturnType<typeof orderWriterDeps>, 'tracer'>;
+
+/** What an order writer's factory takes (a test may give its own of each). */
+export interface OrderWriterHandlerDeps {
+  store: OrderStore;
+  logger: Logger;
+  /** The lifecycle its changes follow. */
+  timings: LifecycleTimings;
+  /** Where its events go (order-events); none is published when absent. */
+  sns?: SNSClient | undefined;
+  topicArn?: string | undefined;
+  metrics?: MetricsRecorder | undefined;
+  clock?: () => Date;
+}
 
 /** The wiring of an order writer whose factory takes just those dependencies (my-orders, the kitchen, the staff's). */
 export function orderWriterWiring<Event, Result>(serviceName: string, create: (deps: OrderWriterDeps) => LambdaHandler<Event, Result>): Wiring<'documents' | 'sns', LambdaHandler<Event, Result>> {

@@ -1,31 +1,21 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationError } from '../../domain/errors.js';
-import { applyChange, customerMayCancel, transition, type LifecycleTimings } from '../../domain/lifecycle.js';
+import { applyChange, customerMayCancel, transition } from '../../domain/lifecycle.js';
 import { isOrderId, isOrderOf, publicOrder, type StoredOrder } from '../../domain/order.js';
 import { customerOf } from '../lib/customer.js';
-import { orderWriterEnvironment, orderWriterWiring } from '../lib/defaults.js';
+import { orderWriterEnvironment, orderWriterWiring, type OrderWriterHandlerDeps } from '../lib/defaults.js';
 import { jsonResponse, orderIdsOf, toApiResponse } from '../lib/http.js';
-import { count, type MetricsRecorder } from '../lib/observability.js';
+import { count } from '../lib/observability.js';
 import { createStatusChanges } from '../lib/order-events.js';
-import { orderTable, type OrderStore } from '../lib/order-store.js';
+import { orderTable } from '../lib/order-store.js';
 
 export const DEFAULT_PAGE_SIZE = 10;
 export const MAX_PAGE_SIZE = 50;
 /** The most of their own orders a customer reads by id in one call (the orders their open pages follow). */
 export const MAX_IDS = 25;
 
-export interface MyOrdersDeps {
-  store: OrderStore;
-  logger: Logger;
-  /** For a cancel: the lifecycle, and where the change is published (order-events); nothing is published when absent. */
-  timings: LifecycleTimings;
-  sns?: SNSClient | undefined;
-  topicArn?: string | undefined;
-  metrics?: MetricsRecorder | undefined;
-  clock?: () => Date;
-}
+/** For a cancel: the lifecycle, and where the change is published. */
+export type MyOrdersDeps = OrderWriterHandlerDeps;
 
 /** A page's continuation as the client carries it: the index key it ended at, opaque (base64url JSON). */
 function encodeCursor(key: Record<string, unknown> | undefined): string | null {

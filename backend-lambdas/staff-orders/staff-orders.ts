@@ -1,29 +1,17 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { AppError, DependencyUnavailableError, ValidationError } from '../../domain/errors.js';
-import type { LifecycleTimings } from '../../domain/lifecycle.js';
 import { isOrderId, toFieldIssues } from '../../domain/order.js';
-import { orderWriterEnvironment, orderWriterWiring } from '../lib/defaults.js';
+import { orderWriterEnvironment, orderWriterWiring, type OrderWriterHandlerDeps } from '../lib/defaults.js';
 import { jsonResponse, readJsonBody, toApiResponse } from '../lib/http.js';
-import { count, type MetricsRecorder } from '../lib/observability.js';
+import { count } from '../lib/observability.js';
 import { createStatusChanges } from '../lib/order-events.js';
-import type { OrderStore } from '../lib/order-store.js';
 import { createStaffCommands, staffOf } from '../lib/staff.js';
 
 /** The most open orders the board shows; a shop with more is told the list is cut. */
 export const MAX_OPEN_ORDERS = 200;
 
-export interface StaffOrdersDeps {
-  store: OrderStore;
-  logger: Logger;
-  timings: LifecycleTimings;
-  sns?: SNSClient | undefined;
-  topicArn?: string | undefined;
-  metrics?: MetricsRecorder | undefined;
-  clock?: () => Date;
-}
+export type StaffOrdersDeps = OrderWriterHandlerDeps;
 
 /** The version the board showed: a change to an order that moved since is refused, not applied to where it is now. */
 const version = z.int({ error: 'Must be the version of the order as it was shown (a whole number)' }).check(z.minimum(1, { error: 'Must be at least 1' }));
