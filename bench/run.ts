@@ -198,7 +198,10 @@ async function measureMyOrders(webUrl: string, call: StackCall, customers: reado
     200,
   );
   log(`  my orders: ${MY_ORDERS_CUSTOMERS} customers at ${MY_ORDERS_PAGES_PER_SECOND} pages/s each: ${paced.rps.toFixed(0)} req/s, p50 ${paced.p50.toFixed(0)} ms, p99 ${paced.p99.toFixed(0)} ms, errors ${paced.errors}; with no pause: ${saturated.rps.toFixed(0)} req/s, p99 ${saturated.p99} ms`);
-  return { customers: Math.min(customers.length, requests), requests, pagesPerSecond: MY_ORDERS_PAGES_PER_SECOND, ...paced, saturated };
+  // The menu as a visitor opens it: its products come from the products table through GET /menu.
+  const menu = await cannon({ url: `${webUrl}/`, headers: { accept: 'text/html' }, amount: requests, connections: MY_ORDERS_CUSTOMERS }, 200);
+  log(`  menu page: ${MY_ORDERS_CUSTOMERS} visitors, no pause: ${menu.rps.toFixed(0)} req/s, p50 ${menu.p50} ms, p99 ${menu.p99} ms, errors ${menu.errors}`);
+  return { customers: Math.min(customers.length, requests), requests, pagesPerSecond: MY_ORDERS_PAGES_PER_SECOND, ...paced, saturated, menu };
 }
 
 async function cannon(options: autocannon.Options, expectedStatus: number): Promise<Load> {
@@ -317,6 +320,7 @@ async function measureColdStart(): Promise<BenchResults['coldStart']> {
     'lifecycle-timings': JSON.stringify(settings.lifecycle.timingsSeconds),
     'max-receive-count': String(settings.queue.maxReceiveCount),
     'carts-table-name': settings.names.cartsTable,
+    'products-table-name': settings.names.productsTable,
     'cart-ttl-seconds': String(settings.cart.ttlSeconds),
     'customer-mail-from': settings.customerMail.fromAddress,
     'shop-url': 'https://shop.example.com',

@@ -75,6 +75,7 @@ const ENVIRONMENT_VALUES: Record<ResourceRef, unknown> = {
   'cart-ttl-seconds': ref('CartTtlSeconds'),
   'customer-mail-from': ref('CustomerMailFrom'),
   'shop-url': ref('ShopUrl'),
+  'products-table-name': ref('ProductsTable'),
 };
 
 /** What a grant on each target is granted on, and the condition it is held to, if any. */
@@ -86,6 +87,7 @@ const GRANT_TARGETS: Record<PermissionTarget, { Resource: unknown; Condition?: u
   'orders-table-due-index': { Resource: sub(`\${OrdersTable.Arn}/index/${orderTable.dueIndex.name}`) },
   'orders-table-account-index': { Resource: sub(`\${OrdersTable.Arn}/index/${orderTable.accountIndex.name}`) },
   'carts-table': { Resource: getAtt('CartsTable', 'Arn') },
+  'products-table': { Resource: getAtt('ProductsTable', 'Arn') },
   // A topic's Ref is its ARN.
   'order-events-topic': { Resource: ref('OrderEventsTopic') },
   'notifications-key': { Resource: getAtt('NotificationsKey', 'Arn') },

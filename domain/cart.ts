@@ -63,7 +63,9 @@ export function currentCart(stored: Cart | undefined, customerId: string, now: D
 /** The cart with `productId` at `quantity` (added, or its quantity changed); throws ValidationError naming the problem. */
 export function setCartLine(cart: Cart, productId: unknown, quantity: unknown, { now, ttlSeconds, catalogue = shopCatalogue }: { now: Date; ttlSeconds: number; catalogue?: Catalogue }): Cart {
   const issues: FieldIssue[] = [];
-  if (typeof productId !== 'string' || !catalogue.has(productId)) issues.push({ field: 'product_id', message: `Must be one of: ${[...catalogue.keys()].join(', ')}` });
+  const product = typeof productId === 'string' ? catalogue.get(productId) : undefined;
+  if (!product) issues.push({ field: 'product_id', message: `Must be one of: ${[...catalogue.values()].filter((each) => each.available).map((each) => each.id).join(', ')}` });
+  else if (!product.available) issues.push({ field: 'product_id', message: `${product.name} is not available at the moment` });
   let amount = 0;
   try {
     amount = parseQuantity(quantity);
@@ -87,13 +89,16 @@ export function removeCartLine(cart: Cart, productId: string, { now, ttlSeconds 
   return { ...cart, lines: cart.lines.filter((line) => line.product_id !== productId), version: cart.version + 1, updated_at: now.toISOString(), expires_at: expiry(now, ttlSeconds) };
 }
 
-/** The cart priced from the catalogue; a product taken off the menu since shows as unavailable, at 0. */
+/**
+ * The cart priced from the catalogue. A product staff took off for now shows as unavailable at its
+ * price, one no longer on the menu at 0; neither counts in the total (checkout refuses both).
+ */
 export function cartView(cart: Cart, catalogue: Catalogue = shopCatalogue): CartView {
   const lines = cart.lines.map((line) => {
     const product = catalogue.get(line.product_id);
-    return { ...line, ...priceLine(product?.name ?? line.product_id, product?.unit_price_cents ?? 0, line.quantity), available: product !== undefined };
+    return { ...line, ...priceLine(product?.name ?? line.product_id, product?.unit_price_cents ?? 0, line.quantity), available: product?.available === true };
   });
-  return { cart_id: cart.cart_id, version: cart.version, lines, total_cents: totalCents(lines), currency: CURRENCY, expires_at: cart.expires_at };
+  return { cart_id: cart.cart_id, version: cart.version, lines, total_cents: totalCents(lines.filter((line) => line.available)), currency: CURRENCY, expires_at: cart.expires_at };
 }
 
 /**

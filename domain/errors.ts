@@ -1,3 +1,5 @@
+import type * as z from 'zod/mini';
+
 /** One problem with one field of an input; `field` is the contract's name for it. */
 export interface FieldIssue {
   readonly field: string;
@@ -99,4 +101,16 @@ export class DependencyUnavailableError extends AppError {
   ) {
     super('dependency_unavailable', `The ${dependency} is unavailable; try again in ${retryAfterSeconds} seconds`, options);
   }
+}
+
+/** zod's issues as the API names them: one per field (`lines.3.product_id`), one per unknown field. */
+export function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
+  return error.issues.flatMap((issue): FieldIssue[] => {
+    if (issue.code === 'unrecognized_keys') {
+      const prefix = issue.path.length > 0 ? `${issue.path.map(String).join('.')}.` : '';
+      return issue.keys.map((key) => ({ field: key === '' ? `${prefix}(empty name)` : `${prefix}${key}`, message: 'Unknown field' }));
+    }
+    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
+    return [{ field, message: issue.message }];
+  });
 }

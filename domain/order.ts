@@ -1,8 +1,8 @@
 import { v4 as randomUuid, v5 as nameBasedUuid, validate as isUuid } from 'uuid';
 // zod/mini: the same validation as zod, in a form the Lambda bundles can tree-shake (zod's full build is 440 KB).
 import * as z from 'zod/mini';
-import { catalogue as shopCatalogue, CURRENCY, type Catalogue } from './catalogue.js';
-import { InvalidJsonError, ValidationError, type FieldIssue } from './errors.js';
+import { catalogue as shopCatalogue, CURRENCY, MAX_PRICE_CENTS, MAX_PRODUCT_NAME, PRODUCT_ID_PATTERN, type Catalogue } from './catalogue.js';
+import { InvalidJsonError, toFieldIssues, ValidationError, type FieldIssue } from './errors.js';
 import { publicEntry, received, type Lifecycle, type LifecycleTimings } from './lifecycle.js';
 
 export const MAX_QUANTITY = 1000;
@@ -36,6 +36,16 @@ export interface OrderRequest {
 /** The longest name an order keeps: sign-up takes at most 100 characters, an admin's account may have more. */
 export const MAX_CUSTOMER_NAME = 100;
 
+/**
+ * A line as it is queued: priced when the order was accepted, so the order keeps the name and price it
+ * was checked out with whatever the menu says when it is stored. A message queued before lines carried
+ * them has neither, and is priced from the seed menu, the menu of its day.
+ */
+export interface QueuedLine extends OrderLine {
+  product_name?: string;
+  unit_price_cents?: number;
+}
+
 /** An accepted order as it travels on the queue. */
 export interface QueuedOrder {
   order_id: string;
@@ -49,7 +59,7 @@ export interface QueuedOrder {
   customer_email?: string;
   /** Who the receipt and the mails greet: the account's name when it checked out, absent for orders of integrations. */
   customer_name?: string;
-  lines: OrderLine[];
+  lines: QueuedLine[];
   order_date: string;
   received_at: string;
 }
@@ -132,7 +142,7 @@ export function parseQuantity(input: unknown, field = 'quantity'): number {
 }
 
 /** A line whose product is already in an earlier line, named by the later one. */
-function duplicateIssues(lines: readonly { product_id: unknown }[], path = 'lines'): FieldIssue[] {
+function duplicateIssues(lines: readonly { product_id?: unknown }[], path = 'lines'): FieldIssue[] {
   const first = new Map<unknown, number>();
   const issues: FieldIssue[] = [];
   lines.forEach((line, index) => {
@@ -144,14 +154,16 @@ function duplicateIssues(lines: readonly { product_id: unknown }[], path = 'line
 }
 
 function buildSchemas(catalogue: Catalogue) {
-  const productIds = [...catalogue.keys()];
+  const productIds = [...catalogue.values()].filter((product) => product.available).map((product) => product.id);
 
   const customerId = z
     .string({ error: required('Must be text') })
     .check(z.regex(CUSTOMER_ID_PATTERN, { error: 'Must be 1 to 64 letters, digits, "-" or "_"' }));
-  const productId = z
-    .string({ error: required('Must be text') })
-    .check(z.refine((id) => catalogue.has(id), { error: `Must be one of: ${productIds.join(', ')}` }));
+  // A product on the menu but taken off for now is named as such, not as unknown.
+  const productId = z.string({ error: required('Must be text') }).check(
+    z.refine((id) => catalogue.has(id), { error: `Must be one of: ${productIds.join(', ')}`, abort: true }),
+    z.refine((id) => catalogue.get(id)?.available !== false, { error: (issue) => `${catalogue.get(issue.input as string)?.name ?? 'It'} is not available at the moment` }),
+  );
   const quantity = quantitySchema;
   const orderDate = orderDateSchema;
   const line = z.strictObject({ product_id: productId, quantity }, { error: 'Must be a JSON object with product_id and quantity' });
@@ -173,7 +185,19 @@ function buildSchemas(catalogue: Catalogue) {
     order_date: orderDate,
     received_at: z.iso.datetime({ error: required('Must be an ISO 8601 time') }),
   };
-  const queued = z.strictObject({ ...queuedFields, lines }, { error: 'Must be a JSON object' });
+  // A queued line is checked for its shape: its price came from the menu when it was accepted.
+  const queuedLine = z.strictObject(
+    {
+      product_id: z.string({ error: required('Must be text') }).check(z.regex(PRODUCT_ID_PATTERN, { error: 'Must be a product id' })),
+      quantity,
+      // The same bounds as staff may set (domain/catalogue.ts).
+      product_name: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_PRODUCT_NAME))),
+      unit_price_cents: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_PRICE_CENTS))),
+    },
+    { error: 'Must be a JSON object with product_id and quantity' },
+  );
+  const queuedLines = z.array(queuedLine, { error: required(`Must be a list of 1 to ${MAX_LINES} lines`) }).check(z.minLength(1), z.maxLength(MAX_LINES));
+  const queued = z.strictObject({ ...queuedFields, lines: queuedLines }, { error: 'Must be a JSON object' });
   // Messages queued before orders had lines: read for as long as one may still be on a queue.
   const queuedSingle = z.strictObject({ ...queuedFields, product_id: productId, quantity }, { error: 'Must be a JSON object' });
   return { singleRequest, linesRequest, queued, queuedSingle, lines };
@@ -190,18 +214,6 @@ function schemasFor(catalogue: Catalogue) {
   return schemas;
 }
 
-/** zod's issues as the API names them: one per field (`lines.3.product_id`), one per unknown field. */
-export function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
-  return error.issues.flatMap((issue): FieldIssue[] => {
-    if (issue.code === 'unrecognized_keys') {
-      const prefix = issue.path.length > 0 ? `${issue.path.map(String).join('.')}.` : '';
-      return issue.keys.map((key) => ({ field: key === '' ? `${prefix}(empty name)` : `${prefix}${key}`, message: 'Unknown field' }));
-    }
-    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
-    return [{ field, message: issue.message }];
-  });
-}
-
 function parseWith<T>(schema: z.ZodMiniType<T>, input: unknown, extraIssues: FieldIssue[] = []): T {
   const result = z.safeParse(schema, input);
   const issues = [...(result.success ? [] : toFieldIssues(result.error)), ...extraIssues];
@@ -210,8 +222,8 @@ function parseWith<T>(schema: z.ZodMiniType<T>, input: unknown, extraIssues: Fie
 }
 
 const hasLines = (input: unknown): boolean => typeof input === 'object' && input !== null && 'lines' in input;
-const linesOf = (input: unknown): { product_id: unknown }[] =>
-  hasLines(input) && Array.isArray((input as { lines: unknown }).lines) ? ((input as { lines: unknown[] }).lines.filter((line) => typeof line === 'object' && line !== null) as { product_id: unknown }[]) : [];
+const linesOf = (input: unknown): Record<string, unknown>[] =>
+  hasLines(input) && Array.isArray((input as { lines: unknown }).lines) ? ((input as { lines: unknown[] }).lines.filter((line) => typeof line === 'object' && line !== null) as Record<string, unknown>[]) : [];
 
 /** Parses JSON text, throwing InvalidJsonError rather than SyntaxError. */
 export function parseJson(text: string): unknown {
@@ -233,10 +245,18 @@ export function parseOrderRequest(input: unknown, catalogue: Catalogue = shopCat
   return { customer_id, lines: [{ product_id, quantity }], ...(order_date !== undefined ? { order_date } : {}) };
 }
 
-/** Validates lines on their own (a cart's, at checkout): the same rules, named under `path`. */
-export function parseOrderLines(input: unknown, catalogue: Catalogue = shopCatalogue): OrderLine[] {
+/** Validates lines on their own (a cart's, at checkout): the same rules, priced from `catalogue`. */
+export function parseOrderLines(input: unknown, catalogue: Catalogue = shopCatalogue): QueuedLine[] {
   const lines = parseWith(schemasFor(catalogue).lines, input, duplicateIssues(Array.isArray(input) ? (input as { product_id: unknown }[]) : []));
-  return lines;
+  return withPrices(lines, catalogue);
+}
+
+/** Each line with its product's name and price in `catalogue`, which has every one (the lines were checked against it). */
+function withPrices(lines: readonly OrderLine[], catalogue: Catalogue): QueuedLine[] {
+  return lines.map((line) => {
+    const product = catalogue.get(line.product_id)!;
+    return { ...line, product_name: product.name, unit_price_cents: product.unit_price_cents };
+  });
 }
 
 /** True when `key` is an acceptable Idempotency-Key. */
@@ -276,30 +296,48 @@ export function acceptOrder(input: unknown, { idempotencyKey, now, catalogue = s
   return {
     order_id: orderIdFor(request.customer_id, idempotencyKey),
     customer_id: request.customer_id,
-    lines: request.lines,
+    lines: withPrices(request.lines, catalogue),
     order_date: request.order_date ?? utcDate(now),
     received_at: now.toISOString(),
   };
 }
 
-/** Validates a queued order again: the queue is not a trusted boundary. Single-product messages become one line. */
+/**
+ * Validates a queued order again: the queue is not a trusted boundary. Single-product messages become
+ * one line; a line queued without its price (before lines carried one) must be in `catalogue`, the seed
+ * menu unless a host gives another, and a line has both its name and price or neither.
+ */
 export function parseQueuedOrder(body: string, catalogue: Catalogue = shopCatalogue): QueuedOrder {
   const input = parseJson(body);
   const schemas = schemasFor(catalogue);
   const order: QueuedOrder = hasLines(input)
-    ? parseWith(schemas.queued, input, duplicateIssues(linesOf(input)))
+    ? parseWith(schemas.queued, input, [...duplicateIssues(linesOf(input)), ...unpricedIssues(linesOf(input), catalogue)])
     : (({ product_id, quantity, ...rest }) => ({ ...rest, lines: [{ product_id, quantity }] }))(parseWith(schemas.queuedSingle, input));
   // Queued by checkout before account_id existed (in flight, or redriven from the DLQ): stored as its account's.
   const legacy = legacyAccountIdOf(order);
   return legacy === undefined ? order : { ...order, account_id: legacy };
 }
 
-/** Prices lines from the catalogue: each line's unit price x quantity, and the total, in integer minor units. */
-export function priceLines(lines: readonly OrderLine[], catalogue: Catalogue = shopCatalogue): { lines: PricedLine[]; total_cents: number; currency: string } {
-  const priced = lines.map((line, index): PricedLine => {
-    const product = catalogue.get(line.product_id);
+/** Queued lines without a price whose product `catalogue` does not have, and lines with half a price. */
+function unpricedIssues(lines: readonly Record<string, unknown>[], catalogue: Catalogue): FieldIssue[] {
+  return lines.flatMap((line, index): FieldIssue[] => {
+    const named = line.product_name !== undefined;
+    if (named !== (line.unit_price_cents !== undefined)) return [{ field: `lines.${index}`, message: 'Must have both product_name and unit_price_cents, or neither' }];
+    return named || typeof line.product_id !== 'string' || catalogue.has(line.product_id) ? [] : [{ field: `lines.${index}.product_id`, message: 'Is not in the catalogue' }];
+  });
+}
+
+/**
+ * Prices lines: each at the name and price it was accepted with, or (a line queued before lines
+ * carried them) its product's in the catalogue; each line's unit price x quantity, and the total, in
+ * integer minor units.
+ */
+export function priceLines(lines: readonly QueuedLine[], catalogue: Catalogue = shopCatalogue): { lines: PricedLine[]; total_cents: number; currency: string } {
+  const priced = lines.map(({ product_id, quantity, product_name, unit_price_cents }, index): PricedLine => {
+    if (product_name !== undefined && unit_price_cents !== undefined) return { product_id, quantity, ...priceLine(product_name, unit_price_cents, quantity) };
+    const product = catalogue.get(product_id);
     if (!product) throw new ValidationError([{ field: `lines.${index}.product_id`, message: 'Is not in the catalogue' }]);
-    return { ...line, ...priceLine(product.name, product.unit_price_cents, line.quantity) };
+    return { product_id, quantity, ...priceLine(product.name, product.unit_price_cents, quantity) };
   });
   return { lines: priced, total_cents: totalCents(priced), currency: CURRENCY };
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { catalogue as shopCatalogue, formatPrice, menuSections, type Catalogue } from '../domain/catalogue.js';
+import { createMenu, formatPrice, type Menu } from '../domain/catalogue.js';
 import type { WebConfig } from './config.js';
 import { MAX_BODY_BYTES } from '../domain/order.js';
 import { UnauthorizedError } from '../domain/errors.js';
@@ -55,6 +55,7 @@ export type AppConfig = Pick<
   | 'CODE_ATTEMPT_ADDRESS_MAX'
   | 'CODE_ATTEMPT_CLIENT_MAX'
   | 'CONFIRM_ANSWER_FLOOR_MS'
+  | 'MENU_CACHE_SECONDS'
 >;
 
 export interface AppDeps {
@@ -67,7 +68,8 @@ export interface AppDeps {
   sessionSecret: string;
   config: AppConfig;
   logger: Logger;
-  catalogue?: Catalogue;
+  /** The menu the pages show: read through the API and kept MENU_CACHE_SECONDS unless given. */
+  menu?: Menu;
   clock?: () => Date;
 }
 
@@ -75,7 +77,7 @@ export interface AppDeps {
  * The Express web tier: logging, security headers, health check, static files and rate limits
  * around the shop's routes, then one 404 and one error handler. It does not listen; server.ts does.
  */
-export function createApp({ api, accounts, verifyIdToken, sessionSecret, config, logger, catalogue = shopCatalogue, clock = () => new Date() }: AppDeps) {
+export function createApp({ api, accounts, verifyIdToken, sessionSecret, config, logger, menu = createMenu({ load: ({ fresh }) => api.menu({ fresh }), ttlMs: config.MENU_CACHE_SECONDS * 1000 }), clock = () => new Date() }: AppDeps) {
   const app = express();
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
   // Registered, not looked up by name: the bundled server has no node_modules/ejs to require.
@@ -86,7 +88,7 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
   app.set('view cache', true);
   app.disable('x-powered-by');
   app.locals.draining = false;
-  Object.assign(app.locals, { shopName: SHOP_NAME, formatPrice, menu: menuSections(catalogue) });
+  Object.assign(app.locals, { shopName: SHOP_NAME, formatPrice });
 
   app.use(
     pinoHttp({
@@ -178,8 +180,8 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
   app.use(sessions.csrfProtection);
   app.use(['/cart', '/checkout'], (req, _res, next) => (req.method === 'POST' ? orderLimiter(req, _res, next) : next()));
   app.use(accountRoutes({ accounts, sessions, limiters: accountLimiters(config), confirmFloorMs: config.CONFIRM_ANSWER_FLOOR_MS }));
-  app.use(shopRoutes({ api, catalogue, clock }));
-  app.use(staffRoutes({ api }));
+  app.use(shopRoutes({ api, menu, clock }));
+  app.use(staffRoutes({ api, menu }));
 
   const watcher = createStatusWatcher({
     api,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../domain/config.js';
 import { parseHostRules, type HostRule } from './request-origin.js';
+import { settings } from '../platform/settings.js';
 
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -12,6 +13,8 @@ const schema = z
     API_KEY: z.string().min(1).optional(),
     API_KEY_PARAMETER: z.string().regex(/^[A-Za-z0-9_.\-/]{1,2048}$/).optional(),
     API_TIMEOUT_MS: int(3000, 100, 60_000),
+    // How long the menu read from the API is kept: a change made on another instance shows within it (docs/data-model.md).
+    MENU_CACHE_SECONDS: int(settings.menu.cacheSeconds, 0, 3600),
     RATE_LIMIT_WINDOW_MS: int(60_000, 1000, 3_600_000),
     RATE_LIMIT_MAX: int(300, 1, 1_000_000),
     // Requests per second from one client, whatever its minute allows: the order API's throttle is shared

@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import type { CartView } from '../domain/cart.js';
+import { createCatalogue, productFromJson, type Catalogue, type ProductJson } from '../domain/catalogue.js';
 import { ConflictError, DependencyUnavailableError, NotFoundError, UnauthorizedError, ValidationError, type FieldIssue } from '../domain/errors.js';
 import type { StoredOrder } from '../domain/order.js';
 
@@ -15,6 +16,8 @@ export interface OrderApi {
   getOrder(orderId: string, options?: { requestId?: string }): Promise<StoredOrder | null>;
   /** Those of up to 100 orders that are stored (and not an account's), in no particular order. */
   getOrders(orderIds: readonly string[]): Promise<StoredOrder[]>;
+  /** The menu: every product, with its price and whether it can be ordered now (GET /menu); `fresh`, read from the table, not the API's cache. */
+  menu(options?: { requestId?: string; fresh?: boolean }): Promise<Catalogue>;
 }
 
 /**
@@ -26,7 +29,7 @@ export interface CustomerApi {
   setCartLine(idToken: string, productId: string, quantity: unknown, options?: { requestId?: string }): Promise<CartView>;
   removeCartLine(idToken: string, productId: string, options?: { requestId?: string }): Promise<CartView>;
   /** The cart becomes one order; the same cart_version posted again is the same order, a changed cart a ConflictError. */
-  checkout(idToken: string, body: { cart_version?: number }, options?: { requestId?: string }): Promise<{ order_id: string }>;
+  checkout(idToken: string, body: { cart_version?: number; expected_total_cents?: number }, options?: { requestId?: string }): Promise<{ order_id: string }>;
   myOrders(idToken: string, page: { limit?: number; cursor?: string }, options?: { requestId?: string }): Promise<OrdersPage>;
   /** The customer's own order, or null for one that is not theirs or not stored. */
   myOrder(idToken: string, orderId: string, options?: { requestId?: string }): Promise<StoredOrder | null>;
@@ -44,6 +47,8 @@ export interface StaffApi {
   advanceOrder(idToken: string, orderId: string, version: number, options?: { requestId?: string }): Promise<StoredOrder>;
   /** Cancels the order, with the reason its customer is told; ValidationError without one. */
   cancelOrder(idToken: string, orderId: string, version: number, reason: string, options?: { requestId?: string }): Promise<StoredOrder>;
+  /** Adds a product or changes one (the same product_id), fields as the form has them; ValidationError names each bad one. */
+  saveProduct(idToken: string, fields: Record<string, unknown>, options?: { requestId?: string }): Promise<ProductJson & { version: number }>;
 }
 
 /**
@@ -123,6 +128,13 @@ export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds =
       throw new Error(`Unexpected answer from GET /orders/{id}: ${status}`);
     },
 
+    async menu({ requestId, fresh = false } = {}) {
+      const { status, body } = await call(fresh ? '/menu?fresh=1' : '/menu', { method: 'GET' }, requestId);
+      const answer = body as { products?: ProductJson[] };
+      if (status !== 200 || !Array.isArray(answer.products)) throw new Error(`Unexpected answer from GET /menu: ${status}`);
+      return createCatalogue(answer.products.map(productFromJson));
+    },
+
     async getOrders(orderIds) {
       const { status, body } = await call(`/orders?ids=${orderIds.map(encodeURIComponent).join(',')}`, { method: 'GET' });
       const answer = body as { orders?: StoredOrder[]; issues?: FieldIssue[] };
@@ -173,6 +185,9 @@ export function createOrderApi({ baseUrl, apiKey, timeoutMs, retryAfterSeconds =
     },
     async cancelOrder(idToken, orderId, version, reason, { requestId } = {}) {
       return (await callAsCustomer(idToken, `/staff/orders/${encodeURIComponent(orderId)}/cancel`, { method: 'POST', body: { version, reason } }, requestId)) as StoredOrder;
+    },
+    async saveProduct(idToken, fields, { requestId } = {}) {
+      return (await callAsCustomer(idToken, '/staff/menu', { method: 'POST', body: fields }, requestId)) as ProductJson & { version: number };
     },
   };
 }

@@ -71,6 +71,8 @@ function resolve(ref: ResourceRef, resources: LocalResources, profile: Profile, 
       return settings.customerMail.fromAddress;
     case 'shop-url':
       return shopUrl;
+    case 'products-table-name':
+      return resources.productsTableName;
   }
 }
 

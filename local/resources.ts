@@ -13,6 +13,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import type { Logger } from 'pino';
 import { cartTable } from '../backend-lambdas/lib/cart-store.js';
 import { createOrderStore, orderTable } from '../backend-lambdas/lib/order-store.js';
+import { createProductStore, productTable } from '../backend-lambdas/lib/product-store.js';
 import { queueNames, settings, type QueueType } from '../platform/settings.js';
 import type { LocalClients } from './clients.js';
 import type { Profile } from './profiles.js';
@@ -45,6 +46,7 @@ export interface LocalResources {
   mailQueue: QueueRef;
   tableName: string;
   cartsTableName: string;
+  productsTableName: string;
   topics: { orderEvents: string; opsAlarms: string };
 }
 
@@ -80,15 +82,21 @@ export function orderTableDefinition(tableName: string): CreateTableCommandInput
   };
 }
 
-/** The carts table, from the cart store's key schema (its TTL attribute is set on AWS; dynalite has no TTL). */
-export function cartTableDefinition(tableName: string): CreateTableCommandInput {
+/** A table keyed by one string attribute and nothing else, as Terraform and CloudFormation create it. */
+function keyedTable(tableName: string, partitionKey: string): CreateTableCommandInput {
   return {
     TableName: tableName,
     BillingMode: settings.table.billingMode,
-    AttributeDefinitions: [{ AttributeName: cartTable.partitionKey, AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: cartTable.partitionKey, KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
   };
 }
+
+/** The carts table, from the cart store's key schema (its TTL attribute is set on AWS; dynalite has no TTL). */
+export const cartTableDefinition = (tableName: string) => keyedTable(tableName, cartTable.partitionKey);
+
+/** The products table, from the product store's key schema. */
+export const productTableDefinition = (tableName: string) => keyedTable(tableName, productTable.partitionKey);
 
 /** The table's status, or undefined when there is no such table. */
 async function tableStatus(clients: LocalClients, tableName: string): Promise<string | undefined> {
@@ -212,6 +220,10 @@ export async function createResources(
     if (migrated > 0) logger.warn({ table: names.table, migrated }, 'account orders given their account_id');
   }
   await ensureTable(clients, cartTableDefinition(names.cartsTable), logger);
+  await ensureTable(clients, productTableDefinition(names.productsTable), logger);
+  // Today's menu on first start; a product already there (changed by staff, or from a start before) is kept.
+  const seeded = await createProductStore({ documents: clients.documents, tableName: names.productsTable }).seed();
+  if (seeded > 0) logger.info({ table: names.productsTable, seeded }, 'products table filled with the seed menu');
 
   const topics = { orderEvents: '', opsAlarms: '' };
   for (const [key, name] of [['orderEvents', names.orderEventsTopic], ['opsAlarms', names.opsAlarmsTopic]] as const) {
@@ -234,5 +246,5 @@ export async function createResources(
     await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: adminEmail, Attributes }));
     await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: mailQueue.arn, Attributes }));
   }
-  return { queueType, queue, deadLetterQueue, customerNotificationsQueue, customerNotificationsDeadLetterQueue, mailQueue, tableName: names.table, cartsTableName: names.cartsTable, topics };
+  return { queueType, queue, deadLetterQueue, customerNotificationsQueue, customerNotificationsDeadLetterQueue, mailQueue, tableName: names.table, cartsTableName: names.cartsTable, productsTableName: names.productsTable, topics };
 }

@@ -3,7 +3,8 @@ import type { LogLevel as PowertoolsLevel } from '@aws-lambda-powertools/logger/
 import { join, resolve } from 'node:path';
 import { pino, type Level } from 'pino';
 import { createOrderStore, type OrderStore } from '../backend-lambdas/lib/order-store.js';
-import type { Catalogue } from '../domain/catalogue.js';
+import { fixedMenu, type Catalogue } from '../domain/catalogue.js';
+import { tableMenu } from '../backend-lambdas/lib/product-store.js';
 import type { FunctionName } from '../platform/functions.js';
 import { queueNames, settings, type QueueType } from '../platform/settings.js';
 import { startAlarmEvaluator, type AlarmEvaluator } from './alarm.js';
@@ -42,6 +43,7 @@ export interface LocalStackOptions {
   /** Web tier settings (rate limits, timeouts) as environment variables. */
   webEnv?: Readonly<Record<string, string | undefined>>;
   throttle?: { rateLimit: number; burstLimit: number };
+  /** A fixed menu in place of the products table's, which process-order also prices unpriced (older) messages from. */
   catalogue?: Catalogue;
   /** False starts the stack with the event source mappings disabled (see faults.startProcessing). */
   processOrders?: boolean;
@@ -227,7 +229,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       metrics,
       invoker: await createInvoker(logger.child({ service: 'lambda' })),
       logger: (serviceName) => new PowertoolsLogger({ serviceName, logLevel: POWERTOOLS_LEVEL[logLevel] }),
-      overrides: options.catalogue ? { catalogue: options.catalogue } : {},
+      // One menu for every function, as one process: a staff change empties it for all of them at once.
+      overrides: options.catalogue
+        ? { catalogue: options.catalogue, menu: fixedMenu(options.catalogue) }
+        : { menu: tableMenu(clients.documents, resources.productsTableName) },
       ...(options.wrap ? { wrappers: options.wrap } : {}),
     });
     const triggers = startTriggers({
@@ -258,7 +263,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ));
     stops.push(() => api.stop());
 
-    const web = startWebTier({ apiUrl: api.url, apiKey, userPool: { ...userPool, endpoint: cognito.endpoint }, host, server: webServer, env: options.webEnv ?? {}, allowedHosts: [...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])], logger, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
+    const web = startWebTier({ apiUrl: api.url, apiKey, userPool: { ...userPool, endpoint: cognito.endpoint }, host, server: webServer, env: options.webEnv ?? {}, allowedHosts: [...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])], logger });
     stops.push(() => web.stop());
 
     const consolePort = ports.console;

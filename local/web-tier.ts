@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Catalogue } from '../domain/catalogue.js';
 import { createApp } from '../frontend/app.js';
 import { loadConfig } from '../frontend/config.js';
 import { serve, serverUrl, stopServer } from '../frontend/lifecycle.js';
@@ -9,7 +8,7 @@ import { createWebDeps } from '../frontend/wiring.js';
 import type { LocalUserPool } from './cognito.js';
 
 /** The web tier as server.ts runs it on EC2, but in this process, in front of the local API. */
-export function startWebTier({ apiUrl, apiKey, userPool, host, server, env, allowedHosts, logger, catalogue }: {
+export function startWebTier({ apiUrl, apiKey, userPool, host, server, env, allowedHosts, logger }: {
   apiUrl: string;
   apiKey: string;
   /** cognito-local's endpoint, pool and app client, which the web tier signs customers in with. */
@@ -21,7 +20,6 @@ export function startWebTier({ apiUrl, apiKey, userPool, host, server, env, allo
   /** The host names the shop answers to here (each at its own port). */
   allowedHosts: readonly string[];
   logger: Logger;
-  catalogue?: Catalogue;
 }): { url: string; stop(): Promise<void> } {
   // No load balancer in front here: X-Forwarded-For is never believed, whatever the environment says.
   const config = loadConfig({ ...env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String((server.address() as AddressInfo).port), HOST: host,
@@ -33,7 +31,6 @@ export function startWebTier({ apiUrl, apiKey, userPool, host, server, env, allo
     ...createWebDeps(config, apiKey),
     config,
     logger: logger.child({ service: 'web' }),
-    ...(catalogue ? { catalogue } : {}),
   });
   serve(app, server);
   return { url: serverUrl(server), stop: () => stopServer(app, server, 2000) };

@@ -22,6 +22,7 @@ export const RESOURCE_REFS = [
   'cart-ttl-seconds',
   'customer-mail-from',
   'shop-url',
+  'products-table-name',
 ] as const;
 export type ResourceRef = (typeof RESOURCE_REFS)[number];
 
@@ -37,6 +38,7 @@ export const PERMISSION_TARGETS = [
   'orders-table-due-index',
   'orders-table-account-index',
   'carts-table',
+  'products-table',
   'order-events-topic',
   'notifications-key',
   'customer-mail-identity',

@@ -15,6 +15,7 @@ export const settings = {
     opsAlarmsTopic: 'ops-alarms',
     dlqAlarm: 'orders-dlq-not-empty',
     cartsTable: 'carts',
+    productsTable: 'products',
     customerNotificationsQueue: 'customer-notifications',
     customerNotificationsDeadLetterQueue: 'customer-notifications-dlq',
   },
@@ -43,6 +44,8 @@ export const settings = {
   lifecycle: { timingsSeconds: { RECEIVED: 60, PREPARING: 600, READY: 300 } },
   /** A cart no one has touched for this long is gone (DynamoDB TTL on AWS; enforced on read locally). */
   cart: { ttlSeconds: 7 * 24 * 3600 },
+  /** How long each reader keeps the menu it read: a price change reaches every reader within it (docs/data-model.md). */
+  menu: { cacheSeconds: 10 },
   /** The customer's mail at each step: which events, and who it is from. */
   customerMail: { eventTypes: ['order.received', 'order.status_changed'], fromAddress: 'orders@example.com' },
   /** Customers' accounts: the Cognito user pool and the web tier's app client (no secret: USER_PASSWORD_AUTH from the server). */

@@ -53,17 +53,19 @@ locals {
     "order-events-topic-arn" = aws_sns_topic.order_events.arn
     "lifecycle-timings"      = jsonencode(var.order_timings_seconds)
     # The redrive count: process-order counts an order's last failed receive as dead-lettered.
-    "max-receive-count"  = tostring(var.max_receive_count)
-    "carts-table-name"   = aws_dynamodb_table.carts.name
-    "cart-ttl-seconds"   = tostring(var.cart_ttl_seconds)
-    "customer-mail-from" = var.customer_mail_from
-    "shop-url"           = var.shop_url
+    "max-receive-count"   = tostring(var.max_receive_count)
+    "carts-table-name"    = aws_dynamodb_table.carts.name
+    "cart-ttl-seconds"    = tostring(var.cart_ttl_seconds)
+    "customer-mail-from"  = var.customer_mail_from
+    "shop-url"            = var.shop_url
+    "products-table-name" = aws_dynamodb_table.products.name
   }
 
   # What each PermissionTarget a function's grant may name is: its ARN, and for the mail identity the
   # condition that holds the sender to the configured address (SES v2 SendEmail is authorised on the
-  # sending identity). Queries are granted on an index only, never on the table, so no function can
-  # Query or Scan the whole table.
+  # sending identity). Queries on the orders table are granted on an index only, never on the table, so
+  # no function can Query or Scan the whole orders table; the products table (the menu, a few dozen
+  # items) is read whole by a Scan.
   permission_resources = {
     "orders-queue"                 = aws_sqs_queue.orders.arn
     "customer-notifications-queue" = aws_sqs_queue.customer_notifications.arn
@@ -71,6 +73,7 @@ locals {
     "orders-table-due-index"       = "${aws_dynamodb_table.orders.arn}/index/${local.due_index_name}"
     "orders-table-account-index"   = "${aws_dynamodb_table.orders.arn}/index/${local.account_index_name}"
     "carts-table"                  = aws_dynamodb_table.carts.arn
+    "products-table"               = aws_dynamodb_table.products.arn
     "order-events-topic"           = aws_sns_topic.order_events.arn
     "notifications-key"            = aws_kms_key.notifications.arn
     "customer-mail-identity"       = aws_sesv2_email_identity.customer_mail_from.arn

@@ -62,7 +62,7 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
 # Throttled reads and writes of each table. On-demand tables throttle only past double their previous
 # peak or on a hot partition; the SDK retries them, but each is a slower order, cart or checkout.
 resource "aws_cloudwatch_metric_alarm" "table_throttles" {
-  for_each = { orders = aws_dynamodb_table.orders.name, carts = aws_dynamodb_table.carts.name }
+  for_each = { orders = aws_dynamodb_table.orders.name, carts = aws_dynamodb_table.carts.name, products = aws_dynamodb_table.products.name }
 
   alarm_name          = "${each.value}-table-throttles"
   alarm_description   = "DynamoDB throttled ${var.table_throttle_alarm_threshold} or more reads and writes of ${each.value} in ${var.alarm_period_seconds} s. Threshold: an on-demand table should never throttle, so any throttle means a hot partition or a peak past double the last one."
@@ -347,7 +347,7 @@ resource "aws_cloudwatch_dashboard" "pipeline" {
           stat   = "Sum"
           period = 60
           metrics = [
-            for pair in setproduct([aws_dynamodb_table.orders.name, aws_dynamodb_table.carts.name], ["ReadThrottleEvents", "WriteThrottleEvents"]) : ["AWS/DynamoDB", pair[1], "TableName", pair[0]]
+            for pair in setproduct([aws_dynamodb_table.orders.name, aws_dynamodb_table.carts.name, aws_dynamodb_table.products.name], ["ReadThrottleEvents", "WriteThrottleEvents"]) : ["AWS/DynamoDB", pair[1], "TableName", pair[0]]
           ]
         }
       },
@@ -383,7 +383,7 @@ resource "aws_cloudwatch_dashboard" "pipeline" {
             [aws_cloudwatch_metric_alarm.dlq_not_empty.arn, aws_cloudwatch_metric_alarm.orders_backlog.arn, aws_cloudwatch_metric_alarm.api_5xx_rate.arn],
             [for key in sort(keys(local.function_names)) : aws_cloudwatch_metric_alarm.lambda_errors[key].arn],
             [for key in sort(keys(local.function_names)) : aws_cloudwatch_metric_alarm.lambda_throttles[key].arn],
-            [aws_cloudwatch_metric_alarm.table_throttles["orders"].arn, aws_cloudwatch_metric_alarm.table_throttles["carts"].arn],
+            [aws_cloudwatch_metric_alarm.table_throttles["orders"].arn, aws_cloudwatch_metric_alarm.table_throttles["carts"].arn, aws_cloudwatch_metric_alarm.table_throttles["products"].arn],
             [for key in sort(keys(local.scheduled_functions)) : aws_cloudwatch_metric_alarm.schedule_stopped[key].arn],
             [aws_cloudwatch_metric_alarm.customer_notifications_age.arn, aws_cloudwatch_metric_alarm.ses_bounce_rate.arn, aws_cloudwatch_metric_alarm.ses_complaint_rate.arn],
           )

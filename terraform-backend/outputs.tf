@@ -53,6 +53,11 @@ output "carts_table_name" {
   value       = aws_dynamodb_table.carts.name
 }
 
+output "products_table_name" {
+  description = "Name of the DynamoDB products table (the shop's menu, written by the staff through POST /staff/menu; empty until the first change, read as the seed menu meanwhile)."
+  value       = aws_dynamodb_table.products.name
+}
+
 output "customer_notifications_queue_url" {
   description = "URL of the queue of order-events' customer mail events, which notify-customer consumes."
   value       = aws_sqs_queue.customer_notifications.url

@@ -239,7 +239,7 @@ variable "log_retention_days" {
 # --- Table ---
 
 variable "table_deletion_protection" {
-  description = "Whether DynamoDB refuses to delete the orders table. Set false only for throwaway stacks."
+  description = "Whether DynamoDB refuses to delete the orders table (and the carts and products tables). Set false only for throwaway stacks."
   type        = bool
   default     = true
 }
@@ -250,6 +250,12 @@ variable "carts_table_name" {
   description = "Name of the DynamoDB carts table (one cart a customer), before name_prefix. table_deletion_protection covers it too."
   type        = string
   default     = "carts"
+}
+
+variable "products_table_name" {
+  description = "Name of the DynamoDB products table (the shop's menu, one item a product, written by the staff), before name_prefix. table_deletion_protection covers it too."
+  type        = string
+  default     = "products"
 }
 
 variable "cart_ttl_seconds" {

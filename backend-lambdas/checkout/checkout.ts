@@ -3,14 +3,15 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { checkoutOrderId, currentCart, emptyCart, type Cart } from '../../domain/cart.js';
-import type { Catalogue } from '../../domain/catalogue.js';
+import type { Menu } from '../../domain/catalogue.js';
 import { parseConfig } from '../../domain/config.js';
-import { ConflictError, DependencyUnavailableError, ValidationError } from '../../domain/errors.js';
-import { fifoIdsOf, orderDateSchema, parseOrderLines, toFieldIssues, utcDate, type QueuedOrder } from '../../domain/order.js';
+import { ConflictError, DependencyUnavailableError, toFieldIssues, ValidationError } from '../../domain/errors.js';
+import { fifoIdsOf, orderDateSchema, parseOrderLines, priceLines, totalCents, utcDate, type QueuedOrder } from '../../domain/order.js';
 import { createBatchingSender } from '../lib/batching-sender.js';
 import { isFifoQueue } from '../lib/fifo.js';
 import { createCartStore, type CartStore } from '../lib/cart-store.js';
 import { customerOf } from '../lib/customer.js';
+import { menuEnvironment, menuFor } from '../lib/product-store.js';
 import { observabilityFor } from '../lib/defaults.js';
 import { jsonResponse, readJsonBody, toApiResponse } from '../lib/http.js';
 import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
@@ -24,13 +25,15 @@ export interface CheckoutDeps {
   logger: Logger;
   metrics?: MetricsRecorder;
   clock?: () => Date;
-  catalogue?: Catalogue;
+  menu: Menu;
 }
 
 const bodySchema = z.strictObject({
   /** The cart's version the customer saw: a second post of the same checkout is the same order. */
   cart_version: z.optional(z.int().check(z.minimum(0))),
   order_date: z.optional(orderDateSchema),
+  /** The total the customer was shown: checkout at another (a price changed meanwhile) is refused, not charged. */
+  expected_total_cents: z.optional(z.int().check(z.minimum(0))),
 });
 
 /**
@@ -38,7 +41,7 @@ const bodySchema = z.strictObject({
  * queue; the cart is emptied only once the queue has accepted it. The order's id comes from the
  * cart and its version, so a checkout posted twice is one order.
  */
-export function createCheckoutHandler({ store, ttlSeconds, sqs, queueUrl, logger, metrics, clock = () => new Date(), catalogue }: CheckoutDeps) {
+export function createCheckoutHandler({ store, ttlSeconds, sqs, queueUrl, logger, metrics, clock = () => new Date(), menu }: CheckoutDeps) {
   const sendMessage = createBatchingSender(sqs, queueUrl);
   const fifo = isFifoQueue(queueUrl);
   const unavailable = (what: string, error: unknown) => new DependencyUnavailableError(what, 5, { cause: error });
@@ -65,9 +68,10 @@ export function createCheckoutHandler({ store, ttlSeconds, sqs, queueUrl, logger
       if (body.cart_version !== undefined && body.cart_version !== cart.version) {
         // The same checkout posted again (a double click, a retry after a timeout): the order it made.
         if (cart.last_checkout?.version === body.cart_version) return jsonResponse(202, { order_id: cart.last_checkout.order_id, status: 'QUEUED' });
-        throw new ConflictError('The cart changed since it was shown; look at it again and check out again');
+        throw new ConflictError('Your cart changed since you looked at it (in another window?). Check it and check out again.');
       }
       if (cart.lines.length === 0) throw new ValidationError([{ field: 'cart', message: 'The cart is empty: put something in it first' }]);
+      const catalogue = await menu.catalogue(cart.lines.map((line) => line.product_id));
       const order: QueuedOrder = {
         order_id: checkoutOrderId(cart),
         customer_id: customer.id,
@@ -75,11 +79,15 @@ export function createCheckoutHandler({ store, ttlSeconds, sqs, queueUrl, logger
         account_id: customer.id,
         ...(customer.email ? { customer_email: customer.email } : {}),
         ...(customer.name ? { customer_name: customer.name } : {}),
-        // The same rules as any order: a product taken off the menu since it was put in the cart is named.
+        // The same rules as any order: a product taken off since it was put in the cart is named. Each
+        // line keeps the name and price it is checked out at, whatever the menu says later.
         lines: parseOrderLines(cart.lines.map(({ product_id, quantity }) => ({ product_id, quantity })), catalogue),
         order_date: body.order_date ?? utcDate(now),
         received_at: now.toISOString(),
       };
+      if (body.expected_total_cents !== undefined && body.expected_total_cents !== totalCents(priceLines(order.lines).lines)) {
+        throw new ConflictError('A price on the menu changed since your cart was shown. Check the new total and check out again.');
+      }
       try {
         await sendMessage(JSON.stringify(order), fifo ? fifoIdsOf(order) : undefined);
       } catch (error) {
@@ -101,7 +109,7 @@ export function createCheckoutHandler({ store, ttlSeconds, sqs, queueUrl, logger
   };
 }
 
-export const configSchema = z.object({
+export const configSchema = z.extend(menuEnvironment, {
   CARTS_TABLE_NAME: z.string().check(z.minLength(3)),
   CART_TTL_SECONDS: z.pipe(z.string().check(z.regex(/^\d{1,8}$/)), z.transform(Number)),
   QUEUE_URL: z.url(),
@@ -117,7 +125,7 @@ export const wire: Wiring<'documents' | 'sqs', LambdaHandler<APIGatewayProxyEven
     queueUrl: config.QUEUE_URL,
     ...observability,
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.catalogue ? { catalogue: options.catalogue } : {}),
+    menu: menuFor(config, documents, options.menu),
   });
   return instrumented('checkout', { tracer, metrics: observability.metrics }, handler);
 };

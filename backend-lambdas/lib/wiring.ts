@@ -5,7 +5,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import type { Catalogue } from '../../domain/catalogue.js';
+import type { Catalogue, Menu } from '../../domain/catalogue.js';
 import type { MetricsRecorder } from './observability.js';
 
 /** The SDK clients a function may use; each Lambda's handler.ts builds only those it needs. */
@@ -28,6 +28,9 @@ export interface WiringOptions {
   metrics?: MetricsRecorder;
   tracer?: Tracer;
   clock?: () => Date;
+  /** The menu every function of a host reads, so a change one makes is seen by all at once (the local stack's). */
+  menu?: Menu;
+  /** What process-order prices a line queued without its price with: the seed menu unless a test gives another. */
   catalogue?: Catalogue;
 }
 

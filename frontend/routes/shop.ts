@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { Catalogue } from '../../domain/catalogue.js';
+import { menuSections, PRODUCT_ID_PATTERN, type Menu } from '../../domain/catalogue.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { customerMayCancel, isFinal } from '../../domain/lifecycle.js';
 import { customerNameOf, isOrderId, isOrderOf, type StoredOrder } from '../../domain/order.js';
@@ -26,7 +26,7 @@ function requireCustomer(req: Request, res: Response, next: NextFunction) {
 const signedIn = (req: Request): Customer => req.customer as Customer;
 
 /** The shop's pages: each route parses, asks the order API or the domain, and answers. */
-export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & CustomerApi; catalogue: Catalogue; clock: () => Date }): Router {
+export function shopRoutes({ api, menu, clock }: { api: OrderApi & CustomerApi; menu: Menu; clock: () => Date }): Router {
   const router = express.Router();
   const options = (req: Request) => ({ requestId: req.id as string });
 
@@ -38,10 +38,10 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
 
   router.get('/', async (req, res) => {
     // The menu; a signed-in customer sees what is in their cart beside each product.
-    const cart = req.customer ? await api.getCart(req.customer.idToken, options(req)) : undefined;
+    const [catalogue, cart] = await Promise.all([menu.catalogue(), req.customer ? api.getCart(req.customer.idToken, options(req)) : undefined]);
     const inCart = Object.fromEntries((cart?.lines ?? []).map((line) => [line.product_id, line.quantity]));
     if (cart) res.set('Cache-Control', 'no-store');
-    res.render('menu', { cart, inCart, title: 'Menu' });
+    res.render('menu', { menu: menuSections(catalogue), cart, inCart, title: 'Menu' });
   });
 
   router.get('/cart', requireCustomer, (req, res) => renderCart(req, res, 200));
@@ -51,21 +51,22 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
     const { product_id: productId, quantity, back } = (req.body ?? {}) as Record<string, unknown>;
     const product = text(productId);
     if (!product) return renderCart(req, res, 400, [{ field: 'product_id', message: 'Choose a product' }]);
-    // Before the id goes into the API's path, where "." or ".." would be read as a path segment.
-    if (!catalogue.has(product)) return renderCart(req, res, 400, [{ field: 'product_id', message: `${product}: not on the menu` }]);
+    // Before the id goes into the API's path, where "." or ".." would be read as a path segment; the API checks it is on the menu.
+    if (!PRODUCT_ID_PATTERN.test(product)) return renderCart(req, res, 400, [{ field: 'product_id', message: `${product}: not on the menu` }]);
     try {
       // As typed: the cart's one quantity rule (domain/order.ts) reads numbers written as text; left empty, it is missing.
       await api.setCartLine(signedIn(req).idToken, product, text(quantity).trim() === '' ? undefined : text(quantity), options(req));
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      return renderCart(req, res, 400, error.issues.map((issue) => ({ field: issue.field, message: `${catalogue.get(product)?.name ?? product}: ${issue.message}` })));
+      const name = (await menu.catalogue()).get(product)?.name ?? product;
+      return renderCart(req, res, 400, error.issues.map((issue) => ({ field: issue.field, message: issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}` })));
     }
     res.redirect(303, back === 'menu' ? `/#product-${encodeURIComponent(product)}` : '/cart');
   });
 
   router.post('/cart/lines/remove', requireCustomer, async (req, res) => {
     const product = text((req.body as Record<string, unknown> | undefined)?.product_id);
-    if (!product || !catalogue.has(product)) return renderCart(req, res, 400, [{ field: 'product_id', message: 'Choose a product on the menu' }]);
+    if (!PRODUCT_ID_PATTERN.test(product)) return renderCart(req, res, 400, [{ field: 'product_id', message: 'Choose a product on the menu' }]);
     await api.removeCartLine(signedIn(req).idToken, product, options(req));
     res.redirect(303, '/cart');
   });
@@ -74,13 +75,16 @@ export function shopRoutes({ api, catalogue, clock }: { api: OrderApi & Customer
     const raw = text((req.body as Record<string, unknown> | undefined)?.cart_version);
     // The version the customer saw: a second post of the same page is the same order, a changed cart is shown again.
     const cartVersion = /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
+    // The total the page showed, so a price changed meanwhile is shown before it is charged.
+    const total = text((req.body as Record<string, unknown> | undefined)?.total_cents);
+    const expectedTotal = /^\d{1,9}$/.test(total) ? Number(total) : undefined;
     if (cartVersion === undefined) return renderCart(req, res, 400, [{ field: 'cart_version', message: 'The checkout form is incomplete: check out from your cart.' }]);
     try {
-      const { order_id } = await api.checkout(signedIn(req).idToken, { cart_version: cartVersion }, options(req));
+      const { order_id } = await api.checkout(signedIn(req).idToken, { cart_version: cartVersion, ...(expectedTotal !== undefined ? { expected_total_cents: expectedTotal } : {}) }, options(req));
       // The time it was placed rides along, so the page knows how long to wait for it to be stored.
       res.redirect(303, `/orders/${order_id}?placed=${clock().getTime()}`);
     } catch (error) {
-      if (error instanceof ConflictError) return renderCart(req, res, 409, [{ field: 'cart', message: 'Your cart changed since you looked at it (in another window?). Check it and check out again.' }]);
+      if (error instanceof ConflictError) return renderCart(req, res, 409, [{ field: 'cart', message: error.message }]);
       if (error instanceof ValidationError) return renderCart(req, res, 400, error.issues);
       throw error;
     }

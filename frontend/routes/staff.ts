@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { CATEGORIES, menuSections, type Menu } from '../../domain/catalogue.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { customerMayCancel, type OrderStatus } from '../../domain/lifecycle.js';
 import { customerNameOf, isOrderId, type StoredOrder } from '../../domain/order.js';
@@ -43,8 +44,10 @@ function boardModel(orders: readonly StoredOrder[], truncated: boolean) {
 /**
  * The staff's pages: `/staff`, the open orders by status, oldest first, with "Advance" and "Cancel"
  * (a reason the customer is told), following changes live; the two posts behind its buttons.
+ * `/staff/menu`, every product with a form to change it and one to add a product, all posting to
+ * `POST /staff/menu` (the same product_id again changes it).
  */
-export function staffRoutes({ api }: { api: StaffApi }): Router {
+export function staffRoutes({ api, menu }: { api: StaffApi; menu: Menu }): Router {
   const router = express.Router();
   router.use('/staff', requireStaff);
 
@@ -77,6 +80,32 @@ export function staffRoutes({ api }: { api: StaffApi }): Router {
     }
     res.redirect(303, done);
   }
+
+  const MENU_FIELDS = ['product_id', 'name', 'description', 'category', 'price', 'available', 'version'] as const;
+
+  async function renderMenu(req: Request, res: Response, { status = 200, notice, issues = [], form }: { status?: number; notice?: string | undefined; issues?: readonly { field: string; message: string }[]; form?: Record<string, string> } = {}) {
+    res.set('Cache-Control', 'no-store');
+    res.status(status).render('staff-menu', { sections: menuSections(await menu.catalogue()), categories: CATEGORIES, notice, issues, form, title: 'Menu' });
+  }
+
+  router.get('/staff/menu', (req, res) => renderMenu(req, res, { notice: typeof req.query.saved === 'string' && /^[A-Za-z0-9_-]{1,40}$/.test(req.query.saved) ? `${req.query.saved} is saved: customers see it now.` : undefined }));
+  router.post('/staff/menu', async (req, res) => {
+    // As typed: the API reads the price as a customer writes it; an unticked box is not sent, so it is "false".
+    const { version, ...form } = Object.fromEntries(MENU_FIELDS.map((name) => [name, field(req, name)]));
+    try {
+      await api.saveProduct(staffOf(req).idToken, { ...form, available: form.available === '' ? 'false' : form.available, ...(version ? { version } : {}) }, { requestId: req.id as string });
+    } catch (error) {
+      if (error instanceof ValidationError) return renderMenu(req, res, { status: 400, issues: error.issues, form, notice: `${form.product_id || 'The product'} was not saved.` });
+      if (error instanceof ConflictError) {
+        menu.invalidate();
+        return renderMenu(req, res, { status: 409, notice: `Nothing was saved. ${error.message}; the menu shows it as it is now.` });
+      }
+      throw error;
+    }
+    // This instance's readers see it at once; others within MENU_CACHE_SECONDS.
+    menu.invalidate();
+    res.redirect(303, `/staff/menu?saved=${encodeURIComponent(form.product_id ?? '')}`);
+  });
 
   router.post('/staff/orders/:id/advance', (req, res) => change(req, res, (id, version) => api.advanceOrder(staffOf(req).idToken, id, version, { requestId: req.id as string }), '/staff'));
   router.post('/staff/orders/:id/cancel', (req, res) =>

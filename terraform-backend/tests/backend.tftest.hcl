@@ -271,8 +271,8 @@ run "each_role_gets_only_what_its_function_does" {
   command = plan
 
   assert {
-    condition     = jsondecode(aws_iam_role_policy.grants["submit-order"].policy).Statement == [{ Sid = "QueueOrders", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = aws_sqs_queue.orders.arn }]
-    error_message = "submit-order may only send to the orders queue."
+    condition     = jsondecode(aws_iam_role_policy.grants["submit-order"].policy).Statement == [{ Sid = "QueueOrders", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = aws_sqs_queue.orders.arn }, { Sid = "ReadMenu", Effect = "Allow", Action = ["dynamodb:Scan"], Resource = aws_dynamodb_table.products.arn }]
+    error_message = "submit-order may only send to the orders queue and read the menu."
   }
   assert {
     condition     = toset(jsondecode(aws_iam_role_policy.grants["get-order"].policy).Statement[0].Action) == toset(["dynamodb:GetItem", "dynamodb:BatchGetItem"]) && length(jsondecode(aws_iam_role_policy.grants["get-order"].policy).Statement) == 1
@@ -730,7 +730,7 @@ run "the_dashboard_shows_the_business_metrics_and_the_services" {
     error_message = "The dashboard shows the API, the functions, the queues, the table and SES's reputation."
   }
   assert {
-    condition     = toset([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : "${w.properties.title} ${join(",", [for m in try(w.properties.metrics, []) : "${m[0]}/${m[1]}" if can(tostring(m[0]))])}" if contains([32], w.y)]) == toset(["Tables: throttled reads and writes AWS/DynamoDB/ReadThrottleEvents,AWS/DynamoDB/WriteThrottleEvents,AWS/DynamoDB/ReadThrottleEvents,AWS/DynamoDB/WriteThrottleEvents", "Kitchen: runs AWS/Lambda/Invocations", "Customer mail: oldest waiting (s), SES bounce and complaint rates AWS/SQS/ApproximateAgeOfOldestMessage,AWS/SES/Reputation.BounceRate,AWS/SES/Reputation.ComplaintRate"])
+    condition     = toset([for w in jsondecode(aws_cloudwatch_dashboard.pipeline.dashboard_body).widgets : "${w.properties.title} ${join(",", [for m in try(w.properties.metrics, []) : "${m[0]}/${m[1]}" if can(tostring(m[0]))])}" if contains([32], w.y)]) == toset(["Tables: throttled reads and writes AWS/DynamoDB/ReadThrottleEvents,AWS/DynamoDB/WriteThrottleEvents,AWS/DynamoDB/ReadThrottleEvents,AWS/DynamoDB/WriteThrottleEvents,AWS/DynamoDB/ReadThrottleEvents,AWS/DynamoDB/WriteThrottleEvents", "Kitchen: runs AWS/Lambda/Invocations", "Customer mail: oldest waiting (s), SES bounce and complaint rates AWS/SQS/ApproximateAgeOfOldestMessage,AWS/SES/Reputation.BounceRate,AWS/SES/Reputation.ComplaintRate"])
     error_message = "The dashboard has a row for what the new alarms watch: the tables' throttles, the kitchen's runs, the customer mail's age and SES's reputation."
   }
 }
@@ -744,13 +744,13 @@ run "tables_ses_the_kitchen_and_customer_mail_alarm_ops" {
   }
 
   assert {
-    condition     = { for key, alarm in aws_cloudwatch_metric_alarm.table_throttles : key => alarm.alarm_name } == { orders = "dev-orders-table-throttles", carts = "dev-carts-table-throttles" }
+    condition     = { for key, alarm in aws_cloudwatch_metric_alarm.table_throttles : key => alarm.alarm_name } == { orders = "dev-orders-table-throttles", carts = "dev-carts-table-throttles", products = "dev-products-table-throttles" }
     error_message = "Each table has a throttle alarm, named with the prefix."
   }
   assert {
     condition = alltrue([for key, alarm in aws_cloudwatch_metric_alarm.table_throttles : alarm.threshold == 1 && alarm.comparison_operator == "GreaterThanOrEqualToThreshold" && toset([for q in alarm.metric_query : "${q.metric[0].metric_name}:${q.metric[0].dimensions.TableName}:${q.metric[0].stat}" if length(q.metric) > 0]) == toset([
-      "ReadThrottleEvents:${key == "orders" ? aws_dynamodb_table.orders.name : aws_dynamodb_table.carts.name}:Sum",
-      "WriteThrottleEvents:${key == "orders" ? aws_dynamodb_table.orders.name : aws_dynamodb_table.carts.name}:Sum",
+      "ReadThrottleEvents:${ { orders = aws_dynamodb_table.orders.name, carts = aws_dynamodb_table.carts.name, products = aws_dynamodb_table.products.name }[key]}:Sum",
+      "WriteThrottleEvents:${ { orders = aws_dynamodb_table.orders.name, carts = aws_dynamodb_table.carts.name, products = aws_dynamodb_table.products.name }[key]}:Sum",
     ]) && strcontains(alarm.alarm_description, "Threshold:")])
     error_message = "A table's alarm adds its throttled reads and writes and fires at one."
   }
@@ -904,8 +904,8 @@ run "me_routes_need_the_customer_token_and_the_api_key" {
     error_message = "Every /me route needs the customer's token (the Cognito authorizer) and the API key."
   }
   assert {
-    condition     = alltrue([for route in ["POST /orders", "GET /orders/{id}", "GET /orders"] : aws_api_gateway_method.route[route].authorization == "NONE" && aws_api_gateway_method.route[route].authorizer_id == null])
-    error_message = "The integration routes stay on the API key alone."
+    condition     = alltrue([for route in ["POST /orders", "GET /orders/{id}", "GET /orders", "GET /menu"] : aws_api_gateway_method.route[route].authorization == "NONE" && aws_api_gateway_method.route[route].authorizer_id == null])
+    error_message = "The integration routes (and the menu) stay on the API key alone."
   }
   assert {
     condition = (aws_api_gateway_integration.route["GET /me/cart"].uri == aws_lambda_function.this["cart"].invoke_arn && aws_api_gateway_integration.route["PUT /me/cart/lines/{product_id}"].uri == aws_lambda_function.this["cart"].invoke_arn
@@ -944,6 +944,35 @@ run "carts_expire_by_ttl_and_are_recoverable_and_encrypted" {
   assert {
     condition     = output.carts_table_name == aws_dynamodb_table.carts.name
     error_message = "Ops are given the carts table's name."
+  }
+}
+
+run "products_are_recoverable_encrypted_and_protected" {
+  command = plan
+
+  assert {
+    condition     = aws_dynamodb_table.products.name == "products" && aws_dynamodb_table.products.hash_key == "product_id" && aws_dynamodb_table.products.range_key == null && { for a in aws_dynamodb_table.products.attribute : a.name => a.type } == { product_id = "S" }
+    error_message = "products is keyed by product_id alone, as the product store says."
+  }
+  assert {
+    condition     = aws_dynamodb_table.products.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.products.point_in_time_recovery[0].enabled && aws_dynamodb_table.products.server_side_encryption[0].enabled && aws_dynamodb_table.products.deletion_protection_enabled
+    error_message = "products is on demand, recoverable, KMS-encrypted and protected from deletion, like orders."
+  }
+  assert {
+    condition     = alltrue([for name in ["submit-order", "cart", "checkout", "staff-orders"] : aws_lambda_function.this[name].environment[0].variables.PRODUCTS_TABLE_NAME == aws_dynamodb_table.products.name])
+    error_message = "submit-order, cart, checkout and staff-orders are told the products table."
+  }
+  assert {
+    condition     = alltrue([for name in ["cart", "checkout"] : [for s in jsondecode(aws_iam_role_policy.grants[name].policy).Statement : s if s.Sid == "ReadMenu"] == [{ Sid = "ReadMenu", Effect = "Allow", Action = ["dynamodb:Scan"], Resource = aws_dynamodb_table.products.arn }]])
+    error_message = "cart and checkout may read the menu (Scan the products table) and not write it."
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.grants["staff-orders"].policy).Statement : s if s.Sid == "WriteMenu"] == [{ Sid = "WriteMenu", Effect = "Allow", Action = ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.products.arn }]
+    error_message = "staff-orders may read the menu, fill it with the seed and change a product."
+  }
+  assert {
+    condition     = output.products_table_name == aws_dynamodb_table.products.name
+    error_message = "Ops are given the products table's name."
   }
 }
 
@@ -992,12 +1021,12 @@ run "the_customer_functions_get_only_what_they_do" {
   command = plan
 
   assert {
-    condition     = jsondecode(aws_iam_role_policy.grants["cart"].policy).Statement == [{ Sid = "ReadWriteCarts", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.carts.arn }]
-    error_message = "cart may only read and write whole carts."
+    condition     = jsondecode(aws_iam_role_policy.grants["cart"].policy).Statement == [{ Sid = "ReadWriteCarts", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.carts.arn }, { Sid = "ReadMenu", Effect = "Allow", Action = ["dynamodb:Scan"], Resource = aws_dynamodb_table.products.arn }]
+    error_message = "cart may only read and write whole carts, and read the menu."
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.grants["checkout"].policy).Statement == [{ Sid = "ReadWriteCarts", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.carts.arn }, { Sid = "QueueOrders", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = aws_sqs_queue.orders.arn }]
-    error_message = "checkout may only read and write carts and send to the orders queue."
+    condition     = jsondecode(aws_iam_role_policy.grants["checkout"].policy).Statement == [{ Sid = "ReadWriteCarts", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem"], Resource = aws_dynamodb_table.carts.arn }, { Sid = "QueueOrders", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = aws_sqs_queue.orders.arn }, { Sid = "ReadMenu", Effect = "Allow", Action = ["dynamodb:Scan"], Resource = aws_dynamodb_table.products.arn }]
+    error_message = "checkout may only read and write carts, send to the orders queue and read the menu."
   }
   assert {
     condition = jsondecode(aws_iam_role_policy.grants["my-orders"].policy).Statement == [
@@ -1135,6 +1164,16 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
     override_during = plan
     values          = { id = "res-staff-orders-id-cancel" }
   }
+  override_resource {
+    target          = aws_api_gateway_resource.depth1["menu"]
+    override_during = plan
+    values          = { id = "res-menu" }
+  }
+  override_resource {
+    target          = aws_api_gateway_resource.depth2["staff/menu"]
+    override_during = plan
+    values          = { id = "res-staff-menu" }
+  }
 
   assert {
     condition = (toset(keys(aws_api_gateway_method.route)) == toset(flatten([for f in values(jsondecode(file("../platform/functions.json"))) : try(f.trigger.routes, [])]))
@@ -1143,7 +1182,7 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
   }
   assert {
     condition = (toset(concat(keys(aws_api_gateway_resource.depth1), keys(aws_api_gateway_resource.depth2), keys(aws_api_gateway_resource.depth3), keys(aws_api_gateway_resource.depth4)))
-      == toset(["orders", "orders/{id}", "me", "me/cart", "me/cart/lines", "me/cart/lines/{product_id}", "me/orders", "me/orders/{id}", "me/orders/{id}/cancel", "staff", "staff/orders", "staff/orders/{id}", "staff/orders/{id}/advance", "staff/orders/{id}/cancel"])
+      == toset(["orders", "orders/{id}", "me", "me/cart", "me/cart/lines", "me/cart/lines/{product_id}", "me/orders", "me/orders/{id}", "me/orders/{id}/cancel", "staff", "staff/orders", "staff/orders/{id}", "staff/orders/{id}/advance", "staff/orders/{id}/cancel", "menu", "staff/menu"])
       && alltrue([for path, r in aws_api_gateway_resource.depth1 : r.path_part == path && r.parent_id == aws_api_gateway_rest_api.orders.root_resource_id])
       && alltrue([for path, r in aws_api_gateway_resource.depth2 : r.path_part == split("/", path)[1] && r.parent_id == aws_api_gateway_resource.depth1[split("/", path)[0]].id])
       && alltrue([for path, r in aws_api_gateway_resource.depth3 : r.path_part == split("/", path)[2] && r.parent_id == aws_api_gateway_resource.depth2[join("/", slice(split("/", path), 0, 2))].id])
@@ -1156,6 +1195,7 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
       "GET /me/cart"      = "cart", "PUT /me/cart/lines/{product_id}" = "cart", "DELETE /me/cart/lines/{product_id}" = "cart",
       "POST /me/orders"   = "checkout", "GET /me/orders" = "my-orders", "GET /me/orders/{id}" = "my-orders", "POST /me/orders/{id}/cancel" = "my-orders",
       "GET /staff/orders" = "staff-orders", "POST /staff/orders/{id}/advance" = "staff-orders", "POST /staff/orders/{id}/cancel" = "staff-orders",
+      "GET /menu"         = "submit-order", "POST /staff/menu" = "staff-orders",
       } : (
       aws_api_gateway_method.route[route].http_method == split(" ", route)[0] && aws_api_gateway_method.route[route].api_key_required
       && aws_api_gateway_method.route[route].resource_id == merge(aws_api_gateway_resource.depth1, aws_api_gateway_resource.depth2, aws_api_gateway_resource.depth3, aws_api_gateway_resource.depth4)[trimprefix(split(" ", route)[1], "/")].id
@@ -1174,8 +1214,8 @@ run "every_declared_route_has_a_method_an_integration_and_an_invoke_permission" 
   }
   assert {
     condition = ({ for route, m in aws_api_gateway_method.route : route => [m.authorization, m.authorizer_id] if strcontains(route, " /me/") || strcontains(route, " /staff/") } == {
-      for route in ["GET /me/cart", "PUT /me/cart/lines/{product_id}", "DELETE /me/cart/lines/{product_id}", "POST /me/orders", "GET /me/orders", "GET /me/orders/{id}", "POST /me/orders/{id}/cancel", "GET /staff/orders", "POST /staff/orders/{id}/advance", "POST /staff/orders/{id}/cancel"] : route => ["COGNITO_USER_POOLS", aws_api_gateway_authorizer.customers.id]
-    } && alltrue([for route in ["POST /orders", "GET /orders/{id}", "GET /orders"] : aws_api_gateway_method.route[route].authorization == "NONE"]))
+      for route in ["GET /me/cart", "PUT /me/cart/lines/{product_id}", "DELETE /me/cart/lines/{product_id}", "POST /me/orders", "GET /me/orders", "GET /me/orders/{id}", "POST /me/orders/{id}/cancel", "GET /staff/orders", "POST /staff/orders/{id}/advance", "POST /staff/orders/{id}/cancel", "POST /staff/menu"] : route => ["COGNITO_USER_POOLS", aws_api_gateway_authorizer.customers.id]
+    } && alltrue([for route in ["POST /orders", "GET /orders/{id}", "GET /orders", "GET /menu"] : aws_api_gateway_method.route[route].authorization == "NONE"]))
     error_message = "The cognito routes (cart, checkout, my-orders, staff-orders) use the customers' Cognito authorizer; the others none."
   }
   assert {

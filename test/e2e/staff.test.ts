@@ -73,4 +73,48 @@ describeInBrowser('the staff\'s board in a real browser', () => {
     expect(mail.text).toContain('Reason: We are out of mascarpone');
     expect(mail.html || '').toContain('Reason: We are out of mascarpone');
   }, 60_000);
+
+  it('when staff add a product and change a price on /staff/menu, then a customer sees both and orders the new one, the stored order keeps its price after staff change it again, and a product staff make unavailable cannot be put in a cart', async () => {
+    const member = await newCustomer(stack, 'Menu Staff');
+    await setStaffMember(cognitoOf(stack), { poolName: settings.accounts.userPool.name, email: member.email, member: true });
+    const staff = await signedInPage(member);
+    await staff.goto(`${stack.urls.web}/staff`);
+    await staff.click('#staff-board-menu');
+    await staff.waitForURL(/\/staff\/menu$/);
+
+    await staff.fill('#new-product-id', 'Arancini');
+    await staff.fill('#new-name', 'Arancini');
+    await staff.fill('#new-description', 'Fried rice balls, ragù.');
+    await staff.selectOption('#new-category', 'starters');
+    await staff.fill('#new-price', '7.25');
+    await staff.click('#add-product-save');
+    await staff.waitForURL(/\/staff\/menu\?saved=Arancini$/);
+    await staff.fill('#price-Tiramisu', '6.90');
+    await staff.click('#save-Tiramisu');
+    await staff.waitForURL(/saved=Tiramisu$/);
+    await screenshot(staff, 'staff-menu', 'staff');
+
+    const customer = await signedInPage(await newCustomer(stack, 'Mia Customer'));
+    await customer.goto(stack.urls.web);
+    await expectText(customer, '#menu-starters #product-Arancini', '$7.25');
+    await expectText(customer, '#product-Tiramisu', '$6.90');
+    const orderId = await checkOut(customer, 'Arancini');
+    await waitFor(async () => (await stack.store.get(orderId)) !== undefined, { what: 'the order to be stored' });
+
+    await staff.fill('#price-Arancini', '8.00');
+    await staff.click('#save-Arancini');
+    await staff.waitForURL(/saved=Arancini$/);
+    expect(await stack.store.get(orderId)).toMatchObject({ lines: [{ product_id: 'Arancini', product_name: 'Arancini', unit_price_cents: 725 }], total_cents: 725 });
+    await customer.goto(`${stack.urls.web}/orders/${orderId}`);
+    await expectText(customer, '#detail-total', '$7.25');
+    await customer.goto(stack.urls.web);
+    await expectText(customer, '#product-Arancini', '$8.00');
+
+    await staff.uncheck('#available-Gelato');
+    await staff.click('#save-Gelato');
+    await staff.waitForURL(/saved=Gelato$/);
+    await customer.goto(stack.urls.web);
+    await expectText(customer, '#product-Gelato', 'Not available at the moment');
+    expect(await customer.locator('#add-Gelato').count()).toBe(0);
+  }, 60_000);
 });

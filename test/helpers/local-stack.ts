@@ -62,6 +62,14 @@ export function apiRequest(stack: LocalStack, path: string, init: RequestInit & 
 
 export const SEED_ORDER = { customer_id: '001', product_id: 'Banana', quantity: '1', order_date: '2025-04-25' };
 
+/**
+ * An order as a release before lines carried their price queued it: process-order prices it from the
+ * catalogue it is given, so it fails while its product is not there (a poison message a test can cure).
+ */
+export function unpricedOrder<T extends { lines: { product_id: string; quantity: number }[] }>(order: T): T {
+  return { ...order, lines: order.lines.map(({ product_id, quantity }) => ({ product_id, quantity })) };
+}
+
 /** The URL of a port nothing listens on: a dependency that is down. */
 export async function unreachableUrl(): Promise<string> {
   const { createServer } = await import('node:net');

@@ -4,7 +4,7 @@ import { loadConfig as loadWebConfig } from '../../frontend/config.js';
 import { cartTable } from '../../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { lifecycleTimingsJson } from '../../domain/lifecycle.js';
-import { cartTableDefinition, CUSTOMER_MAIL_FILTER, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
+import { cartTableDefinition, CUSTOMER_MAIL_FILTER, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition, productTableDefinition } from '../../local/resources.js';
 import { apiRoutes, functionNames, functions, mappingSettings, roleNamePart, triggerOf, type FunctionName } from '../../platform/functions.js';
 import { QUEUE_TYPES, queueNames, settings } from '../../platform/settings.js';
 import {
@@ -114,7 +114,7 @@ describe('cloudformation: parameters and outputs', () => {
     expect(Object.keys(backend.Outputs)).toEqual(
       expect.arrayContaining([
         'ApiBaseUrl', 'ApiKeyParameterName', 'OrdersQueueUrl', 'DeadLetterQueueUrl', 'TableName', 'OrderEventsTopicArn', 'OpsAlarmsTopicArn', 'KitchenScheduleRuleName', 'KitchenErrorAlarmName',
-        'CartsTableName', 'CustomerNotificationsQueueUrl', 'CustomerNotificationsDeadLetterQueueUrl', 'UserPoolId', 'UserPoolClientId', 'UserPoolIssuer', 'CustomerMailIdentityArn',
+        'CartsTableName', 'ProductsTableName', 'CustomerNotificationsQueueUrl', 'CustomerNotificationsDeadLetterQueueUrl', 'UserPoolId', 'UserPoolClientId', 'UserPoolIssuer', 'CustomerMailIdentityArn',
       ]),
     );
     // Every declared function's name is an output (ops invoke the kitchen by it, and read logs by all).
@@ -129,6 +129,7 @@ describe('cloudformation: parameters and outputs', () => {
     expect(backend.Outputs.UserPoolClientId?.Value).toEqual(ref('CustomerUserPoolClient'));
     expect(backend.Outputs.UserPoolIssuer?.Value).toEqual({ 'Fn::Sub': 'https://${CustomerUserPool.ProviderURL}' });
     expect(backend.Outputs.CartsTableName?.Value).toEqual(ref('CartsTable'));
+    expect(backend.Outputs.ProductsTableName?.Value).toEqual(ref('ProductsTable'));
     expect(Object.keys(frontend.Outputs)).toEqual(expect.arrayContaining(['SiteUrl', 'LoadBalancerDnsName', 'AutoScalingGroupName', 'ArtifactBucket']));
     expect(backend.Outputs.ApiBaseUrl?.Value).toEqual({
       'Fn::Sub': 'https://${OrdersApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${OrdersApiStage}',
@@ -266,6 +267,21 @@ describe('cloudformation: backend queues, table and event source mapping', () =>
     expect(backend.Parameters.CartTtlSeconds?.Default).toBe(settings.cart.ttlSeconds);
   });
 
+  it('when the products table is read, then it is keyed as the product store says, has no TTL, and is recoverable, encrypted and protected like orders', () => {
+    const table = props(backend, 'ProductsTable', 'AWS::DynamoDB::Table');
+    const local = productTableDefinition(settings.names.productsTable);
+    expect(subWithDefaults(backend, table.TableName)).toBe(settings.names.productsTable);
+    expect(table).toEqual({
+      TableName: { 'Fn::Sub': `\${NamePrefix}${settings.names.productsTable}` },
+      BillingMode: local.BillingMode,
+      AttributeDefinitions: local.AttributeDefinitions,
+      KeySchema: local.KeySchema,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: { 'Fn::If': ['ProtectTable', true, false] },
+    });
+  });
+
   it('when the customer notifications are read, then order-events delivers its mail events raw to their queue, which only it may send to, and which redrives to its own DLQ', () => {
     const queue = props(backend, 'CustomerNotificationsQueue', 'AWS::SQS::Queue');
     expect(subWithDefaults(backend, queue.QueueName)).toBe(settings.names.customerNotificationsQueue);
@@ -401,7 +417,9 @@ describe('cloudformation: backend Lambdas', () => {
       { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: getAtt(group, 'Arn') },
       { actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resource: '*' },
     ];
-    expect(roleGrants(backend, 'SubmitOrderRole')).toEqual([{ actions: ['sqs:SendMessage'], resource: getAtt('OrdersQueue', 'Arn') }, ...logs('SubmitOrderLogGroup')]);
+    // The menu: a Scan of the products table (a few dozen items), by submit-order, cart and checkout.
+    const readMenu = { actions: ['dynamodb:Scan'], resource: getAtt('ProductsTable', 'Arn') };
+    expect(roleGrants(backend, 'SubmitOrderRole')).toEqual([{ actions: ['sqs:SendMessage'], resource: getAtt('OrdersQueue', 'Arn') }, readMenu, ...logs('SubmitOrderLogGroup')]);
     expect(roleGrants(backend, 'ProcessOrderRole')).toEqual([
       { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resource: getAtt('OrdersQueue', 'Arn') },
       { actions: ['dynamodb:PutItem'], resource: getAtt('OrdersTable', 'Arn') },
@@ -418,10 +436,11 @@ describe('cloudformation: backend Lambdas', () => {
       { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resource: getAtt('NotificationsKey', 'Arn') },
       ...logs('AdvanceOrdersLogGroup'),
     ]);
-    expect(roleGrants(backend, 'CartRole')).toEqual([{ actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resource: getAtt('CartsTable', 'Arn') }, ...logs('CartLogGroup')]);
+    expect(roleGrants(backend, 'CartRole')).toEqual([{ actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resource: getAtt('CartsTable', 'Arn') }, readMenu, ...logs('CartLogGroup')]);
     expect(roleGrants(backend, 'CheckoutRole')).toEqual([
       { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resource: getAtt('CartsTable', 'Arn') },
       { actions: ['sqs:SendMessage'], resource: getAtt('OrdersQueue', 'Arn') },
+      readMenu,
       ...logs('CheckoutLogGroup'),
     ]);
     // my-orders: Query on the account-orders index ARN only (not the table, not index/*, no Scan); a cancel is an UpdateItem, published.
@@ -490,7 +509,7 @@ describe('cloudformation: backend API', () => {
 
   it('when the REST API is read, then it has exactly the declared routes, each key-protected (and /me and /staff ones behind the Cognito authorizer) and proxied to its Lambda', () => {
     expect(routes().map(({ route }) => route).sort()).toEqual([...apiRoutes].sort());
-    expect(declaredRoutes.filter(({ cognito }) => cognito).map(({ route }) => route).sort()).toEqual(['DELETE /me/cart/lines/{product_id}', 'GET /me/cart', 'GET /me/orders', 'GET /me/orders/{id}', 'GET /staff/orders', 'POST /me/orders', 'POST /me/orders/{id}/cancel', 'POST /staff/orders/{id}/advance', 'POST /staff/orders/{id}/cancel', 'PUT /me/cart/lines/{product_id}']);
+    expect(declaredRoutes.filter(({ cognito }) => cognito).map(({ route }) => route).sort()).toEqual(['DELETE /me/cart/lines/{product_id}', 'GET /me/cart', 'GET /me/orders', 'GET /me/orders/{id}', 'GET /staff/orders', 'POST /me/orders', 'POST /me/orders/{id}/cancel', 'POST /staff/menu', 'POST /staff/orders/{id}/advance', 'POST /staff/orders/{id}/cancel', 'PUT /me/cart/lines/{product_id}']);
     for (const { id, route } of routes()) {
       const declared = declaredRoutes.find((candidate) => candidate.route === route)!;
       const method = props(backend, id);
@@ -981,6 +1000,7 @@ describe('cloudformation: observed (the instances\' logs, the alarms on what had
   const newAlarms: [TemplateName, CfnTemplate, string, string][] = [
     ['backend', backend, 'OrdersTableThrottlesAlarm', 'dev-orders-table-throttles'],
     ['backend', backend, 'CartsTableThrottlesAlarm', 'dev-carts-table-throttles'],
+    ['backend', backend, 'ProductsTableThrottlesAlarm', 'dev-products-table-throttles'],
     ['backend', backend, 'SesBounceRateAlarm', 'dev-ses-bounce-rate'],
     ['backend', backend, 'SesComplaintRateAlarm', 'dev-ses-complaint-rate'],
     ['backend', backend, 'KitchenStoppedAlarm', 'dev-advance-orders-stopped'],
@@ -997,7 +1017,7 @@ describe('cloudformation: observed (the instances\' logs, the alarms on what had
   });
 
   it('when the new alarms\' metrics are read, then they watch the tables\' throttles, SES\'s rates below its review thresholds, the kitchen\'s runs, the customer mail\'s age and the healthy hosts', () => {
-    for (const [table, id] of [['OrdersTable', 'OrdersTableThrottlesAlarm'], ['CartsTable', 'CartsTableThrottlesAlarm']] as const) {
+    for (const [table, id] of [['OrdersTable', 'OrdersTableThrottlesAlarm'], ['CartsTable', 'CartsTableThrottlesAlarm'], ['ProductsTable', 'ProductsTableThrottlesAlarm']] as const) {
       const alarm = props(backend, id);
       const stats = (alarm.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions: unknown[] }; Stat: string } }[]).filter((metric) => metric.MetricStat);
       expect(stats.map(({ MetricStat }) => [MetricStat!.Metric.MetricName, MetricStat!.Metric.Dimensions, MetricStat!.Stat])).toEqual([
@@ -1065,7 +1085,7 @@ describe('cloudformation: names global to the account, and data kept on purpose'
     }
   });
 
-  it('when the backend stack is deleted, or an update would replace them, then the orders and carts tables and the user pool are kept, and nothing else is', () => {
+  it('when the backend stack is deleted, or an update would replace them, then the orders, carts and products tables and the user pool are kept, and nothing else is', () => {
     const kept = Object.entries(backend.Resources)
       .filter(([, resource]) => resource.DeletionPolicy !== undefined || resource.UpdateReplacePolicy !== undefined)
       .map(([id, resource]) => ({ id, type: resource.Type, onDelete: resource.DeletionPolicy, onReplace: resource.UpdateReplacePolicy }));
@@ -1073,6 +1093,7 @@ describe('cloudformation: names global to the account, and data kept on purpose'
       { id: 'CartsTable', type: 'AWS::DynamoDB::Table', onDelete: 'Retain', onReplace: 'Retain' },
       { id: 'CustomerUserPool', type: 'AWS::Cognito::UserPool', onDelete: 'Retain', onReplace: 'Retain' },
       { id: 'OrdersTable', type: 'AWS::DynamoDB::Table', onDelete: 'Retain', onReplace: 'Retain' },
+      { id: 'ProductsTable', type: 'AWS::DynamoDB::Table', onDelete: 'Retain', onReplace: 'Retain' },
     ]);
   });
 

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { cartTable } from '../../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
+import { productTable } from '../../backend-lambdas/lib/product-store.js';
 import { appClientDefinition, userPoolDefinition } from '../../local/cognito.js';
 import { profiles } from '../../local/profiles.js';
-import { cartTableDefinition, CUSTOMER_NOTIFICATIONS_SUBSCRIPTION, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition, queueDefinitions } from '../../local/resources.js';
+import { cartTableDefinition, CUSTOMER_NOTIFICATIONS_SUBSCRIPTION, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition, productTableDefinition, queueDefinitions } from '../../local/resources.js';
 import { apiRoutes, functions, mappingSettings, type FunctionSpec, type Trigger } from '../../platform/functions.js';
 import { QUEUE_TYPES, settings, type QueueType } from '../../platform/settings.js';
 import { gate } from '../helpers/requirements.js';
@@ -85,7 +86,7 @@ function mergeApiTriggers(found: Values[]): Values[] {
   return [...found.filter((trigger) => trigger.type !== 'api'), { type: 'api', routes: api.flatMap((trigger) => trigger.routes as string[]).sort(), authorizer: authorizers.join('+') }];
 }
 
-/** The user pool, its app client and the carts table, in CreateUserPool / CreateUserPoolClient / CreateTable terms. */
+/** The user pool, its app client and the carts and products tables, in CreateUserPool / CreateUserPoolClient / CreateTable terms. */
 function accountSettings(read: {
   poolName: unknown;
   usernameAttributes: unknown;
@@ -97,6 +98,7 @@ function accountSettings(read: {
   tokenValidity: { id: unknown; access: unknown; refresh: unknown };
   cartsTable: { name: unknown; partitionKey: unknown; attributes: string[]; ttlAttribute: unknown; billingMode: unknown };
   cartTtlSeconds: unknown;
+  productsTable: { name: unknown; partitionKey: unknown; attributes: string[]; ttlAttribute: unknown; billingMode: unknown };
 }): Values {
   const sorted = (value: unknown) => (Array.isArray(value) ? [...(value as unknown[])].map(String).sort() : value);
   return {
@@ -116,6 +118,11 @@ function accountSettings(read: {
     'carts.ttlAttribute': read.cartsTable.ttlAttribute,
     'carts.billingMode': read.cartsTable.billingMode,
     'cart.ttlSeconds': read.cartTtlSeconds,
+    'products.name': read.productsTable.name,
+    'products.partitionKey': read.productsTable.partitionKey,
+    'products.attributes': [...read.productsTable.attributes].sort(),
+    'products.ttlAttribute': read.productsTable.ttlAttribute,
+    'products.billingMode': read.productsTable.billingMode,
   };
 }
 
@@ -246,6 +253,7 @@ const PLANNED_REFS: Record<KnownRef, ((plan: TerraformPlan) => unknown) | 'after
   'order-events-topic-arn': 'after apply',
   'orders-table-name': (plan) => valuesAt(plan, 'aws_dynamodb_table.orders').name,
   'carts-table-name': (plan) => valuesAt(plan, 'aws_dynamodb_table.carts').name,
+  'products-table-name': (plan) => valuesAt(plan, 'aws_dynamodb_table.products').name,
   'customer-mail-from': (plan) => valuesAt(plan, 'aws_sesv2_email_identity.customer_mail_from').email_identity,
   'lifecycle-timings': (plan) => planVariable(plan, 'order_timings_seconds'),
   'max-receive-count': (plan) => planVariable(plan, 'max_receive_count'),
@@ -392,6 +400,9 @@ function terraformSettings({ backend: plans, frontend }: TerraformPlans): Values
   const units = first(client.token_validity_units);
   const cartsTtl = first(carts.ttl);
   const cartsAttributes = (carts.attribute as { name: string; type: string }[] | undefined) ?? [];
+  const products = at('aws_dynamodb_table.products');
+  const productsTtl = first(products.ttl);
+  const productsAttributes = (products.attribute as { name: string; type: string }[] | undefined) ?? [];
   const throttle = first(at('aws_api_gateway_usage_plan.web').throttle_settings);
   // Planned with order_events_email set: the optional subscription is in the plan.
   const emailFilter = at('aws_sns_topic_subscription.order_events_email[0]').filter_policy;
@@ -427,6 +438,13 @@ function terraformSettings({ backend: plans, frontend }: TerraformPlans): Values
       },
       // The variable as the plan has it; that cart and checkout are given it is the bindings' check.
       cartTtlSeconds: planVariable(backend, 'cart_ttl_seconds'),
+      productsTable: {
+        name: products.name,
+        partitionKey: `${String(products.hash_key)} (${productsAttributes.find(({ name }) => name === products.hash_key)?.type ?? 'no attribute definition'})`,
+        attributes: productsAttributes.map(({ name, type }) => `${name}:${type}`),
+        ttlAttribute: productsTtl.enabled === true ? productsTtl.attribute_name : 'none',
+        billingMode: products.billing_mode,
+      },
     }),
     ...customerNotificationSettings({
       queueName: notifications.name,
@@ -603,6 +621,10 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
   const cartsAttributes = (carts.AttributeDefinitions as { AttributeName: string; AttributeType: string }[]).map(({ AttributeName, AttributeType }) => `${AttributeName}:${AttributeType}`);
   const cartsKey = keyOf(carts.KeySchema as { AttributeName: string; KeyType: string }[], 'HASH');
   const cartsTtl = carts.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+  const products = props(backend, 'ProductsTable');
+  const productsAttributes = (products.AttributeDefinitions as { AttributeName: string; AttributeType: string }[]).map(({ AttributeName, AttributeType }) => `${AttributeName}:${AttributeType}`);
+  const productsKey = keyOf(products.KeySchema as { AttributeName: string; KeyType: string }[], 'HASH');
+  const productsTtl = products.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
   const { MinimumLength, RequireLowercase, RequireUppercase, RequireNumbers, RequireSymbols } = ((pool.Policies as Values | undefined)?.PasswordPolicy ?? {}) as Values;
   const queueNameOf = (value: unknown) => {
     const id = getAttId(value);
@@ -636,6 +658,13 @@ function cloudFormationSettings(backend: CfnTemplate, frontend: CfnTemplate): Va
         billingMode: carts.BillingMode,
       },
       cartTtlSeconds: v(backend, { Ref: 'CartTtlSeconds' }),
+      productsTable: {
+        name: subWithDefaults(backend, products.TableName),
+        partitionKey: `${String(productsKey)} (${productsAttributes.find((attribute) => attribute.startsWith(`${String(productsKey)}:`))?.split(':')[1] ?? 'no attribute definition'})`,
+        attributes: productsAttributes,
+        ttlAttribute: productsTtl?.Enabled === true ? productsTtl.AttributeName : 'none',
+        billingMode: products.BillingMode,
+      },
     }),
     ...customerNotificationSettings({
       queueName: subWithDefaults(backend, notifications.QueueName),
@@ -716,6 +745,8 @@ function localSettings(source: typeof settings, declaration: Declaration): Value
   const client = appClientDefinition('local', source.accounts.userPool);
   const carts = cartTableDefinition(source.names.cartsTable);
   const cartsKey = keyOf(carts.KeySchema, 'HASH');
+  const products = productTableDefinition(source.names.productsTable);
+  const productsKey = keyOf(products.KeySchema, 'HASH');
   const units = client.TokenValidityUnits ?? {};
   return {
     'queue.type': source.queue.type,
@@ -742,6 +773,14 @@ function localSettings(source: typeof settings, declaration: Declaration): Value
         billingMode: carts.BillingMode,
       },
       cartTtlSeconds: source.cart.ttlSeconds,
+      productsTable: {
+        name: products.TableName,
+        partitionKey: `${String(productsKey)} (${products.AttributeDefinitions?.find(({ AttributeName }) => AttributeName === productsKey)?.AttributeType ?? 'no attribute definition'})`,
+        attributes: (products.AttributeDefinitions ?? []).map(({ AttributeName, AttributeType }) => `${AttributeName!}:${AttributeType!}`),
+        // The product store keeps no TTL attribute: the menu is kept until the staff change it.
+        ttlAttribute: 'none',
+        billingMode: products.BillingMode,
+      },
     }),
     // As local/resources.ts creates them: the queues' settings are the orders queue's.
     ...customerNotificationSettings({
@@ -815,6 +854,7 @@ const OPS = 'ops-alarms';
 const WATCH_ALARMS: Record<string, { terraform: string; cloudformation: string }> = {
   'orders-table-throttles': { terraform: 'aws_cloudwatch_metric_alarm.table_throttles["orders"]', cloudformation: 'OrdersTableThrottlesAlarm' },
   'carts-table-throttles': { terraform: 'aws_cloudwatch_metric_alarm.table_throttles["carts"]', cloudformation: 'CartsTableThrottlesAlarm' },
+  'products-table-throttles': { terraform: 'aws_cloudwatch_metric_alarm.table_throttles["products"]', cloudformation: 'ProductsTableThrottlesAlarm' },
   'ses-bounce-rate': { terraform: 'aws_cloudwatch_metric_alarm.ses_bounce_rate', cloudformation: 'SesBounceRateAlarm' },
   'ses-complaint-rate': { terraform: 'aws_cloudwatch_metric_alarm.ses_complaint_rate', cloudformation: 'SesComplaintRateAlarm' },
   'kitchen-stopped': { terraform: 'aws_cloudwatch_metric_alarm.schedule_stopped["advance-orders"]', cloudformation: 'KitchenStoppedAlarm' },
@@ -952,12 +992,15 @@ function terraformIacSettings({ backend: plans, frontend }: TerraformPlans): Val
   const natGateways = planned(frontend, 'aws_nat_gateway');
   return {
     'encryption.table.carts': encrypted('carts'),
+    'encryption.table.products': encrypted('products'),
     'encryption.queue.customer-notifications': queueEncryption('customer_notifications'),
     'encryption.queue.customer-notifications-dlq': queueEncryption('customer_notifications_dlq'),
     'pointInTimeRecovery.table.orders': recovery('orders'),
     'pointInTimeRecovery.table.carts': recovery('carts'),
+    'pointInTimeRecovery.table.products': recovery('products'),
     'deletionProtection.table.orders': at('aws_dynamodb_table.orders').deletion_protection_enabled,
     'deletionProtection.table.carts': at('aws_dynamodb_table.carts').deletion_protection_enabled,
+    'deletionProtection.table.products': at('aws_dynamodb_table.products').deletion_protection_enabled,
     'userPool.deletionProtection': pool.deletion_protection,
     'userPool.advancedSecurityMode': first(pool.user_pool_add_ons).advanced_security_mode,
     'userPool.tier': pool.user_pool_tier,
@@ -1153,12 +1196,15 @@ function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate):
   const userData = ((props(frontend, 'LaunchTemplate')?.LaunchTemplateData as { UserData?: { 'Fn::Base64'?: { 'Fn::Sub'?: string } } } | undefined)?.UserData?.['Fn::Base64']?.['Fn::Sub']) ?? '';
   return {
     'encryption.table.carts': (props(backend, 'CartsTable')?.SSESpecification as Values | undefined)?.SSEEnabled === true ? 'KMS (AWS-managed)' : 'none',
+    'encryption.table.products': (props(backend, 'ProductsTable')?.SSESpecification as Values | undefined)?.SSEEnabled === true ? 'KMS (AWS-managed)' : 'none',
     'encryption.queue.customer-notifications': queueEncryption('CustomerNotificationsQueue'),
     'encryption.queue.customer-notifications-dlq': queueEncryption('CustomerNotificationsDeadLetterQueue'),
     'pointInTimeRecovery.table.orders': recovery('OrdersTable'),
     'pointInTimeRecovery.table.carts': recovery('CartsTable'),
+    'pointInTimeRecovery.table.products': recovery('ProductsTable'),
     'deletionProtection.table.orders': decided(backend, props(backend, 'OrdersTable')?.DeletionProtectionEnabled),
     'deletionProtection.table.carts': decided(backend, props(backend, 'CartsTable')?.DeletionProtectionEnabled),
+    'deletionProtection.table.products': decided(backend, props(backend, 'ProductsTable')?.DeletionProtectionEnabled),
     'userPool.deletionProtection': decided(backend, pool.DeletionProtection),
     'userPool.advancedSecurityMode': v(backend, (pool.UserPoolAddOns as Values | undefined)?.AdvancedSecurityMode),
     'userPool.tier': decided(backend, pool.UserPoolTier),
@@ -1367,6 +1413,7 @@ const TERRAFORM_EDITS: TerraformEdit[] = [
     expected: [/^lambda\.my-orders\.trigger\.authorizer: terraform="cognito\+none", cloudformation="cognito", local="cognito"$/],
   },
   { what: 'the carts TTL attribute', module: 'terraform-backend', shows: 'settings', override: resourceOverride('aws_dynamodb_table', 'carts', '  ttl {\n    attribute_name = "ttl"\n    enabled        = true\n  }'), expected: [/^carts\.ttlAttribute: terraform="ttl", cloudformation="expires_at", local="expires_at"$/] },
+  { what: 'a TTL on the products', module: 'terraform-backend', shows: 'settings', override: resourceOverride('aws_dynamodb_table', 'products', '  ttl {\n    attribute_name = "expires_at"\n    enabled        = true\n  }'), expected: [/^products\.ttlAttribute: terraform="expires_at", cloudformation="none", local="none"$/] },
   {
     what: 'the account-orders projection',
     module: 'terraform-backend',
@@ -1411,6 +1458,7 @@ const TERRAFORM_EDITS: TerraformEdit[] = [
     expected: [/^alarm\.advance-orders-throttles\.metric: terraform="AWS\/Lambda\/Throttles \(on another resource\)", cloudformation="AWS\/Lambda\/Throttles"$/],
   },
   { what: 'the carts table unencrypted', module: 'terraform-backend', shows: 'iac', override: resourceOverride('aws_dynamodb_table', 'carts', '  server_side_encryption {\n    enabled = false\n  }'), expected: [/^encryption\.table\.carts: terraform="none", cloudformation="KMS \(AWS-managed\)"$/] },
+  { what: 'the products table unencrypted', module: 'terraform-backend', shows: 'iac', override: resourceOverride('aws_dynamodb_table', 'products', '  server_side_encryption {\n    enabled = false\n  }'), expected: [/^encryption\.table\.products: terraform="none", cloudformation="KMS \(AWS-managed\)"$/] },
   { what: 'threat protection on', module: 'terraform-backend', shows: 'iac', override: variableDefaultOverride('user_pool_advanced_security_mode', '"AUDIT"'), expected: [/^userPool\.advancedSecurityMode: terraform="AUDIT", cloudformation="OFF"$/, /^userPool\.tier: terraform="PLUS", cloudformation="ESSENTIALS"$/] },
 
   // The provider itself refuses, at plan, a FIFO queue named without .fifo and a standard one with
@@ -1697,8 +1745,8 @@ gate('the parity of Terraform\'s plans, CloudFormation and the local stack', mis
       // A function given an ARN or URL has all its variables unknown in the plan: the rehearsal reads them on moto.
       expect({ name, terraform: sources.terraform![`lambda.${name}.environment`] }).toEqual({ name, terraform: environmentAtPlan(spec.environment) });
     }
-    // What the plan does show, spelt out once: the cart's table and its TTL, by their planned values.
-    expect(sources.terraform!['lambda.cart.environment']).toEqual({ CARTS_TABLE_NAME: 'carts-table-name', CART_TTL_SECONDS: 'cart-ttl-seconds' });
+    // What the plan does show, spelt out once: the cart's table, its TTL and the menu's table, by their planned values.
+    expect(sources.terraform!['lambda.cart.environment']).toEqual({ CARTS_TABLE_NAME: 'carts-table-name', CART_TTL_SECONDS: 'cart-ttl-seconds', PRODUCTS_TABLE_NAME: 'products-table-name' });
     const atApply = Object.keys(functions).filter((name) => sources.terraform![`lambda.${name}.environment`] === SET_AT_APPLY);
     console.log(`parity: the variables of ${atApply.join(', ')} are known after apply; the rehearsal reads them on moto`);
   });
@@ -1753,6 +1801,7 @@ gate('the parity of Terraform\'s plans, CloudFormation and the local stack', mis
       ['a secret on the client', (t) => (t.Resources.CustomerUserPoolClient!.Properties!.GenerateSecret = true), /^userPool\.client\.generateSecret: terraform=false, cloudformation=true, local=false$/],
       ['SRP sign-in allowed', (t) => (t.Resources.CustomerUserPoolClient!.Properties!.ExplicitAuthFlows = ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']), /^userPool\.client\.explicitAuthFlows: .*cloudformation=\["ALLOW_REFRESH_TOKEN_AUTH","ALLOW_USER_PASSWORD_AUTH","ALLOW_USER_SRP_AUTH"\]/],
       ['the carts TTL off', (t) => ((t.Resources.CartsTable!.Properties!.TimeToLiveSpecification as Values).Enabled = false), /^carts\.ttlAttribute: terraform="expires_at", cloudformation="none", local="expires_at"$/],
+      ['a TTL on the products', (t) => (t.Resources.ProductsTable!.Properties!.TimeToLiveSpecification = { AttributeName: 'expires_at', Enabled: true }), /^products\.ttlAttribute: terraform="none", cloudformation="expires_at", local="none"$/],
       ['the subscription on the wrong topic', (t) => (t.Resources.CustomerNotificationsSubscription!.Properties!.TopicArn = { Ref: 'OpsAlarmsTopic' }), /^customerNotifications\.subscription\.topic: terraform="order-events", cloudformation="ops-alarms", local="order-events"$/],
       ['the account-orders index keyed by order date', (t) => ((((t.Resources.OrdersTable!.Properties!.GlobalSecondaryIndexes as Values[])[1]!.KeySchema as Values[])[1]!).AttributeName = 'due_at'), /^table\.index\.account-orders\.sortKey: terraform="received_at \(S\)", cloudformation="due_at \(S\)", local="received_at \(S\)"$/],
     ];
@@ -1770,6 +1819,7 @@ gate('the parity of Terraform\'s plans, CloudFormation and the local stack', mis
     expect(local['userPool.usernameAttributes']).toEqual(['email']);
     expect(local['userPool.client.explicitAuthFlows']).toEqual(['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_PASSWORD_AUTH']);
     expect(local['carts.partitionKey']).toBe(`${cartTable.partitionKey} (S)`);
+    expect(local['products.partitionKey']).toBe(`${productTable.partitionKey} (S)`);
     expect(local['customerNotifications.subscription.rawMessageDelivery']).toBe(true);
     const shorter = { ...settings, accounts: { userPool: { ...settings.accounts.userPool, idTokenValidityMinutes: 30 } } } as unknown as typeof settings;
     // The local client's ID and access tokens both last idTokenValidityMinutes, as Terraform's and CloudFormation's do.
@@ -1779,6 +1829,8 @@ gate('the parity of Terraform\'s plans, CloudFormation and the local stack', mis
     ]);
     const unnamed = { ...settings, names: { ...settings.names, cartsTable: 'baskets' } } as unknown as typeof settings;
     expect(disagreements({ ...sources, local: localSettings(unnamed, functions) })).toEqual([expect.stringMatching(/^carts\.name: terraform="carts", cloudformation="carts", local="baskets"$/)]);
+    const renamedMenu = { ...settings, names: { ...settings.names, productsTable: 'menu' } } as unknown as typeof settings;
+    expect(disagreements({ ...sources, local: localSettings(renamedMenu, functions) })).toEqual([expect.stringMatching(/^products\.name: terraform="products", cloudformation="products", local="menu"$/)]);
   });
 
   it('when a function is declared but a tool does not deploy it, then the parity fails naming the function and the tool', async () => {

@@ -11,13 +11,13 @@
 // variables and grants are checked against: the Terraform half of the policy and binding checks.
 // What moto cannot do is changed only in the rehearsal's own copies of the modules, by override files
 // (REHEARSAL_OVERRIDES); the modules' interface has nothing for tests. The customers' parts (user pool,
-// app client, Cognito authorizer, carts table, account-orders index, the customer notifications queue,
+// app client, Cognito authorizer, carts table, products table, account-orders index, the customer notifications queue,
 // its subscription and mapping, the SES sender) are applied and read back like the rest. A second backend
 // under another prefix is applied beside the first in a session of its own, its names compared with the
 // first's, and destroyed; the account's API Gateway logging role is read before the first apply and
 // after the destroys, and must not change. The tables and the user pool carry prevent_destroy: the
 // rehearsal's copies lift it by override files, and a destroy plan of the module as written must refuse
-// exactly those three. Bounded to 15 minutes; every
+// exactly those four. Bounded to 15 minutes; every
 // terraform command has its own outer timeout inside that budget.
 import { ACMClient, DescribeCertificateCommand, RequestCertificateCommand, waitUntilCertificateValidated } from '@aws-sdk/client-acm';
 import { APIGatewayClient, GetAccountCommand, GetApiKeysCommand, GetAuthorizersCommand, GetMethodCommand, GetResourcesCommand, GetStageCommand, GetUsagePlanKeysCommand } from '@aws-sdk/client-api-gateway';
@@ -57,7 +57,7 @@ import { join } from 'node:path';
 import { cartTable } from '../../backend-lambdas/lib/cart-store.js';
 import { orderTable } from '../../backend-lambdas/lib/order-store.js';
 import { appClientDefinition, userPoolDefinition } from '../../local/cognito.js';
-import { cartTableDefinition, CUSTOMER_MAIL_FILTER, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition } from '../../local/resources.js';
+import { cartTableDefinition, CUSTOMER_MAIL_FILTER, ORDER_EVENTS_EMAIL_FILTER, orderTableDefinition, productTableDefinition } from '../../local/resources.js';
 import { apiRoutes, functionNames, functions, triggerOf, type FunctionName, type PermissionTarget, type ResourceRef } from '../../platform/functions.js';
 import { settings } from '../../platform/settings.js';
 import { gate } from '../helpers/requirements.js';
@@ -135,6 +135,7 @@ interface BackendOutputs {
   api_waf_log_group_name: string | null;
   api_access_log_group_name: string;
   carts_table_name: string;
+  products_table_name: string;
   customer_notifications_queue_url: string;
   customer_notifications_dead_letter_queue_url: string;
   user_pool_id: string;
@@ -476,7 +477,7 @@ async function stateResourceCount(module: ModuleName): Promise<number> {
 // ---------------------------------------------------------------- two backends in one account, and the data each keeps
 
 /**
- * Lifts the prevent_destroy the module puts on the orders and carts tables and the user pool, in the
+ * Lifts the prevent_destroy the module puts on the orders, carts and products tables and the user pool, in the
  * rehearsal's copies only. Terraform merges an override's lifecycle block argument by argument, so
  * nothing else of theirs changes; planAsWritten sets these aside with the other overrides.
  */
@@ -485,6 +486,7 @@ function keptDataOverrides(): Record<string, string> {
   return {
     'table_override.tf': lifted('aws_dynamodb_table', 'orders'),
     'carts_override.tf': lifted('aws_dynamodb_table', 'carts'),
+    'products_override.tf': lifted('aws_dynamodb_table', 'products'),
     'accounts_override.tf': lifted('aws_cognito_user_pool', 'customers'),
   };
 }
@@ -711,7 +713,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(backend).toBeDefined();
     const [destroyAsWritten] = await Promise.all([destroyPlanAsWritten(), secondApplying]);
     expect(destroyAsWritten.code).not.toBe(0);
-    expect(refusedToDestroy(destroyAsWritten)).toEqual(['aws_cognito_user_pool.customers', 'aws_dynamodb_table.carts', 'aws_dynamodb_table.orders']);
+    expect(refusedToDestroy(destroyAsWritten)).toEqual(['aws_cognito_user_pool.customers', 'aws_dynamodb_table.carts', 'aws_dynamodb_table.orders', 'aws_dynamodb_table.products']);
 
     const [first, other] = await Promise.all([namesInState(session!), namesInState(second!)]);
     expect([...other.keys()].filter((name) => first.has(name)).map((name) => `${name} (${first.get(name)!} and ${other.get(name)!})`)).toEqual([]);
@@ -843,7 +845,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(JSON.parse(Attributes.FilterPolicy ?? '{}')).toEqual(ORDER_EVENTS_EMAIL_FILTER);
   }, 60_000);
 
-  it('when the backend is applied, then customers have their user pool and app client as the local stack makes them, the /me routes need the Cognito authorizer and the key, carts expire by TTL, and order-events reaches notify-customer raw and filtered', async () => {
+  it('when the backend is applied, then customers have their user pool and app client as the local stack makes them, the /me routes need the Cognito authorizer and the key, carts expire by TTL, the products table is keyed as the product store says, and order-events reaches notify-customer raw and filtered', async () => {
     expect(backend).toBeDefined();
     // The pool and its client, as local/cognito.ts creates them.
     const cognito = new CognitoIdentityProviderClient(clientConfig());
@@ -909,6 +911,12 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect({ key: Table?.KeySchema, attributes: Table?.AttributeDefinitions }).toEqual({ key: carts.KeySchema, attributes: carts.AttributeDefinitions });
     const { TimeToLiveDescription } = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: backend!.carts_table_name }));
     expect(TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: cartTable.ttlAttribute });
+    // The products table (the menu) as the local stack creates it, with no TTL: nothing in it expires.
+    const { Table: productsTable } = await dynamodb.send(new DescribeTableCommand({ TableName: backend!.products_table_name }));
+    const products = productTableDefinition(backend!.products_table_name);
+    expect({ key: productsTable?.KeySchema, attributes: productsTable?.AttributeDefinitions }).toEqual({ key: products.KeySchema, attributes: products.AttributeDefinitions });
+    const { TimeToLiveDescription: productsTtl } = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: backend!.products_table_name }));
+    expect(productsTtl?.TimeToLiveStatus).toBe('DISABLED');
 
     // order-events -> the customer notifications queue (raw, filtered, only the topic may send) -> notify-customer.
     const sqs = new SQSClient(clientConfig());
@@ -940,7 +948,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     ]);
     expect(notifyCustomer.Environment?.Variables).toMatchObject({ TABLE_NAME: backend!.table_name, MAIL_FROM: 'orders@shop.example' });
     const checkout = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: backend!.lambda_function_names.checkout }));
-    expect(checkout.Environment?.Variables).toMatchObject({ CARTS_TABLE_NAME: backend!.carts_table_name, CART_TTL_SECONDS: String(settings.cart.ttlSeconds), QUEUE_URL: backend!.queue_url });
+    expect(checkout.Environment?.Variables).toMatchObject({ CARTS_TABLE_NAME: backend!.carts_table_name, CART_TTL_SECONDS: String(settings.cart.ttlSeconds), QUEUE_URL: backend!.queue_url, PRODUCTS_TABLE_NAME: backend!.products_table_name });
 
     // The sender's SES identity.
     const { IdentityType } = await new SESv2Client(clientConfig()).send(new GetEmailIdentityCommand({ EmailIdentity: 'orders@shop.example' }));

@@ -20,6 +20,7 @@ export const TERRAFORM_REFS: Record<KnownRef, { resource: string; attribute: str
   'cart-ttl-seconds': { variable: 'cart_ttl_seconds' },
   'customer-mail-from': { resource: 'aws_sesv2_email_identity.customer_mail_from', attribute: 'email_identity' },
   'shop-url': { variable: 'shop_url' },
+  'products-table-name': { resource: 'aws_dynamodb_table.products', attribute: 'name' },
 };
 
 /**
@@ -33,6 +34,7 @@ export const TERRAFORM_PERMISSION_TARGETS: Record<PermissionTarget, { resource: 
   'orders-table-due-index': { resource: 'aws_dynamodb_table.orders', index: orderTable.dueIndex.name },
   'orders-table-account-index': { resource: 'aws_dynamodb_table.orders', index: orderTable.accountIndex.name },
   'carts-table': { resource: 'aws_dynamodb_table.carts' },
+  'products-table': { resource: 'aws_dynamodb_table.products' },
   'order-events-topic': { resource: 'aws_sns_topic.order_events' },
   'notifications-key': { resource: 'aws_kms_key.notifications' },
   'customer-mail-identity': { resource: 'aws_sesv2_email_identity.customer_mail_from' },
@@ -56,6 +58,7 @@ export const CFN_REFS: Record<KnownRef, unknown> = {
   'cart-ttl-seconds': { Ref: 'CartTtlSeconds' },
   'customer-mail-from': { Ref: 'CustomerMailFrom' },
   'shop-url': { Ref: 'ShopUrl' },
+  'products-table-name': { Ref: 'ProductsTable' },
 };
 
 /** A function's variables as the IaC must bind them: the declaration's. */

@@ -58,7 +58,7 @@ describe('the built Lambda bundles', () => {
   });
 
   it('when each bundle runs against the local emulators, then submit queues, process stores, get reads and the kitchen moves the order', async () => {
-    const sqsEnv = { QUEUE_URL: stack.resources.queue.url };
+    const sqsEnv = { QUEUE_URL: stack.resources.queue.url, PRODUCTS_TABLE_NAME: stack.resources.productsTableName, AWS_ENDPOINT_URL_DYNAMODB: stack.urls.dynamodb };
     const submitted = await invoke('submit-order', sqsEnv, apiEvent({ body: JSON.stringify(SEED_ORDER) }));
     expect(submitted.statusCode).toBe(202);
     const { order_id } = JSON.parse(submitted.body as string) as { order_id: string };

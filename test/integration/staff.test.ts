@@ -4,6 +4,8 @@ import { SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createAdvanceOrdersHandler } from '../../backend-lambdas/advance-orders/advance-orders.js';
+import { createProductStore, type StoredProduct } from '../../backend-lambdas/lib/product-store.js';
+import { SEED_PRODUCTS } from '../../domain/catalogue.js';
 import type { LocalStack } from '../../local/stack.js';
 import { settings } from '../../platform/settings.js';
 import { cognitoOf, newCustomer, signedInCustomer, signIn, WebClient } from '../helpers/customers.js';
@@ -171,5 +173,98 @@ describe('staff at the counter', () => {
     const unknown = await staffCommand('add', 'nobody-here@example.com').then(() => undefined, (error: unknown) => error as { code: number; stderr: string });
     expect(unknown?.code).toBe(1);
     expect(unknown?.stderr).toContain('UserNotFoundException');
+  });
+});
+
+describe('the menu as data', () => {
+  const products = () => createProductStore({ documents: stack.clients.documents, tableName: stack.resources.productsTableName });
+  const stored = async (id: string) => (await products().list()).find((product) => product.product_id === id);
+  const menuOverApi = async () => (await (await apiRequest(stack, '/menu')).json()) as { products: { product_id: string; unit_price_cents: number; available: boolean; category: string }[]; currency: string };
+  const save = (fields: Record<string, string>) => staff.client.post('/staff/menu', fields);
+
+  it('when the stack starts, then the products table holds the seed menu, and filling it again keeps what staff changed', async () => {
+    const listed = await products().list();
+    expect(listed.map((product) => product.product_id).sort()).toEqual(SEED_PRODUCTS.map((product) => product.id).sort());
+    await staff.client.get('/staff/menu');
+    expect((await save({ product_id: 'Cola', name: 'Cola', description: 'Can, 33 cl.', category: 'drinks', price: '2.75', available: 'true' })).status).toBe(303);
+    expect(await products().seed()).toBe(0);
+    expect(await stored('Cola')).toMatchObject({ unit_price_cents: 275, version: 2 });
+  });
+
+  it('when staff add a product and change a price on /staff/menu, then the menu and GET /menu show both at once; an order of it keeps the price it was checked out at after the price changes again', async () => {
+    const page = await staff.client.get('/staff/menu');
+    expect(page.response.status).toBe(200);
+    expect(page.html).toContain('id="edit-Margherita"');
+    const added = await save({ product_id: 'Focaccia', name: 'Focaccia <b>al rosmarino</b>', description: 'Olive oil & rosemary.', category: 'starters', price: '6.50', available: 'true' });
+    expect([added.status, added.headers.get('location')]).toEqual([303, '/staff/menu?saved=Focaccia']);
+    expect((await save({ product_id: 'Margherita', name: 'Pizza Margherita', description: 'Tomato, mozzarella, basil.', category: 'pizzas', price: '12.00', available: 'true' })).status).toBe(303);
+
+    const menu = (await customer.client.get('/')).html;
+    // Under its section, escaped, at its price.
+    expect(menu).toMatch(/id="menu-starters"[\s\S]*id="product-Focaccia"[\s\S]*Focaccia &lt;b&gt;al rosmarino&lt;\/b&gt;[\s\S]*\$6\.50[\s\S]*id="menu-salads"/);
+    expect(menu).toMatch(/id="product-Margherita"[\s\S]*?\$12\.00/);
+    expect((await menuOverApi()).products).toEqual(expect.arrayContaining([expect.objectContaining({ product_id: 'Focaccia', unit_price_cents: 650, category: 'starters', available: true })]));
+    const focaccia = (await products().get('Focaccia')) as StoredProduct;
+    expect(focaccia.history).toEqual([expect.objectContaining({ by: staff.email, unit_price_cents: 650, at: expect.stringMatching(/^\d{4}-/) as unknown })]);
+
+    await customer.client.putInCart('Focaccia', 2);
+    await customer.client.putInCart('Margherita', 1);
+    const orderId = await customer.client.checkout();
+    await waitFor(async () => (await stack.store.get(orderId)) !== undefined, { what: 'the order to be stored' });
+    expect((await save({ product_id: 'Focaccia', name: 'Focaccia', description: '', category: 'starters', price: '8.00', available: 'true' })).status).toBe(303);
+    const order = await stack.store.get(orderId);
+    expect(order).toMatchObject({ lines: [{ product_id: 'Focaccia', product_name: 'Focaccia <b>al rosmarino</b>', unit_price_cents: 650, line_total_cents: 1300 }, { product_id: 'Margherita', unit_price_cents: 1200 }], total_cents: 2500 });
+    expect((await products().get('Focaccia'))?.history?.map((change) => change.unit_price_cents)).toEqual([650, 800]);
+    expect((await customer.client.get(`/orders/${orderId}`)).html).toContain('$25.00');
+  });
+
+  it('when staff make a product unavailable, then the menu marks it without a cart form, it cannot be put in a cart, a cart holding it says so and cannot check out, and the API refuses an order of it; made available again, it can be ordered', async () => {
+    await customer.client.putInCart('Calzone', 1);
+    await staff.client.get('/staff/menu');
+    expect((await save({ product_id: 'Calzone', name: 'Calzone', description: 'Folded pizza: ricotta, ham, mozzarella.', category: 'pizzas', price: '14.25' })).status).toBe(303);
+    expect(await stored('Calzone')).toMatchObject({ available: false });
+
+    const menu = (await customer.client.get('/')).html;
+    expect(menu).toContain('id="unavailable-Calzone"');
+    expect(menu).not.toContain('id="add-Calzone"');
+    const refused = await customer.client.putInCart('Calzone', 2);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('Calzone is not available at the moment');
+    const cart = (await customer.client.get('/cart')).html;
+    expect(cart).toContain('not available at the moment: remove it to check out');
+    const version = /name="cart_version" value="(\d+)"/.exec(cart)?.[1] ?? '';
+    const checkout = await customer.client.post('/checkout', { cart_version: version });
+    expect(checkout.status).toBe(400);
+    expect(await checkout.text()).toContain('Calzone is not available at the moment');
+    const byApi = await apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customer_id: 'pos-1', product_id: 'Calzone', quantity: 1 }) });
+    expect(byApi.status).toBe(400);
+    expect((await byApi.json()) as unknown).toMatchObject({ issues: [{ field: 'product_id', message: 'Calzone is not available at the moment' }] });
+
+    await staff.client.get('/staff/menu');
+    expect((await save({ product_id: 'Calzone', name: 'Calzone', description: 'Folded pizza: ricotta, ham, mozzarella.', category: 'pizzas', price: '14.25', available: 'true' })).status).toBe(303);
+    expect((await customer.client.checkout()).length).toBe(36);
+  });
+
+  it('when staff send a bad product, then the page is a 400 naming each field and nothing is stored; a customer gets 404 from /staff/menu and its API route, and a post without the CSRF token is refused', async () => {
+    await staff.client.get('/staff/menu');
+    const bad = await save({ product_id: '../x', name: ' ', description: 'x', category: 'soups', price: '12.505', available: 'true' });
+    expect(bad.status).toBe(400);
+    const html = await bad.text();
+    for (const field of ['product_id', 'name', 'category', 'price']) expect(html).toContain(`id="issue-${field}"`);
+    for (const price of ['0', '-1', 'abc', '1000000']) {
+      await staff.client.get('/staff/menu');
+      expect([price, (await save({ product_id: 'Soup', name: 'Soup', category: 'starters', price })).status]).toEqual([price, 400]);
+    }
+    expect(await stored('Soup')).toBeUndefined();
+
+    await customer.client.get('/');
+    expect((await customer.client.get('/staff/menu')).response.status).toBe(404);
+    expect((await customer.client.post('/staff/menu', { product_id: 'Soup', name: 'Soup', category: 'starters', price: '1.00' })).status).toBe(404);
+    const { idToken } = await newCustomer(stack, 'Fay');
+    const byApi = await apiRequest(stack, '/staff/menu', { method: 'POST', headers: { authorization: idToken, 'content-type': 'application/json' }, body: JSON.stringify({ product_id: 'Soup', name: 'Soup', category: 'starters', price: '1.00' }) });
+    expect(byApi.status).toBe(404);
+    await staff.client.get('/staff/menu');
+    expect((await staff.client.post('/staff/menu', { product_id: 'Soup', name: 'Soup', category: 'starters', price: '1.00' }, { csrf: null })).status).toBe(403);
+    expect(await stored('Soup')).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ import { catalogue, createCatalogue, type Product } from '../../domain/catalogue
 import { acceptOrder, fifoIdsOf } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
 import { moveMessages, UNKNOWN_CUSTOMER_GROUP } from '../../ops/dead-letters.js';
-import { getStoredOrder, queueDepth, SEED_ORDER, startTestStack } from '../helpers/local-stack.js';
+import { getStoredOrder, queueDepth, SEED_ORDER, startTestStack, unpricedOrder } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -34,7 +34,7 @@ function dlq(...args: string[]) {
 describe('the DLQ tool on FIFO queues', () => {
   it('when a poison order reaches orders-dlq.fifo and is redriven within five minutes of its first send, then it goes back in its customer\'s group, is not dropped as a duplicate, and is stored', async () => {
     expect(stack.resources.deadLetterQueue.name).toBe('orders-dlq.fifo');
-    const order = acceptOrder({ ...SEED_ORDER, customer_id: `c-${randomUUID().slice(0, 8)}`, product_id: 'Margherita', quantity: 1 }, { now: new Date() });
+    const order = unpricedOrder(acceptOrder({ ...SEED_ORDER, customer_id: `c-${randomUUID().slice(0, 8)}`, product_id: 'Margherita', quantity: 1 }, { now: new Date() }));
     const { groupId, deduplicationId } = fifoIdsOf(order);
     await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.queue.url, MessageBody: JSON.stringify(order), MessageGroupId: groupId, MessageDeduplicationId: deduplicationId }));
     await waitFor(async () => (await queueDepth(stack, stack.resources.deadLetterQueue)).visible === 1, { timeoutMs: 45_000, what: 'the FIFO DLQ' });

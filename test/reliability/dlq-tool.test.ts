@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { catalogue, createCatalogue, type Product } from '../../domain/catalogue.js';
 import { acceptOrder } from '../../domain/order.js';
 import type { LocalStack } from '../../local/stack.js';
-import { getStoredOrder, queueDepth, readOutbox, SEED_ORDER, startTestStack, unreachableUrl } from '../helpers/local-stack.js';
+import { getStoredOrder, queueDepth, readOutbox, SEED_ORDER, startTestStack, unpricedOrder, unreachableUrl } from '../helpers/local-stack.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -28,8 +28,8 @@ function dlq(...args: string[]) {
 
 describe('the DLQ tool', () => {
   it('when a poison message is fixed at its cause and redriven, then the order is stored, the alarm returns to OK and its OK mail arrives', async () => {
-    // Accepted while the pizza was on the menu, processed after it was taken off: it fails until it is back.
-    const order = acceptOrder({ ...SEED_ORDER, product_id: 'Margherita', quantity: 2 }, { now: new Date() });
+    // Queued unpriced (as before lines carried their price) while the pizza was on the menu, processed after it was taken off: it fails until it is back.
+    const order = unpricedOrder(acceptOrder({ ...SEED_ORDER, product_id: 'Margherita', quantity: 2 }, { now: new Date() }));
     await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.queue.url, MessageBody: JSON.stringify(order) }));
     await waitFor(async () => (await queueDepth(stack, stack.resources.deadLetterQueue)).visible === 1, { timeoutMs: 30_000, what: 'the DLQ' });
     await waitFor(() => stack.alarm.state === 'ALARM', { timeoutMs: 15_000, what: 'the alarm' });

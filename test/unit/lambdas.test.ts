@@ -8,6 +8,7 @@ import { createGetOrderHandler } from '../../backend-lambdas/get-order/get-order
 import { createProcessOrderHandler } from '../../backend-lambdas/process-order/process-order.js';
 import { createSubmitOrderHandler } from '../../backend-lambdas/submit-order/submit-order.js';
 import { createOrderStore } from '../../backend-lambdas/lib/order-store.js';
+import { fixedMenu } from '../../domain/catalogue.js';
 import { acceptOrder, storedOrder, type StoredOrder } from '../../domain/order.js';
 import { createLambdaContext } from '../../local/lambda-context.js';
 import type { LocalStack } from '../../local/stack.js';
@@ -43,7 +44,7 @@ function json(body: string) {
 
 describe('submit-order', () => {
   const now = new Date('2026-05-06T07:08:09.000Z');
-  const submit = () => createSubmitOrderHandler({ sqs: stack.clients.sqs, queueUrl, logger: silentLambdaLogger(), clock: () => now });
+  const submit = () => createSubmitOrderHandler({ sqs: stack.clients.sqs, queueUrl, logger: silentLambdaLogger(), clock: () => now, menu: fixedMenu() });
 
   it('when the seed payload is posted, then 202 QUEUED and the normalised order is on the queue', async () => {
     const response = await submit()(apiEvent({ body: JSON.stringify(SEED_ORDER) }));
@@ -51,7 +52,7 @@ describe('submit-order', () => {
     const { order_id, status } = json(response.body);
     expect(status).toBe('QUEUED');
     const [message] = await receiveAll(queueUrl);
-    expect(JSON.parse(message!.Body!)).toEqual({ customer_id: '001', lines: [{ product_id: 'Banana', quantity: 1 }], order_date: '2025-04-25', order_id, received_at: now.toISOString() });
+    expect(JSON.parse(message!.Body!)).toEqual({ customer_id: '001', lines: [{ product_id: 'Banana', quantity: 1, product_name: 'Banana', unit_price_cents: 35 }], order_date: '2025-04-25', order_id, received_at: now.toISOString() });
   });
 
   it('when the same Idempotency-Key is sent twice (any header case), then both answers carry the same order id', async () => {
@@ -87,6 +88,7 @@ describe('submit-order', () => {
       sqs: new SQSClient(awsClientConfig({ region: 'us-east-1', endpoint: await unreachableUrl(), credentials })),
       queueUrl,
       logger: silentLambdaLogger(),
+      menu: fixedMenu(),
     });
     const response = await handler(apiEvent({ body: JSON.stringify(SEED_ORDER) }));
     expect(response.statusCode).toBe(503);
@@ -103,7 +105,7 @@ describe('submit-order on a FIFO queue', () => {
       new CreateQueueCommand({ QueueName: `submit-${randomUUID()}.fifo`, Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' } }),
     )) as { QueueUrl: string });
   });
-  const submit = () => createSubmitOrderHandler({ sqs: stack.clients.sqs, queueUrl: fifoUrl, logger: silentLambdaLogger() });
+  const submit = () => createSubmitOrderHandler({ sqs: stack.clients.sqs, queueUrl: fifoUrl, logger: silentLambdaLogger(), menu: fixedMenu() });
 
   /** Every message of the queue, receiving and deleting until it is empty (a FIFO receive holds a group until its message is deleted). */
   async function drainFifo(url: string) {
@@ -140,7 +142,7 @@ describe('submit-order on a FIFO queue', () => {
       if (calls++ % 2 === 0) await new Promise((resolve) => setTimeout(resolve, 40));
       return next(args);
     }, { step: 'finalizeRequest', name: 'slowEveryOtherCall' });
-    const handler = createSubmitOrderHandler({ sqs, queueUrl: fifoUrl, logger: silentLambdaLogger() });
+    const handler = createSubmitOrderHandler({ sqs, queueUrl: fifoUrl, logger: silentLambdaLogger(), menu: fixedMenu() });
     const customers = ['fifo-a', 'fifo-b', 'fifo-c'];
     const posted: { customer: string; id: string }[] = [];
     for (let turn = 0; turn < 5; turn++) {

@@ -37,7 +37,7 @@ const tableEnv = () => ({ TABLE_NAME: stack.resources.tableName, ORDER_TIMINGS: 
 describe('business metrics', () => {
   it('when submit-order accepts one order and refuses another, then OrdersAccepted is 1, flushed by the invocation that counted it; the other flushes nothing', async () => {
     const { metrics, counts, state } = recorder();
-    const handler = wireSubmit({ QUEUE_URL: stack.resources.queue.url }, stack.clients, { metrics, logger: silentLambdaLogger() });
+    const handler = wireSubmit({ QUEUE_URL: stack.resources.queue.url, PRODUCTS_TABLE_NAME: stack.resources.productsTableName }, stack.clients, { metrics, logger: silentLambdaLogger() });
     expect((await handler(apiEvent({ body: JSON.stringify(SEED_ORDER) }), createLambdaContext('submit-order'))).statusCode).toBe(202);
     expect((await handler(apiEvent({ body: '{"quantity":0}' }), createLambdaContext('submit-order'))).statusCode).toBe(400);
     expect(counts).toEqual({ OrdersAccepted: 1 });

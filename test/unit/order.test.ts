@@ -14,6 +14,7 @@ import {
 
 const seed = { customer_id: '001', product_id: 'Banana', quantity: '1', order_date: '2025-04-25' };
 const now = new Date('2026-03-04T05:06:07.000Z');
+const timings = { RECEIVED: 60, PREPARING: 60, READY: 60 };
 
 function issuesOf(action: () => unknown) {
   try {
@@ -146,11 +147,31 @@ describe('pricing and processing', () => {
     expect(issuesOf(() => parseQueuedOrder(JSON.stringify({ ...queued, account_id: 'not valid!' })))[0]?.field).toBe('account_id');
   });
 
-  it('when the catalogue no longer has a product, then its queued orders are refused, and accepted again once it is back', () => {
-    const queued = JSON.stringify(acceptOrder({ ...seed, product_id: 'Margherita' }, { now }));
+  it('when an order is accepted, then each line carries the name and price it was accepted at, and it is stored at them whatever the menu says by then', () => {
+    const dearer = createCatalogue([...catalogue.values()].map((product) => (product.id === 'Margherita' ? { ...product, name: 'Margherita DOP', unit_price_cents: 9999 } : product)));
+    const queued = acceptOrder({ ...seed, product_id: 'Margherita', quantity: 2 }, { now, catalogue: dearer });
+    expect(queued.lines).toEqual([{ product_id: 'Margherita', quantity: 2, product_name: 'Margherita DOP', unit_price_cents: 9999 }]);
+    const withoutPizza = createCatalogue([...catalogue.values()].filter((product) => product.id !== 'Margherita'));
+    const stored = storedOrder(parseQueuedOrder(JSON.stringify(queued), withoutPizza), now, timings, withoutPizza);
+    expect(stored).toMatchObject({ lines: [{ product_name: 'Margherita DOP', unit_price_cents: 9999, line_total_cents: 19998 }], total_cents: 19998 });
+  });
+
+  it('when a line was queued without its price (before lines carried one), then it is priced from the catalogue, and refused while the catalogue does not have its product', () => {
+    const { lines, ...rest } = acceptOrder({ ...seed, product_id: 'Margherita' }, { now });
+    const queued = JSON.stringify({ ...rest, lines: lines.map(({ product_id, quantity }) => ({ product_id, quantity })) });
     const withoutPizza = createCatalogue([...catalogue.values()].filter((product) => product.id !== 'Margherita'));
     expect(issuesOf(() => parseQueuedOrder(queued, withoutPizza))[0]?.field).toBe('lines.0.product_id');
-    expect(parseQueuedOrder(queued, catalogue).lines[0]!.product_id).toBe('Margherita');
+    expect(storedOrder(parseQueuedOrder(queued, catalogue), now, timings).lines[0]).toMatchObject({ product_id: 'Margherita', unit_price_cents: catalogue.get('Margherita')!.unit_price_cents });
+    // Half a price is not a price.
+    const half = JSON.stringify({ ...rest, lines: [{ product_id: 'Margherita', quantity: 1, unit_price_cents: 1 }] });
+    expect(issuesOf(() => parseQueuedOrder(half))[0]).toEqual({ field: 'lines.0', message: 'Must have both product_name and unit_price_cents, or neither' });
+  });
+
+  it('when a product is on the menu but not available, then an order for it is refused naming it; another product of the same order is not blamed', () => {
+    const off = createCatalogue([...catalogue.values()].map((product) => (product.id === 'Calzone' ? { ...product, available: false } : product)));
+    const issues = issuesOf(() => acceptOrder({ customer_id: '001', lines: [{ product_id: 'Banana', quantity: 1 }, { product_id: 'Calzone', quantity: 1 }] }, { now, catalogue: off }));
+    expect(issues).toEqual([{ field: 'lines.1.product_id', message: 'Calzone is not available at the moment' }]);
+    expect(issuesOf(() => parseOrderRequest({ ...seed, product_id: 'Nope' }, off))[0]?.message).not.toContain('Calzone');
   });
 
   it('when a message queued before orders had lines is processed, then its product is its one line', () => {
