@@ -245,6 +245,36 @@ describe('the menu as data', () => {
     expect((await customer.client.checkout()).length).toBe(36);
   });
 
+  it('when a price changes between the cart page and its checkout, then the checkout is refused with a 409 that says so and nothing is queued; checked out from the new page, it is at the new price', async () => {
+    await customer.client.putInCart('Lemonade', 2);
+    const cart = (await customer.client.get('/cart')).html;
+    const [version, total] = [/name="cart_version" value="(\d+)"/.exec(cart)?.[1] ?? '', /name="total_cents" value="(\d+)"/.exec(cart)?.[1] ?? ''];
+    expect(Number(total)).toBeGreaterThan(0);
+    await staff.client.get('/staff/menu');
+    expect((await save({ product_id: 'Lemonade', name: 'Lemonade', description: 'Fresh lemons, 33 cl.', category: 'drinks', price: '3.75', available: 'true' })).status).toBe(303);
+    const refused = await customer.client.post('/checkout', { cart_version: version, total_cents: total });
+    expect(refused.status).toBe(409);
+    const page = await refused.text();
+    expect(page).toContain('A price on the menu changed since your cart was shown');
+    expect(page).toContain(`name="total_cents" value="${Number(total) - 2 * 325 + 2 * 375}"`);
+    const orderId = await customer.client.checkout();
+    await waitFor(async () => (await stack.store.get(orderId)) !== undefined, { what: 'the order to be stored' });
+    expect((await stack.store.get(orderId))?.lines.find((line) => line.product_id === 'Lemonade')).toMatchObject({ unit_price_cents: 375, quantity: 2 });
+  });
+
+  it('when a member of staff saves a product another changed since their page was shown, then nothing is saved and the page shows it as it is now (409)', async () => {
+    const page = (await staff.client.get('/staff/menu')).html;
+    const shown = /id="edit-Espresso"[\s\S]*?name="version" value="(\d+)"/.exec(page)?.[1] ?? '';
+    expect(shown).not.toBe('');
+    const fields = { product_id: 'Espresso', name: 'Espresso', description: 'A single shot.', category: 'drinks', available: 'true' };
+    expect((await save({ ...fields, price: '2.10', version: shown })).status).toBe(303);
+    await staff.client.get('/staff/menu');
+    const stale = await save({ ...fields, price: '1.50', version: shown });
+    expect(stale.status).toBe(409);
+    expect(await stale.text()).toContain('Nothing was saved. Espresso was changed meanwhile');
+    expect(await stored('Espresso')).toMatchObject({ unit_price_cents: 210, version: Number(shown) + 1 });
+  });
+
   it('when staff send a bad product, then the page is a 400 naming each field and nothing is stored; a customer gets 404 from /staff/menu and its API route, and a post without the CSRF token is refused', async () => {
     await staff.client.get('/staff/menu');
     const bad = await save({ product_id: '../x', name: ' ', description: 'x', category: 'soups', price: '12.505', available: 'true' });
