@@ -97,7 +97,8 @@ const text = (max: number, what: string) => z.pipe(z.string({ error: `Must be ${
  * What staff send to add or change a product (POST /staff/menu): the price as a customer reads it
  * ("12.50"), `available` as a boolean or a form's "true"/"false"/"on". Unknown fields are refused.
  */
-const productInputSchema = z.strictObject(
+// Built at first use, not at import: every function imports this module, and few take staff's input.
+const productInputSchema = () => z.strictObject(
   {
     product_id: z.string({ error: 'Required' }).check(z.regex(PRODUCT_ID_PATTERN, { error: 'Must be 1 to 40 letters, digits, "-" or "_", starting with a letter or digit' })),
     name: text(MAX_PRODUCT_NAME, 'text').check(z.minLength(1, { error: 'Must not be empty' })),
@@ -115,10 +116,11 @@ const productInputSchema = z.strictObject(
   },
   { error: 'Must be a JSON object' },
 );
+let productInput: ReturnType<typeof productInputSchema> | undefined;
 
 /** A product as staff send it, checked; throws ValidationError naming every bad field. Absent, `available` is true. */
 export function parseProductInput(input: unknown): Product {
-  const parsed = z.safeParse(productInputSchema, input);
+  const parsed = z.safeParse((productInput ??= productInputSchema()), input);
   if (!parsed.success) throw new ValidationError(toFieldIssues(parsed.error));
   const { product_id: id, name, description = '', category, price, available = true, version } = parsed.data;
   return { id, name, description, category, unit_price_cents: price, available, ...(version !== undefined ? { version } : {}) };

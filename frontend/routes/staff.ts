@@ -102,7 +102,7 @@ export function staffRoutes({ api, menu }: { api: StaffApi; menu: Menu }): Route
       }
       throw error;
     }
-    // This instance's readers see it at once; others within MENU_CACHE_SECONDS.
+    // Read again at once, from the table (GET /menu?fresh=1); other instances within MENU_CACHE_SECONDS and the API's own 10 s.
     menu.invalidate();
     res.redirect(303, `/staff/menu?saved=${encodeURIComponent(form.product_id ?? '')}`);
   });

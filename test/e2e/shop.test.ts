@@ -240,7 +240,7 @@ describeInBrowser('the shop and the console in a real browser', () => {
     await screenshot(page, 'console-after-redrive');
   }, 60_000);
 
-  it('when axe-core checks every customer page, the staff\'s board and the console, then it finds no serious or critical violations', async () => {
+  it('when axe-core checks every customer page, the staff\'s board and menu and the console, then it finds no serious or critical violations', async () => {
     const page = await newPage({ bypassCSP: true });
     const pages: Record<string, () => Promise<unknown>> = {
       'menu, signed out': () => page.goto(stack.urls.web),
@@ -283,6 +283,14 @@ describeInBrowser('the shop and the console in a real browser', () => {
         await signInOnPage(page, stack.urls.web, member);
         await page.goto(`${stack.urls.web}/staff`);
         await page.waitForSelector('#board');
+      },
+      'staff menu': () => page.goto(`${stack.urls.web}/staff/menu`),
+      'staff menu with errors': async () => {
+        await page.goto(`${stack.urls.web}/staff/menu`);
+        await page.evaluate(() => document.querySelectorAll('form').forEach((form) => (form.noValidate = true)));
+        await page.fill('#new-price', 'twelve');
+        await page.click('#add-product-save');
+        await page.waitForSelector('#error-summary');
       },
       console: () => page.goto(stack.urls.console!),
     };
