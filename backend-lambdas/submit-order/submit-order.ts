@@ -28,8 +28,8 @@ export interface SubmitOrderDeps {
 /**
  * POST /orders: validate the order against the menu, queue it priced, answer 202 with its id.
  * GET /menu: the menu, every product with its price and whether it can be ordered now (the web tier's
- * menu); `?fresh=1` reads the table rather than this instance's kept menu. Any caller with the API key
- * may ask that, so a read of it is at most the table's few KB, and single-flight per instance.
+ * menu); `?fresh=1` reads the table rather than this instance's kept menu, at most once a second per
+ * instance however often any caller with the API key asks.
  */
 export function createSubmitOrderHandler({ sqs, queueUrl, logger, metrics, clock = () => new Date(), menu, retryAfterSeconds = 5 }: SubmitOrderDeps) {
   const sendMessage = createBatchingSender(sqs, queueUrl);
@@ -43,7 +43,7 @@ export function createSubmitOrderHandler({ sqs, queueUrl, logger, metrics, clock
     }
   }
 
-  const readMenu = (wanted?: string[]) => menu.catalogue(wanted);
+  let freshAt = -Infinity;
 
   return async function submitOrder(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     const requestId = event.requestContext.requestId;
@@ -51,12 +51,15 @@ export function createSubmitOrderHandler({ sqs, queueUrl, logger, metrics, clock
       if (event.resource === '/menu') {
         if (event.httpMethod !== 'GET') throw new NotFoundError(`${event.httpMethod} ${event.path}`);
         // The web tier's first read after a change it saved: not this instance's kept menu, which may be older.
-        if (event.queryStringParameters?.fresh === '1') menu.invalidate();
-        const catalogue = await readMenu();
+        if (event.queryStringParameters?.fresh === '1' && clock().getTime() - freshAt >= 1000) {
+          freshAt = clock().getTime();
+          menu.invalidate();
+        }
+        const catalogue = await menu.catalogue();
         return jsonResponse(200, { products: sortedProducts(catalogue.values()).map(productJson), currency: CURRENCY });
       }
       const body = readJsonBody(event);
-      const catalogue = await readMenu(productIdsIn(body));
+      const catalogue = await menu.catalogue(productIdsIn(body));
       const order = acceptOrder(body, { idempotencyKey: header(event, IDEMPOTENCY_KEY_FIELD), now: clock(), catalogue });
       await enqueue(order);
       count(metrics, 'OrdersAccepted');
