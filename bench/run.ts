@@ -7,7 +7,8 @@ import { build } from 'esbuild';
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { get as httpGet } from 'node:http';
+import { createServer as createHttpServer, get as httpGet, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
@@ -93,7 +94,7 @@ async function startWebTier(apiUrl: string, apiKey: string, pool: BenchPool, ext
     cwd: join(root, 'dist', 'web', 'order-web'),
     env: { ...env, ...apps[0]?.env, API_BASE_URL: apiUrl, API_KEY: apiKey, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_MAX: '1000000', RATE_LIMIT_BURST_MAX: '1000000', ORDER_RATE_LIMIT_MAX: '1000000',
       COGNITO_ENDPOINT: pool.endpoint, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ISSUER: pool.issuer, ...extraEnv },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
@@ -396,13 +397,40 @@ async function measureKitchen(call: StackCall): Promise<BenchResults['kitchen']>
 }
 
 /**
+ * The order API as the live row's web process sees it, through a proxy that counts its reads of
+ * orders: each GET /orders?ids= or /me/orders?ids= request, and how many order ids it asked for.
+ */
+async function countingApiProxy(apiUrl: string): Promise<{ url: string; reads: { requests: number; orders: number }; close(): void }> {
+  const upstream = new URL(apiUrl);
+  const reads = { requests: 0, orders: 0 };
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy.invalid');
+    if (req.method === 'GET' && /\/orders$/.test(url.pathname) && url.searchParams.has('ids')) {
+      reads.requests++;
+      reads.orders += url.searchParams.get('ids')!.split(',').filter(Boolean).length;
+    }
+    const forwarded = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: `${upstream.pathname.replace(/\/$/, '')}${req.url}`, headers: { ...req.headers, host: upstream.host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forwarded.on('error', () => res.destroy());
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, reads, close: () => server.close() };
+}
+
+/**
  * Status change to browser-visible: one web process with `liveSubscriptions` open subscriptions
  * (server-sent events, one order each) while the kitchen moves every order through its steps; each
- * step's latency is the time its event arrived less the time the kitchen wrote it.
+ * step's latency is the time its event arrived less the time the kitchen wrote it. The web process
+ * learns of each change from its queue on order-events; its reads of orders upstream are counted.
  */
-async function measureLiveStatus(call: StackCall, apiUrl: string, apiKey: string, pool: BenchPool): Promise<BenchResults['live']> {
+async function measureLiveStatus(call: StackCall, apiUrl: string, apiKey: string, pool: BenchPool, eventsEnv: Record<string, string>): Promise<BenchResults['live']> {
+  const proxy = await countingApiProxy(apiUrl);
   // A web process of its own, so its peak memory is this row's alone.
-  const web = await startWebTier(apiUrl, apiKey, pool, { STREAMS_MAX_PER_CLIENT: '100000', STREAMS_MAX: '100000', LOG_LEVEL: 'silent' });
+  const web = await startWebTier(proxy.url, apiKey, pool, { ...eventsEnv, STREAMS_MAX_PER_CLIENT: '100000', STREAMS_MAX: '100000', LOG_LEVEL: 'silent' });
   const { ids } = await call<{ ids: string[] }>('liveOrders', { count: plan.liveSubscriptions, tag: `live-${Date.now()}`, dueInMs: 3000 });
   const query = encodeURIComponent('subscription($id: OrderId!) { orderStatus(id: $id) { status version statusHistory { status at } } }');
   const latencies: number[] = [];
@@ -439,9 +467,10 @@ async function measureLiveStatus(call: StackCall, apiUrl: string, apiKey: string
   } finally {
     await call('stopKitchen');
     web.process.kill();
+    proxy.close();
   }
   const webRssMb = peakRssMb(web.process.pid!);
-  return { subscriptions: ids.length, completed, transitions: latencies.length, expected: ids.length * 3, p50: percentile(latencies, 50), p99: percentile(latencies, 99), webRssMb };
+  return { subscriptions: ids.length, completed, transitions: latencies.length, expected: ids.length * 3, p50: percentile(latencies, 50), p99: percentile(latencies, 99), webRssMb, readsPerOrder: proxy.reads.orders / ids.length, requestsPerOrder: proxy.reads.requests / ids.length };
 }
 
 interface StackHandle {
@@ -449,7 +478,14 @@ interface StackHandle {
   urls: { api: string; sqs: string; cognito: string };
   apiKey: string;
   userPool: Omit<BenchPool, 'endpoint'>;
+  /** order-events, which each web process subscribes a queue of its own to. */
+  topicArn: string;
   call: StackCall;
+}
+
+/** A web process's settings for its queue on the stack's order-events (as the IaC gives it on AWS). */
+function eventsEnvOf(stack: Pick<StackHandle, 'urls' | 'topicArn'>): Record<string, string> {
+  return { ORDER_EVENTS_TOPIC_ARN: stack.topicArn, AWS_ENDPOINT_URL_SQS: stack.urls.sqs, AWS_ENDPOINT_URL_SNS: stack.urls.sqs, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: settings.region };
 }
 
 /** The local stack in its own process (npm start's node flags), with its queues journaled or not. */
@@ -460,7 +496,7 @@ async function startStack({ durable, queueType = 'standard' }: { durable: boolea
       env: { ...env, BENCH_DURABLE_QUEUES: durable ? '1' : '0', BENCH_QUEUE_TYPE: queueType },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
-    child.once('message', (message: { urls: { api: string; sqs: string; cognito: string }; apiKey: string; userPool: Omit<BenchPool, 'endpoint'> }) => resolve({ child, ...message }));
+    child.once('message', (message: Omit<StackHandle, 'child' | 'call'>) => resolve({ child, ...message }));
     child.once('exit', (code) => reject(new Error(`the stack exited with ${code}`)));
   });
   return { ...started, call: stackClient(started.child) };
@@ -468,7 +504,7 @@ async function startStack({ durable, queueType = 'standard' }: { durable: boolea
 
 /** The built web tier in front of a stack. */
 function startWeb(stack: StackHandle) {
-  return startWebTier(stack.urls.api, stack.apiKey, poolOf(stack));
+  return startWebTier(stack.urls.api, stack.apiKey, poolOf(stack), eventsEnvOf(stack));
 }
 
 function poolOf(stack: StackHandle): BenchPool {
@@ -481,6 +517,7 @@ interface Side {
   pool: BenchPool;
   apiUrl: string;
   apiKey: string;
+  eventsEnv: Record<string, string>;
 }
 
 /**
@@ -496,7 +533,7 @@ async function withFreshStacks<K extends string, T>(specs: Record<K, Parameters<
       const stack = await startStack(specs[name]);
       const web = await startWeb(stack);
       started.push({ stack, web });
-      sides[name] = { url: web.url, call: stack.call, pool: poolOf(stack), apiUrl: stack.urls.api, apiKey: stack.apiKey };
+      sides[name] = { url: web.url, call: stack.call, pool: poolOf(stack), apiUrl: stack.urls.api, apiKey: stack.apiKey, eventsEnv: eventsEnvOf(stack) };
     }
     return await work(sides);
   } finally {
@@ -611,7 +648,7 @@ async function measureOnly(row: OnlyRow): Promise<[string[], Check[]]> {
       return [drainRows(drain), drainChecks(drain)];
     }
     if (row === 'live') {
-      const live = await measureLiveStatus(main.call, main.apiUrl, main.apiKey, main.pool);
+      const live = await measureLiveStatus(main.call, main.apiUrl, main.apiKey, main.pool, main.eventsEnv);
       return [liveRows(live), liveChecks(live)];
     }
     const { customers } = await checkoutRound(main.url, main.call, main.pool, `bench-my-orders-${Date.now()}`, plan.duration);
@@ -655,7 +692,7 @@ async function main() {
     log(`Kitchen: ${plan.kitchenOrders} due orders a round, against a bare conditional UpdateItem loop`);
     const kitchen = await measureKitchen(call);
     log(`Live status: ${plan.liveSubscriptions} open subscriptions on one web process while the kitchen moves their orders`);
-    const live = await measureLiveStatus(call, stack.urls.api, stack.apiKey, poolOf(stack));
+    const live = await measureLiveStatus(call, stack.urls.api, stack.apiKey, poolOf(stack), eventsEnvOf(stack));
     log('Durable queues: the same intake and drain against a stack without the queue journal');
     const durability = await measureDurabilityCost();
     log(`FIFO queue: the same intake and drain against a stack with QUEUE_TYPE=fifo, ${plan.fifoCustomers} customers`);

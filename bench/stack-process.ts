@@ -310,4 +310,4 @@ process.on('message', (message: { id: number; command: string; args?: Record<str
   );
 });
 process.on('disconnect', () => void stack.stop().then(() => process.exit(0)));
-process.send!({ ready: true, urls: stack.urls, apiKey: stack.apiKey, userPool: stack.userPool });
+process.send!({ ready: true, urls: stack.urls, apiKey: stack.apiKey, userPool: stack.userPool, topicArn: stack.resources.topics.orderEvents });

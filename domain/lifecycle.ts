@@ -154,9 +154,18 @@ export interface StatusChangedEvent {
   from: OrderStatus;
   to: OrderStatus;
   at: string;
+  /** The order's version and due time after the change: a page that holds the version before applies it without a read. Absent from events published before they were added. */
+  version?: number | undefined;
+  due_at?: string | undefined;
   /** Who made a change by hand, and why; absent for the kitchen's timer. */
   by?: Actor | undefined;
   reason?: string | undefined;
+}
+
+/** The event a written change makes: who made it and why ride along, for the mail and the pages. */
+export function statusChangedEvent(order: { order_id: string; customer_id: string }, change: StatusChange): StatusChangedEvent {
+  const { status: to, ...entry } = entryOf(change);
+  return { type: 'order.status_changed', order_id: order.order_id, customer_id: order.customer_id, from: change.from, to, version: change.version, due_at: change.due_at, ...entry };
 }
 
 const seconds = z.int().check(z.minimum(0), z.maximum(86_400));

@@ -24,6 +24,7 @@ import { strictContentSecurityPolicy } from './security-headers.js';
 import { shopRoutes } from './routes/shop.js';
 import { staffRoutes } from './routes/staff.js';
 import { createStatusWatcher } from './status-watch.js';
+import type { OrderEvents } from './order-events.js';
 
 export const SHOP_NAME = 'Corner Shop';
 const viewsDir = fileURLToPath(new URL('./views', import.meta.url));
@@ -38,10 +39,7 @@ export type AppConfig = Pick<
   | 'ORDER_RATE_LIMIT_MAX'
   | 'TRUST_PROXY_HOPS'
   | 'NODE_ENV'
-  | 'STATUS_POLL_MS'
-  | 'STATUS_SLOW_POLL_MS'
-  | 'STATUS_OVERDUE_AFTER_MS'
-  | 'STATUS_RECHECK_MS'
+  | 'STATUS_SAFETY_NET_MS'
   | 'STREAMS_MAX'
   | 'STREAMS_MAX_PER_CLIENT'
   | 'ALLOWED_HOSTS'
@@ -66,6 +64,8 @@ export interface AppDeps {
   verifyIdToken: IdTokenVerifier;
   /** Signs CSRF tokens; the same on every instance (see CSRF_SECRET). */
   sessionSecret: string;
+  /** The order events this process receives: the status watches and the staff board wait for them. */
+  events: OrderEvents;
   config: AppConfig;
   logger: Logger;
   /** The menu the pages show: read through the API and kept MENU_CACHE_SECONDS unless given. */
@@ -77,7 +77,7 @@ export interface AppDeps {
  * The Express web tier: logging, security headers, health check, static files and rate limits
  * around the shop's routes, then one 404 and one error handler. It does not listen; server.ts does.
  */
-export function createApp({ api, accounts, verifyIdToken, sessionSecret, config, logger, menu = createMenu({ load: ({ fresh }) => api.menu({ fresh }), ttlMs: config.MENU_CACHE_SECONDS * 1000 }), clock = () => new Date() }: AppDeps) {
+export function createApp({ api, accounts, verifyIdToken, sessionSecret, events, config, logger, menu = createMenu({ load: ({ fresh }) => api.menu({ fresh }), ttlMs: config.MENU_CACHE_SECONDS * 1000 }), clock = () => new Date() }: AppDeps) {
   const app = express();
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
   // Registered, not looked up by name: the bundled server has no node_modules/ejs to require.
@@ -185,13 +185,15 @@ export function createApp({ api, accounts, verifyIdToken, sessionSecret, config,
 
   const watcher = createStatusWatcher({
     api,
+    events,
     logger,
-    timings: { pollMs: config.STATUS_POLL_MS, slowPollMs: config.STATUS_SLOW_POLL_MS, overdueAfterMs: config.STATUS_OVERDUE_AFTER_MS, recheckMs: config.STATUS_RECHECK_MS },
+    timings: { safetyNetMs: config.STATUS_SAFETY_NET_MS, retryMs: Math.min(5000, config.STATUS_SAFETY_NET_MS) },
   });
   const graphql = graphqlRoutes({
     api,
     viewerOf: (req) => req.customer,
     watcher,
+    events,
     logger,
     introspection: config.NODE_ENV !== 'production',
     streams: { max: config.STREAMS_MAX, maxPerClient: config.STREAMS_MAX_PER_CLIENT },

@@ -41,12 +41,16 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // Production turns GraphQL introspection off.
     NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
-    // How a watched order is polled upstream: every STATUS_POLL_MS once it is due to move on, every
-    // STATUS_SLOW_POLL_MS once it is long overdue, and at least every STATUS_RECHECK_MS before that.
-    STATUS_POLL_MS: int(1000, 100, 60_000),
-    STATUS_SLOW_POLL_MS: int(5000, 100, 300_000),
-    STATUS_OVERDUE_AFTER_MS: int(90_000, 1000, 3_600_000),
-    STATUS_RECHECK_MS: int(15_000, 100, 3_600_000),
+    // Status pages learn of changes from order-events: each process subscribes a queue of its own,
+    // named EVENT_QUEUE_PREFIX and random digits (the web role may touch only queues of that prefix).
+    // Unset locally outside the stack (a web tier in front of some API): pages then hear of changes only
+    // through the safety net.
+    ORDER_EVENTS_TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'Must be an SNS topic ARN (the backend\'s order_events_topic_arn output)').optional(),
+    EVENT_QUEUE_PREFIX: z.string().regex(/^[\w-]{1,60}$/, 'Must be 1 to 60 letters, digits, _ or -').default(settings.names.webEventQueuePrefix),
+    // A queue whose process has not refreshed its heartbeat tag for this long is removed by the others (a crashed process's).
+    EVENT_QUEUE_STALE_SECONDS: int(300, 2, 86_400),
+    // A watched order is read again when no event has come this long after its step was due (the kitchen runs every minute).
+    STATUS_SAFETY_NET_MS: int(90_000, 100, 3_600_000),
     // Open status streams (SSE), at most, in this process and from one client address.
     STREAMS_MAX: int(2000, 1, 100_000),
     STREAMS_MAX_PER_CLIENT: int(20, 1, 100_000),

@@ -24,11 +24,16 @@ async function readApiKey(): Promise<string> {
   return value;
 }
 
-const app = createApp({
-  ...createWebDeps(config, await readApiKey()),
-  config,
-  logger,
-});
+const deps = createWebDeps(config, await readApiKey(), logger);
+// Subscribed before the first page is served, so no page waits on an event sent before its queue was there.
+try {
+  await deps.events.start();
+} catch (error) {
+  // pm2 starts the process again; the log says why (most often the role lacks a permission, or SQS is unreachable).
+  logger.fatal({ err: error }, 'could not subscribe this process to order events');
+  process.exit(1);
+}
+const app = createApp({ ...deps, config, logger });
 const server = await startServer(app, config.PORT, config.HOST);
 logger.info({ port: config.PORT, host: config.HOST }, 'web tier listening');
 // pm2 (wait_ready) only routes traffic to this worker, and only stops the old one on reload, after this.
@@ -40,6 +45,7 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, 'draining connections before exit');
   await stopServer(app, server, config.SHUTDOWN_TIMEOUT_MS);
+  await deps.events.stop();
   logger.info('stopped');
   process.exit(0);
 }

@@ -1,18 +1,20 @@
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
-import { isFinal } from '../domain/lifecycle.js';
+import { applyChange, isFinal, publicEntry } from '../domain/lifecycle.js';
 import type { StoredOrder } from '../domain/order.js';
 import { UnauthorizedError } from '../domain/errors.js';
 import type { CustomerApi, OrderApi } from './order-api.js';
+import type { OrderEvent, OrderEvents } from './order-events.js';
 
 export interface WatchTimings {
-  /** Poll interval once the order is due to move on (the kitchen may move it any moment). */
-  pollMs: number;
-  /** Poll interval once it is overdue by more than `overdueAfterMs` (the kitchen is late or down). */
-  slowPollMs: number;
-  overdueAfterMs: number;
-  /** Longest wait before the order is due: a member of staff may move or cancel it any time. */
-  recheckMs: number;
+  /**
+   * The safety net: how long past its step's due time (or its last read, while it is not found) a
+   * watch waits for its order's event before it reads the order itself. Events normally come within
+   * the kitchen's period (a minute on AWS) of the due time; this covers events that are late or lost.
+   */
+  safetyNetMs: number;
+  /** How soon a read that failed (the API down or slow) is tried again. */
+  retryMs: number;
 }
 
 export interface WatchListener {
@@ -38,8 +40,8 @@ export type WatchReads = Pick<OrderApi, 'getOrders'> & Pick<CustomerApi, 'myOrde
 export interface StatusWatcher {
   /** Follows an order until it is final; the returned function stops this listener. */
   watch(orderId: string, listener: WatchListener, options: { waitMs: number; viewer?: Viewer | undefined }): () => void;
-  /** How many orders are watched upstream and how many listeners share them. */
-  stats(): { watches: number; listeners: number; upstreamRequests: number };
+  /** How many orders are watched and how many listeners share them; the upstream requests made and the order reads they held. */
+  stats(): { watches: number; listeners: number; upstreamRequests: number; orderReads: number };
   close(): void;
 }
 
@@ -51,34 +53,43 @@ interface Watch {
   latest: StoredOrder | undefined;
   giveUpAt: number;
   timer: NodeJS.Timeout | undefined;
-  polling: boolean;
+  reading: boolean;
+  /** An event came while a read was under way: read once more after it. */
+  readAgain: boolean;
+  /** When the watch last learned something of its order (a read or an event). */
+  heardAt: number;
 }
 
 /** The most orders one upstream read asks for (the API's limit). */
 const BATCH_SIZE = 100;
 /** The most of their own orders one read asks for, as one customer (GET /me/orders?ids=, its limit). */
 const OWN_BATCH_SIZE = 25;
-/** How long a poll waits for others to share its read: orders due together poll within a few ms of each other. */
+/** How long a read waits for others to share its request: the events of a kitchen run come within a few ms of each other. */
 const BATCH_WINDOW_MS = 10;
 
 const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 /**
- * One upstream watch per order and viewer in this process, however many pages follow it: the watch
- * polls the order API at the rhythm of the order's own schedule (nothing before it is due but a slow
- * recheck, every `pollMs` once it is due) and hands each new version to every listener. It stops when
- * the order is final or nobody listens. Polls that fall within `BATCH_WINDOW_MS` of each other share
- * reads: orders placed with the API key, up to 100 a call (GET /orders?ids=), so 500 watched orders
- * moving together cost five requests, not 500; a signed-in viewer's own orders, with their token
+ * One watch per order and viewer in this process, however many pages follow it. A watch reads its
+ * order when it starts, then waits for the order's events (`events`): a status change one version on
+ * from what it holds is applied in place, with no read; any other event (the order stored, a version
+ * skipped) reads it. If no event comes, the safety net reads it `safetyNetMs` after its step was due,
+ * then every `safetyNetMs` while it is overdue. It stops when the order is final or nobody listens.
+ * Reads that fall within `BATCH_WINDOW_MS` of each other share requests: orders placed with the API
+ * key, up to 100 a call (GET /orders?ids=); a signed-in viewer's own orders, with their token
  * (GET /me/orders?ids=), since the API key reads no account's order.
  */
-export function createStatusWatcher({ api, timings, logger, clock = () => Date.now() }: { api: WatchReads; timings: WatchTimings; logger: Logger; clock?: () => number }): StatusWatcher {
+export function createStatusWatcher({ api, events, timings, logger, clock = () => Date.now() }: { api: WatchReads; events: OrderEvents; timings: WatchTimings; logger: Logger; clock?: () => number }): StatusWatcher {
   const watches = new Map<string, Watch>();
+  /** The watches of each order id (one per viewer who follows it). */
+  const byOrder = new Map<string, Set<Watch>>();
   /** Each viewer's newest token: all their watches read with it, whichever page gave an older one. */
   const tokens = new Map<string, string>();
   let upstreamRequests = 0;
-  const counted = <T>(call: Promise<T>) => {
+  let orderReads = 0;
+  const counted = <T>(call: Promise<T>, orders: number) => {
     upstreamRequests++;
+    orderReads += orders;
     return call;
   };
 
@@ -93,9 +104,9 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
       if (watch.viewerId !== undefined && (!watch.latest || watch.latest.account_id !== undefined)) byViewer.set(watch.viewerId, [...(byViewer.get(watch.viewerId) ?? []), watch]);
     }
     /** One read for `watches`; if it fails, each of them has the error (a watch whose order another read found still gets it). */
-    const read = async (watches: Watch[], call: () => Promise<StoredOrder[]>, keyOf: (order: StoredOrder) => string | undefined) => {
+    const read = async (watches: Watch[], ids: string[], call: (ids: string[]) => Promise<StoredOrder[]>, keyOf: (order: StoredOrder) => string | undefined) => {
       try {
-        for (const order of await counted(call())) {
+        for (const order of await counted(call(ids), ids.length)) {
           const key = keyOf(order);
           if (key !== undefined) found.set(key, order);
         }
@@ -105,9 +116,9 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
     };
     const byOrderId = (watches: Watch[]) => new Map(chunks([...new Set(watches.map((watch) => watch.orderId))], BATCH_SIZE).map((ids) => [ids, watches.filter((watch) => ids.includes(watch.orderId))]));
     await Promise.all([
-      ...[...byOrderId(integration)].map(([ids, watches]) => read(watches, () => api.getOrders(ids), (order) => (order.account_id === undefined ? order.order_id : undefined))),
+      ...[...byOrderId(integration)].map(([ids, watches]) => read(watches, ids, (asked) => api.getOrders(asked), (order) => (order.account_id === undefined ? order.order_id : undefined))),
       ...[...byViewer].flatMap(([viewerId, own]) =>
-        chunks(own, OWN_BATCH_SIZE).map((part) => read(part, () => api.myOrdersByIds(tokens.get(viewerId)!, [...new Set(part.map((watch) => watch.orderId))]), (order) => `${viewerId}/${order.order_id}`)),
+        chunks(own, OWN_BATCH_SIZE).map((part) => read(part, [...new Set(part.map((watch) => watch.orderId))], (asked) => api.myOrdersByIds(tokens.get(viewerId)!, asked), (order) => `${viewerId}/${order.order_id}`)),
       ),
     ]);
     return batch.map((watch) => {
@@ -118,53 +129,101 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
 
   const reads = new DataLoader<Watch, StoredOrder | null>(readBatch, { cache: false, maxBatchSize: BATCH_SIZE, batchScheduleFn: (dispatch) => setTimeout(dispatch, BATCH_WINDOW_MS) });
 
-  function delayFor(watch: Watch): number {
-    const order = watch.latest;
-    if (!order?.due_at) return timings.pollMs;
-    const untilDue = Date.parse(order.due_at) - clock();
-    if (untilDue > 0) return Math.min(untilDue, timings.recheckMs);
-    return -untilDue > timings.overdueAfterMs ? timings.slowPollMs : timings.pollMs;
-  }
-
   function end(key: string, watch: Watch) {
     clearTimeout(watch.timer);
     watches.delete(key);
+    const same = byOrder.get(watch.orderId);
+    same?.delete(watch);
+    if (same?.size === 0) byOrder.delete(watch.orderId);
     const { viewerId } = watch;
     if (viewerId !== undefined && ![...watches.values()].some((other) => other.viewerId === viewerId)) tokens.delete(viewerId);
   }
 
-  async function poll(key: string, watch: Watch) {
-    const { orderId } = watch;
-    watch.polling = true;
+  /** Hands a newer version to the listeners; ends the watch at a final status. Answers whether the watch goes on. */
+  function deliver(key: string, watch: Watch, order: StoredOrder): boolean {
+    watch.heardAt = clock();
+    if (!watch.latest || order.version > watch.latest.version) {
+      watch.latest = order;
+      for (const listener of [...watch.listeners]) listener.next(order);
+    }
+    if (isFinal(order.status) || watch.listeners.size === 0) {
+      end(key, watch);
+      return false;
+    }
+    return watches.get(key) === watch;
+  }
+
+  /** When the safety net reads next: past the step's due time, or before the wait for a missing order is over. */
+  function schedule(key: string, watch: Watch, delay?: number) {
+    clearTimeout(watch.timer);
+    const now = clock();
+    const dueAt = watch.latest?.due_at ? Date.parse(watch.latest.due_at) : undefined;
+    const at =
+      delay !== undefined ? now + delay
+      : watch.latest ? Math.max(dueAt ?? now, watch.heardAt) + timings.safetyNetMs
+      : Math.min(watch.giveUpAt, watch.heardAt + timings.safetyNetMs);
+    watch.timer = setTimeout(() => void read(key, watch), Math.max(0, at - now));
+  }
+
+  async function read(key: string, watch: Watch) {
+    clearTimeout(watch.timer);
+    if (watch.reading) {
+      watch.readAgain = true;
+      return;
+    }
+    watch.reading = true;
     let order: StoredOrder | null | undefined;
     try {
       order = await reads.load(watch);
     } catch (error) {
       if (error instanceof UnauthorizedError) {
         // The viewer's token expired: their pages ask again with a renewed one.
-        watch.polling = false;
+        watch.reading = false;
         for (const listener of [...watch.listeners]) listener.failed?.(error);
         return watches.get(key) === watch ? end(key, watch) : undefined;
       }
       // The API is down or slow: keep the listeners and try again later.
-      logger.warn({ err: error, order_id: orderId }, 'status watch could not read the order; retrying');
+      logger.warn({ err: error, order_id: watch.orderId }, 'status watch could not read the order; retrying');
     } finally {
-      watch.polling = false;
+      watch.reading = false;
     }
     if (watches.get(key) !== watch) return;
-    if (order && (!watch.latest || order.version > watch.latest.version)) {
-      watch.latest = order;
-      for (const listener of [...watch.listeners]) listener.next(order);
-    }
-    if (order && isFinal(order.status)) return end(key, watch);
-    if (!order && order !== undefined && !watch.latest && clock() > watch.giveUpAt) {
-      for (const listener of [...watch.listeners]) listener.notFound();
-      return end(key, watch);
-    }
     if (watch.listeners.size === 0) return end(key, watch);
-    const delay = order === undefined ? timings.slowPollMs : delayFor(watch);
-    watch.timer = setTimeout(() => void poll(key, watch), delay);
+    if (order === undefined) return schedule(key, watch, timings.retryMs);
+    if (order && !deliver(key, watch, order)) return;
+    if (!order && !watch.latest) {
+      if (clock() >= watch.giveUpAt) {
+        for (const listener of [...watch.listeners]) listener.notFound();
+        return end(key, watch);
+      }
+      watch.heardAt = clock();
+    }
+    if (watch.readAgain) {
+      watch.readAgain = false;
+      return void read(key, watch);
+    }
+    schedule(key, watch);
   }
+
+  function onEvent(event: OrderEvent) {
+    for (const watch of [...(byOrder.get(event.orderId) ?? [])]) {
+      const key = watch.viewerId !== undefined ? `${watch.viewerId}/${watch.orderId}` : watch.orderId;
+      const { latest } = watch;
+      const { change } = event;
+      if (change?.version !== undefined && latest) {
+        if (change.version <= latest.version) continue;
+        if (change.version === latest.version + 1 && change.from === latest.status && !watch.reading) {
+          // The change as the viewer's read would show it: who made it by hand is their role alone.
+          const { by, reason } = publicEntry({ status: change.to, at: change.at, by: change.by, reason: change.reason });
+          const next = applyChange(latest, { from: change.from, fromVersion: latest.version, to: change.to, version: change.version, at: change.at, due_at: change.due_at, ...(by ? { by } : {}), ...(reason ? { reason } : {}) });
+          if (deliver(key, watch, next)) schedule(key, watch);
+          continue;
+        }
+      }
+      void read(key, watch);
+    }
+  }
+  const stopListening = events.listen(onEvent);
 
   return {
     watch(orderId, listener, { waitMs, viewer }) {
@@ -173,10 +232,11 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
       if (viewer) tokens.set(viewer.id, viewer.idToken);
       let watch = watches.get(key);
       if (!watch) {
-        watch = { orderId, viewerId: viewer?.id, listeners: new Set(), latest: undefined, giveUpAt: clock() + waitMs, timer: undefined, polling: false };
+        watch = { orderId, viewerId: viewer?.id, listeners: new Set(), latest: undefined, giveUpAt: clock() + waitMs, timer: undefined, reading: false, readAgain: false, heardAt: clock() };
         watches.set(key, watch);
+        byOrder.set(orderId, (byOrder.get(orderId) ?? new Set()).add(watch));
         watch.listeners.add(listener);
-        void poll(key, watch);
+        void read(key, watch);
       } else {
         watch.listeners.add(listener);
         watch.giveUpAt = Math.max(watch.giveUpAt, clock() + waitMs);
@@ -186,15 +246,16 @@ export function createStatusWatcher({ api, timings, logger, clock = () => Date.n
       const current = watch;
       return () => {
         current.listeners.delete(listener);
-        if (current.listeners.size === 0 && !current.polling && watches.get(key) === current) end(key, current);
+        if (current.listeners.size === 0 && !current.reading && watches.get(key) === current) end(key, current);
       };
     },
     stats() {
       let listeners = 0;
       for (const watch of watches.values()) listeners += watch.listeners.size;
-      return { watches: watches.size, listeners, upstreamRequests };
+      return { watches: watches.size, listeners, upstreamRequests, orderReads };
     },
     close() {
+      stopListening();
       for (const [key, watch] of watches) end(key, watch);
     },
   };

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { isAllowedHost, type HostRule } from '../frontend/request-origin.js';
 import { fifoGroupOfBody } from '../domain/order.js';
+import { settings } from '../platform/settings.js';
 import { continueSequence, createFauxqsStores, observeQueues, putBack, rememberDeduplication, type MessageSpySink, type SqsMessage, type SqsStore } from './fauxqs-stores.js';
 import { DEDUPLICATION_WINDOW_MS, QueueJournal, type FifoFields } from './queue-journal.js';
 
@@ -89,7 +90,8 @@ function journalRecorder(journal: QueueJournal, enqueueing: Enqueueing): Message
   return {
     paused: false,
     addMessage(message) {
-      if (message.service !== 'sqs' || this.paused) return;
+      // The web processes' event queues are made at their start and removed at their stop, on AWS too: nothing of them outlives a run.
+      if (message.service !== 'sqs' || this.paused || message.queueName.startsWith(settings.names.webEventQueuePrefix)) return;
       if (message.status === 'published') {
         const enqueued = enqueueing.message?.messageId === message.messageId ? enqueueing.message : undefined;
         const sent = moving !== message.messageId;

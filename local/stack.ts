@@ -263,7 +263,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ));
     stops.push(() => api.stop());
 
-    const web = startWebTier({ apiUrl: api.url, apiKey, userPool: { ...userPool, endpoint: cognito.endpoint }, host, server: webServer, env: options.webEnv ?? {}, allowedHosts: [...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])], logger });
+    const web = await startWebTier({
+      apiUrl: api.url, apiKey, userPool: { ...userPool, endpoint: cognito.endpoint }, host, server: webServer, env: options.webEnv ?? {}, allowedHosts: [...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])],
+      events: { sqs: clients.sqsPolling, sns: clients.sns, topicArn: resources.topics.orderEvents },
+      logger,
+    });
     stops.push(() => web.stop());
 
     const consolePort = ports.console;

@@ -18,6 +18,8 @@ export const settings = {
     productsTable: 'products',
     customerNotificationsQueue: 'customer-notifications',
     customerNotificationsDeadLetterQueue: 'customer-notifications-dlq',
+    /** Each web process's own queue on order-events is this and random digits (EVENT_QUEUE_PREFIX, after the stack's prefix). */
+    webEventQueuePrefix: 'order-web-events-',
   },
   queue: {
     /**

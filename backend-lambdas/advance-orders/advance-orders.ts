@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { AppError } from '../../domain/errors.js';
-import { dueAt, transition, type OrderStatus, type StatusChangedEvent } from '../../domain/lifecycle.js';
-import { createStatusChanges, statusChangedEvent, type OutgoingChange } from '../lib/order-events.js';
+import { dueAt, statusChangedEvent, transition, type OrderStatus, type StatusChangedEvent } from '../../domain/lifecycle.js';
+import { createStatusChanges, type OutgoingChange } from '../lib/order-events.js';
 import { orderWriterEnvironment, orderWriterWiring, type OrderWriterHandlerDeps } from '../lib/defaults.js';
 import { count } from '../lib/observability.js';
 import type { DueOrder } from '../lib/order-store.js';
@@ -61,7 +61,11 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
     const now = clock();
     const result: KitchenRun = { advanced: 0, skipped: 0, republished: 0, pending: 0 };
     for await (const page of store.dueOrders(now)) {
-      const written: (OutgoingChange & { version: number })[] = [];
+      // Told ten at a time as they are written (SNS's batch), not after the whole page: a page of a hundred takes a while to write.
+      let written: (OutgoingChange & { version: number })[] = [];
+      // Settled results, so one that fails before the page ends is not an unhandled rejection meanwhile.
+      const publishing: Promise<PromiseSettledResult<number>>[] = [];
+      const tell = (batch: typeof written) => publishing.push(changes.publishOrKeep(batch).then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason })));
       const republish: DueOrder[] = [];
       await eachByCustomer(page, async (due) => {
         if (due.pending_event) {
@@ -74,11 +78,19 @@ export function createAdvanceOrdersHandler({ store, timings, logger, metrics, sn
           result.advanced++;
           count(metrics, 'StatusChanges');
           written.push({ event: statusChangedEvent(due, change), customerMail: due.customer_email !== undefined, version: change.version });
+          if (written.length === 10) {
+            tell(written);
+            written = [];
+          }
         } else {
           result.skipped++;
         }
       });
-      result.pending += await changes.publishOrKeep(written);
+      tell(written);
+      for (const outcome of await Promise.all(publishing)) {
+        if (outcome.status === 'rejected') throw outcome.reason;
+        result.pending += outcome.value;
+      }
       const failedAgain = new Set(
         (await changes.publish(republish.map((due) => ({ event: JSON.parse(due.pending_event!) as StatusChangedEvent, customerMail: due.customer_email !== undefined })))).map((outgoing) => outgoing.event.order_id),
       );

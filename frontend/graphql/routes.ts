@@ -5,6 +5,7 @@ import { createHandler as createStreamHandler } from 'graphql-sse/lib/use/expres
 import type { Logger } from 'pino';
 import { AppError } from '../../domain/errors.js';
 import type { CustomerApi, OrderApi, StaffApi } from '../order-api.js';
+import type { OrderEvents } from '../order-events.js';
 import type { StatusWatcher, Viewer } from '../status-watch.js';
 import { MAX_DOCUMENT_BYTES, prepareOperation, type OperationParams } from './operation.js';
 import { schema, type GraphQLContext } from './schema.js';
@@ -14,6 +15,7 @@ export interface GraphQLRoutesOptions {
   /** The signed-in customer, whose account's orders only they may read (with their token). */
   viewerOf: (req: Request) => Viewer | undefined;
   watcher: StatusWatcher;
+  events: OrderEvents;
   logger: Logger;
   introspection: boolean;
   streams: { max: number; maxPerClient: number };
@@ -57,13 +59,13 @@ function maskErrors(result: ExecutionResult, logger: Logger, requestId: string |
  * /graphql/stream (graphql-sse, which pings every 12 s, inside the ALB's 60 s idle timeout). Both
  * parse and validate through prepareOperation, so every hostile document is a 400 naming its problem.
  */
-export function graphqlRoutes({ api, viewerOf, watcher, logger, introspection, streams }: GraphQLRoutesOptions): { router: Router; closeStreams(): void } {
+export function graphqlRoutes({ api, viewerOf, watcher, events, logger, introspection, streams }: GraphQLRoutesOptions): { router: Router; closeStreams(): void } {
   const router = express.Router();
   const limits = { introspection };
   const context = (req: Request): GraphQLContext => {
     const connection = new AbortController();
     req.res?.once('close', () => connection.abort());
-    return { api, watcher, viewer: viewerOf(req), requestId: req.id as string | undefined, closed: connection.signal };
+    return { api, watcher, events, viewer: viewerOf(req), requestId: req.id as string | undefined, closed: connection.signal };
   };
 
   function prepare(req: Request, params: OperationParams, transport: 'query' | 'stream') {

@@ -17,6 +17,7 @@ import { NotFoundError } from '../../domain/errors.js';
 import { customerMayCancel, isFinal, ORDER_STATUSES } from '../../domain/lifecycle.js';
 import { customerNameOf, isOrderId, isOrderOf, type StoredOrder } from '../../domain/order.js';
 import { readOrder, type CustomerApi, type OrderApi, type StaffApi } from '../order-api.js';
+import type { OrderEvents } from '../order-events.js';
 import type { StatusWatcher, Viewer } from '../status-watch.js';
 
 /** How long a subscription waits, at most, for an order that is not stored yet. */
@@ -113,6 +114,8 @@ const Order = new GraphQLObjectType<StoredOrder, GraphQLContext>({
 export type GraphQLContext = {
   api: OrderApi & CustomerApi & StaffApi;
   watcher: StatusWatcher;
+  /** The order events this process receives: the staff board reads its list again at each. */
+  events: OrderEvents;
   /** The signed-in customer, or undefined: their own orders are read with their token. */
   viewer: Viewer | undefined;
   requestId: string | undefined;
@@ -146,26 +149,46 @@ async function* followOrder(watcher: StatusWatcher, orderId: string, waitSeconds
 }
 
 /**
- * How often an open staff board's list is read again: the board wants a new order within seconds,
- * and a shop has a board or two open, not thousands (one read each a poll: about 43,000 a day).
+ * How long an open staff board waits for an event before it reads its list anyway (the safety net,
+ * as a status page's): events bring a new order or a move within a second.
  */
-export const STAFF_BOARD_POLL_MS = 2000;
+export const STAFF_BOARD_SAFETY_NET_MS = 30_000;
+/** A kitchen run moves many orders at once: the board reads once after their events, not once each. */
+const STAFF_BOARD_SETTLE_MS = 100;
 
 /**
- * The open orders for a member of staff: now, then again whenever one is added, moves or leaves.
- * Ends when the connection closes, or with an error when their session does.
+ * The open orders for a member of staff: now, then again after each order event this process
+ * receives (or the safety net). Ends when the connection closes, or with an error when their session does.
  */
-async function* followOpenOrders(api: StaffApi, viewer: Viewer, closed: AbortSignal): AsyncGenerator<{ openOrders: StoredOrder[] }> {
+async function* followOpenOrders(api: StaffApi, events: OrderEvents, viewer: Viewer, closed: AbortSignal): AsyncGenerator<{ openOrders: StoredOrder[] }> {
   let seen: string | undefined;
-  // Between reads the generator waits, not at a yield, so the stream's end cannot reach it there: the connection's own signal does.
-  while (!closed.aborted) {
-    const { orders } = await api.openOrders(viewer.idToken);
-    const now = orders.map((order) => `${order.order_id}:${order.version}`).join(',');
-    if (now !== seen) {
-      seen = now;
-      yield { openOrders: orders };
+  // Set by any event, even one that comes while the list is being read: that read may predate it.
+  let changed: boolean;
+  let wake: (() => void) | undefined;
+  const stopListening = events.listen(() => {
+    changed = true;
+    wake?.();
+  });
+  try {
+    // Between reads the generator waits, not at a yield, so the stream's end cannot reach it there: the connection's own signal does.
+    while (!closed.aborted) {
+      changed = false;
+      const { orders } = await api.openOrders(viewer.idToken);
+      const now = orders.map((order) => `${order.order_id}:${order.version}`).join(',');
+      if (now !== seen) {
+        seen = now;
+        yield { openOrders: orders };
+      }
+      if (!changed) {
+        const waiting = new AbortController();
+        wake = () => waiting.abort();
+        await delay(STAFF_BOARD_SAFETY_NET_MS, undefined, { signal: AbortSignal.any([closed, waiting.signal]), ref: false }).catch(() => undefined);
+        wake = undefined;
+      }
+      await delay(STAFF_BOARD_SETTLE_MS, undefined, { signal: closed, ref: false }).catch(() => undefined);
     }
-    await delay(STAFF_BOARD_POLL_MS, undefined, { signal: closed, ref: false }).catch(() => undefined);
+  } finally {
+    stopListening();
   }
 }
 
@@ -197,9 +220,9 @@ export const schema = new GraphQLSchema({
         type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(Order))),
         description: "The shop's open orders, oldest first, now and again at each change: for the staff only.",
         // Refused before the stream starts: the answer is one error, not a stream cut short.
-        subscribe: (_root, _args, { api, viewer, closed }) => {
+        subscribe: (_root, _args, { api, events, viewer, closed }) => {
           if (!viewer?.staff) throw new NotFoundError('openOrders');
-          return followOpenOrders(api, viewer, closed);
+          return followOpenOrders(api, events, viewer, closed);
         },
       },
     },

@@ -1,4 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { Express } from 'express';
+import { createClient } from 'graphql-sse';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from '../../frontend/app.js';
@@ -8,6 +11,11 @@ import { createWebDeps } from '../../frontend/wiring.js';
 import type { LocalStack } from '../../local/stack.js';
 import { signedInCustomer, WebClient } from './customers.js';
 import { silentLogger } from './loggers.js';
+import { freePorts } from './stack-process.js';
+import { waitFor } from './wait.js';
+import { settings } from '../../platform/settings.js';
+
+const root = new URL('../..', import.meta.url).pathname;
 
 /** The cart version a cart page's checkout form carries (a second post of it is the same order). */
 export function cartVersionOf(html: string): string {
@@ -51,7 +59,87 @@ export async function startWeb(env: Record<string, string>, logger: Logger = sil
   // Without a stack's pool: one whose endpoint does not answer, so no token is ever a session. A test is
   // one client making requests as fast as it can: the limit of a second is raised unless env sets it.
   const config = loadConfig({ API_KEY: 'k', PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_BURST_MAX: '100000', COGNITO_USER_POOL_ID: 'local_nopool', COGNITO_CLIENT_ID: 'noclient', COGNITO_ENDPOINT: 'http://127.0.0.1:9', COGNITO_ISSUER: 'http://127.0.0.1:9/local_nopool', ...env });
-  const app = createApp({ ...createWebDeps(config, config.API_KEY ?? 'k'), config, logger });
+  const deps = createWebDeps(config, config.API_KEY ?? 'k', logger);
+  await deps.events.start();
+  const app = createApp({ ...deps, config, logger });
   const server = await startServer(app, 0, '127.0.0.1');
-  return { server, app, url: serverUrl(server), stop: () => stopServer(app, server, 1000) };
+  return {
+    server,
+    app,
+    url: serverUrl(server),
+    async stop() {
+      await stopServer(app, server, 1000);
+      await deps.events.stop();
+    },
+  };
+}
+
+/** What a web process needs to subscribe a queue of its own to the stack's order-events, as the IaC gives it on AWS. */
+export function eventsEnvOf(stack: LocalStack): Record<string, string> {
+  return {
+    ORDER_EVENTS_TOPIC_ARN: stack.resources.topics.orderEvents,
+    AWS_ENDPOINT_URL_SQS: stack.urls.sqs,
+    AWS_ENDPOINT_URL_SNS: stack.urls.sqs,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: settings.region,
+  };
+}
+
+export interface WebProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything it logged so far. */
+  output(): string;
+  /** SIGTERM, as pm2 stops it, and its exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * frontend/server.ts in a process of its own in front of the stack (its API, pool and order-events),
+ * as one pm2 worker of an instance runs: a test can have two, and kill -9 one.
+ */
+export async function startWebProcess(stack: LocalStack, env: Record<string, string> = {}): Promise<WebProcess> {
+  const [port] = (await freePorts(1)) as [number];
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'frontend', 'server.ts')], {
+    cwd: root,
+    env: { ...process.env, ...cognitoEnvOf(stack), ...eventsEnvOf(stack), API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => child.exitCode === null ? (await fetch(`${url}/healthz`)).ok : Promise.reject(new Error(`it exited: ${output.slice(-2000)}`)), { timeoutMs: 30_000, what: `the web process on ${port}` });
+  return {
+    url,
+    child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * Every status a subscription yields, through graphql-sse's own client, until it completes; `seen`
+ * (if given) gets each as it comes, with the time it came.
+ */
+export async function follow(url: string, id: string, waitSeconds?: number, seen: ({ status: string; version: number; at: number } | null)[] = []): Promise<({ status: string; version: number } | null)[]> {
+  const client = createClient({ url: `${url}/graphql/stream` });
+  const all: ({ status: string; version: number } | null)[] = [];
+  try {
+    for await (const result of client.iterate<{ orderStatus: { status: string; version: number } | null }>({
+      query: 'subscription($id: OrderId!, $wait: Int) { orderStatus(id: $id, waitSeconds: $wait) { status version } }',
+      variables: { id, ...(waitSeconds !== undefined ? { wait: waitSeconds } : {}) },
+    })) {
+      const order = result.data?.orderStatus ?? null;
+      all.push(order);
+      seen.push(order && { ...order, at: Date.now() });
+    }
+  } finally {
+    client.dispose();
+  }
+  return all;
 }

@@ -134,7 +134,7 @@ describe('the kitchen (advance-orders)', () => {
     expect((await stack.store.get(order!.order_id))?.version).toBe(4);
   });
 
-  it('when an order moves, then order.status_changed carries order, customer, from, to and time, with attributes a subscriber can filter on', async () => {
+  it('when an order moves, then order.status_changed carries order, customer, from, to, time, the new version and due time, with attributes a subscriber can filter on', async () => {
     const customer = `evt-${randomUUID().slice(0, 8)}`;
     const received = await eventQueue({ event_type: ['order.status_changed'], customer_id: [customer] });
     const [mine] = await dueOrders(1, customer);
@@ -143,7 +143,7 @@ describe('the kitchen (advance-orders)', () => {
     const [event, ...others] = await received(1);
     expect(others).toEqual([]);
     expect(event).toEqual({
-      body: { type: 'order.status_changed', order_id: mine!.order_id, customer_id: customer, from: 'RECEIVED', to: 'PREPARING', at: expect.stringMatching(/^\d{4}-/) as unknown },
+      body: { type: 'order.status_changed', order_id: mine!.order_id, customer_id: customer, from: 'RECEIVED', to: 'PREPARING', at: expect.stringMatching(/^\d{4}-/) as unknown, version: 2, due_at: expect.stringMatching(/^\d{4}-/) as unknown },
       attributes: { event_type: 'order.status_changed', event_id: `${mine!.order_id}:order.status_changed:PREPARING`, order_id: mine!.order_id, customer_id: customer, status: 'PREPARING' },
     });
   });

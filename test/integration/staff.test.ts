@@ -1,6 +1,8 @@
 // The shop's staff at the counter: `npm run staff` makes a member, the /staff board and its buttons,
 // the API's /staff routes behind it, and everyone else kept out as if none of it existed.
 import { SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { ListSubscriptionsByTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createAdvanceOrdersHandler } from '../../backend-lambdas/advance-orders/advance-orders.js';
@@ -12,6 +14,7 @@ import { cognitoOf, newCustomer, signedInCustomer, signIn, WebClient } from '../
 import { apiRequest, readOutbox, startTestStack } from '../helpers/local-stack.js';
 import { silentLambdaLogger } from '../helpers/loggers.js';
 import { waitFor } from '../helpers/wait.js';
+import { follow, startWebProcess } from '../helpers/web.js';
 
 let stack: LocalStack;
 let staff: { client: WebClient; email: string };
@@ -297,4 +300,110 @@ describe('the menu as data', () => {
     expect((await staff.client.post('/staff/menu', { product_id: 'Soup', name: 'Soup', category: 'starters', price: '1.00' }, { csrf: null })).status).toBe(403);
     expect(await stored('Soup')).toBeUndefined();
   });
+});
+
+describe('status pushed to every web process (a queue each on order-events)', () => {
+  const KITCHEN_RUN = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+  const prefix = settings.names.webEventQueuePrefix;
+  /** The web processes' queues and the subscriptions of order-events that deliver to them, as SQS and SNS list them. */
+  async function eventQueues() {
+    const { QueueUrls = [] } = await stack.clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
+    const { Subscriptions = [] } = await stack.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: stack.resources.topics.orderEvents }));
+    const names = QueueUrls.map((url) => url.split('/').pop()!).sort();
+    const subscribed = Subscriptions.flatMap((subscription) => (subscription.Endpoint?.split(':').pop()?.startsWith(prefix) ? [subscription.Endpoint.split(':').pop()!] : [])).sort();
+    return { names, subscribed, subscriptions: Subscriptions };
+  }
+  async function integrationOrder(): Promise<string> {
+    const response = await apiRequest(stack, '/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customer_id: 'push-test', product_id: 'Margherita', quantity: 1 }) });
+    const { order_id } = (await response.json()) as { order_id: string };
+    await waitFor(async () => (await stack.store.get(order_id)) !== undefined, { what: 'the order to be stored' });
+    return order_id;
+  }
+  const statusesOf = (seen: ({ status: string } | null)[]) => seen.map((order) => order?.status);
+
+  it('when the kitchen moves an order and then staff move it on, then a page on each of two web processes sees every change within a second; a process killed with kill -9 leaves its queue only until the next start\'s clean-up, and a stopped one none', async () => {
+    // The safety net is ten minutes off: only the events can bring the changes in time.
+    const env = { STATUS_SAFETY_NET_MS: '600000', EVENT_QUEUE_STALE_SECONDS: '2' };
+    const before = await eventQueues();
+    const [first, second] = await Promise.all([startWebProcess(stack, env), startWebProcess(stack, env)]);
+    let third: Awaited<ReturnType<typeof startWebProcess>> | undefined;
+    try {
+      const started = await eventQueues();
+      expect(started.names).toHaveLength(before.names.length + 2);
+      expect(started.subscribed).toEqual(started.names);
+
+      const orderId = await integrationOrder();
+      type Seen = { status: string; version: number; at: number } | null;
+      const pages: Seen[][] = [[], []];
+      const following = [first, second].map((web, i) => follow(web.url, orderId, undefined, pages[i]));
+      await waitFor(() => pages.every((seen) => seen.length === 1), { what: 'both pages to show the order' });
+      // The kitchen: its timer is off here; one run, once the order is due (the fast profile: 2 s).
+      await waitFor(async () => Date.parse((await stack.store.get(orderId))!.due_at!) <= Date.now(), { what: 'the order to be due' });
+      await stack.invoke('advance-orders', KITCHEN_RUN);
+      const moved = Date.now();
+      await waitFor(() => pages.every((seen) => seen.at(-1)?.status === 'PREPARING'), { timeoutMs: 5000, what: 'both pages to show PREPARING' });
+      // A member of staff, on the stack's own web tier (a third process's board), moves it on twice.
+      await staff.client.get('/staff');
+      const byStaff: number[] = [];
+      for (const version of ['2', '3']) {
+        const advanced = await staff.client.post(`/staff/orders/${orderId}/advance`, { version });
+        expect(advanced.status).toBe(303);
+        byStaff.push(Date.now());
+        await waitFor(() => pages.every((seen) => seen.at(-1)?.version === Number(version) + 1), { timeoutMs: 5000, what: `both pages to show version ${Number(version) + 1}` });
+      }
+      const ended = await Promise.all(following);
+      for (const seen of ended) expect(statusesOf(seen)).toEqual(['RECEIVED', 'PREPARING', 'READY', 'COMPLETED']);
+      for (const seen of pages) {
+        expect(seen[1]!.at - moved).toBeLessThan(1000);
+        expect(seen[2]!.at - byStaff[0]!).toBeLessThan(1000);
+        expect(seen[3]!.at - byStaff[1]!).toBeLessThan(1000);
+      }
+
+      // kill -9: no stop, so its queue and subscription stay...
+      second.child.kill('SIGKILL');
+      await second.stop();
+      expect((await eventQueues()).names).toEqual(started.names);
+      // ...until its time is past (EVENT_QUEUE_STALE_SECONDS after its last heartbeat): then the next sweep, a live
+      // process's (every EVENT_QUEUE_STALE_SECONDS) or a starting one's, removes them.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      third = await startWebProcess(stack, env);
+      const swept = await eventQueues();
+      expect(swept.names).toHaveLength(before.names.length + 2);
+      const killed = started.names.find((name) => second.output().includes(name));
+      expect(killed).toBeDefined();
+      expect(swept.names).not.toContain(killed);
+      expect(swept.subscribed).toEqual(swept.names);
+      expect(first.output() + third.output()).toContain('removed the event queues of web processes that stopped without removing them');
+    } finally {
+      await Promise.all([first.stop(), second.stop(), third?.stop()]);
+    }
+    // Stopped as pm2 stops them: their queues and subscriptions went with them.
+    expect(await eventQueues()).toMatchObject({ names: before.names, subscribed: before.subscribed });
+  }, 90_000);
+
+  it('when event delivery stops, then a watched order still reaches its final status on the page through the safety net, within STATUS_SAFETY_NET_MS of its step\'s due time', async () => {
+    const safetyNetMs = 1500;
+    const before = await eventQueues();
+    const web = await startWebProcess(stack, { STATUS_SAFETY_NET_MS: String(safetyNetMs) });
+    try {
+      // Delivery stopped, as if its subscription were gone: order-events sends this process nothing.
+      const { subscriptions } = await eventQueues();
+      const mine = subscriptions.filter((subscription) => !before.subscribed.includes(subscription.Endpoint!.split(':').pop()!) && subscription.Endpoint!.split(':').pop()!.startsWith(prefix));
+      expect(mine).toHaveLength(1);
+      await stack.clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: mine[0]!.SubscriptionArn }));
+
+      const orderId = await integrationOrder();
+      const page: ({ status: string; version: number; at: number } | null)[] = [];
+      const following = follow(web.url, orderId, undefined, page);
+      await waitFor(() => page.length === 1, { what: 'the page to show the order' });
+      await staff.client.get('/staff');
+      expect((await staff.client.post(`/staff/orders/${orderId}/cancel`, { version: '1', reason: 'Closing early' })).status).toBe(303);
+      const dueAt = Date.parse((await stack.store.get(orderId))!.status_history[0]!.at) + 2000;
+      expect(statusesOf(await following)).toEqual(['RECEIVED', 'CANCELLED']);
+      // Read at the latest safetyNetMs after the step was due (RECEIVED is due 2 s after it was stored), give or take a read's time.
+      expect(page[1]!.at).toBeLessThan(Math.max(dueAt, page[0]!.at) + safetyNetMs + 1000);
+    } finally {
+      await web.stop();
+    }
+  }, 60_000);
 });

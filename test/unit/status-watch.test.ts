@@ -2,10 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { acceptOrder, storedOrder, type StoredOrder } from '../../domain/order.js';
 import { UnauthorizedError } from '../../domain/errors.js';
+import type { OrderEvent, OrderEvents } from '../../frontend/order-events.js';
 import { createStatusWatcher, type StatusWatcher, type WatchReads } from '../../frontend/status-watch.js';
+import { applyChange, statusChangedEvent, transition } from '../../domain/lifecycle.js';
 import { SEED_ORDER } from '../helpers/local-stack.js';
 
-const timings = { pollMs: 50, slowPollMs: 200, overdueAfterMs: 60_000, recheckMs: 100 };
+const timings = { safetyNetMs: 60_000, retryMs: 50 };
+const LIFECYCLE = { RECEIVED: 3600, PREPARING: 3600, READY: 3600 };
+
+/** order-events as a web process hears them: the test sends each. */
+function eventSource() {
+  const listeners = new Set<(event: OrderEvent) => void>();
+  const events: OrderEvents = { listen: (listener) => (listeners.add(listener), () => listeners.delete(listener)) };
+  return { events, send: (event: OrderEvent) => listeners.forEach((listener) => listener(event)) };
+}
+const quiet = eventSource().events;
+const settle = (ms = 50) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The order API's reads over a map of orders, as the API answers them: the API key's read leaves out
@@ -32,7 +44,7 @@ function ordersApi(orders: Map<string, StoredOrder>, { expired = new Set<string>
   return { api, calls, tokens };
 }
 
-const order = () => storedOrder(acceptOrder(SEED_ORDER, { now: new Date() }), new Date(), { RECEIVED: 3600, PREPARING: 3600, READY: 3600 });
+const order = () => storedOrder(acceptOrder(SEED_ORDER, { now: new Date() }), new Date(), LIFECYCLE);
 
 let watcher: StatusWatcher | undefined;
 afterEach(() => watcher?.close());
@@ -41,7 +53,7 @@ describe('the web tier status watches', () => {
   it('when 250 orders are watched at once, then their reads go upstream a hundred to a call and each listener gets its own order', async () => {
     const orders = new Map(Array.from({ length: 250 }, () => order()).map((stored) => [stored.order_id, stored]));
     const { api, calls } = ordersApi(orders);
-    watcher = createStatusWatcher({ api, timings, logger: pino({ level: 'silent' }) });
+    watcher = createStatusWatcher({ api, events: quiet, timings, logger: pino({ level: 'silent' }) });
     const seen = await Promise.all(
       [...orders.keys()].map((id) => new Promise<string>((resolve, reject) => watcher!.watch(id, { next: (found) => resolve(found.order_id), notFound: () => reject(new Error(`${id} not found`)) }, { waitMs: 1000 }))),
     );
@@ -49,29 +61,76 @@ describe('the web tier status watches', () => {
     expect(calls).toEqual([100, 100, 50]);
   });
 
-  it('when a watched order changes, then every listener of it gets the new version once, and a later read is shared too', async () => {
+  it('when a status change one version on is heard, then every listener of the order gets it at once and nothing is read; the history shows who changed it by role only', async () => {
     const first = order();
     const orders = new Map([[first.order_id, first]]);
     const { api, calls } = ordersApi(orders);
-    watcher = createStatusWatcher({ api, timings: { ...timings, recheckMs: 50 }, logger: pino({ level: 'silent' }) });
-    const versions: number[][] = [[], []];
-    for (const seen of versions) watcher.watch(first.order_id, { next: (found) => seen.push(found.version), notFound: () => undefined }, { waitMs: 1000 });
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    orders.set(first.order_id, { ...first, status: 'PREPARING', version: 2 });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(versions).toEqual([
-      [1, 2],
-      [1, 2],
+    const { events, send } = eventSource();
+    watcher = createStatusWatcher({ api, events, timings, logger: pino({ level: 'silent' }) });
+    const seen: [number, string | undefined][][] = [[], []];
+    for (const list of seen) watcher.watch(first.order_id, { next: (found) => list.push([found.version, found.status_history.at(-1)?.by?.id]), notFound: () => undefined }, { waitMs: 1000 });
+    await settle();
+    const change = transition(first, { to: 'CANCELLED', at: new Date(), timings: LIFECYCLE, by: { role: 'staff', id: 'chef@example.com' }, reason: 'out of dough' });
+    orders.set(first.order_id, applyChange(first, change));
+    send({ type: 'order.status_changed', orderId: first.order_id, change: statusChangedEvent(first, change) });
+    expect(seen).toEqual([
+      [[1, undefined], [2, undefined]],
+      [[1, undefined], [2, undefined]],
     ]);
-    // One watch for both listeners: each read asked for the one order once.
-    expect(calls.every((size) => size === 1)).toBe(true);
-    expect(watcher.stats()).toMatchObject({ watches: 1, listeners: 2 });
+    // One read, when the watch started; the final status ended the watch.
+    expect(calls).toEqual([1]);
+    expect(watcher.stats()).toMatchObject({ watches: 0, upstreamRequests: 1, orderReads: 1 });
+  });
+
+  it('when an event skips a version, or only says the order was stored, then the watch reads the order (and shares the read)', async () => {
+    const first = order();
+    const orders = new Map<string, StoredOrder>();
+    const { api, calls } = ordersApi(orders);
+    const { events, send } = eventSource();
+    watcher = createStatusWatcher({ api, events, timings, logger: pino({ level: 'silent' }) });
+    const statuses: string[] = [];
+    watcher.watch(first.order_id, { next: (found) => statuses.push(`${found.status} ${found.version}`), notFound: () => statuses.push('not found') }, { waitMs: 10_000 });
+    await settle();
+    // Not stored yet: the watch waits for its event, not a poll.
+    expect(statuses).toEqual([]);
+    orders.set(first.order_id, first);
+    send({ type: 'order.received', orderId: first.order_id });
+    await settle();
+    const preparing = applyChange(first, transition(first, { at: new Date(), timings: LIFECYCLE }));
+    const ready = applyChange(preparing, transition(preparing, { at: new Date(), timings: LIFECYCLE }));
+    orders.set(first.order_id, ready);
+    // The PREPARING event was lost: READY's is two versions on.
+    send({ type: 'order.status_changed', orderId: first.order_id, change: statusChangedEvent(preparing, transition(preparing, { at: new Date(), timings: LIFECYCLE })) });
+    await settle();
+    expect(statuses).toEqual(['RECEIVED 1', 'READY 3']);
+    expect(calls).toEqual([1, 1, 1]);
+    // An old event again changes nothing and reads nothing.
+    send({ type: 'order.status_changed', orderId: first.order_id, change: statusChangedEvent(first, transition(first, { at: new Date(), timings: LIFECYCLE })) });
+    await settle();
+    expect(calls).toEqual([1, 1, 1]);
+  });
+
+  it('when no event comes, then the safety net reads the order safetyNetMs after its step was due, and not before', async () => {
+    const due = { ...order(), due_at: new Date(Date.now() + 100).toISOString() };
+    const orders = new Map([[due.order_id, due]]);
+    const { api, calls } = ordersApi(orders);
+    watcher = createStatusWatcher({ api, events: quiet, timings: { ...timings, safetyNetMs: 200 }, logger: pino({ level: 'silent' }) });
+    const statuses: string[] = [];
+    watcher.watch(due.order_id, { next: (found) => statuses.push(found.status), notFound: () => undefined }, { waitMs: 1000 });
+    await settle();
+    orders.set(due.order_id, applyChange(due, transition(due, { to: 'CANCELLED', at: new Date(), timings: LIFECYCLE })));
+    await settle(150);
+    // Due at 100 ms, read at about 300 ms.
+    expect(statuses).toEqual(['RECEIVED']);
+    await settle(250);
+    expect(statuses).toEqual(['RECEIVED', 'CANCELLED']);
+    expect(calls).toEqual([1, 1]);
   });
 
   it('when an order is never stored, then its listener is told so once the wait is over, and the others are not', async () => {
     const known = order();
     const { api } = ordersApi(new Map([[known.order_id, known]]));
-    watcher = createStatusWatcher({ api, timings, logger: pino({ level: 'silent' }) });
+    watcher = createStatusWatcher({ api, events: quiet, timings, logger: pino({ level: 'silent' }) });
     const outcome = (id: string) => new Promise<string>((resolve) => watcher!.watch(id, { next: () => resolve('found'), notFound: () => resolve('not found') }, { waitMs: 100 }));
     expect(await Promise.all([outcome(known.order_id), outcome(randomUUID())])).toEqual(['found', 'not found']);
   });
@@ -80,7 +139,7 @@ describe('the web tier status watches', () => {
     const own = { ...order(), account_id: 'ada' };
     const foreign = { ...order(), account_id: 'bob' };
     const { api, tokens } = ordersApi(new Map([own, foreign].map((stored) => [stored.order_id, stored])));
-    watcher = createStatusWatcher({ api, timings, logger: pino({ level: 'silent' }) });
+    watcher = createStatusWatcher({ api, events: quiet, timings, logger: pino({ level: 'silent' }) });
     const viewer = { id: 'ada', idToken: 'token-ada' };
     const outcome = (id: string, as: typeof viewer | undefined) =>
       new Promise<string>((resolve) => watcher!.watch(id, { next: (found) => resolve(`found ${found.order_id}`), notFound: () => resolve('not found') }, { waitMs: 100, viewer: as }));
@@ -98,7 +157,7 @@ describe('the web tier status watches', () => {
     const own = { ...order(), account_id: 'ada' };
     const open = order();
     const { api } = ordersApi(new Map([own, open].map((stored) => [stored.order_id, stored])), { expired: new Set(['token-ada']) });
-    watcher = createStatusWatcher({ api, timings, logger: pino({ level: 'silent' }) });
+    watcher = createStatusWatcher({ api, events: quiet, timings, logger: pino({ level: 'silent' }) });
     const outcome = (id: string, viewer?: { id: string; idToken: string }) =>
       new Promise<string>((resolve) => watcher!.watch(id, { next: () => resolve('found'), notFound: () => resolve('not found'), failed: (error) => resolve(error.message) }, { waitMs: 1000, viewer }));
     expect(await Promise.all([outcome(own.order_id, { id: 'ada', idToken: 'token-ada' }), outcome(open.order_id)])).toEqual(['Your session has ended: sign in again', 'found']);
@@ -108,7 +167,7 @@ describe('the web tier status watches', () => {
     const [first, second] = [{ ...order(), account_id: 'ada' }, { ...order(), account_id: 'ada' }];
     const { api, tokens } = ordersApi(new Map([first, second].map((stored) => [stored.order_id, stored])), { expired: new Set(['old-token']) });
     // The fake answers a token `token-<account>` for that account's orders: the fresh one.
-    watcher = createStatusWatcher({ api, timings, logger: pino({ level: 'silent' }) });
+    watcher = createStatusWatcher({ api, events: quiet, timings, logger: pino({ level: 'silent' }) });
     const outcome = (id: string, idToken: string) =>
       new Promise<string>((resolve) => watcher!.watch(id, { next: () => resolve('found'), notFound: () => resolve('not found'), failed: (error) => resolve(error.message) }, { waitMs: 1000, viewer: { id: 'ada', idToken } }));
     expect(await Promise.all([outcome(first.order_id, 'old-token'), outcome(second.order_id, 'token-ada')])).toEqual(['found', 'found']);
@@ -120,16 +179,11 @@ describe('the web tier status watches', () => {
     const ids = [...orders.keys()];
     const { api } = ordersApi(orders);
     const failing: typeof api = { ...api, getOrders: (asked) => (asked.includes(ids[149]!) ? Promise.reject(new Error('throttled')) : api.getOrders(asked)) };
-    watcher = createStatusWatcher({ api: failing, timings: { ...timings, slowPollMs: 60_000 }, logger: pino({ level: 'silent' }) });
-    // The first is not stored yet: its read (which did not fail) says so, and it is asked again at the due rhythm.
-    const late = orders.get(ids[0]!)!;
-    orders.delete(ids[0]!);
+    watcher = createStatusWatcher({ api: failing, events: quiet, timings: { ...timings, retryMs: 60_000 }, logger: pino({ level: 'silent' }) });
     const seen = new Set<string>();
     for (const id of ids) watcher.watch(id, { next: (found) => seen.add(found.order_id), notFound: () => undefined }, { waitMs: 1000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    orders.set(late.order_id, late);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    // The first hundred were read in a call of their own, which did not fail: the late one within a poll or two, not the slow poll.
+    // The first hundred were read in a call of their own, which did not fail; the rest wait for the retry.
     expect(ids.slice(0, 100).every((id) => seen.has(id))).toBe(true);
     expect(ids.slice(100).some((id) => seen.has(id))).toBe(false);
   });

@@ -1,0 +1,232 @@
+import { ListSubscriptionsByTopicCommand, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, QueueDoesNotExist, SetQueueAttributesCommand, TagQueueCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Consumer } from 'sqs-consumer';
+import { isOrderStatus, type StatusChangedEvent } from '../domain/lifecycle.js';
+
+/**
+ * What a web process hears of an order: that it was stored, or that it changed; a change says how
+ * (from, to, the new version) when its message carries that, else it is only a hint to read the order.
+ */
+export interface OrderEvent {
+  type: 'order.received' | 'order.status_changed';
+  orderId: string;
+  change?: StatusChangedEvent | undefined;
+}
+
+export interface OrderEvents {
+  /** Calls `listener` with every event this process receives, until the returned function is called. */
+  listen(listener: (event: OrderEvent) => void): () => void;
+}
+
+export interface EventFeed extends OrderEvents {
+  /** Sweeps away stale queues, then makes this process's queue, subscribes it and starts receiving. */
+  start(): Promise<void>;
+  /** Stops receiving, unsubscribes and deletes this process's queue. */
+  stop(): Promise<void>;
+}
+
+/** The only events a web process asks order-events for (SNS filters the rest out before they cost anything). */
+export const WEB_EVENT_TYPES = ['order.received', 'order.status_changed'] as const;
+/**
+ * The tag a live process refreshes on its queue: until when it vouches for it (ms since the epoch),
+ * its heartbeat plus its own `staleAfterMs`, so processes with other settings judge it by its own.
+ */
+const ALIVE_TAG = 'alive-until';
+/**
+ * Long polls kept open on the queue at once: a kitchen run tells hundreds of changes within
+ * milliseconds, and one poller takes them ten to a round trip (receive, then delete) one after
+ * another. Each costs about 130,000 empty receives a month when idle (3 a minute), $0.05.
+ */
+const POLLERS = 4;
+/** Events older than this are of no use to a page (its safety net has read the order by then). */
+const RETENTION_SECONDS = 300;
+
+/** The event a received message carries (raw delivery: the body is the publisher's, the attributes SNS's). */
+export function orderEventOf(message: Pick<Message, 'Body' | 'MessageAttributes'>): OrderEvent | undefined {
+  const type = message.MessageAttributes?.event_type?.StringValue;
+  const orderId = message.MessageAttributes?.order_id?.StringValue;
+  if (!orderId || (type !== 'order.received' && type !== 'order.status_changed')) return undefined;
+  if (type === 'order.received') return { type, orderId };
+  let change: Partial<StatusChangedEvent> | undefined;
+  try {
+    change = JSON.parse(message.Body ?? '') as Partial<StatusChangedEvent>;
+  } catch {
+    change = undefined;
+  }
+  const complete = change?.order_id === orderId && isOrderStatus(change.from) && isOrderStatus(change.to) && typeof change.at === 'string' && Number.isInteger(change.version);
+  return { type, orderId, change: complete ? (change as StatusChangedEvent) : undefined };
+}
+
+/**
+ * This process's share of order-events: a queue of its own (named `queuePrefix` and 16 random hex
+ * digits), subscribed to the topic with a filter, received with long polls by sqs-consumer, and
+ * deleted at stop. A process killed without its stop leaves its queue and subscription behind: every
+ * process tags its queue "alive until" its heartbeat plus `staleAfterMs`, every `staleAfterMs / 5`,
+ * and at start and every `staleAfterMs` removes the queues of the prefix past their time, with their
+ * subscriptions (and subscriptions whose queue is gone). An event is a hint, not the record: a
+ * message that cannot be read is logged and dropped, since the order itself is in the table and the
+ * watches' safety net reads it.
+ */
+export function createEventFeed({ sqs, sns, topicArn, queuePrefix, staleAfterMs, logger, clock = () => Date.now() }: {
+  /** Its request timeout must outlast a 20 s long poll. */
+  sqs: SQSClient;
+  sns: SNSClient;
+  topicArn: string;
+  queuePrefix: string;
+  staleAfterMs: number;
+  logger: Logger;
+  clock?: () => number;
+}): EventFeed {
+  const listeners = new Set<(event: OrderEvent) => void>();
+  let queue: { url: string; arn: string; subscriptionArn: string | undefined } | undefined;
+  let consumers: Consumer[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  let stopping = false;
+
+  const aliveUntil = () => String(clock() + staleAfterMs);
+  const heartbeat = (url: string) => sqs.send(new TagQueueCommand({ QueueUrl: url, Tags: { [ALIVE_TAG]: aliveUntil() } }));
+
+  /** Every subscription of the topic, across its pages. */
+  async function subscriptions() {
+    const found: { SubscriptionArn?: string | undefined; Endpoint?: string | undefined }[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }));
+      found.push(...(page.Subscriptions ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return found;
+  }
+
+  /** Removes the queues of crashed processes and their subscriptions; answers how many queues went. */
+  async function sweep(): Promise<number> {
+    const urls: string[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: queuePrefix, NextToken, MaxResults: 1000 }));
+      urls.push(...(page.QueueUrls ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    const stale: string[] = [];
+    for (const url of urls.filter((candidate) => candidate !== queue?.url)) {
+      try {
+        const { Tags = {} } = await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }));
+        // Every queue is tagged as it is made: one without the tag is not a web process's, and is left alone.
+        if (Tags[ALIVE_TAG] !== undefined && clock() > Number(Tags[ALIVE_TAG])) stale.push(url);
+      } catch (error) {
+        if (!(error instanceof QueueDoesNotExist)) throw error;
+      }
+    }
+    const name = (arnOrUrl: string) => arnOrUrl.slice(Math.max(arnOrUrl.lastIndexOf(':'), arnOrUrl.lastIndexOf('/')) + 1);
+    const live = new Set(urls.filter((url) => !stale.includes(url)).map(name));
+    if (queue) live.add(name(queue.url));
+    for (const subscription of await subscriptions()) {
+      const endpoint = subscription.Endpoint ?? '';
+      if (subscription.SubscriptionArn?.startsWith('arn:') && name(endpoint).startsWith(queuePrefix) && !live.has(name(endpoint))) {
+        await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscription.SubscriptionArn }));
+      }
+    }
+    for (const url of stale) await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch((error: unknown) => {
+      if (!(error instanceof QueueDoesNotExist)) throw error;
+    });
+    if (stale.length) logger.info({ queues: stale.length }, 'removed the event queues of web processes that stopped without removing them');
+    return stale.length;
+  }
+
+  function every(ms: number, task: () => Promise<unknown>, what: string) {
+    const timer = setInterval(() => void task().catch((error: unknown) => logger.warn({ err: error }, `${what} failed; trying again later`)), ms);
+    timer.unref();
+    timers.push(timer);
+  }
+
+  /** Makes this process's queue, lets only the topic send to it, subscribes it and starts receiving. */
+  async function open() {
+    const QueueName = `${queuePrefix}${randomBytes(8).toString('hex')}`;
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName, tags: { [ALIVE_TAG]: aliveUntil() }, Attributes: { MessageRetentionPeriod: String(RETENTION_SECONDS), ReceiveMessageWaitTimeSeconds: '20', SqsManagedSseEnabled: 'true' } }));
+    const url = QueueUrl!;
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+    const arn = Attributes!.QueueArn!;
+    queue = { url, arn, subscriptionArn: undefined };
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: arn, Condition: { ArnEquals: { 'aws:SourceArn': topicArn } } }] };
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify(policy) } }));
+    const { SubscriptionArn } = await sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: arn, ReturnSubscriptionArn: true, Attributes: { RawMessageDelivery: 'true', FilterPolicy: JSON.stringify({ event_type: WEB_EVENT_TYPES }) } }),
+    );
+    queue.subscriptionArn = SubscriptionArn;
+    let lastErrorLogAt = 0;
+    consumers = Array.from({ length: POLLERS }, () => {
+      const consumer = Consumer.create({
+        queueUrl: url,
+        sqs,
+        batchSize: 10,
+        waitTimeSeconds: 20,
+        messageAttributeNames: ['event_type', 'order_id'],
+        authenticationErrorTimeout: 1000,
+        pollingCompleteWaitTimeMs: 1000,
+        handleMessageBatch(messages) {
+          for (const message of messages) {
+            const event = orderEventOf(message);
+            if (!event) {
+              logger.warn({ message_id: message.MessageId }, 'an order-events message this process cannot read; dropped (the watches read the order itself)');
+              continue;
+            }
+            for (const listener of listeners) listener(event);
+          }
+          return Promise.resolve(messages);
+        },
+      });
+      consumer.on('error', (error) => {
+        if (stopping || clock() - lastErrorLogAt < 5000) return;
+        lastErrorLogAt = clock();
+        logger.warn({ err: error }, 'receiving order events failed; retrying (the watches fall back on their safety net)');
+      });
+      consumer.start();
+      return consumer;
+    });
+    logger.info({ queue: QueueName }, 'receiving order events');
+  }
+
+  /**
+   * Refreshes the heartbeat. A queue that is gone (removed by another process's sweep after a long
+   * outage, or an emulator restarted empty) is made again, so the process hears events again.
+   */
+  async function beat() {
+    if (!queue) return;
+    try {
+      await heartbeat(queue.url);
+    } catch (error) {
+      if (!(error instanceof QueueDoesNotExist) || stopping) throw error;
+      logger.warn('this process\'s event queue is gone; making a new one');
+      for (const consumer of consumers) consumer.stop({ abort: true });
+      const old = queue;
+      queue = undefined;
+      if (old.subscriptionArn?.startsWith('arn:')) await sns.send(new UnsubscribeCommand({ SubscriptionArn: old.subscriptionArn })).catch(() => undefined);
+      await open();
+    }
+  }
+
+  return {
+    listen(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async start() {
+      await sweep();
+      await open();
+      every(Math.max(200, Math.floor(staleAfterMs / 5)), beat, 'refreshing the event queue\'s heartbeat');
+      every(staleAfterMs, sweep, 'sweeping stale event queues');
+    },
+    async stop() {
+      stopping = true;
+      for (const timer of timers.splice(0)) clearInterval(timer);
+      for (const consumer of consumers) consumer.stop({ abort: true });
+      const current = queue;
+      queue = undefined;
+      if (!current) return;
+      if (current.subscriptionArn?.startsWith('arn:')) await sns.send(new UnsubscribeCommand({ SubscriptionArn: current.subscriptionArn })).catch((error: unknown) => logger.warn({ err: error }, 'unsubscribing the event queue failed; the next sweep removes it'));
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: current.url })).catch((error: unknown) => logger.warn({ err: error }, 'deleting the event queue failed; the next sweep removes it'));
+    },
+  };
+}
