@@ -162,6 +162,16 @@ export interface StatusChangedEvent {
   reason?: string | undefined;
 }
 
+/**
+ * Several events in one message, for subscribers that follow every order (the web processes): one
+ * message a publish call rather than one an order, so what each of them receives grows with the
+ * calls, not the orders. The per-order events stay the record (mails, the admin); a digest is a hint.
+ */
+export interface OrderDigest {
+  type: 'order.digest';
+  events: ({ type: 'order.received'; order_id: string } | StatusChangedEvent)[];
+}
+
 /** The event a written change makes: who made it and why ride along, for the mail and the pages. */
 export function statusChangedEvent(order: { order_id: string; customer_id: string }, change: StatusChange): StatusChangedEvent {
   const { status: to, ...entry } = entryOf(change);

@@ -3,7 +3,7 @@ import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, List
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Consumer } from 'sqs-consumer';
-import { isOrderStatus, type StatusChangedEvent } from '../domain/lifecycle.js';
+import { isOrderStatus, type OrderDigest, type StatusChangedEvent } from '../domain/lifecycle.js';
 
 /**
  * What a web process hears of an order: that it was stored, or that it changed; a change says how
@@ -27,40 +27,44 @@ export interface EventFeed extends OrderEvents {
   stop(): Promise<void>;
 }
 
-/** The only events a web process asks order-events for (SNS filters the rest out before they cost anything). */
-export const WEB_EVENT_TYPES = ['order.received', 'order.status_changed'] as const;
+/** The only messages a web process asks order-events for: digests (SNS filters the per-order events out before they cost anything). */
+export const WEB_EVENT_TYPES = ['order.digest'] as const;
 /**
  * The tag a live process refreshes on its queue: until when it vouches for it (ms since the epoch),
  * its heartbeat plus its own `staleAfterMs`, so processes with other settings judge it by its own.
  */
 const ALIVE_TAG = 'alive-until';
 /**
- * Long polls kept open on the queue at once: a kitchen run tells hundreds of changes within
- * milliseconds, and one poller takes them ten to a round trip (receive, then delete) one after
- * another. Each costs about 130,000 empty receives a month when idle (3 a minute), $0.05.
+ * Long polls kept open on the queue at once: a kitchen run of hundreds of changes sends tens of
+ * digests within milliseconds, which one poller would take ten to a round trip (receive, then
+ * delete) one after another. Each poller costs about 130,000 empty receives a month idle (3 a minute), $0.05.
  */
-const POLLERS = 4;
+const POLLERS = 2;
 /** Events older than this are of no use to a page (its safety net has read the order by then). */
 const RETENTION_SECONDS = 300;
 
-/** The event a received message carries (raw delivery: the body is the publisher's, the attributes SNS's). */
-export function orderEventOf(message: Pick<Message, 'Body' | 'MessageAttributes'>): OrderEvent | undefined {
-  const type = message.MessageAttributes?.event_type?.StringValue;
-  const orderId = message.MessageAttributes?.order_id?.StringValue;
-  if (!orderId || (type !== 'order.received' && type !== 'order.status_changed')) return undefined;
-  if (type === 'order.received') return { type, orderId };
-  let change: Partial<StatusChangedEvent> | undefined;
+/** The events a received digest carries (raw delivery: the body is the publisher's); those it cannot read are left out. */
+export function orderEventsOf(message: Pick<Message, 'Body'>): OrderEvent[] {
+  let digest: Partial<OrderDigest>;
   try {
-    change = JSON.parse(message.Body ?? '') as Partial<StatusChangedEvent>;
+    digest = JSON.parse(message.Body ?? '') as Partial<OrderDigest>;
   } catch {
-    change = undefined;
+    return [];
   }
-  const complete = change?.order_id === orderId && isOrderStatus(change.from) && isOrderStatus(change.to) && typeof change.at === 'string' && Number.isInteger(change.version);
-  return { type, orderId, change: complete ? (change as StatusChangedEvent) : undefined };
+  if (digest.type !== 'order.digest' || !Array.isArray(digest.events)) return [];
+  return digest.events.flatMap((event): OrderEvent[] => {
+    const { order_id: orderId } = event as { order_id?: unknown };
+    if (typeof orderId !== 'string') return [];
+    if (event.type === 'order.received') return [{ type: event.type, orderId }];
+    if (event.type !== 'order.status_changed') return [];
+    // An event without what applying it needs is still a hint to read the order.
+    const complete = isOrderStatus(event.from) && isOrderStatus(event.to) && typeof event.at === 'string' && Number.isInteger(event.version);
+    return [{ type: event.type, orderId, change: complete ? event : undefined }];
+  });
 }
 
 /**
- * This process's share of order-events: a queue of its own (named `queuePrefix` and 16 random hex
+ * This process's share of order-events (its digests): a queue of its own (named `queuePrefix` and 16 random hex
  * digits), subscribed to the topic with a filter, received with long polls by sqs-consumer, and
  * deleted at stop. A process killed without its stop leaves its queue and subscription behind: every
  * process tags its queue "alive until" its heartbeat plus `staleAfterMs`, every `staleAfterMs / 5`,
@@ -162,17 +166,14 @@ export function createEventFeed({ sqs, sns, topicArn, queuePrefix, staleAfterMs,
         sqs,
         batchSize: 10,
         waitTimeSeconds: 20,
-        messageAttributeNames: ['event_type', 'order_id'],
+
         authenticationErrorTimeout: 1000,
         pollingCompleteWaitTimeMs: 1000,
         handleMessageBatch(messages) {
           for (const message of messages) {
-            const event = orderEventOf(message);
-            if (!event) {
-              logger.warn({ message_id: message.MessageId }, 'an order-events message this process cannot read; dropped (the watches read the order itself)');
-              continue;
-            }
-            for (const listener of listeners) listener(event);
+            const events = orderEventsOf(message);
+            if (events.length === 0) logger.warn({ message_id: message.MessageId }, 'an order-events message this process cannot read; dropped (the watches read the order itself)');
+            for (const event of events) for (const listener of listeners) listener(event);
           }
           return Promise.resolve(messages);
         },

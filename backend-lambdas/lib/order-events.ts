@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
-import { statusChangedEvent, type StatusChange, type StatusChangedEvent } from '../../domain/lifecycle.js';
+import { PublishBatchCommand, PublishCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
+import { statusChangedEvent, type OrderDigest, type StatusChange, type StatusChangedEvent } from '../../domain/lifecycle.js';
 import type { StoredOrder } from '../../domain/order.js';
 import type { OrderStore } from './order-store.js';
 
@@ -54,6 +54,20 @@ export async function publishInBatches<T>(sns: SNSClient, topicArn: string, item
   return failed.flat();
 }
 
+/**
+ * One order.digest message of `events` (see OrderDigest). A digest that fails is only logged: the
+ * per-order events are published (or kept) on their own, and the pages' safety net reads the order.
+ */
+export async function publishDigest(sns: SNSClient, topicArn: string, events: OrderDigest['events'], onError: (error: unknown) => void): Promise<void> {
+  if (events.length === 0) return;
+  const digest: OrderDigest = { type: 'order.digest', events };
+  try {
+    await sns.send(new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(digest), MessageAttributes: { event_type: { DataType: 'String', StringValue: 'order.digest' } } }));
+  } catch (error) {
+    onError(error);
+  }
+}
+
 /** An order.status_changed event to publish, and whether its order has an address to mail (the customer mail filter). */
 export interface OutgoingChange {
   event: StatusChangedEvent;
@@ -66,20 +80,24 @@ export interface OutgoingChange {
  * untold. The kitchen and every change made by hand (staff, a customer's cancel) go through here.
  */
 export function createStatusChanges({ store, sns, topicArn, logger, clock = () => new Date() }: { store: OrderStore; sns?: SNSClient | undefined; topicArn?: string | undefined; logger: Logger; clock?: () => Date }) {
-  /** Publishes events ten to a call; answers those that failed. */
+  /** Publishes events ten to a call, and their digest beside them; answers those that failed. */
   async function publish(events: readonly OutgoingChange[]): Promise<OutgoingChange[]> {
     if (!sns || !topicArn) return [];
-    return publishInBatches(
-      sns,
-      topicArn,
-      events,
-      ({ event, customerMail }) => ({
-        Subject: `Order ${event.order_id}: ${event.to}`,
-        Message: JSON.stringify(event),
-        MessageAttributes: eventAttributes(event.type, { orderId: event.order_id, customerId: event.customer_id, status: event.to, customerMail }),
-      }),
-      (error) => logger.error('Publishing status changes failed; they are kept on their orders for the next kitchen run', { error: error as Error }),
-    );
+    const [failed] = await Promise.all([
+      publishInBatches(
+        sns,
+        topicArn,
+        events,
+        ({ event, customerMail }) => ({
+          Subject: `Order ${event.order_id}: ${event.to}`,
+          Message: JSON.stringify(event),
+          MessageAttributes: eventAttributes(event.type, { orderId: event.order_id, customerId: event.customer_id, status: event.to, customerMail }),
+        }),
+        (error) => logger.error('Publishing status changes failed; they are kept on their orders for the next kitchen run', { error: error as Error }),
+      ),
+      publishDigest(sns, topicArn, events.map(({ event }) => event), (error) => logger.warn('Publishing a digest of status changes failed; pages read the orders themselves', { error: error as Error })),
+    ]);
+    return failed;
   }
 
   /** Publishes the events of changes already written; a failed one is kept on its order. Answers how many failed. */

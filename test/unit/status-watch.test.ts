@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { acceptOrder, storedOrder, type StoredOrder } from '../../domain/order.js';
 import { UnauthorizedError } from '../../domain/errors.js';
-import type { OrderEvent, OrderEvents } from '../../frontend/order-events.js';
+import { orderEventsOf, type OrderEvent, type OrderEvents } from '../../frontend/order-events.js';
 import { createStatusWatcher, type StatusWatcher, type WatchReads } from '../../frontend/status-watch.js';
 import { applyChange, statusChangedEvent, transition } from '../../domain/lifecycle.js';
 import { SEED_ORDER } from '../helpers/local-stack.js';
@@ -186,5 +186,24 @@ describe('the web tier status watches', () => {
     // The first hundred were read in a call of their own, which did not fail; the rest wait for the retry.
     expect(ids.slice(0, 100).every((id) => seen.has(id))).toBe(true);
     expect(ids.slice(100).some((id) => seen.has(id))).toBe(false);
+  });
+});
+
+describe('the digests a web process receives from order-events', () => {
+  it('when a digest carries received orders, complete changes, changes published before they carried their version, and junk, then each order gets its event and nothing else is made up', () => {
+    const first = order();
+    const change = transition(first, { at: new Date(), timings: LIFECYCLE });
+    const { version: _version, due_at: _due, ...older } = statusChangedEvent(first, change);
+    const body = JSON.stringify({
+      type: 'order.digest',
+      events: [{ type: 'order.received', order_id: 'a' }, statusChangedEvent(first, change), older, { type: 'order.status_changed' }, { type: 'order.shipped', order_id: 'b' }],
+    });
+    expect(orderEventsOf({ Body: body })).toEqual([
+      { type: 'order.received', orderId: 'a' },
+      { type: 'order.status_changed', orderId: first.order_id, change: statusChangedEvent(first, change) },
+      // Without its version it cannot be applied in place: the watch reads the order.
+      { type: 'order.status_changed', orderId: first.order_id, change: undefined },
+    ]);
+    for (const junk of ['', 'not json', '{"type":"order.status_changed","order_id":"x"}', '{"type":"order.digest","events":"x"}']) expect(orderEventsOf({ Body: junk })).toEqual([]);
   });
 });
