@@ -163,13 +163,13 @@ export interface StatusChangedEvent {
 }
 
 /**
- * Several events in one message, for subscribers that follow every order (the web processes): one
- * message a publish call rather than one an order, so what each of them receives grows with the
- * calls, not the orders. The per-order events stay the record (mails, the admin); a digest is a hint.
+ * The status changes of one publish call in one message, for subscribers that follow every order
+ * (the web processes): what each of them receives grows with the kitchen's calls, not with the
+ * orders. The per-order events stay the record (mails, retries); a digest is a hint.
  */
 export interface OrderDigest {
   type: 'order.digest';
-  events: ({ type: 'order.received'; order_id: string } | StatusChangedEvent)[];
+  events: StatusChangedEvent[];
 }
 
 /** The event a written change makes: who made it and why ride along, for the mail and the pages. */

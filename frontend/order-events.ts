@@ -6,11 +6,11 @@ import { Consumer } from 'sqs-consumer';
 import { isOrderStatus, type OrderDigest, type StatusChangedEvent } from '../domain/lifecycle.js';
 
 /**
- * What a web process hears of an order: that it was stored, or that it changed; a change says how
- * (from, to, the new version) when its message carries that, else it is only a hint to read the order.
+ * What a web process hears of an order: that it changed, and how (from, to, the new version) when its
+ * message carries that; else it is only a hint to read the order.
  */
 export interface OrderEvent {
-  type: 'order.received' | 'order.status_changed';
+  type: 'order.status_changed';
   orderId: string;
   change?: StatusChangedEvent | undefined;
 }
@@ -54,9 +54,7 @@ export function orderEventsOf(message: Pick<Message, 'Body'>): OrderEvent[] {
   if (digest.type !== 'order.digest' || !Array.isArray(digest.events)) return [];
   return digest.events.flatMap((event): OrderEvent[] => {
     const { order_id: orderId } = event as { order_id?: unknown };
-    if (typeof orderId !== 'string') return [];
-    if (event.type === 'order.received') return [{ type: event.type, orderId }];
-    if (event.type !== 'order.status_changed') return [];
+    if (event.type !== 'order.status_changed' || typeof orderId !== 'string') return [];
     // An event without what applying it needs is still a hint to read the order.
     const complete = isOrderStatus(event.from) && isOrderStatus(event.to) && typeof event.at === 'string' && Number.isInteger(event.version);
     return [{ type: event.type, orderId, change: complete ? event : undefined }];

@@ -58,12 +58,20 @@ interface Watch {
   readAgain: boolean;
   /** When the watch last learned something of its order (a read or an event). */
   heardAt: number;
+  /** Reads that found no order yet: each waits twice as long as the one before (see NOT_STORED_RETRY_MS). */
+  misses: number;
 }
 
 /** The most orders one upstream read asks for (the API's limit). */
 const BATCH_SIZE = 100;
 /** The most of their own orders one read asks for, as one customer (GET /me/orders?ids=, its limit). */
 const OWN_BATCH_SIZE = 25;
+/**
+ * A page opened at checkout usually asks before process-order has stored the order (a few hundred ms
+ * on AWS): it reads again after this, then twice as long each time, until the order is there or the
+ * page's wait is over. Two reads for most orders; about six in the longest wait (60 s).
+ */
+const NOT_STORED_RETRY_MS = 1000;
 /** How long a read waits for others to share its request: the events of a kitchen run come within a few ms of each other. */
 const BATCH_WINDOW_MS = 10;
 
@@ -71,9 +79,9 @@ const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ len
 
 /**
  * One watch per order and viewer in this process, however many pages follow it. A watch reads its
- * order when it starts, then waits for the order's events (`events`): a status change one version on
- * from what it holds is applied in place, with no read; any other event (the order stored, a version
- * skipped) reads it. If no event comes, the safety net reads it `safetyNetMs` after its step was due,
+ * order when it starts (and again after NOT_STORED_RETRY_MS, doubling, while it is not stored yet),
+ * then waits for the order's events (`events`): a status change one version on from what it holds is
+ * applied in place, with no read; any other (a version skipped, an event without its version) reads it. If no event comes, the safety net reads it `safetyNetMs` after its step was due,
  * then every `safetyNetMs` while it is overdue. It stops when the order is final or nobody listens.
  * Reads that fall within `BATCH_WINDOW_MS` of each other share requests: orders placed with the API
  * key, up to 100 a call (GET /orders?ids=); a signed-in viewer's own orders, with their token
@@ -161,7 +169,7 @@ export function createStatusWatcher({ api, events, timings, logger, clock = () =
     const at =
       delay !== undefined ? now + delay
       : watch.latest ? Math.max(dueAt ?? now, watch.heardAt) + timings.safetyNetMs
-      : Math.min(watch.giveUpAt, watch.heardAt + timings.safetyNetMs);
+      : Math.min(watch.giveUpAt, watch.heardAt + Math.min(timings.safetyNetMs, NOT_STORED_RETRY_MS * 2 ** Math.max(0, watch.misses - 1)));
     watch.timer = setTimeout(() => void read(key, watch), Math.max(0, at - now));
   }
 
@@ -197,6 +205,7 @@ export function createStatusWatcher({ api, events, timings, logger, clock = () =
         return end(key, watch);
       }
       watch.heardAt = clock();
+      watch.misses++;
     }
     if (watch.readAgain) {
       watch.readAgain = false;
@@ -232,7 +241,7 @@ export function createStatusWatcher({ api, events, timings, logger, clock = () =
       if (viewer) tokens.set(viewer.id, viewer.idToken);
       let watch = watches.get(key);
       if (!watch) {
-        watch = { orderId, viewerId: viewer?.id, listeners: new Set(), latest: undefined, giveUpAt: clock() + waitMs, timer: undefined, reading: false, readAgain: false, heardAt: clock() };
+        watch = { orderId, viewerId: viewer?.id, listeners: new Set(), latest: undefined, giveUpAt: clock() + waitMs, timer: undefined, reading: false, readAgain: false, heardAt: clock(), misses: 0 };
         watches.set(key, watch);
         byOrder.set(orderId, (byOrder.get(orderId) ?? new Set()).add(watch));
         watch.listeners.add(listener);

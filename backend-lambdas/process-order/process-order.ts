@@ -9,7 +9,7 @@ import { parseConfig } from '../../domain/config.js';
 import type { LifecycleTimings } from '../../domain/lifecycle.js';
 import { parseQueuedOrder, storedOrder, summariseLines, type StoredOrder } from '../../domain/order.js';
 import { isFifoQueue } from '../lib/fifo.js';
-import { eventAttributes, publishDigest, publishInBatches } from '../lib/order-events.js';
+import { eventAttributes, publishInBatches } from '../lib/order-events.js';
 import { orderWriterDeps, orderWriterEnvironment } from '../lib/defaults.js';
 import { count, instrumented, type MetricsRecorder } from '../lib/observability.js';
 import type { OrderStore } from '../lib/order-store.js';
@@ -74,14 +74,9 @@ export function createProcessOrderHandler({ store, timings, logger, metrics, max
    */
   async function notifyAll(stored: { messageId: string; order: StoredOrder }[]): Promise<string[]> {
     if (!sns || !topicArn || stored.length === 0) return [];
-    const [failed] = await Promise.all([
-      publishInBatches(sns, topicArn, stored, (entry) => notification(entry.order), (error) =>
-        logger.error('Publishing order notifications failed; SQS will redeliver their orders', { error: error as Error }),
-      ),
-      publishDigest(sns, topicArn, stored.map(({ order }) => ({ type: 'order.received', order_id: order.order_id })), (error) =>
-        logger.warn('Publishing a digest of received orders failed; pages read the orders themselves', { error: error as Error }),
-      ),
-    ]);
+    const failed = await publishInBatches(sns, topicArn, stored, (entry) => notification(entry.order), (error) =>
+      logger.error('Publishing order notifications failed; SQS will redeliver their orders', { error: error as Error }),
+    );
     return failed.map((entry) => entry.messageId);
   }
 
