@@ -21,7 +21,7 @@ export interface OrderEvents {
 }
 
 export interface EventFeed extends OrderEvents {
-  /** Sweeps away stale queues, then makes this process's queue, subscribes it and starts receiving. */
+  /** Makes this process's queue, subscribes it and starts receiving, then sweeps away stale queues. */
   start(): Promise<void>;
   /** Stops receiving, unsubscribes and deletes this process's queue. */
   stop(): Promise<void>;
@@ -102,6 +102,16 @@ export function createEventFeed({ sqs, sns, topicArn, queuePrefix, staleAfterMs,
     return found;
   }
 
+  async function exists(url: string): Promise<boolean> {
+    try {
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+      return true;
+    } catch (error) {
+      if (error instanceof QueueDoesNotExist) return false;
+      throw error;
+    }
+  }
+
   /** Removes the queues of crashed processes and their subscriptions; answers how many queues went. */
   async function sweep(): Promise<number> {
     const urls: string[] = [];
@@ -122,11 +132,14 @@ export function createEventFeed({ sqs, sns, topicArn, queuePrefix, staleAfterMs,
       }
     }
     const name = (arnOrUrl: string) => arnOrUrl.slice(Math.max(arnOrUrl.lastIndexOf(':'), arnOrUrl.lastIndexOf('/')) + 1);
-    const live = new Set(urls.filter((url) => !stale.includes(url)).map(name));
-    if (queue) live.add(name(queue.url));
+    const listed = new Set(urls.map(name));
+    const staleNames = new Set(stale.map(name));
     for (const subscription of await subscriptions()) {
-      const endpoint = subscription.Endpoint ?? '';
-      if (subscription.SubscriptionArn?.startsWith('arn:') && name(endpoint).startsWith(queuePrefix) && !live.has(name(endpoint))) {
+      const queueName = name(subscription.Endpoint ?? '');
+      if (!subscription.SubscriptionArn?.startsWith('arn:') || !queueName.startsWith(queuePrefix) || (queue && queueName === name(queue.url))) continue;
+      // A subscription whose queue was not listed may be another process's, made since the listing:
+      // it is removed only once its queue is known to be gone (its URL is this one's but for the name).
+      if (staleNames.has(queueName) || (!listed.has(queueName) && queue && !(await exists(`${queue.url.slice(0, queue.url.lastIndexOf('/') + 1)}${queueName}`)))) {
         await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscription.SubscriptionArn }));
       }
     }
@@ -212,8 +225,9 @@ export function createEventFeed({ sqs, sns, topicArn, queuePrefix, staleAfterMs,
       return () => listeners.delete(listener);
     },
     async start() {
-      await sweep();
+      // Its own queue first: the sweep tells another's queue from a gone one by their common URL.
       await open();
+      await sweep();
       every(Math.max(200, Math.floor(staleAfterMs / 5)), beat, 'refreshing the event queue\'s heartbeat');
       every(staleAfterMs, sweep, 'sweeping stale event queues');
     },

@@ -1,7 +1,7 @@
 // The shop's staff at the counter: `npm run staff` makes a member, the /staff board and its buttons,
 // the API's /staff routes behind it, and everyone else kept out as if none of it existed.
 import { SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { ListSubscriptionsByTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { ListSubscriptionsByTopicCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -366,6 +366,10 @@ describe('status pushed to every web process (a queue each on order-events)', ()
       // ...until its time is past (EVENT_QUEUE_STALE_SECONDS after its last heartbeat): then the next sweep, a live
       // process's (every EVENT_QUEUE_STALE_SECONDS) or a starting one's, removes them.
       await new Promise((resolve) => setTimeout(resolve, 2500));
+      // A subscription left without its queue (a process killed between deleting one and unsubscribing it) goes too.
+      const orphanEndpoint = stack.resources.queue.arn.replace(/[^:]+$/, `${prefix}gone`);
+      await stack.clients.sns.send(new SubscribeCommand({ TopicArn: stack.resources.topics.orderEvents, Protocol: 'sqs', Endpoint: orphanEndpoint, ReturnSubscriptionArn: true }));
+      expect((await eventQueues()).subscribed).toContain(`${prefix}gone`);
       third = await startWebProcess(stack, env);
       const swept = await eventQueues();
       expect(swept.names).toHaveLength(before.names.length + 2);
