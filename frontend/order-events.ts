@@ -1,4 +1,4 @@
-import { ListSubscriptionsByTopicCommand, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { ListSubscriptionsByTopicCommand, NotFoundException, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, QueueDoesNotExist, SetQueueAttributesCommand, TagQueueCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -53,6 +53,7 @@ export function orderEventsOf(message: Pick<Message, 'Body'>): OrderEvent[] {
   }
   if (digest.type !== 'order.digest' || !Array.isArray(digest.events)) return [];
   return digest.events.flatMap((event): OrderEvent[] => {
+    if (typeof event !== 'object' || event === null) return [];
     const { order_id: orderId } = event as { order_id?: unknown };
     if (event.type !== 'order.status_changed' || typeof orderId !== 'string') return [];
     // An event without what applying it needs is still a hint to read the order.
@@ -84,6 +85,12 @@ export function createEventFeed({ sqs, sns, topicArn, queuePrefix, staleAfterMs,
   const listeners = new Set<(event: OrderEvent) => void>();
   let queue: { url: string; arn: string; subscriptionArn: string | undefined } | undefined;
   let consumers: Consumer[] = [];
+  /** Subscriptions the last sweep found without their queue. */
+  let suspects = new Set<string>();
+  /** The last sweep did not find this process's own subscription. */
+  let ownMissing = false;
+  /** A heartbeat (which may make the queue again) is under way. */
+  let beating = false;
   const timers: NodeJS.Timeout[] = [];
   let stopping = false;
 
@@ -134,20 +141,48 @@ export function createEventFeed({ sqs, sns, topicArn, queuePrefix, staleAfterMs,
     const name = (arnOrUrl: string) => arnOrUrl.slice(Math.max(arnOrUrl.lastIndexOf(':'), arnOrUrl.lastIndexOf('/')) + 1);
     const listed = new Set(urls.map(name));
     const staleNames = new Set(stale.map(name));
+    const orphans = new Set<string>();
+    let ownFound = false;
     for (const subscription of await subscriptions()) {
+      const arn = subscription.SubscriptionArn ?? '';
       const queueName = name(subscription.Endpoint ?? '');
-      if (!subscription.SubscriptionArn?.startsWith('arn:') || !queueName.startsWith(queuePrefix) || (queue && queueName === name(queue.url))) continue;
-      // A subscription whose queue was not listed may be another process's, made since the listing:
-      // it is removed only once its queue is known to be gone (its URL is this one's but for the name).
-      if (staleNames.has(queueName) || (!listed.has(queueName) && queue && !(await exists(`${queue.url.slice(0, queue.url.lastIndexOf('/') + 1)}${queueName}`)))) {
-        await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscription.SubscriptionArn }));
-      }
+      if (queue?.subscriptionArn === arn) ownFound = true;
+      if (!arn.startsWith('arn:') || !queueName.startsWith(queuePrefix) || (queue && queueName === name(queue.url))) continue;
+      // A subscription whose queue was not listed may be another process's, made since the listing (and a
+      // queue made a moment ago may not answer yet): it goes when two sweeps in a row found its queue gone.
+      const orphan = !listed.has(queueName) && queue !== undefined && !(await exists(`${queue.url.slice(0, queue.url.lastIndexOf('/') + 1)}${queueName}`));
+      if (orphan) orphans.add(arn);
+      if (staleNames.has(queueName) || (orphan && suspects.has(arn))) await unsubscribe(arn);
+    }
+    suspects = orphans;
+    // Its own subscription gone (another's sweep, an operator): the next heartbeat makes a new queue and subscription.
+    if (queue?.subscriptionArn && !ownFound) {
+      if (ownMissing) queue.subscriptionArn = undefined;
+      ownMissing = !ownMissing;
+    } else {
+      ownMissing = false;
     }
     for (const url of stale) await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch((error: unknown) => {
       if (!(error instanceof QueueDoesNotExist)) throw error;
     });
     if (stale.length) logger.info({ queues: stale.length }, 'removed the event queues of web processes that stopped without removing them');
     return stale.length;
+  }
+
+  /** Unsubscribes; one another process removed first is as good. */
+  async function unsubscribe(arn: string) {
+    await sns.send(new UnsubscribeCommand({ SubscriptionArn: arn })).catch((error: unknown) => {
+      if (!(error instanceof NotFoundException)) throw error;
+    });
+  }
+
+  /** Stops receiving from `current` and removes its subscription and queue (each possibly half made). */
+  async function teardown(current: NonNullable<typeof queue>) {
+    for (const consumer of consumers.splice(0)) consumer.stop({ abort: true });
+    if (current.subscriptionArn?.startsWith('arn:')) await unsubscribe(current.subscriptionArn).catch((error: unknown) => logger.warn({ err: error }, 'unsubscribing the event queue failed; a sweep removes it'));
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: current.url })).catch((error: unknown) => {
+      if (!(error instanceof QueueDoesNotExist)) logger.warn({ err: error }, 'deleting the event queue failed; a sweep removes it');
+    });
   }
 
   function every(ms: number, task: () => Promise<unknown>, what: string) {
@@ -177,14 +212,22 @@ export function createEventFeed({ sqs, sns, topicArn, queuePrefix, staleAfterMs,
         sqs,
         batchSize: 10,
         waitTimeSeconds: 20,
-
         authenticationErrorTimeout: 1000,
         pollingCompleteWaitTimeMs: 1000,
         handleMessageBatch(messages) {
           for (const message of messages) {
             const events = orderEventsOf(message);
             if (events.length === 0) logger.warn({ message_id: message.MessageId }, 'an order-events message this process cannot read; dropped (the watches read the order itself)');
-            for (const event of events) for (const listener of listeners) listener(event);
+            for (const event of events) {
+              for (const listener of listeners) {
+                try {
+                  listener(event);
+                } catch (error) {
+                  // One page's failure must not return the batch to the queue for every other page.
+                  logger.error({ err: error, order_id: event.orderId }, 'an order event listener failed');
+                }
+              }
+            }
           }
           return Promise.resolve(messages);
         },
@@ -201,21 +244,30 @@ export function createEventFeed({ sqs, sns, topicArn, queuePrefix, staleAfterMs,
   }
 
   /**
-   * Refreshes the heartbeat. A queue that is gone (removed by another process's sweep after a long
-   * outage, or an emulator restarted empty) is made again, so the process hears events again.
+   * Refreshes the heartbeat, and makes the queue and its subscription again when they are gone or half
+   * made (removed by another process's sweep after a long outage, an emulator restarted empty, a start
+   * again that failed half way), so the process hears events again.
    */
   async function beat() {
-    if (!queue) return;
+    if (beating || stopping) return;
+    beating = true;
     try {
-      await heartbeat(queue.url);
-    } catch (error) {
-      if (!(error instanceof QueueDoesNotExist) || stopping) throw error;
-      logger.warn('this process\'s event queue is gone; making a new one');
-      for (const consumer of consumers) consumer.stop({ abort: true });
+      if (queue?.subscriptionArn) {
+        try {
+          await heartbeat(queue.url);
+          return;
+        } catch (error) {
+          if (!(error instanceof QueueDoesNotExist)) throw error;
+        }
+      }
+      logger.warn('this process\'s event queue or its subscription is gone; making them again');
       const old = queue;
       queue = undefined;
-      if (old.subscriptionArn?.startsWith('arn:')) await sns.send(new UnsubscribeCommand({ SubscriptionArn: old.subscriptionArn })).catch(() => undefined);
+      if (old) await teardown(old);
       await open();
+      if (stopping && queue) await teardown(queue);
+    } finally {
+      beating = false;
     }
   }
 
@@ -227,19 +279,17 @@ export function createEventFeed({ sqs, sns, topicArn, queuePrefix, staleAfterMs,
     async start() {
       // Its own queue first: the sweep tells another's queue from a gone one by their common URL.
       await open();
-      await sweep();
+      await sweep().catch((error: unknown) => logger.warn({ err: error }, 'sweeping stale event queues failed; trying again later'));
       every(Math.max(200, Math.floor(staleAfterMs / 5)), beat, 'refreshing the event queue\'s heartbeat');
       every(staleAfterMs, sweep, 'sweeping stale event queues');
     },
     async stop() {
       stopping = true;
       for (const timer of timers.splice(0)) clearInterval(timer);
-      for (const consumer of consumers) consumer.stop({ abort: true });
       const current = queue;
       queue = undefined;
-      if (!current) return;
-      if (current.subscriptionArn?.startsWith('arn:')) await sns.send(new UnsubscribeCommand({ SubscriptionArn: current.subscriptionArn })).catch((error: unknown) => logger.warn({ err: error }, 'unsubscribing the event queue failed; the next sweep removes it'));
-      await sqs.send(new DeleteQueueCommand({ QueueUrl: current.url })).catch((error: unknown) => logger.warn({ err: error }, 'deleting the event queue failed; the next sweep removes it'));
+      if (current) await teardown(current);
+      else for (const consumer of consumers.splice(0)) consumer.stop({ abort: true });
     },
   };
 }

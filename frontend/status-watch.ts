@@ -170,7 +170,12 @@ export function createStatusWatcher({ api, events, timings, logger, clock = () =
       delay !== undefined ? now + delay
       : watch.latest ? Math.max(dueAt ?? now, watch.heardAt) + timings.safetyNetMs
       : Math.min(watch.giveUpAt, watch.heardAt + Math.min(timings.safetyNetMs, NOT_STORED_RETRY_MS * 2 ** Math.max(0, watch.misses - 1)));
-    watch.timer = setTimeout(() => void read(key, watch), Math.max(0, at - now));
+    watch.timer = setTimeout(() => readSoon(key, watch), Math.max(0, at - now));
+  }
+
+  /** Reads in the background: nothing of it may become an unhandled rejection (a listener that throws, say). */
+  function readSoon(key: string, watch: Watch) {
+    read(key, watch).catch((error: unknown) => logger.error({ err: error, order_id: watch.orderId }, 'status watch failed'));
   }
 
   async function read(key: string, watch: Watch) {
@@ -209,7 +214,7 @@ export function createStatusWatcher({ api, events, timings, logger, clock = () =
     }
     if (watch.readAgain) {
       watch.readAgain = false;
-      return void read(key, watch);
+      return readSoon(key, watch);
     }
     schedule(key, watch);
   }
@@ -229,7 +234,7 @@ export function createStatusWatcher({ api, events, timings, logger, clock = () =
           continue;
         }
       }
-      void read(key, watch);
+      readSoon(key, watch);
     }
   }
   const stopListening = events.listen(onEvent);
@@ -245,7 +250,7 @@ export function createStatusWatcher({ api, events, timings, logger, clock = () =
         watches.set(key, watch);
         byOrder.set(orderId, (byOrder.get(orderId) ?? new Set()).add(watch));
         watch.listeners.add(listener);
-        void read(key, watch);
+        readSoon(key, watch);
       } else {
         watch.listeners.add(listener);
         watch.giveUpAt = Math.max(watch.giveUpAt, clock() + waitMs);

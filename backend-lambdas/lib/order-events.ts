@@ -54,17 +54,16 @@ export async function publishInBatches<T>(sns: SNSClient, topicArn: string, item
   return failed.flat();
 }
 
-/**
- * One order.digest message of `events` (see OrderDigest). A digest that fails is only logged: the
- * per-order events are published (or kept) on their own, and the pages' safety net reads the order.
- */
-export async function publishDigest(sns: SNSClient, topicArn: string, events: OrderDigest['events'], onError: (error: unknown) => void): Promise<void> {
-  if (events.length === 0) return;
+/** One order.digest message of `events` (see OrderDigest); answers whether SNS took it. */
+export async function publishDigest(sns: SNSClient, topicArn: string, events: OrderDigest['events'], onError: (error: unknown) => void): Promise<boolean> {
+  if (events.length === 0) return true;
   const digest: OrderDigest = { type: 'order.digest', events };
   try {
     await sns.send(new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(digest), MessageAttributes: { event_type: { DataType: 'String', StringValue: 'order.digest' } } }));
+    return true;
   } catch (error) {
     onError(error);
+    return false;
   }
 }
 
@@ -80,10 +79,14 @@ export interface OutgoingChange {
  * untold. The kitchen and every change made by hand (staff, a customer's cancel) go through here.
  */
 export function createStatusChanges({ store, sns, topicArn, logger, clock = () => new Date() }: { store: OrderStore; sns?: SNSClient | undefined; topicArn?: string | undefined; logger: Logger; clock?: () => Date }) {
-  /** Publishes events ten to a call, and their digest beside them; answers those that failed. */
+  /**
+   * Publishes events ten to a call, and their digest beside them; answers those that failed. A digest
+   * that failed fails all its events: kept on their orders, they are told again (the mails act once on
+   * an event_id, the pages once on a version), so the web tier is not left to its safety net.
+   */
   async function publish(events: readonly OutgoingChange[]): Promise<OutgoingChange[]> {
     if (!sns || !topicArn) return [];
-    const [failed] = await Promise.all([
+    const [failed, digested] = await Promise.all([
       publishInBatches(
         sns,
         topicArn,
@@ -95,9 +98,9 @@ export function createStatusChanges({ store, sns, topicArn, logger, clock = () =
         }),
         (error) => logger.error('Publishing status changes failed; they are kept on their orders for the next kitchen run', { error: error as Error }),
       ),
-      publishDigest(sns, topicArn, events.map(({ event }) => event), (error) => logger.warn('Publishing a digest of status changes failed; pages read the orders themselves', { error: error as Error })),
+      publishDigest(sns, topicArn, events.map(({ event }) => event), (error) => logger.error('Publishing a digest of status changes failed; its changes are kept on their orders for the next kitchen run', { error: error as Error })),
     ]);
-    return failed;
+    return digested ? failed : [...events];
   }
 
   /** Publishes the events of changes already written; a failed one is kept on its order. Answers how many failed. */

@@ -371,7 +371,11 @@ describe('status pushed to every web process (a queue each on order-events)', ()
       await stack.clients.sns.send(new SubscribeCommand({ TopicArn: stack.resources.topics.orderEvents, Protocol: 'sqs', Endpoint: orphanEndpoint, ReturnSubscriptionArn: true }));
       expect((await eventQueues()).subscribed).toContain(`${prefix}gone`);
       third = await startWebProcess(stack, env);
-      const swept = await eventQueues();
+      // The orphan goes at the second sweep that finds its queue gone (a queue made a moment ago may not answer yet).
+      const swept = await waitFor(async () => {
+        const now = await eventQueues();
+        return now.subscribed.includes(`${prefix}gone`) ? undefined : now;
+      }, { timeoutMs: 10_000, what: 'the orphan subscription to be swept' });
       expect(swept.names).toHaveLength(before.names.length + 2);
       const killed = started.names.find((name) => second.output().includes(name));
       expect(killed).toBeDefined();

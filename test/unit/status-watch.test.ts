@@ -67,16 +67,14 @@ describe('the web tier status watches', () => {
     const { api, calls } = ordersApi(orders);
     const { events, send } = eventSource();
     watcher = createStatusWatcher({ api, events, timings, logger: pino({ level: 'silent' }) });
-    const seen: [number, string | undefined][][] = [[], []];
-    for (const list of seen) watcher.watch(first.order_id, { next: (found) => list.push([found.version, found.status_history.at(-1)?.by?.id]), notFound: () => undefined }, { waitMs: 1000 });
+    const seen: [number, unknown][][] = [[], []];
+    for (const list of seen) watcher.watch(first.order_id, { next: (found) => list.push([found.version, found.status_history.at(-1)]), notFound: () => undefined }, { waitMs: 1000 });
     await settle();
     const change = transition(first, { to: 'CANCELLED', at: new Date(), timings: LIFECYCLE, by: { role: 'staff', id: 'chef@example.com' }, reason: 'out of dough' });
     orders.set(first.order_id, applyChange(first, change));
     send({ type: 'order.status_changed', orderId: first.order_id, change: statusChangedEvent(first, change) });
-    expect(seen).toEqual([
-      [[1, undefined], [2, undefined]],
-      [[1, undefined], [2, undefined]],
-    ]);
+    const entries = [[1, first.status_history[0]], [2, { status: 'CANCELLED', at: change.at, by: { role: 'staff' }, reason: 'out of dough' }]];
+    expect(seen).toEqual([entries, entries]);
     // One read, when the watch started; the final status ended the watch.
     expect(calls).toEqual([1]);
     expect(watcher.stats()).toMatchObject({ watches: 0, upstreamRequests: 1, orderReads: 1 });
@@ -110,7 +108,7 @@ describe('the web tier status watches', () => {
   });
 
   it('when no event comes, then the safety net reads the order safetyNetMs after its step was due, and not before', async () => {
-    const due = { ...order(), due_at: new Date(Date.now() + 100).toISOString() };
+    const due = { ...order(), due_at: new Date(Date.now() + 400).toISOString() };
     const orders = new Map([[due.order_id, due]]);
     const { api, calls } = ordersApi(orders);
     watcher = createStatusWatcher({ api, events: quiet, timings: { ...timings, safetyNetMs: 200 }, logger: pino({ level: 'silent' }) });
@@ -118,8 +116,8 @@ describe('the web tier status watches', () => {
     watcher.watch(due.order_id, { next: (found) => statuses.push(found.status), notFound: () => undefined }, { waitMs: 1000 });
     await settle();
     orders.set(due.order_id, applyChange(due, transition(due, { to: 'CANCELLED', at: new Date(), timings: LIFECYCLE })));
-    await settle(150);
-    // Due at 100 ms, read at about 300 ms.
+    await settle(450);
+    // Due at 400 ms, read at about 600 ms: not at the due time, nor at safetyNetMs after the start.
     expect(statuses).toEqual(['RECEIVED']);
     await settle(250);
     expect(statuses).toEqual(['RECEIVED', 'CANCELLED']);
