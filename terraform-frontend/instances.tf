@@ -9,9 +9,9 @@ resource "aws_launch_template" "web" {
     arn = aws_iam_instance_profile.web.arn
   }
 
-  # Detailed (one-minute) CloudWatch metrics, as the CloudFormation template has them.
+  # Detailed (one-minute) CloudWatch metrics unless detailed_monitoring = false (the small-shop setting).
   monitoring {
-    enabled = true
+    enabled = var.detailed_monitoring
   }
 
   # IMDSv2 only; one hop, so nothing but the instance itself reaches the metadata service.
@@ -34,7 +34,7 @@ resource "aws_launch_template" "web" {
   }
 
   # Private subnets, no public address: the instances are reached through the load balancer only, and
-  # reach out through the NAT gateways and the VPC endpoints.
+  # reach out through the NAT gateways (or the NAT instance) and the VPC endpoints.
   network_interfaces {
     associate_public_ip_address = false
     security_groups             = [aws_security_group.instance.id]
@@ -51,6 +51,8 @@ resource "aws_launch_template" "web" {
     cognito_user_pool_id   = var.cognito_user_pool_id
     cognito_client_id      = var.cognito_client_id
     cognito_issuer         = var.cognito_issuer
+    order_events_topic_arn = var.order_events_topic_arn
+    event_queue_prefix     = local.event_queue_prefix
     app_port               = var.app_port
     log_group_name         = aws_cloudwatch_log_group.web.name
   }))
@@ -79,6 +81,7 @@ resource "aws_autoscaling_group" "web" {
   depends_on = [
     aws_iam_role_policy.web,
     aws_iam_role_policy.web_session_manager,
+    aws_iam_role_policy.web_events,
     aws_route_table_association.private,
     aws_vpc_endpoint.s3,
     aws_vpc_endpoint.interface,

@@ -73,8 +73,9 @@ resource "aws_route_table_association" "public" {
 }
 
 # The instances' way out for what no VPC endpoint reaches: the orders API (a public regional
-# endpoint) and, without interface endpoints, SSM and CloudWatch. One gateway a zone by default, so a
-# zone's outage leaves the other zones' instances their way out; nat_gateway_per_zone = false keeps one.
+# endpoint), Cognito and, without interface endpoints, SSM, CloudWatch, SQS and SNS. One gateway a zone
+# by default, so a zone's outage leaves the other zones' instances their way out; nat_gateway_per_zone
+# = false keeps one; nat_instance = true none (nat-instance.tf).
 resource "aws_eip" "nat" {
   count = local.create_vpc ? local.nat_gateway_count : 0
 
@@ -98,9 +99,11 @@ resource "aws_route_table" "private" {
 
   vpc_id = aws_vpc.this[0].id
 
+  # Out through the zone's NAT gateway (or the first zone's), or the NAT instance's primary interface.
   route {
-    cidr_block     = "0.0.0.0/0"
-    nat_gateway_id = aws_nat_gateway.this[min(count.index, local.nat_gateway_count - 1)].id
+    cidr_block           = "0.0.0.0/0"
+    nat_gateway_id       = local.nat_instance ? null : aws_nat_gateway.this[min(count.index, local.nat_gateway_count - 1)].id
+    network_interface_id = local.nat_instance ? aws_instance.nat[0].primary_network_interface_id : null
   }
 
   tags = { Name = "${local.name}-private-${local.availability_zones[count.index]}" }
@@ -126,8 +129,9 @@ resource "aws_vpc_endpoint" "s3" {
   tags = { Name = "${local.name}-s3" }
 }
 
-# With vpc_interface_endpoints, SSM (the key parameter), Session Manager and CloudWatch are reached
-# inside the VPC too, so only the orders API goes through the NAT gateways.
+# With vpc_interface_endpoints, SSM (the key parameter), Session Manager, CloudWatch, SQS and SNS (the
+# order event queues) are reached inside the VPC too, so only the orders API and Cognito go through the
+# NAT.
 resource "aws_vpc_endpoint" "interface" {
   for_each = local.create_vpc && var.vpc_interface_endpoints ? toset(local.interface_endpoint_services) : toset([])
 
@@ -231,9 +235,9 @@ resource "aws_vpc_security_group_ingress_rule" "instance_from_alb" {
   referenced_security_group_id = aws_security_group.alb.id
 }
 
-# HTTPS out only: the orders API and AWS services through the NAT gateways or the endpoints, the
-# package repositories and the artifact through the S3 endpoint. DNS and time use the VPC's
-# link-local services, which security groups do not filter.
+# HTTPS out only: the orders API and AWS services through the NAT (gateways or instance) or the
+# endpoints, the package repositories and the artifact through the S3 endpoint. DNS and time use the
+# VPC's link-local services, which security groups do not filter.
 resource "aws_vpc_security_group_egress_rule" "instance_https" {
   security_group_id = aws_security_group.instance.id
   description       = "HTTPS to AWS APIs, the order API and package repositories"

@@ -74,6 +74,21 @@ output "waf_log_group_name" {
 }
 
 output "nat_gateway_public_ips" {
-  description = "Addresses the instances' calls to the orders API come from (the NAT gateways')."
+  description = "Addresses the instances' calls to the orders API come from (the NAT gateways'); empty with nat_instance = true (see nat_instance_public_ip)."
   value       = aws_eip.nat[*].public_ip
+}
+
+output "nat_instance_id" {
+  description = "ID of the NAT instance (nat_instance = true), for its status checks and its replacement; null with NAT gateways."
+  value       = one(aws_instance.nat[*].id)
+}
+
+output "nat_instance_public_ip" {
+  description = "Address the instances' calls to the orders API come from with nat_instance = true (the NAT instance's public IPv4, which a replacement changes); null with NAT gateways."
+  value       = one(aws_instance.nat[*].public_ip)
+}
+
+output "event_queue_prefix" {
+  description = "Name prefix of the web processes' order event queues (EVENT_QUEUE_PREFIX, <prefix>order-web-events-): each process subscribes one, named this and 16 hex digits, to order-events; the instances may touch no other queue."
+  value       = local.event_queue_prefix
 }

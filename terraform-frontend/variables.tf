@@ -91,6 +91,16 @@ variable "ops_alarms_topic_arn" {
   }
 }
 
+variable "order_events_topic_arn" {
+  description = "ARN of the backend's order-events SNS topic: the backend's order_events_topic_arn output. The web tier's ORDER_EVENTS_TOPIC_ARN: each web process subscribes a queue of its own to it (named event_queue_prefix and 16 hex digits) to push order status to the pages."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.order_events_topic_arn))
+    error_message = "order_events_topic_arn must be an SNS topic ARN (the backend's order_events_topic_arn output), such as arn:aws:sns:us-east-1:111122223333:order-events."
+  }
+}
+
 # --- The application ---
 
 variable "web_artifact_path" {
@@ -172,6 +182,13 @@ variable "capacity" {
     condition     = var.capacity.min >= 1 && var.capacity.min <= var.capacity.desired && var.capacity.desired <= var.capacity.max
     error_message = "capacity must satisfy 1 <= min <= desired <= max."
   }
+}
+
+variable "detailed_monitoring" {
+  description = "One-minute (detailed) CloudWatch metrics for the instances (the web tier's, and the NAT instance's with nat_instance): 7 metrics an instance at the custom metric price. false keeps EC2's free five-minute metrics; target tracking then sees CPU five minutes late, and Control Tower's ec2_launch_template_monitoring_enabled_check fails."
+  type        = bool
+  default     = true
+  nullable    = false
 }
 
 variable "cpu_target_percent" {
@@ -393,13 +410,31 @@ variable "availability_zone_count" {
 }
 
 variable "nat_gateway_per_zone" {
-  description = "One NAT gateway in each zone (a zone's outage leaves the others their way out), or false for one in the first zone (cheaper; the instances of every zone then depend on it)."
+  description = "One NAT gateway in each zone (a zone's outage leaves the others their way out), or false for one in the first zone (cheaper; the instances of every zone then depend on it). Ignored with nat_instance = true."
   type        = bool
   default     = true
 }
 
+variable "nat_instance" {
+  description = "One NAT instance (nat_instance_type, Amazon Linux 2023) in the first zone's public subnet instead of NAT gateways: no NAT gateway, no NAT Elastic IP. Cheaper, but every zone's way out then depends on one instance in one zone, patched by replacing it. Wins over nat_gateway_per_zone. Only for the VPC this module creates."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "nat_instance_type" {
+  description = "EC2 instance type of the NAT instance (nat_instance = true); a Graviton (arm64) type, as its image is Amazon Linux 2023 for arm64."
+  type        = string
+  default     = "t4g.nano"
+
+  validation {
+    condition     = can(regex("^[a-z]+[0-9]+g[a-z0-9-]*\\.[a-z0-9]+$", var.nat_instance_type))
+    error_message = "nat_instance_type must be a Graviton (arm64) instance type such as t4g.nano or t4g.micro."
+  }
+}
+
 variable "vpc_interface_endpoints" {
-  description = "Interface endpoints for SSM, Session Manager (ssmmessages, ec2messages) and CloudWatch (logs, monitoring), so that only calls to the orders API cross the NAT gateways. Each costs per zone and hour."
+  description = "Interface endpoints for SSM, Session Manager (ssmmessages, ec2messages), CloudWatch (logs, monitoring), SQS and SNS (the order event queues), so that only calls to the orders API and Cognito cross the NAT. Each costs per zone and hour."
   type        = bool
   default     = false
 }

@@ -49,6 +49,17 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:mock" }
   }
+  mock_resource "aws_instance" {
+    defaults = {
+      id                           = "i-0123456789abcdef0"
+      arn                          = "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0"
+      primary_network_interface_id = "eni-0123456789abcdef0"
+      public_ip                    = "203.0.113.10"
+      # What AWS would fill in when the module sets nothing: a key or a profile the module set would show.
+      key_name             = ""
+      iam_instance_profile = ""
+    }
+  }
   # An account whose zones in the region are b, c and d (it has no "a"): the subnets must follow it.
   mock_data "aws_availability_zones" {
     defaults = { names = ["us-east-1d", "us-east-1b", "us-east-1c"] }
@@ -62,6 +73,7 @@ variables {
   cognito_user_pool_id   = "us-east-1_Mock12345"
   cognito_client_id      = "mockclient1234567890abcdef"
   cognito_issuer         = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Mock12345"
+  order_events_topic_arn = "arn:aws:sns:us-east-1:123456789012:order-events"
   web_artifact_path      = "tests/fixtures/order-web.tar.gz"
   # A deployment needs a certificate unless it opts in to plain HTTP (the runs that do say so).
   certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
@@ -199,8 +211,9 @@ run "in_eu_central_2_the_log_delivery_service_principal_writes_the_access_logs" 
   command = plan
 
   variables {
-    aws_region      = "eu-central-2"
-    certificate_arn = "arn:aws:acm:eu-central-2:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+    aws_region             = "eu-central-2"
+    certificate_arn        = "arn:aws:acm:eu-central-2:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+    order_events_topic_arn = "arn:aws:sns:eu-central-2:123456789012:order-events"
   }
 
   assert {
@@ -307,8 +320,12 @@ run "default_plan_is_private_in_the_accounts_zones_and_behind_waf" {
     error_message = "The zones come from data.aws_availability_zones (the account has b, c, d here), not from <region>a and <region>b."
   }
   assert {
-    condition     = length(aws_nat_gateway.this) == 2 && length(aws_vpc_endpoint.s3) == 1 && length(aws_vpc_endpoint.interface) == 0
+    condition     = length(aws_nat_gateway.this) == 2 && length(aws_eip.nat) == 2 && length(aws_vpc_endpoint.s3) == 1 && length(aws_vpc_endpoint.interface) == 0
     error_message = "By default: a NAT gateway a zone and the S3 gateway endpoint, no interface endpoints."
+  }
+  assert {
+    condition     = length(aws_instance.nat) == 0 && length(aws_security_group.nat) == 0 && one(aws_launch_template.web.monitoring).enabled
+    error_message = "By default: no NAT instance, and the instances have detailed monitoring."
   }
   assert {
     condition     = length(module.web_waf) == 1 && module.web_waf[0].guarded_resource_arn == "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/order-web/0123456789abcdef" && module.web_waf[0].rate_limit_per_5_minutes == 2000
@@ -339,8 +356,8 @@ run "waf_nat_and_endpoints_are_variables" {
     error_message = "One NAT gateway serves every zone's private subnet when nat_gateway_per_zone = false."
   }
   assert {
-    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["ssm", "ssmmessages", "ec2messages", "logs", "monitoring"]) && alltrue([for e in aws_vpc_endpoint.interface : e.private_dns_enabled])
-    error_message = "vpc_interface_endpoints adds the SSM, Session Manager and CloudWatch endpoints with private DNS."
+    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["ssm", "ssmmessages", "ec2messages", "logs", "monitoring", "sqs", "sns"]) && alltrue([for e in aws_vpc_endpoint.interface : e.private_dns_enabled])
+    error_message = "vpc_interface_endpoints adds the SSM, Session Manager, CloudWatch, SQS and SNS endpoints with private DNS: only the orders API and Cognito are left to the NAT."
   }
 }
 
@@ -444,8 +461,9 @@ run "iam_names_carry_the_prefix_and_the_region" {
   command = plan
 
   variables {
-    name_prefix = "dev-"
-    aws_region  = "eu-west-1"
+    name_prefix            = "dev-"
+    aws_region             = "eu-west-1"
+    order_events_topic_arn = "arn:aws:sns:eu-west-1:123456789012:order-events"
   }
 
   assert {
@@ -566,4 +584,180 @@ run "rejects_a_user_pool_id_that_is_not_one" {
   }
 
   expect_failures = [var.cognito_user_pool_id]
+}
+
+# Live order status: each web process subscribes a queue of its own to order-events. The instances are
+# told the topic and the queues' prefix, and their role reaches those queues and that topic only.
+run "the_instances_are_told_order_events_and_their_queue_prefix" {
+  command = apply
+
+  variables {
+    name_prefix = "dev-"
+  }
+
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.web.user_data), "\nORDER_EVENTS_TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:order-events\n") && strcontains(base64decode(aws_launch_template.web.user_data), "\nEVENT_QUEUE_PREFIX=dev-order-web-events-\n")
+    error_message = "The env file gives the web tier ORDER_EVENTS_TOPIC_ARN and EVENT_QUEUE_PREFIX=<prefix>order-web-events-."
+  }
+  assert {
+    condition     = output.event_queue_prefix == "dev-order-web-events-"
+    error_message = "The output event_queue_prefix is the prefix the instances are given."
+  }
+}
+
+run "the_web_role_reaches_only_its_own_event_queues_and_order_events" {
+  command = apply
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.web_events.policy).Statement == [
+      {
+        Sid    = "OwnEventQueues"
+        Effect = "Allow"
+        Action = [
+          "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:TagQueue",
+          "sqs:ListQueueTags", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+        ]
+        Resource = "arn:aws:sqs:us-east-1:123456789012:order-web-events-*"
+      },
+      { Sid = "FindEventQueues", Effect = "Allow", Action = "sqs:ListQueues", Resource = "*" },
+      {
+        Sid       = "SubscribeOwnQueues"
+        Effect    = "Allow"
+        Action    = "sns:Subscribe"
+        Resource  = "arn:aws:sns:us-east-1:123456789012:order-events"
+        Condition = { StringEquals = { "sns:Protocol" = "sqs" }, StringLike = { "sns:Endpoint" = "arn:aws:sqs:us-east-1:123456789012:order-web-events-*" } }
+      },
+      { Sid = "FindSubscriptions", Effect = "Allow", Action = "sns:ListSubscriptionsByTopic", Resource = "arn:aws:sns:us-east-1:123456789012:order-events" },
+      { Sid = "UnsubscribeFromTopic", Effect = "Allow", Action = "sns:Unsubscribe", Resource = ["arn:aws:sns:us-east-1:123456789012:order-events", "arn:aws:sns:us-east-1:123456789012:order-events:*"] },
+    ] && aws_iam_role_policy.web_events.role == aws_iam_role.web.id
+    error_message = "The web role may use queues of its prefix, ListQueues (no resource type), Subscribe order-events to SQS queues of its prefix only, list and remove its subscriptions; nothing else of SQS or SNS."
+  }
+}
+
+run "rejects_an_order_events_topic_that_is_not_one" {
+  command = plan
+
+  variables {
+    order_events_topic_arn = "order-events"
+  }
+
+  expect_failures = [var.order_events_topic_arn]
+}
+
+run "rejects_an_order_events_topic_in_another_region" {
+  command = plan
+
+  variables {
+    order_events_topic_arn = "arn:aws:sns:eu-west-1:123456789012:order-events"
+  }
+
+  expect_failures = [aws_iam_role_policy.web_events]
+}
+
+# The small-shop setting (small-shop.tfvars; the rehearsal applies that file itself): one NAT instance
+# instead of NAT gateways, one web instance (at most two), no detailed monitoring. Planned.
+run "small_shop_has_one_nat_instance_and_no_nat_gateway" {
+  command = plan
+
+  variables {
+    nat_instance        = true
+    instance_type       = "t4g.micro"
+    capacity            = { min = 1, desired = 1, max = 2 }
+    detailed_monitoring = false
+  }
+
+  assert {
+    condition     = length(aws_nat_gateway.this) == 0 && length(aws_eip.nat) == 0 && length(aws_instance.nat) == 1 && length(aws_route_table.private) == 2
+    error_message = "nat_instance wins over nat_gateway_per_zone (true by default): no NAT gateway, no NAT Elastic IP, one NAT instance for both zones."
+  }
+  assert {
+    condition = (aws_launch_template.nat[0].image_id == "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+      && aws_launch_template.nat[0].instance_type == "t4g.nano"
+      && aws_instance.nat[0].associate_public_ip_address
+      && !aws_instance.nat[0].source_dest_check
+      && aws_instance.nat[0].tags["Name"] == "order-web-nat"
+    && one(aws_instance.nat[0].maintenance_options).auto_recovery == "default")
+    error_message = "The NAT instance runs Amazon Linux 2023 for arm64 (resolved at launch) on t4g.nano, with a public address, without the source/destination check, named order-web-nat, with simplified automatic recovery."
+  }
+  assert {
+    condition     = one(aws_launch_template.nat[0].metadata_options).http_tokens == "required" && one(aws_launch_template.nat[0].metadata_options).http_put_response_hop_limit == 1
+    error_message = "The NAT instance requires IMDSv2 tokens, one hop."
+  }
+  assert {
+    condition     = one(aws_launch_template.nat[0].block_device_mappings).ebs[0].encrypted == "true" && one(aws_launch_template.nat[0].block_device_mappings).ebs[0].volume_type == "gp3" && one(aws_launch_template.nat[0].block_device_mappings).device_name == "/dev/xvda"
+    error_message = "The NAT instance's root volume is encrypted gp3."
+  }
+  assert {
+    condition     = aws_launch_template.nat[0].key_name == null && length(aws_launch_template.nat[0].iam_instance_profile) == 0 && length(aws_launch_template.nat[0].network_interfaces) == 0
+    error_message = "The NAT instance's template names no key pair (no SSH) and no role, and leaves its network to the instance."
+  }
+  assert {
+    condition = (strcontains(base64decode(aws_launch_template.nat[0].user_data), "net.ipv4.ip_forward = 1") && strcontains(base64decode(aws_launch_template.nat[0].user_data), "> /etc/sysctl.d/")
+      && strcontains(base64decode(aws_launch_template.nat[0].user_data), "systemctl enable --now iptables")
+      && strcontains(base64decode(aws_launch_template.nat[0].user_data), "iptables -t nat -A POSTROUTING -o \"$primary\" -s 10.20.0.0/16 -j MASQUERADE")
+    && strcontains(base64decode(aws_launch_template.nat[0].user_data), "service iptables save"))
+    error_message = "The NAT instance's user data forwards persistently (a sysctl.d file), masquerades the VPC on the primary interface, and saves the rules for the enabled iptables service to restore at boot."
+  }
+  assert {
+    condition = (toset([for rule in aws_vpc_security_group_ingress_rule.nat_from_instances : rule.from_port]) == toset([80, 443])
+      && alltrue([for rule in aws_vpc_security_group_ingress_rule.nat_from_instances : rule.from_port == rule.to_port && rule.cidr_ipv4 == null])
+    && toset([for rule in aws_vpc_security_group_egress_rule.nat_out : "${rule.from_port}-${rule.to_port} ${rule.cidr_ipv4}"]) == toset(["80-80 0.0.0.0/0", "443-443 0.0.0.0/0"]))
+    error_message = "The NAT instance admits 80 and 443 from a security group (the web instances', checked on apply) and nothing else, and goes out on 80 and 443."
+  }
+  assert {
+    condition     = !one(aws_launch_template.web.monitoring).enabled && !one(aws_launch_template.nat[0].monitoring).enabled && !aws_instance.nat[0].monitoring && aws_autoscaling_group.web.min_size == 1 && aws_autoscaling_group.web.max_size == 2 && aws_launch_template.web.instance_type == "t4g.micro"
+    error_message = "The small shop runs one t4g.micro (two at most), without detailed monitoring."
+  }
+}
+
+# The routes and the addresses are known only once applied.
+run "small_shop_routes_the_private_subnets_through_the_nat_instance" {
+  command = apply
+  # A state of its own: the subnets and groups are created here, so the overrides below name them.
+  state_key = "small_shop"
+
+  variables {
+    nat_instance = true
+  }
+
+  override_resource {
+    target = aws_subnet.public[0]
+    values = { id = "subnet-0aaaaaaaaaaaaaaaa" }
+  }
+  override_resource {
+    target = aws_security_group.nat[0]
+    values = { id = "sg-0aaaaaaaaaaaaaaaa" }
+  }
+
+  assert {
+    condition     = alltrue([for table in aws_route_table.private : one(table.route).network_interface_id == "eni-0123456789abcdef0" && coalesce(one(table.route).nat_gateway_id, "none") == "none" && one(table.route).cidr_block == "0.0.0.0/0"])
+    error_message = "Every private subnet's default route goes to the NAT instance's primary network interface, none to a NAT gateway."
+  }
+  assert {
+    condition     = aws_instance.nat[0].subnet_id == "subnet-0aaaaaaaaaaaaaaaa" && aws_instance.nat[0].vpc_security_group_ids == toset(["sg-0aaaaaaaaaaaaaaaa"])
+    error_message = "The NAT instance runs in a public subnet, in its own security group."
+  }
+  assert {
+    condition     = alltrue([for rule in aws_vpc_security_group_ingress_rule.nat_from_instances : rule.security_group_id == "sg-0aaaaaaaaaaaaaaaa" && rule.referenced_security_group_id == aws_security_group.instance.id])
+    error_message = "The NAT instance admits only the web instances' security group."
+  }
+  assert {
+    condition     = aws_instance.nat[0].key_name == "" && aws_instance.nat[0].iam_instance_profile == ""
+    error_message = "The NAT instance has no key pair (no SSH) and no role."
+  }
+  assert {
+    condition     = output.nat_instance_id == "i-0123456789abcdef0" && output.nat_instance_public_ip == "203.0.113.10" && length(output.nat_gateway_public_ips) == 0
+    error_message = "The outputs name the NAT instance and its address, and no NAT gateway address."
+  }
+}
+
+run "rejects_a_nat_instance_type_that_is_not_graviton" {
+  command = plan
+
+  variables {
+    nat_instance      = true
+    nat_instance_type = "t3.nano"
+  }
+
+  expect_failures = [var.nat_instance_type]
 }

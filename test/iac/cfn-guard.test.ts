@@ -1,16 +1,24 @@
 // A recognised policy engine over both templates as deployed (the backend as npm run build generates
-// it): cfn-guard 3 with the AWS Control Tower proactive controls. Every failure is fixed in the template
-// or suppressed there with a reason (a generated resource's, in cloudformation/generate.ts).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// it): cfn-guard 3 with the AWS Control Tower proactive controls and the project's own rules
+// (cloudformation/guard/: what Control Tower checks on launch templates only, on a standalone
+// instance). Every failure is fixed in the template or suppressed there with a reason (a generated
+// resource's, in cloudformation/generate.ts).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTemplate, readSourceText, resolveWith, templatePath, type CfnTemplate, type TemplateName } from './cloudformation.js';
 import { gate } from '../helpers/requirements.js';
-import { cfnGuardUnavailableReason, guardProblems, runCfnGuard, suppressionsOf, type GuardFailure } from './cfn-guard.js';
+import { cfnGuardUnavailableReason, guardProblems, PROJECT_RULES, runCfnGuard, suppressionsOf, type GuardFailure } from './cfn-guard.js';
 
 const TEMPLATES: TemplateName[] = ['backend', 'frontend'];
 /** The load balancer's HTTPS controls: CT.ELASTICLOADBALANCING.PR.1 (port 80 redirects) and PR.2 (an ACM certificate). */
 const HTTPS_RULES = ['alb_http_to_https_redirection_check', 'elbv2_acm_certificate_required_check'];
+/** The project's rules on a standalone instance (cloudformation/guard/ec2-instances.guard). */
+const INSTANCE_RULES = ['ec2_instance_imdsv2_required_check', 'ec2_instance_volumes_encrypted_check', 'ec2_instance_no_key_pair_check', 'ec2_instance_no_ssh_check'];
+/** The small shop's frontend parameters (cloudformation/small-shop-frontend.json), as a stack is given them. */
+const SMALL_SHOP = Object.fromEntries(
+  (JSON.parse(readFileSync(new URL('../../cloudformation/small-shop-frontend.json', import.meta.url), 'utf8')) as { ParameterKey: string; ParameterValue: string }[]).map(({ ParameterKey, ParameterValue }) => [ParameterKey, ParameterValue]),
+);
 
 /** frontend.yaml as a stack with these parameters holds it: conditions decided, parameters in place (what cfn-guard cannot resolve itself). */
 function frontendAsDeployed(parameters: Record<string, string>): CfnTemplate {
@@ -26,7 +34,7 @@ gate('the cfn-guard tests', cfnGuardUnavailableReason()).describe('cloudformatio
     failures = run.failures;
     const suppressed = TEMPLATES.map((name) => [...suppressionsOf(loadTemplate(name)).values()].reduce((count, rules) => count + rules.size, 0));
     console.log(
-      `cfn-guard: ${run.rulesFiles} Control Tower rule files over ${TEMPLATES.length} templates; ${failures.length} failures (rule x resource), ${suppressed.join(' + ')} suppressions with reasons\n` +
+      `cfn-guard: ${run.rulesFiles} rule files (Control Tower's and the project's) over ${TEMPLATES.length} templates; ${failures.length} failures (rule x resource), ${suppressed.join(' + ')} suppressions with reasons\n` +
         [...new Set(failures.map((failure) => `  ${failure.template} ${failure.rule}`))].join('\n'),
     );
   }, 120_000);
@@ -93,4 +101,60 @@ gate('the cfn-guard tests', cfnGuardUnavailableReason()).describe('cloudformatio
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+  describe('the NAT instance (NatInstance \'true\', as the small-shop parameters deploy it)', () => {
+    const certificate = { CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000' };
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'orders-cfn-guard-nat-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    /** cfn-guard's failures on frontend.yaml deployed with the small-shop parameters, after `edit`, as "resource rule". */
+    const failuresOn = (name: string, edit: (template: CfnTemplate) => void = () => undefined) => {
+      const template = frontendAsDeployed({ ...SMALL_SHOP, ...certificate });
+      edit(template);
+      const file = join(dir, `${name}.json`);
+      writeFileSync(file, JSON.stringify(template));
+      return runCfnGuard([file]).failures.map(({ rule, resource }) => `${resource} ${rule}`);
+    };
+    const nat = (template: CfnTemplate) => template.Resources.NatHost!.Properties!;
+
+    it('when deployed, then it meets the project\'s rules (IMDSv2, one hop, encrypted root volume, no key pair, no SSH) and fails only the Control Tower rules it suppresses', () => {
+      const template = frontendAsDeployed({ ...SMALL_SHOP, ...certificate });
+      expect(template.Resources.NatHost?.Type).toBe('AWS::EC2::Instance');
+      const found = failuresOn('small-shop');
+      expect(found.filter((line) => INSTANCE_RULES.some((rule) => line.endsWith(` ${rule}`)))).toEqual([]);
+      // Its public address, its monitoring (off in the small shop) and its type's in-transit encryption,
+      // each suppressed on it with its reason; its type, resolved here, passes the Nitro check.
+      const onNat = found.filter((line) => line.startsWith('NatHost ')).map((line) => line.slice('NatHost '.length)).sort();
+      expect(onNat).toEqual(['ec2_instance_detailed_monitoring_enabled_check', 'ec2_instance_nitro_encryption_in_transit_check', 'ec2_instance_no_public_ip_check']);
+      const suppressed = suppressionsOf(loadTemplate('frontend')).get('NatHost')!;
+      for (const rule of onNat) expect({ rule, suppressed: suppressed.has(rule) }).toEqual({ rule, suppressed: true });
+    }, 120_000);
+
+    it.each([
+      ['IMDSv1 allowed', 'NatHost ec2_instance_imdsv2_required_check', (t: CfnTemplate): unknown => ((nat(t).MetadataOptions as Record<string, unknown>).HttpTokens = 'optional')],
+      ['a second metadata hop', 'NatHost ec2_instance_imdsv2_required_check', (t: CfnTemplate): unknown => ((nat(t).MetadataOptions as Record<string, unknown>).HttpPutResponseHopLimit = 2)],
+      ['no metadata options', 'NatHost ec2_instance_imdsv2_required_check', (t: CfnTemplate): unknown => delete nat(t).MetadataOptions],
+      ['an unencrypted root volume', 'NatHost ec2_instance_volumes_encrypted_check', (t: CfnTemplate): unknown => ((nat(t).BlockDeviceMappings as { Ebs: Record<string, unknown> }[])[0]!.Ebs.Encrypted = false)],
+      ['the AMI\'s own root volume', 'NatHost ec2_instance_volumes_encrypted_check', (t: CfnTemplate): unknown => delete nat(t).BlockDeviceMappings],
+      ['a key pair', 'NatHost ec2_instance_no_key_pair_check', (t: CfnTemplate): unknown => (nat(t).KeyName = 'ops')],
+      [
+        'SSH in its group',
+        'NatSecurityGroup ec2_instance_no_ssh_check',
+        (t: CfnTemplate): unknown => (t.Resources.NatSecurityGroup!.Properties!.SecurityGroupIngress as unknown[]).push({ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIp: '10.20.0.0/16' }),
+      ],
+      [
+        'every protocol let in by a rule of its own',
+        'NatSshIngress ec2_instance_no_ssh_check',
+        (t: CfnTemplate): unknown => (t.Resources.NatSshIngress = { Type: 'AWS::EC2::SecurityGroupIngress', Properties: { GroupId: { Ref: 'NatSecurityGroup' }, IpProtocol: '-1', CidrIp: '0.0.0.0/0' } }),
+      ],
+    ] as const)('when it is given %s, then the project\'s rules fail it', (_case, expected, edit) => {
+      const found = failuresOn(expected.replace(/\W+/g, '-'), edit);
+      expect(found.filter((line) => INSTANCE_RULES.some((rule) => line.endsWith(` ${rule}`)))).toEqual([expected]);
+    }, 120_000);
+
+    it('when the rules are read, then they are the project\'s own file, run beside Control Tower\'s', () => {
+      expect(readFileSync(join(PROJECT_RULES, 'ec2-instances.guard'), 'utf8').match(/^rule (ec2_instance_\w+)/gm)?.map((line) => line.slice('rule '.length)).sort()).toEqual([...INSTANCE_RULES].sort());
+    });
+  });
 });

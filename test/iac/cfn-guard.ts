@@ -1,8 +1,8 @@
 // cfn-guard with the AWS Control Tower proactive controls (both shipped in npm
-// @cdklabs/cdk-validator-cfnguard) over the CloudFormation templates, and the suppressions the
-// templates declare. The Control Tower rules have no suppression of their own: a resource lists the
-// rules it fails on purpose in Metadata.guard.SuppressedRules, each with its reason in
-// Metadata.guard.SuppressionReasons, and `guardProblems` holds the templates to that.
+// @cdklabs/cdk-validator-cfnguard) and the project's own rules (cloudformation/guard/) over the
+// CloudFormation templates, and the suppressions the templates declare. The rules have no suppression
+// of their own: a resource lists the rules it fails on purpose in Metadata.guard.SuppressedRules, each
+// with its reason in Metadata.guard.SuppressionReasons, and `guardProblems` holds the templates to that.
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ const PACKAGE = new URL('../../node_modules/@cdklabs/cdk-validator-cfnguard/', i
 /** The packaged binary, or the one CFN_GUARD names (gates.test.ts names one that is not there). */
 export const CFN_GUARD = process.env.CFN_GUARD ?? join(PACKAGE, 'bin', 'ubuntu', 'x86_64', 'cfn-guard');
 export const CONTROL_TOWER_RULES = join(PACKAGE, 'rules', 'control-tower', 'cfn-guard');
+/** What Control Tower does not check and the templates must meet (a standalone instance's IMDSv2, its volumes, key pair and SSH). */
+export const PROJECT_RULES = new URL('../../cloudformation/guard/', import.meta.url).pathname;
 /** A reason shorter than this says nothing. */
 export const MIN_REASON_LENGTH = 40;
 
@@ -57,15 +59,15 @@ function resourcesIn(checks: unknown): Set<string> {
 }
 
 /**
- * Runs cfn-guard with every Control Tower rule over the template files, one failure a rule and
- * resource. Its report goes to a file: cfn-guard panics when its pipe closes early.
+ * Runs cfn-guard with every Control Tower rule and the project's own over the template files, one
+ * failure a rule and resource. Its report goes to a file: cfn-guard panics when its pipe closes early.
  */
-export function runCfnGuard(files: string[]): { failures: GuardFailure[]; rulesFiles: number } {
+export function runCfnGuard(files: string[], rules: string[] = [CONTROL_TOWER_RULES, PROJECT_RULES]): { failures: GuardFailure[]; rulesFiles: number } {
   const dir = mkdtempSync(join(tmpdir(), 'orders-cfn-guard-'));
   try {
     const out = join(dir, 'report.json');
     const fd = openSync(out, 'w');
-    const result = spawnSync(CFN_GUARD, ['validate', '--rules', CONTROL_TOWER_RULES, ...files.flatMap((file) => ['--data', file]), '--output-format', 'json', '--structured', '--show-summary', 'none'], {
+    const result = spawnSync(CFN_GUARD, ['validate', ...rules.flatMap((path) => ['--rules', path]), ...files.flatMap((file) => ['--data', file]), '--output-format', 'json', '--structured', '--show-summary', 'none'], {
       stdio: ['ignore', fd, 'pipe'],
       encoding: 'utf8',
       timeout: 120_000,
@@ -83,7 +85,7 @@ export function runCfnGuard(files: string[]): { failures: GuardFailure[]; rulesF
         for (const resource of resources.size > 0 ? resources : ['(template)']) failures.push({ template, rule: String(Rule?.name), resource });
       }
     }
-    const rulesFiles = spawnSync('find', [CONTROL_TOWER_RULES, '-name', '*.guard'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+    const rulesFiles = spawnSync('find', [...rules, '-name', '*.guard'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
     return { failures, rulesFiles };
   } finally {
     rmSync(dir, { recursive: true, force: true });

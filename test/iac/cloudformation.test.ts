@@ -726,6 +726,22 @@ describe('cloudformation: security by default (both templates)', () => {
   });
 });
 
+/** The web role's queue ARNs: the queues each web process names <EventQueuePrefix><16 hex digits>. */
+const EVENT_QUEUE_ARNS = { 'Fn::Sub': 'arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${NamePrefix}order-web-events-*' };
+
+/** What the web role may do for the live status: its own queues, the sweep's listing, its subscriptions to order-events. */
+const EVENT_GRANTS = [
+  {
+    actions: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:ListQueueTags', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+    resource: EVENT_QUEUE_ARNS,
+  },
+  { actions: ['sqs:ListQueues'], resource: '*' },
+  { actions: ['sns:Subscribe'], resource: { Ref: 'OrderEventsTopicArn' } },
+  { actions: ['sns:ListSubscriptionsByTopic'], resource: { Ref: 'OrderEventsTopicArn' } },
+  // The topic, and its subscriptions (<topic ARN>:<id>), which an Unsubscribe request names.
+  { actions: ['sns:Unsubscribe'], resource: [{ Ref: 'OrderEventsTopicArn' }, { 'Fn::Sub': '${OrderEventsTopicArn}:*' }] },
+];
+
 /** The launch template's user data script, as written (with ${...} substitutions). */
 function userData(): string {
   const data = (props(frontend, 'LaunchTemplate').LaunchTemplateData as { UserData: { 'Fn::Base64': { 'Fn::Sub': string } } }).UserData;
@@ -746,7 +762,7 @@ describe('cloudformation: frontend instances', () => {
     expect(data.IamInstanceProfile).toEqual({ Arn: getAtt('InstanceProfile', 'Arn') });
   });
 
-  it('when the instance role is read, then it has Session Manager, this release only, the key parameter only and its log group\'s streams only', () => {
+  it('when the instance role is read, then it has Session Manager, this release only, the key parameter only, its log group\'s streams only and its own event queues only', () => {
     expect(props(frontend, 'InstanceRole').ManagedPolicyArns).toBeUndefined();
     expect(roleGrants(frontend, 'InstanceRole')).toEqual([
       {
@@ -762,7 +778,32 @@ describe('cloudformation: frontend instances', () => {
           { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${InstanceLogGroup}:*' },
         ],
       },
+      ...EVENT_GRANTS,
     ]);
+  });
+
+  it('when a web process subscribes its queue to order-events, then the role lets it subscribe only a queue of its prefix, by SQS, to that topic, and list no more than queue URLs', () => {
+    const statements = policyStatements(frontend).filter(({ where, statement }) => where === 'InstanceRole.Policies.order-web' && actionsOf(statement).some((action) => /^(sqs|sns):/.test(action)));
+    expect(statements.map(({ statement }) => ({ Sid: statement.Sid, Condition: statement.Condition }))).toEqual([
+      { Sid: 'OwnEventQueues', Condition: undefined },
+      { Sid: 'FindEventQueues', Condition: undefined },
+      { Sid: 'SubscribeOwnQueues', Condition: { StringEquals: { 'sns:Protocol': 'sqs' }, StringLike: { 'sns:Endpoint': EVENT_QUEUE_ARNS } } },
+      { Sid: 'FindSubscriptions', Condition: undefined },
+      { Sid: 'UnsubscribeFromTopic', Condition: undefined },
+    ]);
+    // The queue ARNs the role may touch are the prefix the app is given, in any stack's prefix.
+    const arns = (prefix: string) => String(resolveWith(frontend, EVENT_QUEUE_ARNS, { NamePrefix: prefix }));
+    expect(arns('dev-')).toBe(`arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${String(resolveWith(frontend, frontend.Outputs.EventQueuePrefix!.Value, { NamePrefix: 'dev-' }))}*`);
+    expect(resolveWith(frontend, frontend.Outputs.EventQueuePrefix!.Value, { NamePrefix: 'dev-' })).toBe('dev-order-web-events-');
+    // ListQueues is the one grant on "*", alone in its statement, and the policy test names it.
+    const starred = cloudFormationModel(frontend).statements.filter((statement) => statement.where === 'InstanceRole.Policies.order-web' && statement.resources.includes('*'));
+    expect(starred.map((statement) => statement.actions)).toEqual([['sqs:ListQueues']]);
+    expect(WILDCARD_RESOURCES_ALLOWED.filter((allowed) => allowed.applies(starred[0]!)).map((allowed) => allowed.reason)).toEqual([expect.stringMatching(/^sqs:ListQueues .*no resource type/)]);
+    // The topic is the parameter, an SNS topic ARN by its pattern.
+    const topic = new RegExp(frontend.Parameters.OrderEventsTopicArn!.AllowedPattern!);
+    expect(frontend.Parameters.OrderEventsTopicArn!.Default).toBeUndefined();
+    expect(['arn:aws:sns:us-east-1:123456789012:order-events', 'arn:aws-cn:sns:cn-north-1:123456789012:dev-order-events'].filter((arn) => !topic.test(arn))).toEqual([]);
+    expect(['', 'arn:aws:sqs:us-east-1:123456789012:order-events', 'arn:aws:sns:us-east-1:123456789012:order events', "arn:aws:sns:us-east-1:123456789012:x'"].filter((arn) => topic.test(arn))).toEqual([]);
   });
 
   it('when the user data runs, then it installs Node 22, unpacks the release and starts pm2-runtime under systemd as its own user', () => {
@@ -785,12 +826,13 @@ describe('cloudformation: frontend instances', () => {
     const values: Record<string, string> = {
       'AWS::Region': 'us-east-1',
       ApiBaseUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1',
+      OrderEventsTopicArn: 'arn:aws:sns:us-east-1:123456789012:order-events',
       CognitoUserPoolId: 'us-east-1_AbCdEf123',
       CognitoClientId: 'abcdef0123456789',
       CognitoIssuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123',
     };
     // Each value the stack is given must pass the parameter's own pattern.
-    for (const name of ['ApiBaseUrl', 'CognitoUserPoolId', 'CognitoClientId', 'CognitoIssuer']) expect({ name, valid: new RegExp(frontend.Parameters[name]!.AllowedPattern!).test(values[name]!) }).toEqual({ name, valid: true });
+    for (const name of ['ApiBaseUrl', 'CognitoUserPoolId', 'CognitoClientId', 'CognitoIssuer', 'OrderEventsTopicArn']) expect({ name, valid: new RegExp(frontend.Parameters[name]!.AllowedPattern!).test(values[name]!) }).toEqual({ name, valid: true });
     const env = Object.fromEntries(
       body!.split('\n').map((line) => {
         const [key, ...rest] = line.split('=');
@@ -798,11 +840,14 @@ describe('cloudformation: frontend instances', () => {
         return [key!, value];
       }),
     );
-    expect(Object.keys(env).sort()).toEqual(['API_BASE_URL', 'API_KEY_PARAMETER', 'AWS_REGION', 'COGNITO_CLIENT_ID', 'COGNITO_ISSUER', 'COGNITO_USER_POOL_ID', 'HOST', 'NODE_ENV', 'PORT', 'TRUST_PROXY_HOPS']);
+    expect(Object.keys(env).sort()).toEqual(['API_BASE_URL', 'API_KEY_PARAMETER', 'AWS_REGION', 'COGNITO_CLIENT_ID', 'COGNITO_ISSUER', 'COGNITO_USER_POOL_ID', 'EVENT_QUEUE_PREFIX', 'HOST', 'NODE_ENV', 'ORDER_EVENTS_TOPIC_ARN', 'PORT', 'TRUST_PROXY_HOPS']);
     expect(env).toMatchObject({ COGNITO_USER_POOL_ID: values.CognitoUserPoolId, COGNITO_CLIENT_ID: values.CognitoClientId, COGNITO_ISSUER: values.CognitoIssuer });
+    // The topic the role may subscribe to, and the queue prefix the role and the output name (the prefix left at its default, empty).
+    expect(env).toMatchObject({ ORDER_EVENTS_TOPIC_ARN: values.OrderEventsTopicArn, EVENT_QUEUE_PREFIX: resolveWith(frontend, frontend.Outputs.EventQueuePrefix!.Value) });
+    expect(env.EVENT_QUEUE_PREFIX).toBe('order-web-events-');
     expect(env).toMatchObject({ PORT: String(settings.web.appPort), HOST: '0.0.0.0', TRUST_PROXY_HOPS: '1', NODE_ENV: 'production' });
     const config = loadWebConfig(env);
-    expect(config).toMatchObject({ API_KEY_PARAMETER: '/order-pipeline/api-key', PORT: settings.web.appPort });
+    expect(config).toMatchObject({ API_KEY_PARAMETER: '/order-pipeline/api-key', PORT: settings.web.appPort, ORDER_EVENTS_TOPIC_ARN: values.OrderEventsTopicArn, EVENT_QUEUE_PREFIX: 'order-web-events-' });
     expect(config.API_KEY).toBeUndefined();
   });
 
@@ -926,6 +971,170 @@ describe('cloudformation: frontend load balancer and network', () => {
     const [tls] = policyStatements(frontend).filter(({ where }) => where === 'ArtifactBucketPolicy');
     expect(tls?.statement).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
   });
+});
+
+describe('cloudformation: the small-shop setting (a NAT instance, one web server, no detailed monitoring)', () => {
+  /** The template's resources a stack with these parameters has (their Conditions decided). */
+  const deployedIds = (template: CfnTemplate, parameters: Record<string, string>) =>
+    Object.entries(template.Resources)
+      .filter(([, r]) => !r.Condition || resolveWith(template, { Condition: r.Condition }, parameters))
+      .map(([id]) => id);
+  const natIds = ['NatAddressA', 'NatGatewayA', 'NatAddressB', 'NatGatewayB', 'NatSecurityGroup', 'NatHost'];
+  /** A parameters file in the form create-stack's --parameters (and deploy's, in CLI v2) reads: [{ParameterKey, ParameterValue}]. */
+  const parametersFile = (name: string): Record<string, string> => {
+    const entries = JSON.parse(readFileSync(join(root, 'cloudformation', name), 'utf8')) as { ParameterKey: string; ParameterValue: string }[];
+    for (const entry of entries) expect(Object.keys(entry).sort()).toEqual(['ParameterKey', 'ParameterValue']);
+    return Object.fromEntries(entries.map(({ ParameterKey, ParameterValue }) => [ParameterKey, ParameterValue]));
+  };
+  const smallShop = parametersFile('small-shop-frontend.json');
+
+  it('when NatInstance is left at its default, then the NAT gateways are made as before and there is no NAT instance', () => {
+    expect(frontend.Parameters.NatInstance).toMatchObject({ Type: 'String', Default: 'false', AllowedValues: ['true', 'false'] });
+    expect(frontend.Parameters.NatInstanceType).toMatchObject({ Type: 'String', Default: 't4g.nano' });
+    expect(natIds.filter((id) => deployedIds(frontend, {}).includes(id))).toEqual(['NatAddressA', 'NatGatewayA', 'NatAddressB', 'NatGatewayB']);
+    expect(natIds.filter((id) => deployedIds(frontend, { NatGatewayPerZone: 'false' }).includes(id))).toEqual(['NatAddressA', 'NatGatewayA']);
+  });
+
+  it.each([
+    ['per zone', 'true'],
+    ['one zone', 'false'],
+  ])('when NatInstance is true (NatGatewayPerZone %s), then it wins: no NAT gateway or address, one NAT instance with its group', (_case, perZone) => {
+    expect(natIds.filter((id) => deployedIds(frontend, { NatInstance: 'true', NatGatewayPerZone: perZone }).includes(id))).toEqual(['NatSecurityGroup', 'NatHost']);
+    // Only in a VPC the stack makes: an existing VPC keeps its own way out.
+    const existing = { VpcId: 'vpc-0123456789abcdef0', PublicSubnetIds: 'subnet-01234567,subnet-01234568', PrivateSubnetIds: 'subnet-01234569,subnet-0123456a' };
+    expect(natIds.filter((id) => deployedIds(frontend, { ...existing, NatInstance: 'true' }).includes(id))).toEqual([]);
+  });
+
+  it('when the NAT instance is made, then it is AL2023 arm64 from the SSM parameter, in the first public subnet with a public address, forwarding, IMDSv2 only, on an encrypted gp3 volume, without key pair or role', () => {
+    const nat = resource(frontend, 'NatHost', 'AWS::EC2::Instance');
+    expect(nat.Condition).toBe('UseNatInstance');
+    expect(frontend.Conditions?.UseNatInstance).toEqual({ 'Fn::And': [{ Condition: 'CreateVpc' }, { 'Fn::Equals': [ref('NatInstance'), 'true'] }] });
+    const p = nat.Properties!;
+    expect(p).toMatchObject({
+      ImageId: ref('LatestAmiId'),
+      InstanceType: ref('NatInstanceType'),
+      SourceDestCheck: false,
+      NetworkInterfaces: [{ DeviceIndex: '0', SubnetId: ref('PublicSubnetA'), GroupSet: [ref('NatSecurityGroup')], AssociatePublicIpAddress: true, DeleteOnTermination: true }],
+      MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } }],
+    });
+    for (const absent of ['KeyName', 'IamInstanceProfile', 'SecurityGroupIds', 'SubnetId']) expect({ absent, value: p[absent] }).toEqual({ absent, value: undefined });
+    expect(subWithDefaults(frontend, (p.Tags as { Key: string; Value: unknown }[]).find((tag) => tag.Key === 'Name')!.Value)).toBe('order-web-nat');
+    expect(resolveWith(frontend, p.Monitoring, { DetailedMonitoring: 'false' })).toBe(false);
+    // Created only once it forwards (its user data signals), so the routes to it, and the web instances, wait for that.
+    expect(nat.CreationPolicy).toEqual({ ResourceSignal: { Count: 1, Timeout: 'PT10M' } });
+    // Its user data needs the Internet: the public subnet's route there exists before it boots.
+    expect(nat.DependsOn).toEqual(['PublicDefaultRoute', 'PublicSubnetARouteTableAssociation']);
+    const t4g = new RegExp(frontend.Parameters.NatInstanceType!.AllowedPattern!);
+    expect(['t4g.nano', 't4g.micro', 'c7g.medium'].filter((type) => !t4g.test(type))).toEqual([]);
+    expect(['t3.nano', 't3a.micro', 'm5.large', ''].filter((type) => t4g.test(type))).toEqual([]);
+  });
+
+  it('when the NAT instance boots, then it turns on forwarding and masquerades the VPC\'s traffic, both kept across reboots, and signals only once both hold', () => {
+    const script = (props(frontend, 'NatHost').UserData as { 'Fn::Base64': { 'Fn::Sub': string } })['Fn::Base64']['Fn::Sub'];
+    expect(script).toMatch(/^#!\/bin\/bash\nset -euo pipefail\n/);
+    expect(script).toMatch(/^dnf install -y nftables aws-cfn-bootstrap$/m);
+    // A sysctl.d file is read at every boot; nftables' service loads /etc/sysconfig/nftables.conf at every boot.
+    expect(/<<'SYSCTL'\n([\s\S]*?)\nSYSCTL\n/.exec(script)?.[1]?.split('\n')).toEqual(['net.ipv4.ip_forward = 1', 'net.ipv4.conf.all.send_redirects = 0', 'net.ipv4.conf.default.send_redirects = 0']);
+    expect(script).toMatch(/^cat > \/etc\/sysctl\.d\/90-order-web-nat\.conf <<'SYSCTL'$/m);
+    expect(script).toMatch(/^cat > \/etc\/sysconfig\/nftables\.conf <<NFT$/m);
+    expect(script).toMatch(/^\s+oifname "\$interface" ip saddr \$\{VpcCidr\} masquerade$/m);
+    expect(script).toMatch(/^systemctl enable nftables\.service$/m);
+    expect(script).toContain("--resource NatHost --region '${AWS::Region}'");
+    // The signal comes after the checks that forwarding and the masquerade are in place.
+    expect(script.indexOf('signal 0')).toBeGreaterThan(script.indexOf('nft list table ip order_web_nat | grep -q masquerade'));
+    expect(script.indexOf('signal 0')).toBeGreaterThan(script.indexOf('test "$(cat /proc/sys/net/ipv4/ip_forward)" = 1'));
+  });
+
+  it('when the NAT instance\'s group is read, then it lets in HTTP and HTTPS from the web instances\' group only, and lets out HTTP and HTTPS only', () => {
+    const group = props(frontend, 'NatSecurityGroup', 'AWS::EC2::SecurityGroup');
+    expect(resource(frontend, 'NatSecurityGroup').Condition).toBe('UseNatInstance');
+    const rule = (r: Record<string, unknown>) => `${String(r.IpProtocol)} ${String(r.FromPort)}-${String(r.ToPort)} ${r.SourceSecurityGroupId ? `from ${JSON.stringify(r.SourceSecurityGroupId)}` : `to ${String(r.CidrIp)}`}`;
+    expect((group.SecurityGroupIngress as Record<string, unknown>[]).map(rule).sort()).toEqual(['tcp 443-443 from {"Ref":"InstanceSecurityGroup"}', 'tcp 80-80 from {"Ref":"InstanceSecurityGroup"}']);
+    expect((group.SecurityGroupEgress as Record<string, unknown>[]).map(rule).sort()).toEqual(['tcp 443-443 to 0.0.0.0/0', 'tcp 80-80 to 0.0.0.0/0']);
+    expect(resourcesOfType(frontend, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => JSON.stringify(r.Properties?.GroupId) === '{"Ref":"NatSecurityGroup"}')).toEqual([]);
+  });
+
+  it.each([
+    ['the default', {}, { A: { NatGatewayId: ref('NatGatewayA') }, B: { NatGatewayId: ref('NatGatewayB') } }],
+    ['one NAT gateway', { NatGatewayPerZone: 'false' }, { A: { NatGatewayId: ref('NatGatewayA') }, B: { NatGatewayId: ref('NatGatewayA') } }],
+    ['the NAT instance', { NatInstance: 'true' }, { A: { InstanceId: ref('NatHost') }, B: { InstanceId: ref('NatHost') } }],
+    ['the NAT instance, whatever NatGatewayPerZone says', { NatInstance: 'true', NatGatewayPerZone: 'false' }, { A: { InstanceId: ref('NatHost') }, B: { InstanceId: ref('NatHost') } }],
+  ] as const)('when deployed with %s, then both private subnets\' default route goes to it and to nothing else', (_case, parameters, expected) => {
+    const target = (id: string) => {
+      const { RouteTableId, DestinationCidrBlock, ...rest } = resolveWith(frontend, props(frontend, id, 'AWS::EC2::Route'), parameters) as Record<string, unknown>;
+      expect({ RouteTableId, DestinationCidrBlock }).toEqual({ RouteTableId: ref(id.replace('PrivateDefaultRoute', 'PrivateRouteTable')), DestinationCidrBlock: '0.0.0.0/0' });
+      return rest;
+    };
+    expect({ A: target('PrivateDefaultRouteA'), B: target('PrivateDefaultRouteB') }).toEqual(expected);
+  });
+
+  it('when VpcInterfaceEndpoints is true, then SQS and SNS have interface endpoints in the private subnets too, with the other services\'', () => {
+    const endpoints = resourcesOfType(frontend, 'AWS::EC2::VPCEndpoint')
+      .filter(([, endpoint]) => endpoint.Properties?.VpcEndpointType === 'Interface')
+      .map(([id, endpoint]) => {
+        expect({ id, condition: endpoint.Condition }).toEqual({ id, condition: 'CreateInterfaceEndpoints' });
+        expect(endpoint.Properties).toMatchObject({ PrivateDnsEnabled: true, SubnetIds: [ref('PrivateSubnetA'), ref('PrivateSubnetB')], SecurityGroupIds: [ref('EndpointSecurityGroup')] });
+        return subWithDefaults(frontend, endpoint.Properties!.ServiceName).replace('com.amazonaws.${AWS::Region}.', '');
+      });
+    expect(endpoints.sort()).toEqual(['ec2messages', 'logs', 'monitoring', 'sns', 'sqs', 'ssm', 'ssmmessages']);
+  });
+
+  it('when DetailedMonitoring is read, then the web servers\' launch template monitors every minute by default and not with \'false\'', () => {
+    expect(frontend.Parameters.DetailedMonitoring).toMatchObject({ Type: 'String', Default: 'true', AllowedValues: ['true', 'false'] });
+    const monitoring = (props(frontend, 'LaunchTemplate').LaunchTemplateData as { Monitoring: unknown }).Monitoring;
+    expect([resolveWith(frontend, monitoring), resolveWith(frontend, monitoring, { DetailedMonitoring: 'false' })]).toEqual([{ Enabled: true }, { Enabled: false }]);
+  });
+
+  it('when the small-shop parameters are read, then they are the template\'s, each within its constraints: a NAT instance, one t4g.micro (up to two), no detailed monitoring, no WAF', () => {
+    expect(smallShop).toEqual({
+      NatInstance: 'true',
+      NatInstanceType: 't4g.nano',
+      VpcInterfaceEndpoints: 'false',
+      InstanceType: 't4g.micro',
+      MinCapacity: '1',
+      DesiredCapacity: '1',
+      MaxCapacity: '2',
+      DetailedMonitoring: 'false',
+      WafEnabled: 'false',
+    });
+    const backendSmallShop = parametersFile('small-shop-backend.json');
+    // The API stage's WAF off: the API answers only calls with the API key, throttled by its usage plan, and the site's WAF stays.
+    expect(backendSmallShop).toEqual({ WafEnabled: 'false' });
+    for (const [template, values] of [[frontend, smallShop], [backend, backendSmallShop]] as const) {
+      for (const [name, value] of Object.entries(values)) {
+        const parameter = template.Parameters[name];
+        expect({ name, declared: parameter !== undefined }).toEqual({ name, declared: true });
+        if (parameter!.AllowedValues) expect({ name, allowed: parameter!.AllowedValues.map(String).includes(value) }).toEqual({ name, allowed: true });
+        if (parameter!.AllowedPattern) expect({ name, matches: new RegExp(parameter!.AllowedPattern).test(value) }).toEqual({ name, matches: true });
+        if (parameter!.Type === 'Number') expect({ name, inRange: Number(value) >= parameter!.MinValue! && Number(value) <= parameter!.MaxValue! }).toEqual({ name, inRange: true });
+      }
+    }
+    // Room for the rolling update to start the new instance before it stops the old one.
+    expect(Number(smallShop.MinCapacity)).toBeLessThanOrEqual(Number(smallShop.DesiredCapacity));
+    expect(Number(smallShop.DesiredCapacity)).toBeLessThan(Number(smallShop.MaxCapacity));
+    expect(deployedIds(frontend, smallShop).filter((id) => ['NatHost', 'NatGatewayA', 'WebAcl', 'WebAclAssociation', 'SqsInterfaceEndpoint'].includes(id)).sort()).toEqual(['NatHost']);
+  });
+
+  cfnLint.it('when cfn-lint checks frontend.yaml deployed with the small-shop parameters, and with NatInstance and the interface endpoints together, then it reports no error and no warning', () => {
+    // The parameters without a default, in their real shapes.
+    const required = {
+      ApiBaseUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1',
+      OpsAlarmsTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops-alarms',
+      OrderEventsTopicArn: 'arn:aws:sns:us-east-1:123456789012:order-events',
+      CognitoUserPoolId: 'us-east-1_AbCdEf123',
+      CognitoClientId: 'abcdef0123456789',
+      CognitoIssuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123',
+    };
+    for (const parameters of [smallShop, { NatInstance: 'true', VpcInterfaceEndpoints: 'true', NatGatewayPerZone: 'false' }]) {
+      const { exitCode, output } = runCfnLint(['frontend'], { ...required, ...parameters });
+      expect({ parameters, output }).toEqual({ parameters, output: '' });
+      expect(exitCode).toBe(0);
+    }
+    // The same run without the topic refuses the stack, so the parameters did reach cfn-lint (and the topic has no default).
+    const { OrderEventsTopicArn: _topic, ...withoutTopic } = required;
+    expect(runCfnLint(['frontend'], { ...withoutTopic, ...smallShop }).output).toMatch(/E2900:'OrderEventsTopicArn' is a required property/);
+  }, 120_000);
 });
 
 describe('cloudformation: packaging', () => {

@@ -24,6 +24,7 @@ const OUTPUTS = {
   ApiBaseUrl: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1',
   ApiKeyParameterName: '/order-pipeline/api-key',
   OpsAlarmsTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops-alarms',
+  OrderEventsTopicArn: 'arn:aws:sns:us-east-1:123456789012:order-events',
   UserPoolId: 'us-east-1_AbCdEf123',
   UserPoolClientId: '1example23456789abcdefghij',
   UserPoolIssuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123',
@@ -98,7 +99,7 @@ gate('the CloudFormation deploy guide', missing).describe('docs/deploy-cloudform
     }
     expect(backend!.parameters).toMatchObject({ AlarmEmail: 'ops@example.com', CustomerMailFrom: 'orders@shop.example' });
     // The backend's outputs reached the frontend through the guide's `out` function.
-    expect(frontend!.parameters).toMatchObject({ ApiBaseUrl: OUTPUTS.ApiBaseUrl, CognitoIssuer: OUTPUTS.UserPoolIssuer, OpsAlarmsTopicArn: OUTPUTS.OpsAlarmsTopicArn });
+    expect(frontend!.parameters).toMatchObject({ ApiBaseUrl: OUTPUTS.ApiBaseUrl, CognitoIssuer: OUTPUTS.UserPoolIssuer, OpsAlarmsTopicArn: OUTPUTS.OpsAlarmsTopicArn, OrderEventsTopicArn: OUTPUTS.OrderEventsTopicArn });
     // The certificate the guide's first block requested, in the stack's region.
     expect(frontend!.parameters.CertificateArn).toMatch(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/);
     const key = release!.parameters.ArtifactKey!;

@@ -20,7 +20,7 @@ import { cartTableDefinition, CUSTOMER_NOTIFICATIONS_SUBSCRIPTION, ORDER_EVENTS_
 import { apiRoutes, functions, mappingSettings, type FunctionSpec, type Trigger } from '../../platform/functions.js';
 import { QUEUE_TYPES, settings, type QueueType } from '../../platform/settings.js';
 import { gate } from '../helpers/requirements.js';
-import { deployedFunctions, loadTemplate, resolveDefault, resolveWith, resourcesOfType, subWithDefaults, type CfnTemplate } from './cloudformation.js';
+import { deployedFunctions, loadTemplate, policyStatements, resolveDefault, resolveWith, resourcesOfType, subWithDefaults, type CfnTemplate } from './cloudformation.js';
 import { motoMissing, startMoto, type Moto } from './moto.js';
 import { CFN_REFS, CFN_TIMINGS_PARAMETERS, refOf, type KnownRef } from './resource-refs.js';
 import {
@@ -894,6 +894,188 @@ function envFileKeys(script: string): string[] {
 }
 
 
+// ---------------------------------------------------------------- the web tier's live status, and the small shop
+
+/** The account both tools' web role grants are read in: Terraform's locals fixed to it (FRONTEND_ACCOUNT_OVERRIDE), the template's AWS::AccountId. */
+const PARITY_ACCOUNT = '123456789012';
+
+interface Grant {
+  Effect?: unknown;
+  Action?: unknown;
+  Resource?: unknown;
+  Condition?: unknown;
+}
+
+const listOf = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/**
+ * A role's Allow grants of SQS and SNS actions (the web tier's event queues and subscriptions), one
+ * line an action: its resources, sorted, and its condition. However the statements are grouped, the
+ * same grants read the same.
+ */
+function eventGrants(statements: Grant[]): Values {
+  const found: Record<string, string[]> = {};
+  for (const statement of statements) {
+    if (statement.Effect !== 'Allow') continue;
+    const resources = listOf(statement.Resource).map(String).sort().join(' ');
+    const condition = statement.Condition === undefined ? '' : ` if ${canonical(statement.Condition)}`;
+    for (const action of listOf(statement.Action).map(String)) if (/^(sqs|sns):/.test(action)) (found[action] ??= []).push(`${resources}${condition}`);
+  }
+  return Object.fromEntries(
+    Object.entries(found)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([action, grants]) => [action, grants.sort().join(' | ')]),
+  );
+}
+
+/** The web role's event grants as the plan has its inline policies (known with the account fixed), or a marker saying which are not known. */
+function terraformEventGrants(plan: TerraformPlan): unknown {
+  const policies = planned(plan, 'aws_iam_role_policy').filter((policy) => referencedResources(plan, policy.address, ['role']).some((role) => role.address === 'aws_iam_role.web'));
+  const statements = policies.flatMap((policy) => (typeof policy.values.policy === 'string' ? (listOf((JSON.parse(policy.values.policy) as { Statement?: unknown }).Statement) as Grant[]) : []));
+  const grants = eventGrants(statements);
+  const unknown = policies.filter((policy) => knownAfterApply(plan, policy.address, ['policy'])).map((policy) => policy.address);
+  return Object.keys(grants).length > 0 ? grants : `<no SQS or SNS grant in the web role's known policies (known after apply: ${unknown.join(', ') || 'none'})>`;
+}
+
+/** The instance role's event grants, with the topic the plans are given and the account, partition and region they are read in. */
+function cloudFormationEventGrants(frontend: CfnTemplate): unknown {
+  const topic = FRONTEND_VARIABLES.order_events_topic_arn;
+  const region = topic.split(':')[3]!;
+  const statements = policyStatements(frontend)
+    .filter(({ where }) => where.startsWith('InstanceRole.Policies.'))
+    .map(({ statement }) => {
+      const resolved = JSON.stringify(resolveWith(frontend, statement, { OrderEventsTopicArn: topic }));
+      return JSON.parse(resolved.replaceAll('${AWS::Partition}', 'aws').replaceAll('${AWS::Region}', region).replaceAll('${AWS::AccountId}', PARITY_ACCOUNT)) as Grant;
+    });
+  return eventGrants(statements);
+}
+
+/** The small shop's frontend parameters (cloudformation/small-shop-frontend.json, create-stack's form). */
+function smallShopParameters(): Record<string, string> {
+  const entries = JSON.parse(readFileSync(join(repoRoot, 'cloudformation', 'small-shop-frontend.json'), 'utf8')) as { ParameterKey: string; ParameterValue: string }[];
+  return Object.fromEntries(entries.map(({ ParameterKey, ParameterValue }) => [ParameterKey, ParameterValue]));
+}
+
+/** What the small-shop setting decides, from the web tier's plan with terraform-frontend/small-shop.tfvars. */
+function terraformSmallShop(plan: TerraformPlan): Values {
+  const instances = planned(plan, 'aws_instance');
+  const nat = instances[0];
+  const values = nat?.values ?? {};
+  const natGroups = nat ? referencedResources(plan, nat.address, ['vpc_security_group_ids']).filter((resource) => resource.type === 'aws_security_group').map((group) => group.address) : [];
+  const groupName = (rule: PlannedResource, field: string) =>
+    referencedResources(plan, rule.address, [field])
+      .filter((resource) => resource.type === 'aws_security_group')
+      .map((group) => group.name)
+      .join('+');
+  const rules = (direction: 'ingress' | 'egress') =>
+    planned(plan, `aws_vpc_security_group_${direction}_rule`)
+      .filter((rule) => referencedResources(plan, rule.address, ['security_group_id']).some((group) => natGroups.includes(group.address)))
+      .map((rule) => {
+        const peer = rule.values.referenced_security_group_id != null || knownAfterApply(plan, rule.address, ['referenced_security_group_id']) ? `sg:${groupName(rule, 'referenced_security_group_id')}` : String(rule.values.cidr_ipv4);
+        return `${String(rule.values.ip_protocol)} ${String(rule.values.from_port)}-${String(rule.values.to_port)} ${direction === 'ingress' ? 'from' : 'to'} ${peer}`;
+      })
+      .sort();
+  // A private route table's default route: the NAT instance's interface or a NAT gateway, both known after apply.
+  const routes = planned(plan, 'aws_route_table')
+    .filter((table) => table.name === 'private')
+    .map((table) => {
+      if (knownAfterApply(plan, table.address, ['route', 0, 'network_interface_id']) && nat && referencedResources(plan, table.address, ['route']).some((resource) => resource.address === nat.address)) return 'the NAT instance';
+      if (knownAfterApply(plan, table.address, ['route', 0, 'nat_gateway_id'])) return 'a NAT gateway';
+      return `<${JSON.stringify(table.values.route)}>`;
+    });
+  // The instance is launched from a template of its own (only a template resolves an SSM image at
+  // launch): image, type, metadata options, disk, key and role are the template's.
+  const template = valuesAt(plan, 'aws_launch_template.nat[0]');
+  const metadata = first(template.metadata_options);
+  const root = first(first(template.block_device_mappings).ebs);
+  const launchTemplate = valuesAt(plan, 'aws_launch_template.web');
+  const group = valuesAt(plan, 'aws_autoscaling_group.web');
+  const subnets = nat ? referencedResources(plan, nat.address, ['subnet_id']).filter((resource) => resource.type === 'aws_subnet') : [];
+  return {
+    'smallShop.natGateways': planned(plan, 'aws_nat_gateway').length,
+    'smallShop.natAddresses': planned(plan, 'aws_eip').length,
+    'smallShop.natInstances': instances.length,
+    'smallShop.nat.image': typeof template.image_id === 'string' ? template.image_id.replace(/^resolve:ssm:/, 'ssm:') : undefined,
+    'smallShop.nat.instanceType': template.instance_type,
+    'smallShop.nat.subnet': subnets.map((subnet) => (subnet.address === 'aws_subnet.public[0]' ? 'the first public subnet' : subnet.address)).join(', ') || '<none>',
+    'smallShop.nat.publicAddress': values.associate_public_ip_address,
+    'smallShop.nat.sourceDestCheck': values.source_dest_check,
+    'smallShop.nat.metadata': `endpoint ${String(metadata.http_endpoint)}, tokens ${String(metadata.http_tokens)}, hop limit ${String(metadata.http_put_response_hop_limit)}`,
+    'smallShop.nat.rootVolume': `${String(root.volume_type)} ${String(root.volume_size)} GiB${String(root.encrypted) === 'true' ? ', encrypted' : ''}`,
+    'smallShop.nat.keyPair': template.key_name || values.key_name || 'none',
+    'smallShop.nat.role': first(template.iam_instance_profile).name || values.iam_instance_profile || 'none',
+    'smallShop.nat.monitoring': values.monitoring,
+    'smallShop.nat.ingress': rules('ingress'),
+    'smallShop.nat.egress': rules('egress'),
+    'smallShop.privateRoutes': routes,
+    'smallShop.web.instanceType': launchTemplate.instance_type,
+    'smallShop.web.capacity': `min ${String(group.min_size)}, desired ${String(group.desired_capacity)}, max ${String(group.max_size)}`,
+    'smallShop.web.detailedMonitoring': first(launchTemplate.monitoring).enabled,
+    'smallShop.waf.web': plannedResource(plan, 'module.web_waf[0].aws_wafv2_web_acl_association.this') !== undefined,
+    'smallShop.interfaceEndpoints': planned(plan, 'aws_vpc_endpoint').filter((endpoint) => endpoint.values.vpc_endpoint_type === 'Interface').length,
+  };
+}
+
+/** What the small-shop setting decides, from frontend.yaml as a stack with these parameters holds it (a release given, so the group runs). */
+function cloudFormationSmallShop(frontend: CfnTemplate, parameters: Record<string, string>): Values {
+  const given = { ...parameters, ArtifactKey: 'releases/order-web-parity.tar.gz' };
+  const deployed = Object.entries(frontend.Resources).filter(([, resource]) => !resource.Condition || resolveWith(frontend, { Condition: resource.Condition }, given));
+  const ofType = (type: string) => deployed.filter(([, resource]) => resource.Type === type);
+  const resolved = (id: string | undefined) => (id ? ((resolveWith(frontend, frontend.Resources[id]?.Properties ?? {}, given) ?? {}) as Values) : {});
+  const natId = ofType('AWS::EC2::Instance')[0]?.[0];
+  const raw = (natId ? frontend.Resources[natId]!.Properties : undefined) ?? {};
+  const nat = resolved(natId);
+  const network = ((nat.NetworkInterfaces as Values[] | undefined) ?? [])[0] ?? {};
+  const natGroup = ((network.GroupSet as { Ref?: string }[] | undefined) ?? [])[0]?.Ref;
+  const groupNames: Record<string, string> = { InstanceSecurityGroup: 'instance', LoadBalancerSecurityGroup: 'alb', EndpointSecurityGroup: 'endpoints' };
+  const rules = (direction: 'ingress' | 'egress') => {
+    const inline = (resolved(natGroup)[direction === 'ingress' ? 'SecurityGroupIngress' : 'SecurityGroupEgress'] as Values[] | undefined) ?? [];
+    const standalone = ofType(direction === 'ingress' ? 'AWS::EC2::SecurityGroupIngress' : 'AWS::EC2::SecurityGroupEgress')
+      .map(([id]) => resolved(id))
+      .filter((rule) => (rule.GroupId as { Ref?: string } | undefined)?.Ref === natGroup);
+    return [...inline, ...standalone]
+      .map((rule) => {
+        const peer = (rule.SourceSecurityGroupId ?? rule.DestinationSecurityGroupId) as { Ref?: string } | undefined;
+        return `${String(rule.IpProtocol)} ${String(rule.FromPort)}-${String(rule.ToPort)} ${direction === 'ingress' ? 'from' : 'to'} ${peer ? `sg:${groupNames[peer.Ref ?? ''] ?? String(peer.Ref)}` : String(rule.CidrIp)}`;
+      })
+      .sort();
+  };
+  const routes = ofType('AWS::EC2::Route')
+    .map(([id]) => resolved(id))
+    .filter((route) => String((route.RouteTableId as { Ref?: string } | undefined)?.Ref).startsWith('PrivateRouteTable'))
+    .map((route) => (natId !== undefined && (route.InstanceId as { Ref?: string } | undefined)?.Ref === natId ? 'the NAT instance' : route.NatGatewayId !== undefined ? 'a NAT gateway' : `<${JSON.stringify(route)}>`));
+  const image = (raw.ImageId as { Ref?: string } | undefined)?.Ref;
+  const imageParameter = image ? frontend.Parameters[image] : undefined;
+  const metadata = (nat.MetadataOptions as Values | undefined) ?? {};
+  const root = (((nat.BlockDeviceMappings as { Ebs?: Values }[] | undefined) ?? [])[0]?.Ebs ?? {});
+  const data = (resolved('LaunchTemplate').LaunchTemplateData ?? {}) as Values;
+  const group = resolved('WebServerGroup');
+  const subnet = (((raw.NetworkInterfaces as Values[] | undefined) ?? [])[0]?.SubnetId as { Ref?: string } | undefined)?.Ref;
+  return {
+    'smallShop.natGateways': ofType('AWS::EC2::NatGateway').length,
+    'smallShop.natAddresses': ofType('AWS::EC2::EIP').length,
+    'smallShop.natInstances': ofType('AWS::EC2::Instance').length,
+    'smallShop.nat.image': imageParameter?.Type.startsWith('AWS::SSM::Parameter::Value') ? `ssm:${String(imageParameter.Default)}` : JSON.stringify(raw.ImageId),
+    'smallShop.nat.instanceType': nat.InstanceType,
+    'smallShop.nat.subnet': subnet === 'PublicSubnetA' ? 'the first public subnet' : (subnet ?? '<none>'),
+    'smallShop.nat.publicAddress': network.AssociatePublicIpAddress,
+    'smallShop.nat.sourceDestCheck': nat.SourceDestCheck,
+    'smallShop.nat.metadata': `endpoint ${String(metadata.HttpEndpoint)}, tokens ${String(metadata.HttpTokens)}, hop limit ${String(metadata.HttpPutResponseHopLimit)}`,
+    'smallShop.nat.rootVolume': `${String(root.VolumeType)} ${String(root.VolumeSize)} GiB${root.Encrypted === true ? ', encrypted' : ''}`,
+    'smallShop.nat.keyPair': nat.KeyName ?? 'none',
+    'smallShop.nat.role': nat.IamInstanceProfile ?? 'none',
+    'smallShop.nat.monitoring': nat.Monitoring,
+    'smallShop.nat.ingress': rules('ingress'),
+    'smallShop.nat.egress': rules('egress'),
+    'smallShop.privateRoutes': routes,
+    'smallShop.web.instanceType': data.InstanceType,
+    'smallShop.web.capacity': `min ${String(group.MinSize)}, desired ${String(group.DesiredCapacity)}, max ${String(group.MaxSize)}`,
+    'smallShop.web.detailedMonitoring': (data.Monitoring as Values | undefined)?.Enabled,
+    'smallShop.waf.web': ofType('AWS::WAFv2::WebACLAssociation').length === 1,
+    'smallShop.interfaceEndpoints': ofType('AWS::EC2::VPCEndpoint').filter(([id]) => resolved(id).VpcEndpointType === 'Interface').length,
+  };
+}
+
 function terraformIacSettings({ backend: plans, frontend }: TerraformPlans): Values {
   const backend = plans.standard;
   const at = (address: string) => valuesAt(backend, address);
@@ -1067,6 +1249,13 @@ function terraformIacSettings({ backend: plans, frontend }: TerraformPlans): Val
     'web.instanceSubnets': expressionReferences(frontend, 'aws_autoscaling_group.web', ['vpc_zone_identifier']).includes('local.private_subnet_ids') ? 'private' : JSON.stringify(expressionReferences(frontend, 'aws_autoscaling_group.web', ['vpc_zone_identifier'])),
     'web.natGatewayPerZone': natGateways.length > 1 && natGateways.length === privateSubnets.length,
     'web.interfaceEndpoints': planned(frontend, 'aws_vpc_endpoint').some((endpoint) => endpoint.values.vpc_endpoint_type === 'Interface'),
+    // The small-shop variables at their defaults (the small shop itself has its own test), and the live status's grants and queue prefix.
+    'web.natInstance': planVariable(frontend, 'nat_instance'),
+    'web.natInstances': planned(frontend, 'aws_instance').length,
+    'web.natInstanceType': planVariable(frontend, 'nat_instance_type'),
+    'web.detailedMonitoring': first(launchTemplate.monitoring).enabled,
+    'web.eventQueuePrefix': (frontend as { planned_values: { outputs?: Record<string, { value?: unknown }> } }).planned_values.outputs?.event_queue_prefix?.value,
+    'web.role.eventGrants': terraformEventGrants(frontend),
   };
 }
 
@@ -1258,6 +1447,12 @@ function cloudFormationIacSettings(backend: CfnTemplate, frontend: CfnTemplate):
     'web.instanceSubnets': zones && zones.every((zone) => zone.Ref.startsWith('PrivateSubnet')) ? 'private' : JSON.stringify(zones),
     'web.natGatewayPerZone': v(frontend, { Ref: 'NatGatewayPerZone' }) === 'true',
     'web.interfaceEndpoints': v(frontend, { Ref: 'VpcInterfaceEndpoints' }) === 'true',
+    'web.natInstance': v(frontend, { Ref: 'NatInstance' }) === 'true',
+    'web.natInstances': resourcesOfType(frontend, 'AWS::EC2::Instance').filter(([, instance]) => !instance.Condition || resolveWith(frontend, { Condition: instance.Condition })).length,
+    'web.natInstanceType': v(frontend, { Ref: 'NatInstanceType' }),
+    'web.detailedMonitoring': resolveWith(frontend, ((props(frontend, 'LaunchTemplate')?.LaunchTemplateData as Values | undefined)?.Monitoring as Values | undefined)?.Enabled),
+    'web.eventQueuePrefix': resolveWith(frontend, frontend.Outputs.EventQueuePrefix?.Value),
+    'web.role.eventGrants': cloudFormationEventGrants(frontend),
   };
 }
 
@@ -1330,6 +1525,7 @@ const FRONTEND_VARIABLES = {
   api_base_url: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1',
   api_key_parameter_name: '/order-pipeline/api-key',
   ops_alarms_topic_arn: 'arn:aws:sns:us-east-1:123456789012:ops-alarms',
+  order_events_topic_arn: 'arn:aws:sns:us-east-1:123456789012:order-events',
   cognito_user_pool_id: 'us-east-1_AbCdEf123',
   cognito_client_id: 'abc123def456',
   cognito_issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123',
@@ -1506,11 +1702,19 @@ let moto: Moto | undefined;
 // Two plans at a time: each is an AWS provider at full CPU, and the rehearsal applies to moto beside this file.
 const planSlots = pLimit(2);
 
-function planOf(module: ModuleName, edits: TerraformEdit[], queueType: QueueType = 'standard'): Promise<TerraformPlan> {
-  return planSlots(() => planNow(module, edits, queueType));
+function planOf(module: ModuleName, edits: TerraformEdit[], queueType: QueueType = 'standard', varFiles: string[] = []): Promise<TerraformPlan> {
+  return planSlots(() => planNow(module, edits, queueType, varFiles));
 }
 
-async function planNow(module: ModuleName, edits: TerraformEdit[], queueType: QueueType): Promise<TerraformPlan> {
+/**
+ * The account and partition the web tier's module reads from its role's ARN, known after apply: fixed
+ * in the copy (its locals overridden), so that the plan shows the role's event queue policy whole, as
+ * the template's is read with the same account.
+ */
+const FRONTEND_ACCOUNT_OVERRIDE = `locals {\n  partition  = "aws"\n  account_id = "${PARITY_ACCOUNT}"\n}\n`;
+
+/** `varFiles` (paths in the repository, such as terraform-frontend/small-shop.tfvars) are given to the plan as *.auto.tfvars of the copy. */
+async function planNow(module: ModuleName, edits: TerraformEdit[], queueType: QueueType, varFiles: string[] = []): Promise<TerraformPlan> {
   const session = await createTerraformSession([module]);
   sessions.push(session);
   const dir = session.workspaces.get(module)!.dir;
@@ -1518,8 +1722,15 @@ async function planNow(module: ModuleName, edits: TerraformEdit[], queueType: Qu
     dir,
     edits.filter((edit) => edit.module === module),
   );
+  for (const [n, file] of varFiles.entries()) {
+    const text = await readFile(join(repoRoot, file), 'utf8').catch(() => {
+      throw new Error(`${file} is missing: the parity plans the module with it`);
+    });
+    await writeFile(join(dir, `parity_${n}.auto.tfvars`), text);
+  }
   if (module === 'terraform-frontend') {
     await writeFile(join(dir, 'moto_override.tf'), `provider "aws" {\n  endpoints {\n    ec2 = ${JSON.stringify(moto!.endpoint)}\n  }\n}\n`);
+    await writeFile(join(dir, 'parity_account_override.tf'), FRONTEND_ACCOUNT_OVERRIDE);
     // A plan only hashes the web tier's build.
     const artifact = join(session.root, 'order-web.tar.gz');
     await writeFile(artifact, 'the web tier\'s build');
@@ -1558,6 +1769,9 @@ gate('the parity of Terraform\'s plans, CloudFormation and the local stack', mis
   /** The plans with TERRAFORM_EDITS made, and the backend's without the kitchen: started with the others, awaited by the tests that read them. */
   let edited: Promise<TerraformPlans> | undefined;
   let withoutKitchen: Promise<TerraformPlan> | undefined;
+  /** The web tier and the backend planned with their small-shop.tfvars, started with the others. */
+  let smallShop: Promise<TerraformPlan> | undefined;
+  let smallShopBackend: Promise<TerraformPlan> | undefined;
   let sources: Record<string, Values>;
   /** What only the two tools share (encryption, retention, alarms, security groups, WAF, tracing, API logging). */
   let iac: Record<string, Values>;
@@ -1587,9 +1801,13 @@ gate('the parity of Terraform\'s plans, CloudFormation and the local stack', mis
     const base = plansOf([]);
     edited = plansOf(TERRAFORM_EDITS);
     withoutKitchen = planOf('terraform-backend', [WITHOUT_KITCHEN]);
+    smallShop = planOf('terraform-frontend', [], 'standard', ['terraform-frontend/small-shop.tfvars']);
+    smallShopBackend = planOf('terraform-backend', [], 'standard', ['terraform-backend/small-shop.tfvars']);
     // A failure of these is the failure of the tests that read them, not of the whole file.
     edited.catch(() => undefined);
     withoutKitchen.catch(() => undefined);
+    smallShop.catch(() => undefined);
+    smallShopBackend.catch(() => undefined);
     plans = await base;
     console.log(`parity: the default plans (backend standard and fifo, web tier) took ${Math.round((Date.now() - started) / 1000)} s, beside the edited ones`);
     sources = {
@@ -1601,7 +1819,7 @@ gate('the parity of Terraform\'s plans, CloudFormation and the local stack', mis
   }, PLAN_TIMEOUT_MS + 60_000);
 
   afterAll(async () => {
-    await Promise.allSettled([edited, withoutKitchen]);
+    await Promise.allSettled([edited, withoutKitchen, smallShop, smallShopBackend]);
     moto?.stop();
     await Promise.all(sessions.map((session) => removeTerraformSession(session)));
   });
@@ -1669,6 +1887,81 @@ gate('the parity of Terraform\'s plans, CloudFormation and the local stack', mis
       expect({ what, found }).toEqual({ what, found: expected.map((pattern): unknown => expect.stringMatching(pattern)) });
     }
   }, PLAN_TIMEOUT_MS);
+
+  it('when the small shop is read from both tools (Terraform planned with the small-shop.tfvars, the templates with the small-shop parameter files), then they agree: one NAT instance made alike, the private routes through it, one t4g.micro without detailed monitoring, no WAF on the load balancer or the API', async () => {
+    const [plan, backendPlan] = await Promise.all([smallShop!, smallShopBackend!]);
+    // The backend's part: the API stage's WAF, off.
+    const backendSmallShop = Object.fromEntries(
+      (JSON.parse(readFileSync(join(repoRoot, 'cloudformation', 'small-shop-backend.json'), 'utf8')) as { ParameterKey: string; ParameterValue: string }[]).map(({ ParameterKey, ParameterValue }) => [ParameterKey, ParameterValue]),
+    );
+    const backend = loadTemplate('backend');
+    const found: Record<string, Values> = {
+      terraform: { ...terraformSmallShop(plan), 'smallShop.waf.api': plannedResource(backendPlan, 'module.api_waf[0].aws_wafv2_web_acl_association.this') !== undefined },
+      cloudformation: { ...cloudFormationSmallShop(loadTemplate('frontend'), smallShopParameters()), 'smallShop.waf.api': Boolean(resolveWith(backend, { Condition: backend.Resources.ApiWebAclAssociation!.Condition! }, backendSmallShop)) },
+    };
+    for (const [name, values] of Object.entries(found)) expect({ name, unread: Object.keys(values).filter((key) => values[key] === undefined || JSON.stringify(values[key]).startsWith('"<')) }).toEqual({ name, unread: [] });
+    expect(disagreements(found)).toEqual([]);
+    // What the comparison stands on, spelt out once.
+    expect(found.cloudformation).toMatchObject({
+      'smallShop.natGateways': 0,
+      'smallShop.natAddresses': 0,
+      'smallShop.natInstances': 1,
+      'smallShop.nat.image': 'ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+      'smallShop.nat.instanceType': 't4g.nano',
+      'smallShop.nat.subnet': 'the first public subnet',
+      'smallShop.nat.publicAddress': true,
+      'smallShop.nat.sourceDestCheck': false,
+      'smallShop.nat.metadata': 'endpoint enabled, tokens required, hop limit 1',
+      'smallShop.nat.rootVolume': 'gp3 8 GiB, encrypted',
+      'smallShop.nat.keyPair': 'none',
+      'smallShop.nat.ingress': ['tcp 443-443 from sg:instance', 'tcp 80-80 from sg:instance'],
+      'smallShop.nat.egress': ['tcp 443-443 to 0.0.0.0/0', 'tcp 80-80 to 0.0.0.0/0'],
+      'smallShop.privateRoutes': ['the NAT instance', 'the NAT instance'],
+      'smallShop.web.instanceType': 't4g.micro',
+      'smallShop.web.capacity': 'min 1, desired 1, max 2',
+      'smallShop.web.detailedMonitoring': false,
+      'smallShop.waf.web': false,
+      'smallShop.waf.api': false,
+      'smallShop.interfaceEndpoints': 0,
+    });
+    // A change on the template's side shows by name: its NAT instance allowing IMDSv1, or the parameters file without the NAT instance.
+    const template = loadTemplate('frontend');
+    (template.Resources.NatHost!.Properties!.MetadataOptions as Values).HttpTokens = 'optional';
+    expect(disagreements({ ...found, cloudformation: { ...found.cloudformation, ...cloudFormationSmallShop(template, smallShopParameters()) } })).toEqual([
+      expect.stringMatching(/^smallShop\.nat\.metadata: terraform="endpoint enabled, tokens required, hop limit 1", cloudformation="endpoint enabled, tokens optional, hop limit 1"$/),
+    ]);
+    expect(disagreements({ ...found, cloudformation: { ...found.cloudformation, ...cloudFormationSmallShop(loadTemplate('frontend'), { ...smallShopParameters(), NatInstance: 'false' }) } })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^smallShop\.natInstances: terraform=1, cloudformation=0$/), expect.stringMatching(/^smallShop\.privateRoutes: terraform=\["the NAT instance","the NAT instance"\], cloudformation=\["a NAT gateway","a NAT gateway"\]$/)]),
+    );
+  }, PLAN_TIMEOUT_MS);
+
+  it('when the web role\'s live-status grants are read from both tools, then each action has the same resources and conditions: its own queues, ListQueues on "*", the topic by SQS to its queues only', () => {
+    const grants = iac.cloudformation!['web.role.eventGrants'] as Values;
+    const queues = `arn:aws:sqs:us-east-1:${PARITY_ACCOUNT}:order-web-events-*`;
+    const topic = FRONTEND_VARIABLES.order_events_topic_arn;
+    expect(grants).toEqual({
+      'sns:ListSubscriptionsByTopic': topic,
+      'sns:Subscribe': `${topic} if ${canonical({ StringEquals: { 'sns:Protocol': 'sqs' }, StringLike: { 'sns:Endpoint': queues } })}`,
+      'sns:Unsubscribe': `${topic} ${topic}:*`,
+      'sqs:ChangeMessageVisibility': queues,
+      'sqs:CreateQueue': queues,
+      'sqs:DeleteMessage': queues,
+      'sqs:DeleteQueue': queues,
+      'sqs:GetQueueAttributes': queues,
+      'sqs:ListQueueTags': queues,
+      'sqs:ListQueues': '*',
+      'sqs:ReceiveMessage': queues,
+      'sqs:SetQueueAttributes': queues,
+      'sqs:TagQueue': queues,
+    });
+    expect(iac.terraform!['web.role.eventGrants']).toEqual(grants);
+    expect(iac.terraform!['web.eventQueuePrefix']).toBe('order-web-events-');
+    // A grant widened on one side shows by name.
+    const wider = loadTemplate('frontend');
+    const statements = (wider.Resources.InstanceRole!.Properties!.Policies as { PolicyDocument: { Statement: Values[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
+    delete statements.find((statement) => statement.Sid === 'SubscribeOwnQueues')!.Condition;
+    expect(disagreements({ terraform: { grants: iac.terraform!['web.role.eventGrants'] }, cloudformation: { grants: cloudFormationEventGrants(wider) } })).toEqual([expect.stringMatching(/^grants: .*"sns:Subscribe":"arn:aws:sns:us-east-1:123456789012:order-events"/)]);
+  });
 
   /** Only the keys the queue type decides (the default type, and each type's queues and mapping). */
   const queueTypeOnly = (values: Values): Values => Object.fromEntries(Object.entries(values).filter(([key]) => key === 'queue.type' || key.startsWith('queueType.')));

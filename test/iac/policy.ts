@@ -1,7 +1,7 @@
 // The security policy both deployments must meet, over one model read from either: Terraform (`terraform
 // show -json` of a plan, every value as Terraform evaluated it) or CloudFormation (the templates as
 // cfn-lint and cfn-guard read them). `findViolations` is the policy; the extractors only gather facts.
-import { policyStatements, resolveDefault, type CfnTemplate } from './cloudformation.js';
+import { policyStatements, resolveDefault, resolveWith, type CfnTemplate } from './cloudformation.js';
 import { allPlanned, configuredBlock, modulePathOf, type PlanDocument } from './terraform-cli.js';
 
 export interface Statement {
@@ -39,6 +39,8 @@ export interface SecurityModel {
   ingress: Ingress[];
   encryption: { where: string; kind: 'queue' | 'topic' | 'table' | 'bucket' | 'volume'; encrypted: boolean }[];
   instanceMetadata: { where: string; tokensRequired: boolean }[];
+  /** Every key pair an instance or launch template names, or the stack defines: there is no SSH (Session Manager instead). */
+  keyPairs: { where: string; keyName: string }[];
   buckets: { where: string; publicAccessBlocked: boolean }[];
   /** AWS Control Tower proactive controls, the same for both tools (CONTROLS), one fact a resource each. */
   controls: ControlFact[];
@@ -92,6 +94,19 @@ const SESSION_MANAGER_AGENT = new Set([
 
 const XRAY_WRITE = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
 
+/** What the web instances may do to their own order-events queues, and only to those (by name prefix). */
+const EVENT_QUEUE_ACTIONS = new Set([
+  'sqs:CreateQueue',
+  'sqs:DeleteQueue',
+  'sqs:GetQueueAttributes',
+  'sqs:SetQueueAttributes',
+  'sqs:TagQueue',
+  'sqs:ListQueueTags',
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+]);
+
 /** Resource "*" where AWS offers nothing narrower, each with its reason. */
 export const WILDCARD_RESOURCES_ALLOWED: { applies: (statement: Statement) => boolean; reason: string }[] = [
   { applies: (statement) => statement.keyPolicy, reason: 'In a KMS key policy, Resource "*" means the key that holds the policy and nothing else.' },
@@ -102,6 +117,11 @@ export const WILDCARD_RESOURCES_ALLOWED: { applies: (statement: Statement) => bo
   {
     applies: (statement) => statement.actions.length > 0 && statement.actions.every((action) => XRAY_WRITE.has(action)),
     reason: "X-Ray's write actions (xray:PutTraceSegments, xray:PutTelemetryRecords), which active tracing needs, have no resource-level permissions.",
+  },
+  {
+    // sqs:ListQueues alone in its statement: nothing else may ride on this exception.
+    applies: (statement) => statement.actions.length === 1 && statement.actions[0] === 'sqs:ListQueues',
+    reason: "sqs:ListQueues (the web tier's sweep of stale event queues) has no resource type in IAM; it answers queue URLs, never messages or attributes.",
   },
 ];
 
@@ -126,6 +146,22 @@ export const PARTIAL_WILDCARDS_ALLOWED: { applies: (statement: Statement, resour
       statement.actions.every((action) => action === 's3:PutObject') &&
       (/^arn:aws[\w-]*:s3:::[^/*]+\/[^*]*\/AWSLogs\/\d{12}\/\*$/.test(resource) || /AccessLogBucket\.Arn\}\/[^*]*\/AWSLogs\/\$\{AWS::AccountId\}\/\*"\}$/.test(resource)),
     reason: "Elastic Load Balancing writes access log objects under <prefix>/AWSLogs/<account>/ with names it chooses (date, load balancer, address).",
+  },
+  {
+    // <prefix>order-web-events-*, as a plan holds the ARN and as CloudFormation's Fn::Sub writes it.
+    applies: (statement, resource) =>
+      statement.actions.length > 0 &&
+      statement.actions.every((action) => EVENT_QUEUE_ACTIONS.has(action)) &&
+      (/^arn:aws[\w-]*:sqs:[\w-]+:\d{12}:[a-z0-9-]*order-web-events-\*$/.test(resource) || resource === '{"Fn::Sub":"arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${NamePrefix}order-web-events-*"}'),
+    reason: "The web processes' own order-events queues (<prefix>order-web-events-<16 hex digits>): each process names its queue at start, so the prefix is all that is known beforehand.",
+  },
+  {
+    // <order-events topic ARN>:*, as a plan holds it and as CloudFormation's Fn::Sub writes it: Unsubscribe alone.
+    applies: (statement, resource) =>
+      statement.actions.length === 1 &&
+      statement.actions[0] === 'sns:Unsubscribe' &&
+      (/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+:\*$/.test(resource) || resource === '{"Fn::Sub":"${OrderEventsTopicArn}:*"}'),
+    reason: "The order-events topic's subscriptions (<topic ARN>:<id>), which an Unsubscribe request names: the web processes remove their own queues' subscriptions, whose ids SNS assigns.",
   },
 ];
 
@@ -167,6 +203,7 @@ export function findViolations(model: SecurityModel): string[] {
   }
   for (const store of model.encryption) if (!store.encrypted) violations.push(`${store.where}: ${store.kind} not encrypted at rest`);
   for (const template of model.instanceMetadata) if (!template.tokensRequired) violations.push(`${template.where}: IMDSv2 (http tokens) not required`);
+  for (const key of model.keyPairs) violations.push(`${key.where}: key pair ${key.keyName} (no SSH here: Session Manager)`);
   for (const bucket of model.buckets) if (!bucket.publicAccessBlocked) violations.push(`${bucket.where}: public access not blocked`);
   for (const fact of model.controls) if (!fact.ok) violations.push(`${fact.where}: fails ${CONTROLS[fact.control]}`);
   return violations;
@@ -224,7 +261,7 @@ function branches(value: unknown): Record<string, unknown>[] {
 }
 
 export function cloudFormationModel(...templates: CfnTemplate[]): SecurityModel {
-  const model: SecurityModel = { statements: [], invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [], controls: [] };
+  const model: SecurityModel = { statements: [], invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], keyPairs: [], buckets: [], controls: [] };
   for (const template of templates) {
     model.controls.push(...cloudFormationControls(template));
     for (const { where, statement } of policyStatements(template)) {
@@ -268,7 +305,18 @@ export function cloudFormationModel(...templates: CfnTemplate[]): SecurityModel 
         model.instanceMetadata.push({ where: id, tokensRequired: data.MetadataOptions?.HttpTokens === 'required' });
         (data.BlockDeviceMappings ?? []).forEach((mapping, i) => model.encryption.push({ where: `${id}.BlockDeviceMappings[${i}]`, kind: 'volume', encrypted: mapping.Ebs?.Encrypted === true }));
       }
+      // A standalone instance (the NAT instance) sets its metadata options and volumes itself.
+      if (r.Type === 'AWS::EC2::Instance') {
+        const instance = p as { MetadataOptions?: { HttpTokens?: string }; BlockDeviceMappings?: { Ebs?: { Encrypted?: boolean } }[] };
+        model.instanceMetadata.push({ where: id, tokensRequired: instance.MetadataOptions?.HttpTokens === 'required' });
+        const mappings = instance.BlockDeviceMappings ?? [];
+        if (mappings.length === 0) model.encryption.push({ where: `${id}.BlockDeviceMappings`, kind: 'volume', encrypted: false });
+        mappings.forEach((mapping, i) => model.encryption.push({ where: `${id}.BlockDeviceMappings[${i}]`, kind: 'volume', encrypted: mapping.Ebs?.Encrypted === true }));
+      }
       if (r.Type === 'AWS::EC2::Volume') model.encryption.push({ where: id, kind: 'volume', encrypted: p.Encrypted === true });
+      const keyName = r.Type === 'AWS::EC2::LaunchTemplate' ? (p.LaunchTemplateData as { KeyName?: unknown } | undefined)?.KeyName : r.Type === 'AWS::EC2::Instance' ? p.KeyName : undefined;
+      if (keyName !== undefined) model.keyPairs.push({ where: id, keyName: text(keyName) });
+      if (r.Type === 'AWS::EC2::KeyPair') model.keyPairs.push({ where: id, keyName: text(p.KeyName) });
     }
   }
   return model;
@@ -330,7 +378,8 @@ function cloudFormationControls(template: CfnTemplate): ControlFact[] {
         const data = (p.LaunchTemplateData ?? {}) as { NetworkInterfaces?: Raw[]; MetadataOptions?: Raw; Monitoring?: Raw };
         fact(id, 'lt_no_public_ip', (data.NetworkInterfaces ?? []).every((network) => network.AssociatePublicIpAddress !== true));
         fact(id, 'lt_hop_limit', Number(data.MetadataOptions?.HttpPutResponseHopLimit ?? 1) <= 1);
-        fact(id, 'lt_monitoring', data.Monitoring?.Enabled === true);
+        // With the parameters at their defaults (DetailedMonitoring 'true'), as every fact here.
+        fact(id, 'lt_monitoring', resolveWith(template, data.Monitoring?.Enabled) === true);
         break;
       }
       case 'AWS::EC2::Subnet':
@@ -480,7 +529,7 @@ function terraformControls(resources: PlannedFacts[]): ControlFact[] {
 export function terraformModel(plan: PlanDocument): SecurityModel {
   const resources = plannedResources(plan);
   const ofType = (type: string) => resources.filter((resource) => resource.type === type);
-  const model: SecurityModel = { statements: [], invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], buckets: [], controls: terraformControls(resources) };
+  const model: SecurityModel = { statements: [], invokePermissions: [], ingress: [], encryption: [], instanceMetadata: [], keyPairs: [], buckets: [], controls: terraformControls(resources) };
 
   for (const resource of resources) {
     const keyPolicy = resource.type === 'aws_kms_key' || resource.type === 'aws_kms_key_policy';
@@ -535,5 +584,23 @@ export function terraformModel(plan: PlanDocument): SecurityModel {
     });
   }
   for (const volume of ofType('aws_ebs_volume')) model.encryption.push({ where: volume.address, kind: 'volume', encrypted: volume.values.encrypted === true });
+  // A standalone instance: its own metadata options and root volume. One launched from a template (the
+  // NAT instance, whose image only a template resolves at launch) takes what it does not set itself
+  // from the template, judged above: only what it sets is judged here.
+  for (const instance of ofType('aws_instance')) {
+    const fromTemplate = 'launch_template' in instance.declared;
+    if (!fromTemplate || 'metadata_options' in instance.declared) {
+      model.instanceMetadata.push({ where: instance.address, tokensRequired: block(instance.values.metadata_options).http_tokens === 'required' });
+    }
+    if (!fromTemplate || 'root_block_device' in instance.declared) {
+      const encrypted = block(instance.values.root_block_device).encrypted;
+      model.encryption.push({ where: `${instance.address}.root_block_device`, kind: 'volume', encrypted: encrypted === true || encrypted === 'true' });
+    }
+  }
+  // A key a template or an instance names (known when the configuration sets it), or a key pair the module makes.
+  for (const resource of [...ofType('aws_launch_template'), ...ofType('aws_instance')]) {
+    if (typeof resource.values.key_name === 'string' && resource.values.key_name !== '') model.keyPairs.push({ where: resource.address, keyName: resource.values.key_name });
+  }
+  for (const pair of ofType('aws_key_pair')) model.keyPairs.push({ where: pair.address, keyName: text(pair.values.key_name ?? pair.values.key_name_prefix ?? 'named by AWS') });
   return model;
 }

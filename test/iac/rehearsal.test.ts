@@ -2,13 +2,15 @@
 // by `npm run api-key -- create` outside Terraform, then the web tier fed from the backend's outputs, with a certificate requested from moto's ACM)
 // with their default settings, read back through the AWS SDK, the key's value searched for in every
 // state file, `terraform show -json` and every command's output (it is in none), the web tier applied
-// again with another app_port over the running deployment, then the key deleted by the tool and both
+// again with another app_port and its small-shop setting (small-shop.tfvars: a NAT instance in place of
+// the NAT gateways, one instance) over the running deployment, then the key deleted by the tool and both
 // modules destroyed until nothing is left; then the backend's queues and mapping applied once more
 // with queue_type = fifo, read back and destroyed.
 // Between the web tier's apply and its second one, both modules as written (what moto cannot do put
 // back) are planned against what was applied, and `terraform show -json` of those plans, with every
 // ARN known, is what the security policy (test/iac/policy.ts) judges and what each function's
-// variables and grants are checked against: the Terraform half of the policy and binding checks.
+// variables and grants are checked against: the Terraform half of the policy and binding checks; the
+// small-shop apply's own plan is judged too, its NAT instance among the facts.
 // What moto cannot do is changed only in the rehearsal's own copies of the modules, by override files
 // (REHEARSAL_OVERRIDES); the modules' interface has nothing for tests. The customers' parts (user pool,
 // app client, Cognito authorizer, carts table, products table, account-orders index, the customer notifications queue,
@@ -28,6 +30,8 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-
 import { countedBusinessMetrics, dashboardBusinessMetrics } from './business-metrics.js';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
+  DescribeAddressesCommand,
+  DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeNatGatewaysCommand,
@@ -102,6 +106,10 @@ let backend: BackendOutputs | undefined;
 let frontend: FrontendOutputs | undefined;
 /** The frontend variables of the last apply, for its destroy. */
 let frontendApplied: Record<string, unknown> | undefined;
+/** The var files given to the frontend's last apply beside its variables (the small-shop setting), for its destroy. */
+let frontendVarFiles: string[] = [];
+/** The small-shop setting as docs/deploy-terraform.md has an operator apply it: the module's own file, in its copy. */
+const SMALL_SHOP = ['-var-file=small-shop.tfvars'];
 /** The site's certificate, requested from moto's ACM as docs/deploy-terraform.md has an operator request it. */
 let certificateArn: string | undefined;
 /** The API key's value as the web tier reads it from SSM, once `npm run api-key -- create` has made it. */
@@ -146,6 +154,11 @@ interface BackendOutputs {
 
 interface FrontendOutputs {
   site_url: string;
+  event_queue_prefix: string;
+  nat_gateway_public_ips: string[];
+  /** Left out of `terraform output` while null (NAT gateways). */
+  nat_instance_id?: string;
+  nat_instance_public_ip?: string;
   /** Left out of `terraform output` while null (served over HTTPS). */
   insecure_http_warning?: string;
   alb_dns_name: string;
@@ -224,7 +237,8 @@ function rehearsalOverrides(): Record<ModuleName, Record<string, string>> {
 }
 
 // What the security policy must catch, planted into the module copies for one plan each (and removed):
-// a grant of everything and SSH open to the world in the web tier; a Query on every index of the
+// a grant of everything, SSH open to the world and an instance (as the NAT instance is one) with a key
+// pair, optional IMDS tokens and an unencrypted disk in the web tier; a Query on every index of the
 // orders table, a schedule permission any rule may use, and a log group, a queue and an alarm that
 // each fail a Control Tower control in the backend.
 const PLANTED_FRONTEND = `
@@ -238,6 +252,17 @@ resource "aws_vpc_security_group_ingress_rule" "planted_ssh" {
   from_port         = 22
   to_port           = 22
   cidr_ipv4         = "0.0.0.0/0"
+}
+resource "aws_instance" "planted_open" {
+  ami           = "ami-12345678"
+  instance_type = "t4g.nano"
+  key_name      = "planted"
+  metadata_options {
+    http_tokens = "optional"
+  }
+  root_block_device {
+    encrypted = false
+  }
 }
 `;
 
@@ -332,6 +357,7 @@ function frontendVariables(outputs: BackendOutputs, overrides: Record<string, un
     cognito_user_pool_id: outputs.user_pool_id,
     cognito_client_id: outputs.user_pool_client_id,
     cognito_issuer: outputs.user_pool_issuer,
+    order_events_topic_arn: outputs.order_events_topic_arn,
     web_artifact_path: webArtifact,
     artifact_bucket_force_destroy: true,
     access_log_bucket_force_destroy: true,
@@ -364,8 +390,24 @@ async function apply(module: ModuleName, variables: Record<string, unknown>, ext
   const vars = await varFile(module, variables);
   applied.add(module);
   if (module === 'terraform-backend') backendApplied = variables;
+  if (module === 'terraform-frontend') frontendVarFiles = extraArgs.filter((arg) => arg.startsWith('-var-file='));
   // The apply prints its plan: kept, so the plan is searched for the key too.
   keep(`${module} apply`, succeeded(await terraform(session!, module, ['apply', '-auto-approve', '-input=false', vars, ...extraArgs], { timeoutMs: budget(240_000), env: awsEnv() })));
+}
+
+/**
+ * An apply through a saved plan, and that plan's `terraform show -json`: what the apply did, as
+ * Terraform evaluated it (the rehearsal's overrides in place), at the cost of one show.
+ */
+async function applyWithPlan(module: ModuleName, variables: Record<string, unknown>, extraArgs: string[] = []): Promise<PlanDocument> {
+  const vars = await varFile(module, variables);
+  applied.add(module);
+  if (module === 'terraform-frontend') frontendVarFiles = extraArgs.filter((arg) => arg.startsWith('-var-file='));
+  const options = { timeoutMs: budget(240_000), env: awsEnv() };
+  keep(`${module} plan`, succeeded(await terraform(session!, module, ['plan', '-input=false', '-out=apply.tfplan', vars, ...extraArgs], options)));
+  const shown = keep(`${module} show -json apply.tfplan`, succeeded(await terraform(session!, module, ['show', '-json', 'apply.tfplan'], options)));
+  keep(`${module} apply`, succeeded(await terraform(session!, module, ['apply', '-auto-approve', '-input=false', 'apply.tfplan'], options)));
+  return JSON.parse(shown.stdout) as PlanDocument;
 }
 
 /** Reads every resource of the module back into its state (a refresh-only apply), as any later plan or apply would. */
@@ -438,8 +480,9 @@ async function keyOccurrences(key: string, { show }: { show: boolean }): Promise
 
 async function destroy(module: ModuleName, variables: Record<string, unknown>): Promise<void> {
   const vars = await varFile(module, variables);
+  const varFiles = module === 'terraform-frontend' ? frontendVarFiles : [];
   // The state is the one this run applied: reading every resource back first would only cost time.
-  succeeded(await terraform(session!, module, ['destroy', '-auto-approve', '-input=false', '-refresh=false', vars], { timeoutMs: budget(180_000), env: awsEnv() }));
+  succeeded(await terraform(session!, module, ['destroy', '-auto-approve', '-input=false', '-refresh=false', vars, ...varFiles], { timeoutMs: budget(180_000), env: awsEnv() }));
   applied.delete(module);
 }
 
@@ -989,6 +1032,9 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(userData).toContain(`API_KEY_PARAMETER=${backend!.api_key_parameter_name}`);
     expect(userData).toContain(`API_BASE_URL=${backend!.api_base_url}`);
     expect(userData).toContain(`\nCOGNITO_USER_POOL_ID=${backend!.user_pool_id}\nCOGNITO_CLIENT_ID=${backend!.user_pool_client_id}\nCOGNITO_ISSUER=${backend!.user_pool_issuer}\n`);
+    // Live order status: the backend's order-events topic, and the prefix each process names its queue with.
+    expect(frontend.event_queue_prefix).toBe('order-web-events-');
+    expect(userData).toContain(`\nORDER_EVENTS_TOPIC_ARN=${backend!.order_events_topic_arn}\nEVENT_QUEUE_PREFIX=${frontend.event_queue_prefix}\n`);
     expect(userData).not.toContain(apiKey);
 
     // The private subnets: moto's zones, no public addresses, a route to a NAT gateway and none to the internet gateway.
@@ -1001,6 +1047,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(defaultRoutes.every((route) => route.NatGatewayId?.startsWith('nat-') && !route.GatewayId)).toBe(true);
     const { NatGateways = [] } = await ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [frontend.vpc_id] }] }));
     expect(NatGateways.filter((gateway) => gateway.State === 'available')).toHaveLength(frontend.availability_zones.length);
+    expect(frontend.nat_instance_id).toBeUndefined();
 
     // WAF on the load balancer, and its access logs going to their bucket.
     const elbv2 = new ElasticLoadBalancingV2Client(clientConfig());
@@ -1104,6 +1151,24 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(frontendModel.ingress).toEqual(expect.arrayContaining([{ where: 'aws_vpc_security_group_ingress_rule.alb["80-0.0.0.0/0"]', fromPort: 80, toPort: 80, cidr: '0.0.0.0/0', loadBalancer: true }]));
     expect(frontendModel.instanceMetadata).toEqual([{ where: 'aws_launch_template.web', tokensRequired: true }]);
     expect(frontendModel.statements.length).toBeGreaterThan(2);
+    expect(frontendModel.keyPairs).toEqual([]);
+
+    // The web role's order event grants as applied: queues of its prefix in this account, and the
+    // backend's order-events topic (its ARN from the backend's output) and its subscriptions only.
+    const account = /^arn:aws:iam::(\d{12}):role\//.exec(String(plannedResource(frontendPlan, 'aws_iam_role.web')?.values.arn))?.[1];
+    const queues = `arn:aws:sqs:${REGION}:${String(account)}:${frontend!.event_queue_prefix}*`;
+    const topic = backend!.order_events_topic_arn;
+    expect(frontendModel.statements.filter(({ where }) => where.startsWith('aws_iam_role_policy.web_events.')).map(({ actions, resources, condition }) => ({ actions, resources, condition }))).toEqual([
+      {
+        actions: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:ListQueueTags', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+        resources: [queues],
+        condition: undefined,
+      },
+      { actions: ['sqs:ListQueues'], resources: ['*'], condition: undefined },
+      { actions: ['sns:Subscribe'], resources: [topic], condition: { StringEquals: { 'sns:Protocol': 'sqs' }, StringLike: { 'sns:Endpoint': queues } } },
+      { actions: ['sns:ListSubscriptionsByTopic'], resources: [topic], condition: undefined },
+      { actions: ['sns:Unsubscribe'], resources: [topic, `${topic}:*`], condition: undefined },
+    ]);
   }, 300_000);
 
   it('when both modules\' plans are read for the Control Tower controls, then every control has facts and all hold', () => {
@@ -1182,7 +1247,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     }
   });
 
-  it('when a grant of everything, SSH from anywhere, a Query on every index, a schedule permission for any rule, a log group kept forever, a queue without a DLQ and a silent alarm are planted and planned, or the buckets go without their TLS-only policies, then the policy catches each', async () => {
+  it('when a grant of everything, SSH from anywhere, an instance with a key pair, optional IMDS tokens and an unencrypted disk, a Query on every index, a schedule permission for any rule, a log group kept forever, a queue without a DLQ and a silent alarm are planted and planned, or the buckets go without their TLS-only policies, then the policy catches each', async () => {
     expect(asWritten).toBeDefined();
     const planted = await planBothAsWritten({ 'terraform-backend': { 'planted.tf': PLANTED_BACKEND + PLANTED_CONTROLS }, 'terraform-frontend': { 'planted.tf': PLANTED_FRONTEND } });
     // Each copy is as it was: the planted files gone, the overrides back.
@@ -1196,6 +1261,9 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
       'aws_iam_role_policy.planted_admin.policy.Statement[0]: Resource "*" where a narrower resource exists',
       'aws_vpc_security_group_ingress_rule.planted_ssh: ingress on port 22',
       'aws_vpc_security_group_ingress_rule.planted_ssh: ingress from 0.0.0.0/0 on 22-22',
+      'aws_instance.planted_open.root_block_device: volume not encrypted at rest',
+      'aws_instance.planted_open: IMDSv2 (http tokens) not required',
+      'aws_instance.planted_open: key pair planted (no SSH here: Session Manager)',
     ]);
     // The table's ARN as the state holds it, with the index wildcard after it.
     const ordersTableArn = String(plannedResource(planted['terraform-backend'], 'aws_dynamodb_table.orders')?.values.arn);
@@ -1220,7 +1288,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     ]);
   }, 300_000);
 
-  it('when the web tier is applied again with another app_port, then the apply succeeds: a new target group replaces the old one under the listener, and the rules follow the port', async () => {
+  it('when the web tier is applied again with another app_port and small-shop.tfvars, then the apply succeeds: a new target group replaces the old one under the listener, the rules follow the port, the NAT gateways give way to one NAT instance in a public subnet that every private subnet routes to, and the instances lose detailed monitoring', async () => {
     expect(frontend).toBeDefined();
     const elbv2 = new ElasticLoadBalancingV2Client(clientConfig());
     const before = (await elbv2.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: await loadBalancerArn(elbv2) }))).TargetGroups ?? [];
@@ -1228,7 +1296,8 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
 
     const port = settings.web.appPort + 1;
     frontendApplied = frontendVariables(backend!, { app_port: port });
-    await apply('terraform-frontend', frontendApplied);
+    // The small-shop setting in the same apply, over the running deployment (so it adds little time).
+    const smallShopPlan = await applyWithPlan('terraform-frontend', frontendApplied, SMALL_SHOP);
 
     // Every target group there is (moto does not link a group to the load balancer through a changed
     // listener, so a lookup by load balancer finds none): one, the new one, on the new port.
@@ -1239,15 +1308,87 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     // Port 443 forwards; port 80 only redirects to it.
     expect(Listeners.filter((listener) => listener.DefaultActions?.[0]?.Type === 'forward').map((listener) => listener.DefaultActions?.[0]?.TargetGroupArn)).toEqual([after[0]!.TargetGroupArn]);
     const { SecurityGroupRules = [] } = await new EC2Client(clientConfig()).send(new DescribeSecurityGroupRulesCommand({}));
-    const appPortRules = SecurityGroupRules.filter((rule) => rule.ReferencedGroupInfo?.GroupId && rule.FromPort !== 443);
+    // (The NAT instance admits 80 and 443 from the instances' group: not the app port's rules.)
+    const appPortRules = SecurityGroupRules.filter((rule) => rule.ReferencedGroupInfo?.GroupId && rule.FromPort !== 443 && rule.FromPort !== 80);
     expect(appPortRules.map((rule) => `${rule.IsEgress ? 'egress' : 'ingress'} ${rule.FromPort}-${rule.ToPort}`).sort()).toEqual([`egress ${port}-${port}`, `ingress ${port}-${port}`]);
     const { LaunchTemplateVersions = [] } = await new EC2Client(clientConfig()).send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: frontend!.launch_template_id, Versions: ['$Latest'] }));
     expect(Buffer.from(LaunchTemplateVersions[0]?.LaunchTemplateData?.UserData ?? '', 'base64').toString('utf8')).toContain(`PORT=${port}`);
+    expect(LaunchTemplateVersions[0]?.LaunchTemplateData?.Monitoring?.Enabled).toBe(false);
+
+    // The small-shop network: one NAT instance, running, in a public subnet (routed to the internet
+    // gateway), with a public address and no source/destination check or key; every private subnet's
+    // default route to its primary interface; no NAT gateway or NAT address left.
+    const outputs = await outputsOf<FrontendOutputs>('terraform-frontend');
+    const ec2 = new EC2Client(clientConfig());
+    const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [String(outputs.nat_instance_id)] }));
+    const nat = Reservations[0]?.Instances?.[0];
+    expect({ state: nat?.State?.Name, sourceDestCheck: nat?.SourceDestCheck, publicIp: nat?.PublicIpAddress, name: nat?.Tags?.find((tag) => tag.Key === 'Name')?.Value, key: nat?.KeyName }).toEqual({
+      state: 'running',
+      sourceDestCheck: false,
+      publicIp: outputs.nat_instance_public_ip,
+      name: 'order-web-nat',
+      key: undefined,
+    });
+    expect(outputs.private_subnet_ids).not.toContain(nat?.SubnetId);
+    // Its launch template, not the instance (moto's instances show optional tokens and an unresolved image).
+    const natTemplateId = nat?.Tags?.find((tag) => tag.Key === 'aws:ec2launchtemplate:id')?.Value;
+    const { LaunchTemplateVersions: [natTemplate] = [] } = await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: natTemplateId, Versions: ['$Latest'] }));
+    const natData = natTemplate?.LaunchTemplateData;
+    expect({
+      image: natData?.ImageId,
+      tokens: natData?.MetadataOptions?.HttpTokens,
+      hops: natData?.MetadataOptions?.HttpPutResponseHopLimit,
+      disk: natData?.BlockDeviceMappings?.map((mapping) => ({ encrypted: mapping.Ebs?.Encrypted, type: mapping.Ebs?.VolumeType })),
+      key: natData?.KeyName,
+      role: natData?.IamInstanceProfile,
+      monitoring: natData?.Monitoring?.Enabled,
+    }).toEqual({ image: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64', tokens: 'required', hops: 1, disk: [{ encrypted: true, type: 'gp3' }], key: undefined, role: undefined, monitoring: false });
+    const natUserData = Buffer.from(natData?.UserData ?? '', 'base64').toString('utf8');
+    expect(natUserData).toMatch(/^net\.ipv4\.ip_forward = 1$/m);
+    expect(natUserData).toMatch(/^iptables -t nat -A POSTROUTING -o "\$primary" -s 10\.20\.0\.0\/16 -j MASQUERADE$/m);
+    const { RouteTables: natSubnetTables = [] } = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [String(nat?.SubnetId)] }] }));
+    expect(natSubnetTables.flatMap((table) => table.Routes ?? []).filter((route) => route.DestinationCidrBlock === '0.0.0.0/0').map((route) => route.GatewayId?.slice(0, 4))).toEqual(['igw-']);
+    const eni = nat?.NetworkInterfaces?.find((network) => network.Attachment?.DeviceIndex === 0)?.NetworkInterfaceId;
+    expect(eni).toMatch(/^eni-/);
+    const { RouteTables = [] } = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: outputs.private_subnet_ids }] }));
+    const defaultRoutes = RouteTables.flatMap((table) => (table.Routes ?? []).filter((route) => route.DestinationCidrBlock === '0.0.0.0/0'));
+    expect(defaultRoutes.map((route) => ({ eni: route.NetworkInterfaceId, natGateway: route.NatGatewayId }))).toEqual(outputs.private_subnet_ids.map(() => ({ eni, natGateway: undefined })));
+    const { NatGateways = [] } = await ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [outputs.vpc_id] }] }));
+    expect(NatGateways.filter((gateway) => gateway.State !== 'deleted')).toEqual([]);
+    const { Addresses = [] } = await ec2.send(new DescribeAddressesCommand({}));
+    expect(outputs.nat_gateway_public_ips).toEqual([]);
+    expect(Addresses.filter((address) => address.Tags?.some((tag) => tag.Key === 'Name' && tag.Value?.startsWith('order-web-nat')))).toEqual([]);
+
+    // The security policy over what this apply planned: the NAT instance requires IMDSv2, has an
+    // encrypted disk and no key pair, and admits only the instances' group; what the setting gives up on
+    // purpose is detailed monitoring, of both templates. (The buckets' TLS-only policies are the
+    // rehearsal's overrides', judged as written above.)
+    const smallShopModel = terraformModel(smallShopPlan);
+    expect(findViolations(smallShopModel)).toEqual([
+      'aws_launch_template.nat[0]: fails ec2_launch_template_monitoring_enabled_check: detailed monitoring is on',
+      'aws_launch_template.web: fails ec2_launch_template_monitoring_enabled_check: detailed monitoring is on',
+      'aws_s3_bucket.access_logs: fails s3_bucket_policy_ssl_requests_only_check: every bucket denies requests without TLS',
+      'aws_s3_bucket.artifacts: fails s3_bucket_policy_ssl_requests_only_check: every bucket denies requests without TLS',
+    ]);
+    // (The instance takes its metadata options and disk from its launch template, judged as such.)
+    expect(smallShopModel.instanceMetadata).toEqual([
+      { where: 'aws_launch_template.nat[0]', tokensRequired: true },
+      { where: 'aws_launch_template.web', tokensRequired: true },
+    ]);
+    expect(smallShopModel.encryption.filter(({ kind }) => kind === 'volume')).toEqual([
+      { where: 'aws_launch_template.nat[0].block_device_mappings[0]', kind: 'volume', encrypted: true },
+      { where: 'aws_launch_template.web.block_device_mappings[0]', kind: 'volume', encrypted: true },
+    ]);
+    expect(smallShopModel.keyPairs).toEqual([]);
+    expect(smallShopModel.ingress.filter(({ where }) => where.includes('.nat_from_instances'))).toEqual([
+      { where: 'aws_vpc_security_group_ingress_rule.nat_from_instances["http"]', fromPort: 80, toPort: 80, cidr: null, loadBalancer: false },
+      { where: 'aws_vpc_security_group_ingress_rule.nat_from_instances["https"]', fromPort: 443, toPort: 443, cidr: null, loadBalancer: false },
+    ]);
     // The states this apply wrote, and its plan, hold no key either.
     expect((await keyOccurrences(apiKey!, { show: false })).found).toEqual([]);
   }, 300_000);
 
-  it('when npm run api-key -- delete runs and both are destroyed, then no API key, queue, function, table, alarm, dashboard, web ACL, schedule rule, parameter, VPC, launch template, user pool or SES identity is left', async () => {
+  it('when npm run api-key -- delete runs and both are destroyed, then no API key, queue, function, table, alarm, dashboard, web ACL, schedule rule, parameter, VPC, launch template, NAT instance, user pool or SES identity is left', async () => {
     expect(backend).toBeDefined();
     await secondGone;
     // The key first, while its usage plan exists: the order the README gives.
@@ -1260,7 +1401,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
     expect(await stateResourceCount('terraform-frontend')).toBe(0);
     expect(await stateResourceCount('terraform-backend')).toBe(0);
 
-    const [queues, lambdas, tables, alarms, rules, parameters, templates, dashboards, webAcls, vpcs, apiKeys, userPools, senderIdentity] = await Promise.all([
+    const [queues, lambdas, tables, alarms, rules, parameters, templates, dashboards, webAcls, vpcs, apiKeys, userPools, senderIdentity, natInstances] = await Promise.all([
       new SQSClient(clientConfig()).send(new ListQueuesCommand({})),
       new LambdaClient(clientConfig()).send(new ListFunctionsCommand({})),
       new DynamoDBClient(clientConfig()).send(new ListTablesCommand({})),
@@ -1278,6 +1419,7 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
         () => 'still there',
         (error: Error) => error.name,
       ),
+      new EC2Client(clientConfig()).send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: ['order-web-nat'] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] })),
     ]);
     expect({
       queues: queues.QueueUrls ?? [],
@@ -1293,7 +1435,8 @@ gate('the moto rehearsal', missing).describe('the Terraform modules, rehearsed o
       apiKeys: apiKeys.items ?? [],
       userPools: userPools.UserPools ?? [],
       senderIdentity,
-    }).toEqual({ queues: [], functions: [], tables: [], alarms: [], rules: [], parameters: [], launchTemplates: [], dashboards: [], webAcls: [], vpcs: [], apiKeys: [], userPools: [], senderIdentity: 'NotFoundException' });
+      natInstances: (natInstances.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []),
+    }).toEqual({ queues: [], functions: [], tables: [], alarms: [], rules: [], parameters: [], launchTemplates: [], dashboards: [], webAcls: [], vpcs: [], apiKeys: [], userPools: [], senderIdentity: 'NotFoundException', natInstances: [] });
   }, 400_000);
   it('when the backend is applied again with queue_type = fifo (the queues, the mapping and the queue alarms only), then both queues are FIFO without content-based deduplication, orders.fifo redrives to orders-dlq.fifo after 5 receives, the mapping has no batching window, and destroy leaves no queue', async () => {
     // After the standard run's destroy. Targeted, to keep the added time small: the queues, the mapping
