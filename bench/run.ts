@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { functions, type FunctionName, type ResourceRef } from '../platform/functions.js';
 import { settings } from '../platform/settings.js';
 import { prepareCustomers as prepareSignedIn, type PreparedCustomer } from '../test/helpers/prepared-customers.js';
-import { startScriptNodeFlags } from '../test/helpers/stack-process.js';
+import { eventsEnvOf, startScriptNodeFlags } from '../test/helpers/stack-process.js';
 import { drainChecks, drainRows, durabilityChecks, durabilityRows, intakeChecks, intakeRows, evaluate, LAMBDAS, liveChecks, liveRows, myOrdersChecks, myOrdersRows, queueTypeRows, median, percentile, renderTables, replaceSection, summarise, unmeasured, type BenchResults, type Check, type DurabilityResults, type Load, queueTypeChecks, type QueueTypeResults } from './report.js';
 
 const run = promisify(execFile);
@@ -483,10 +483,6 @@ interface StackHandle {
   call: StackCall;
 }
 
-/** A web process's settings for its queue on the stack's order-events (as the IaC gives it on AWS). */
-function eventsEnvOf(stack: Pick<StackHandle, 'urls' | 'topicArn'>): Record<string, string> {
-  return { ORDER_EVENTS_TOPIC_ARN: stack.topicArn, AWS_ENDPOINT_URL_SQS: stack.urls.sqs, AWS_ENDPOINT_URL_SNS: stack.urls.sqs, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: settings.region };
-}
 
 /** The local stack in its own process (npm start's node flags), with its queues journaled or not. */
 async function startStack({ durable, queueType = 'standard' }: { durable: boolean; queueType?: 'standard' | 'fifo' }): Promise<StackHandle> {
@@ -502,9 +498,12 @@ async function startStack({ durable, queueType = 'standard' }: { durable: boolea
   return { ...started, call: stackClient(started.child) };
 }
 
+/** A web process's settings for its queue on the stack's order-events. */
+const webEventsEnv = (stack: StackHandle) => eventsEnvOf({ sqsUrl: stack.urls.sqs, topicArn: stack.topicArn });
+
 /** The built web tier in front of a stack. */
 function startWeb(stack: StackHandle) {
-  return startWebTier(stack.urls.api, stack.apiKey, poolOf(stack), eventsEnvOf(stack));
+  return startWebTier(stack.urls.api, stack.apiKey, poolOf(stack), webEventsEnv(stack));
 }
 
 function poolOf(stack: StackHandle): BenchPool {
@@ -533,7 +532,7 @@ async function withFreshStacks<K extends string, T>(specs: Record<K, Parameters<
       const stack = await startStack(specs[name]);
       const web = await startWeb(stack);
       started.push({ stack, web });
-      sides[name] = { url: web.url, call: stack.call, pool: poolOf(stack), apiUrl: stack.urls.api, apiKey: stack.apiKey, eventsEnv: eventsEnvOf(stack) };
+      sides[name] = { url: web.url, call: stack.call, pool: poolOf(stack), apiUrl: stack.urls.api, apiKey: stack.apiKey, eventsEnv: webEventsEnv(stack) };
     }
     return await work(sides);
   } finally {
@@ -692,7 +691,7 @@ async function main() {
     log(`Kitchen: ${plan.kitchenOrders} due orders a round, against a bare conditional UpdateItem loop`);
     const kitchen = await measureKitchen(call);
     log(`Live status: ${plan.liveSubscriptions} open subscriptions on one web process while the kitchen moves their orders`);
-    const live = await measureLiveStatus(call, stack.urls.api, stack.apiKey, poolOf(stack), eventsEnvOf(stack));
+    const live = await measureLiveStatus(call, stack.urls.api, stack.apiKey, poolOf(stack), webEventsEnv(stack));
     log('Durable queues: the same intake and drain against a stack without the queue journal');
     const durability = await measureDurabilityCost();
     log(`FIFO queue: the same intake and drain against a stack with QUEUE_TYPE=fifo, ${plan.fifoCustomers} customers`);

@@ -46,6 +46,8 @@ export interface StatusWatcher {
 }
 
 interface Watch {
+  /** Its key in `watches`: the order, and whose watch it is. */
+  key: string;
   orderId: string;
   /** Whose watch it is (their newest token is in `tokens`); undefined for anyone's. */
   viewerId: string | undefined;
@@ -221,8 +223,7 @@ export function createStatusWatcher({ api, events, timings, logger, clock = () =
 
   function onEvent(event: OrderEvent) {
     for (const watch of [...(byOrder.get(event.orderId) ?? [])]) {
-      const key = watch.viewerId !== undefined ? `${watch.viewerId}/${watch.orderId}` : watch.orderId;
-      const { latest } = watch;
+      const { key, latest } = watch;
       const { change } = event;
       if (change?.version !== undefined && latest) {
         if (change.version <= latest.version) continue;
@@ -246,7 +247,7 @@ export function createStatusWatcher({ api, events, timings, logger, clock = () =
       if (viewer) tokens.set(viewer.id, viewer.idToken);
       let watch = watches.get(key);
       if (!watch) {
-        watch = { orderId, viewerId: viewer?.id, listeners: new Set(), latest: undefined, giveUpAt: clock() + waitMs, timer: undefined, reading: false, readAgain: false, heardAt: clock(), misses: 0 };
+        watch = { key, orderId, viewerId: viewer?.id, listeners: new Set(), latest: undefined, giveUpAt: clock() + waitMs, timer: undefined, reading: false, readAgain: false, heardAt: clock(), misses: 0 };
         watches.set(key, watch);
         byOrder.set(orderId, (byOrder.get(orderId) ?? new Set()).add(watch));
         watch.listeners.add(listener);

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { settings } from '../../platform/settings.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -15,6 +16,11 @@ export function startScriptNodeFlags(): string[] {
 
 /** The ports `npm start` takes, by their variables. */
 export type StackPorts = Record<'PORT' | 'API_PORT' | 'SQS_PORT' | 'DYNAMODB_PORT' | 'CONSOLE_PORT' | 'COGNITO_PORT' | 'SES_PORT', number>;
+
+/** What a web process needs to subscribe a queue of its own to a local stack's order-events, as the IaC gives it on AWS. */
+export function eventsEnvOf({ sqsUrl, topicArn }: { sqsUrl: string; topicArn: string }): Record<string, string> {
+  return { ORDER_EVENTS_TOPIC_ARN: topicArn, AWS_ENDPOINT_URL_SQS: sqsUrl, AWS_ENDPOINT_URL_SNS: sqsUrl, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: settings.region };
+}
 
 /** `count` ports that were free a moment ago, all different. */
 export async function freePorts(count: number): Promise<number[]> {

@@ -11,9 +11,8 @@ import { createWebDeps } from '../../frontend/wiring.js';
 import type { LocalStack } from '../../local/stack.js';
 import { signedInCustomer, WebClient } from './customers.js';
 import { silentLogger } from './loggers.js';
-import { freePorts } from './stack-process.js';
+import { eventsEnvOf, freePorts } from './stack-process.js';
 import { waitFor } from './wait.js';
-import { settings } from '../../platform/settings.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -74,18 +73,6 @@ export async function startWeb(env: Record<string, string>, logger: Logger = sil
   };
 }
 
-/** What a web process needs to subscribe a queue of its own to the stack's order-events, as the IaC gives it on AWS. */
-export function eventsEnvOf(stack: LocalStack): Record<string, string> {
-  return {
-    ORDER_EVENTS_TOPIC_ARN: stack.resources.topics.orderEvents,
-    AWS_ENDPOINT_URL_SQS: stack.urls.sqs,
-    AWS_ENDPOINT_URL_SNS: stack.urls.sqs,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: settings.region,
-  };
-}
-
 export interface WebProcess {
   url: string;
   child: ChildProcess;
@@ -104,7 +91,7 @@ export async function startWebProcess(stack: LocalStack, env: Record<string, str
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'frontend', 'server.ts')], {
     cwd: root,
-    env: { ...process.env, ...cognitoEnvOf(stack), ...eventsEnvOf(stack), API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    env: { ...process.env, ...cognitoEnvOf(stack), ...eventsEnvOf({ sqsUrl: stack.urls.sqs, topicArn: stack.resources.topics.orderEvents }), API_BASE_URL: stack.urls.api, API_KEY: stack.apiKey, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
